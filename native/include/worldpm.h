@@ -1,0 +1,305 @@
+/*
+ * worldpm.h — the one public C ABI of the WorldPM kernel library.
+ *
+ * Rules (DESIGN.md, "The C ABI"):
+ *   - plain C, opaque handles, every function returns a wpm_status;
+ *   - wpm_last_error() gives a thread-local message naming the argument and
+ *     the value that was wrong; the library never aborts and never prints;
+ *   - parameter structs start with their own size (set it to sizeof) so the
+ *     ABI can grow without breaking old callers.
+ *
+ * Memory: device memory is owned by wpm_buffer handles, each tied to the
+ * context that allocated it. A buffer has a dtype and an element count; ops
+ * check both against the shapes they are given. A view (wpm_buffer_view) is a
+ * window into another buffer, so one arena can hold many tensors; it keeps
+ * its parent's memory alive.
+ *
+ * Layouts are row-major. Shape letters: B batch, T tokens, H query heads,
+ * KVH key/value heads, D head dim, C model width, N rows, V vocabulary,
+ * P preference pairs.
+ *
+ * Gradients: backward ops OVERWRITE input/activation gradients (dx, dq, ...)
+ * and ACCUMULATE (+=) into parameter gradients (dweight, dtable), so gradient
+ * accumulation over micro-batches needs no extra pass.
+ */
+#ifndef WORLDPM_H
+#define WORLDPM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define WPM_API __declspec(dllexport)
+#else
+#define WPM_API __attribute__((visibility("default")))
+#endif
+
+#define WPM_VERSION_MAJOR 0
+#define WPM_VERSION_MINOR 1
+#define WPM_VERSION_PATCH 0
+/* major << 16 | minor << 8 | patch */
+#define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
+
+typedef enum wpm_status {
+  WPM_OK = 0,
+  WPM_ERR_INVALID_ARGUMENT = 1, /* a null pointer, bad size, bad enum, mismatched shapes */
+  WPM_ERR_DTYPE = 2,            /* a dtype the op does not support, or buffers that disagree */
+  WPM_ERR_OUT_OF_MEMORY = 3,
+  WPM_ERR_BACKEND_UNAVAILABLE = 4, /* backend not built, or no device */
+  WPM_ERR_UNSUPPORTED = 5,         /* valid request this backend does not implement */
+  WPM_ERR_WRONG_CONTEXT = 6,       /* a buffer from another context */
+  WPM_ERR_INTERNAL = 7
+} wpm_status;
+
+typedef enum wpm_backend {
+  WPM_BACKEND_AUTO = 0, /* cuda when a device is visible, else cpu */
+  WPM_BACKEND_CPU = 1,
+  WPM_BACKEND_CUDA = 2,
+  WPM_BACKEND_EMU = 3 /* the CUDA kernel sources run on the CPU */
+} wpm_backend;
+
+typedef enum wpm_dtype {
+  WPM_F32 = 0,
+  WPM_F16 = 1,
+  WPM_BF16 = 2,
+  WPM_I32 = 3
+} wpm_dtype;
+
+typedef enum wpm_gelu_kind {
+  WPM_GELU_TANH = 0, /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+  WPM_GELU_EXACT = 1 /* 0.5 x (1 + erf(x / sqrt(2))) */
+} wpm_gelu_kind;
+
+typedef enum wpm_padding {
+  WPM_PAD_RIGHT = 0, /* valid tokens of a sequence of length L are 0 .. L-1 */
+  WPM_PAD_LEFT = 1   /* valid tokens are T-L .. T-1 */
+} wpm_padding;
+
+typedef struct wpm_context wpm_context;
+typedef struct wpm_buffer wpm_buffer;
+
+/* ---------------------------------------------------------------- library */
+
+WPM_API uint32_t wpm_version(void);
+WPM_API const char* wpm_version_string(void);
+/* The message of the last failed call on this thread ("" if none). Valid until
+ * the next call on this thread. */
+WPM_API const char* wpm_last_error(void);
+WPM_API const char* wpm_status_name(wpm_status status);
+
+typedef struct wpm_backend_info {
+  size_t struct_size;
+  int32_t built;     /* compiled into this library */
+  int32_t available; /* a context can be created now */
+  int32_t device_count;
+  char reason[256]; /* why not available, or what it runs on */
+} wpm_backend_info;
+
+WPM_API wpm_status wpm_backend_query(wpm_backend backend, wpm_backend_info* info);
+/* Space-separated CPU features the CPU backend uses on this machine, e.g. "avx2 fma avx512f". */
+WPM_API wpm_status wpm_cpu_features(const char** features);
+
+/* ---------------------------------------------------------------- contexts */
+
+typedef struct wpm_context_options {
+  size_t struct_size;
+  wpm_backend backend;
+  int32_t num_threads; /* CPU threads; 0 = WORLDPM_NUM_THREADS or the machine's core count */
+  int32_t device;      /* CUDA device ordinal */
+} wpm_context_options;
+
+/* options may be NULL: auto backend, default threads, device 0. */
+WPM_API wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** context);
+/* Frees the context; buffers still alive stay valid to free but not to use. NULL is a no-op. */
+WPM_API wpm_status wpm_context_destroy(wpm_context* context);
+WPM_API wpm_status wpm_context_backend(const wpm_context* context, wpm_backend* backend);
+WPM_API wpm_status wpm_context_num_threads(const wpm_context* context, int32_t* num_threads);
+/* Waits for all work queued on the context. */
+WPM_API wpm_status wpm_synchronize(wpm_context* context);
+
+/* ---------------------------------------------------------------- memory */
+
+WPM_API size_t wpm_dtype_size(wpm_dtype dtype); /* 0 for an unknown dtype */
+WPM_API wpm_status wpm_buffer_alloc(wpm_context* context, wpm_dtype dtype, size_t count, wpm_buffer** buffer);
+/* A window of count elements starting at element offset of parent, same dtype. */
+WPM_API wpm_status wpm_buffer_view(wpm_buffer* parent, size_t offset, size_t count, wpm_buffer** view);
+/* Releases the handle (memory goes when no view uses it). NULL is a no-op. */
+WPM_API wpm_status wpm_buffer_free(wpm_buffer* buffer);
+WPM_API wpm_status wpm_buffer_info(const wpm_buffer* buffer, wpm_dtype* dtype, size_t* count);
+/* Host <-> device copies of count elements at element offset; host data has the buffer's dtype. */
+WPM_API wpm_status wpm_buffer_write(wpm_buffer* buffer, size_t offset, const void* host, size_t count);
+WPM_API wpm_status wpm_buffer_read(const wpm_buffer* buffer, size_t offset, void* host, size_t count);
+/* Device-to-device copy of the whole of src into dst (same dtype, same count). */
+WPM_API wpm_status wpm_buffer_copy(wpm_buffer* dst, const wpm_buffer* src);
+/* Every element set to value (converted to the buffer's dtype). */
+WPM_API wpm_status wpm_buffer_fill(wpm_buffer* buffer, double value);
+/* Counter-based random fills: the same seed gives the same bits on every backend. */
+WPM_API wpm_status wpm_fill_uniform(wpm_buffer* buffer, uint64_t seed, float low, float high);
+WPM_API wpm_status wpm_fill_normal(wpm_buffer* buffer, uint64_t seed, float mean, float stddev);
+
+/* ---------------------------------------------------------------- GEMM
+ * C[b] = alpha * op(A[b]) @ op(B[b]) + beta * C[b], op(A) is M x K, op(B) is K x N.
+ * A, B, C share one dtype (f32, f16, bf16); accumulation is fp32.
+ * lda/ldb/ldc are row strides in elements (0 = tight); stride_* are batch strides
+ * in elements (0 with batch 1). Backward of C = A B is dA = dC B^T, dB = A^T dC:
+ * two more calls of this function. */
+typedef struct wpm_gemm_params {
+  size_t struct_size;
+  int32_t trans_a, trans_b;
+  int64_t m, n, k;
+  int64_t batch;
+  float alpha, beta;
+  const wpm_buffer* a;
+  const wpm_buffer* b;
+  wpm_buffer* c;
+  int64_t lda, ldb, ldc;
+  int64_t stride_a, stride_b, stride_c;
+} wpm_gemm_params;
+
+WPM_API wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params);
+
+/* ---------------------------------------------------------------- embedding
+ * out[n, :] = table[ids[n], :]; ids i32 [N], table [V, C], out [N, C].
+ * Backward adds dout rows into dtable in token order (deterministic). */
+WPM_API wpm_status wpm_embedding_fwd(wpm_context* context, const wpm_buffer* ids, const wpm_buffer* table,
+                                     wpm_buffer* out, int64_t n, int64_t vocab, int64_t c);
+WPM_API wpm_status wpm_embedding_bwd(wpm_context* context, const wpm_buffer* ids, const wpm_buffer* dout,
+                                     wpm_buffer* dtable, int64_t n, int64_t vocab, int64_t c);
+
+/* ---------------------------------------------------------------- RMSNorm
+ * out = x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + eps); x, out [N, C], weight [C],
+ * rstd f32 [N] saved for the backward. dweight accumulates. */
+WPM_API wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_buffer* x, const wpm_buffer* weight,
+                                   wpm_buffer* out, wpm_buffer* rstd, int64_t n, int64_t c, float eps);
+WPM_API wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x,
+                                   const wpm_buffer* weight, const wpm_buffer* rstd, wpm_buffer* dx,
+                                   wpm_buffer* dweight, int64_t n, int64_t c);
+
+/* ---------------------------------------------------------------- RoPE
+ * In place on x [B, T, H, D] (the rotate-half layout of Qwen2: pairs i and i + D/2),
+ * angle = pos * theta^(-2i/D). positions i32 [B, T] or NULL for pos = t.
+ * The backward is the same rotation with -sin, applied in place to the gradient. */
+WPM_API wpm_status wpm_rope_fwd(wpm_context* context, wpm_buffer* x, const wpm_buffer* positions, int64_t b,
+                                int64_t t, int64_t h, int64_t d, float theta);
+WPM_API wpm_status wpm_rope_bwd(wpm_context* context, wpm_buffer* dx, const wpm_buffer* positions, int64_t b,
+                                int64_t t, int64_t h, int64_t d, float theta);
+
+/* ---------------------------------------------------------------- attention
+ * Fused causal attention with GQA and per-sequence lengths.
+ * q, out [B, T, H, D]; k, v [B, T, KVH, D]; H % KVH == 0; D in {64, 128} (the CPU
+ * backend takes any D >= 1). lse f32 [B, H, T] is the natural-log logsumexp of
+ * each query row's scaled scores, saved for the backward. lengths i32 [B] or NULL
+ * (all T); padding positions are never read and their outputs are written as 0.
+ * scale 0 means 1/sqrt(D). */
+typedef struct wpm_attention_params {
+  size_t struct_size;
+  int64_t b, t, h, kvh, d;
+  float scale;
+  wpm_padding padding;
+  const wpm_buffer* lengths;
+  const wpm_buffer* q;
+  const wpm_buffer* k;
+  const wpm_buffer* v;
+  wpm_buffer* out;
+  wpm_buffer* lse;
+  /* backward only */
+  const wpm_buffer* dout;
+  wpm_buffer* dq;
+  wpm_buffer* dk;
+  wpm_buffer* dv;
+} wpm_attention_params;
+
+WPM_API wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* params);
+/* Reads q, k, v, out, lse, dout; writes dq, dk, dv (out and lse from the forward). */
+WPM_API wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* params);
+
+/* ---------------------------------------------------------------- SwiGLU
+ * out = silu(gate) * up, elementwise over n elements. */
+WPM_API wpm_status wpm_swiglu_fwd(wpm_context* context, const wpm_buffer* gate, const wpm_buffer* up,
+                                  wpm_buffer* out, int64_t n);
+WPM_API wpm_status wpm_swiglu_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* gate,
+                                  const wpm_buffer* up, wpm_buffer* dgate, wpm_buffer* dup, int64_t n);
+
+/* ---------------------------------------------------------------- GELU */
+WPM_API wpm_status wpm_gelu_fwd(wpm_context* context, const wpm_buffer* x, wpm_buffer* out, int64_t n,
+                                wpm_gelu_kind kind);
+WPM_API wpm_status wpm_gelu_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x,
+                                wpm_buffer* dx, int64_t n, wpm_gelu_kind kind);
+
+/* ---------------------------------------------------------------- last-token pooling
+ * out[b, :] = hidden[b, s_b, :] with s_b = lengths[b] - 1 (right padding) or T - 1
+ * (left padding); hidden [B, T, C], lengths i32 [B] in 1..T, out [B, C].
+ * The backward writes the whole of dhidden: dout at the scoring rows, 0 elsewhere. */
+WPM_API wpm_status wpm_last_token_pool_fwd(wpm_context* context, const wpm_buffer* hidden,
+                                           const wpm_buffer* lengths, wpm_buffer* out, int64_t b, int64_t t,
+                                           int64_t c, wpm_padding padding);
+WPM_API wpm_status wpm_last_token_pool_bwd(wpm_context* context, const wpm_buffer* dout,
+                                           const wpm_buffer* lengths, wpm_buffer* dhidden, int64_t b, int64_t t,
+                                           int64_t c, wpm_padding padding);
+
+/* ---------------------------------------------------------------- Bradley-Terry loss
+ * delta_i = chosen_i - rejected_i - margin;  l_i = softplus(-delta_i) = -log sigmoid(delta_i)
+ * loss = sum_i w_i l_i / sum_i w_i  (w_i = 1 without weights), all f32.
+ * Backward: dchosen_i = dloss * w_i (sigmoid(delta_i) - 1) / sum w, drejected_i = -dchosen_i. */
+typedef struct wpm_bt_loss_params {
+  size_t struct_size;
+  int64_t pairs;
+  float margin;
+  const wpm_buffer* chosen;   /* f32 [P] rewards of the chosen responses */
+  const wpm_buffer* rejected; /* f32 [P] */
+  const wpm_buffer* weights;  /* f32 [P] or NULL; each >= 0, sum > 0 */
+  wpm_buffer* loss;           /* f32 [1], forward output */
+  float dloss;                /* backward: the incoming gradient of loss (usually 1) */
+  wpm_buffer* dchosen;        /* f32 [P], backward output */
+  wpm_buffer* drejected;      /* f32 [P], backward output */
+} wpm_bt_loss_params;
+
+WPM_API wpm_status wpm_bt_loss_fwd(wpm_context* context, const wpm_bt_loss_params* params);
+WPM_API wpm_status wpm_bt_loss_bwd(wpm_context* context, const wpm_bt_loss_params* params);
+
+/* ---------------------------------------------------------------- AdamW
+ * One multi-tensor step. For each tensor i (count elements each):
+ *   g = grad * grad_scale;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+ *   p -= lr * (m / (1-b1^step) / (sqrt(v / (1-b2^step)) + eps) + wd_i p)
+ * with wd_i = weight_decay where decay[i] != 0, else 0. params, m, v are f32;
+ * grads f32/f16/bf16; working[i] (or NULL) receives p cast to its dtype in the same pass. */
+typedef struct wpm_adamw_params {
+  size_t struct_size;
+  int64_t tensors;
+  wpm_buffer* const* params;
+  const wpm_buffer* const* grads;
+  wpm_buffer* const* m;
+  wpm_buffer* const* v;
+  wpm_buffer* const* working; /* NULL, or an array whose entries may be NULL */
+  const int32_t* decay;       /* NULL = decay every tensor */
+  float lr, beta1, beta2, eps, weight_decay;
+  float grad_scale; /* multiply gradients first: unscale and clip in one (0 means 1) */
+  int64_t step;     /* 1-based, for bias correction */
+} wpm_adamw_params;
+
+WPM_API wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params);
+
+/* ---------------------------------------------------------------- gradient utilities
+ * Global L2 norm over many tensors (f32/f16/bf16) into out f32 [1]; a fixed-order
+ * two-phase sum, so the same input gives the same bits for a thread count. */
+WPM_API wpm_status wpm_global_norm(wpm_context* context, const wpm_buffer* const* tensors, int64_t count,
+                                   wpm_buffer* out);
+/* Multiplies every tensor by scale in place and writes 1.0f to found_inf f32 [1] if any
+ * element is inf or NaN after scaling, else 0.0f (loss-scale unscale + check). */
+WPM_API wpm_status wpm_scale_check_finite(wpm_context* context, wpm_buffer* const* tensors, int64_t count,
+                                          float scale, wpm_buffer* found_inf);
+
+/* ---------------------------------------------------------------- casts
+ * dst = src converted (round to nearest even), n elements, between f32, f16 and bf16.
+ * The backward of a cast is the cast the other way. */
+WPM_API wpm_status wpm_cast(wpm_context* context, const wpm_buffer* src, wpm_buffer* dst, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WORLDPM_H */

@@ -1,0 +1,85 @@
+// Context entry points: create with a backend choice, destroy, query, synchronize.
+#include <atomic>
+#include <cstdlib>
+
+#include "../validate.h"
+
+namespace {
+std::atomic<uint64_t> next_context_id{1};
+
+wpm_backend resolve_auto() {
+  wpm_backend_info info{sizeof(wpm_backend_info)};
+  if (wpm_backend_query(WPM_BACKEND_CUDA, &info) == WPM_OK && info.available) return WPM_BACKEND_CUDA;
+  return WPM_BACKEND_CPU;
+}
+}  // namespace
+
+extern "C" {
+
+wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** context) {
+  return wpm::guarded("wpm_context_create", [&] {
+    wpm::Checker check("wpm_context_create");
+    check.not_null("context", context);
+    wpm_context_options opts{sizeof(wpm_context_options), WPM_BACKEND_AUTO, 0, 0};
+    if (options != nullptr) {
+      check.struct_size("options", options->struct_size, sizeof(wpm_context_options));
+      if (check.ok()) opts = *options;
+    }
+    check.in_range("options.backend", opts.backend, WPM_BACKEND_AUTO, WPM_BACKEND_EMU)
+        .in_range("options.num_threads", opts.num_threads, 0, 4096)
+        .non_negative("options.device", opts.device);
+    if (!check.ok()) return check.status();
+    *context = nullptr;
+
+    wpm_backend kind = opts.backend == WPM_BACKEND_AUTO ? resolve_auto() : opts.backend;
+    std::unique_ptr<wpm::Backend> backend;
+    if (kind == WPM_BACKEND_CPU) {
+      backend = wpm::make_cpu_backend(opts.num_threads);
+      if (!backend) return WPM_ERR_INTERNAL;  // the factory set the message
+    } else {
+      wpm_backend_info info{sizeof(wpm_backend_info)};
+      wpm_backend_query(kind, &info);
+      return check.fail(WPM_ERR_BACKEND_UNAVAILABLE, "backend '%s' is not available: %s",
+                        kind == WPM_BACKEND_CUDA ? "cuda" : "emu", info.reason);
+    }
+    auto* created = new wpm_context();
+    created->backend = std::move(backend);
+    created->id = next_context_id++;
+    wpm::register_handle(created);
+    *context = created;
+    return WPM_OK;
+  });
+}
+
+wpm_status wpm_context_destroy(wpm_context* context) {
+  if (context == nullptr) return WPM_OK;
+  wpm::Checker check("wpm_context_destroy", context);
+  if (!check.ok()) return check.status();
+  wpm::unregister_handle(context);
+  delete context;  // buffers keep the backend alive through their storage
+  return WPM_OK;
+}
+
+wpm_status wpm_context_backend(const wpm_context* context, wpm_backend* backend) {
+  wpm::Checker check("wpm_context_backend", context);
+  check.not_null("backend", backend);
+  if (!check.ok()) return check.status();
+  *backend = context->backend->kind();
+  return WPM_OK;
+}
+
+wpm_status wpm_context_num_threads(const wpm_context* context, int32_t* num_threads) {
+  wpm::Checker check("wpm_context_num_threads", context);
+  check.not_null("num_threads", num_threads);
+  if (!check.ok()) return check.status();
+  *num_threads = context->backend->num_threads();
+  return WPM_OK;
+}
+
+wpm_status wpm_synchronize(wpm_context* context) {
+  wpm::Checker check("wpm_synchronize", context);
+  if (!check.ok()) return check.status();
+  return wpm::guarded("wpm_synchronize", [&] { return context->backend->synchronize(); });
+}
+
+}  // extern "C"

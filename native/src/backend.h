@@ -1,0 +1,122 @@
+// The interface every backend (cpu, cuda, emu) implements. Entry points in
+// api/ validate once and then call these with raw device pointers: inside a
+// backend, inputs are trusted (STYLE.md: validation lives at the boundary).
+//
+// A backend method returns WPM_OK or a failure set through wpm::fail (out of
+// memory, a value the boundary cannot see without reading device data, such
+// as a token id out of range).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "worldpm.h"
+
+namespace wpm {
+
+struct GemmArgs {
+  bool trans_a, trans_b;
+  int64_t m, n, k, batch;
+  float alpha, beta;
+  const void* a; const void* b; void* c;
+  int64_t lda, ldb, ldc;              // resolved: never 0
+  int64_t stride_a, stride_b, stride_c;
+  wpm_dtype dtype;
+};
+
+struct AttentionArgs {
+  int64_t b, t, h, kvh, d;
+  float scale;                        // resolved: never 0
+  wpm_padding padding;
+  const int32_t* lengths;             // never null: the boundary fills all-T lengths
+  const void* q; const void* k; const void* v;
+  void* out; float* lse;
+  const void* dout; void* dq; void* dk; void* dv;  // backward only
+  wpm_dtype dtype;
+};
+
+struct BtLossArgs {
+  int64_t pairs;
+  float margin;
+  const float* chosen; const float* rejected; const float* weights;  // weights may be null
+  float* loss;
+  float dloss;
+  float* dchosen; float* drejected;
+};
+
+struct AdamwTensor {
+  float* param; const void* grad; float* m; float* v; void* working;  // working may be null
+  int64_t count;
+  wpm_dtype grad_dtype, working_dtype;
+  bool decay;
+};
+
+struct AdamwArgs {
+  const AdamwTensor* tensors;
+  int64_t count;
+  float lr, beta1, beta2, eps, weight_decay, grad_scale;
+  int64_t step;
+};
+
+struct TensorRef {
+  void* data;
+  int64_t count;
+  wpm_dtype dtype;
+};
+
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual wpm_backend kind() const = 0;
+  virtual int num_threads() const = 0;
+
+  // memory
+  virtual wpm_status alloc(size_t bytes, void** ptr) = 0;
+  virtual void release(void* ptr) = 0;
+  virtual wpm_status write(void* dst, const void* host, size_t bytes) = 0;
+  virtual wpm_status read(void* host, const void* src, size_t bytes) = 0;
+  virtual wpm_status copy(void* dst, const void* src, size_t bytes) = 0;
+  virtual wpm_status fill(void* dst, wpm_dtype dtype, size_t count, double value) = 0;
+  virtual wpm_status fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal,
+                                 float a, float b) = 0;
+  virtual wpm_status synchronize() = 0;
+
+  // ops
+  virtual wpm_status gemm(const GemmArgs& args) = 0;
+  virtual wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
+                                   int64_t c, wpm_dtype dtype) = 0;
+  virtual wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
+                                   int64_t c, wpm_dtype dtype) = 0;
+  virtual wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c,
+                                 float eps, wpm_dtype dtype) = 0;
+  virtual wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
+                                 void* dweight, int64_t n, int64_t c, wpm_dtype dtype) = 0;
+  // sign = +1 forward, -1 backward
+  virtual wpm_status rope(void* x, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d,
+                          float theta, float sign, wpm_dtype dtype) = 0;
+  virtual wpm_status attention_fwd(const AttentionArgs& args) = 0;
+  virtual wpm_status attention_bwd(const AttentionArgs& args) = 0;
+  virtual wpm_status swiglu_fwd(const void* gate, const void* up, void* out, int64_t n, wpm_dtype dtype) = 0;
+  virtual wpm_status swiglu_bwd(const void* dout, const void* gate, const void* up, void* dgate, void* dup,
+                                int64_t n, wpm_dtype dtype) = 0;
+  virtual wpm_status gelu_fwd(const void* x, void* out, int64_t n, wpm_gelu_kind kind, wpm_dtype dtype) = 0;
+  virtual wpm_status gelu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_gelu_kind kind,
+                              wpm_dtype dtype) = 0;
+  virtual wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b,
+                                         int64_t t, int64_t c, wpm_padding padding, wpm_dtype dtype) = 0;
+  virtual wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b,
+                                         int64_t t, int64_t c, wpm_padding padding, wpm_dtype dtype) = 0;
+  virtual wpm_status bt_loss_fwd(const BtLossArgs& args) = 0;
+  virtual wpm_status bt_loss_bwd(const BtLossArgs& args) = 0;
+  virtual wpm_status adamw_step(const AdamwArgs& args) = 0;
+  virtual wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) = 0;
+  virtual wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) = 0;
+  virtual wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) = 0;
+};
+
+// Factories; each returns null and sets the error when the backend cannot start.
+std::unique_ptr<Backend> make_cpu_backend(int num_threads);
+
+}  // namespace wpm

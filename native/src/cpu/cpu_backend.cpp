@@ -1,0 +1,92 @@
+// CpuBackend construction, memory and fills. The ops live in their own files.
+#include "cpu_backend.h"
+
+#include <cblas.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "../error.h"
+#include "../random.h"
+
+namespace wpm {
+
+namespace {
+int default_threads() {
+  if (const char* env = std::getenv("WORLDPM_NUM_THREADS")) {
+    int n = std::atoi(env);
+    if (n > 0 && n <= 4096) return n;
+  }
+  unsigned hw = std::thread::hardware_concurrency();
+  return hw == 0 ? 1 : int(hw);
+}
+
+template <class T, class Value>
+void fill_range(ThreadPool& pool, T* dst, size_t count, Value&& value_at) {
+  pool.parallel_for(int64_t(count), 1 << 16, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) store(dst, i, value_at(i));
+  });
+}
+}  // namespace
+
+CpuBackend::CpuBackend(int threads) : pool_(threads > 0 ? threads : default_threads()) {
+  openblas_set_num_threads(pool_.size());
+}
+
+std::unique_ptr<Backend> make_cpu_backend(int num_threads) { return std::make_unique<CpuBackend>(num_threads); }
+
+wpm_status CpuBackend::alloc(size_t bytes, void** ptr) {
+  // 64-byte alignment: a cache line, and what the AVX-512 paths load.
+  size_t rounded = (bytes + 63) / 64 * 64;
+  *ptr = std::aligned_alloc(64, rounded == 0 ? 64 : rounded);
+  if (*ptr == nullptr) return fail(WPM_ERR_OUT_OF_MEMORY, "cpu backend: could not allocate %zu bytes", bytes);
+  return WPM_OK;
+}
+
+void CpuBackend::release(void* ptr) { std::free(ptr); }
+
+wpm_status CpuBackend::write(void* dst, const void* host, size_t bytes) {
+  if (bytes) std::memcpy(dst, host, bytes);
+  return WPM_OK;
+}
+
+wpm_status CpuBackend::read(void* host, const void* src, size_t bytes) {
+  if (bytes) std::memcpy(host, src, bytes);
+  return WPM_OK;
+}
+
+wpm_status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes) std::memmove(dst, src, bytes);
+  return WPM_OK;
+}
+
+wpm_status CpuBackend::fill(void* dst, wpm_dtype dtype, size_t count, double value) {
+  if (dtype == WPM_I32) {
+    int32_t v = int32_t(value);
+    int32_t* p = static_cast<int32_t*>(dst);
+    for (size_t i = 0; i < count; ++i) p[i] = v;
+    return WPM_OK;
+  }
+  return dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    float v = float(value);
+    fill_range(pool_, static_cast<T*>(dst), count, [v](int64_t) { return v; });
+    return WPM_OK;
+  });
+}
+
+wpm_status CpuBackend::fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal, float a,
+                                   float b) {
+  return dispatch_float(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    if (normal)
+      fill_range(pool_, static_cast<T*>(dst), count, [&](int64_t i) { return random_normal(seed, i, a, b); });
+    else
+      fill_range(pool_, static_cast<T*>(dst), count, [&](int64_t i) { return random_uniform(seed, i, a, b); });
+    return WPM_OK;
+  });
+}
+
+}  // namespace wpm

@@ -1,0 +1,38 @@
+#include "cpu_features.h"
+
+#include <string>
+
+namespace wpm {
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = [] {
+    __builtin_cpu_init();
+    CpuFeatures f{};
+    f.avx2 = __builtin_cpu_supports("avx2");
+    f.fma = __builtin_cpu_supports("fma");
+    f.avx512f = __builtin_cpu_supports("avx512f");
+    f.avx512bf16 = __builtin_cpu_supports("avx512bf16");
+    return f;
+  }();
+  return features;
+}
+
+const char* cpu_features_string() {
+  static const std::string names = [] {
+    const CpuFeatures& f = cpu_features();
+    std::string s;
+    auto add = [&](bool on, const char* name) {
+      if (!on) return;
+      if (!s.empty()) s += ' ';
+      s += name;
+    };
+    add(f.avx2, "avx2");
+    add(f.fma, "fma");
+    add(f.avx512f, "avx512f");
+    add(f.avx512bf16, "avx512bf16");
+    return s.empty() ? std::string("portable (no AVX2)") : s;
+  }();
+  return names.c_str();
+}
+
+}  // namespace wpm
