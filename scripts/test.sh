@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Builds everything from this checkout and runs every test: the native
+# GoogleTest suite (CTest) and the managed NUnit suite. Ends with one line
+# "N passed, M failed" (", K skipped" when any were skipped), counted from the
+# CTest JUnit report and the TRX files, and exits non-zero on any failure or
+# when no test ran.
+#
+#   scripts/test.sh           CPU build; CUDA objects too when nvcc is installed
+#   scripts/test.sh --cuda    install the CUDA toolkit if missing and require it (CI does this)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+cuda=AUTO
+setup_args=()
+for arg in "$@"; do
+  case "$arg" in
+    --cuda) cuda=ON; setup_args+=(--cuda) ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --cuda)" >&2; exit 2 ;;
+  esac
+done
+if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); fi
+
+scripts/setup.sh "${setup_args[@]}"
+command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
+
+results=$root/build/test-results
+rm -rf "$results"
+mkdir -p "$results"
+
+echo "== native build (WORLDPM_CUDA=$cuda)"
+cmake -S . -B build/native -DWORLDPM_CUDA=$cuda
+cmake --build build/native -j "$(nproc)"
+
+echo "== native tests"
+native_rc=0
+ctest --test-dir build/native --output-on-failure -j "$(nproc)" --output-junit "$results/native.xml" || native_rc=$?
+
+echo "== managed build and tests"
+managed_rc=0
+dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/managed" || managed_rc=$?
+
+# ---- count
+passed=0 failed=0 skipped=0
+attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
+if [[ -f "$results/native.xml" ]]; then
+  suite=$(grep -o '<testsuite [^>]*>' "$results/native.xml" | head -1)
+  tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
+  skips=$(( $(attr skipped "$suite") + $(attr disabled "$suite") ))
+  passed=$((passed + tests - fails - errs - skips)); failed=$((failed + fails + errs)); skipped=$((skipped + skips))
+fi
+shopt -s nullglob
+for trx in "$results"/managed/*.trx; do
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(attr passed "$counters"); f=$(attr failed "$counters"); e=$(attr error "$counters"); t=$(attr total "$counters")
+  x=$(attr executed "$counters")
+  passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + t - x))
+done
+
+line="$passed passed, $failed failed"
+(( skipped > 0 )) && line+=", $skipped skipped"
+status=0
+if (( native_rc != 0 || managed_rc != 0 || failed > 0 )); then status=1; fi
+if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
+echo "$line"
+exit $status
