@@ -29,7 +29,7 @@ rm -rf "$results"
 mkdir -p "$results"
 
 echo "== native build (WORLDPM_CUDA=$cuda)"
-cmake -S . -B build/native -DWORLDPM_CUDA=$cuda
+cmake -S . -B build/native -DWORLDPM_CUDA=$cuda -DWORLDPM_TESTS=ON
 cmake --build build/native -j "$(nproc)"
 
 echo "== native tests"

@@ -114,7 +114,8 @@ typedef struct wpm_context_options {
 
 /* options may be NULL: auto backend, default threads, device 0. */
 WPM_API wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** context);
-/* Frees the context; buffers still alive stay valid to free but not to use. NULL is a no-op. */
+/* Frees the context. Buffers still alive keep their memory (read, write, free them as usual);
+ * ops need a live context. NULL is a no-op. */
 WPM_API wpm_status wpm_context_destroy(wpm_context* context);
 WPM_API wpm_status wpm_context_backend(const wpm_context* context, wpm_backend* backend);
 WPM_API wpm_status wpm_context_num_threads(const wpm_context* context, int32_t* num_threads);
@@ -164,7 +165,8 @@ WPM_API wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params)
 
 /* ---------------------------------------------------------------- embedding
  * out[n, :] = table[ids[n], :]; ids i32 [N], table [V, C], out [N, C].
- * Backward adds dout rows into dtable in token order (deterministic). */
+ * Backward sums the dout rows of each id in token order and adds the sum into dtable
+ * once (deterministic for any thread count). */
 WPM_API wpm_status wpm_embedding_fwd(wpm_context* context, const wpm_buffer* ids, const wpm_buffer* table,
                                      wpm_buffer* out, int64_t n, int64_t vocab, int64_t c);
 WPM_API wpm_status wpm_embedding_bwd(wpm_context* context, const wpm_buffer* ids, const wpm_buffer* dout,

@@ -138,11 +138,11 @@ size_t Checker::count(const char* what, std::initializer_list<int64_t> dims) {
   size_t total = 1;
   for (int64_t dim : dims) {
     if (dim < 0) {
-      fail(WPM_ERR_INVALID_ARGUMENT, "%s has a negative dimension (%lld)", what, (long long)dim);
+      fail(WPM_ERR_INVALID_ARGUMENT, "'%s' has a negative dimension (%lld)", what, (long long)dim);
       return 0;
     }
     if (__builtin_mul_overflow(total, static_cast<size_t>(dim), &total) || total > (size_t(1) << 60)) {
-      fail(WPM_ERR_INVALID_ARGUMENT, "%s overflows: the element count does not fit in 2^60", what);
+      fail(WPM_ERR_INVALID_ARGUMENT, "'%s' overflows: the element count does not fit in 2^60", what);
       return 0;
     }
   }

@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 #include <random>
 #include <string>
@@ -143,6 +144,17 @@ inline const char* dtype_label(wpm_dtype dtype) {
     case WPM_BF16: return "bf16";
     default: return "i32";
   }
+}
+
+// Expects the call to fail with status want and a message that contains each word
+// (the argument's name, the bad value): a bad call is reported, never guessed.
+inline void expect_error(wpm_status got, wpm_status want, std::initializer_list<const char*> words) {
+  EXPECT_EQ(got, want) << wpm_status_name(got) << ": " << wpm_last_error();
+  std::string message = wpm_last_error();
+  for (const char* word : words) EXPECT_NE(message.find(word), std::string::npos) << message;
+}
+inline void expect_error(wpm_status got, wpm_status want, const std::string& word) {
+  expect_error(got, want, {word.c_str()});
 }
 
 // Central finite difference of a scalar function f(x) in float64, per coordinate.

@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace WorldPM.Native.Interop;
+
+/// <summary>Contexts: create with a backend, destroy, query, synchronize.</summary>
+internal static unsafe partial class NativeMethods
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_context_options
+    {
+        public nuint struct_size;
+        public Backend backend;
+        public int num_threads;
+        public int device;
+    }
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_context_create(wpm_context_options* options, nint* context);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_context_destroy(nint context);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_context_backend(nint context, Backend* backend);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_context_num_threads(nint context, int* num_threads);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_synchronize(nint context);
+}

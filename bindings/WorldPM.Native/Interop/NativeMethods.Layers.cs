@@ -1,0 +1,88 @@
+using System.Runtime.InteropServices;
+
+namespace WorldPM.Native.Interop;
+
+/// <summary>The transformer's ops: GEMM, embedding, RMSNorm, RoPE, attention, SwiGLU, GELU.</summary>
+internal static unsafe partial class NativeMethods
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_gemm_params
+    {
+        public nuint struct_size;
+        public int trans_a, trans_b;
+        public long m, n, k;
+        public long batch;
+        public float alpha, beta;
+        public nint a;
+        public nint b;
+        public nint c;
+        public long lda, ldb, ldc;
+        public long stride_a, stride_b, stride_c;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_attention_params
+    {
+        public nuint struct_size;
+        public long b, t, h, kvh, d;
+        public float scale;
+        public Padding padding;
+        public nint lengths;
+        public nint q;
+        public nint k;
+        public nint v;
+        public nint @out;
+        public nint lse;
+        public nint dout;
+        public nint dq;
+        public nint dk;
+        public nint dv;
+    }
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_gemm(nint context, wpm_gemm_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_embedding_fwd(nint context, nint ids, nint table, nint @out, long n,
+        long vocab, long c);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_embedding_bwd(nint context, nint ids, nint dout, nint dtable, long n,
+        long vocab, long c);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rmsnorm_fwd(nint context, nint x, nint weight, nint @out, nint rstd,
+        long n, long c, float eps);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rmsnorm_bwd(nint context, nint dout, nint x, nint weight, nint rstd,
+        nint dx, nint dweight, long n, long c);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rope_fwd(nint context, nint x, nint positions, long b, long t, long h,
+        long d, float theta);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rope_bwd(nint context, nint dx, nint positions, long b, long t, long h,
+        long d, float theta);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_attention_fwd(nint context, wpm_attention_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_attention_bwd(nint context, wpm_attention_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_swiglu_fwd(nint context, nint gate, nint up, nint @out, long n);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_swiglu_bwd(nint context, nint dout, nint gate, nint up, nint dgate,
+        nint dup, long n);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_gelu_fwd(nint context, nint x, nint @out, long n, GeluKind kind);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_gelu_bwd(nint context, nint dout, nint x, nint dx, long n,
+        GeluKind kind);
+}

@@ -1,0 +1,65 @@
+using System.Runtime.InteropServices;
+
+namespace WorldPM.Native.Interop;
+
+/// <summary>The reward head and the optimizer: pooling, Bradley-Terry loss, AdamW, gradient utilities, casts.</summary>
+internal static unsafe partial class NativeMethods
+{
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_bt_loss_params
+    {
+        public nuint struct_size;
+        public long pairs;
+        public float margin;
+        public nint chosen;
+        public nint rejected;
+        public nint weights;
+        public nint loss;
+        public float dloss;
+        public nint dchosen;
+        public nint drejected;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_adamw_params
+    {
+        public nuint struct_size;
+        public long tensors;
+        public nint* @params;
+        public nint* grads;
+        public nint* m;
+        public nint* v;
+        public nint* working;
+        public int* decay;
+        public float lr, beta1, beta2, eps, weight_decay;
+        public float grad_scale;
+        public long step;
+    }
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_last_token_pool_fwd(nint context, nint hidden, nint lengths, nint @out,
+        long b, long t, long c, Padding padding);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_last_token_pool_bwd(nint context, nint dout, nint lengths,
+        nint dhidden, long b, long t, long c, Padding padding);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_bt_loss_fwd(nint context, wpm_bt_loss_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_bt_loss_bwd(nint context, wpm_bt_loss_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_adamw_step(nint context, wpm_adamw_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_global_norm(nint context, nint* tensors, long count, nint @out);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_scale_check_finite(nint context, nint* tensors, long count,
+        float scale, nint found_inf);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_cast(nint context, nint src, nint dst, long n);
+}

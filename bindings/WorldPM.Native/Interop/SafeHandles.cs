@@ -1,0 +1,28 @@
+using Microsoft.Win32.SafeHandles;
+
+namespace WorldPM.Native.Interop;
+
+/// <summary>Owns a <c>wpm_context*</c>; destroys it once, on Dispose or finalization.</summary>
+internal sealed class ContextHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    internal ContextHandle(nint existing) : base(ownsHandle: true) => SetHandle(existing);
+
+    protected override bool ReleaseHandle() => NativeMethods.wpm_context_destroy(handle) == WorldPMStatus.Ok;
+}
+
+/// <summary>
+/// Owns a <c>wpm_buffer*</c> (an allocation or a view); frees it once. Freeing after the context is gone is
+/// valid (worldpm.h), so the finalizer order of contexts and buffers does not matter.
+/// </summary>
+internal sealed class BufferHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    internal BufferHandle(nint existing) : base(ownsHandle: true) => SetHandle(existing);
+
+    protected override bool ReleaseHandle() => NativeMethods.wpm_buffer_free(handle) == WorldPMStatus.Ok;
+}
+
+/// <summary>Something public that owns one native handle (a context or a buffer).</summary>
+internal interface INativeObject
+{
+    SafeHandleZeroOrMinusOneIsInvalid Handle { get; }
+}

@@ -1,0 +1,95 @@
+// AdamW entry point: validates the hyper-parameters and every tensor of the
+// step (naming the index: 'grads[3]'), then hands the backend one flat list.
+// The tensors of one call must not overlap one another in memory.
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "../validate.h"
+
+namespace {
+
+// Indexed argument names ("grads[3]") for the Checker, which takes a const char*.
+struct IndexedName {
+  char text[48];
+  IndexedName(const char* array, int64_t index) {
+    std::snprintf(text, sizeof text, "%s[%lld]", array, (long long)index);
+  }
+};
+
+void check_hyper(wpm::Checker& check, const wpm_adamw_params& p) {
+  check.finite("lr", p.lr)
+      .require(p.lr >= 0, "argument 'lr' is %g; it must not be negative", double(p.lr))
+      .require(p.beta1 >= 0 && p.beta1 < 1, "argument 'beta1' is %g; expected 0 <= beta1 < 1", double(p.beta1))
+      .require(p.beta2 >= 0 && p.beta2 < 1, "argument 'beta2' is %g; expected 0 <= beta2 < 1", double(p.beta2))
+      .finite("eps", p.eps)
+      .require(p.eps > 0, "argument 'eps' is %g; it must be positive", double(p.eps))
+      .finite("weight_decay", p.weight_decay)
+      .require(p.weight_decay >= 0, "argument 'weight_decay' is %g; it must not be negative", double(p.weight_decay))
+      .finite("grad_scale", p.grad_scale)
+      .require(p.grad_scale >= 0, "argument 'grad_scale' is %g; it must not be negative (0 means 1)",
+               double(p.grad_scale))
+      .positive("step", p.step);
+}
+
+// Tensor i: params[i] defines the count; grads/m/v/working[i] hold at least that many.
+wpm::AdamwTensor check_tensor(wpm::Checker& check, const wpm_adamw_params& p, int64_t i) {
+  wpm::AdamwTensor t{};
+  const wpm_buffer* param = p.params[i];
+  check.buffer(IndexedName("params", i).text, param, 0, wpm::kF32);
+  if (!check.ok()) return t;
+  const size_t count = param->count;
+  const wpm_buffer* grad = p.grads[i];
+  const wpm_buffer* m = p.m[i];
+  const wpm_buffer* v = p.v[i];
+  const wpm_buffer* working = p.working ? p.working[i] : nullptr;
+  check.buffer(IndexedName("grads", i).text, grad, count, wpm::kFloatTypes)
+      .buffer(IndexedName("m", i).text, m, count, wpm::kF32)
+      .buffer(IndexedName("v", i).text, v, count, wpm::kF32)
+      .optional_buffer(IndexedName("working", i).text, working, count, wpm::kFloatTypes);
+  if (!check.ok()) return t;
+  t.param = static_cast<float*>(param->data());
+  t.grad = grad->data();
+  t.m = static_cast<float*>(m->data());
+  t.v = static_cast<float*>(v->data());
+  t.working = working ? working->data() : nullptr;
+  t.count = int64_t(count);
+  t.grad_dtype = grad->dtype;
+  t.working_dtype = working ? working->dtype : WPM_F32;
+  t.decay = p.decay == nullptr || p.decay[i] != 0;
+  return t;
+}
+
+}  // namespace
+
+extern "C" {
+
+wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) {
+  return wpm::guarded("wpm_adamw_step", [&] {
+    wpm::Checker check("wpm_adamw_step", context);
+    check.not_null("params", params);
+    if (!check.ok()) return check.status();
+    const wpm_adamw_params& p = *params;
+    check.struct_size("params", p.struct_size, sizeof(wpm_adamw_params)).non_negative("tensors", p.tensors);
+    if (p.tensors > 0)  // the arrays; "params->params" tells the array from the struct
+      check.not_null("params->params", p.params).not_null("grads", p.grads).not_null("m", p.m).not_null("v", p.v);
+    check_hyper(check, p);
+    if (!check.ok()) return check.status();
+    std::vector<wpm::AdamwTensor> tensors(size_t(p.tensors));
+    for (int64_t i = 0; i < p.tensors && check.ok(); ++i) tensors[size_t(i)] = check_tensor(check, p, i);
+    if (!check.ok()) return check.status();
+    wpm::AdamwArgs args;
+    args.tensors = tensors.data();
+    args.count = p.tensors;
+    args.lr = p.lr;
+    args.beta1 = p.beta1;
+    args.beta2 = p.beta2;
+    args.eps = p.eps;
+    args.weight_decay = p.weight_decay;
+    args.grad_scale = p.grad_scale == 0 ? 1.0f : p.grad_scale;
+    args.step = p.step;
+    return check.backend().adamw_step(args);
+  });
+}
+
+}  // extern "C"

@@ -1,0 +1,151 @@
+// Fused causal attention entry points (forward and backward).
+// Both check the shared shape arguments and the lengths, whose values are read
+// to the host here: a length outside 1..T is reported with its index. Without
+// lengths, the backend gets an internal all-T array (AttentionArgs.lengths is
+// never null).
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <type_traits>
+#include <vector>
+
+#include "../validate.h"
+
+namespace {
+
+// The padding field as the integer the caller stored: a C caller may store any int, and reading an
+// out-of-range value through the C++ enum type is undefined.
+int64_t stored_padding(const wpm_attention_params& p) {
+  std::underlying_type_t<wpm_padding> value;
+  std::memcpy(&value, &p.padding, sizeof value);
+  return int64_t(value);
+}
+
+struct Counts {
+  size_t q, kv, lse;
+};
+
+// params, the dims, scale, padding, q, k, v and the lengths buffer (not yet its values).
+Counts check_shapes(wpm::Checker& check, const wpm_attention_params* params) {
+  check.not_null("params", params);
+  if (!check.ok()) return {};
+  const wpm_attention_params& p = *params;
+  check.struct_size("params", p.struct_size, sizeof(wpm_attention_params));
+  if (!check.ok()) return {};  // the fields below may lie past a smaller struct
+  check.positive("b", p.b).positive("t", p.t).positive("h", p.h).positive("kvh", p.kvh).positive("d", p.d);
+  check.in_range("t", p.t, 1, INT32_MAX);  // lengths are i32
+  if (check.ok())
+    check.require(p.h % p.kvh == 0, "argument 'h' (%lld) is not a multiple of 'kvh' (%lld)", (long long)p.h,
+                  (long long)p.kvh);
+  check.finite("scale", p.scale).in_range("padding", stored_padding(p), WPM_PAD_RIGHT, WPM_PAD_LEFT);
+  Counts counts{check.count("q", {p.b, p.t, p.h, p.d}), check.count("k", {p.b, p.t, p.kvh, p.d}),
+                check.count("lse", {p.b, p.h, p.t})};
+  check.buffer("q", p.q, counts.q, wpm::kFloatTypes)
+      .buffer("k", p.k, counts.kv, wpm::kFloatTypes)
+      .buffer("v", p.v, counts.kv, wpm::kFloatTypes)
+      .same_dtype("k", p.k, "q", p.q)
+      .same_dtype("v", p.v, "q", p.q)
+      .optional_buffer("lengths", p.lengths, size_t(p.b), wpm::kI32);
+  return counts;
+}
+
+// The lengths the backend reads: the caller's buffer once its values are checked, or an all-T array
+// in backend memory for the duration of the call.
+class Lengths {
+ public:
+  Lengths(wpm::Checker& check, const wpm_attention_params& p) : backend_(check.backend()) {
+    std::vector<int32_t> host(size_t(p.b), int32_t(p.t));
+    size_t bytes = host.size() * sizeof(int32_t);
+    if (p.lengths != nullptr) {
+      if (backend_.read(host.data(), p.lengths->data(), bytes) != WPM_OK) {
+        check.fail(WPM_ERR_INTERNAL, "could not read 'lengths'");
+        return;
+      }
+      for (size_t i = 0; i < host.size() && check.ok(); ++i)
+        if (host[i] < 1 || host[i] > p.t)
+          check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'lengths' has lengths[%zu] = %d; each must be in 1..%lld (t)",
+                     i, host[i], (long long)p.t);
+      data_ = static_cast<const int32_t*>(p.lengths->data());
+      return;
+    }
+    void* memory = nullptr;
+    if (backend_.alloc(bytes, &memory) != WPM_OK) {
+      check.fail(WPM_ERR_OUT_OF_MEMORY, "could not allocate the all-T lengths");
+      return;
+    }
+    owned_ = memory;
+    if (backend_.write(memory, host.data(), bytes) != WPM_OK) check.fail(WPM_ERR_INTERNAL, "could not write lengths");
+    data_ = static_cast<const int32_t*>(memory);
+  }
+  ~Lengths() {
+    if (owned_ != nullptr) backend_.release(owned_);
+  }
+  Lengths(const Lengths&) = delete;
+  Lengths& operator=(const Lengths&) = delete;
+  const int32_t* data() const { return data_; }
+
+ private:
+  wpm::Backend& backend_;
+  void* owned_ = nullptr;
+  const int32_t* data_ = nullptr;
+};
+
+// The backward-only fields are not touched by the forward: a caller may leave them unset.
+wpm::AttentionArgs make_args(const wpm_attention_params& p, const int32_t* lengths, bool backward) {
+  float scale = p.scale != 0.0f ? p.scale : float(1.0 / std::sqrt(double(p.d)));
+  wpm::AttentionArgs args{p.b, p.t, p.h, p.kvh, p.d, scale, p.padding, lengths,
+                          p.q->data(), p.k->data(), p.v->data(), p.out->data(), static_cast<float*>(p.lse->data()),
+                          nullptr, nullptr, nullptr, nullptr, p.q->dtype};
+  if (backward) {
+    args.dout = p.dout->data();
+    args.dq = p.dq->data();
+    args.dk = p.dk->data();
+    args.dv = p.dv->data();
+  }
+  return args;
+}
+
+}  // namespace
+
+extern "C" {
+
+wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* params) {
+  return wpm::guarded("wpm_attention_fwd", [&] {
+    wpm::Checker check("wpm_attention_fwd", context);
+    Counts counts = check_shapes(check, params);
+    if (!check.ok()) return check.status();
+    check.buffer("out", params->out, counts.q, wpm::kFloatTypes)
+        .same_dtype("out", params->out, "q", params->q)
+        .buffer("lse", params->lse, counts.lse, wpm::kF32);
+    if (!check.ok()) return check.status();
+    Lengths lengths(check, *params);
+    if (!check.ok()) return check.status();
+    return check.backend().attention_fwd(make_args(*params, lengths.data(), false));
+  });
+}
+
+wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* params) {
+  return wpm::guarded("wpm_attention_bwd", [&] {
+    wpm::Checker check("wpm_attention_bwd", context);
+    Counts counts = check_shapes(check, params);
+    if (!check.ok()) return check.status();
+    const wpm_attention_params& p = *params;
+    check.buffer("out", p.out, counts.q, wpm::kFloatTypes)
+        .buffer("lse", p.lse, counts.lse, wpm::kF32)
+        .buffer("dout", p.dout, counts.q, wpm::kFloatTypes)
+        .buffer("dq", p.dq, counts.q, wpm::kFloatTypes)
+        .buffer("dk", p.dk, counts.kv, wpm::kFloatTypes)
+        .buffer("dv", p.dv, counts.kv, wpm::kFloatTypes)
+        .same_dtype("out", p.out, "q", p.q)
+        .same_dtype("dout", p.dout, "q", p.q)
+        .same_dtype("dq", p.dq, "q", p.q)
+        .same_dtype("dk", p.dk, "q", p.q)
+        .same_dtype("dv", p.dv, "q", p.q);
+    if (!check.ok()) return check.status();
+    Lengths lengths(check, p);
+    if (!check.ok()) return check.status();
+    return check.backend().attention_bwd(make_args(p, lengths.data(), true));
+  });
+}
+
+}  // extern "C"

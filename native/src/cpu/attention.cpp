@@ -1,0 +1,432 @@
+// Fused causal attention on the CPU backend, flash-style: forward and backward.
+//
+// Shapes: q, out, dout, dq [B, T, H, D]; k, v, dk, dv [B, T, KVH, D]; lse f32
+// [B, H, T]; query head h reads kv head h / (H / KVH). Sequence b holds
+// L = lengths[b] valid rows off .. off + L - 1 (off = 0 for right padding,
+// T - L for left padding). Inside a sequence, rows are counted from its
+// first valid row, so both paddings are one problem: query i attends keys
+// 0..i. Padding rows are never read; their out, lse, dq, dk and dv are 0.
+//
+// Inputs first become what the tile loops read without copying (F32Tensor):
+// f32 tensors are used in place, f16/bf16 ones as f32 copies (all math is
+// f32), and K (and V for the backward) also as a copy transposed per head,
+// [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (NT ran at
+// 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). Extra
+// memory is linear in T: at most those copies and a few tiles per thread.
+//
+// Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
+// D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
+// cblas_sgemm of that size or smaller, which OpenBLAS runs on the calling
+// thread; larger ones called from both pool threads at once fought over
+// OpenBLAS's own threads and ran 2-3x slower. The per-element work (exp2,
+// running max, dS) is in attention_tiles.cpp.
+//
+// Forward, per (b, h, query block), over the key blocks up to the diagonal
+// (later ones are fully masked and skipped): S = scale log2(e) Q K^T, so the
+// softmax runs in base 2; per row a running max m and sum l (online softmax);
+// O = corr O + P V with corr = exp2(m_old - m_new). At the end out = O / l
+// and lse = ln 2 (m + log2 l). Nothing T x T. Work items go to threads in
+// contiguous chunks, and the query blocks of a head are visited in the order
+// 0, n-1, 1, n-2, ... so that every chunk gets a fair share of long (late)
+// and short (early) rows.
+//
+// Backward: delta_i = rowsum(dO_i * O_i) first. Then per (b, kv head, segment
+// of key blocks): for each key block, for each query head of the group in
+// order, for each query block at or after the key block: P = exp2(S - lse
+// log2 e), dV += P^T dO, dP = dO V^T, dS = P (dP - delta), dK += scale dS^T Q,
+// dQ += scale dS K. A key block's dK and dV belong to one work item, and dQ of
+// a segment goes to that segment's own f32 copy, summed over segments in
+// order at the end: no atomics, the same bits on every run. Segments exist
+// only to give every thread work when B * KVH is small (count = ceil(2 threads
+// / (B KVH)), usually 1, and then f32 dQ accumulates in place); they split
+// the key blocks by equal work, since block j is attended by L - j Bk queries.
+//
+// Measured (2-core dev VM, Xeon model 207 with AVX-512, OpenBLAS 0.3.21; f32,
+// B=4 H=8 KVH=8 T=512 D=64, best of 7; FLOPs counted as 2 B H T^2 D for the
+// causal forward and 2.5x that for the backward):
+//   OPENBLAS_CORETYPE=Cooperlake  fwd 7.8 ms = 138 GFLOP/s, bwd 16.6 ms = 162 GFLOP/s
+//                                 (1 thread: 16.1 ms = 67, 34.1 ms = 79)
+//   OpenBLAS's own choice here    fwd 24.5 ms = 44 GFLOP/s, bwd 58.8 ms = 46 GFLOP/s
+// OpenBLAS 0.3.21 does not know this CPU model and falls back to its Prescott
+// (SSE3) kernels unless OPENBLAS_CORETYPE is set before it loads.
+#include <cblas.h>
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <type_traits>
+
+#include "../error.h"
+#include "attention_tiles.h"
+#include "cpu_backend.h"
+
+namespace wpm {
+
+namespace {
+
+using namespace attention_tiles;
+
+constexpr int64_t kBlockQ = 64;
+constexpr float kLn2 = 0.693147180559945309f;
+
+// Key rows per tile: the largest power of two in 16..128 with kBlockQ * Bk * D
+// at most 64^3, OpenBLAS's single-thread limit (m * n * k <= 4 * 65536).
+int64_t key_block(int64_t d) {
+  int64_t bk = 128;
+  while (bk > 16 && kBlockQ * bk * d > 262144) bk /= 2;
+  return bk;
+}
+
+// C (m x n, row stride ldc) = alpha op(A) B + beta C with op(A) = A or A^T (m x k), B k x n.
+void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+               const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a,
+              int(lda), b, int(ldb), beta, c, int(ldc));
+}
+
+// ---------------------------------------------------------------- geometry
+struct Sequence {
+  int64_t off, len;  // valid rows off .. off + len - 1
+  bool padding(int64_t t) const { return t < off || t >= off + len; }
+};
+
+struct Layout {
+  const AttentionArgs& a;
+  int64_t group;  // query heads per kv head
+  int64_t bk;     // key rows per tile
+  explicit Layout(const AttentionArgs& args) : a(args), group(args.h / args.kvh), bk(key_block(args.d)) {}
+
+  Sequence sequence(int64_t b) const {
+    int64_t len = a.lengths[b];
+    return {a.padding == WPM_PAD_LEFT ? a.t - len : 0, len};
+  }
+  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T];
+  // token t of kv head g in a transposed [B, KVH, D, T] copy (its rows are a.t apart).
+  int64_t q_row(int64_t b, int64_t t, int64_t h) const { return ((b * a.t + t) * a.h + h) * a.d; }
+  int64_t kv_row(int64_t b, int64_t t, int64_t g) const { return ((b * a.t + t) * a.kvh + g) * a.d; }
+  int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return (b * a.h + h) * a.t + t; }
+  int64_t transposed_at(int64_t b, int64_t g, int64_t t) const { return (b * a.kvh + g) * a.d * a.t + t; }
+  int64_t q_stride() const { return a.h * a.d; }
+  int64_t kv_stride() const { return a.kvh * a.d; }
+};
+
+int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
+// ---------------------------------------------------------------- f32 inputs
+// What the tile loops read, made once per call so that no tile is copied or
+// converted: f32 inputs are used in place, f16/bf16 ones become f32 copies in
+// their own layout; K (and V in the backward) also get a copy transposed per
+// head, [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms.
+class F32Tensor {
+ public:
+  const float* data() const { return data_; }
+
+  // x [B, T, heads, D]; only the valid rows are converted (padding is never read).
+  template <class T>
+  static F32Tensor convert(ThreadPool& pool, const Layout& lay, const void* x, int64_t heads) {
+    F32Tensor out;
+    if constexpr (std::is_same_v<T, float>) {
+      out.data_ = static_cast<const float*>(x);
+    } else {
+      const AttentionArgs& a = lay.a;
+      const int64_t width = heads * a.d;
+      out.owned_.reset(new float[size_t(a.b * a.t * width)]);
+      float* dst = out.owned_.get();
+      pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
+        for (int64_t row = begin; row < end; ++row) {
+          if (lay.sequence(row / a.t).padding(row % a.t)) continue;
+          for (int64_t i = row * width; i < (row + 1) * width; ++i) dst[i] = load(static_cast<const T*>(x), i);
+        }
+      });
+      out.data_ = dst;
+    }
+    return out;
+  }
+
+  // x [B, T, KVH, D] -> [B, KVH, D, T], valid rows only.
+  template <class T>
+  static F32Tensor transpose(ThreadPool& pool, const Layout& lay, const void* x) {
+    const AttentionArgs& a = lay.a;
+    F32Tensor out;
+    out.owned_.reset(new float[size_t(a.b * a.kvh * a.d * a.t)]);
+    float* dst = out.owned_.get();
+    pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
+      for (int64_t bg = begin; bg < end; ++bg) {
+        int64_t b = bg / a.kvh, g = bg % a.kvh;
+        float* head = dst + lay.transposed_at(b, g, 0);
+        Sequence seq = lay.sequence(b);
+        // 16 rows at a time: each column's 16 values fill one cache line of the copy.
+        for (int64_t t0 = seq.off; t0 < seq.off + seq.len; t0 += 16)
+          for (int64_t c = 0; c < a.d; ++c)
+            for (int64_t t = t0; t < std::min(seq.off + seq.len, t0 + 16); ++t)
+              head[c * a.t + t] = load(static_cast<const T*>(x), lay.kv_row(b, t, g) + c);
+      }
+    });
+    out.data_ = dst;
+    return out;
+  }
+
+ private:
+  const float* data_ = nullptr;
+  std::unique_ptr<float[]> owned_;
+};
+
+// Per-thread tile memory, carved from one allocation made before the parallel loop.
+class Arena {
+ public:
+  Arena(int workers, int64_t floats_per_worker)
+      : per_worker_(floats_per_worker), memory_(new float[size_t(workers) * size_t(floats_per_worker)]) {}
+  float* worker(int w) const { return memory_.get() + int64_t(w) * per_worker_; }
+
+ private:
+  int64_t per_worker_;
+  std::unique_ptr<float[]> memory_;
+};
+
+template <class T>
+void zero_row(T* dst, int64_t d) {
+  for (int64_t c = 0; c < d; ++c) store(dst, c, 0.0f);
+}
+
+// rows x d tight f32 into rows stride elements apart.
+template <class T>
+void store_rows(const float* src, int64_t rows, int64_t d, T* dst, int64_t stride) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < d; ++c) store(dst, r * stride + c, src[r * d + c]);
+}
+
+// ---------------------------------------------------------------- forward
+struct ForwardInputs {
+  F32Tensor q, kt, v;
+};
+
+struct ForwardTiles {
+  float *s, *o, *m, *l;
+  static int64_t floats(int64_t d, int64_t bk) { return kBlockQ * (bk + d + 2); }
+  ForwardTiles(float* p, int64_t d, int64_t bk) : s(p), o(s + kBlockQ * bk), m(o + kBlockQ * d), l(m + kBlockQ) {}
+};
+
+// The z-th query block visited in a head of count blocks: 0, count-1, 1, count-2, ...
+int64_t zigzag(int64_t z, int64_t count) { return z % 2 == 0 ? z / 2 : count - 1 - z / 2; }
+
+// Query block qb of head h of sequence b: valid rows i0 .. i1-1 (sequence-relative), and the padding rows
+// among absolute rows qb * kBlockQ .. + kBlockQ - 1 (so the blocks of a head cover every row once).
+template <class T>
+void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_t h, int64_t qb,
+                   const ForwardTiles& w) {
+  const AttentionArgs& a = lay.a;
+  const int64_t d = a.d;
+  Sequence seq = lay.sequence(b);
+  T* out = static_cast<T*>(a.out);
+  for (int64_t t = qb * kBlockQ; t < std::min(a.t, (qb + 1) * kBlockQ); ++t) {
+    if (!seq.padding(t)) continue;
+    zero_row(out + lay.q_row(b, t, h), d);
+    a.lse[lay.lse_at(b, h, t)] = 0.0f;
+  }
+  int64_t i0 = qb * kBlockQ, i1 = std::min(i0 + kBlockQ, seq.len);
+  if (i0 >= i1) return;
+  int64_t rows = i1 - i0, g = h / lay.group;
+  const float* q = in.q.data() + lay.q_row(b, seq.off + i0, h);
+  std::fill(w.o, w.o + rows * d, 0.0f);
+  std::fill(w.m, w.m + rows, -std::numeric_limits<float>::infinity());
+  std::fill(w.l, w.l + rows, 0.0f);
+  for (int64_t j0 = 0; j0 < i1; j0 += lay.bk) {
+    int64_t n = std::min(lay.bk, i1 - j0);
+    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
+    const float* v = in.v.data() + lay.kv_row(b, seq.off + j0, g);
+    tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, a.t, 0.0f, w.s, n);  // S
+    softmax_tile(w.s, rows, n, i0 - j0 + 1, w.m, w.l, w.o, d);  // S becomes P; O rescaled
+    tile_gemm(false, rows, d, n, 1.0f, w.s, n, v, lay.kv_stride(), 1.0f, w.o, d);  // O += P V
+  }
+  for (int64_t r = 0; r < rows; ++r) {
+    float inv = 1.0f / w.l[r];
+    for (int64_t c = 0; c < d; ++c) w.o[r * d + c] *= inv;
+    a.lse[lay.lse_at(b, h, seq.off + i0 + r)] = (w.m[r] + std::log2(w.l[r])) * kLn2;
+  }
+  store_rows(w.o, rows, d, out + lay.q_row(b, seq.off + i0, h), lay.q_stride());
+}
+
+template <class T>
+void attention_forward(ThreadPool& pool, const AttentionArgs& a) {
+  Layout lay(a);
+  ForwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::transpose<T>(pool, lay, a.k),
+                   F32Tensor::convert<T>(pool, lay, a.v, a.kvh)};
+  int64_t blocks = ceil_div(a.t, kBlockQ);
+  Arena arena(pool.size(), ForwardTiles::floats(a.d, lay.bk));
+  pool.parallel_for(a.b * a.h * blocks, 1, [&](int64_t begin, int64_t end, int worker) {
+    ForwardTiles tiles(arena.worker(worker), a.d, lay.bk);
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t bh = item / blocks;
+      forward_block<T>(lay, in, bh / a.h, bh % a.h, zigzag(item % blocks, blocks), tiles);
+    }
+  });
+}
+
+// ---------------------------------------------------------------- backward
+struct BackwardInputs {
+  F32Tensor q, k, kt, vt, dout;
+};
+
+struct BackwardTiles {
+  float *dk, *dv, *p, *dp;
+  static int64_t floats(int64_t d, int64_t bk) { return 2 * bk * d + 2 * kBlockQ * bk; }
+  BackwardTiles(float* mem, int64_t d, int64_t bk) : dk(mem), dv(dk + bk * d), p(dv + bk * d), dp(p + kBlockQ * bk) {}
+};
+
+// How many segments to split each (b, kv head)'s key blocks into: enough work items for every thread.
+int64_t segment_count(int threads, const AttentionArgs& a, int64_t bk) {
+  if (threads <= 1) return 1;
+  int64_t groups = a.b * a.kvh;
+  return std::clamp<int64_t>(ceil_div(2 * int64_t(threads), groups), 1, ceil_div(a.t, bk));
+}
+
+// Key blocks [*begin, *end) of segment s of count for a sequence of len rows: contiguous runs of about
+// equal work (block j is attended by the len - j bk queries at or after its first key). May be empty.
+void segment_range(int64_t len, int64_t bk, int64_t count, int64_t s, int64_t* begin, int64_t* end) {
+  int64_t blocks = ceil_div(len, bk);
+  double total = 0;
+  for (int64_t j = 0; j < blocks; ++j) total += double(len - j * bk);
+  auto boundary = [&](int64_t segment) {
+    if (segment >= count) return blocks;
+    double target = total * double(segment) / double(count), before = 0;
+    int64_t j = 0;
+    for (; j < blocks && before < target; ++j) before += double(len - j * bk);
+    return j;
+  };
+  *begin = boundary(s);
+  *end = boundary(s + 1);
+}
+
+// delta[b, h, t] = rowsum(dO * O) over the valid rows.
+template <class T>
+void softmax_deltas(ThreadPool& pool, const Layout& lay, const float* dout, const Arena& arena, float* delta) {
+  const AttentionArgs& a = lay.a;
+  pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int worker) {
+    float* o = arena.worker(worker);
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t b = row / a.t, t = row % a.t;
+      if (lay.sequence(b).padding(t)) continue;
+      for (int64_t h = 0; h < a.h; ++h) {
+        for (int64_t c = 0; c < a.d; ++c) o[c] = load(static_cast<const T*>(a.out), lay.q_row(b, t, h) + c);
+        delta[lay.lse_at(b, h, t)] = dot(o, dout + lay.q_row(b, t, h), a.d);
+      }
+    }
+  });
+}
+
+// dK and dV of kv head g of sequence b for the key blocks of segment seg, and that segment's share of dQ
+// for the group's query heads (added into dq_part, f32 with dq's layout).
+template <class T>
+void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, int64_t g, int64_t seg,
+                      int64_t segments, const float* delta, float* dq_part, const BackwardTiles& w) {
+  const AttentionArgs& a = lay.a;
+  const int64_t d = a.d;
+  Sequence seq = lay.sequence(b);
+  for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h)
+    for (int64_t i = 0; i < seq.len; ++i) std::fill_n(dq_part + lay.q_row(b, seq.off + i, h), d, 0.0f);
+  int64_t kb0, kb1;
+  segment_range(seq.len, lay.bk, segments, seg, &kb0, &kb1);
+  for (int64_t kb = kb0; kb < kb1; ++kb) {
+    int64_t j0 = kb * lay.bk, n = std::min(lay.bk, seq.len - j0);
+    const float* k = in.k.data() + lay.kv_row(b, seq.off + j0, g);
+    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
+    const float* vt = in.vt.data() + lay.transposed_at(b, g, seq.off + j0);
+    std::fill(w.dk, w.dk + n * d, 0.0f);
+    std::fill(w.dv, w.dv + n * d, 0.0f);
+    for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h) {
+      for (int64_t i0 = j0; i0 < seq.len; i0 += kBlockQ) {  // earlier queries see none of these keys
+        int64_t rows = std::min(kBlockQ, seq.len - i0);
+        int64_t qi = lay.q_row(b, seq.off + i0, h), li = lay.lse_at(b, h, seq.off + i0);
+        const float* q = in.q.data() + qi;
+        const float* dout = in.dout.data() + qi;
+        tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, a.t, 0.0f, w.p, n);  // S
+        probabilities_tile(w.p, rows, n, i0 - j0 + 1, a.lse + li);
+        tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, lay.q_stride(), 1.0f, w.dv, d);   // dV += P^T dO
+        tile_gemm(false, rows, n, d, 1.0f, dout, lay.q_stride(), vt, a.t, 0.0f, w.dp, n);  // dP = dO V^T
+        softmax_grad_tile(w.p, w.dp, rows, n, delta + li);
+        tile_gemm(true, n, d, rows, a.scale, w.p, n, q, lay.q_stride(), 1.0f, w.dk, d);  // dK += scale dS^T Q
+        tile_gemm(false, rows, d, n, a.scale, w.p, n, k, lay.kv_stride(), 1.0f, dq_part + qi,
+                  lay.q_stride());  // dQ += scale dS K
+      }
+    }
+    store_rows(w.dk, n, d, static_cast<T*>(a.dk) + lay.kv_row(b, seq.off + j0, g), lay.kv_stride());
+    store_rows(w.dv, n, d, static_cast<T*>(a.dv) + lay.kv_row(b, seq.off + j0, g), lay.kv_stride());
+  }
+}
+
+// dq = the sum of the segments' parts in order (unless it accumulated in place); zeros on padding rows.
+template <class T>
+void finish_backward(ThreadPool& pool, const Layout& lay, float* parts, int64_t segments, bool in_place) {
+  const AttentionArgs& a = lay.a;
+  const int64_t part = a.b * a.t * a.h * a.d;
+  pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
+    for (int64_t row = begin; row < end; ++row) {
+      int64_t b = row / a.t, t = row % a.t;
+      if (lay.sequence(b).padding(t)) {
+        for (int64_t h = 0; h < a.h; ++h) zero_row(static_cast<T*>(a.dq) + lay.q_row(b, t, h), a.d);
+        for (int64_t g = 0; g < a.kvh; ++g) {
+          zero_row(static_cast<T*>(a.dk) + lay.kv_row(b, t, g), a.d);
+          zero_row(static_cast<T*>(a.dv) + lay.kv_row(b, t, g), a.d);
+        }
+        continue;
+      }
+      if (in_place) continue;
+      for (int64_t h = 0; h < a.h; ++h) {
+        float* sum = parts + lay.q_row(b, t, h);
+        for (int64_t s = 1; s < segments; ++s)
+          for (int64_t c = 0; c < a.d; ++c) sum[c] += sum[s * part + c];
+        store_rows(sum, 1, a.d, static_cast<T*>(a.dq) + lay.q_row(b, t, h), 0);
+      }
+    }
+  });
+}
+
+template <class T>
+void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
+  Layout lay(a);
+  const int64_t q_count = a.b * a.t * a.h * a.d;
+  BackwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::convert<T>(pool, lay, a.k, a.kvh),
+                    F32Tensor::transpose<T>(pool, lay, a.k), F32Tensor::transpose<T>(pool, lay, a.v),
+                    F32Tensor::convert<T>(pool, lay, a.dout, a.h)};
+  Arena arena(pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
+  std::unique_ptr<float[]> delta(new float[size_t(a.b * a.h * a.t)]);
+  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta.get());
+
+  const int64_t segments = segment_count(pool.size(), a, lay.bk);
+  const bool in_place = segments == 1 && std::is_same_v<T, float>;
+  std::unique_ptr<float[]> part_memory;
+  if (!in_place) part_memory.reset(new float[size_t(segments * q_count)]);
+  float* parts = in_place ? static_cast<float*>(a.dq) : part_memory.get();
+
+  pool.parallel_for(a.b * a.kvh * segments, 1, [&](int64_t begin, int64_t end, int worker) {
+    BackwardTiles tiles(arena.worker(worker), a.d, lay.bk);
+    for (int64_t item = begin; item < end; ++item) {
+      int64_t seg = item % segments, bg = item / segments;
+      backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta.get(), parts + seg * q_count, tiles);
+    }
+  });
+  finish_backward<T>(pool, lay, parts, segments, in_place);
+}
+
+}  // namespace
+
+wpm_status CpuBackend::attention_fwd(const AttentionArgs& args) {
+  return dispatch_float(args.dtype, [&](auto tag) {
+    attention_forward<decltype(tag)>(pool_, args);
+    return WPM_OK;
+  });
+}
+
+wpm_status CpuBackend::attention_bwd(const AttentionArgs& args) {
+  if (args.h * args.d > INT_MAX)  // the row stride of dQ as an sgemm leading dimension
+    return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_bwd: the cpu backend needs h * d <= %d", INT_MAX);
+  return dispatch_float(args.dtype, [&](auto tag) {
+    attention_backward<decltype(tag)>(pool_, args);
+    return WPM_OK;
+  });
+}
+
+}  // namespace wpm

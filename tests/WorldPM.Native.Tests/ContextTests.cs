@@ -1,0 +1,105 @@
+namespace WorldPM.Native.Tests;
+
+/// <summary>Creating contexts, what they report, and what the library says about its backends.</summary>
+[TestFixture]
+public sealed class ContextTests
+{
+    [Test]
+    public void ACpuContextRunsOnTheCpuBackend()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        Assert.That(context.Backend, Is.EqualTo(Backend.Cpu));
+    }
+
+    [Test]
+    public void AnAutoContextResolvesToAConcreteBackend()
+    {
+        using var context = WorldPMContext.Create(Backend.Auto);
+        Assert.That(context.Backend, Is.AnyOf(Backend.Cpu, Backend.Cuda));
+    }
+
+    [Test]
+    public void TheRequestedThreadCountIsUsed()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu, threads: 3);
+        Assert.That(context.NumThreads, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void ZeroThreadsMeansAtLeastOne()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu, threads: 0);
+        Assert.That(context.NumThreads, Is.GreaterThanOrEqualTo(1));
+    }
+
+    [Test]
+    public void SynchronizeReturnsOnAnIdleContext()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        Assert.DoesNotThrow(context.Synchronize);
+    }
+
+    [Test]
+    public void TheCpuBackendIsBuiltAndAvailable()
+    {
+        BackendInfo cpu = WorldPMContext.QueryBackend(Backend.Cpu);
+        Assert.That((cpu.Built, cpu.Available), Is.EqualTo((true, true)));
+        Assert.That(cpu.Reason, Is.Not.Empty);
+    }
+
+    [TestCase(Backend.Cuda)]
+    [TestCase(Backend.Emu)]
+    public void ABackendTheLibraryReportsUnavailableCannotBeCreatedAndTheErrorNamesIt(Backend backend)
+    {
+        BackendInfo info = WorldPMContext.QueryBackend(backend);
+        if (info.Available)
+        {
+            using var context = WorldPMContext.Create(backend);
+            Assert.That(context.Backend, Is.EqualTo(backend));
+            return;
+        }
+        var e = Assert.Throws<BackendUnavailableException>(() => WorldPMContext.Create(backend))!;
+        Assert.That(e.Message, Does.Contain($"'{backend.ToString().ToLowerInvariant()}'").And.Contain(info.Reason));
+    }
+
+    [Test]
+    public void CpuFeaturesAreSpaceSeparatedNames()
+    {
+        Assert.That(WorldPMContext.CpuFeatures, Does.Match(@"^([a-z0-9_]+( [a-z0-9_]+)*)?$"));
+    }
+
+    [Test]
+    public void ADisposedContextThrowsObjectDisposedExceptionInsteadOfReachingNativeCode()
+    {
+        var context = WorldPMContext.Create(Backend.Cpu);
+        context.Dispose();
+        Assert.That(context.IsDisposed);
+        Assert.Throws<ObjectDisposedException>(context.Synchronize);
+    }
+
+    [Test]
+    public void DisposingTwiceIsHarmless()
+    {
+        var context = WorldPMContext.Create(Backend.Cpu);
+        context.Dispose();
+        Assert.DoesNotThrow(context.Dispose);
+    }
+
+    [Test]
+    public void ABufferOutlivingItsContextCanStillBeDisposed()
+    {
+        var context = WorldPMContext.Create(Backend.Cpu);
+        var buffer = context.Allocate<float>(4);
+        context.Dispose();
+        Assert.DoesNotThrow(buffer.Dispose);
+    }
+
+    [Test]
+    public void AnOpOnADisposedContextThrowsObjectDisposedException()
+    {
+        var context = WorldPMContext.Create(Backend.Cpu);
+        using var x = context.Allocate<float>(4);
+        context.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => Ops.GeluForward(context, x, x));
+    }
+}
