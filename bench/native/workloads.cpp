@@ -73,9 +73,9 @@ int main(int argc, char** argv) {
   CHECK(wpm_context_create(&options, &ctx));
   int32_t nthreads = 0;
   CHECK(wpm_context_num_threads(ctx, &nthreads));
-  const char* features = "";
-  CHECK(wpm_cpu_features(&features));
-  std::printf("worldpm %s, cpu backend, %d threads, features: %s\n", wpm_version_string(), nthreads, features);
+  wpm_backend_info info{sizeof info};
+  CHECK(wpm_backend_query(WPM_BACKEND_CPU, &info));
+  std::printf("worldpm %s, cpu backend, %d threads\n%s\n", wpm_version_string(), nthreads, info.reason);
   uint64_t seed = 1;
 
   // ---- ceilings

@@ -35,7 +35,7 @@ wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** 
     std::unique_ptr<wpm::Backend> backend;
     if (kind == WPM_BACKEND_CPU) {
       backend = wpm::make_cpu_backend(opts.num_threads);
-      if (!backend) return WPM_ERR_INTERNAL;  // the factory set the message
+      if (!backend) return WPM_ERR_BACKEND_UNAVAILABLE;  // the factory set the message
     } else {
       wpm_backend_info info{sizeof(wpm_backend_info)};
       wpm_backend_query(kind, &info);

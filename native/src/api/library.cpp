@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "../cpu/blas.h"
 #include "../cpu/cpu_features.h"
 #include "../error.h"
 #include "../validate.h"
@@ -53,7 +54,12 @@ wpm_status wpm_backend_query(wpm_backend backend, wpm_backend_info* info) {
   };
   switch (backend) {
     case WPM_BACKEND_CPU:
-      return set(1, 1, 0, "host CPU: " + std::string(wpm::cpu_features_string()));
+    {
+      bool ready = wpm::blas_ready();
+      wpm::clear_error();
+      return set(1, ready ? 1 : 0, 0,
+                 std::string("host CPU: ") + wpm::cpu_features_string() + "; BLAS: " + wpm::blas_description());
+    }
     case WPM_BACKEND_CUDA: {
 #ifdef WPM_HAVE_CUDA
       std::string reason;

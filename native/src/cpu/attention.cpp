@@ -49,7 +49,6 @@
 //   OpenBLAS's own choice here    fwd 24.5 ms = 44 GFLOP/s, bwd 58.8 ms = 46 GFLOP/s
 // OpenBLAS 0.3.21 does not know this CPU model and falls back to its Prescott
 // (SSE3) kernels unless OPENBLAS_CORETYPE is set before it loads.
-#include <cblas.h>
 
 #include <algorithm>
 #include <climits>
@@ -61,6 +60,7 @@
 
 #include "../error.h"
 #include "attention_tiles.h"
+#include "blas.h"
 #include "cpu_backend.h"
 
 namespace wpm {
@@ -83,8 +83,7 @@ int64_t key_block(int64_t d) {
 // C (m x n, row stride ldc) = alpha op(A) B + beta C with op(A) = A or A^T (m x k), B k x n.
 void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, CblasNoTrans, int(m), int(n), int(k), alpha, a,
-              int(lda), b, int(ldb), beta, c, int(ldc));
+  sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // ---------------------------------------------------------------- geometry

@@ -1,8 +1,6 @@
 // CpuBackend construction, memory and fills. The ops live in their own files.
 #include "cpu_backend.h"
 
-#include <cblas.h>
-
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -10,6 +8,7 @@
 
 #include "../error.h"
 #include "../random.h"
+#include "blas.h"
 
 namespace wpm {
 
@@ -32,10 +31,13 @@ void fill_range(ThreadPool& pool, T* dst, size_t count, Value&& value_at) {
 }  // namespace
 
 CpuBackend::CpuBackend(int threads) : pool_(threads > 0 ? threads : default_threads()) {
-  openblas_set_num_threads(pool_.size());
+  blas_set_threads(pool_.size());
 }
 
-std::unique_ptr<Backend> make_cpu_backend(int num_threads) { return std::make_unique<CpuBackend>(num_threads); }
+std::unique_ptr<Backend> make_cpu_backend(int num_threads) {
+  if (!blas_ready()) return nullptr;  // blas_ready set the message
+  return std::make_unique<CpuBackend>(num_threads);
+}
 
 wpm_status CpuBackend::alloc(size_t bytes, void** ptr) {
   // 64-byte alignment: a cache line, and what the AVX-512 paths load.
@@ -58,7 +60,17 @@ wpm_status CpuBackend::read(void* host, const void* src, size_t bytes) {
 }
 
 wpm_status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
-  if (bytes) std::memmove(dst, src, bytes);
+  const char* from = static_cast<const char*>(src);
+  char* to = static_cast<char*>(dst);
+  bool overlap = from < to + bytes && to < from + bytes;
+  if (overlap) {  // a view copied onto an overlapping view: memmove's order matters
+    if (bytes) std::memmove(dst, src, bytes);
+    return WPM_OK;
+  }
+  // Large copies go over the pool: one core cannot saturate the memory system.
+  pool_.parallel_for(int64_t(bytes), 1 << 20, [&](int64_t begin, int64_t end, int) {
+    std::memcpy(to + begin, from + begin, size_t(end - begin));
+  });
   return WPM_OK;
 }
 

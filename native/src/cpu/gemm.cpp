@@ -14,7 +14,6 @@
 // AVX-512, OpenBLAS 0.3.21, best of 7): f32 338 GFLOP/s and bf16 261 with
 // OPENBLAS_CORETYPE=Cooperlake; 70 and 64 with OpenBLAS's own choice, its
 // Prescott (SSE3) kernels, as 0.3.21 does not know this CPU model.
-#include <cblas.h>
 
 #include <algorithm>
 #include <climits>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "../error.h"
+#include "blas.h"
 #include "cpu_backend.h"
 
 namespace wpm {
@@ -34,12 +34,6 @@ namespace {
 // several pool threads at once without fighting over OpenBLAS's threads.
 constexpr double kOpenblasSingleThreaded = 262144.0;
 constexpr int64_t kPanel = 1024;
-
-void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
-           const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m),
-              int(n), int(k), alpha, a, int(lda), b, int(ldb), beta, c, int(ldc));
-}
 
 // rows x cols of src (row stride ld) into tight f32 dst.
 template <class T>
