@@ -44,14 +44,14 @@ dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
 if [[ -f "$results/native.xml" ]]; then
-  suite=$(grep -o '<testsuite [^>]*>' "$results/native.xml" | head -1)
+  suite=$(tr '\n\t' '  ' <"$results/native.xml" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
   skips=$(( $(attr skipped "$suite") + $(attr disabled "$suite") ))
   passed=$((passed + tests - fails - errs - skips)); failed=$((failed + fails + errs)); skipped=$((skipped + skips))
 fi
 shopt -s nullglob
 for trx in "$results"/managed/*.trx; do
-  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  counters=$(tr '\n\t' '  ' <"$trx" | grep -o '<Counters [^>]*>' | head -1 || true)
   p=$(attr passed "$counters"); f=$(attr failed "$counters"); e=$(attr error "$counters"); t=$(attr total "$counters")
   x=$(attr executed "$counters")
   passed=$((passed + p)); failed=$((failed + f + e)); skipped=$((skipped + t - x))
