@@ -58,7 +58,10 @@ Blas open_blas() {
     blas.description = "the BLAS library found lacks cblas_sgemm or openblas_set_num_threads";
     return blas;
   }
-  blas.description = std::string(config ? config() : "OpenBLAS") + " (" + (core ? core() : "unknown") + " kernels)";
+  // The config string starts "OpenBLAS 0.3.21 ..." and goes on with build flags: keep name and version.
+  std::string name = config ? config() : "OpenBLAS";
+  size_t second_space = name.find(' ', name.find(' ') + 1);
+  blas.description = name.substr(0, second_space) + ", " + (core ? core() : "unknown") + " kernels";
   blas.ok = true;
   return blas;  // the handle stays open for the life of the process
 }

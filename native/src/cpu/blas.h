@@ -15,7 +15,7 @@ namespace wpm {
 
 // Opens OpenBLAS once (thread-safe); false with the reason set via wpm::fail.
 bool blas_ready();
-// "OpenBLAS 0.3.21 (Cooperlake kernels)" once opened, else why it is not.
+// "OpenBLAS 0.3.21, Cooperlake kernels" once opened, else why it is not.
 const char* blas_description();
 void blas_set_threads(int threads);
 
