@@ -232,6 +232,13 @@ WPM_API wpm_status wpm_gelu_fwd(wpm_context* context, const wpm_buffer* x, wpm_b
 WPM_API wpm_status wpm_gelu_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x,
                                 wpm_buffer* dx, int64_t n, wpm_gelu_kind kind);
 
+/* ---------------------------------------------------------------- ReLU
+ * out = max(x, 0); dx = dout where x > 0, else 0 (the head activation of the released
+ * WorldPM-72B layout). */
+WPM_API wpm_status wpm_relu_fwd(wpm_context* context, const wpm_buffer* x, wpm_buffer* out, int64_t n);
+WPM_API wpm_status wpm_relu_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x, wpm_buffer* dx,
+                                int64_t n);
+
 /* ---------------------------------------------------------------- last-token pooling
  * out[b, :] = hidden[b, s_b, :] with s_b = lengths[b] - 1 (right padding) or T - 1
  * (left padding); hidden [B, T, C], lengths i32 [B] in 1..T, out [B, C].

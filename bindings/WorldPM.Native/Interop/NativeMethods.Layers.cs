@@ -80,6 +80,12 @@ internal static unsafe partial class NativeMethods
         nint dup, long n);
 
     [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_relu_fwd(nint context, nint x, nint @out, long n);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_relu_bwd(nint context, nint dout, nint x, nint dx, long n);
+
+    [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_gelu_fwd(nint context, nint x, nint @out, long n, GeluKind kind);
 
     [LibraryImport(Library)]

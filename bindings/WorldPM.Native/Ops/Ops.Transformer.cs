@@ -90,4 +90,20 @@ public static partial class Ops
         using var lease = new HandleLease([context, dout, x, dx]);
         Check(NativeMethods.wpm_gelu_bwd(Ptr(context), Ptr(dout), Ptr(x), Ptr(dx), count ?? dout?.Count ?? 0, kind));
     }
+
+    /// <summary>output = max(x, 0), elementwise.</summary>
+    public static void ReluForward<T>(WorldPMContext context, DeviceBuffer<T> x, DeviceBuffer<T> output,
+        long? count = null) where T : unmanaged
+    {
+        using var lease = new HandleLease([context, x, output]);
+        Check(NativeMethods.wpm_relu_fwd(Ptr(context), Ptr(x), Ptr(output), count ?? x?.Count ?? 0));
+    }
+
+    /// <summary>dx = dout where x &gt; 0, else 0.</summary>
+    public static void ReluBackward<T>(WorldPMContext context, DeviceBuffer<T> dout, DeviceBuffer<T> x,
+        DeviceBuffer<T> dx, long? count = null) where T : unmanaged
+    {
+        using var lease = new HandleLease([context, dout, x, dx]);
+        Check(NativeMethods.wpm_relu_bwd(Ptr(context), Ptr(dout), Ptr(x), Ptr(dx), count ?? dout?.Count ?? 0));
+    }
 }

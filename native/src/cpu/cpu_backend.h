@@ -45,6 +45,8 @@ class CpuBackend final : public Backend {
   wpm_status gelu_fwd(const void* x, void* out, int64_t n, wpm_gelu_kind kind, wpm_dtype dtype) override;
   wpm_status gelu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_gelu_kind kind,
                       wpm_dtype dtype) override;
+  wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) override;
+  wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) override;
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override;
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,

@@ -3,7 +3,7 @@ using static WorldPM.Native.Tests.Support.Reference;
 
 namespace WorldPM.Native.Tests.Operations;
 
-/// <summary>GELU (both forms) and SwiGLU against float64 references, forward and backward.</summary>
+/// <summary>GELU (both forms), ReLU and SwiGLU against float64 references, forward and backward.</summary>
 [TestFixture]
 public sealed class ActivationTests : OpFixture
 {
@@ -31,6 +31,21 @@ public sealed class ActivationTests : OpFixture
 
         Func<double, double> grad = kind == GeluKind.Tanh ? GeluTanhGrad : GeluExactGrad;
         Assert.That(RelativeError(dx.ToArray(), x.Select((v, i) => dout[i] * grad(v)).ToArray()), Is.LessThan(Fp32Elementwise));
+    }
+
+    [Test]
+    public void ReluForwardAndBackwardZeroTheNegativeSide()
+    {
+        float[] x = Random(50, 1000, -3, 3), dout = Random(51, 1000);
+        var output = Poisoned(x.Length);
+        var dx = Poisoned(x.Length);
+        var input = Arena.Upload(x);
+
+        Ops.ReluForward(Context, input, output);
+        Ops.ReluBackward(Context, Arena.Upload(dout), input, dx);
+
+        Assert.That(output.ToArray(), Is.EqualTo(x.Select(v => Math.Max(v, 0f)).ToArray()));
+        Assert.That(dx.ToArray(), Is.EqualTo(x.Select((v, i) => v > 0 ? dout[i] : 0f).ToArray()));
     }
 
     [Test]

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace WorldPM.Checkpoints;
+
+/// <summary>
+/// An open model checkpoint directory (layout in <see cref="ModelCheckpoint"/>): the config, and the
+/// tensors across one file or all shards, read on demand by name. As transformers does,
+/// <c>model.safetensors</c> wins when both it and an index are present.
+/// </summary>
+/// <remarks>
+/// Opening validates every file's header, the index against the shards (each tensor in the index is in
+/// its shard; each shard tensor is in the index; no tensor in two shards) and, by default, every data
+/// checksum. <see cref="Validate"/> then checks the tensors against what the model expects.
+/// </remarks>
+public sealed class ModelCheckpointReader : IDisposable
+{
+    private readonly List<SafeTensorsFile> files;
+    private readonly Dictionary<string, SafeTensorsFile> fileOf;
+
+    private ModelCheckpointReader(string directory, JsonNode config, bool isSharded, List<SafeTensorsFile> files,
+        Dictionary<string, SafeTensorsFile> fileOf)
+    {
+        Directory = directory;
+        IsSharded = isSharded;
+        Config = config;
+        this.files = files;
+        this.fileOf = fileOf;
+    }
+
+    /// <summary>The checkpoint directory.</summary>
+    public string Directory { get; }
+
+    /// <summary>The parsed <c>config.json</c>, for the model's own config type to interpret.</summary>
+    public JsonNode Config { get; }
+
+    /// <summary>Whether the weights come from an index and shards.</summary>
+    public bool IsSharded { get; }
+
+    /// <summary>Every tensor of the checkpoint, by name.</summary>
+    public IEnumerable<TensorInfo> Tensors => fileOf.Select(kv => kv.Value[kv.Key]).OrderBy(t => t.Name, StringComparer.Ordinal);
+
+    /// <summary>Whether the checkpoint holds a tensor of that name.</summary>
+    public bool Contains(string name) => fileOf.ContainsKey(name);
+
+    /// <summary>The header entry of tensor <paramref name="name"/>.</summary>
+    public TensorInfo this[string name] => FileOf(name)[name];
+
+    /// <summary>Reads tensor <paramref name="name"/> into memory.</summary>
+    public TensorData Read(string name) => FileOf(name).Read(name);
+
+    /// <summary>Copies part of tensor <paramref name="name"/>; see <see cref="SafeTensorsFile.ReadInto"/>.</summary>
+    public void ReadInto(string name, long offset, Span<byte> destination) => FileOf(name).ReadInto(name, offset, destination);
+
+    /// <summary>
+    /// Throws a <see cref="CheckpointMismatchException"/> listing every expected tensor that is missing or has
+    /// another shape or dtype, and every tensor nothing expects (unless <paramref name="ignoreUnexpected"/> says so).
+    /// </summary>
+    public void Validate(IReadOnlyDictionary<string, TensorExpectation> expected, Func<string, bool>? ignoreUnexpected = null) =>
+        CheckpointMismatchException.ThrowIfAny(Directory, Tensors, expected, ignoreUnexpected);
+
+    /// <summary>Opens and validates the checkpoint in <paramref name="directory"/>.</summary>
+    public static ModelCheckpointReader Open(string directory, bool verifyChecksums = true)
+    {
+        var config = ReadConfig(directory);
+        string single = Path.Combine(directory, ModelCheckpoint.WeightsFileName);
+        string index = Path.Combine(directory, ModelCheckpoint.IndexFileName);
+        var files = new List<SafeTensorsFile>();
+        try
+        {
+            Dictionary<string, SafeTensorsFile> fileOf;
+            bool sharded = false;
+            if (File.Exists(single))
+            {
+                files.Add(SafeTensorsFile.Open(single, verifyChecksums));
+                fileOf = files[0].Tensors.ToDictionary(t => t.Name, _ => files[0], StringComparer.Ordinal);
+            }
+            else if (File.Exists(index))
+            {
+                fileOf = OpenShards(directory, index, files, verifyChecksums);
+                sharded = true;
+            }
+            else
+            {
+                throw new CheckpointFormatException(directory, $"no {ModelCheckpoint.WeightsFileName} and no {ModelCheckpoint.IndexFileName}: not a checkpoint directory");
+            }
+            return new ModelCheckpointReader(directory, config, sharded, files, fileOf);
+        }
+        catch
+        {
+            foreach (var f in files) f.Dispose();
+            throw;
+        }
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var f in files) f.Dispose();
+    }
+
+    private SafeTensorsFile FileOf(string name) =>
+        fileOf.TryGetValue(name, out var file) ? file : throw new KeyNotFoundException($"{Directory}: no tensor named \"{name}\"");
+
+    private static JsonNode ReadConfig(string directory)
+    {
+        string path = Path.Combine(directory, ModelCheckpoint.ConfigFileName);
+        if (!File.Exists(path))
+            throw new CheckpointFormatException(directory, $"no {ModelCheckpoint.ConfigFileName}: not a checkpoint directory (or an incomplete one)");
+        try
+        {
+            return JsonNode.Parse(File.ReadAllText(path)) as JsonObject
+                ?? throw new CheckpointFormatException(path, "the config is not a JSON object");
+        }
+        catch (JsonException e)
+        {
+            throw new CheckpointFormatException(path, $"the config is not valid JSON ({e.Message})", e);
+        }
+    }
+
+    private static Dictionary<string, SafeTensorsFile> OpenShards(string directory, string index, List<SafeTensorsFile> files, bool verifyChecksums)
+    {
+        var weightMap = ShardIndex.Read(index);
+        var shards = new Dictionary<string, SafeTensorsFile>(StringComparer.Ordinal);
+        foreach (string shard in weightMap.Values.Distinct().Order(StringComparer.Ordinal))
+        {
+            string path = Path.Combine(directory, shard);
+            if (!File.Exists(path))
+                throw new CheckpointFormatException(index, $"shard {shard} named by the index does not exist");
+            var file = SafeTensorsFile.Open(path, verifyChecksums);
+            files.Add(file);
+            shards.Add(shard, file);
+        }
+        var problems = new List<string>();
+        foreach (var (tensor, shard) in weightMap)
+            if (!shards[shard].Contains(tensor)) problems.Add($"\"{tensor}\" is mapped to {shard}, which does not hold it");
+        foreach (var (shard, file) in shards)
+            foreach (var t in file.Tensors)
+                if (weightMap.GetValueOrDefault(t.Name) != shard) problems.Add($"{shard} holds \"{t.Name}\", which the index maps elsewhere or not at all");
+        if (problems.Count > 0)
+            throw new CheckpointFormatException(index, "the index does not match its shards: " + string.Join("; ", problems));
+        return weightMap.ToDictionary(kv => kv.Key, kv => shards[kv.Value], StringComparer.Ordinal);
+    }
+}

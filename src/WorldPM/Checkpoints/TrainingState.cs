@@ -1,0 +1,28 @@
+namespace WorldPM.Checkpoints;
+
+/// <summary>
+/// Everything beyond the weights that resuming needs to continue a run exactly: the optimizer step, the
+/// optimizer's tensors (Adam moments named <c>&lt;param&gt;.adam_m</c> / <c>&lt;param&gt;.adam_v</c>, fp32
+/// master weights when the working copy is fp16/bf16) and the scalars (<see cref="Scalars"/>: loss
+/// scale, RNG state, data position, ...). Saved with <see cref="TrainingStateFile"/>.
+/// </summary>
+public sealed class TrainingState
+{
+    /// <summary>Optimizer steps taken.</summary>
+    public long Step { get; set; }
+
+    /// <summary>The optimizer's tensors, by name.</summary>
+    public Dictionary<string, TensorData> Tensors { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>The named scalars.</summary>
+    public TrainingScalars Scalars { get; } = new();
+
+    /// <summary>Adds (or replaces) a tensor under its own name.</summary>
+    public void Add(TensorData tensor) => Tensors[tensor.Name] = tensor;
+
+    /// <summary>The name of Adam's first moment of parameter <paramref name="parameter"/>.</summary>
+    public static string FirstMomentName(string parameter) => parameter + ".adam_m";
+
+    /// <summary>The name of Adam's second moment of parameter <paramref name="parameter"/>.</summary>
+    public static string SecondMomentName(string parameter) => parameter + ".adam_v";
+}

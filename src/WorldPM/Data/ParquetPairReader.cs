@@ -1,0 +1,87 @@
+using System.Collections;
+using System.Globalization;
+using Parquet.Serialization;
+
+namespace WorldPM.Data;
+
+/// <summary>
+/// A Parquet table of pairs, columns named by <see cref="DataLoadOptions.Columns"/>. Prompt, chosen
+/// and rejected are strings (the prompt may also be a list of {role, content} structs); subset is a
+/// string and weight a number. Rows are numbered from 1 in the locations.
+/// </summary>
+internal sealed class ParquetPairReader : IPairReader
+{
+    public void Read(DataSource source, PairCollector collector)
+    {
+        var columns = collector.Options.Columns;
+        var table = Load(source);
+        var names = table.Schema.GetDataFields().Select(field => field.Path.ToString()).Concat(table.Schema.Fields.Select(field => field.Name)).ToHashSet();
+        var missing = new[] { columns.Prompt, columns.Chosen, columns.Rejected }.Where(name => !names.Contains(name)).ToList();
+        if (missing.Count > 0)
+        {
+            collector.Bad(source.At(), $"no column {string.Join(", ", missing.Select(name => $"\"{name}\""))}; columns: {string.Join(", ", table.Schema.Fields.Select(field => field.Name))}");
+            return;
+        }
+        for (var row = 0; row < table.Data.Count; row++)
+        {
+            var at = source.At(record: row + 1);
+            try
+            {
+                var values = table.Data[row];
+                collector.Add(at, Prompt(Value(values, columns.Prompt)), Text(Value(values, columns.Chosen), columns.Chosen), Text(Value(values, columns.Rejected), columns.Rejected),
+                    Weight(Value(values, columns.Weight), columns.Weight), Value(values, columns.Subset) is { } subset ? Text(subset, columns.Subset!) : null);
+            }
+            catch (BadRecordException e)
+            {
+                collector.Bad(at, e.Message);
+            }
+        }
+    }
+
+    private static DeserializationResult<Dictionary<string, object>> Load(DataSource source)
+    {
+        using var stream = source.OpenRead();
+        using var seekable = new MemoryStream();
+        stream.CopyTo(seekable);
+        seekable.Position = 0;
+        try
+        {
+            return ParquetSerializer.DeserializeUntypedAsync(seekable).GetAwaiter().GetResult();
+        }
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new DataFormatException(source.At(), $"not a readable Parquet file: {e.Message}");
+        }
+    }
+
+    private static object? Value(Dictionary<string, object> row, string? column) =>
+        column is not null && row.TryGetValue(column, out var value) ? value : null;
+
+    private static string Text(object? value, string column) => value switch
+    {
+        string text => text,
+        null => throw new BadRecordException($"missing value in column \"{column}\""),
+        _ => throw new BadRecordException($"column \"{column}\" should hold strings, not {value.GetType().Name}"),
+    };
+
+    private static IReadOnlyList<ChatTurn> Prompt(object? value) => value switch
+    {
+        string text => [new ChatTurn(ChatRole.User, text)],
+        IEnumerable messages and not IDictionary => messages.Cast<object>().Select(Turn).ToList(),
+        _ => throw new BadRecordException($"prompt should be a string or a list of messages, not {value?.GetType().Name ?? "null"}"),
+    };
+
+    private static ChatTurn Turn(object message) => message is IDictionary<string, object> fields
+        && fields.TryGetValue("role", out var role) && role is string roleName
+        && fields.TryGetValue("content", out var content) && content is string text
+            ? new ChatTurn(ChatMessages.Role(roleName), text)
+            : throw new BadRecordException("prompt messages should have string \"role\" and \"content\"");
+
+    private static double Weight(object? value, string? column) => value switch
+    {
+        null => 1.0,
+        string => throw new BadRecordException($"column \"{column}\" should hold numbers, not strings"),
+        IConvertible number => number.ToDouble(CultureInfo.InvariantCulture),
+        _ => throw new BadRecordException($"column \"{column}\" should hold numbers, not {value.GetType().Name}"),
+    };
+}

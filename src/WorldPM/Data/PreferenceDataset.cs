@@ -1,0 +1,97 @@
+namespace WorldPM.Data;
+
+/// <summary>
+/// The one entry point for preference data: loads a file, or every data file under a directory,
+/// detecting each file's format (or using <see cref="DataLoadOptions.Format"/>), gunzipping
+/// transparently, and accounting for every record that did not become a pair.
+/// </summary>
+public static class PreferenceDataset
+{
+    private static readonly string[] DataExtensions = [".jsonl", ".json", ".xml", ".parquet"];
+
+    /// <summary>
+    /// Loads <paramref name="path"/>. Bad records are reported in the result, or, with
+    /// <see cref="DataLoadOptions.Strict"/>, the first one throws a <see cref="DataFormatException"/>.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
+    /// <exception cref="DataFormatException">A file's format cannot be told, or strict mode met a bad record.</exception>
+    public static LoadResult Load(string path, DataLoadOptions? options = null)
+    {
+        options ??= new DataLoadOptions();
+        var collector = new PairCollector(options);
+        var files = new List<LoadedFile>();
+        var ignored = new List<string>();
+        if (Directory.Exists(path))
+        {
+            foreach (var file in Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+            {
+                if (IsDataFile(file))
+                {
+                    files.Add(LoadFile(new DataSource(file, path), collector));
+                }
+                else
+                {
+                    ignored.Add(file);
+                }
+            }
+        }
+        else if (File.Exists(path))
+        {
+            files.Add(LoadFile(new DataSource(path), collector));
+        }
+        else
+        {
+            throw new FileNotFoundException($"Preference data not found: no file or directory '{path}'.", path);
+        }
+        return new LoadResult(collector.Pairs, collector.BadRecords, collector.SkippedRecords, collector.TiedComparisons, files, ignored);
+    }
+
+    /// <summary>The format <see cref="Load"/> would read the file at <paramref name="path"/> as.</summary>
+    public static DataFormat DetectFormat(string path) => FormatDetector.Detect(new DataSource(path));
+
+    private static LoadedFile LoadFile(DataSource source, PairCollector collector)
+    {
+        var (pairs, bad, skipped) = (collector.Pairs.Count, collector.BadRecords.Count, collector.SkippedRecords.Count);
+        var format = collector.Options.Format == DataFormat.Auto ? Detect(source, collector) : collector.Options.Format;
+        if (format != DataFormat.Auto)
+        {
+            Reader(format).Read(source, collector);
+        }
+        return new LoadedFile(source.Path, format, collector.Pairs.Count - pairs, collector.BadRecords.Count - bad, collector.SkippedRecords.Count - skipped);
+    }
+
+    /// <summary>
+    /// The file's format. A single file whose format cannot be told throws; in a directory load it is
+    /// reported as a bad record (and <see cref="DataFormat.Auto"/> returned) so the other files still load.
+    /// </summary>
+    private static DataFormat Detect(DataSource source, PairCollector collector)
+    {
+        try
+        {
+            return FormatDetector.Detect(source);
+        }
+        catch (DataFormatException e) when (source.Root is not null)
+        {
+            collector.Bad(e.Location, e.Reason);
+            return DataFormat.Auto;
+        }
+    }
+
+    private static IPairReader Reader(DataFormat format) => format switch
+    {
+        DataFormat.GenericJson => new GenericJsonReader(),
+        DataFormat.HhRlhf => new HhRlhfReader(),
+        DataFormat.StackExchange => new StackExchangeReader(),
+        DataFormat.SummarizeFromFeedback => new SummarizeFeedbackReader(),
+        DataFormat.LlmBar => new LlmBarReader(),
+        DataFormat.HelpSteer => new HelpSteerReader(),
+        DataFormat.Parquet => new ParquetPairReader(),
+        _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a concrete data format"),
+    };
+
+    private static bool IsDataFile(string path)
+    {
+        var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        return DataExtensions.Any(extension => name.EndsWith(extension, StringComparison.OrdinalIgnoreCase));
+    }
+}

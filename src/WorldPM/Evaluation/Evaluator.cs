@@ -1,0 +1,41 @@
+using WorldPM.Model;
+using WorldPM.Training;
+
+namespace WorldPM.Evaluation;
+
+/// <summary>Scores both sides of every pair with the model and reports <see cref="EvaluationReport"/>.</summary>
+public static class Evaluator
+{
+    public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerBatch, 1);
+        var deltas = new double[pairs.Count];
+        for (int start = 0; start < pairs.Count; start += pairsPerBatch)
+        {
+            var slice = pairs.Skip(start).Take(pairsPerBatch).ToList();
+            var batch = new PairBatch(slice);
+            float[] rewards = model.Score(batch.Tokens, batch.Lengths, 2 * batch.Pairs, batch.SeqLen);
+            for (int i = 0; i < batch.Pairs; ++i) deltas[start + i] = (double)rewards[i] - rewards[batch.Pairs + i];
+        }
+        return Report(pairs, deltas);
+    }
+
+    /// <summary>The report for given reward differences (one per pair, r(chosen) - r(rejected)).</summary>
+    public static EvaluationReport Report(IReadOnlyList<TokenizedPair> pairs, IReadOnlyList<double> deltas)
+    {
+        if (pairs.Count != deltas.Count)
+            throw new ArgumentException($"{pairs.Count} pairs but {deltas.Count} reward differences", nameof(deltas));
+        var indices = Enumerable.Range(0, pairs.Count).ToList();
+        PairwiseMetrics Of(IEnumerable<int> which) => PairwiseMetrics.FromDeltas(which.Select(i => deltas[i]).ToList());
+        var bySubset = indices.GroupBy(i => pairs[i].Subset ?? "(none)")
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => Of(g));
+        return new EvaluationReport(
+            Of(indices),
+            bySubset,
+            Of(indices.Where(i => pairs[i].Chosen.Length < pairs[i].Rejected.Length)),
+            Of(indices.Where(i => pairs[i].Chosen.Length > pairs[i].Rejected.Length)));
+    }
+}

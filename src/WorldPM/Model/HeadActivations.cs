@@ -1,0 +1,35 @@
+namespace WorldPM.Model;
+
+/// <summary>
+/// The forward tensors after the last layer: the scoring token's hidden state, the final norm, the preference
+/// head and the loss. All are per sequence, so tiny next to the layers'.
+/// </summary>
+internal sealed class HeadActivations<TTensor>(IArenaCarver<TTensor> arena, BatchShape s)
+{
+    /// <summary>The residual stream leaving the last layer [N, C].</summary>
+    public TTensor Output { get; } = arena.Take(s.N * s.C);
+
+    /// <summary>The scoring token's row of <see cref="Output"/> per sequence [B, C].</summary>
+    public TTensor Pooled { get; } = arena.Take(s.B * s.C);
+
+    /// <summary>1 / rms of each row of <see cref="Pooled"/> [B].</summary>
+    public TTensor PooledRstd { get; } = arena.Take(s.B);
+
+    /// <summary>model.norm(pooled) [B, C], the head input.</summary>
+    public TTensor PooledNorm { get; } = arena.Take(s.B * s.C);
+
+    /// <summary>score.0 output [B, h].</summary>
+    public TTensor Hidden { get; } = arena.Take(s.B * s.HeadHidden);
+
+    /// <summary>The activation of <see cref="Hidden"/> [B, h].</summary>
+    public TTensor Activated { get; } = arena.Take(s.B * s.HeadHidden);
+
+    /// <summary>The rewards [B]: chosen first, then rejected, in a pair batch.</summary>
+    public TTensor Rewards { get; } = arena.Take(s.B);
+
+    /// <summary>Per-pair loss weights [B / 2] (room for B).</summary>
+    public TTensor Weights { get; } = arena.Take(s.B);
+
+    /// <summary>The Bradley-Terry loss [1].</summary>
+    public TTensor Loss { get; } = arena.Take(1);
+}

@@ -1,0 +1,51 @@
+namespace WorldPM.Model;
+
+/// <summary>
+/// What one decoder layer's forward saves for its backward, carved from the activation arena (see
+/// <see cref="ActivationLayout{TTensor}"/>). Token-level tensors are [N, width] row-major, N = B T, which is
+/// also the [B, T, heads, D] layout attention and RoPE take.
+/// </summary>
+internal sealed class LayerActivations<TTensor>(IArenaCarver<TTensor> arena, BatchShape s)
+{
+    /// <summary>x, the residual stream entering the layer [N, C].</summary>
+    public TTensor Input { get; } = arena.Take(s.N * s.C);
+
+    /// <summary>1 / rms of each row of <see cref="Input"/> [N].</summary>
+    public TTensor InputRstd { get; } = arena.Take(s.N);
+
+    /// <summary>input_layernorm(x) [N, C].</summary>
+    public TTensor AttentionNorm { get; } = arena.Take(s.N * s.C);
+
+    /// <summary>q after bias and RoPE [N, H D].</summary>
+    public TTensor Q { get; } = arena.Take(s.N * s.QWidth);
+
+    /// <summary>k after bias and RoPE [N, KVH D].</summary>
+    public TTensor K { get; } = arena.Take(s.N * s.KvWidth);
+
+    /// <summary>v after bias [N, KVH D].</summary>
+    public TTensor V { get; } = arena.Take(s.N * s.KvWidth);
+
+    /// <summary>The attention output before o_proj [N, H D].</summary>
+    public TTensor Attention { get; } = arena.Take(s.N * s.QWidth);
+
+    /// <summary>The logsumexp of each query row [B, H, T].</summary>
+    public TTensor Lse { get; } = arena.Take(s.N * s.H);
+
+    /// <summary>h = x + o_proj(attention), the residual stream between the two blocks [N, C].</summary>
+    public TTensor Mid { get; } = arena.Take(s.N * s.C);
+
+    /// <summary>1 / rms of each row of <see cref="Mid"/> [N].</summary>
+    public TTensor MidRstd { get; } = arena.Take(s.N);
+
+    /// <summary>post_attention_layernorm(h) [N, C].</summary>
+    public TTensor MlpNorm { get; } = arena.Take(s.N * s.C);
+
+    /// <summary>gate_proj output [N, I].</summary>
+    public TTensor Gate { get; } = arena.Take(s.N * s.Mlp);
+
+    /// <summary>up_proj output [N, I].</summary>
+    public TTensor Up { get; } = arena.Take(s.N * s.Mlp);
+
+    /// <summary>silu(gate) * up, the down_proj input [N, I].</summary>
+    public TTensor SwiGlu { get; } = arena.Take(s.N * s.Mlp);
+}

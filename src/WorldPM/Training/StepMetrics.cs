@@ -1,0 +1,16 @@
+namespace WorldPM.Training;
+
+/// <summary>What one optimizer step did. A large <see cref="GradNorm"/> is logged, never treated as failure.</summary>
+/// <param name="Step">1-based optimizer step.</param>
+/// <param name="Loss">Mean Bradley-Terry loss over the step's pairs (before the update).</param>
+/// <param name="Accuracy">Fraction of pairs with r(chosen) &gt; r(rejected).</param>
+/// <param name="Margin">Mean r(chosen) - r(rejected).</param>
+/// <param name="GradNorm">Global L2 norm of the gradient before clipping.</param>
+/// <param name="LearningRate">The learning rate used.</param>
+/// <param name="Tokens">Real (non-padding) tokens processed.</param>
+/// <param name="Seconds">Wall time of the step.</param>
+public sealed record StepMetrics(long Step, double Loss, double Accuracy, double Margin, double GradNorm,
+    double LearningRate, long Tokens, double Seconds)
+{
+    public double TokensPerSecond => Seconds > 0 ? Tokens / Seconds : 0;
+}

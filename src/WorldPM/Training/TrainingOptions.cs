@@ -1,0 +1,60 @@
+namespace WorldPM.Training;
+
+/// <summary>
+/// Hyperparameters of a training run. Defaults follow the WorldPM recipe (lr 3e-6, weight decay 0.1,
+/// 10% warmup then constant, usual Adam betas, gradient clipping at 1.0); small models on the
+/// embedded task want a far larger learning rate (see the CLI's demo).
+/// </summary>
+public sealed record TrainingOptions
+{
+    /// <summary>Pairs per micro-batch (each pair is two sequences in the same batch).</summary>
+    public int PairsPerMicroBatch { get; init; } = 8;
+
+    /// <summary>Micro-batches whose gradients are summed before one optimizer step.</summary>
+    public int AccumulationSteps { get; init; } = 1;
+
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 3e-6;
+
+    /// <summary>Decoupled weight decay (not applied to norms and biases).</summary>
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>Adam first-moment decay.</summary>
+    public double Beta1 { get; init; } = 0.9;
+
+    /// <summary>Adam second-moment decay.</summary>
+    public double Beta2 { get; init; } = 0.999;
+
+    /// <summary>Adam epsilon.</summary>
+    public double Epsilon { get; init; } = 1e-8;
+
+    /// <summary>Global gradient-norm clip; 0 disables clipping.</summary>
+    public double MaxGradNorm { get; init; } = 1.0;
+
+    /// <summary>Fraction of the optimizer steps spent warming up.</summary>
+    public double WarmupFraction { get; init; } = 0.1;
+
+    /// <summary>Decay after warmup.</summary>
+    public DecayKind Decay { get; init; } = DecayKind.Constant;
+
+    /// <summary>Seed of the weight initialisation and of the data order.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
+    public void Validate()
+    {
+        static void Require(bool ok, string name, object value, string rule)
+        {
+            if (!ok) throw new ArgumentException($"training option {name} is {value}; {rule}", name);
+        }
+        Require(PairsPerMicroBatch >= 1, nameof(PairsPerMicroBatch), PairsPerMicroBatch, "it must be at least 1");
+        Require(AccumulationSteps >= 1, nameof(AccumulationSteps), AccumulationSteps, "it must be at least 1");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "it must be positive");
+        Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "it must be >= 0");
+        Require(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "it must be in [0, 1)");
+        Require(Beta2 is >= 0 and < 1, nameof(Beta2), Beta2, "it must be in [0, 1)");
+        Require(Epsilon > 0, nameof(Epsilon), Epsilon, "it must be positive");
+        Require(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm), nameof(MaxGradNorm), MaxGradNorm, "it must be >= 0");
+        Require(WarmupFraction is >= 0 and <= 1, nameof(WarmupFraction), WarmupFraction, "it must be in [0, 1]");
+    }
+}

