@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The README's first quick-start command: installs what is missing, builds,
-# and runs the main job on the embedded default. Until the training issue
-# lands, that is `worldpm info` (what this machine can run) and a short op demo
-# on the CPU backend.
+# and runs the main job on the embedded default: `worldpm info` (what this
+# machine can run), then `worldpm demo`, which trains a small reward model on
+# the built-in task on the CPU and reports its held-out pairwise accuracy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using WorldPM.Evaluation;
+using WorldPM.Model;
+using WorldPM.Native;
+using WorldPM.Tokenization;
+using WorldPM.Training;
+
+namespace WorldPM.Tasks;
+
+/// <summary>Settings of <see cref="EmbeddedDemo"/>; the defaults reach the target held-out accuracy on two
+/// CPU cores in a few minutes (see the README for the measured run).</summary>
+public sealed record EmbeddedDemoOptions
+{
+    /// <summary>A small Qwen2-style model over the byte tokenizer.</summary>
+    public ModelConfig Model { get; init; } = new()
+    {
+        VocabSize = ByteTokenizer.Instance.VocabSize,
+        HiddenSize = 64,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        IntermediateSize = 192,
+        HeadHiddenSize = 64,
+        MaxPositionEmbeddings = 256,
+        RopeTheta = 10000,
+    };
+
+    public TrainingOptions Training { get; init; } = new()
+    {
+        PairsPerMicroBatch = 32,
+        LearningRate = 2e-3,
+        WeightDecay = 0.01,
+        WarmupFraction = 0.05,
+        Decay = DecayKind.Cosine,
+    };
+
+    /// <summary>Optimizer steps.</summary>
+    public int Steps { get; init; } = 600;
+
+    /// <summary>Held-out pairs evaluated at the end (and every <see cref="EvalEvery"/> steps).</summary>
+    public int HeldOutPairs { get; init; } = 600;
+
+    /// <summary>Evaluate on the held-out split every this many steps (0: only at the end).</summary>
+    public int EvalEvery { get; init; } = 100;
+
+    /// <summary>Stop early once held-out accuracy reaches this (checked at each evaluation); null runs every step.</summary>
+    public double? StopAtAccuracy { get; init; }
+
+    /// <summary>Task seed (pairs) and model seed.</summary>
+    public int Seed { get; init; } = 1;
+}
+
+/// <summary>What a demo run reached.</summary>
+public sealed record EmbeddedDemoResult(EvaluationReport HeldOut, long Steps, double Seconds, double FinalTrainLoss);
+
+/// <summary>
+/// Trains a small reward model on the embedded task (<see cref="EmbeddedTask"/>) and evaluates it on the
+/// held-out split: the main job of the quick start, with no download.
+/// </summary>
+public static class EmbeddedDemo
+{
+    public static EmbeddedDemoResult Run(WorldPMContext context, EmbeddedDemoOptions options,
+        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
+        var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), options.Model.MaxPositionEmbeddings);
+        TokenizedPair Encode(Data.PreferencePair p)
+        {
+            EncodedPair e = encoder.Encode(p);
+            return new TokenizedPair(e.Chosen.Ids, e.Rejected.Ids, (float)p.Weight, p.Subset);
+        }
+        List<TokenizedPair> heldOut = EmbeddedTask.HeldOut(options.Seed, options.HeldOutPairs).Select(Encode).ToList();
+
+        using var model = new RewardModel(context, options.Model, options.Seed);
+        using var trainer = new Trainer(context, model, options.Training with { Seed = options.Seed }, options.Steps);
+        int perBatch = options.Training.PairsPerMicroBatch, accumulation = options.Training.AccumulationSteps;
+        long next = 0;
+        double lastLoss = double.NaN;
+        EvaluationReport? report = null;
+        while (trainer.Step < options.Steps)
+        {
+            var microBatches = new List<PairBatch>(accumulation);
+            for (int m = 0; m < accumulation; ++m)
+            {
+                var pairs = new List<TokenizedPair>(perBatch);
+                for (int i = 0; i < perBatch; ++i) pairs.Add(Encode(EmbeddedTask.Train(options.Seed, next++)));
+                microBatches.Add(new PairBatch(pairs));
+            }
+            StepMetrics metrics = trainer.TrainStep(microBatches);
+            lastLoss = metrics.Loss;
+            onStep?.Invoke(metrics);
+
+            bool last = trainer.Step == options.Steps;
+            if (last || (options.EvalEvery > 0 && trainer.Step % options.EvalEvery == 0))
+            {
+                report = Evaluator.Evaluate(model, heldOut, 64);
+                onEval?.Invoke(trainer.Step, report);
+                if (report.Overall.Accuracy >= options.StopAtAccuracy) break;  // false while null
+            }
+        }
+        return new EmbeddedDemoResult(report!, trainer.Step, clock.Elapsed.TotalSeconds, lastLoss);
+    }
+}
