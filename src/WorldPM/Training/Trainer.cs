@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -86,6 +87,40 @@ public sealed class Trainer : IDisposable
 
         return new StepMetrics(Step, loss / pairs, correct / pairs, margin / pairs, gradNorm, lr, tokens,
             clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Writes the optimizer moments and the step into <paramref name="state"/> (exact fp32 bits).</summary>
+    public void SaveState(TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.Step = Step;
+        foreach ((Parameter p, AdamWTensor t) in _model.Parameters.Zip(_optimizerState))
+        {
+            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], t.M.ToArray()));
+            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], t.V.ToArray()));
+        }
+    }
+
+    /// <summary>Restores what <see cref="SaveState"/> wrote; every moment must be there with its parameter's size.</summary>
+    public void RestoreState(TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        foreach ((Parameter p, AdamWTensor t) in _model.Parameters.Zip(_optimizerState))
+        {
+            t.M.CopyFrom(Moment(state, TrainingState.FirstMomentName(p.Name), p.Count));
+            t.V.CopyFrom(Moment(state, TrainingState.SecondMomentName(p.Name), p.Count));
+        }
+        Step = state.Step;
+    }
+
+    private static float[] Moment(TrainingState state, string name, long count)
+    {
+        if (!state.Tensors.TryGetValue(name, out TensorData? tensor))
+            throw new InvalidDataException($"the training state has no optimizer moment '{name}'");
+        float[] values = tensor.ToFloats();
+        if (values.Length != count)
+            throw new InvalidDataException($"optimizer moment '{name}' has {values.Length} elements; the parameter has {count}");
+        return values;
     }
 
     private double GlobalGradNorm()

@@ -1,0 +1,66 @@
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Checkpoints;
+
+/// <summary>
+/// A <see cref="RewardModel"/> as a Hugging Face-style checkpoint directory: <c>config.json</c> (Qwen2 names
+/// plus the head's fields) and safetensors weights under the Qwen2 tensor names plus <c>score.0</c> /
+/// <c>score.2</c> for the head, so other tools can load ours and we can load theirs.
+/// </summary>
+public static class RewardModelCheckpoint
+{
+    /// <summary>Writes the model's fp32 weights and config into <paramref name="directory"/>.</summary>
+    public static void Save(RewardModel model, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        IEnumerable<TensorData> tensors = model.Parameters.Select(p =>
+            TensorData.FromFloats(p.Name, [.. p.Shape], p.Value.ToArray()));
+        ModelCheckpoint.Write(directory, tensors, model.Config.ToJson());
+    }
+
+    /// <summary>Builds a model from a checkpoint directory's <c>config.json</c> and weights.</summary>
+    /// <param name="allowMissingHead">Accept a checkpoint without <c>score.*</c> tensors (a base Qwen2 model):
+    /// the head keeps its fresh initialisation from <paramref name="seed"/>.</param>
+    public static RewardModel Load(WorldPMContext context, string directory, int seed = 1, bool allowMissingHead = false)
+    {
+        using ModelCheckpointReader reader = ModelCheckpoint.Open(directory);
+        ModelConfig config = ModelConfig.FromJson(reader.Config.ToJsonString());
+        var model = new RewardModel(context, config, seed);
+        try
+        {
+            LoadInto(model, reader, allowMissingHead);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Copies the tensors of <paramref name="reader"/> into <paramref name="model"/> (F32, F16 or BF16 on disk).
+    /// Every parameter must be present with its shape (head tensors may be missing when allowed); tensors a
+    /// reward model does not have, such as a causal LM's <c>lm_head.weight</c>, are ignored.
+    /// </summary>
+    public static void LoadInto(RewardModel model, ModelCheckpointReader reader, bool allowMissingHead = false)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(reader);
+        var expected = model.Parameters
+            .Where(p => !(allowMissingHead && IsHead(p.Name) && !reader.Contains(p.Name)))
+            .ToDictionary(p => p.Name, p => new TensorExpectation([.. p.Shape]), StringComparer.Ordinal);
+        reader.Validate(expected, ignoreUnexpected: _ => true);
+        foreach (Parameter p in model.Parameters.Where(p => expected.ContainsKey(p.Name)))
+        {
+            TensorData tensor = reader.Read(p.Name);
+            if (tensor.DType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
+                throw new CheckpointFormatException(reader.Directory,
+                    $"tensor {p.Name} has dtype {tensor.DType}; a reward model loads F32, F16 or BF16 weights");
+            p.Value.CopyFrom(tensor.ToFloats());
+        }
+    }
+
+    private static bool IsHead(string name) => name.StartsWith("score.", StringComparison.Ordinal);
+}

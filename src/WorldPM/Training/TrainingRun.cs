@@ -1,0 +1,114 @@
+using WorldPM.Checkpoints;
+using WorldPM.Evaluation;
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Training;
+
+/// <summary>Settings of a <see cref="TrainingRun"/> beyond the optimizer's.</summary>
+public sealed record TrainingRunOptions
+{
+    public TrainingOptions Training { get; init; } = new();
+
+    /// <summary>Optimizer steps in the whole run (a resumed run continues up to this).</summary>
+    public long Steps { get; init; } = 1000;
+
+    /// <summary>Where checkpoints go (a <see cref="CheckpointStore"/> run directory); null saves none.</summary>
+    public string? OutputDirectory { get; init; }
+
+    /// <summary>Save a checkpoint every this many steps (0: only at the end, when there is an output directory).</summary>
+    public long CheckpointEvery { get; init; }
+
+    /// <summary>Committed checkpoints to keep (0 keeps all).</summary>
+    public int KeepLast { get; init; } = 2;
+
+    /// <summary>Continue from the latest committed checkpoint in <see cref="OutputDirectory"/>, if there is one.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Evaluate on the evaluation pairs every this many steps (0: only at the end).</summary>
+    public long EvalEvery { get; init; }
+}
+
+/// <summary>What a run ended with.</summary>
+public sealed record TrainingRunResult(long Steps, long ResumedFromStep, EvaluationReport? Evaluation, string? LastCheckpoint);
+
+/// <summary>
+/// Trains a model on tokenized pairs in a deterministic order (<see cref="DataOrder"/>), saving checkpoints
+/// (weights, config, optimizer moments, step, data position) through a <see cref="CheckpointStore"/> so a
+/// killed run resumes exactly where its last committed checkpoint left it: the continued loss curve is
+/// bitwise the one an uninterrupted run produces.
+/// </summary>
+public static class TrainingRun
+{
+    private const string PositionKey = "data.position";
+    private const string SeedKey = "data.seed";
+
+    public static TrainingRunResult Run(WorldPMContext context, RewardModel model, IReadOnlyList<TokenizedPair> train,
+        IReadOnlyList<TokenizedPair>? evaluation, TrainingRunOptions options,
+        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null)
+    {
+        ArgumentNullException.ThrowIfNull(train);
+        ArgumentNullException.ThrowIfNull(options);
+        if (train.Count == 0) throw new ArgumentException("there are no training pairs", nameof(train));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
+        TrainingOptions t = options.Training;
+
+        using var trainer = new Trainer(context, model, t, options.Steps);
+        var order = new DataOrder(t.Seed, train.Count);
+        CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
+        long position = 0, resumedFrom = 0;
+        if (options.Resume && store?.LatestDirectory() is string latest)
+        {
+            position = Restore(latest, model, trainer, t.Seed);
+            resumedFrom = trainer.Step;
+        }
+
+        string? lastCheckpoint = null;
+        EvaluationReport? report = null;
+        while (trainer.Step < options.Steps)
+        {
+            var microBatches = new List<PairBatch>(t.AccumulationSteps);
+            for (int m = 0; m < t.AccumulationSteps; ++m)
+            {
+                var pairs = new List<TokenizedPair>(t.PairsPerMicroBatch);
+                for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
+                microBatches.Add(new PairBatch(pairs));
+            }
+            onStep?.Invoke(trainer.TrainStep(microBatches));
+
+            bool last = trainer.Step == options.Steps;
+            if (evaluation is { Count: > 0 } && (last || (options.EvalEvery > 0 && trainer.Step % options.EvalEvery == 0)))
+            {
+                report = Evaluator.Evaluate(model, evaluation);
+                onEval?.Invoke(trainer.Step, report);
+            }
+            if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0)))
+                lastCheckpoint = Save(store, model, trainer, position, t.Seed);
+        }
+        return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint);
+    }
+
+    private static string Save(CheckpointStore store, RewardModel model, Trainer trainer, long position, int seed) =>
+        store.Save(trainer.Step, directory =>
+        {
+            RewardModelCheckpoint.Save(model, directory);
+            var state = new TrainingState();
+            trainer.SaveState(state);
+            state.Scalars.SetInt64(PositionKey, position);
+            state.Scalars.SetInt64(SeedKey, seed);
+            TrainingStateFile.Write(Path.Combine(directory, TrainingStateFile.FileName), state);
+        });
+
+    private static long Restore(string directory, RewardModel model, Trainer trainer, int seed)
+    {
+        using (ModelCheckpointReader reader = ModelCheckpoint.Open(directory))
+            RewardModelCheckpoint.LoadInto(model, reader);
+        TrainingState state = TrainingStateFile.Read(Path.Combine(directory, TrainingStateFile.FileName));
+        long savedSeed = state.Scalars.GetInt64(SeedKey);
+        if (savedSeed != seed)
+            throw new InvalidDataException($"{directory} was written by a run with seed {savedSeed}; this run has seed {seed} " +
+                "(its data order would differ): resume with the same seed");
+        trainer.RestoreState(state);
+        return state.Scalars.GetInt64(PositionKey);
+    }
+}
