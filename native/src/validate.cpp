@@ -133,6 +133,14 @@ Checker& Checker::same_dtype(const char* name, const wpm_buffer* buffer, const c
   return *this;
 }
 
+size_t Checker::elementwise(int64_t n, std::initializer_list<NamedBuffer> buffers) {
+  size_t total = count("n", {n});
+  const NamedBuffer& first = *buffers.begin();
+  for (const NamedBuffer& b : buffers) buffer(b.first, b.second, total, kFloatTypes);
+  for (const NamedBuffer& b : buffers) same_dtype(b.first, b.second, first.first, first.second);
+  return ok() ? total : 0;
+}
+
 size_t Checker::count(const char* what, std::initializer_list<int64_t> dims) {
   if (!ok()) return 0;
   size_t total = 1;

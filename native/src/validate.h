@@ -13,6 +13,7 @@
 #include <exception>
 #include <initializer_list>
 #include <new>
+#include <utility>
 
 #include "error.h"
 #include "handles.h"
@@ -55,6 +56,11 @@ class Checker {
   Checker& optional_buffer(const char* name, const wpm_buffer* buffer, size_t needed, unsigned allowed);
   Checker& same_dtype(const char* name, const wpm_buffer* buffer, const char* reference_name,
                       const wpm_buffer* reference);
+
+  // The operands of an elementwise op over n elements: each a float buffer of at least n
+  // elements, all of the first one's dtype. Returns the element count (0 after a failure).
+  using NamedBuffer = std::pair<const char*, const wpm_buffer*>;
+  size_t elementwise(int64_t n, std::initializer_list<NamedBuffer> buffers);
 
   // Product of dims as an element count; fails on a negative dim or on overflow.
   size_t count(const char* what, std::initializer_list<int64_t> dims);

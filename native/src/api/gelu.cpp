@@ -12,10 +12,7 @@ extern "C" {
 wpm_status wpm_gelu_fwd(wpm_context* context, const wpm_buffer* x, wpm_buffer* out, int64_t n, wpm_gelu_kind kind) {
   return wpm::guarded("wpm_gelu_fwd", [&] {
     wpm::Checker check("wpm_gelu_fwd", context);
-    size_t count = check.count("n", {n});
-    check.buffer("x", x, count, wpm::kFloatTypes)
-        .buffer("out", out, count, wpm::kFloatTypes)
-        .same_dtype("out", out, "x", x);
+    check.elementwise(n, {{"x", x}, {"out", out}});
     check_kind(check, kind);
     if (!check.ok()) return check.status();
     return check.backend().gelu_fwd(x->data(), out->data(), n, kind, x->dtype);
@@ -26,12 +23,7 @@ wpm_status wpm_gelu_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_
                         wpm_gelu_kind kind) {
   return wpm::guarded("wpm_gelu_bwd", [&] {
     wpm::Checker check("wpm_gelu_bwd", context);
-    size_t count = check.count("n", {n});
-    check.buffer("dout", dout, count, wpm::kFloatTypes)
-        .buffer("x", x, count, wpm::kFloatTypes)
-        .buffer("dx", dx, count, wpm::kFloatTypes)
-        .same_dtype("x", x, "dout", dout)
-        .same_dtype("dx", dx, "dout", dout);
+    check.elementwise(n, {{"dout", dout}, {"x", x}, {"dx", dx}});
     check_kind(check, kind);
     if (!check.ok()) return check.status();
     return check.backend().gelu_bwd(dout->data(), x->data(), dx->data(), n, kind, dout->dtype);

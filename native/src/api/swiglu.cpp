@@ -7,12 +7,7 @@ wpm_status wpm_swiglu_fwd(wpm_context* context, const wpm_buffer* gate, const wp
                           int64_t n) {
   return wpm::guarded("wpm_swiglu_fwd", [&] {
     wpm::Checker check("wpm_swiglu_fwd", context);
-    size_t count = check.count("n", {n});
-    check.buffer("gate", gate, count, wpm::kFloatTypes)
-        .buffer("up", up, count, wpm::kFloatTypes)
-        .buffer("out", out, count, wpm::kFloatTypes)
-        .same_dtype("up", up, "gate", gate)
-        .same_dtype("out", out, "gate", gate);
+    check.elementwise(n, {{"gate", gate}, {"up", up}, {"out", out}});
     if (!check.ok()) return check.status();
     return check.backend().swiglu_fwd(gate->data(), up->data(), out->data(), n, gate->dtype);
   });
@@ -22,17 +17,8 @@ wpm_status wpm_swiglu_bwd(wpm_context* context, const wpm_buffer* dout, const wp
                           wpm_buffer* dgate, wpm_buffer* dup, int64_t n) {
   return wpm::guarded("wpm_swiglu_bwd", [&] {
     wpm::Checker check("wpm_swiglu_bwd", context);
-    size_t count = check.count("n", {n});
-    check.buffer("dout", dout, count, wpm::kFloatTypes)
-        .buffer("gate", gate, count, wpm::kFloatTypes)
-        .buffer("up", up, count, wpm::kFloatTypes)
-        .buffer("dgate", dgate, count, wpm::kFloatTypes)
-        .buffer("dup", dup, count, wpm::kFloatTypes)
-        .same_dtype("gate", gate, "dout", dout)
-        .same_dtype("up", up, "dout", dout)
-        .same_dtype("dgate", dgate, "dout", dout)
-        .same_dtype("dup", dup, "dout", dout)
-        .require(dgate != dup, "arguments 'dgate' and 'dup' are the same buffer; they must be two outputs");
+    check.elementwise(n, {{"dout", dout}, {"gate", gate}, {"up", up}, {"dgate", dgate}, {"dup", dup}});
+    check.require(dgate != dup, "arguments 'dgate' and 'dup' are the same buffer; they must be two outputs");
     if (!check.ok()) return check.status();
     return check.backend().swiglu_bwd(dout->data(), gate->data(), up->data(), dgate->data(), dup->data(), n,
                                       dout->dtype);
