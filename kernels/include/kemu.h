@@ -1,0 +1,214 @@
+// kemu.h: the ONE header a kernel includes. It gives every GPU construct a
+// kernel may use one name in both builds:
+//   - under nvcc (__CUDACC__): thin aliases / __forceinline__ wrappers over CUDA;
+//   - under a host compiler: the emulator in native/emu (emu.h), where every
+//     CUDA thread is a fiber, __syncthreads a block barrier and each warp
+//     collective a per-warp rendezvous (shared/EMULATOR.md).
+//
+// The dialect (C++17; nvcc 11.8 has no C++20):
+//   __global__ __device__ __host__ __forceinline__ __launch_bounds__ __restrict__ __align__
+//   threadIdx blockIdx blockDim gridDim warpSize (lane = threadIdx.x & 31, no %laneid asm)
+//   __syncthreads()  __syncwarp(mask)
+//   __shfl_sync / __shfl_up_sync / __shfl_down_sync / __shfl_xor_sync (types of <= 8 bytes), __ballot_sync
+//   EMU_SHARED(T, name, dims)    block shared memory, poisoned 0xFF per block in the emulator
+//   emu_dynamic_smem<T>()        dynamic shared memory (exactly dyn_smem bytes, poisoned); never
+//                                write `extern __shared__` directly
+//   __shared__                   allowed for small scalars/arrays; emulated as static thread_local:
+//                                NOT poisoned (zero on a thread's first block, stale afterwards)
+//   half_t / bf16_t              bit containers; f2h h2f f2bf bf2f; to_float(), from_float<T>()
+//   ld128 / st128 / load16<T>    16-byte loads and stores (memcpy in the emulator, no aliasing UB)
+//   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU)
+//   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
+//
+// NOT YET EMULATED (arrive with the attention kernel; do not use them yet):
+//   mma.sync (m16n8k16 f16/bf16 -> f32), ldmatrix (x1/x2/x4, .trans), cp.async
+//   (commit/wait_group, zfill), atomics (atomicAdd/Max/CAS), __threadfence,
+//   __syncthreads_count/and/or, __any_sync/__all_sync/__match_*_sync,
+//   __expf/__fdividef and other approximate intrinsics, raw asm(), cooperative
+//   groups, grid sync, and sm_90 TMA / wgmma / mbarrier / clusters (never).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+
+#include "kernels.h"
+
+// ====================================================================== nvcc
+#if defined(__CUDACC__)
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <string>
+#include <utility>
+
+#define EMU_SHARED(T, name, dims) __shared__ __align__(16) T name dims
+
+template <class T>
+__device__ __forceinline__ T* emu_dynamic_smem() {
+  extern __shared__ __align__(16) unsigned char emu_dynamic_smem_bytes[];
+  return reinterpret_cast<T*>(emu_dynamic_smem_bytes);
+}
+
+__device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+__device__ __forceinline__ uint16_t f2h(float f) { return __half_as_ushort(__float2half_rn(f)); }
+__device__ __forceinline__ float bf2f(uint16_t h) { return __bfloat162float(__ushort_as_bfloat16(h)); }
+__device__ __forceinline__ uint16_t f2bf(float f) { return __bfloat16_as_ushort(__float2bfloat16_rn(f)); }
+
+__device__ __forceinline__ uint4 ld128(const void* p) { return *reinterpret_cast<const uint4*>(p); }
+__device__ __forceinline__ void st128(void* p, uint4 v) { *reinterpret_cast<uint4*>(p) = v; }
+
+// The launch helper: the one place <<<>>> is written. Checks the block size
+// and shared memory against sm_80/sm_90 limits and reports the launch error.
+template <class... P, class... A>
+inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
+  const unsigned threads = block.x * block.y * block.z;
+  if (threads == 0 || threads > 1024) return kfail(KSTATUS_LAUNCH_FAILED, "klaunch: block of " + std::to_string(threads) + " threads (1..1024)");
+  if (smem > (48u << 10)) {
+    cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, int(smem));
+    if (e != cudaSuccess) return kfail(KSTATUS_LAUNCH_FAILED, std::string("klaunch: ") + cudaGetErrorString(e));
+  }
+  kernel<<<grid, block, smem, stream>>>(std::forward<A>(args)...);
+  const cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) return kfail(KSTATUS_LAUNCH_FAILED, std::string("klaunch: ") + cudaGetErrorString(e));
+  return KSTATUS_OK;
+}
+
+// ====================================================================== emulator
+#else
+
+#include "../../native/emu/emu.h"
+#include "../../native/src/half.h"
+
+#define __global__
+#define __device__
+#define __host__
+#define __forceinline__ inline
+#define __launch_bounds__(...)
+#define __align__(n) alignas(n)
+#define __shared__ static thread_local
+
+#define threadIdx (*::emu::detail::tl_thread_idx)
+#define blockIdx (*::emu::detail::tl_block_idx)
+#define blockDim (*::emu::detail::tl_block_dim)
+#define gridDim (*::emu::detail::tl_grid_dim)
+constexpr int warpSize = 32;
+
+struct alignas(16) uint4 { unsigned x, y, z, w; };
+struct alignas(8) float2 { float x, y; };
+struct alignas(16) float4 { float x, y, z, w; };
+
+// One poisoned buffer per declaration site per block; the static key only gives the site an address.
+#define EMU_SHARED(T, name, dims)                 \
+  static const char emu_shared_site_##name = 0;   \
+  auto& name = *static_cast<T(*) dims>(::emu::detail::shared_slot(&emu_shared_site_##name, sizeof(T dims)))
+
+template <class T>
+inline T* emu_dynamic_smem() { return static_cast<T*>(::emu::detail::dynamic_smem()); }
+
+inline void __syncthreads(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  ::emu::detail::syncthreads(file, line);
+}
+inline void __syncwarp(unsigned mask = 0xffffffffu, const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  ::emu::detail::warp_collective(::emu::detail::WarpOp::syncwarp, mask, 0, 0, 32, file, line);
+}
+
+namespace emu::detail {
+template <class T>
+inline T shuffle(WarpOp op, unsigned mask, T var, int arg, int width, const char* file, int line) {
+  static_assert(sizeof(T) <= 8, "warp shuffles move at most 8 bytes");
+  uint64_t bits = 0;
+  std::memcpy(&bits, &var, sizeof(T));
+  bits = warp_collective(op, mask, bits, arg, width, file, line);
+  T out;
+  std::memcpy(&out, &bits, sizeof(T));
+  return out;
+}
+}  // namespace emu::detail
+
+template <class T>
+inline T __shfl_sync(unsigned mask, T var, int src_lane, int width = 32, const char* file = __builtin_FILE(),
+                     int line = __builtin_LINE()) {
+  return ::emu::detail::shuffle(::emu::detail::WarpOp::shfl, mask, var, src_lane, width, file, line);
+}
+template <class T>
+inline T __shfl_up_sync(unsigned mask, T var, unsigned delta, int width = 32, const char* file = __builtin_FILE(),
+                        int line = __builtin_LINE()) {
+  return ::emu::detail::shuffle(::emu::detail::WarpOp::shfl_up, mask, var, int(delta), width, file, line);
+}
+template <class T>
+inline T __shfl_down_sync(unsigned mask, T var, unsigned delta, int width = 32, const char* file = __builtin_FILE(),
+                          int line = __builtin_LINE()) {
+  return ::emu::detail::shuffle(::emu::detail::WarpOp::shfl_down, mask, var, int(delta), width, file, line);
+}
+template <class T>
+inline T __shfl_xor_sync(unsigned mask, T var, int lane_mask, int width = 32, const char* file = __builtin_FILE(),
+                         int line = __builtin_LINE()) {
+  return ::emu::detail::shuffle(::emu::detail::WarpOp::shfl_xor, mask, var, lane_mask, width, file, line);
+}
+inline unsigned __ballot_sync(unsigned mask, int predicate, const char* file = __builtin_FILE(),
+                              int line = __builtin_LINE()) {
+  return unsigned(::emu::detail::warp_collective(::emu::detail::WarpOp::ballot, mask, predicate != 0, 0, 32, file, line));
+}
+
+// The RNE conversions of native/src/half.h: one implementation for the CPU backend and the emulator.
+inline float h2f(uint16_t h) { return wpm::f16_to_float(h); }
+inline uint16_t f2h(float f) { return wpm::float_to_f16(f); }
+inline float bf2f(uint16_t h) { return wpm::bf16_to_float(h); }
+inline uint16_t f2bf(float f) { return wpm::float_to_bf16(f); }
+
+inline uint4 ld128(const void* p) {
+  uint4 v;
+  std::memcpy(&v, p, 16);
+  return v;
+}
+inline void st128(void* p, uint4 v) { std::memcpy(p, &v, 16); }
+
+template <class... P, class... A>
+inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t /*stream*/, A&&... args) {
+  try {
+    ::emu::launch(kernel, grid, block, smem, std::forward<A>(args)...);
+  } catch (const ::emu::LaunchError& e) {
+    return kfail(KSTATUS_LAUNCH_FAILED, e.what());
+  }
+  return KSTATUS_OK;
+}
+
+#endif
+
+// ====================================================================== both builds
+
+// fp16 / bf16 storage as bit containers: arithmetic is always done in float.
+struct half_t { uint16_t bits; };
+struct bf16_t { uint16_t bits; };
+
+__device__ __forceinline__ float to_float(float v) { return v; }
+__device__ __forceinline__ float to_float(half_t v) { return h2f(v.bits); }
+__device__ __forceinline__ float to_float(bf16_t v) { return bf2f(v.bits); }
+
+template <class T> __device__ __forceinline__ T from_float(float v);
+template <> __device__ __forceinline__ float from_float<float>(float v) { return v; }
+template <> __device__ __forceinline__ half_t from_float<half_t>(float v) { return half_t{f2h(v)}; }
+template <> __device__ __forceinline__ bf16_t from_float<bf16_t>(float v) { return bf16_t{f2bf(v)}; }
+
+// 16 bytes of T as an array (8 halves or 4 floats), moved with one 128-bit access.
+template <class T>
+struct alignas(16) Pack16 {
+  static constexpr int kCount = 16 / int(sizeof(T));
+  T v[kCount];
+};
+template <class T>
+__device__ __forceinline__ Pack16<T> load16(const T* p) {
+  const uint4 raw = ld128(p);
+  Pack16<T> out;
+  memcpy(&out, &raw, 16);
+  return out;
+}
+template <class T>
+__device__ __forceinline__ void store16(T* p, const Pack16<T>& v) {
+  uint4 raw;
+  memcpy(&raw, &v, 16);
+  st128(p, raw);
+}

@@ -1,0 +1,96 @@
+// Emulated device memory: every allocation sits between two guard zones of
+// kGuard bytes filled with a position-dependent pattern (so a stray write of
+// any single value is seen), and its contents start poisoned (0xFF: NaN in
+// f32/f16/bf16) as cudaMalloc memory is never zeroed. check_guards() runs
+// after every launch and names each allocation whose guards changed, with the
+// distance of the farthest damaged byte.
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "emu.h"
+
+namespace emu {
+
+namespace {
+
+constexpr size_t kGuard = 256;  // also the alignment of the returned pointer, as cudaMalloc's
+
+struct Allocation {
+  size_t bytes;
+  std::string name;
+};
+
+struct Registry {
+  std::mutex mutex;
+  std::map<unsigned char*, Allocation> live;  // keyed by the user pointer
+};
+
+Registry& registry() {
+  static Registry r;
+  return r;
+}
+
+unsigned char pattern(size_t i) { return static_cast<unsigned char>(0x5a + i * 0x3b); }
+
+void arm(unsigned char* user, size_t bytes) {
+  for (size_t i = 0; i < kGuard; ++i) {
+    user[-1 - ptrdiff_t(i)] = pattern(i);
+    user[bytes + i] = pattern(i);
+  }
+}
+
+}  // namespace
+
+void* device_alloc(size_t bytes, const char* name) {
+  const size_t total = (kGuard + bytes + kGuard + kGuard - 1) / kGuard * kGuard;
+  auto* base = static_cast<unsigned char*>(std::aligned_alloc(kGuard, total));
+  if (!base) throw std::bad_alloc();
+  unsigned char* user = base + kGuard;
+  std::memset(user, 0xFF, bytes);
+  arm(user, bytes);
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  r.live.emplace(user, Allocation{bytes, name ? name : ""});
+  return user;
+}
+
+void device_free(void* ptr) {
+  if (!ptr) return;
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  auto it = r.live.find(static_cast<unsigned char*>(ptr));
+  if (it == r.live.end()) throw std::invalid_argument("emu::device_free: pointer was not returned by device_alloc");
+  std::free(it->first - kGuard);
+  r.live.erase(it);
+}
+
+std::string check_guards() {
+  std::string report;
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (auto& [user, a] : r.live) {
+    size_t before = 0, after = 0;  // distance of the farthest damaged byte on each side
+    for (size_t i = 0; i < kGuard; ++i) {
+      if (user[-1 - ptrdiff_t(i)] != pattern(i)) before = i + 1;
+      if (user[a.bytes + i] != pattern(i)) after = i + 1;
+    }
+    if (!before && !after) continue;
+    const std::string label = "allocation '" + (a.name.empty() ? std::string("(unnamed)") : a.name) + "' (" +
+                              std::to_string(a.bytes) + " bytes)";
+    if (after)
+      report += (report.empty() ? "" : "\n") + std::string("guard bytes overrun: ") + label + " was written " +
+                std::to_string(after) + " byte(s) past its end";
+    if (before)
+      report += (report.empty() ? "" : "\n") + std::string("guard bytes overrun: ") + label + " was written " +
+                std::to_string(before) + " byte(s) before its start";
+    arm(user, a.bytes);
+  }
+  return report;
+}
+
+}  // namespace emu

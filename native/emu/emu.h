@@ -1,0 +1,121 @@
+// The kernel emulator's runtime: runs kernels/*.cu, compiled as C++ against
+// kernels/include/kemu.h, on the CPU. The design map is shared/EMULATOR.md;
+// this header is what the host side sees (launch, configuration, device
+// memory with guard bytes) plus the few hooks kemu.h expands to.
+//
+// Execution model, in short:
+// - launch() hands the grid to a persistent pool of `Config::threads` OS
+//   threads; each runs one block at a time, taking block indices from a
+//   shared counter. A block never leaves its OS thread.
+// - Every CUDA thread of a block is a Boost.Context fiber with a pooled,
+//   mmap'ed stack (Config::stack_bytes, 64 KiB by default, plus a PROT_NONE
+//   guard page below it). Stacks are pooled per OS thread and never move.
+// - A per-block scheduler resumes runnable fibers in the configured order
+//   (forward, reverse or seeded random); a fiber runs until it reaches a
+//   barrier or a warp collective (both always yield) or exits.
+// - __syncthreads is a block barrier; warp collectives are per-warp
+//   rendezvous where the last lane to arrive performs the op for the warp.
+// - Errors (divergent barrier, lane outside its mask, deadlock, an exception
+//   from kernel code) are recorded per block; the block's other fibers are
+//   resumed and unwound with a private exception type; launch() throws
+//   LaunchError whose message starts with "file:line: ". The error of the
+//   lowest-numbered failing block wins, so reports are reproducible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+// CUDA's index types (the emulator's own; no CUDA header is involved).
+struct uint3 { unsigned x, y, z; };
+struct dim3 {
+  unsigned x, y, z;
+  constexpr dim3(unsigned x_ = 1, unsigned y_ = 1, unsigned z_ = 1) : x(x_), y(y_), z(z_) {}
+};
+
+namespace emu {
+
+enum class Order { forward, reverse, random };
+
+struct Config {
+  int threads = 2;                  // OS threads that run blocks
+  Order order = Order::forward;     // fiber resume order between barriers
+  uint64_t seed = 0;                // for Order::random (mixed with the block index)
+  bool strict = true;               // report barriers reached by only part of the block
+  size_t stack_bytes = 64 << 10;    // per fiber, plus one guard page
+};
+
+// The configuration the next launch uses. Before the first set_config it comes
+// from WORLDPM_EMU_SCHEDULE=forward|reverse|random:SEED (default forward); a bad
+// value makes every launch fail with a message naming it until set_config.
+Config config();
+void set_config(const Config& config);
+// Parses a WORLDPM_EMU_SCHEDULE value into config.order / config.seed.
+bool parse_schedule(const std::string& text, Config& config, std::string* error);
+
+class LaunchError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// "Device" memory for emulated kernels: host memory with guard bytes before
+// and after each allocation, and poisoned (0xFF) contents. Every launch ends
+// with check_guards(); an overrun fails the launch naming the allocation.
+void* device_alloc(size_t bytes, const char* name = "");
+void device_free(void* ptr);
+// "" when every guard is intact; else one line per damaged allocation. Re-arms the guards.
+std::string check_guards();
+
+namespace detail {
+
+// Where the scheduler points before resuming a fiber (read by kemu.h's macros).
+extern thread_local const uint3* tl_thread_idx;
+extern thread_local const uint3* tl_block_idx;
+extern thread_local const dim3* tl_block_dim;
+extern thread_local const dim3* tl_grid_dim;
+
+enum class WarpOp : uint8_t { shfl, shfl_up, shfl_down, shfl_xor, ballot, syncwarp };
+
+void syncthreads(const char* file, int line);
+// Every lane of `mask` hands in `value` (and the op's lane argument and width);
+// the last to arrive computes everyone's result. Ballot: value is the predicate.
+uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
+                         int line);
+// The block's buffer for an EMU_SHARED declaration (keyed by its site), poisoned on first use.
+void* shared_slot(const void* site, size_t bytes);
+// The block's dynamic shared memory: exactly dyn_smem bytes, poisoned.
+void* dynamic_smem();
+// Records an error for the running block from kernel code and unwinds the fiber.
+[[noreturn]] void kernel_error(const std::string& message);
+
+struct Thunk {
+  void (*call)(const void* context);
+  const void* context;
+};
+void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem);
+
+}  // namespace detail
+
+// Runs kernel(args...) over grid x block. Throws LaunchError on any reported
+// problem (bad configuration, kernel error, deadlock, guard bytes overrun).
+template <class... P, class... A>
+void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t dyn_smem, A&&... args) {
+  static_assert(sizeof...(P) == sizeof...(A), "emu::launch: argument count differs from the kernel's");
+  struct Call {
+    void (*kernel)(P...);
+    std::tuple<std::decay_t<P>...> params;
+  };
+  const Call call{kernel, std::tuple<std::decay_t<P>...>(std::forward<A>(args)...)};
+  // Each fiber gets its own by-value copies of the parameters, as each CUDA thread does.
+  auto run = [](const void* context) {
+    const Call& c = *static_cast<const Call*>(context);
+    std::apply(c.kernel, c.params);
+  };
+  detail::launch(detail::Thunk{run, &call}, grid, block, dyn_smem);
+}
+
+}  // namespace emu

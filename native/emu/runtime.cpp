@@ -1,0 +1,685 @@
+// The emulator's scheduler: worker pool, fibers, block barrier, warp
+// collectives, per-block shared memory and error reporting (emu.h says what
+// each piece guarantees; shared/EMULATOR.md why it is built this way).
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/context/fiber.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <thread>
+#include <vector>
+
+#include "emu.h"
+
+namespace emu {
+
+namespace detail {
+thread_local const uint3* tl_thread_idx = nullptr;
+thread_local const uint3* tl_block_idx = nullptr;
+thread_local const dim3* tl_block_dim = nullptr;
+thread_local const dim3* tl_grid_dim = nullptr;
+}  // namespace detail
+
+namespace {
+
+namespace bctx = boost::context;
+using detail::WarpOp;
+
+// ---------------------------------------------------------------- configuration
+
+struct ConfigState {
+  std::mutex mutex;
+  Config config;
+  std::string env_error;  // a bad WORLDPM_EMU_SCHEDULE, until set_config replaces it
+
+  ConfigState() {
+    if (const char* env = std::getenv("WORLDPM_EMU_SCHEDULE")) {
+      std::string error;
+      if (!parse_schedule(env, config, &error)) env_error = "WORLDPM_EMU_SCHEDULE: " + error;
+    }
+  }
+};
+
+ConfigState& config_state() {
+  static ConfigState state;
+  return state;
+}
+
+// ---------------------------------------------------------------- fiber stacks
+
+// mmap'ed stacks with a PROT_NONE guard page below, kept per OS thread: a
+// stack is never handed to another thread (EMULATOR.md pitfall 2), and
+// creating a guarded stack costs microseconds, so they are reused.
+class StackPool {
+ public:
+  ~StackPool() {
+    for (auto& s : free_) munmap(static_cast<char*>(s.sp) - s.size - page(), s.size + page());
+  }
+  bctx::stack_context allocate(size_t size) {
+    if (size != size_) {  // the configured size changed: drop the old stacks
+      for (auto& s : free_) munmap(static_cast<char*>(s.sp) - s.size - page(), s.size + page());
+      free_.clear();
+      size_ = size;
+    }
+    if (!free_.empty()) {
+      bctx::stack_context s = free_.back();
+      free_.pop_back();
+      return s;
+    }
+    const size_t total = size + page();
+    void* base = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) throw std::bad_alloc();
+    mprotect(base, page(), PROT_NONE);
+    bctx::stack_context s;
+    s.size = size;
+    s.sp = static_cast<char*>(base) + total;
+    return s;
+  }
+  void release(bctx::stack_context& s) noexcept {
+    if (s.size == size_) {
+      free_.push_back(s);
+    } else {
+      munmap(static_cast<char*>(s.sp) - s.size - page(), s.size + page());
+    }
+  }
+
+ private:
+  static size_t page() {
+    static const size_t bytes = size_t(sysconf(_SC_PAGESIZE));
+    return bytes;
+  }
+  size_t size_ = 0;
+  std::vector<bctx::stack_context> free_;
+};
+
+thread_local StackPool tl_stacks;
+
+struct PooledStack {  // Boost.Context's StackAllocator concept over tl_stacks
+  size_t size;
+  bctx::stack_context allocate() { return tl_stacks.allocate(size); }
+  void deallocate(bctx::stack_context& s) noexcept { tl_stacks.release(s); }
+};
+
+// ---------------------------------------------------------------- blocks
+
+struct SrcLoc {
+  const char* file = "";
+  int line = 0;
+};
+
+bool same_site(const SrcLoc& a, const SrcLoc& b) {
+  return a.line == b.line && (a.file == b.file || std::strcmp(a.file, b.file) == 0);
+}
+
+std::string where(const SrcLoc& loc) { return std::string(loc.file) + ":" + std::to_string(loc.line); }
+
+enum class State : uint8_t { runnable, barrier, warp, done };
+
+struct Lane {
+  uint3 tid;
+  unsigned linear;
+  State state;
+  SrcLoc loc;        // where it waits
+  bctx::fiber fiber; // the lane while parked
+  bctx::fiber sched; // the scheduler while the lane runs
+  // warp collective operands and result
+  WarpOp op;
+  unsigned mask;
+  uint64_t value;
+  int arg, width;
+  uint64_t result;
+};
+
+struct Warp {
+  unsigned exists;   // lanes that exist (the last warp of a block may be partial)
+  unsigned arrived;  // lanes waiting in the pending collective
+  unsigned mask;
+  WarpOp op;
+  SrcLoc loc;
+  unsigned first;    // first lane to arrive
+};
+
+struct Launch;
+
+// The state of the block an OS thread is running; reused from block to block.
+struct Block {
+  const Launch* launch = nullptr;
+  uint3 idx{};
+  uint64_t linear = 0;
+  unsigned nthreads = 0, waiting = 0, exited = 0, done = 0;
+  std::vector<Lane> lanes;
+  std::vector<Warp> warps;
+  std::vector<unsigned> order;
+  Lane* current = nullptr;
+  bool cancel = false;
+  std::string error;
+  std::vector<std::pair<const void*, void*>> shared;  // EMU_SHARED site -> buffer
+  void* dyn = nullptr;
+  uint64_t rng = 0;
+
+  void fail(const std::string& message) {
+    if (error.empty()) error = message;
+    cancel = true;
+  }
+};
+
+thread_local Block* tl_block = nullptr;
+
+struct Cancelled {};  // unwinds a parked fiber of a failed block; deliberately not a std::exception
+
+struct KernelError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string thread_name(const uint3& t) {
+  return "thread (" + std::to_string(t.x) + "," + std::to_string(t.y) + "," + std::to_string(t.z) + ")";
+}
+
+std::string hex(unsigned mask) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "0x%08x", mask);
+  return buf;
+}
+
+const char* op_name(WarpOp op) {
+  switch (op) {
+    case WarpOp::shfl: return "__shfl_sync";
+    case WarpOp::shfl_up: return "__shfl_up_sync";
+    case WarpOp::shfl_down: return "__shfl_down_sync";
+    case WarpOp::shfl_xor: return "__shfl_xor_sync";
+    case WarpOp::ballot: return "__ballot_sync";
+    case WarpOp::syncwarp: return "__syncwarp";
+  }
+  return "?";
+}
+
+// Parks the running lane until the scheduler resumes it; a cancelled block unwinds it.
+void park(Block& b, Lane& lane) {
+  lane.sched = std::move(lane.sched).resume();
+  if (b.cancel) throw Cancelled{};
+}
+
+// All threads are either waiting at the barrier or exited: check, then release.
+// Returns the error (strict mode) or "" after releasing.
+std::string complete_barrier(Block& b, bool strict) {
+  const Lane* ref = nullptr;
+  for (auto& l : b.lanes) {
+    if (l.state != State::barrier) continue;
+    if (!ref) {
+      ref = &l;
+    } else if (strict && !same_site(ref->loc, l.loc)) {
+      return where(ref->loc) + ": divergent __syncthreads: " + thread_name(ref->tid) + " waits at " +
+             where(ref->loc) + " while " + thread_name(l.tid) + " waits at " + where(l.loc);
+    }
+  }
+  if (strict && b.exited > 0 && ref) {
+    const Lane* gone = nullptr;
+    for (auto& l : b.lanes)
+      if (l.state == State::done && !gone) gone = &l;
+    return where(ref->loc) + ": divergent __syncthreads: barrier reached while " + std::to_string(b.exited) +
+           " thread(s) of the block had already exited (first: " + thread_name(gone->tid) + ")";
+  }
+  for (auto& l : b.lanes)
+    if (l.state == State::barrier) l.state = State::runnable;
+  b.waiting = 0;
+  return "";
+}
+
+// The whole warp's collective, computed at once by the last lane to arrive.
+// Shuffle lane selection follows PTX shfl.sync: c = ((32 - width) << 8) | clamp,
+// segmask = c[12:8], clamp 0 for .up and 31 otherwise; an out-of-range source
+// lane gives the lane its own value; a source lane outside the mask is
+// undefined in CUDA and reads as poison (all bits set) here.
+void perform(Block& b, Warp& w, unsigned warp_index) {
+  Lane* lanes = &b.lanes[warp_index * 32];
+  const unsigned mask = w.mask;
+  unsigned ballot = 0;
+  if (w.op == WarpOp::ballot)
+    for (unsigned i = 0; i < 32; ++i)
+      if ((mask >> i & 1) && lanes[i].value) ballot |= 1u << i;
+  for (unsigned i = 0; i < 32; ++i) {
+    if (!(mask >> i & 1)) continue;
+    Lane& l = lanes[i];
+    switch (w.op) {
+      case WarpOp::ballot: l.result = ballot; break;
+      case WarpOp::syncwarp: l.result = 0; break;
+      default: {
+        const int segmask = (32 - l.width) & 31;
+        const int clamp = w.op == WarpOp::shfl_up ? 0 : 31;
+        const int lane = int(i), bval = l.arg & 31;
+        const int max_lane = (lane & segmask) | (clamp & ~segmask);
+        const int min_lane = lane & segmask;
+        int j = lane;
+        bool in_range = false;
+        switch (w.op) {
+          case WarpOp::shfl_up: j = lane - bval; in_range = j >= max_lane; break;
+          case WarpOp::shfl_down: j = lane + bval; in_range = j <= max_lane; break;
+          case WarpOp::shfl_xor: j = lane ^ bval; in_range = j <= max_lane; break;
+          default: j = min_lane | (bval & ~segmask); in_range = j <= max_lane; break;
+        }
+        if (!in_range) j = lane;
+        l.result = (mask >> j & 1) ? lanes[j].value : ~uint64_t(0);
+      }
+    }
+    l.state = State::runnable;
+  }
+  w.arrived = 0;
+}
+
+// ---------------------------------------------------------------- launches
+
+struct Launch {
+  detail::Thunk thunk;
+  dim3 grid, block;
+  size_t dyn_smem;
+  Config config;
+  uint64_t nblocks;
+  std::atomic<uint64_t> next{0};
+  std::atomic<bool> failed{false};
+  std::mutex mutex;
+  uint64_t error_block = std::numeric_limits<uint64_t>::max();
+  std::string error;
+
+  void record(uint64_t block, const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (block < error_block) {
+      error_block = block;
+      error = message;
+    }
+    failed = true;
+  }
+};
+
+uint64_t splitmix64(uint64_t& state) {
+  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+void lane_exit(Block& b, Lane& lane) {
+  lane.state = State::done;
+  ++b.exited;
+  ++b.done;
+  if (b.cancel || b.waiting == 0 || b.waiting + b.exited != b.nthreads) return;
+  const std::string error = complete_barrier(b, b.launch->config.strict);
+  if (!error.empty()) b.fail(error);
+}
+
+void start_lane(Block& b, Lane& lane) {
+  lane.fiber = bctx::fiber(std::allocator_arg, PooledStack{b.launch->config.stack_bytes},
+                           [&b, &lane](bctx::fiber&& sched) {
+                             lane.sched = std::move(sched);
+                             try {
+                               if (!b.cancel) b.launch->thunk.call(b.launch->thunk.context);
+                             } catch (const Cancelled&) {
+                             } catch (const bctx::detail::forced_unwind&) {
+                               throw;
+                             } catch (const std::exception& e) {
+                               b.fail(e.what());
+                             } catch (...) {
+                               b.fail(thread_name(lane.tid) + ": kernel threw an unknown exception");
+                             }
+                             lane_exit(b, lane);
+                             return std::move(lane.sched);
+                           });
+}
+
+void resume(Block& b, Lane& lane) {
+  b.current = &lane;
+  detail::tl_thread_idx = &lane.tid;
+  lane.fiber = std::move(lane.fiber).resume();
+  b.current = nullptr;
+}
+
+// "file:line: deadlock ..." listing the waiting threads grouped by where they wait.
+std::string deadlock_message(const Block& b) {
+  std::string list;
+  const Lane* first = nullptr;
+  int groups = 0;
+  for (size_t i = 0; i < b.lanes.size();) {
+    const Lane& l = b.lanes[i];
+    if (l.state == State::done) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < b.lanes.size() && b.lanes[j].state == l.state && same_site(b.lanes[j].loc, l.loc) &&
+           (l.state != State::warp || (b.lanes[j].op == l.op && b.lanes[j].mask == l.mask)))
+      ++j;
+    if (!first) first = &l;
+    if (groups++ < 8) {
+      list += "; " + thread_name(l.tid);
+      if (j - i > 1) list += " and the " + std::to_string(j - i - 1) + " thread(s) after it";
+      if (l.state == State::barrier) {
+        list += " wait at __syncthreads at " + where(l.loc);
+      } else {
+        list += std::string(" wait in ") + op_name(l.op) + " (mask " + hex(l.mask) + ") at " + where(l.loc);
+      }
+    }
+    i = j;
+  }
+  if (groups > 8) list += "; and " + std::to_string(groups - 8) + " more group(s)";
+  return where(first->loc) + ": deadlock: no thread can run, " + std::to_string(b.nthreads - b.done) +
+         " thread(s) not finished" + list;
+}
+
+void prepare_order(Block& b, Order order) {
+  const unsigned n = b.nthreads;
+  if (order == Order::reverse) {
+    for (unsigned i = 0; i < n; ++i) b.order[i] = n - 1 - i;
+  } else {
+    for (unsigned i = 0; i < n; ++i) b.order[i] = i;
+  }
+  if (order == Order::random)
+    for (unsigned i = n - 1; i > 0; --i) std::swap(b.order[i], b.order[splitmix64(b.rng) % (i + 1)]);
+}
+
+void free_block_memory(Block& b) {
+  for (auto& s : b.shared) ::operator delete(s.second, std::align_val_t(64));
+  b.shared.clear();
+  ::operator delete(b.dyn, std::align_val_t(64));
+  b.dyn = nullptr;
+}
+
+// Runs one block to completion on this OS thread. Returns its error ("" if none).
+std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
+  const dim3 grid = launch.grid, block = launch.block;
+  b.launch = &launch;
+  b.linear = linear;
+  b.idx = uint3{unsigned(linear % grid.x), unsigned(linear / grid.x % grid.y), unsigned(linear / grid.x / grid.y)};
+  b.nthreads = block.x * block.y * block.z;
+  b.waiting = b.exited = b.done = 0;
+  b.cancel = false;
+  b.error.clear();
+  b.lanes.resize(b.nthreads);
+  b.order.resize(b.nthreads);
+  b.warps.assign((b.nthreads + 31) / 32, Warp{});
+  for (unsigned w = 0; w < b.warps.size(); ++w) {
+    const unsigned count = std::min(32u, b.nthreads - w * 32);
+    b.warps[w].exists = count == 32 ? ~0u : (1u << count) - 1;
+  }
+  uint64_t seed = launch.config.seed ^ (linear * 0xd1b54a32d192ed03ull);
+  b.rng = splitmix64(seed);
+  if (launch.dyn_smem) {
+    b.dyn = ::operator new(launch.dyn_smem, std::align_val_t(64));
+    std::memset(b.dyn, 0xFF, launch.dyn_smem);
+  }
+  detail::tl_block_idx = &b.idx;
+  tl_block = &b;
+  for (unsigned i = 0; i < b.nthreads; ++i) {
+    Lane& l = b.lanes[i];
+    l.tid = uint3{i % block.x, i / block.x % block.y, i / block.x / block.y};
+    l.linear = i;
+    l.state = State::runnable;
+    l.loc = SrcLoc{};
+    start_lane(b, l);
+  }
+  while (b.done < b.nthreads) {
+    bool progressed = false;
+    prepare_order(b, launch.config.order);
+    for (unsigned i : b.order) {
+      Lane& l = b.lanes[i];
+      if (l.state != State::runnable) continue;
+      resume(b, l);
+      progressed = true;
+    }
+    if (b.cancel) {  // wake every parked fiber so it unwinds (park throws Cancelled)
+      for (auto& l : b.lanes)
+        if (l.state != State::done) l.state = State::runnable;
+    } else if (!progressed) {
+      b.fail(deadlock_message(b));
+      for (auto& l : b.lanes)
+        if (l.state != State::done) l.state = State::runnable;
+    }
+  }
+  tl_block = nullptr;
+  free_block_memory(b);
+  if (b.error.empty()) return "";
+  return b.error + " [block (" + std::to_string(b.idx.x) + "," + std::to_string(b.idx.y) + "," +
+         std::to_string(b.idx.z) + ")]";
+}
+
+void run_blocks(Launch& launch) {
+  thread_local Block block;
+  detail::tl_block_dim = &launch.block;
+  detail::tl_grid_dim = &launch.grid;
+  for (;;) {
+    if (launch.failed) break;
+    const uint64_t i = launch.next.fetch_add(1);
+    if (i >= launch.nblocks) break;
+    std::string error;
+    try {
+      error = run_block(block, launch, i);
+    } catch (const std::exception& e) {  // outside any fiber: out of memory for stacks or buffers
+      tl_block = nullptr;
+      free_block_memory(block);
+      error = std::string("emulator: ") + e.what();
+    }
+    if (!error.empty()) launch.record(i, error);
+  }
+}
+
+// Persistent worker threads; every worker takes part in every launch.
+class Pool {
+ public:
+  ~Pool() { resize(0); }
+
+  void run(Launch& launch, int threads) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    if (int(workers_.size()) != threads) {
+      lock.unlock();
+      resize(threads);
+      lock.lock();
+    }
+    job_ = &launch;
+    active_ = int(workers_.size());
+    ++generation_;
+    wake_.notify_all();
+    done_.wait(lock, [&] { return active_ == 0; });
+    job_ = nullptr;
+  }
+
+ private:
+  void resize(int threads) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+      wake_.notify_all();
+    }
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    stop_ = false;
+    // The generation is handed over here, not read by the worker, so a launch
+    // posted before the worker first runs is not missed.
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this, g = generation_] { work(g); });
+  }
+
+  void work(uint64_t seen) {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
+      if (stop_) return;
+      seen = generation_;
+      Launch* job = job_;
+      lock.unlock();
+      run_blocks(*job);
+      lock.lock();
+      if (--active_ == 0) done_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_, done_;
+  std::vector<std::thread> workers_;
+  Launch* job_ = nullptr;
+  uint64_t generation_ = 0;
+  int active_ = 0;
+  bool stop_ = false;
+};
+
+Pool& pool() {
+  static Pool instance;
+  return instance;
+}
+
+std::mutex& launch_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::string dim_text(dim3 d) {
+  return "(" + std::to_string(d.x) + "," + std::to_string(d.y) + "," + std::to_string(d.z) + ")";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- public API
+
+Config config() {
+  auto& s = config_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  return s.config;
+}
+
+void set_config(const Config& c) {
+  if (c.threads < 1 || c.threads > 256) throw std::invalid_argument("emu::Config::threads must be 1..256");
+  if (c.stack_bytes < (16u << 10)) throw std::invalid_argument("emu::Config::stack_bytes must be >= 16 KiB");
+  auto& s = config_state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.config = c;
+  s.config.stack_bytes = (c.stack_bytes + 4095) & ~size_t(4095);
+  s.env_error.clear();
+}
+
+bool parse_schedule(const std::string& text, Config& c, std::string* error) {
+  if (text == "forward") {
+    c.order = Order::forward;
+    return true;
+  }
+  if (text == "reverse") {
+    c.order = Order::reverse;
+    return true;
+  }
+  if (text.rfind("random:", 0) == 0 && text.size() > 7) {
+    char* end = nullptr;
+    const unsigned long long seed = std::strtoull(text.c_str() + 7, &end, 10);
+    if (*end == '\0' && text[7] != '-') {
+      c.order = Order::random;
+      c.seed = seed;
+      return true;
+    }
+  }
+  if (error) *error = "bad value '" + text + "' (expected forward, reverse or random:SEED)";
+  return false;
+}
+
+namespace detail {
+
+void syncthreads(const char* file, int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  lane.state = State::barrier;
+  lane.loc = SrcLoc{file, line};
+  ++b.waiting;
+  if (b.waiting + b.exited == b.nthreads) {
+    const std::string error = complete_barrier(b, b.launch->config.strict);
+    if (!error.empty()) throw KernelError(error);
+  }
+  park(b, lane);
+}
+
+uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
+                         int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  const SrcLoc loc{file, line};
+  const unsigned w = lane.linear / 32, bit = 1u << (lane.linear % 32);
+  Warp& warp = b.warps[w];
+  const std::string at = where(loc) + ": " + op_name(op) + ": ";
+  if (!(mask & bit))
+    throw KernelError(at + "lane " + std::to_string(lane.linear % 32) + " (" + thread_name(lane.tid) +
+                      ") is not in mask " + hex(mask));
+  if (mask & ~warp.exists)
+    throw KernelError(at + "mask " + hex(mask) + " names lanes that do not exist (warp " + std::to_string(w) +
+                      " has lanes " + hex(warp.exists) + ")");
+  if (op != WarpOp::ballot && op != WarpOp::syncwarp && (width < 1 || width > 32 || (width & (width - 1))))
+    throw KernelError(at + "width " + std::to_string(width) + " is not a power of two in 1..32");
+  if (warp.arrived) {
+    if (warp.op != op || warp.mask != mask)
+      throw KernelError(at + "divergent warp collective in warp " + std::to_string(w) + ": lane " +
+                        std::to_string(lane.linear % 32) + " calls it with mask " + hex(mask) + " while lane " +
+                        std::to_string(warp.first) + " waits in " + op_name(warp.op) + " (mask " +
+                        hex(warp.mask) + ") at " + where(warp.loc));
+  } else {
+    warp.op = op;
+    warp.mask = mask;
+    warp.loc = loc;
+    warp.first = lane.linear % 32;
+  }
+  lane.op = op;
+  lane.mask = mask;
+  lane.value = value;
+  lane.arg = arg;
+  lane.width = width;
+  lane.state = State::warp;
+  lane.loc = loc;
+  warp.arrived |= bit;
+  if (warp.arrived == mask) perform(b, warp, w);
+  park(b, lane);
+  return lane.result;
+}
+
+void* shared_slot(const void* site, size_t bytes) {
+  Block& b = *tl_block;
+  for (auto& s : b.shared)
+    if (s.first == site) return s.second;
+  void* p = ::operator new(bytes, std::align_val_t(64));
+  std::memset(p, 0xFF, bytes);
+  b.shared.emplace_back(site, p);
+  return p;
+}
+
+void* dynamic_smem() { return tl_block->dyn; }
+
+void kernel_error(const std::string& message) { throw KernelError(message); }
+
+void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
+  if (tl_block) throw LaunchError("emu::launch: called from inside a kernel (dynamic parallelism is not emulated)");
+  Launch l;
+  l.thunk = thunk;
+  l.grid = grid;
+  l.block = block;
+  l.dyn_smem = dyn_smem;
+  {
+    auto& s = config_state();
+    std::lock_guard<std::mutex> lock(s.mutex);
+    if (!s.env_error.empty()) throw LaunchError(s.env_error);
+    l.config = s.config;
+  }
+  const uint64_t threads = uint64_t(block.x) * block.y * block.z;
+  if (threads == 0 || threads > 1024 || block.z > 64)
+    throw LaunchError("emu::launch: block " + dim_text(block) + " must have 1..1024 threads and z <= 64");
+  if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
+    throw LaunchError("emu::launch: grid " + dim_text(grid) + " is out of CUDA's limits");
+  if (dyn_smem > (227u << 10))
+    throw LaunchError("emu::launch: " + std::to_string(dyn_smem) + " bytes of dynamic shared memory exceed 227 KiB");
+  l.nblocks = uint64_t(grid.x) * grid.y * grid.z;
+  std::lock_guard<std::mutex> lock(launch_mutex());
+  pool().run(l, l.config.threads);
+  std::string error = l.error;
+  const std::string guards = check_guards();
+  if (!guards.empty()) error += (error.empty() ? "" : "\n") + guards;
+  if (!error.empty()) throw LaunchError(error);
+}
+
+}  // namespace detail
+}  // namespace emu

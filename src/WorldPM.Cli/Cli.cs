@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.Text.RegularExpressions;
+using WorldPM.Tasks;
+
+namespace WorldPM.Cli;
+
+/// <summary>
+/// The <c>worldpm</c> command line, callable in-process: <see cref="Run"/> parses, runs one command and
+/// returns its exit code, writing to the writers it is given. Exit codes: 0 success; 2 a bad command line
+/// (parse errors, values out of range, paths that do not exist, unknown tokenizer, conflicting options);
+/// 1 a failure while working (unreadable data or config, a checkpoint that does not fit); 4 <c>demo</c>
+/// below its target. Every error is one line, <c>worldpm: ...</c>, on the error writer; never a stack trace.
+/// </summary>
+public static class Cli
+{
+    public const int Usage = 2;
+    public const int Failure = 1;
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ParseResult parsed = Root().Parse(args);
+        if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
+        {
+            string messages = string.Join(" ", parsed.Errors.Select(e => WithoutTypeName(e.Message)));
+            error.WriteLine($"worldpm: {OneLine(messages)} (--help lists the options)");
+            return Usage;
+        }
+        try
+        {
+            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"worldpm: {OneLine(e.Message)}");
+            return Usage;
+        }
+        catch (Exception e)
+        {
+            error.WriteLine($"worldpm: {OneLine(e.Message)}");
+            return Failure;
+        }
+    }
+
+    private static RootCommand Root()
+    {
+        var root = new RootCommand("WorldPM: kernels and tools for training human preference (reward) models.");
+
+        var info = new Command("info", "Show the library versions, the backends of this machine and the CPU features in use.");
+        info.SetAction(result => InfoCommand.Run(result.InvocationConfiguration.Output));
+        root.Subcommands.Add(info);
+
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => new EmbeddedDemoOptions().Steps };
+        var seed = new Option<int>("--seed") { Description = "Seed of the task and the model.", DefaultValueFactory = _ => 1 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object (heldout_accuracy, steps, seconds) as the last line." };
+        var demo = new Command("demo", "Train and evaluate a small reward model on the embedded task (CPU, no download).") { steps, seed, json };
+        demo.SetAction(result => DemoCommand.Run(result.InvocationConfiguration.Output,
+            result.GetValue(steps), result.GetValue(seed), result.GetValue(json)));
+        root.Subcommands.Add(demo);
+
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ScoreCommand.Create());
+        return root;
+    }
+
+    /// <summary>"Cannot parse argument 'abc' for option '--lr' as expected type 'System.Nullable`1[System.Double]'": the .NET type name tells a user nothing.</summary>
+    private static string WithoutTypeName(string message) => Regex.Replace(message, @" as expected type '[^']*'", "");
+
+    private static string OneLine(string message) =>
+        string.Join(" ", message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using WorldPM.Checkpoints;
+using WorldPM.Evaluation;
+using WorldPM.Model;
+using WorldPM.Native;
+using WorldPM.Tokenization;
+using WorldPM.Training;
+
+namespace WorldPM.Cli;
+
+/// <summary>
+/// <c>worldpm eval MODEL_DIR DATA...</c>: scores both responses of every pair and prints pairwise accuracy,
+/// mean Bradley-Terry loss and mean reward margin overall, per subset, and split by whether the chosen
+/// response is the shorter or the longer one; <c>--json</c> prints all of it as one JSON object.
+/// </summary>
+internal static class EvalCommand
+{
+    private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json);
+
+    public static Command Create()
+    {
+        var model = CommonOptions.ModelDirectory();
+        var data = CommonOptions.DataFiles("Evaluation data: files or directories (formats detected per file; subsets from the data).");
+        var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
+        var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
+        var batch = CommonOptions.Batch("Pairs scored per batch.", 16);
+        var json = new Option<bool>("--json") { Description = "Print one JSON object: model, overall metrics, subsets, length_bias, data counts." };
+        var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, BT loss and margin, per subset and by length.")
+        {
+            model, data, tokenizer, maxLength, batch, json,
+        };
+        command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
+            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(Arguments a, TextWriter output)
+    {
+        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
+        DataInputs.RequireExisting(a.Data, "data file");
+
+        TextWriter? log = a.Json ? null : output;
+        log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
+        LoadedData data = DataInputs.Load(a.Data, strict: false, "data", log);
+        if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
+        var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer), m.MaxLength);
+        List<TokenizedPair> pairs = PairTokenization.EncodeAll(encoder, data.Pairs);
+        log?.WriteLine($"tokens: {encoder.Statistics}");
+
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
+        EvaluationReport report = Evaluator.Evaluate(rewardModel, pairs, a.Batch);
+
+        if (a.Json)
+        {
+            JsonObject json = ReportOutput.ToJson(report);
+            json["model"] = m.Checkpoint;
+            json["bad_records"] = data.BadRecords;
+            json["truncated_pairs"] = encoder.Statistics.TruncatedPairs;
+            output.WriteLine(json.ToJsonString());
+        }
+        else
+        {
+            ReportOutput.WriteText(output, report);
+        }
+        return 0;
+    }
+}

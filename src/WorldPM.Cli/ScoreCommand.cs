@@ -1,0 +1,166 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using WorldPM.Checkpoints;
+using WorldPM.Data;
+using WorldPM.Model;
+using WorldPM.Native;
+using WorldPM.Tokenization;
+
+namespace WorldPM.Cli;
+
+/// <summary>
+/// <c>worldpm score MODEL_DIR</c>: the reward of each <c>--response</c> to <c>--prompt</c>, one per line in
+/// order; or, with <c>--file</c>, every JSONL line (<c>prompt</c> as a string or a message list, and
+/// <c>response</c>) again with <c>"reward"</c> added, to stdout or atomically to <c>--output</c>.
+/// </summary>
+internal static class ScoreCommand
+{
+    private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
+        string? Tokenizer, int? MaxLength, int Batch);
+
+    private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
+
+    private sealed record FileLine(int Number, JsonObject Json);
+
+    public static Command Create()
+    {
+        var model = CommonOptions.ModelDirectory();
+        var prompt = new Option<string?>("--prompt") { Description = "The user's message the responses answer (default: none).", HelpName = "TEXT" };
+        var responses = new Option<string[]>("--response")
+        {
+            Description = "A response to score; repeat for several. Prints one reward per response, in order.",
+            HelpName = "TEXT",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var file = new Option<string?>("--file") { Description = "JSONL to score: each line a prompt (string or message list) and a response.", HelpName = "F" };
+        var outputFile = new Option<string?>("--output") { Description = "With --file: write the scored lines here (atomically) instead of stdout.", HelpName = "F" };
+        var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
+        var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
+        var batch = CommonOptions.Batch("Sequences scored per batch.", 16);
+        var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
+        {
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch,
+        };
+        command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
+            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch)), r.InvocationConfiguration.Output));
+        return command;
+    }
+
+    private static int Run(Arguments a, TextWriter output)
+    {
+        CheckInputs(a);
+        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
+
+        List<FileLine>? lines = a.File is null ? null : ReadLines(a.File);
+        List<Request> requests = lines?.Select(line => ToRequest(line, a.File!)).ToList()
+            ?? a.Responses.Select(r => new Request(PromptTurns(a.Prompt), r)).ToList();
+
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
+        var template = new ChatTemplate(m.Tokenizer);
+        float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
+
+        if (lines is null)
+        {
+            foreach (float reward in rewards) output.WriteLine(reward.ToString("R", CultureInfo.InvariantCulture));
+            return 0;
+        }
+        var text = new StringBuilder();
+        for (int i = 0; i < lines.Count; ++i)
+        {
+            lines[i].Json["reward"] = ReportOutput.Finite(rewards[i]);
+            text.Append(lines[i].Json.ToJsonString()).Append('\n');
+        }
+        if (a.Output is null) output.Write(text.ToString());
+        else AtomicFile.WriteAllText(a.Output, text.ToString());
+        return 0;
+    }
+
+    private static void CheckInputs(Arguments a)
+    {
+        if (a.File is null && a.Responses.Length == 0)
+            throw new UsageException("nothing to score: give --response TEXT (with --prompt TEXT) or --file F");
+        if (a.File is not null && (a.Responses.Length > 0 || a.Prompt is not null))
+            throw new UsageException("--file scores the prompts and responses in the file; leave out --prompt and --response");
+        if (a.Output is not null && a.File is null)
+            throw new UsageException("--output writes the scored lines of --file; without --file rewards go to stdout");
+        if (a.File is not null && !File.Exists(a.File))
+            throw new UsageException($"score file '{a.File}' does not exist");
+    }
+
+    /// <summary>The rewards of <paramref name="sequences"/>, scored <paramref name="batch"/> at a time, right-padded.</summary>
+    private static float[] Score(RewardModel model, List<int[]> sequences, int batch)
+    {
+        var rewards = new float[sequences.Count];
+        for (int start = 0; start < sequences.Count; start += batch)
+        {
+            int count = Math.Min(batch, sequences.Count - start);
+            int seqLen = sequences.Skip(start).Take(count).Max(s => s.Length);
+            var tokens = new int[count * seqLen];
+            var lengths = new int[count];
+            for (int i = 0; i < count; ++i)
+            {
+                sequences[start + i].CopyTo(tokens, i * seqLen);
+                lengths[i] = sequences[start + i].Length;
+            }
+            model.Score(tokens, lengths, count, seqLen).CopyTo(rewards, start);
+        }
+        return rewards;
+    }
+
+    private static IReadOnlyList<ChatTurn> PromptTurns(string? prompt) =>
+        string.IsNullOrEmpty(prompt) ? [] : [new ChatTurn(ChatRole.User, prompt)];
+
+    /// <summary>The non-blank lines of <paramref name="file"/> as JSON objects; anything else is an error naming file and line.</summary>
+    private static List<FileLine> ReadLines(string file)
+    {
+        var lines = new List<FileLine>();
+        int number = 0;
+        foreach (string line in File.ReadLines(file))
+        {
+            ++number;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            try
+            {
+                lines.Add(new FileLine(number, JsonNode.Parse(line) as JsonObject ?? throw new InvalidDataException("the line is not a JSON object")));
+            }
+            catch (JsonException e)
+            {
+                throw new InvalidDataException($"{file}:{number}: not JSON: {e.Message}", e);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new InvalidDataException($"{file}:{number}: {e.Message}", e);
+            }
+        }
+        return lines;
+    }
+
+    private static Request ToRequest(FileLine line, string file)
+    {
+        string At(string message) => $"{file}:{line.Number}: {message}";
+        if (line.Json["response"] is not JsonValue response || response.GetValueKind() != JsonValueKind.String)
+            throw new InvalidDataException(At("\"response\" should be a string"));
+        return new Request(Prompt(line.Json["prompt"], At), response.GetValue<string>());
+    }
+
+    /// <summary>A prompt given as a string (one user turn) or as a list of {"role", "content"} messages.</summary>
+    private static IReadOnlyList<ChatTurn> Prompt(JsonNode? prompt, Func<string, string> at)
+    {
+        if (prompt is null) return [];
+        if (prompt is JsonValue text && text.GetValueKind() == JsonValueKind.String) return PromptTurns(text.GetValue<string>());
+        if (prompt is not JsonArray messages) throw new InvalidDataException(at("\"prompt\" should be a string or a list of messages"));
+        return messages.Select(m =>
+        {
+            string? role = (m?["role"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? m!["role"]!.GetValue<string>() : null;
+            string? content = (m?["content"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? m!["content"]!.GetValue<string>() : null;
+            ChatRole? parsed = role switch { "system" => ChatRole.System, "user" => ChatRole.User, "assistant" => ChatRole.Assistant, _ => null };
+            return parsed is { } r && content is not null
+                ? new ChatTurn(r, content)
+                : throw new InvalidDataException(at("each prompt message needs \"role\" (system, user or assistant) and \"content\" strings"));
+        }).ToList();
+    }
+}

@@ -1,0 +1,73 @@
+namespace WorldPM.Cli.Tests;
+
+/// <summary>A bad command line or input ends with one readable line naming it, and an exit code: 2 usage, 1 failure.</summary>
+public class ErrorTests
+{
+    private TrainedRun _run = null!;
+
+    [OneTimeSetUp]
+    public void TrainAModel() => _run = new TrainedRun();
+
+    [OneTimeTearDown]
+    public void DeleteIt() => _run.Dispose();
+
+    private static void AssertOneLineError(CliResult result, int exitCode, params string[] mentions)
+    {
+        Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.ToString);
+        string[] lines = result.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), result.ToString);
+        Assert.That(lines[0], Does.StartWith("worldpm: "));
+        foreach (string mention in mentions) Assert.That(lines[0], Does.Contain(mention));
+        Assert.That(result.Error, Does.Not.Contain(" at WorldPM."), "no stack trace");
+    }
+
+    private string[] Train(params string[] more) =>
+        ["train", _run.Data, "--out", _run.Files.PathOf("new-run"), "--config", _run.Files.PathOf("tiny.json"), "--steps", "1", .. more];
+
+    [Test]
+    public void AMissingDataFileIsAUsageError() =>
+        AssertOneLineError(Worldpm.Run("train", "no-such-pairs.jsonl", "--out", _run.Files.PathOf("x")), 2, "data file 'no-such-pairs.jsonl' does not exist");
+
+    [Test]
+    public void AMissingModelDirectoryIsAUsageError()
+    {
+        AssertOneLineError(Worldpm.Run("eval", "no-such-model", _run.Data), 2, "model directory 'no-such-model' does not exist");
+        AssertOneLineError(Worldpm.Run("score", "no-such-model", "--response", "hi"), 2, "model directory 'no-such-model' does not exist");
+    }
+
+    [TestCase("abc")]
+    [TestCase("-0.1")]
+    [TestCase("0")]
+    public void ABadLearningRateIsAUsageError(string lr) => AssertOneLineError(Worldpm.Run(Train("--lr", lr)), 2, "--lr", lr);
+
+    [Test]
+    public void AnUnknownTokenizerIsAUsageError()
+    {
+        AssertOneLineError(Worldpm.Run(Train("--tokenizer", "sentencepiece")), 2, "unknown tokenizer 'sentencepiece'");
+        AssertOneLineError(Worldpm.Run("eval", _run.Checkpoint, _run.Data, "--tokenizer", "nope"), 2, "unknown tokenizer 'nope'");
+    }
+
+    [Test]
+    public void ABadModelConfigIsAFailureNamingTheFile()
+    {
+        string config = _run.Files.PathOf("bad-config.json");
+        File.WriteAllText(config, """{"vocab_size": 259, "hidden_size": 15, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1, "intermediate_size": 32}""");
+        AssertOneLineError(Worldpm.Run("train", _run.Data, "--out", _run.Files.PathOf("x"), "--config", config), 1, "bad-config.json", "hidden_size");
+    }
+
+    [Test]
+    public void StrictModeFailsAtTheFirstBadRecordNamingFileAndLine()
+    {
+        string data = _run.Files.PathOf("with-bad.jsonl");
+        File.WriteAllLines(data, [File.ReadLines(_run.Data).First(), """{"prompt": "x", "chosen": 3, "rejected": "y"}"""]);
+        AssertOneLineError(Worldpm.Run("train", data, "--out", _run.Files.PathOf("x"), "--strict"), 1, "with-bad.jsonl:2");
+    }
+
+    [Test]
+    public void AnExistingRunIsNotOverwrittenWithoutResume() =>
+        AssertOneLineError(Worldpm.Run("train", _run.Data, "--out", _run.RunDirectory), 2, "--resume", _run.RunDirectory);
+
+    [Test]
+    public void EvalFractionAndEvalExcludeEachOther() =>
+        AssertOneLineError(Worldpm.Run(Train("--eval", _run.Data, "--eval-fraction", "0.1")), 2, "--eval", "--eval-fraction");
+}

@@ -1,0 +1,61 @@
+using System.Text.Json;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary>A temporary directory with the inputs the tests need: generated pairs and a tiny model config.</summary>
+public sealed class TestFiles : IDisposable
+{
+    public TestFiles()
+    {
+        Root = Path.Combine(Path.GetTempPath(), "worldpm-cli-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Root);
+    }
+
+    public string Root { get; }
+
+    public string PathOf(string name) => Path.Combine(Root, name);
+
+    /// <summary>
+    /// A learnable rule: "which is larger" questions whose chosen answer is the larger number. Subset "big"
+    /// when the larger number is at least 50, else "small"; the chosen answer is the longer one about half the
+    /// time. Deterministic.
+    /// </summary>
+    public string WritePairs(string name, int count)
+    {
+        var random = new Random(7);
+        var lines = Enumerable.Range(0, count).Select(_ =>
+        {
+            int a = random.Next(100), b = random.Next(100);
+            if (a == b) b = (a + 1) % 100;
+            int max = Math.Max(a, b), min = Math.Min(a, b);
+            bool wordy = random.Next(2) == 0;
+            return JsonSerializer.Serialize(new
+            {
+                prompt = $"Which is larger, {a} or {b}?",
+                chosen = wordy ? $"The larger one is {max}." : $"{max}",
+                rejected = wordy ? $"{min}" : $"The larger one is {min}.",
+                subset = max >= 50 ? "big" : "small",
+            });
+        });
+        string path = PathOf(name);
+        File.WriteAllLines(path, lines);
+        return path;
+    }
+
+    /// <summary>A 1-layer, d 16 model over the byte tokenizer, 128 positions.</summary>
+    public string WriteTinyConfig(string name = "tiny.json")
+    {
+        string path = PathOf(name);
+        File.WriteAllText(path, """
+            {"vocab_size": 259, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+             "intermediate_size": 32, "head_hidden_size": 16, "max_position_embeddings": 128, "rope_theta": 10000}
+            """);
+        return path;
+    }
+
+    public void Dispose()
+    {
+        try { Directory.Delete(Root, recursive: true); }
+        catch (IOException) { }
+    }
+}

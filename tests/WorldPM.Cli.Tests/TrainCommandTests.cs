@@ -1,0 +1,129 @@
+using System.Text.Json;
+
+namespace WorldPM.Cli.Tests;
+
+public class TrainCommandTests
+{
+    private TestFiles _files = null!;
+    private string _data = null!;
+    private string _config = null!;
+
+    [SetUp]
+    public void CreateFiles()
+    {
+        _files = new TestFiles();
+        _data = _files.WritePairs("pairs.jsonl", 60);
+        _config = _files.WriteTinyConfig();
+    }
+
+    [TearDown]
+    public void DeleteFiles() => _files.Dispose();
+
+    private CliResult Train(string run, int steps, params string[] more) => Worldpm.Succeed(
+    [
+        "train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", steps.ToString(),
+        "--batch", "4", "--metrics", _files.PathOf("metrics.jsonl"), .. more,
+    ]);
+
+    private List<JsonElement> MetricsLines(string type) =>
+        File.ReadAllLines(_files.PathOf("metrics.jsonl"))
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == type)
+            .ToList();
+
+    [Test]
+    public void TrainingLeavesACheckpointWithConfigWeightsAndOptimizerState()
+    {
+        string run = _files.PathOf("run");
+        CliResult result = Train(run, 3);
+
+        string checkpoint = Path.Combine(run, "step-3");
+        Assert.That(Path.Combine(checkpoint, "config.json"), Does.Exist);
+        Assert.That(Path.Combine(checkpoint, "model.safetensors"), Does.Exist);
+        Assert.That(Path.Combine(checkpoint, "training_state.safetensors"), Does.Exist);
+        Assert.That(result.OutputLines[^1], Does.Contain(checkpoint));
+    }
+
+    [Test]
+    public void TheMetricsFileHasOneLinePerStepWithFiniteLosses()
+    {
+        Train(_files.PathOf("run"), 4);
+
+        var steps = MetricsLines("step");
+        Assert.That(steps.Select(s => s.GetProperty("step").GetInt64()), Is.EqualTo(new long[] { 1, 2, 3, 4 }));
+        Assert.That(steps.Select(s => s.GetProperty("loss").GetDouble()), Is.All.Matches<double>(double.IsFinite));
+        foreach (string key in new[] { "accuracy", "margin", "grad_norm", "lr", "tokens_per_s", "seconds" })
+            Assert.That(steps.All(s => s.TryGetProperty(key, out _)), $"every step object has \"{key}\"");
+    }
+
+    [Test]
+    public void TheSummaryReportsPairsBadRecordsAndTruncation()
+    {
+        File.AppendAllText(_data, "{\"prompt\": \"no responses\"}\n");
+        CliResult result = Train(_files.PathOf("run"), 1);
+
+        Assert.That(result.Output, Does.Contain("60 pairs"));
+        Assert.That(result.Output, Does.Contain("pairs.jsonl:61: missing field \"chosen\""));
+        Assert.That(result.Output, Does.Contain("of 60 pairs truncated"));
+    }
+
+    [Test]
+    public void ResumeContinuesFromTheLatestCheckpointUpToTheTotalSteps()
+    {
+        string run = _files.PathOf("run");
+        Train(run, 3);
+        CliResult resumed = Train(run, 5, "--resume");
+
+        Assert.That(resumed.Output, Does.Contain("resumed at step 3, trained 2 more steps"));
+        Assert.That(Path.Combine(run, "step-5", "model.safetensors"), Does.Exist);
+        Assert.That(MetricsLines("step").Select(s => s.GetProperty("step").GetInt64()), Is.EqualTo(new long[] { 1, 2, 3, 4, 5 }));
+    }
+
+    [Test]
+    public void EvalFractionHoldsOutPairsAndEvaluatesThemAtTheEnd()
+    {
+        CliResult result = Train(_files.PathOf("run"), 2, "--eval-fraction", "0.25");
+
+        Assert.That(result.Output, Does.Contain("held out 15 of 60 pairs"));
+        JsonElement eval = MetricsLines("eval").Single();
+        Assert.That(eval.GetProperty("step").GetInt64(), Is.EqualTo(2));
+        Assert.That(eval.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(15));
+    }
+
+    [Test]
+    public void QuietPrintsOnlyTheCheckpointPath()
+    {
+        CliResult result = Train(_files.PathOf("run"), 1, "--quiet");
+
+        Assert.That(result.OutputLines, Has.Length.EqualTo(1));
+        Assert.That(result.OutputLines[0], Does.Contain("step-1"));
+    }
+
+    [Test]
+    public void ATokenizerDirectoryIsUsedAndTravelsWithTheRunToEval()
+    {
+        string tokenizer = TinyBpeTokenizer.Write(_files.PathOf("tokenizer"));
+        string config = _files.PathOf("bpe.json");
+        File.WriteAllText(config, File.ReadAllText(_config).Replace("259", TinyBpeTokenizer.VocabSize.ToString()));
+        string run = _files.PathOf("run");
+
+        CliResult train = Worldpm.Succeed("train", _data, "--out", run, "--config", config, "--tokenizer", tokenizer, "--max-length", "128", "--steps", "1");
+        CliResult eval = Worldpm.Succeed("eval", run, _data);
+
+        Assert.That(train.Output, Does.Contain($"tokenizer {tokenizer}"));
+        Assert.That(Path.Combine(run, "vocab.json"), Does.Exist);
+        Assert.That(eval.Output, Does.Contain($"tokenizer {Path.GetFullPath(run)}"));
+        Assert.That(eval.Output, Does.Contain("overall: 60 pairs"));
+    }
+
+    [Test]
+    public void AModelWhoseVocabularyIsTooSmallForTheTokenizerIsRefused()
+    {
+        string tokenizer = TinyBpeTokenizer.Write(_files.PathOf("tokenizer"));
+
+        CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run"), "--config", _config, "--tokenizer", tokenizer);
+
+        Assert.That(result.ExitCode, Is.EqualTo(1));
+        Assert.That(result.Error, Does.Contain("vocab_size 259 is smaller than the vocabulary of tokenizer"));
+    }
+}
