@@ -5,24 +5,8 @@ using static WorldPM.Tests.Model.ModelTestKit;
 namespace WorldPM.Tests.Model;
 
 /// <summary>Bad batches are refused at the model's boundary with messages that say what was wrong.</summary>
-public class InputValidationTests
+public class InputValidationTests : TinyModelFixture
 {
-    private WorldPMContext context = null!;
-    private RewardModel model = null!;
-
-    [SetUp]
-    public void CreateModel()
-    {
-        context = CpuContext();
-        model = new RewardModel(context, Tiny, seed: 1);
-    }
-
-    [TearDown]
-    public void DisposeModel()
-    {
-        model.Dispose();
-        context.Dispose();
-    }
 
     [Test]
     public void AnOutOfVocabularyTokenIsNamedByPosition()

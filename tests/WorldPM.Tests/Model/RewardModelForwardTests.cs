@@ -5,25 +5,9 @@ using static WorldPM.Tests.Model.ModelTestKit;
 namespace WorldPM.Tests.Model;
 
 /// <summary>Rewards and loss against the float64 reference, and what right padding must not change.</summary>
-public class RewardModelForwardTests
+public class RewardModelForwardTests : TinyModelFixture
 {
-    private WorldPMContext context = null!;
-    private RewardModel model = null!;
-
-    [SetUp]
-    public void CreateModel()
-    {
-        context = CpuContext();
-        model = new RewardModel(context, Tiny, seed: 1);
-        Randomize(model, seed: 2);
-    }
-
-    [TearDown]
-    public void DisposeModel()
-    {
-        model.Dispose();
-        context.Dispose();
-    }
+    protected override int? RandomizeSeed => 2;
 
     [Test]
     public void RewardsAndLossMatchTheFloat64Reference()
