@@ -1,0 +1,112 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace WorldPM.Cli;
+
+/// <summary>
+/// <c>worldpm plot METRICS.jsonl --out DIR</c>: PNG curves of a run from the <c>--metrics</c> file of
+/// <c>worldpm train</c>: <c>loss.png</c> (training BT loss, and held-out loss at each evaluation),
+/// <c>accuracy.png</c> (training and held-out pairwise accuracy) and <c>grad_norm.png</c> (before clipping,
+/// spikes marked). Each PNG is written atomically (temp file + rename).
+/// </summary>
+internal static class PlotCommand
+{
+    private sealed record Series(List<double> X, List<double> Y);
+
+    internal static Command Create()
+    {
+        var metrics = new Argument<FileInfo>("METRICS") { Description = "The JSONL written by worldpm train --metrics." };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Directory for the PNG files.", Required = true };
+        var command = new Command("plot", "Draw loss, accuracy and gradient-norm curves (PNG) from a metrics file.") { metrics, output };
+        command.SetAction(result => Run(result.GetValue(metrics)!, result.GetValue(output)!, result.InvocationConfiguration.Output));
+        return command;
+    }
+
+    internal static int Run(FileInfo metrics, DirectoryInfo outDir, TextWriter output)
+    {
+        if (!metrics.Exists) throw new UsageException($"metrics file '{metrics}' does not exist");
+        var trainLoss = new Series([], []); var trainAcc = new Series([], []); var gradNorm = new Series([], []);
+        var spikes = new Series([], []); var evalLoss = new Series([], []); var evalAcc = new Series([], []);
+        int lineNumber = 0;
+        foreach (string line in File.ReadLines(metrics.FullName))
+        {
+            ++lineNumber;
+            if (string.IsNullOrWhiteSpace(line)) continue;
+            JsonObject o;
+            try
+            {
+                o = JsonNode.Parse(line)?.AsObject() ?? throw new JsonException("not an object");
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new InvalidDataException($"{metrics}:{lineNumber}: not a JSON object ({e.Message})");
+            }
+            double step = Number(o, "step") ?? throw new InvalidDataException($"{metrics}:{lineNumber}: no \"step\"");
+            if ((string?)o["type"] == "eval")
+            {
+                Add(evalLoss, step, Number(o["overall"], "loss"));
+                Add(evalAcc, step, Number(o["overall"], "accuracy"));
+                continue;
+            }
+            Add(trainLoss, step, Number(o, "loss"));
+            Add(trainAcc, step, Number(o, "accuracy"));
+            Add(gradNorm, step, Number(o, "grad_norm"));
+            if (o["grad_norm_spike"] is JsonValue spike && spike.GetValue<bool>()) Add(spikes, step, Number(o, "grad_norm"));
+        }
+        if (trainLoss.X.Count == 0) throw new InvalidDataException($"{metrics} holds no step records");
+
+        outDir.Create();
+        Save(Path.Combine(outDir.FullName, "loss.png"), "Bradley-Terry loss", [("train", trainLoss, true), ("held-out", evalLoss, false)]);
+        Save(Path.Combine(outDir.FullName, "accuracy.png"), "pairwise accuracy", [("train", Smooth(trainAcc), true), ("held-out", evalAcc, false)]);
+        Save(Path.Combine(outDir.FullName, "grad_norm.png"), "gradient norm (before clipping)", [("grad norm", gradNorm, true), ("spike", spikes, false)]);
+        output.WriteLine($"wrote loss.png, accuracy.png, grad_norm.png to {outDir.FullName} ({trainLoss.X.Count} steps, {evalLoss.X.Count} evaluations)");
+        return 0;
+    }
+
+    private static double? Number(JsonNode? node, string key) =>
+        node is JsonObject o && o[key] is JsonValue v && v.TryGetValue(out double d) ? d : null;
+
+    private static void Add(Series s, double x, double? y)
+    {
+        if (y is double value && double.IsFinite(value))
+        {
+            s.X.Add(x);
+            s.Y.Add(value);
+        }
+    }
+
+    // Per-step accuracy of a small batch is noisy: a trailing mean over 20 steps shows the trend.
+    private static Series Smooth(Series s)
+    {
+        var y = new List<double>(s.Y.Count);
+        for (int i = 0; i < s.Y.Count; ++i) y.Add(s.Y.Skip(Math.Max(0, i - 19)).Take(Math.Min(i + 1, 20)).Average());
+        return new Series(s.X, y);
+    }
+
+    private static void Save(string path, string title, (string Label, Series Data, bool Line)[] series)
+    {
+        var plot = new ScottPlot.Plot();
+        foreach ((string label, Series data, bool line) in series.Where(s => s.Data.X.Count > 0))
+        {
+            var scatter = plot.Add.Scatter(data.X.ToArray(), data.Y.ToArray());
+            scatter.LegendText = label;
+            scatter.MarkerSize = line ? 0 : 7;
+            scatter.LineWidth = line ? 1.5f : 0;
+        }
+        plot.Title(title);
+        plot.XLabel("step");
+        plot.ShowLegend();
+        string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp.png");
+        try
+        {
+            plot.SavePng(temp, 900, 450);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}
