@@ -10,7 +10,8 @@ namespace WorldPM.Checkpoints;
 /// </summary>
 public static class RewardModelCheckpoint
 {
-    /// <summary>Writes the model's fp32 weights and config into <paramref name="directory"/>.</summary>
+    /// <summary>Writes the model's fp32 master weights and config into <paramref name="directory"/> (in every
+    /// precision: the f16/bf16 working copy is derived from them).</summary>
     public static void Save(RewardModel model, string directory)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -22,11 +23,13 @@ public static class RewardModelCheckpoint
     /// <summary>Builds a model from a checkpoint directory's <c>config.json</c> and weights.</summary>
     /// <param name="allowMissingHead">Accept a checkpoint without <c>score.*</c> tensors (a base Qwen2 model):
     /// the head keeps its fresh initialisation from <paramref name="seed"/>.</param>
-    public static RewardModel Load(WorldPMContext context, string directory, int seed = 1, bool allowMissingHead = false)
+    /// <param name="precision">How the model stores its working weights, activations and gradients.</param>
+    public static RewardModel Load(WorldPMContext context, string directory, int seed = 1, bool allowMissingHead = false,
+        Precision precision = Precision.F32)
     {
         using ModelCheckpointReader reader = ModelCheckpoint.Open(directory);
         ModelConfig config = ModelConfig.FromJson(reader.Config.ToJsonString());
-        var model = new RewardModel(context, config, seed);
+        var model = new RewardModel(context, config, seed, precision);
         try
         {
             LoadInto(model, reader, allowMissingHead);
@@ -40,7 +43,8 @@ public static class RewardModelCheckpoint
     }
 
     /// <summary>
-    /// Copies the tensors of <paramref name="reader"/> into <paramref name="model"/> (F32, F16 or BF16 on disk).
+    /// Copies the tensors of <paramref name="reader"/> into <paramref name="model"/>'s fp32 master weights (F32, F16
+    /// or BF16 on disk), then refreshes its working weights.
     /// Every parameter must be present with its shape (head tensors may be missing when allowed); tensors a
     /// reward model does not have, such as a causal LM's <c>lm_head.weight</c>, are ignored.
     /// </summary>
@@ -60,6 +64,7 @@ public static class RewardModelCheckpoint
                     $"tensor {p.Name} has dtype {tensor.DType}; a reward model loads F32, F16 or BF16 weights");
             p.Value.CopyFrom(tensor.ToFloats());
         }
+        model.SyncWorkingWeights();
     }
 
     private static bool IsHead(string name) => name.StartsWith("score.", StringComparison.Ordinal);

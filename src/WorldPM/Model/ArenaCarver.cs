@@ -3,26 +3,33 @@ using WorldPM.Native;
 namespace WorldPM.Model;
 
 /// <summary>
-/// Hands out consecutive regions of one arena, each start aligned to <see cref="ParameterStore.Alignment"/>
-/// elements. A layout is written once against this interface and run twice: with <see cref="ArenaSizer"/>
-/// (TTensor = offset) to learn the size, then with <see cref="ArenaViews"/> (TTensor = a view) over the arena
-/// allocated with that size.
+/// Hands out consecutive regions of two arenas, each start aligned to <see cref="ParameterStore.Alignment"/>
+/// elements: one in the storage dtype (<see cref="Take"/>) and one that is fp32 whatever the storage
+/// (<see cref="TakeF32"/>: the RMSNorm rstd and attention lse the ops require in fp32, rewards, loss). A layout
+/// is written once against this interface and run twice: with <see cref="ArenaSizer"/> (regions = offsets) to
+/// learn the sizes, then with <see cref="ArenaViews{T}"/> (regions = views) over the arenas allocated with them.
 /// </summary>
-internal interface IArenaCarver<out TTensor>
+internal interface IArenaCarver<out TTensor, out TF32>
 {
-    /// <summary>The next region of <paramref name="count"/> elements.</summary>
+    /// <summary>The next region of <paramref name="count"/> elements of the storage arena.</summary>
     TTensor Take(long count);
+
+    /// <summary>The next region of <paramref name="count"/> elements of the fp32 arena.</summary>
+    TF32 TakeF32(long count);
 
     /// <summary>The regions that <paramref name="first"/> and <paramref name="second"/> take share memory: both start
     /// at the same place, and carving continues after the longer one. For groups of buffers never live at once.</summary>
     (TFirst, TSecond) Overlay<TFirst, TSecond>(Func<TFirst> first, Func<TSecond> second);
 }
 
-/// <summary>An arena carver with the bump pointer and overlay bookkeeping.</summary>
-internal abstract class ArenaCarverBase<TTensor> : IArenaCarver<TTensor>
+/// <summary>An arena carver with the two bump pointers and the overlay bookkeeping.</summary>
+internal abstract class ArenaCarverBase<TTensor, TF32> : IArenaCarver<TTensor, TF32>
 {
-    /// <summary>Elements used so far (the arena size, once the layout ran).</summary>
+    /// <summary>Storage elements used so far (that arena's size, once the layout ran).</summary>
     public long Size { get; private set; }
+
+    /// <summary>fp32 elements used so far.</summary>
+    public long F32Size { get; private set; }
 
     public TTensor Take(long count)
     {
@@ -31,41 +38,56 @@ internal abstract class ArenaCarverBase<TTensor> : IArenaCarver<TTensor>
         return Region(offset, count);
     }
 
+    public TF32 TakeF32(long count)
+    {
+        long offset = ParameterStore.AlignUp(F32Size);
+        F32Size = offset + count;
+        return RegionF32(offset, count);
+    }
+
     public (TFirst, TSecond) Overlay<TFirst, TSecond>(Func<TFirst> first, Func<TSecond> second)
     {
-        long start = Size;
+        (long start, long startF32) = (Size, F32Size);
         TFirst a = first();
-        long end = Size;
-        Size = start;
+        (long end, long endF32) = (Size, F32Size);
+        (Size, F32Size) = (start, startF32);
         TSecond b = second();
-        Size = Math.Max(end, Size);
+        (Size, F32Size) = (Math.Max(end, Size), Math.Max(endF32, F32Size));
         return (a, b);
     }
 
     protected abstract TTensor Region(long offset, long count);
+
+    protected abstract TF32 RegionF32(long offset, long count);
 }
 
 /// <summary>The sizing pass: regions are just their offsets.</summary>
-internal sealed class ArenaSizer : ArenaCarverBase<long>
+internal sealed class ArenaSizer : ArenaCarverBase<long, long>
 {
     protected override long Region(long offset, long count) => offset;
+
+    protected override long RegionF32(long offset, long count) => offset;
 }
 
-/// <summary>The carving pass: regions are views of the arena (disposed with this object).</summary>
-internal sealed class ArenaViews(DeviceBuffer<float> arena) : ArenaCarverBase<DeviceBuffer<float>>, IDisposable
+/// <summary>The carving pass: regions are views of the two arenas (disposed with this object).</summary>
+internal sealed class ArenaViews<T>(DeviceBuffer<T> arena, DeviceBuffer<float> f32Arena)
+    : ArenaCarverBase<DeviceBuffer<T>, DeviceBuffer<float>>, IDisposable where T : unmanaged
 {
-    private readonly List<DeviceBuffer<float>> views = [];
+    private readonly List<DeviceBuffer> views = [];
 
-    protected override DeviceBuffer<float> Region(long offset, long count)
+    protected override DeviceBuffer<T> Region(long offset, long count) => Keep(arena.View(offset, count));
+
+    protected override DeviceBuffer<float> RegionF32(long offset, long count) => Keep(f32Arena.View(offset, count));
+
+    private TView Keep<TView>(TView view) where TView : DeviceBuffer
     {
-        DeviceBuffer<float> view = arena.View(offset, count);
         views.Add(view);
         return view;
     }
 
     public void Dispose()
     {
-        foreach (DeviceBuffer<float> view in views) view.Dispose();
+        foreach (DeviceBuffer view in views) view.Dispose();
         views.Clear();
     }
 }

@@ -4,15 +4,16 @@ namespace WorldPM.Model;
 /// Gradient buffers of the backward, shared by every layer (a layer's backward is done with them before the
 /// next starts). The attention and the MLP gradients are never live at the same time, so they overlay.
 /// </summary>
-internal sealed class BackwardScratch<TTensor>
+internal sealed class BackwardScratch<TTensor, TF32>
 {
-    public BackwardScratch(IArenaCarver<TTensor> arena, BatchShape s)
+    public BackwardScratch(IArenaCarver<TTensor, TF32> arena, BatchShape s)
     {
         Residual = arena.Take(s.N * s.C);
         NormInput = arena.Take(s.N * s.C);
         NormOutput = arena.Take(s.N * s.C);
         (Attention, Mlp) = arena.Overlay(() => new AttentionGrads(arena, s), () => new MlpGrads(arena, s));
-        Rewards = arena.Take(s.B);
+        Rewards = arena.TakeF32(s.B);
+        Scores = arena.Take(s.B);
         Activated = arena.Take(s.B * s.HeadHidden);
         Hidden = arena.Take(s.B * s.HeadHidden);
         PooledNorm = arena.Take(s.B * s.C);
@@ -32,8 +33,11 @@ internal sealed class BackwardScratch<TTensor>
 
     public MlpGrads Mlp { get; }
 
-    /// <summary>d loss / d reward [B].</summary>
-    public TTensor Rewards { get; }
+    /// <summary>d loss / d reward [B], fp32 from the loss.</summary>
+    public TF32 Rewards { get; }
+
+    /// <summary><see cref="Rewards"/> in the storage type: the gradient of score.2's output [B].</summary>
+    public TTensor Scores { get; }
 
     /// <summary>[B, h].</summary>
     public TTensor Activated { get; }
@@ -48,7 +52,7 @@ internal sealed class BackwardScratch<TTensor>
     public TTensor Pooled { get; }
 
     /// <summary>Gradients inside the attention block.</summary>
-    internal sealed class AttentionGrads(IArenaCarver<TTensor> arena, BatchShape s)
+    internal sealed class AttentionGrads(IArenaCarver<TTensor, TF32> arena, BatchShape s)
     {
         /// <summary>Of the attention output [N, H D].</summary>
         public TTensor Output { get; } = arena.Take(s.N * s.QWidth);
@@ -64,7 +68,7 @@ internal sealed class BackwardScratch<TTensor>
     }
 
     /// <summary>Gradients inside the MLP block.</summary>
-    internal sealed class MlpGrads(IArenaCarver<TTensor> arena, BatchShape s)
+    internal sealed class MlpGrads(IArenaCarver<TTensor, TF32> arena, BatchShape s)
     {
         /// <summary>Of the SwiGLU output [N, I].</summary>
         public TTensor SwiGlu { get; } = arena.Take(s.N * s.Mlp);

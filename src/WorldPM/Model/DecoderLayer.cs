@@ -1,6 +1,4 @@
 using WorldPM.Native;
-using Activations = WorldPM.Model.LayerActivations<WorldPM.Native.DeviceBuffer<float>>;
-using Scratch = WorldPM.Model.BackwardScratch<WorldPM.Native.DeviceBuffer<float>>;
 
 namespace WorldPM.Model;
 
@@ -16,61 +14,41 @@ namespace WorldPM.Model;
 /// Residual adds in the forward cost nothing extra: h starts as a copy of x and o_proj accumulates into it
 /// (GEMM beta = 1), likewise y and down_proj. In the backward the residual gradient lives in one buffer that
 /// each block updates in place: dh = dy + RMSNorm_bwd(...), dx = dh + RMSNorm_bwd(...) (see <see cref="Residual"/>).
+/// Weights, activations and gradients are of the storage type T; norm statistics and lse are fp32.
 /// </summary>
-internal sealed class DecoderLayer
+internal sealed class DecoderLayer<T> where T : unmanaged
 {
     private readonly WorldPMContext context;
     private readonly ModelConfig config;
-    private readonly Parameter inputNorm, postAttentionNorm;
-    private readonly Linear qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
+    private readonly Weight<T> inputNorm, postAttentionNorm;
+    private readonly Linear<T> qProj, kProj, vProj, oProj, gateProj, upProj, downProj;
 
-    public DecoderLayer(WorldPMContext context, ModelConfig config, ParameterStore store, int index)
+    public DecoderLayer(WorldPMContext context, ModelConfig config, ParameterStore<T> store, int index)
     {
         this.context = context;
         this.config = config;
-        string p = Prefix(index);
+        string p = DecoderLayer.Prefix(index);
         inputNorm = store[p + "input_layernorm.weight"];
         postAttentionNorm = store[p + "post_attention_layernorm.weight"];
-        qProj = new Linear(store[p + "self_attn.q_proj.weight"], store[p + "self_attn.q_proj.bias"]);
-        kProj = new Linear(store[p + "self_attn.k_proj.weight"], store[p + "self_attn.k_proj.bias"]);
-        vProj = new Linear(store[p + "self_attn.v_proj.weight"], store[p + "self_attn.v_proj.bias"]);
-        oProj = new Linear(store[p + "self_attn.o_proj.weight"]);
-        gateProj = new Linear(store[p + "mlp.gate_proj.weight"]);
-        upProj = new Linear(store[p + "mlp.up_proj.weight"]);
-        downProj = new Linear(store[p + "mlp.down_proj.weight"]);
+        qProj = new Linear<T>(store[p + "self_attn.q_proj.weight"], store[p + "self_attn.q_proj.bias"]);
+        kProj = new Linear<T>(store[p + "self_attn.k_proj.weight"], store[p + "self_attn.k_proj.bias"]);
+        vProj = new Linear<T>(store[p + "self_attn.v_proj.weight"], store[p + "self_attn.v_proj.bias"]);
+        oProj = new Linear<T>(store[p + "self_attn.o_proj.weight"]);
+        gateProj = new Linear<T>(store[p + "mlp.gate_proj.weight"]);
+        upProj = new Linear<T>(store[p + "mlp.up_proj.weight"]);
+        downProj = new Linear<T>(store[p + "mlp.down_proj.weight"]);
     }
-
-    /// <summary>The tensors of layer <paramref name="index"/>, in Hugging Face's order and names.</summary>
-    public static IEnumerable<ParameterSpec> Specs(ModelConfig c, int index)
-    {
-        string p = Prefix(index);
-        long d = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
-        long i = c.IntermediateSize;
-        yield return new(p + "input_layernorm.weight", ParameterKind.NormWeight, d);
-        yield return new(p + "self_attn.q_proj.weight", ParameterKind.Matrix, q, d);
-        yield return new(p + "self_attn.q_proj.bias", ParameterKind.Bias, q);
-        yield return new(p + "self_attn.k_proj.weight", ParameterKind.Matrix, kv, d);
-        yield return new(p + "self_attn.k_proj.bias", ParameterKind.Bias, kv);
-        yield return new(p + "self_attn.v_proj.weight", ParameterKind.Matrix, kv, d);
-        yield return new(p + "self_attn.v_proj.bias", ParameterKind.Bias, kv);
-        yield return new(p + "self_attn.o_proj.weight", ParameterKind.Matrix, d, q);
-        yield return new(p + "post_attention_layernorm.weight", ParameterKind.NormWeight, d);
-        yield return new(p + "mlp.gate_proj.weight", ParameterKind.Matrix, i, d);
-        yield return new(p + "mlp.up_proj.weight", ParameterKind.Matrix, i, d);
-        yield return new(p + "mlp.down_proj.weight", ParameterKind.Matrix, d, i);
-    }
-
-    private static string Prefix(int index) => $"model.layers.{index}.";
 
     private float Eps => (float)config.RmsNormEps;
 
     private float Theta => (float)config.RopeTheta;
 
     /// <summary>Runs the layer on a.Input, saving into <paramref name="a"/>, and writes the layer's output.</summary>
-    public void Forward(ActivationArena arena, Activations a, DeviceBuffer<float> output)
+    public void Forward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
+        DeviceBuffer<T> output)
     {
         BatchShape s = arena.Shape;
-        DeviceBuffer<float> ones = arena.Layout.Ones;
+        DeviceBuffer<T> ones = arena.Layout.Ones;
         Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
         qProj.Forward(context, a.AttentionNorm, a.Q, s.N, ones);
         kProj.Forward(context, a.AttentionNorm, a.K, s.N, ones);
@@ -92,10 +70,11 @@ internal sealed class DecoderLayer
     /// <summary>
     /// On entry g.Residual holds d loss / d output; on return d loss / d input. Parameter gradients accumulate.
     /// </summary>
-    public void Backward(ActivationArena arena, Activations a, Scratch g)
+    public void Backward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
+        BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g)
     {
         BatchShape s = arena.Shape;
-        DeviceBuffer<float> ones = arena.Layout.Ones;
+        DeviceBuffer<T> ones = arena.Layout.Ones;
         var mlp = g.Mlp;
         downProj.Backward(context, g.Residual, a.SwiGlu, mlp.SwiGlu, s.N, ones);
         Ops.SwiGluBackward(context, mlp.SwiGlu, a.Gate, a.Up, mlp.Gate, mlp.Up, s.N * s.Mlp);
@@ -120,4 +99,30 @@ internal sealed class DecoderLayer
     }
 
     private static AttentionShape AttentionShape(BatchShape s) => new(s.B, s.T, s.H, s.Kvh, s.D);
+}
+
+/// <summary>The parameters of a decoder layer, whatever its storage type.</summary>
+internal static class DecoderLayer
+{
+    /// <summary>The tensors of layer <paramref name="index"/>, in Hugging Face's order and names.</summary>
+    public static IEnumerable<ParameterSpec> Specs(ModelConfig c, int index)
+    {
+        string p = Prefix(index);
+        long d = c.HiddenSize, q = (long)c.NumAttentionHeads * c.HeadDim, kv = (long)c.NumKeyValueHeads * c.HeadDim;
+        long i = c.IntermediateSize;
+        yield return new(p + "input_layernorm.weight", ParameterKind.NormWeight, d);
+        yield return new(p + "self_attn.q_proj.weight", ParameterKind.Matrix, q, d);
+        yield return new(p + "self_attn.q_proj.bias", ParameterKind.Bias, q);
+        yield return new(p + "self_attn.k_proj.weight", ParameterKind.Matrix, kv, d);
+        yield return new(p + "self_attn.k_proj.bias", ParameterKind.Bias, kv);
+        yield return new(p + "self_attn.v_proj.weight", ParameterKind.Matrix, kv, d);
+        yield return new(p + "self_attn.v_proj.bias", ParameterKind.Bias, kv);
+        yield return new(p + "self_attn.o_proj.weight", ParameterKind.Matrix, d, q);
+        yield return new(p + "post_attention_layernorm.weight", ParameterKind.NormWeight, d);
+        yield return new(p + "mlp.gate_proj.weight", ParameterKind.Matrix, i, d);
+        yield return new(p + "mlp.up_proj.weight", ParameterKind.Matrix, i, d);
+        yield return new(p + "mlp.down_proj.weight", ParameterKind.Matrix, d, i);
+    }
+
+    public static string Prefix(int index) => $"model.layers.{index}.";
 }

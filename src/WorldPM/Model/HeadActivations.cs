@@ -4,7 +4,7 @@ namespace WorldPM.Model;
 /// The forward tensors after the last layer: the scoring token's hidden state, the final norm, the preference
 /// head and the loss. All are per sequence, so tiny next to the layers'.
 /// </summary>
-internal sealed class HeadActivations<TTensor>(IArenaCarver<TTensor> arena, BatchShape s)
+internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s)
 {
     /// <summary>The residual stream leaving the last layer [N, C].</summary>
     public TTensor Output { get; } = arena.Take(s.N * s.C);
@@ -13,7 +13,7 @@ internal sealed class HeadActivations<TTensor>(IArenaCarver<TTensor> arena, Batc
     public TTensor Pooled { get; } = arena.Take(s.B * s.C);
 
     /// <summary>1 / rms of each row of <see cref="Pooled"/> [B].</summary>
-    public TTensor PooledRstd { get; } = arena.Take(s.B);
+    public TF32 PooledRstd { get; } = arena.TakeF32(s.B);
 
     /// <summary>model.norm(pooled) [B, C], the head input.</summary>
     public TTensor PooledNorm { get; } = arena.Take(s.B * s.C);
@@ -24,12 +24,16 @@ internal sealed class HeadActivations<TTensor>(IArenaCarver<TTensor> arena, Batc
     /// <summary>The activation of <see cref="Hidden"/> [B, h].</summary>
     public TTensor Activated { get; } = arena.Take(s.B * s.HeadHidden);
 
-    /// <summary>The rewards [B]: chosen first, then rejected, in a pair batch.</summary>
-    public TTensor Rewards { get; } = arena.Take(s.B);
+    /// <summary>score.2's output [B] in the storage type.</summary>
+    public TTensor Scores { get; } = arena.Take(s.B);
+
+    /// <summary>The rewards [B], <see cref="Scores"/> in fp32 (the loss takes fp32): chosen first, then rejected,
+    /// in a pair batch.</summary>
+    public TF32 Rewards { get; } = arena.TakeF32(s.B);
 
     /// <summary>Per-pair loss weights [B / 2] (room for B).</summary>
-    public TTensor Weights { get; } = arena.Take(s.B);
+    public TF32 Weights { get; } = arena.TakeF32(s.B);
 
     /// <summary>The Bradley-Terry loss [1].</summary>
-    public TTensor Loss { get; } = arena.Take(1);
+    public TF32 Loss { get; } = arena.TakeF32(1);
 }

@@ -2,16 +2,16 @@ namespace WorldPM.Model;
 
 /// <summary>
 /// What one decoder layer's forward saves for its backward, carved from the activation arena (see
-/// <see cref="ActivationLayout{TTensor}"/>). Token-level tensors are [N, width] row-major, N = B T, which is
+/// <see cref="ActivationLayout{TTensor, TF32}"/>). Token-level tensors are [N, width] row-major, N = B T, which is
 /// also the [B, T, heads, D] layout attention and RoPE take.
 /// </summary>
-internal sealed class LayerActivations<TTensor>(IArenaCarver<TTensor> arena, BatchShape s)
+internal sealed class LayerActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s)
 {
     /// <summary>x, the residual stream entering the layer [N, C].</summary>
     public TTensor Input { get; } = arena.Take(s.N * s.C);
 
     /// <summary>1 / rms of each row of <see cref="Input"/> [N].</summary>
-    public TTensor InputRstd { get; } = arena.Take(s.N);
+    public TF32 InputRstd { get; } = arena.TakeF32(s.N);
 
     /// <summary>input_layernorm(x) [N, C].</summary>
     public TTensor AttentionNorm { get; } = arena.Take(s.N * s.C);
@@ -29,13 +29,13 @@ internal sealed class LayerActivations<TTensor>(IArenaCarver<TTensor> arena, Bat
     public TTensor Attention { get; } = arena.Take(s.N * s.QWidth);
 
     /// <summary>The logsumexp of each query row [B, H, T].</summary>
-    public TTensor Lse { get; } = arena.Take(s.N * s.H);
+    public TF32 Lse { get; } = arena.TakeF32(s.N * s.H);
 
     /// <summary>h = x + o_proj(attention), the residual stream between the two blocks [N, C].</summary>
     public TTensor Mid { get; } = arena.Take(s.N * s.C);
 
     /// <summary>1 / rms of each row of <see cref="Mid"/> [N].</summary>
-    public TTensor MidRstd { get; } = arena.Take(s.N);
+    public TF32 MidRstd { get; } = arena.TakeF32(s.N);
 
     /// <summary>post_attention_layernorm(h) [N, C].</summary>
     public TTensor MlpNorm { get; } = arena.Take(s.N * s.C);

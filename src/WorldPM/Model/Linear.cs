@@ -8,32 +8,28 @@ namespace WorldPM.Model;
 /// sum db += ones^T dy: the ABI has no broadcast add, and a K = 1 GEMM is exactly that add, memory-bound like a
 /// dedicated kernel would be.
 /// </summary>
-internal sealed class Linear(Parameter weight, Parameter? bias = null)
+internal sealed class Linear<T>(Weight<T> weight, Weight<T>? bias = null) where T : unmanaged
 {
-    public Parameter Weight { get; } = weight;
+    private long In => weight.Shape[1];
 
-    public Parameter? Bias { get; } = bias;
-
-    private long In => Weight.Shape[1];
-
-    private long Out => Weight.Shape[0];
+    private long Out => weight.Shape[0];
 
     /// <summary>y [rows, out] = x [rows, in] W^T + b, or y += that when <paramref name="accumulate"/> (the residual
     /// add of a projection that writes into the residual stream).</summary>
-    public void Forward(WorldPMContext context, DeviceBuffer<float> x, DeviceBuffer<float> y, long rows,
-        DeviceBuffer<float> ones, bool accumulate = false)
+    public void Forward(WorldPMContext context, DeviceBuffer<T> x, DeviceBuffer<T> y, long rows,
+        DeviceBuffer<T> ones, bool accumulate = false)
     {
-        Ops.Gemm(context, x, Weight.Value, y, rows, Out, In, transposeB: true, beta: accumulate ? 1f : 0f);
-        if (Bias is not null) Ops.Gemm(context, ones, Bias.Value, y, rows, Out, 1, beta: 1f);
+        Ops.Gemm(context, x, weight.Value, y, rows, Out, In, transposeB: true, beta: accumulate ? 1f : 0f);
+        if (bias is not null) Ops.Gemm(context, ones, bias.Value, y, rows, Out, 1, beta: 1f);
     }
 
     /// <summary>dW += dy^T x, db += ones^T dy, and dx [rows, in] = dy W (or += with <paramref name="accumulateDx"/>,
     /// for inputs that feed several projections); dx null skips the input gradient.</summary>
-    public void Backward(WorldPMContext context, DeviceBuffer<float> dy, DeviceBuffer<float> x,
-        DeviceBuffer<float>? dx, long rows, DeviceBuffer<float> ones, bool accumulateDx = false)
+    public void Backward(WorldPMContext context, DeviceBuffer<T> dy, DeviceBuffer<T> x,
+        DeviceBuffer<T>? dx, long rows, DeviceBuffer<T> ones, bool accumulateDx = false)
     {
-        Ops.Gemm(context, dy, x, Weight.Grad, Out, In, rows, transposeA: true, beta: 1f);
-        if (Bias is not null) Ops.Gemm(context, ones, dy, Bias.Grad, 1, Out, rows, transposeA: true, beta: 1f);
-        if (dx is not null) Ops.Gemm(context, dy, Weight.Value, dx, rows, In, Out, beta: accumulateDx ? 1f : 0f);
+        Ops.Gemm(context, dy, x, weight.Grad, Out, In, rows, transposeA: true, beta: 1f);
+        if (bias is not null) Ops.Gemm(context, ones, dy, bias.Grad, 1, Out, rows, transposeA: true, beta: 1f);
+        if (dx is not null) Ops.Gemm(context, dy, weight.Value, dx, rows, In, Out, beta: accumulateDx ? 1f : 0f);
     }
 }

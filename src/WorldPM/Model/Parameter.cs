@@ -3,17 +3,20 @@ using WorldPM.Native;
 namespace WorldPM.Model;
 
 /// <summary>
-/// One trainable tensor of a <see cref="RewardModel"/>, under its Hugging Face name, with its fp32 value and
-/// gradient. Both buffers are views into the model's flat parameter and gradient storage.
+/// One trainable tensor of a <see cref="RewardModel"/>, under its Hugging Face name: its fp32 master value, the
+/// working copy the forward reads and its gradient, the last two in the model's <see cref="Precision"/>. All three
+/// are views into the model's flat parameter storage.
 /// </summary>
 public sealed class Parameter
 {
-    internal Parameter(string name, long[] shape, bool decay, DeviceBuffer<float> value, DeviceBuffer<float> grad)
+    internal Parameter(string name, long[] shape, bool decay, DeviceBuffer<float> value, DeviceBuffer working,
+        DeviceBuffer grad)
     {
         Name = name;
         Shape = Array.AsReadOnly(shape);
         Decay = decay;
         Value = value;
+        Working = working;
         Grad = grad;
     }
 
@@ -29,11 +32,17 @@ public sealed class Parameter
     /// <summary>Whether weight decay applies (false for norm weights and biases).</summary>
     public bool Decay { get; }
 
-    /// <summary>The fp32 values.</summary>
+    /// <summary>The fp32 master values: what the optimizer updates and checkpoints hold. After writing them
+    /// directly, call <see cref="RewardModel.SyncWorkingWeights"/> so that an f16/bf16 model sees them.</summary>
     public DeviceBuffer<float> Value { get; }
 
-    /// <summary>The fp32 gradient; <see cref="RewardModel.ForwardBackward"/> adds into it.</summary>
-    public DeviceBuffer<float> Grad { get; }
+    /// <summary>The weights the forward and backward read, in the model's precision: <see cref="Value"/> itself in
+    /// fp32, its rounded copy otherwise (which the AdamW step rewrites in the same pass as the master).</summary>
+    public DeviceBuffer Working { get; }
+
+    /// <summary>The gradient, in the model's precision; <see cref="RewardModel.ForwardBackward"/> adds into it.
+    /// Read it with <see cref="DeviceBufferFloats.ToFloats"/>.</summary>
+    public DeviceBuffer Grad { get; }
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";

@@ -4,17 +4,16 @@ using WorldPM.Native;
 namespace WorldPM.Model;
 
 /// <summary>
-/// The parameters of a model, laid out back to back (each start aligned to <see cref="Alignment"/> elements) in
-/// one value buffer and one gradient buffer, so that zeroing, norms, all-reduce and checkpoints can work on the
-/// whole at once.
+/// The parameters of a model, laid out back to back (each start aligned to <see cref="ParameterStore.Alignment"/>
+/// elements) in three flat buffers, so that zeroing, norms, all-reduce and checkpoints can work on the whole at
+/// once: the fp32 master values, the working weights in storage type T (the master buffer itself when T is
+/// float) and the gradients in T.
 /// </summary>
-internal sealed class ParameterStore : IDisposable
+internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
 {
-    /// <summary>Element alignment of every tensor start (256 bytes of fp32: vector loads and GPU kernels like it).</summary>
-    public const long Alignment = 64;
-
     private const float MatrixStd = 0.02f;
 
+    private readonly WorldPMContext context;
     private readonly List<Parameter> parameters = [];
     private readonly Dictionary<string, Parameter> byName = [];
 
@@ -22,43 +21,58 @@ internal sealed class ParameterStore : IDisposable
     /// <paramref name="seed"/> and zeroes the gradients.</summary>
     public ParameterStore(WorldPMContext context, IReadOnlyList<ParameterSpec> specs, int seed)
     {
+        this.context = context;
         long[] offsets = new long[specs.Count];
         long size = 0;
         for (int i = 0; i < specs.Count; i++)
         {
-            offsets[i] = AlignUp(size);
+            offsets[i] = ParameterStore.AlignUp(size);
             size = offsets[i] + specs[i].Count;
         }
         Values = context.Allocate<float>(size);
-        Grads = context.Allocate<float>(size);
+        Working = SharesMaster ? (DeviceBuffer<T>)(DeviceBuffer)Values : context.Allocate<T>(size);
+        Grads = context.Allocate<T>(size);
         Values.Fill(0);
         Grads.Fill(0);
         for (int i = 0; i < specs.Count; i++)
         {
             ParameterSpec spec = specs[i];
-            long count = spec.Count;
-            var parameter = new Parameter(spec.Name, spec.Shape, spec.Kind == ParameterKind.Matrix,
-                Values.View(offsets[i], count), Grads.View(offsets[i], count));
+            long offset = offsets[i], count = spec.Count;
+            DeviceBuffer<float> value = Values.View(offset, count);
+            DeviceBuffer working = SharesMaster ? value : Working.View(offset, count);
+            var parameter = new Parameter(spec.Name, spec.Shape, spec.Kind == ParameterKind.Matrix, value, working,
+                Grads.View(offset, count));
             Initialize(parameter, spec.Kind, seed);
             parameters.Add(parameter);
             byName.Add(spec.Name, parameter);
         }
+        SyncWorking();
     }
 
-    /// <summary>All values, back to back in declaration order (gaps between tensors hold zeros).</summary>
+    /// <summary>True when T is float: the working weights are the master weights.</summary>
+    public static bool SharesMaster => typeof(T) == typeof(float);
+
+    /// <summary>All fp32 master values, back to back in declaration order (gaps between tensors hold zeros).</summary>
     public DeviceBuffer<float> Values { get; }
 
-    /// <summary>All gradients, laid out like <see cref="Values"/>.</summary>
-    public DeviceBuffer<float> Grads { get; }
+    /// <summary>All working weights in T, laid out like <see cref="Values"/>.</summary>
+    public DeviceBuffer<T> Working { get; }
+
+    /// <summary>All gradients in T, laid out like <see cref="Values"/>.</summary>
+    public DeviceBuffer<T> Grads { get; }
 
     /// <summary>The parameters in declaration order.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
 
-    /// <summary>The parameter with this Hugging Face name.</summary>
-    public Parameter this[string name] => byName[name];
+    /// <summary>The parameter with this Hugging Face name, typed for the layers.</summary>
+    public Weight<T> this[string name] => new(byName[name]);
 
-    /// <summary>The offset rounded up to <see cref="Alignment"/>.</summary>
-    public static long AlignUp(long offset) => (offset + Alignment - 1) / Alignment * Alignment;
+    /// <summary>Rounds the master values into the working weights (one cast over the flat buffers; nothing in fp32).</summary>
+    public void SyncWorking()
+    {
+        if (!SharesMaster) Ops.Cast(context, Values, Working);
+    }
+
     /// <summary>
     /// Matrices get normal(0, 0.02) from a seed that depends only on the model seed and the tensor's name, so
     /// adding a tensor never changes the others; norm weights get ones and biases zeros (Hugging Face's Qwen2 init).
@@ -68,7 +82,7 @@ internal sealed class ParameterStore : IDisposable
         switch (kind)
         {
             case ParameterKind.Matrix:
-                parameter.Value.FillNormal(TensorSeed(seed, parameter.Name), 0f, MatrixStd);
+                parameter.Value.FillNormal(ParameterStore.TensorSeed(seed, parameter.Name), 0f, MatrixStd);
                 break;
             case ParameterKind.NormWeight:
                 parameter.Value.Fill(1);
@@ -79,6 +93,29 @@ internal sealed class ParameterStore : IDisposable
         }
     }
 
+    public void Dispose()
+    {
+        foreach (Parameter p in parameters)
+        {
+            p.Value.Dispose();
+            p.Working.Dispose();
+            p.Grad.Dispose();
+        }
+        Values.Dispose();
+        Working.Dispose();
+        Grads.Dispose();
+    }
+}
+
+/// <summary>What every <see cref="ParameterStore{T}"/> shares: the alignment and the per-tensor seeds.</summary>
+internal static class ParameterStore
+{
+    /// <summary>Element alignment of every tensor start (256 bytes of fp32: vector loads and GPU kernels like it).</summary>
+    public const long Alignment = 64;
+
+    /// <summary>The offset rounded up to <see cref="Alignment"/>.</summary>
+    public static long AlignUp(long offset) => (offset + Alignment - 1) / Alignment * Alignment;
+
     /// <summary>SplitMix64 of the model seed combined with the FNV-1a hash of the name.</summary>
     internal static ulong TensorSeed(int seed, string name)
     {
@@ -88,16 +125,5 @@ internal sealed class ParameterStore : IDisposable
         z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
         z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
         return z ^ (z >> 31);
-    }
-
-    public void Dispose()
-    {
-        foreach (Parameter p in parameters)
-        {
-            p.Value.Dispose();
-            p.Grad.Dispose();
-        }
-        Values.Dispose();
-        Grads.Dispose();
     }
 }

@@ -12,7 +12,7 @@ namespace WorldPM.Model;
 /// </summary>
 internal static class Residual
 {
-    public static void Add(WorldPMContext context, DeviceBuffer<float> y, DeviceBuffer<float> x, long count,
-        DeviceBuffer<float> ones) =>
+    public static void Add<T>(WorldPMContext context, DeviceBuffer<T> y, DeviceBuffer<T> x, long count,
+        DeviceBuffer<T> ones) where T : unmanaged =>
         Ops.Gemm(context, ones, x, y, 1, count, 1, beta: 1f);
 }

@@ -7,8 +7,22 @@ namespace WorldPM.Training;
 
 /// <summary>
 /// The training loop of one process: for each optimizer step, forward and backward over the
-/// micro-batches (gradients accumulate), clip by the global norm, AdamW step, report metrics.
-/// The model owns the fp32 weights and gradients; the trainer owns the AdamW moments.
+/// micro-batches (gradients accumulate, multiplied by the loss scale), check them for inf/NaN, clip by the
+/// global norm, AdamW step, report metrics.
+/// <para>
+/// The model owns the fp32 master weights, the working weights and the gradients (both in its
+/// <see cref="Precision"/>); the trainer owns the fp32 AdamW moments and the <see cref="LossScaler"/>. The AdamW
+/// pass reads the f16/bf16 gradients, updates the fp32 masters and writes the rounded working copy in the same
+/// pass; unscaling and clipping are folded into its gradient factor (fp32 math), so fp16 gradients are never
+/// unscaled in place, where the small ones would flush to zero.
+/// </para>
+/// <para>
+/// A step whose gradients hold inf or NaN (in any precision; in fp16 usually a loss-scale overflow) is skipped:
+/// weights, moments and the AdamW step count (<see cref="Updates"/>, its bias correction) stay as they were.
+/// <see cref="Step"/> and with it the learning-rate schedule still advance, so a run has a fixed length and the
+/// schedule is a function of the step number; skips are rare (a few while fp16 finds its scale, then about one
+/// per growth interval).
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -18,9 +32,17 @@ public sealed class Trainer : IDisposable
     private readonly LearningRateSchedule _schedule;
     private readonly List<AdamWTensor> _optimizerState;
     private readonly DeviceBuffer<float> _normOutput;
+    private readonly DeviceBuffer<float> _foundInf;
+    private const string UpdatesKey = "optimizer.updates";
 
-    /// <summary>Optimizer steps taken.</summary>
+    /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
     public long Step { get; private set; }
+
+    /// <summary>Steps that updated the weights (the AdamW step count).</summary>
+    public long Updates { get; private set; }
+
+    /// <summary>The loss scale and its adaptation (dynamic for an fp16 model, 1 otherwise).</summary>
+    public LossScaler Scaler { get; }
 
     public LearningRateSchedule Schedule => _schedule;
 
@@ -39,9 +61,14 @@ public sealed class Trainer : IDisposable
             DeviceBuffer<float> m = context.Allocate<float>(p.Value.Count), v = context.Allocate<float>(p.Value.Count);
             m.Fill(0);
             v.Fill(0);
-            return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay };
+            // In fp32 the master is the working copy; otherwise AdamW rewrites the f16/bf16 copy in the same pass.
+            DeviceBuffer? working = ReferenceEquals(p.Working, p.Value) ? null : p.Working;
+            return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay, Working = working };
         }).ToList();
         _normOutput = context.Allocate<float>(1);
+        _foundInf = context.Allocate<float>(1);
+        Scaler = new LossScaler(model.Precision == Precision.F16, (float)options.InitialLossScale,
+            options.LossScaleGrowthInterval);
     }
 
     /// <summary>One optimizer step over <paramref name="microBatches"/> (their gradients are averaged).</summary>
@@ -52,12 +79,13 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
 
         _model.ZeroGrad();
+        float scale = Scaler.Scale;
         double loss = 0, correct = 0, margin = 0;
         long pairs = 0, tokens = 0;
         foreach (PairBatch batch in microBatches)
         {
             PairStepResult result = _model.ForwardBackward(batch.Tokens, batch.Lengths, batch.Pairs, batch.SeqLen,
-                lossScale: 1f / microBatches.Count, weights: batch.Weights);
+                lossScale: scale / microBatches.Count, weights: batch.Weights);
             loss += result.Loss * batch.Pairs;
             for (int i = 0; i < batch.Pairs; ++i)
             {
@@ -70,30 +98,39 @@ public sealed class Trainer : IDisposable
         }
 
         // Single process: the gradients are already global (the distributed issue adds the all-reduce here).
-        double gradNorm = GlobalGradNorm();
+        bool overflow = GradientsOverflowed();
+        double gradNorm = GlobalGradNorm() / scale;
         double clip = _options.MaxGradNorm > 0 && gradNorm > _options.MaxGradNorm ? _options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
 
         Step++;
         double lr = _schedule.At(Step);
-        var settings = new AdamWSettings((float)lr)
+        if (!overflow)
         {
-            Beta1 = (float)_options.Beta1,
-            Beta2 = (float)_options.Beta2,
-            Epsilon = (float)_options.Epsilon,
-            WeightDecay = (float)_options.WeightDecay,
-            GradScale = (float)clip,
-        };
-        Ops.AdamWStep(_context, _optimizerState, settings, Step);
+            Updates++;
+            var settings = new AdamWSettings((float)lr)
+            {
+                Beta1 = (float)_options.Beta1,
+                Beta2 = (float)_options.Beta2,
+                Epsilon = (float)_options.Epsilon,
+                WeightDecay = (float)_options.WeightDecay,
+                GradScale = (float)(clip / scale),
+            };
+            Ops.AdamWStep(_context, _optimizerState, settings, Updates);
+        }
+        Scaler.Update(overflow);
 
         return new StepMetrics(Step, loss / pairs, correct / pairs, margin / pairs, gradNorm, lr, tokens,
-            clock.Elapsed.TotalSeconds);
+            clock.Elapsed.TotalSeconds) { LossScale = scale, Skipped = overflow };
     }
 
-    /// <summary>Writes the optimizer moments and the step into <paramref name="state"/> (exact fp32 bits).</summary>
+    /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
+    /// bits).</summary>
     public void SaveState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Step = Step;
+        state.Scalars.SetInt64(UpdatesKey, Updates);
+        Scaler.Save(state.Scalars);
         foreach ((Parameter p, AdamWTensor t) in _model.Parameters.Zip(_optimizerState))
         {
             state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], t.M.ToArray()));
@@ -111,6 +148,9 @@ public sealed class Trainer : IDisposable
             t.V.CopyFrom(Moment(state, TrainingState.SecondMomentName(p.Name), p.Count));
         }
         Step = state.Step;
+        // A state from before skipped steps existed has no count: every step was an update.
+        Updates = state.Scalars.Contains(UpdatesKey) ? state.Scalars.GetInt64(UpdatesKey) : state.Step;
+        Scaler.Restore(state.Scalars);
     }
 
     private static float[] Moment(TrainingState state, string name, long count)
@@ -121,6 +161,13 @@ public sealed class Trainer : IDisposable
         if (values.Length != count)
             throw new InvalidDataException($"optimizer moment '{name}' has {values.Length} elements; the parameter has {count}");
         return values;
+    }
+
+    /// <summary>Whether any gradient is inf or NaN (a check only: scale 1 leaves the values as they are).</summary>
+    private bool GradientsOverflowed()
+    {
+        Ops.ScaleCheckFinite(_context, [_model.ParameterGradients], 1f, _foundInf);
+        return _foundInf.ToArray()[0] != 0;
     }
 
     private double GlobalGradNorm()
@@ -137,5 +184,6 @@ public sealed class Trainer : IDisposable
             t.V.Dispose();
         }
         _normOutput.Dispose();
+        _foundInf.Dispose();
     }
 }

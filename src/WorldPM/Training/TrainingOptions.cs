@@ -40,6 +40,12 @@ public sealed record TrainingOptions
     /// <summary>Seed of the weight initialisation and of the data order.</summary>
     public int Seed { get; init; } = 1;
 
+    /// <summary>The loss scale an fp16 model starts with (<see cref="LossScaler"/>; fp32 and bf16 use 1).</summary>
+    public double InitialLossScale { get; init; } = 65536;
+
+    /// <summary>Finite fp16 steps in a row after which the loss scale doubles.</summary>
+    public long LossScaleGrowthInterval { get; init; } = 2000;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()
     {
@@ -56,5 +62,8 @@ public sealed record TrainingOptions
         Require(Epsilon > 0, nameof(Epsilon), Epsilon, "it must be positive");
         Require(MaxGradNorm >= 0 && double.IsFinite(MaxGradNorm), nameof(MaxGradNorm), MaxGradNorm, "it must be >= 0");
         Require(WarmupFraction is >= 0 and <= 1, nameof(WarmupFraction), WarmupFraction, "it must be in [0, 1]");
+        Require(float.IsFinite((float)InitialLossScale) && InitialLossScale >= LossScaler.MinScale, nameof(InitialLossScale),
+            InitialLossScale, $"it must be a finite float >= {LossScaler.MinScale}");
+        Require(LossScaleGrowthInterval >= 1, nameof(LossScaleGrowthInterval), LossScaleGrowthInterval, "it must be at least 1");
     }
 }

@@ -44,7 +44,7 @@ public class GradientAccumulationTests
         foreach (Parameter p in model.Parameters)
         {
             double[] sum = [.. a[p.Name].Zip(b[p.Name], (x, y) => (double)x + y)];
-            double[] accumulated = Array.ConvertAll(p.Grad.ToArray(), g => (double)g);
+            double[] accumulated = Array.ConvertAll(p.Grad.ToFloats(), g => (double)g);
             if (Norm(sum) > 0) Assert.That(RelativeError(accumulated, sum), Is.LessThan(1e-6), p.Name);
         }
     }
@@ -62,7 +62,7 @@ public class GradientAccumulationTests
         foreach (Parameter p in model.Parameters)
         {
             double[] expected = Array.ConvertAll(plain[p.Name], g => 256.0 * g);
-            double[] actual = Array.ConvertAll(p.Grad.ToArray(), g => (double)g);
+            double[] actual = Array.ConvertAll(p.Grad.ToFloats(), g => (double)g);
             if (Norm(expected) > 0) Assert.That(RelativeError(actual, expected), Is.LessThan(1e-6), p.Name);
         }
     }
@@ -71,23 +71,23 @@ public class GradientAccumulationTests
     public void ZeroGradClearsEveryGradient()
     {
         model.ForwardBackward(tokensA, LengthsA, 2, SeqLen);
-        Assert.That(model.ParameterGradients.ToArray().Any(g => g != 0), Is.True);
+        Assert.That(model.ParameterGradients.ToFloats().Any(g => g != 0), Is.True);
 
         model.ZeroGrad();
 
-        Assert.That(model.ParameterGradients.ToArray(), Is.All.Zero);
-        Assert.That(model.Parameters.SelectMany(p => p.Grad.ToArray()), Is.All.Zero);
+        Assert.That(model.ParameterGradients.ToFloats(), Is.All.Zero);
+        Assert.That(model.Parameters.SelectMany(p => p.Grad.ToFloats()), Is.All.Zero);
     }
 
     [Test]
     public void ScoringLeavesGradientsAlone()
     {
         model.ForwardBackward(tokensA, LengthsA, 2, SeqLen);
-        float[] before = model.ParameterGradients.ToArray();
+        float[] before = model.ParameterGradients.ToFloats();
 
         model.Score(tokensB, LengthsB, 4, SeqLen);
 
-        Assert.That(model.ParameterGradients.ToArray(), Is.EqualTo(before));
+        Assert.That(model.ParameterGradients.ToFloats(), Is.EqualTo(before));
     }
 
     /// <summary>The gradient of one call on zeroed gradients (left zeroed after).</summary>

@@ -37,6 +37,7 @@ internal static class ModelTestKit
                 values[i] = norm ? 1 + 0.2f * Normal(random) : (bias ? 0.2f : 0.5f) * Normal(random);
             p.Value.CopyFrom(values);
         }
+        model.SyncWorkingWeights();
     }
 
     /// <summary>Every parameter's values in float64, by name (the reference model's input).</summary>
@@ -45,7 +46,7 @@ internal static class ModelTestKit
 
     /// <summary>Every parameter's gradient, by name.</summary>
     public static Dictionary<string, float[]> Grads(RewardModel model) =>
-        model.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToArray());
+        model.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToFloats());
 
     /// <summary>A right-padded batch [lengths.Length, seqLen] of random ids; padding holds random junk, some of it
     /// outside the vocabulary.</summary>

@@ -75,7 +75,7 @@ public class ParameterTests
             else if (values.Length >= 1000)
                 Assert.That(Math.Sqrt(values.Average(v => (double)v * v)), Is.EqualTo(0.02).Within(10).Percent, p.Name);
         }
-        Assert.That(model.ParameterGradients.ToArray(), Is.All.Zero);
+        Assert.That(model.ParameterGradients.ToFloats(), Is.All.Zero);
     }
 
     [Test]
@@ -107,6 +107,6 @@ public class ParameterTests
 
         norm.Grad.Fill(3);
 
-        Assert.That(model.ParameterGradients.ToArray().Count(g => g == 3), Is.EqualTo(norm.Count));
+        Assert.That(model.ParameterGradients.ToFloats().Count(g => g == 3), Is.EqualTo(norm.Count));
     }
 }

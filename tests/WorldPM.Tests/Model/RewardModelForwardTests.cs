@@ -53,7 +53,7 @@ public class RewardModelForwardTests : TinyModelFixture
         Assert.That(second.ChosenRewards, Is.EqualTo(first.ChosenRewards).Within(1e-6f));
         Assert.That(second.RejectedRewards, Is.EqualTo(first.RejectedRewards).Within(1e-6f));
         foreach (Parameter p in model.Parameters)
-            Assert.That(p.Grad.ToArray(), Is.EqualTo(firstGrads[p.Name]).Within(1e-6f), p.Name);
+            Assert.That(p.Grad.ToFloats(), Is.EqualTo(firstGrads[p.Name]).Within(1e-6f), p.Name);
     }
 
     [Test]

@@ -11,7 +11,7 @@ public class TrainingRunTests
     private sealed class Interrupted : Exception;
 
     // Pairs whose chosen side ends in a high token and rejected in a low one: learnable, deterministic.
-    private static List<TokenizedPair> Pairs(int count)
+    internal static List<TokenizedPair> Pairs(int count)
     {
         var random = new Random(3);
         return Enumerable.Range(0, count).Select(_ =>

@@ -1,0 +1,140 @@
+using WorldPM.Native;
+
+namespace WorldPM.Model;
+
+/// <summary>What <see cref="RewardModel"/> needs of a <see cref="RewardNetwork{T}"/>, whatever T.</summary>
+internal interface IRewardNetwork : IDisposable
+{
+    IReadOnlyList<Parameter> Parameters { get; }
+
+    DeviceBuffer<float> Values { get; }
+
+    DeviceBuffer Grads { get; }
+
+    void SyncWorking();
+
+    /// <summary>See <see cref="RewardModel.ForwardBackward"/>; <paramref name="ids"/> are staged (validated, padding 0).</summary>
+    PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
+        float lossScale, ReadOnlySpan<float> weights);
+
+    /// <summary>See <see cref="RewardModel.Score"/>; <paramref name="ids"/> are staged.</summary>
+    float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen);
+}
+
+/// <summary>
+/// The layers of a <see cref="RewardModel"/> with weights, activations and gradients stored as T (float, Half or
+/// BFloat16; every op computes in fp32): embedding, L decoder layers, the final RMSNorm on each sequence's
+/// scoring token and the preference head. Activations live in one arena per batch shape
+/// (<see cref="ActivationLayout{TTensor, TF32}"/>), built on first use of a shape and kept until another comes.
+/// </summary>
+internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
+{
+    private readonly WorldPMContext context;
+    private readonly ModelConfig config;
+    private readonly ParameterStore<T> store;
+    private readonly Weight<T> embedding, finalNorm;
+    private readonly DecoderLayer<T>[] layers;
+    private readonly PreferenceHead<T> head;
+    private ActivationArena<T>? arena;
+
+    public RewardNetwork(WorldPMContext context, ModelConfig config, int seed)
+    {
+        this.context = context;
+        this.config = config;
+        store = new ParameterStore<T>(context, RewardModel.Specs(config), seed);
+        embedding = store["model.embed_tokens.weight"];
+        finalNorm = store["model.norm.weight"];
+        layers = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer<T>(context, config, store, i))];
+        head = new PreferenceHead<T>(context, config, store);
+    }
+
+    public IReadOnlyList<Parameter> Parameters => store.Parameters;
+
+    public DeviceBuffer<float> Values => store.Values;
+
+    public DeviceBuffer Grads => store.Grads;
+
+    public void SyncWorking() => store.SyncWorking();
+
+    public PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
+        float lossScale, ReadOnlySpan<float> weights)
+    {
+        ActivationArena<T> a = Prepare(ids, lengths, 2 * pairs, seqLen);
+        HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> h = a.Layout.Head;
+        BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g = a.Layout.Backward;
+        using DeviceBuffer<float> chosen = h.Rewards.View(0, pairs), rejected = h.Rewards.View(pairs, pairs);
+        using DeviceBuffer<float> dChosen = g.Rewards.View(0, pairs), dRejected = g.Rewards.View(pairs, pairs);
+        using DeviceBuffer<float>? w = weights.IsEmpty ? null : h.Weights.View(0, pairs);
+        w?.CopyFrom(weights);
+
+        Forward(a);
+        Ops.BradleyTerryLossForward(context, chosen, rejected, h.Loss, weights: w, pairs: pairs);
+        Ops.BradleyTerryLossBackward(context, chosen, rejected, dChosen, dRejected, lossScale, weights: w, pairs: pairs);
+        Backward(a);
+
+        float[] loss = new float[1], rewards = new float[2 * pairs];
+        h.Loss.CopyTo(loss);
+        h.Rewards.CopyTo(rewards);
+        return new PairStepResult(loss[0], rewards[..pairs], rewards[pairs..]);
+    }
+
+    public float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen)
+    {
+        ActivationArena<T> a = Prepare(ids, lengths, count, seqLen);
+        Forward(a);
+        float[] rewards = new float[count];
+        a.Layout.Head.Rewards.CopyTo(rewards);
+        return rewards;
+    }
+
+    private void Forward(ActivationArena<T> a)
+    {
+        BatchShape s = a.Shape;
+        var acts = a.Layout;
+        Ops.EmbeddingForward(context, a.TokenIds, embedding.Value, acts.Layers[0].Input, s.N, config.VocabSize, s.C);
+        for (int l = 0; l < layers.Length; l++)
+            layers[l].Forward(a, acts.Layers[l], l + 1 < layers.Length ? acts.Layers[l + 1].Input : acts.Head.Output);
+        // model.norm is row-wise, so normalizing only the pooled rows is exact: norm(pool(x)) = pool(norm(x)).
+        Ops.LastTokenPoolForward(context, acts.Head.Output, a.Lengths, acts.Head.Pooled, s.B, s.T, s.C);
+        Ops.RmsNormForward(context, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledNorm, acts.Head.PooledRstd, s.B,
+            s.C, (float)config.RmsNormEps);
+        head.Forward(a, acts.Head);
+    }
+
+    /// <summary>From d loss / d reward (in the scratch) down to the embedding; parameter gradients accumulate.</summary>
+    private void Backward(ActivationArena<T> a)
+    {
+        BatchShape s = a.Shape;
+        var acts = a.Layout;
+        var g = acts.Backward;
+        head.Backward(a, acts.Head, g);
+        Ops.RmsNormBackward(context, g.PooledNorm, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledRstd, g.Pooled,
+            finalNorm.Grad, s.B, s.C);
+        Ops.LastTokenPoolBackward(context, g.Pooled, a.Lengths, g.Residual, s.B, s.T, s.C);
+        for (int l = layers.Length - 1; l >= 0; l--) layers[l].Backward(a, acts.Layers[l], g);
+        Ops.EmbeddingBackward(context, a.TokenIds, g.Residual, embedding.Grad, s.N, config.VocabSize, s.C);
+    }
+
+    /// <summary>Uploads a staged batch, (re)building the arena if its shape changed.</summary>
+    private ActivationArena<T> Prepare(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen)
+    {
+        var shape = new BatchShape(config, count, seqLen);
+        if (arena is null || arena.Shape != shape)
+        {
+            arena?.Dispose();
+            arena = null;
+            arena = new ActivationArena<T>(context, shape);
+        }
+        arena.TokenIds.CopyFrom(ids);
+        arena.Lengths.CopyFrom(lengths);
+        return arena;
+    }
+
+    /// <summary>Frees the activations and the parameters (not the context).</summary>
+    public void Dispose()
+    {
+        arena?.Dispose();
+        arena = null;
+        store.Dispose();
+    }
+}
