@@ -38,3 +38,74 @@ enum class gelu_form : int { tanh, exact };
 kstatus gelu_fwd(kstream_t stream, const void* x, void* out, int64_t n, gelu_form form, kdtype dtype);
 kstatus gelu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, int64_t n, gelu_form form,
                  kdtype dtype);
+
+// ---- elementwise: swiglu.cu, relu.cu (n elements; outputs may alias inputs element by element)
+kstatus swiglu_fwd(kstream_t stream, const void* gate, const void* up, void* out, int64_t n, kdtype dtype);
+kstatus swiglu_bwd(kstream_t stream, const void* dout, const void* gate, const void* up, void* dgate, void* dup,
+                   int64_t n, kdtype dtype);
+kstatus relu_fwd(kstream_t stream, const void* x, void* out, int64_t n, kdtype dtype);
+kstatus relu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, int64_t n, kdtype dtype);
+
+// ---- rmsnorm.cu: x, out, dout, dx [n, c], weight, dweight [c] in dtype, rstd f32 [n].
+// The backward overwrites dx, ACCUMULATES into dweight, and needs a device workspace of
+// rmsnorm_bwd_workspace_bytes(n, c) bytes (fp32 partial rows).
+int64_t rmsnorm_bwd_workspace_bytes(int64_t n, int64_t c);
+kstatus rmsnorm_fwd(kstream_t stream, const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c,
+                    float eps, kdtype dtype);
+kstatus rmsnorm_bwd(kstream_t stream, const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
+                    void* dweight, void* workspace, int64_t n, int64_t c, kdtype dtype);
+
+// ---- rope.cu: in place on x [b, t, h, d] (d even, <= 8192); positions i32 [b, t] or null (pos = t).
+kstatus rope_fwd(kstream_t stream, void* x, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d,
+                 float theta, kdtype dtype);
+kstatus rope_bwd(kstream_t stream, void* dx, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d,
+                 float theta, kdtype dtype);
+
+// ---- last_token_pool.cu: hidden, dhidden [b, t, c], out, dout [b, c], lengths i32 [b] in 1..t.
+enum class kpadding : int { right = 0, left = 1 };
+kstatus last_token_pool_fwd(kstream_t stream, const void* hidden, const int32_t* lengths, void* out, int64_t b,
+                            int64_t t, int64_t c, kpadding padding, kdtype dtype);
+kstatus last_token_pool_bwd(kstream_t stream, const void* dout, const int32_t* lengths, void* dhidden, int64_t b,
+                            int64_t t, int64_t c, kpadding padding, kdtype dtype);
+
+// ---- bt_loss.cu: all f32; weights may be null (all 1).
+kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights, float* loss,
+                    int64_t pairs, float margin);
+kstatus bt_loss_bwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights,
+                    float* dchosen, float* drejected, int64_t pairs, float margin, float dloss);
+
+// ---- cast.cu: dst = src converted (RNE), any direction between f32, f16, bf16; no overlap.
+kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* dst, kdtype dst_dtype, int64_t n);
+
+// ---- embedding.cu: ids i32 [n], table, dtable [vocab, c], out, dout [n, c]; the backward accumulates.
+kstatus embedding_fwd(kstream_t stream, const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
+                      int64_t c, kdtype dtype);
+kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
+                      int64_t c, kdtype dtype);
+
+// ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory.
+struct kadamw_tensor {
+  float* param;
+  const void* grad;
+  float* m;
+  float* v;
+  void* working;  // null: no working copy
+  int64_t count;
+  kdtype grad_dtype, working_dtype;
+  int32_t decay;  // nonzero: apply weight_decay to this tensor
+};
+struct kadamw_hyper {
+  float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
+  int64_t step;                                           // 1-based
+};
+kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper);
+
+// ---- grad_norm.cu: `tensors` is a table in DEVICE memory; out and found_inf are f32 [1] device.
+struct ktensor {
+  void* data;
+  int64_t count;
+  kdtype dtype;
+};
+int64_t global_norm_workspace_bytes();
+kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out);
+kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf);

@@ -10,7 +10,9 @@
 
 #include "kemu.h"
 
-__device__ __forceinline__ float warp_reduce_sum(float v) {
+// float or double (global norms accumulate in double).
+template <class T>
+__device__ __forceinline__ T warp_reduce_sum(T v) {
 #pragma unroll
   for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
   return v;

@@ -11,7 +11,7 @@
 //   mmap'ed stack (Config::stack_bytes, 64 KiB by default, plus a PROT_NONE
 //   guard page below it). Stacks are pooled per OS thread and never move.
 // - A per-block scheduler resumes runnable fibers in the configured order
-//   (forward, reverse or seeded random); a fiber runs until it reaches a
+//   (forward, reverse, warp-greedy or seeded random); a fiber runs until it reaches a
 //   barrier or a warp collective (both always yield) or exits.
 // - __syncthreads is a block barrier; warp collectives are per-warp
 //   rendezvous where the last lane to arrive performs the op for the warp.
@@ -39,7 +39,8 @@ struct dim3 {
 
 namespace emu {
 
-enum class Order { forward, reverse, random };
+// greedy: the lowest runnable lane first, its warp running on as far as it can (see runtime.cpp).
+enum class Order { forward, reverse, random, greedy };
 
 struct Config {
   int threads = 2;                  // OS threads that run blocks
@@ -50,7 +51,7 @@ struct Config {
 };
 
 // The configuration the next launch uses. Before the first set_config it comes
-// from WORLDPM_EMU_SCHEDULE=forward|reverse|random:SEED (default forward); a bad
+// from WORLDPM_EMU_SCHEDULE=forward|reverse|greedy|random:SEED (default forward); a bad
 // value makes every launch fail with a message naming it until set_config.
 Config config();
 void set_config(const Config& config);

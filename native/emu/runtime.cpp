@@ -425,12 +425,30 @@ std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
   }
   while (b.done < b.nthreads) {
     bool progressed = false;
-    prepare_order(b, launch.config.order);
-    for (unsigned i : b.order) {
-      Lane& l = b.lanes[i];
-      if (l.state != State::runnable) continue;
-      resume(b, l);
-      progressed = true;
+    if (launch.config.order == Order::greedy) {
+      // The lowest runnable lane, again and again: after each resume the scan
+      // restarts at that lane's warp, so a warp whose collective just completed
+      // runs on. Warp 0 races ahead to its next barrier before warp 1 starts:
+      // the write-after-read races (a reused buffer overwritten before slower
+      // warps read it) that round-by-round orders cannot produce.
+      for (unsigned i = 0; i < b.nthreads;) {
+        Lane& l = b.lanes[i];
+        if (l.state != State::runnable) {
+          ++i;
+          continue;
+        }
+        resume(b, l);
+        progressed = true;
+        i &= ~31u;
+      }
+    } else {
+      prepare_order(b, launch.config.order);
+      for (unsigned i : b.order) {
+        Lane& l = b.lanes[i];
+        if (l.state != State::runnable) continue;
+        resume(b, l);
+        progressed = true;
+      }
     }
     if (b.cancel) {  // wake every parked fiber so it unwinds (park throws Cancelled)
       for (auto& l : b.lanes)
@@ -569,6 +587,10 @@ bool parse_schedule(const std::string& text, Config& c, std::string* error) {
     c.order = Order::reverse;
     return true;
   }
+  if (text == "greedy") {
+    c.order = Order::greedy;
+    return true;
+  }
   if (text.rfind("random:", 0) == 0 && text.size() > 7) {
     char* end = nullptr;
     const unsigned long long seed = std::strtoull(text.c_str() + 7, &end, 10);
@@ -578,7 +600,7 @@ bool parse_schedule(const std::string& text, Config& c, std::string* error) {
       return true;
     }
   }
-  if (error) *error = "bad value '" + text + "' (expected forward, reverse or random:SEED)";
+  if (error) *error = "bad value '" + text + "' (expected forward, reverse, greedy or random:SEED)";
   return false;
 }
 

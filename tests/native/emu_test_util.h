@@ -1,11 +1,16 @@
-// Helpers for the emulator tests: the four schedules every emulated result is
+// Helpers for the emulator tests: the five schedules every emulated result is
 // checked under, and a scope that sets one and restores the previous config.
 #pragma once
 
+#include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "kemu.h"
+#include "worldpm.h"
 
 namespace emu_test {
 
@@ -18,6 +23,7 @@ struct Schedule {
 inline const std::vector<Schedule>& schedules() {
   static const std::vector<Schedule> all = {{emu::Order::forward, 0, "forward"},
                                             {emu::Order::reverse, 0, "reverse"},
+                                            {emu::Order::greedy, 0, "greedy"},
                                             {emu::Order::random, 1, "random:1"},
                                             {emu::Order::random, 2, "random:2"}};
   return all;
@@ -51,6 +57,89 @@ std::string launch_error(F&& launch) {
     return e.what();
   }
   return "";
+}
+
+// The storage dtypes, named for both sides: the C ABI (CPU backend) and the launchers.
+struct DtypeCase {
+  wpm_dtype wpm;
+  kdtype kd;
+};
+inline constexpr DtypeCase kDtypes[] = {{WPM_F32, kdtype::f32}, {WPM_F16, kdtype::f16}, {WPM_BF16, kdtype::bf16}};
+
+// An emulated device buffer of n elements in a kdtype's storage (or int32 via
+// the *_i32 calls), with guard bytes (emu::device_alloc), optionally starting
+// `offset` elements past a 16-byte boundary. Values cross as float.
+class DeviceArray {
+ public:
+  DeviceArray(kdtype dtype, size_t n, size_t offset = 0) : dtype_(dtype), n_(n) {
+    base_ = static_cast<char*>(emu::device_alloc((n + offset + 1) * size(), "emu test"));
+    data_ = base_ + offset * size();
+  }
+  DeviceArray(kdtype dtype, const std::vector<float>& values, size_t offset = 0)
+      : DeviceArray(dtype, values.size(), offset) {
+    upload(values);
+  }
+  explicit DeviceArray(const std::vector<int32_t>& values) : DeviceArray(kdtype::f32, values.size()) {
+    std::memcpy(data_, values.data(), values.size() * 4);
+  }
+  ~DeviceArray() { emu::device_free(base_); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+
+  size_t size() const { return dtype_ == kdtype::f32 ? 4 : 2; }
+  size_t count() const { return n_; }
+  void* data() const { return data_; }
+  template <class T>
+  T* as() const { return reinterpret_cast<T*>(data_); }
+
+  void upload(const std::vector<float>& v) {
+    for (size_t i = 0; i < n_; ++i) {
+      if (dtype_ == kdtype::f32) {
+        std::memcpy(data_ + 4 * i, &v[i], 4);
+      } else {
+        const uint16_t h = dtype_ == kdtype::f16 ? wpm::float_to_f16(v[i]) : wpm::float_to_bf16(v[i]);
+        std::memcpy(data_ + 2 * i, &h, 2);
+      }
+    }
+  }
+  void poison() { std::memset(data_, 0xFF, n_ * size()); }  // NaN in every dtype
+  std::vector<float> download() const {
+    std::vector<float> out(n_);
+    for (size_t i = 0; i < n_; ++i) {
+      if (dtype_ == kdtype::f32) {
+        std::memcpy(&out[i], data_ + 4 * i, 4);
+      } else {
+        uint16_t h;
+        std::memcpy(&h, data_ + 2 * i, 2);
+        out[i] = dtype_ == kdtype::f16 ? wpm::f16_to_float(h) : wpm::bf16_to_float(h);
+      }
+    }
+    return out;
+  }
+  std::vector<uint8_t> bytes() const { return std::vector<uint8_t>(data_, data_ + n_ * size()); }
+
+ private:
+  kdtype dtype_;
+  size_t n_;
+  char* base_;
+  char* data_;
+};
+
+// Runs `run` (which launches and returns the output bytes) in every schedule and
+// expects the same bytes each time.
+inline void expect_same_bits_in_every_schedule(const std::function<std::vector<uint8_t>()>& run,
+                                               const std::string& label) {
+  std::vector<uint8_t> first;
+  for (const Schedule& s : schedules()) {
+    ConfigScope scope(s);
+    const std::vector<uint8_t> bytes = run();
+    if (s.order == emu::Order::forward) {
+      first = bytes;
+      EXPECT_FALSE(first.empty()) << label;
+    } else {
+      EXPECT_EQ(bytes, first) << label << ": " << s.name << " differs from forward";
+    }
+  }
 }
 
 }  // namespace emu_test

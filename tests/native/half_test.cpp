@@ -4,6 +4,7 @@
 #include <cmath>
 #include <random>
 
+#include "cpu/convert.h"
 #include "test_util.h"
 
 namespace {
@@ -52,4 +53,32 @@ TEST(Half, Bf16RoundsToNearestEvenAndKeepsNan) {
   EXPECT_EQ(wpm::float_to_bf16(wpm::bits_to_float(0x3f808001u)), 0x3f81);
   EXPECT_TRUE(std::isnan(wpm::bf16_to_float(wpm::float_to_bf16(NAN))));
   EXPECT_TRUE(std::isinf(wpm::bf16_to_float(wpm::float_to_bf16(INFINITY))));
+}
+
+// The array conversions of the CPU backend (F16C where the CPU has it) agree bit for bit with the
+// scalar conversions, which the tests above check against the IEEE formulas.
+TEST(Half, ArrayConversionsMatchScalarForEveryF16AndManyFloats) {
+  std::vector<wpm::f16> all(65536);
+  for (uint32_t h = 0; h < 65536; ++h) all[h].bits = uint16_t(h);
+  std::vector<float> widened(all.size());
+  wpm::widen(all.data(), widened.data(), int64_t(all.size()));
+  for (uint32_t h = 0; h < 65536; ++h) {
+    float ref = wpm::f16_to_float(uint16_t(h));
+    if (std::isnan(ref)) ASSERT_TRUE(std::isnan(widened[h])) << h;
+    else ASSERT_EQ(wpm::float_to_bits(widened[h]), wpm::float_to_bits(ref)) << h;
+  }
+  std::mt19937 rng(3);
+  std::vector<float> values(100003);
+  for (auto& v : values) {
+    v = wpm::bits_to_float(rng());
+    if (std::isnan(v)) v = 1.0f;  // NaN payloads may differ; NaN-ness is checked by the cast tests
+  }
+  std::vector<wpm::f16> narrowed(values.size());
+  std::vector<wpm::bf16> narrowed_bf16(values.size());
+  wpm::narrow(values.data(), narrowed.data(), int64_t(values.size()));
+  wpm::narrow(values.data(), narrowed_bf16.data(), int64_t(values.size()));
+  for (size_t i = 0; i < values.size(); ++i) {
+    ASSERT_EQ(narrowed[i].bits, wpm::float_to_f16(values[i])) << values[i];
+    ASSERT_EQ(narrowed_bf16[i].bits, wpm::float_to_bf16(values[i])) << values[i];
+  }
 }

@@ -61,6 +61,7 @@
 #include "../error.h"
 #include "attention_tiles.h"
 #include "blas.h"
+#include "convert.h"
 #include "cpu_backend.h"
 
 namespace wpm {
@@ -137,7 +138,7 @@ class F32Tensor {
       pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
         for (int64_t row = begin; row < end; ++row) {
           if (lay.sequence(row / a.t).padding(row % a.t)) continue;
-          for (int64_t i = row * width; i < (row + 1) * width; ++i) dst[i] = load(static_cast<const T*>(x), i);
+          widen(static_cast<const T*>(x) + row * width, dst + row * width, width);
         }
       });
       out.data_ = dst;
@@ -193,8 +194,7 @@ void zero_row(T* dst, int64_t d) {
 // rows x d tight f32 into rows stride elements apart.
 template <class T>
 void store_rows(const float* src, int64_t rows, int64_t d, T* dst, int64_t stride) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < d; ++c) store(dst, r * stride + c, src[r * d + c]);
+  for (int64_t r = 0; r < rows; ++r) narrow(src + r * d, dst + r * stride, d);
 }
 
 // ---------------------------------------------------------------- forward

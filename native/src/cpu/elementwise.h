@@ -3,8 +3,8 @@
 //
 // - exp_fast / sigmoid_fast: no library call and no branch, so a loop that
 //   calls them vectorises (GCC vectorises std::exp only under -ffast-math).
-// - to_float / from_float: storage <-> fp32 conversions over an array, with
-//   the round-to-nearest-even of half.h.
+// - to_float / from_float: storage <-> fp32 conversions over an array
+//   (convert.h: F16C for f16 where the CPU has it), round to nearest even.
 // - apply_fp32: runs an fp32 kernel over storage-typed arrays. fp32 arrays go
 //   straight to the kernel; f16/bf16 pass through float blocks that stay in L1,
 //   so every op is still one pass over memory and only the fp32 kernel needs
@@ -23,6 +23,7 @@
 #include <type_traits>
 
 #include "../half.h"
+#include "convert.h"
 
 #define WPM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 
@@ -60,13 +61,13 @@ inline float exp_fast(float x) {
 inline float sigmoid_fast(float x) { return 1.0f / (1.0f + exp_fast(-x)); }
 
 template <class T>
-WPM_SIMD_CLONES void to_float(const T* src, float* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dst[i] = load(src, i);
+void to_float(const T* src, float* dst, int64_t n) {
+  widen(src, dst, n);
 }
 
 template <class T>
-WPM_SIMD_CLONES void from_float(const float* src, T* dst, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) store(dst, i, src[i]);
+void from_float(const float* src, T* dst, int64_t n) {
+  narrow(src, dst, n);
 }
 
 // Runs kernel(in, out, len) over elements [begin, end) of the NIn inputs and

@@ -23,6 +23,7 @@
 
 #include "../error.h"
 #include "blas.h"
+#include "convert.h"
 #include "cpu_backend.h"
 
 namespace wpm {
@@ -38,14 +39,12 @@ constexpr int64_t kPanel = 1024;
 // rows x cols of src (row stride ld) into tight f32 dst.
 template <class T>
 void to_f32(const T* src, int64_t ld, int64_t rows, int64_t cols, float* dst) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) dst[r * cols + c] = load(src, r * ld + c);
+  for (int64_t r = 0; r < rows; ++r) widen(src + r * ld, dst + r * cols, cols);
 }
 
 template <class T>
 void from_f32(const float* src, int64_t rows, int64_t cols, T* dst, int64_t ld) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < cols; ++c) store(dst, r * ld + c, src[r * cols + c]);
+  for (int64_t r = 0; r < rows; ++r) narrow(src + r * cols, dst + r * ld, cols);
 }
 
 // f32 copies of one panel of op(A), op(B) and C.

@@ -1,0 +1,98 @@
+// Bradley-Terry loss over preference pairs, forward and backward (all f32).
+//
+//   chosen, rejected, weights (optional), dchosen, drejected: f32 [P]; loss f32 [1]
+//   delta_i = chosen_i - rejected_i - margin
+//   l_i     = softplus(-delta_i) = -log sigmoid(delta_i)
+//   loss    = sum_i w_i l_i / sum_i w_i                      (w_i = 1 without weights)
+//   dchosen_i = dloss w_i (sigmoid(delta_i) - 1) / sum w,  drejected_i = -dchosen_i
+//
+// Stability: softplus(z) = max(z, 0) + log1p(exp(-|z|)) never overflows, and
+// sigmoid(delta) - 1 = -sigmoid(-delta) is formed from exp(-|delta|) only
+// (no 1 - 1 cancellation), so |delta| of hundreds is finite and accurate.
+//
+// Tiling: P is a batch of pairs (tens to thousands), so each direction is ONE
+// block of 512 threads: thread k accumulates pairs k, k + 512, ... in order in
+// fp32, then a deterministic block reduction (block_reduce.cuh: warp
+// butterflies, then warp partials in warp order) gives the sums. Fixed
+// association, no atomics: the same bits in every run. One block streams
+// ~100 GB/s, so P = 1e6 pairs (12 MB) would take ~0.1 ms; beyond that a
+// two-phase grid reduction would pay (not needed for preference batches).
+// Cost per pair: fwd ~10 FLOPs + expf + log1pf, 8-12 bytes; bwd ~8 FLOPs +
+// expf, 8-12 bytes read + 8 written.
+// Weights are device data: each must be finite and >= 0 with a positive sum;
+// the kernel does not check them (the backend does), a zero sum gives NaN/inf.
+// ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
+//
+// Emulator: the block reductions have barriers; the tests run every schedule
+// with poisoned shared memory and expect the same bits.
+#include "block_reduce.cuh"
+#include "launch_util.cuh"
+
+namespace {
+
+using namespace klaunch_util;
+constexpr int kThreads = 512;
+
+__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
+
+// sigmoid(delta) - 1 = -sigmoid(-delta), without cancellation for large delta.
+__device__ __forceinline__ float sigmoid_minus_one(float delta) {
+  const float e = expf(-fabsf(delta));  // in (0, 1]
+  return delta >= 0.0f ? -e / (1.0f + e) : -1.0f / (1.0f + e);
+}
+
+__global__ void __launch_bounds__(kThreads)
+    bt_loss_fwd_kernel(const float* __restrict__ chosen, const float* __restrict__ rejected,
+                       const float* __restrict__ weights, float* __restrict__ loss, int64_t pairs, float margin) {
+  EMU_SHARED(float, scratch, [32]);
+  float weighted = 0.0f, weight = 0.0f;
+  for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) {
+    const float w = weights ? weights[i] : 1.0f;
+    weighted += w * softplus(-(chosen[i] - rejected[i] - margin));
+    weight += w;
+  }
+  const float total = block_reduce_sum(weighted, scratch);
+  const float total_weight = block_reduce_sum(weight, scratch);
+  if (threadIdx.x == 0) loss[0] = total / total_weight;
+}
+
+__global__ void __launch_bounds__(kThreads)
+    bt_loss_bwd_kernel(const float* __restrict__ chosen, const float* __restrict__ rejected,
+                       const float* __restrict__ weights, float* __restrict__ dchosen,
+                       float* __restrict__ drejected, int64_t pairs, float margin, float dloss) {
+  EMU_SHARED(float, scratch, [32]);
+  float weight_sum = float(pairs);
+  if (weights) {  // uniform across the block: every thread takes the barriers or none does
+    float weight = 0.0f;
+    for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) weight += weights[i];
+    weight_sum = block_reduce_sum(weight, scratch);
+  }
+  const float scale = dloss / weight_sum;
+  for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) {
+    const float w = weights ? weights[i] : 1.0f;
+    const float g = scale * w * sigmoid_minus_one(chosen[i] - rejected[i] - margin);
+    dchosen[i] = g;
+    drejected[i] = -g;
+  }
+}
+
+kstatus check(const char* op, int64_t pairs, bool any_null) {
+  if (pairs <= 0) return invalid(op, "pairs = " + std::to_string(pairs) + " must be positive");
+  return check_pointers(op, any_null);
+}
+
+}  // namespace
+
+kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights, float* loss,
+                    int64_t pairs, float margin) {
+  if (kstatus s = check("bt_loss_fwd", pairs, !chosen || !rejected || !loss)) return s;
+  return klaunch(bt_loss_fwd_kernel, dim3(1), dim3(kThreads), 0, stream, chosen, rejected, weights, loss, pairs,
+                 margin);
+}
+
+kstatus bt_loss_bwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights,
+                    float* dchosen, float* drejected, int64_t pairs, float margin, float dloss) {
+  if (kstatus s = check("bt_loss_bwd", pairs, !chosen || !rejected || !dchosen || !drejected)) return s;
+  return klaunch(bt_loss_bwd_kernel, dim3(1), dim3(kThreads), 0, stream, chosen, rejected, weights, dchosen,
+                 drejected, pairs, margin, dloss);
+}
