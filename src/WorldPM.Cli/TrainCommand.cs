@@ -65,14 +65,14 @@ internal static class TrainCommand
 
         using var context = WorldPMContext.Create(Backend.Cpu);
         using RewardModel model = init is not null && resumeFrom is null
-            ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true)
-            : new RewardModel(context, config, a.Seed);
+            ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true, a.Precision)
+            : new RewardModel(context, config, a.Seed, a.Precision);
         log.WriteLine($"model: {Describe(config)} from {(resumeFrom ?? init ?? a.Config ?? "the built-in small config")}; " +
             $"tokenizer {tokenizerName}, max length {maxLength}");
         TrainingOptions t = options.Training;
         log.WriteLine($"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
-            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}; cpu backend, {context.NumThreads} threads" +
+            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}; cpu backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
 
         var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, append: resumeFrom is not null));

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WorldPM.Model;
 using WorldPM.Training;
 
 namespace WorldPM.Cli;
@@ -8,7 +9,7 @@ internal sealed record TrainArguments(
     string[] Data, string Out, string? Config, string? Init, string? Tokenizer, int? MaxLength,
     string? Eval, double? EvalFraction, long EvalEvery, long? Steps, int Batch, int Accumulation,
     double? LearningRate, double WeightDecay, double Warmup, DecayKind Schedule, double MaxGradNorm, int Seed,
-    long CheckpointEvery, int Keep, bool Resume, bool Strict, string? Metrics, int LogEvery, bool Quiet);
+    long CheckpointEvery, int Keep, bool Resume, bool Strict, string? Metrics, int LogEvery, bool Quiet, Precision Precision);
 
 /// <summary>The arguments and options of <c>worldpm train</c>, with their defaults and range checks.</summary>
 internal sealed class TrainOptions
@@ -46,6 +47,7 @@ internal sealed class TrainOptions
     private readonly Option<string?> _metrics = new("--metrics") { Description = "Write JSONL metrics here: one object per step (step, loss, accuracy, margin, grad_norm, lr, tokens_per_s, seconds) and per evaluation; appended on --resume.", HelpName = "FILE" };
     private readonly Option<int> _logEvery = new Option<int>("--log-every") { Description = "Print a progress line every this many steps (and the first and last).", DefaultValueFactory = _ => 10, HelpName = "N" }.AtLeast(1);
     private readonly Option<bool> _quiet = new("--quiet") { Description = "Print only the final checkpoint path (and errors)." };
+    private readonly Option<Precision> _precision = new("--precision") { Description = "Storage of weights, activations and gradients: f32, or f16/bf16 with fp32 master weights and optimizer state (f16 adds a dynamic loss scaler).", DefaultValueFactory = _ => Precision.F32, HelpName = "f32|f16|bf16" };
 
     public IEnumerable<Argument> Arguments => [_data];
 
@@ -53,6 +55,7 @@ internal sealed class TrainOptions
     [
         _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
         _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _resume, _strict, _metrics, _logEvery, _quiet,
+        _precision,
     ];
 
     public TrainArguments Read(ParseResult r) => new(
@@ -60,5 +63,5 @@ internal sealed class TrainOptions
         r.GetValue(_eval), r.GetValue(_evalFraction), r.GetValue(_evalEvery), r.GetValue(_steps), r.GetValue(_batch), r.GetValue(_accumulation),
         r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
         r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_resume), r.GetValue(_strict), r.GetValue(_metrics), r.GetValue(_logEvery),
-        r.GetValue(_quiet));
+        r.GetValue(_quiet), r.GetValue(_precision));
 }

@@ -31,6 +31,27 @@ public class TrainCommandTests
             .Where(e => e.GetProperty("type").GetString() == type)
             .ToList();
 
+    [TestCase("bf16")]
+    [TestCase("f16")]
+    public void HalfPrecisionTrainingSavesFp32MasterWeightsThatEvalReads(string precision)
+    {
+        string run = _files.PathOf("run-" + precision);
+        CliResult result = Train(run, 3, "--precision", precision);
+
+        Assert.That(result.Output, Does.Contain($"precision {precision}"));
+        Assert.That(MetricsLines("step").Select(e => e.GetProperty("loss").GetDouble()), Has.All.Matches<double>(double.IsFinite));
+        CliResult eval = Worldpm.Succeed("eval", run, _data, "--max-length", "128", "--json");
+        Assert.That(JsonDocument.Parse(eval.Output).RootElement.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(60));
+    }
+
+    [Test]
+    public void UnknownPrecisionIsAUsageError()
+    {
+        CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run"), "--precision", "f8");
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage));
+        Assert.That(result.Error, Does.Contain("f8"));
+    }
+
     [Test]
     public void TrainingLeavesACheckpointWithConfigWeightsAndOptimizerState()
     {
