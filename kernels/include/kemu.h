@@ -20,9 +20,13 @@
 //   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU)
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
 //
-// NOT YET EMULATED (arrive with the attention kernel; do not use them yet):
-//   mma.sync (m16n8k16 f16/bf16 -> f32), ldmatrix (x1/x2/x4, .trans), cp.async
-//   (commit/wait_group, zfill), atomics (atomicAdd/Max/CAS), __threadfence,
+// Tensor cores and async copies live in their own headers (both builds, emulated as above):
+//   mma.cuh       mma_m16n8k16_f16f32 / mma_m16n8k16_bf16f32 (warp collective, PTX fragment layouts)
+//   ldmatrix.cuh  ldmatrix_x1/x2/x4[_trans] (warp collective; 16-byte aligned rows in shared memory)
+//   cp_async.cuh  cp_async_16, cp_async_16_zfill, cp_async_commit, cp_async_wait<N> (deferred delivery)
+//
+// NOT YET EMULATED (do not use them yet):
+//   atomics (atomicAdd/Max/CAS), __threadfence,
 //   __syncthreads_count/and/or, __any_sync/__all_sync/__match_*_sync,
 //   __expf/__fdividef and other approximate intrinsics, raw asm(), cooperative
 //   groups, grid sync, and sm_90 TMA / wgmma / mbarrier / clusters (never).

@@ -109,3 +109,10 @@ struct ktensor {
 int64_t global_norm_workspace_bytes();
 kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out);
 kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf);
+
+// ---- mma_probe.cu: one warp multiplies a 16x16 A (row-major [m][k]) by a 16x8 B
+// (row-major [k][n]) in f16 or bf16 storage into c, f32 [16][8] row-major, through
+// cp.async -> shared -> ldmatrix -> mma.sync. Rows m >= a_rows (1..16) of A are
+// read as zeros (cp.async zero-fill). a and b 16-byte aligned. A building-block
+// check for the attention kernel (SASS has HMMA, LDSM, LDGSTS), not a GEMM.
+kstatus mma_probe(kstream_t stream, const void* a, const void* b, float* c, int a_rows, kdtype dtype);

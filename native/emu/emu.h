@@ -48,6 +48,10 @@ struct Config {
   uint64_t seed = 0;                // for Order::random (mixed with the block index)
   bool strict = true;               // report barriers reached by only part of the block
   size_t stack_bytes = 64 << 10;    // per fiber, plus one guard page
+  // cp.async delivery: true (default) copies only when a cp.async.wait_group
+  // retires the copy's group, or at the lane's exit (the latest legal moment,
+  // so a missing wait reads poison); false copies at issue (for comparison).
+  bool defer_cp_async = true;
 };
 
 // The configuration the next launch uses. Before the first set_config it comes
@@ -79,13 +83,39 @@ extern thread_local const uint3* tl_block_idx;
 extern thread_local const dim3* tl_block_dim;
 extern thread_local const dim3* tl_grid_dim;
 
-enum class WarpOp : uint8_t { shfl, shfl_up, shfl_down, shfl_xor, ballot, syncwarp };
+enum class WarpOp : uint8_t {
+  shfl, shfl_up, shfl_down, shfl_xor, ballot, syncwarp,
+  // tensor-core and ldmatrix collectives (always the full warp)
+  mma_f16, mma_bf16,
+  ldmatrix_x1, ldmatrix_x2, ldmatrix_x4, ldmatrix_x1_trans, ldmatrix_x2_trans, ldmatrix_x4_trans,
+};
 
 void syncthreads(const char* file, int line);
 // Every lane of `mask` hands in `value` (and the op's lane argument and width);
 // the last to arrive computes everyone's result. Ballot: value is the predicate.
 uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
                          int line);
+// mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}.{f16,bf16}.f32 for the
+// calling lane's warp (all 32 lanes must call it at the same site): every lane
+// hands in its fragments a[4], b[2], c[4] (the PTX layouts, EMULATOR.md §5) and
+// gets its d[4]. d may alias c. Products are exact; the 16 products and c are
+// summed in double and rounded to float once.
+void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* b, const float* c, const char* file, int line);
+// ldmatrix.sync.aligned.m8n8.{x1,x2,x4}[.trans].shared.b16: lanes 8j..8j+7 hand
+// in the row addresses of matrix j (count = 1, 2 or 4); each lane gets count
+// registers. Every address a lane < 8 * count provides must be 16-byte aligned
+// and its 16 bytes must lie in this block's EMU_SHARED / dynamic shared memory.
+void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const char* file, int line);
+// cp.async.cg.shared.global [dst], [src], 16, src_bytes: queued on the calling
+// lane (Config::defer_cp_async), src_bytes (0..16) read from src, the rest of
+// the 16 bytes zero. dst must be 16 bytes of this block's shared memory, both
+// 16-byte aligned, src not in shared memory.
+void cp_async(void* dst, const void* src, int src_bytes, const char* file, int line);
+// cp.async.commit_group: the lane's copies queued since the last commit form a group.
+void cp_async_commit();
+// cp.async.wait_group n: delivers every committed group of the lane but the newest n.
+void cp_async_wait(int n);
+
 // The block's buffer for an EMU_SHARED declaration (keyed by its site), poisoned on first use.
 void* shared_slot(const void* site, size_t bytes);
 // The block's dynamic shared memory: exactly dyn_smem bytes, poisoned.

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "emu.h"
+#include "../src/half.h"
 
 namespace emu {
 
@@ -123,6 +124,14 @@ std::string where(const SrcLoc& loc) { return std::string(loc.file) + ":" + std:
 
 enum class State : uint8_t { runnable, barrier, warp, done };
 
+// One queued cp.async of a lane: `bytes` (0..16) from src, zeros up to 16.
+struct CpCopy {
+  void* dst;
+  const void* src;
+  int bytes;
+  unsigned group;  // the commit that closes its group: the lane's commit count at issue
+};
+
 struct Lane {
   uint3 tid;
   unsigned linear;
@@ -136,6 +145,11 @@ struct Lane {
   uint64_t value;
   int arg, width;
   uint64_t result;
+  const void* in;  // mma / ldmatrix operands on the parked lane's stack
+  void* out;       // and where its results go
+  // cp.async: queued copies (oldest first) and the number of commit_groups so far
+  std::vector<CpCopy> cp;
+  unsigned cp_commits;
 };
 
 struct Warp {
@@ -161,7 +175,12 @@ struct Block {
   Lane* current = nullptr;
   bool cancel = false;
   std::string error;
-  std::vector<std::pair<const void*, void*>> shared;  // EMU_SHARED site -> buffer
+  struct Slot {
+    const void* site;
+    void* ptr;
+    size_t bytes;
+  };
+  std::vector<Slot> shared;  // EMU_SHARED site -> buffer
   void* dyn = nullptr;
   uint64_t rng = 0;
 
@@ -197,6 +216,14 @@ const char* op_name(WarpOp op) {
     case WarpOp::shfl_xor: return "__shfl_xor_sync";
     case WarpOp::ballot: return "__ballot_sync";
     case WarpOp::syncwarp: return "__syncwarp";
+    case WarpOp::mma_f16: return "mma.sync.m16n8k16.f32.f16";
+    case WarpOp::mma_bf16: return "mma.sync.m16n8k16.f32.bf16";
+    case WarpOp::ldmatrix_x1: return "ldmatrix.x1";
+    case WarpOp::ldmatrix_x2: return "ldmatrix.x2";
+    case WarpOp::ldmatrix_x4: return "ldmatrix.x4";
+    case WarpOp::ldmatrix_x1_trans: return "ldmatrix.x1.trans";
+    case WarpOp::ldmatrix_x2_trans: return "ldmatrix.x2.trans";
+    case WarpOp::ldmatrix_x4_trans: return "ldmatrix.x4.trans";
   }
   return "?";
 }
@@ -233,6 +260,84 @@ std::string complete_barrier(Block& b, bool strict) {
   return "";
 }
 
+// [p, p + n) lies inside one EMU_SHARED buffer or the dynamic shared memory of the block.
+bool in_shared(const Block& b, const void* p, size_t n);
+
+struct MmaIn {  // one lane's operands, as warp_mma hands them in
+  uint32_t a[4], b[2];
+  float c[4];
+};
+
+float unpack(uint32_t reg, int half, bool bf16) {
+  const uint16_t h = uint16_t(reg >> (16 * half));
+  return bf16 ? wpm::bf16_to_float(h) : wpm::f16_to_float(h);
+}
+
+// m16n8k16, layouts of EMULATOR.md §5 (PTX ISA "Matrix Fragments for
+// mma.m16n8k16"): g = lane >> 2, t = lane & 3; a register's low half holds the
+// lower column (A) or k (B) index.
+void perform_mma(Lane* lanes, bool bf16) {
+  float A[16][16], B[16][8], C[16][8];
+  for (unsigned l = 0; l < 32; ++l) {
+    const MmaIn& in = *static_cast<const MmaIn*>(lanes[l].in);
+    const unsigned g = l >> 2, t = l & 3;
+    for (int h = 0; h < 2; ++h) {
+      A[g][2 * t + h] = unpack(in.a[0], h, bf16);
+      A[g + 8][2 * t + h] = unpack(in.a[1], h, bf16);
+      A[g][2 * t + 8 + h] = unpack(in.a[2], h, bf16);
+      A[g + 8][2 * t + 8 + h] = unpack(in.a[3], h, bf16);
+      B[2 * t + h][g] = unpack(in.b[0], h, bf16);
+      B[2 * t + 8 + h][g] = unpack(in.b[1], h, bf16);
+    }
+    C[g][2 * t] = in.c[0];
+    C[g][2 * t + 1] = in.c[1];
+    C[g + 8][2 * t] = in.c[2];
+    C[g + 8][2 * t + 1] = in.c[3];
+  }
+  float D[16][8];
+  for (int i = 0; i < 16; ++i)
+    for (int j = 0; j < 8; ++j) {
+      double sum = C[i][j];
+      for (int k = 0; k < 16; ++k) sum += double(A[i][k]) * double(B[k][j]);
+      D[i][j] = float(sum);
+    }
+  for (unsigned l = 0; l < 32; ++l) {
+    float* d = static_cast<float*>(lanes[l].out);
+    const unsigned g = l >> 2, t = l & 3;
+    d[0] = D[g][2 * t];
+    d[1] = D[g][2 * t + 1];
+    d[2] = D[g + 8][2 * t];
+    d[3] = D[g + 8][2 * t + 1];
+  }
+}
+
+// ldmatrix: matrix j's row r is the 16 bytes at lane 8j + r's address. Lane l
+// gets row l >> 2, elements 2(l & 3) and 2(l & 3) + 1 (low half first) of each
+// matrix; with .trans, of the transposed matrix (column l >> 2 of rows 2(l & 3), + 1).
+void perform_ldmatrix(Lane* lanes, int count, bool trans) {
+  uint16_t M[4][8][8];
+  for (int j = 0; j < count; ++j)
+    for (int r = 0; r < 8; ++r) std::memcpy(M[j][r], lanes[8 * j + r].in, 16);
+  for (unsigned l = 0; l < 32; ++l) {
+    uint32_t* out = static_cast<uint32_t*>(lanes[l].out);
+    const unsigned row = l >> 2, col = 2 * (l & 3);
+    for (int j = 0; j < count; ++j) {
+      const uint16_t lo = trans ? M[j][col][row] : M[j][row][col];
+      const uint16_t hi = trans ? M[j][col + 1][row] : M[j][row][col + 1];
+      out[j] = uint32_t(lo) | uint32_t(hi) << 16;
+    }
+  }
+}
+
+int ldmatrix_count(WarpOp op) {
+  switch (op) {
+    case WarpOp::ldmatrix_x1: case WarpOp::ldmatrix_x1_trans: return 1;
+    case WarpOp::ldmatrix_x2: case WarpOp::ldmatrix_x2_trans: return 2;
+    case WarpOp::ldmatrix_x4: case WarpOp::ldmatrix_x4_trans: return 4;
+    default: return 0;
+  }
+}
+
 // The whole warp's collective, computed at once by the last lane to arrive.
 // Shuffle lane selection follows PTX shfl.sync: c = ((32 - width) << 8) | clamp,
 // segmask = c[12:8], clamp 0 for .up and 31 otherwise; an out-of-range source
@@ -241,6 +346,18 @@ std::string complete_barrier(Block& b, bool strict) {
 void perform(Block& b, Warp& w, unsigned warp_index) {
   Lane* lanes = &b.lanes[warp_index * 32];
   const unsigned mask = w.mask;
+  if (w.op == WarpOp::mma_f16 || w.op == WarpOp::mma_bf16 || ldmatrix_count(w.op)) {
+    if (ldmatrix_count(w.op)) {
+      perform_ldmatrix(lanes, ldmatrix_count(w.op),
+                       w.op == WarpOp::ldmatrix_x1_trans || w.op == WarpOp::ldmatrix_x2_trans ||
+                           w.op == WarpOp::ldmatrix_x4_trans);
+    } else {
+      perform_mma(lanes, w.op == WarpOp::mma_bf16);
+    }
+    for (unsigned i = 0; i < 32; ++i) lanes[i].state = State::runnable;
+    w.arrived = 0;
+    return;
+  }
   unsigned ballot = 0;
   if (w.op == WarpOp::ballot)
     for (unsigned i = 0; i < 32; ++i)
@@ -305,6 +422,22 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
+// Performs the lane's queued copies whose group is below `groups` (in issue order).
+void deliver_copies(Lane& lane, unsigned groups) {
+  size_t kept = 0;
+  for (size_t i = 0; i < lane.cp.size(); ++i) {
+    const CpCopy& c = lane.cp[i];
+    if (c.group < groups) {
+      unsigned char chunk[16] = {};
+      if (c.bytes) std::memcpy(chunk, c.src, size_t(c.bytes));
+      std::memcpy(c.dst, chunk, 16);
+    } else {
+      lane.cp[kept++] = c;
+    }
+  }
+  lane.cp.resize(kept);
+}
+
 void lane_exit(Block& b, Lane& lane) {
   lane.state = State::done;
   ++b.exited;
@@ -320,6 +453,7 @@ void start_lane(Block& b, Lane& lane) {
                              lane.sched = std::move(sched);
                              try {
                                if (!b.cancel) b.launch->thunk.call(b.launch->thunk.context);
+                               if (!b.cancel) deliver_copies(lane, ~0u);  // still pending at exit
                              } catch (const Cancelled&) {
                              } catch (const bctx::detail::forced_unwind&) {
                                throw;
@@ -384,7 +518,7 @@ void prepare_order(Block& b, Order order) {
 }
 
 void free_block_memory(Block& b) {
-  for (auto& s : b.shared) ::operator delete(s.second, std::align_val_t(64));
+  for (auto& s : b.shared) ::operator delete(s.ptr, std::align_val_t(64));
   b.shared.clear();
   ::operator delete(b.dyn, std::align_val_t(64));
   b.dyn = nullptr;
@@ -421,6 +555,8 @@ std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
     l.linear = i;
     l.state = State::runnable;
     l.loc = SrcLoc{};
+    l.cp.clear();
+    l.cp_commits = 0;
     start_lane(b, l);
   }
   while (b.done < b.nthreads) {
@@ -619,11 +755,11 @@ void syncthreads(const char* file, int line) {
   park(b, lane);
 }
 
-uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
-                         int line) {
-  Block& b = *tl_block;
-  Lane& lane = *b.current;
-  const SrcLoc loc{file, line};
+namespace {
+
+// The lane arrives at a warp collective (operands already in lane.value/arg/width
+// or lane.in/out); the last lane to arrive performs it. Returns once it is done.
+void arrive(Block& b, Lane& lane, WarpOp op, unsigned mask, int width, const SrcLoc& loc) {
   const unsigned w = lane.linear / 32, bit = 1u << (lane.linear % 32);
   Warp& warp = b.warps[w];
   const std::string at = where(loc) + ": " + op_name(op) + ": ";
@@ -649,30 +785,123 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
   }
   lane.op = op;
   lane.mask = mask;
-  lane.value = value;
-  lane.arg = arg;
-  lane.width = width;
   lane.state = State::warp;
   lane.loc = loc;
   warp.arrived |= bit;
   if (warp.arrived == mask) perform(b, warp, w);
   park(b, lane);
+}
+
+}  // namespace
+
+uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
+                         int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  lane.value = value;
+  lane.arg = arg;
+  lane.width = width;
+  arrive(b, lane, op, mask, width, SrcLoc{file, line});
   return lane.result;
+}
+
+void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* bfrag, const float* c, const char* file,
+              int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  MmaIn in;  // copied, so d may alias c
+  std::memcpy(in.a, a, sizeof in.a);
+  std::memcpy(in.b, bfrag, sizeof in.b);
+  std::memcpy(in.c, c, sizeof in.c);
+  float out[4];
+  lane.in = &in;
+  lane.out = out;
+  arrive(b, lane, bf16 ? WarpOp::mma_bf16 : WarpOp::mma_f16, 0xffffffffu, 32, SrcLoc{file, line});
+  std::memcpy(d, out, sizeof out);
+}
+
+void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const char* file, int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  const WarpOp op = count == 1   ? (trans ? WarpOp::ldmatrix_x1_trans : WarpOp::ldmatrix_x1)
+                    : count == 2 ? (trans ? WarpOp::ldmatrix_x2_trans : WarpOp::ldmatrix_x2)
+                                 : (trans ? WarpOp::ldmatrix_x4_trans : WarpOp::ldmatrix_x4);
+  const SrcLoc loc{file, line};
+  const unsigned l = lane.linear % 32;
+  if (l < unsigned(8 * count)) {  // only these lanes' addresses are used
+    char addr[32];
+    std::snprintf(addr, sizeof addr, "%p", row);
+    const std::string who = where(loc) + ": " + op_name(op) + ": lane " + std::to_string(l) + " (" +
+                            thread_name(lane.tid) + ") row address " + addr;
+    if (reinterpret_cast<uintptr_t>(row) % 16 != 0) throw KernelError(who + " is not 16-byte aligned");
+    if (!in_shared(b, row, 16))
+      throw KernelError(who + " is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
+  }
+  uint32_t out[4];
+  lane.in = row;
+  lane.out = out;
+  arrive(b, lane, op, 0xffffffffu, 32, loc);
+  std::memcpy(r, out, sizeof(uint32_t) * size_t(count));
+}
+
+void cp_async(void* dst, const void* src, int src_bytes, const char* file, int line) {
+  Block& b = *tl_block;
+  Lane& lane = *b.current;
+  char addr[64];
+  std::snprintf(addr, sizeof addr, "dst %p, src %p", dst, src);
+  const std::string who = where(SrcLoc{file, line}) + ": cp.async: " + thread_name(lane.tid) + " (" + addr + ")";
+  if (src_bytes < 0 || src_bytes > 16)
+    throw KernelError(who + ": source size " + std::to_string(src_bytes) + " is not in 0..16");
+  if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0)
+    throw KernelError(who + ": addresses must be 16-byte aligned");
+  if (!in_shared(b, dst, 16))
+    throw KernelError(who + ": dst is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
+  if (in_shared(b, src, 1)) throw KernelError(who + ": src is in shared memory (cp.async reads global memory)");
+  lane.cp.push_back(CpCopy{dst, src, src_bytes, lane.cp_commits});
+  if (!b.launch->config.defer_cp_async) deliver_copies(lane, ~0u);
+}
+
+void cp_async_commit() {
+  Lane& lane = *tl_block->current;
+  ++lane.cp_commits;
+}
+
+void cp_async_wait(int n) {
+  Lane& lane = *tl_block->current;
+  const unsigned keep = unsigned(n < 0 ? 0 : n);
+  if (lane.cp_commits > keep) deliver_copies(lane, lane.cp_commits - keep);
 }
 
 void* shared_slot(const void* site, size_t bytes) {
   Block& b = *tl_block;
   for (auto& s : b.shared)
-    if (s.first == site) return s.second;
+    if (s.site == site) return s.ptr;
   void* p = ::operator new(bytes, std::align_val_t(64));
   std::memset(p, 0xFF, bytes);
-  b.shared.emplace_back(site, p);
+  b.shared.push_back(Block::Slot{site, p, bytes});
   return p;
 }
 
 void* dynamic_smem() { return tl_block->dyn; }
 
 void kernel_error(const std::string& message) { throw KernelError(message); }
+
+}  // namespace detail
+
+namespace {
+bool in_shared(const Block& b, const void* p, size_t n) {
+  const auto inside = [&](const void* base, size_t bytes) {
+    const uintptr_t lo = reinterpret_cast<uintptr_t>(base), q = reinterpret_cast<uintptr_t>(p);
+    return base && q >= lo && q - lo <= bytes && n <= bytes - (q - lo);
+  };
+  if (inside(b.dyn, b.launch->dyn_smem)) return true;
+  for (const auto& s : b.shared)
+    if (inside(s.ptr, s.bytes)) return true;
+  return false;
+}
+}  // namespace
+
+namespace detail {
 
 void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
   if (tl_block) throw LaunchError("emu::launch: called from inside a kernel (dynamic parallelism is not emulated)");
