@@ -5,7 +5,8 @@ namespace WorldPM.Model;
 /// <summary>
 /// All activations of one batch shape in ONE device buffer of the storage type T and one small fp32 buffer
 /// (norm statistics, logsumexps, rewards, loss), carved into views by <see cref="ActivationLayout{TTensor, TF32}"/>
-/// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N] and lengths [B].
+/// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N], lengths [B] and
+/// scoring positions [B].
 /// Built when a shape is first seen and reused while it stays.
 /// </summary>
 internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
@@ -15,22 +16,28 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     private readonly ArenaViews<T> views;
     private readonly DeviceBuffer<int> integers;
 
-    public ActivationArena(WorldPMContext context, BatchShape shape)
+    public ActivationArena(WorldPMContext context, BatchShape shape, bool fullLastLayer)
     {
         Shape = shape;
+        FullLastLayer = fullLastLayer;
         var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape);
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer);
         arena = context.Allocate<T>(sizer.Size);
         f32Arena = context.Allocate<float>(sizer.F32Size);
         views = new ArenaViews<T>(arena, f32Arena);
-        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape);
+        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer);
         Layout.Ones.Fill(1);
-        integers = context.Allocate<int>(shape.N + shape.B);
+        integers = context.Allocate<int>(shape.N + 2 * shape.B);
         TokenIds = integers.View(0, shape.N);
         Lengths = integers.View(shape.N, shape.B);
+        ScoringPositions = integers.View(shape.N + shape.B, shape.B);
     }
 
     public BatchShape Shape { get; }
+
+    /// <summary>Whether the layout runs the last layer at every token (see
+    /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
+    public bool FullLastLayer { get; }
 
     /// <summary>The views.</summary>
     public ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>> Layout { get; }
@@ -41,11 +48,15 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <summary>Sequence lengths [B].</summary>
     public DeviceBuffer<int> Lengths { get; }
 
+    /// <summary>The position of each sequence's scoring token, lengths - 1 [B] (the RoPE positions of its q).</summary>
+    public DeviceBuffer<int> ScoringPositions { get; }
+
     public void Dispose()
     {
         views.Dispose();
         TokenIds.Dispose();
         Lengths.Dispose();
+        ScoringPositions.Dispose();
         integers.Dispose();
         arena.Dispose();
         f32Arena.Dispose();

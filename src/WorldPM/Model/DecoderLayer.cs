@@ -98,6 +98,85 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         Residual.Add(context, g.Residual, g.NormOutput, s.N * s.C, ones);
     }
 
+    /// <summary>
+    /// The layer computed only where the loss can see it: at each sequence's scoring row (its last valid token),
+    /// for the LAST layer, whose other rows nothing reads. Exact, not an approximation: every op but attention is
+    /// row-wise, and that row's attention reads k and v of all the sequence's tokens, so input_layernorm, k_proj,
+    /// v_proj and RoPE(k) still run over all N rows, while q_proj, RoPE(q), o_proj, post_attention_layernorm, the
+    /// MLP and the residual adds run over B rows. The attention op takes as many queries as keys, so the B query
+    /// rows are scattered into a zero q [B, T, H, D] (the pooling backward writes exactly that), the fused op runs
+    /// as usual, and the scoring rows of its output are gathered again (pooling); the other rows' outputs are
+    /// computed and dropped, which costs O(T^2 H D) per sequence, small next to the saved projections and MLP
+    /// (their gradient is exactly zero in the backward, see <see cref="BackwardScoringRows"/>).
+    /// Writes the scoring rows of the layer's output into <paramref name="output"/> [B, C].
+    /// </summary>
+    public void ForwardScoringRows(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
+        DeviceBuffer<T> output)
+    {
+        BatchShape s = arena.Shape;
+        DeviceBuffer<T> ones = arena.Layout.Ones;
+        var r = arena.Layout.ScoringRows ?? throw new InvalidOperationException("the arena has no scoring rows");
+        Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
+        kProj.Forward(context, a.AttentionNorm, a.K, s.N, ones);
+        vProj.Forward(context, a.AttentionNorm, a.V, s.N, ones);
+        Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
+        Ops.LastTokenPoolForward(context, a.AttentionNorm, arena.Lengths, r.AttentionNorm, s.B, s.T, s.C);
+        qProj.Forward(context, r.AttentionNorm, r.Q, s.B, ones);
+        Ops.RopeForward(context, r.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
+        Ops.LastTokenPoolBackward(context, r.Q, arena.Lengths, a.Q, s.B, s.T, s.QWidth);
+        Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
+        Ops.LastTokenPoolForward(context, a.Attention, arena.Lengths, r.Attention, s.B, s.T, s.QWidth);
+        Ops.LastTokenPoolForward(context, a.Input, arena.Lengths, r.Mid, s.B, s.T, s.C);
+        oProj.Forward(context, r.Attention, r.Mid, s.B, ones, accumulate: true);
+
+        Ops.RmsNormForward(context, r.Mid, postAttentionNorm.Value, r.MlpNorm, r.MidRstd, s.B, s.C, Eps);
+        gateProj.Forward(context, r.MlpNorm, r.Gate, s.B, ones);
+        upProj.Forward(context, r.MlpNorm, r.Up, s.B, ones);
+        Ops.SwiGluForward(context, r.Gate, r.Up, r.SwiGlu, s.B * s.Mlp);
+        output.CopyFrom(r.Mid);
+        downProj.Forward(context, r.SwiGlu, output, s.B, ones, accumulate: true);
+    }
+
+    /// <summary>
+    /// The backward of <see cref="ForwardScoringRows"/>. On entry <paramref name="dOutput"/> [B, C] holds d loss / d
+    /// the scoring rows of the output (it is updated in place into d loss / d h there); on return g.Residual holds
+    /// d loss / d input at all N rows. The attention backward gets d out scattered into zeros: a query row with
+    /// d out = 0 has d scores = P (d out v - d out . out) = 0, so it adds exactly nothing to dk and dv, and its dq is
+    /// 0, which is why q_proj's backward needs only the scoring rows of dq.
+    /// </summary>
+    public void BackwardScoringRows(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
+        DeviceBuffer<T> dOutput, BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g)
+    {
+        BatchShape s = arena.Shape;
+        DeviceBuffer<T> ones = arena.Layout.Ones;
+        var r = arena.Layout.ScoringRows ?? throw new InvalidOperationException("the arena has no scoring rows");
+        var rg = r.Grads;
+        downProj.Backward(context, dOutput, r.SwiGlu, rg.SwiGlu, s.B, ones);
+        Ops.SwiGluBackward(context, rg.SwiGlu, r.Gate, r.Up, rg.Gate, rg.Up, s.B * s.Mlp);
+        gateProj.Backward(context, rg.Gate, r.MlpNorm, rg.NormInput, s.B, ones);
+        upProj.Backward(context, rg.Up, r.MlpNorm, rg.NormInput, s.B, ones, accumulateDx: true);
+        Ops.RmsNormBackward(context, rg.NormInput, r.Mid, postAttentionNorm.Value, r.MidRstd, rg.NormOutput,
+            postAttentionNorm.Grad, s.B, s.C);
+        Residual.Add(context, dOutput, rg.NormOutput, s.B * s.C, ones);
+
+        var att = g.Attention;
+        oProj.Backward(context, dOutput, r.Attention, rg.Attention, s.B, ones);
+        Ops.LastTokenPoolBackward(context, rg.Attention, arena.Lengths, att.Output, s.B, s.T, s.QWidth);
+        Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V,
+            AttentionShape(s), arena.Lengths);
+        Ops.LastTokenPoolForward(context, att.Q, arena.Lengths, rg.Q, s.B, s.T, s.QWidth);
+        Ops.RopeBackward(context, rg.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
+        Ops.RopeBackward(context, att.K, null, s.B, s.T, s.Kvh, s.D, Theta);
+        qProj.Backward(context, rg.Q, r.AttentionNorm, rg.NormInput, s.B, ones);
+        Ops.LastTokenPoolBackward(context, rg.NormInput, arena.Lengths, g.NormInput, s.B, s.T, s.C);
+        kProj.Backward(context, att.K, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
+        vProj.Backward(context, att.V, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
+        Ops.RmsNormBackward(context, g.NormInput, a.Input, inputNorm.Value, a.InputRstd, g.NormOutput,
+            inputNorm.Grad, s.N, s.C);
+        Ops.LastTokenPoolBackward(context, dOutput, arena.Lengths, g.Residual, s.B, s.T, s.C);
+        Residual.Add(context, g.Residual, g.NormOutput, s.N * s.C, ones);
+    }
+
     private static AttentionShape AttentionShape(BatchShape s) => new(s.B, s.T, s.H, s.Kvh, s.D);
 }
 

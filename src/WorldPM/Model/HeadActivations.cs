@@ -2,14 +2,16 @@ namespace WorldPM.Model;
 
 /// <summary>
 /// The forward tensors after the last layer: the scoring token's hidden state, the final norm, the preference
-/// head and the loss. All are per sequence, so tiny next to the layers'.
+/// head and the loss. All are per sequence, so tiny next to the layers', but for <see cref="Output"/>.
 /// </summary>
-internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s)
+internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s,
+    bool fullLastLayer = true)
 {
-    /// <summary>The residual stream leaving the last layer [N, C].</summary>
-    public TTensor Output { get; } = arena.Take(s.N * s.C);
+    /// <summary>The residual stream leaving the last layer [N, C]; only with a full last layer (default otherwise:
+    /// the last layer then writes <see cref="Pooled"/> directly).</summary>
+    public TTensor Output { get; } = fullLastLayer ? arena.Take(s.N * s.C) : default!;
 
-    /// <summary>The scoring token's row of <see cref="Output"/> per sequence [B, C].</summary>
+    /// <summary>The scoring token's row of the last layer's output per sequence [B, C].</summary>
     public TTensor Pooled { get; } = arena.Take(s.B * s.C);
 
     /// <summary>1 / rms of each row of <see cref="Pooled"/> [B].</summary>

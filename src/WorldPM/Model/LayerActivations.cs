@@ -3,9 +3,13 @@ namespace WorldPM.Model;
 /// <summary>
 /// What one decoder layer's forward saves for its backward, carved from the activation arena (see
 /// <see cref="ActivationLayout{TTensor, TF32}"/>). Token-level tensors are [N, width] row-major, N = B T, which is
-/// also the [B, T, heads, D] layout attention and RoPE take.
+/// also the [B, T, heads, D] layout attention and RoPE take. Without <paramref name="mlpAtEveryToken"/> (the last
+/// layer run at the scoring rows only, see <see cref="DecoderLayer{T}.ForwardScoringRows"/>) the tensors of the
+/// second block, from <see cref="Mid"/> on, are not carved and hold default: that layer keeps them in
+/// <see cref="ScoringRowActivations{TTensor, TF32}"/>, B rows.
 /// </summary>
-internal sealed class LayerActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s)
+internal sealed class LayerActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s,
+    bool mlpAtEveryToken = true)
 {
     /// <summary>x, the residual stream entering the layer [N, C].</summary>
     public TTensor Input { get; } = arena.Take(s.N * s.C);
@@ -32,20 +36,20 @@ internal sealed class LayerActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32
     public TF32 Lse { get; } = arena.TakeF32(s.N * s.H);
 
     /// <summary>h = x + o_proj(attention), the residual stream between the two blocks [N, C].</summary>
-    public TTensor Mid { get; } = arena.Take(s.N * s.C);
+    public TTensor Mid { get; } = mlpAtEveryToken ? arena.Take(s.N * s.C) : default!;
 
     /// <summary>1 / rms of each row of <see cref="Mid"/> [N].</summary>
-    public TF32 MidRstd { get; } = arena.TakeF32(s.N);
+    public TF32 MidRstd { get; } = mlpAtEveryToken ? arena.TakeF32(s.N) : default!;
 
     /// <summary>post_attention_layernorm(h) [N, C].</summary>
-    public TTensor MlpNorm { get; } = arena.Take(s.N * s.C);
+    public TTensor MlpNorm { get; } = mlpAtEveryToken ? arena.Take(s.N * s.C) : default!;
 
     /// <summary>gate_proj output [N, I].</summary>
-    public TTensor Gate { get; } = arena.Take(s.N * s.Mlp);
+    public TTensor Gate { get; } = mlpAtEveryToken ? arena.Take(s.N * s.Mlp) : default!;
 
     /// <summary>up_proj output [N, I].</summary>
-    public TTensor Up { get; } = arena.Take(s.N * s.Mlp);
+    public TTensor Up { get; } = mlpAtEveryToken ? arena.Take(s.N * s.Mlp) : default!;
 
     /// <summary>silu(gate) * up, the down_proj input [N, I].</summary>
-    public TTensor SwiGlu { get; } = arena.Take(s.N * s.Mlp);
+    public TTensor SwiGlu { get; } = mlpAtEveryToken ? arena.Take(s.N * s.Mlp) : default!;
 }

@@ -61,6 +61,17 @@ public sealed class RewardModel : IDisposable
         .. PreferenceHead.Specs(c),
     ];
 
+    /// <summary>
+    /// Runs the last decoder layer at every token instead of only at each sequence's scoring token (the default,
+    /// exact since nothing else of that layer reaches the head; see <see cref="DecoderLayer{T}.ForwardScoringRows"/>):
+    /// for tests that compare the two.
+    /// </summary>
+    internal bool FullLastLayer
+    {
+        get => network.FullLastLayer;
+        set => network.FullLastLayer = value;
+    }
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => network.Grads.Fill(0);
 

@@ -13,6 +13,9 @@ internal interface IRewardNetwork : IDisposable
 
     void SyncWorking();
 
+    /// <summary>See <see cref="RewardModel.FullLastLayer"/>.</summary>
+    bool FullLastLayer { get; set; }
+
     /// <summary>See <see cref="RewardModel.ForwardBackward"/>; <paramref name="ids"/> are staged (validated, padding 0).</summary>
     PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
         float lossScale, ReadOnlySpan<float> weights);
@@ -24,8 +27,10 @@ internal interface IRewardNetwork : IDisposable
 /// <summary>
 /// The layers of a <see cref="RewardModel"/> with weights, activations and gradients stored as T (float, Half or
 /// BFloat16; every op computes in fp32): embedding, L decoder layers, the final RMSNorm on each sequence's
-/// scoring token and the preference head. Activations live in one arena per batch shape
-/// (<see cref="ActivationLayout{TTensor, TF32}"/>), built on first use of a shape and kept until another comes.
+/// scoring token and the preference head. The last layer runs at the scoring rows only
+/// (<see cref="DecoderLayer{T}.ForwardScoringRows"/>) unless <see cref="FullLastLayer"/> is set. Activations live in
+/// one arena per batch shape (<see cref="ActivationLayout{TTensor, TF32}"/>), built on first use of a shape (and way
+/// of running the last layer) and kept until another comes.
 /// </summary>
 internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 {
@@ -36,6 +41,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private readonly DecoderLayer<T>[] layers;
     private readonly PreferenceHead<T> head;
     private ActivationArena<T>? arena;
+    private int[] scoringPositions = [];
 
     public RewardNetwork(WorldPMContext context, ModelConfig config, int seed)
     {
@@ -55,6 +61,10 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public DeviceBuffer Grads => store.Grads;
 
     public void SyncWorking() => store.SyncWorking();
+
+    public bool FullLastLayer { get; set; }
+
+    private DecoderLayer<T> LastLayer => layers[^1];
 
     public PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
         float lossScale, ReadOnlySpan<float> weights)
@@ -92,10 +102,17 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         BatchShape s = a.Shape;
         var acts = a.Layout;
         Ops.EmbeddingForward(context, a.TokenIds, embedding.Value, acts.Layers[0].Input, s.N, config.VocabSize, s.C);
-        for (int l = 0; l < layers.Length; l++)
-            layers[l].Forward(a, acts.Layers[l], l + 1 < layers.Length ? acts.Layers[l + 1].Input : acts.Head.Output);
+        for (int l = 0; l + 1 < layers.Length; l++) layers[l].Forward(a, acts.Layers[l], acts.Layers[l + 1].Input);
+        if (FullLastLayer)
+        {
+            LastLayer.Forward(a, acts.Layers[^1], acts.Head.Output);
+            Ops.LastTokenPoolForward(context, acts.Head.Output, a.Lengths, acts.Head.Pooled, s.B, s.T, s.C);
+        }
+        else
+        {
+            LastLayer.ForwardScoringRows(a, acts.Layers[^1], acts.Head.Pooled);
+        }
         // model.norm is row-wise, so normalizing only the pooled rows is exact: norm(pool(x)) = pool(norm(x)).
-        Ops.LastTokenPoolForward(context, acts.Head.Output, a.Lengths, acts.Head.Pooled, s.B, s.T, s.C);
         Ops.RmsNormForward(context, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledNorm, acts.Head.PooledRstd, s.B,
             s.C, (float)config.RmsNormEps);
         head.Forward(a, acts.Head);
@@ -110,8 +127,16 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         head.Backward(a, acts.Head, g);
         Ops.RmsNormBackward(context, g.PooledNorm, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledRstd, g.Pooled,
             finalNorm.Grad, s.B, s.C);
-        Ops.LastTokenPoolBackward(context, g.Pooled, a.Lengths, g.Residual, s.B, s.T, s.C);
-        for (int l = layers.Length - 1; l >= 0; l--) layers[l].Backward(a, acts.Layers[l], g);
+        if (FullLastLayer)
+        {
+            Ops.LastTokenPoolBackward(context, g.Pooled, a.Lengths, g.Residual, s.B, s.T, s.C);
+            LastLayer.Backward(a, acts.Layers[^1], g);
+        }
+        else
+        {
+            LastLayer.BackwardScoringRows(a, acts.Layers[^1], g.Pooled, g);
+        }
+        for (int l = layers.Length - 2; l >= 0; l--) layers[l].Backward(a, acts.Layers[l], g);
         Ops.EmbeddingBackward(context, a.TokenIds, g.Residual, embedding.Grad, s.N, config.VocabSize, s.C);
     }
 
@@ -119,14 +144,17 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private ActivationArena<T> Prepare(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen)
     {
         var shape = new BatchShape(config, count, seqLen);
-        if (arena is null || arena.Shape != shape)
+        if (arena is null || arena.Shape != shape || arena.FullLastLayer != FullLastLayer)
         {
             arena?.Dispose();
             arena = null;
-            arena = new ActivationArena<T>(context, shape);
+            arena = new ActivationArena<T>(context, shape, FullLastLayer);
         }
         arena.TokenIds.CopyFrom(ids);
         arena.Lengths.CopyFrom(lengths);
+        if (scoringPositions.Length != count) scoringPositions = new int[count];
+        for (int i = 0; i < count; i++) scoringPositions[i] = lengths[i] - 1;
+        arena.ScoringPositions.CopyFrom(scoringPositions);
         return arena;
     }
 

@@ -17,7 +17,7 @@ public class EmbeddedDemoTests
 
         Assert.That(result.Steps, Is.EqualTo(250));
         Assert.That(losses[0], Is.EqualTo(Math.Log(2)).Within(0.05), "an untrained model scores both sides alike");
-        Assert.That(losses.TakeLast(20).Average(), Is.LessThan(0.2));
+        Assert.That(losses.TakeLast(20).Average(), Is.LessThan(0.35), "well below log 2 = 0.693");
         Assert.That(result.HeldOut.Overall.Pairs, Is.EqualTo(300));
         Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThan(0.9));
     }
