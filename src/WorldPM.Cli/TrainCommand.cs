@@ -37,7 +37,7 @@ internal static class TrainCommand
         ModelConfig config = resumeFrom is not null ? ModelInputs.CheckpointConfig(resumeFrom)
             : init is not null ? ModelInputs.CheckpointConfig(init)
             : a.Config is not null ? ModelInputs.ReadConfig(a.Config)
-            : BuiltInConfig(tokenizer, a.MaxLength ?? ModelInputs.DefaultMaxLength);
+            : ModelConfig.Small(tokenizer.VocabSize, a.MaxLength ?? ModelInputs.DefaultMaxLength);
         ModelInputs.RequireVocabulary(config, tokenizer, tokenizerName);
         int maxLength = ModelInputs.MaxLength(a.MaxLength, config);
 
@@ -122,20 +122,6 @@ internal static class TrainCommand
         log.WriteLine($"evaluation tokens: {evalEncoder.Statistics}");
         return (train, evaluation);
     }
-
-    /// <summary>The default model: 2 layers, d 64, 4 heads (2 kv), MLP 192, head 64; the demo's shape, sized for the tokenizer.</summary>
-    private static ModelConfig BuiltInConfig(ITokenizer tokenizer, int maxLength) => new()
-    {
-        VocabSize = tokenizer.VocabSize,
-        HiddenSize = 64,
-        NumHiddenLayers = 2,
-        NumAttentionHeads = 4,
-        NumKeyValueHeads = 2,
-        IntermediateSize = 192,
-        HeadHiddenSize = 64,
-        MaxPositionEmbeddings = maxLength,
-        RopeTheta = 10000,
-    };
 
     private static string Describe(ModelConfig c) =>
         $"{c.NumHiddenLayers} layers, d {c.HiddenSize}, {c.NumAttentionHeads} heads ({c.NumKeyValueHeads} kv), MLP {c.IntermediateSize}, vocab {c.VocabSize}";

@@ -98,6 +98,23 @@ public sealed record ModelConfig
             throw new NotSupportedException($"hidden_act '{HiddenAct}' is not supported; the Qwen2 MLP here is SwiGLU ('silu')");
     }
 
+    /// <summary>
+    /// The small model of the quick start and of <c>worldpm train</c> without --config: 2 layers, d 64,
+    /// 4 heads over 2 kv heads, MLP 192, head 64, RoPE θ 1e4 — it learns the embedded task in seconds on a CPU.
+    /// </summary>
+    public static ModelConfig Small(int vocabSize, int maxPositions) => new()
+    {
+        VocabSize = vocabSize,
+        HiddenSize = 64,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 4,
+        NumKeyValueHeads = 2,
+        IntermediateSize = 192,
+        HeadHiddenSize = 64,
+        MaxPositionEmbeddings = maxPositions,
+        RopeTheta = 10000,
+    };
+
     /// <summary>Reads a config from JSON (Hugging Face names) and validates it.</summary>
     public static ModelConfig FromJson(string json)
     {

@@ -12,18 +12,7 @@ namespace WorldPM.Tasks;
 public sealed record EmbeddedDemoOptions
 {
     /// <summary>A small Qwen2-style model over the byte tokenizer.</summary>
-    public ModelConfig Model { get; init; } = new()
-    {
-        VocabSize = ByteTokenizer.Instance.VocabSize,
-        HiddenSize = 64,
-        NumHiddenLayers = 2,
-        NumAttentionHeads = 4,
-        NumKeyValueHeads = 2,
-        IntermediateSize = 192,
-        HeadHiddenSize = 64,
-        MaxPositionEmbeddings = 256,
-        RopeTheta = 10000,
-    };
+    public ModelConfig Model { get; init; } = ModelConfig.Small(ByteTokenizer.Instance.VocabSize, maxPositions: 256);
 
     public TrainingOptions Training { get; init; } = new()
     {
