@@ -44,7 +44,8 @@ internal static class EvalCommand
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
         LoadedData data = DataInputs.Load(a.Data, strict: false, "data", log);
         if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
-        var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer), m.MaxLength);
+        ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
+        var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
         List<TokenizedPair> pairs = PairTokenization.EncodeAll(encoder, data.Pairs);
         log?.WriteLine($"tokens: {encoder.Statistics}");
 

@@ -60,7 +60,7 @@ internal static class ScoreCommand
 
         using var context = WorldPMContext.Create(Backend.Cpu);
         using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
-        var template = new ChatTemplate(m.Tokenizer);
+        var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
         float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
 
         if (lines is null)

@@ -38,10 +38,17 @@ internal static class TrainCommand
             : init is not null ? ModelInputs.CheckpointConfig(init)
             : a.Config is not null ? ModelInputs.ReadConfig(a.Config)
             : ModelConfig.Small(tokenizer.VocabSize, a.MaxLength ?? ModelInputs.DefaultMaxLength);
+        if (a.ScoringToken is { } scoring && scoring != config.ScoringToken)
+        {
+            if (resumeFrom is not null || init is not null)
+                throw new UsageException($"--scoring-token {Name(scoring)} differs from the checkpoint's scoring_token " +
+                    $"{Name(config.ScoringToken)} ({resumeFrom ?? init}); leave it out to keep the checkpoint's");
+            config = config with { ScoringToken = scoring };
+        }
         ModelInputs.RequireVocabulary(config, tokenizer, tokenizerName);
         int maxLength = ModelInputs.MaxLength(a.MaxLength, config);
 
-        var (train, evaluation) = LoadPairs(a, tokenizer, maxLength, log);
+        var (train, evaluation) = LoadPairs(a, tokenizer, config.ScoringToken, maxLength, log);
         var options = new TrainingRunOptions
         {
             Training = new TrainingOptions
@@ -101,7 +108,8 @@ internal static class TrainCommand
     }
 
     /// <summary>The training pairs and the evaluation pairs (null without --eval or --eval-fraction), tokenized, with their summaries logged.</summary>
-    private static (List<TokenizedPair> Train, List<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a, ITokenizer tokenizer, int maxLength, TextWriter log)
+    private static (List<TokenizedPair> Train, List<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a, ITokenizer tokenizer,
+        ScoringToken scoringToken, int maxLength, TextWriter log)
     {
         var data = DataInputs.Load(a.Data, a.Strict, "data", log).Pairs;
         var heldOut = a.Eval is not null ? DataInputs.Load([a.Eval], a.Strict, "evaluation data", log).Pairs : null;
@@ -112,7 +120,7 @@ internal static class TrainCommand
         }
         if (data.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
 
-        var template = new ChatTemplate(tokenizer);
+        var template = new ChatTemplate(tokenizer, scoringToken);
         var trainEncoder = new PairEncoder(template, maxLength);
         List<TokenizedPair> train = PairTokenization.EncodeAll(trainEncoder, data);
         log.WriteLine($"training tokens: {trainEncoder.Statistics}");
@@ -140,4 +148,6 @@ internal static class TrainCommand
     {
         if (Path.GetFullPath(from) != Path.GetFullPath(to)) File.Copy(from, to, overwrite: true);
     }
+
+    private static string Name(ScoringToken token) => token == ScoringToken.ImEnd ? "im_end" : "endoftext";
 }

@@ -45,6 +45,31 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void ScoringTokenIsSavedWithTheCheckpointAndKeptOnResume()
+    {
+        string run = _files.PathOf("run-im-end");
+        Train(run, 2, "--scoring-token", "im_end");
+
+        string config = File.ReadAllText(Path.Combine(run, "step-2", "config.json"));
+        Assert.That(JsonDocument.Parse(config).RootElement.GetProperty("scoring_token").GetString(), Is.EqualTo("im_end"));
+        Worldpm.Succeed("eval", run, _data, "--max-length", "128", "--json");
+
+        CliResult clash = Worldpm.Run("train", _data, "--out", run, "--resume", "--steps", "3", "--max-length", "128",
+            "--scoring-token", "endoftext");
+        Assert.That(clash.ExitCode, Is.EqualTo(Cli.Usage));
+        Assert.That(clash.Error, Does.Contain("--scoring-token endoftext").And.Contain("im_end"));
+        Train(run, 3, "--resume");
+    }
+
+    [Test]
+    public void UnknownScoringTokenIsAUsageError()
+    {
+        CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run"), "--scoring-token", "eos");
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage));
+        Assert.That(result.Error, Does.Contain("'eos'").And.Contain("endoftext or im_end"));
+    }
+
+    [Test]
     public void UnknownPrecisionIsAUsageError()
     {
         CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run"), "--precision", "f8");

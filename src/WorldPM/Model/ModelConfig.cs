@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using WorldPM.Tokenization;
 
 namespace WorldPM.Model;
 
@@ -63,6 +64,11 @@ public sealed record ModelConfig
     [JsonPropertyName("head_activation")]
     public HeadActivation HeadActivation { get; init; } = HeadActivation.GeluTanh;
 
+    /// <summary>Which token the head reads (a WorldPM field, saved with checkpoints so evaluation and
+    /// scoring render sequences exactly as training did).</summary>
+    [JsonPropertyName("scoring_token")]
+    public ScoringToken ScoringToken { get; init; } = ScoringToken.EndOfText;
+
     /// <summary>Hugging Face's model type for this architecture.</summary>
     [JsonPropertyName("model_type")]
     public string ModelType => "qwen2";
@@ -94,6 +100,7 @@ public sealed record ModelConfig
         Require(double.IsFinite(RmsNormEps) && RmsNormEps > 0, $"rms_norm_eps ({RmsNormEps}) must be positive and finite");
         Require(double.IsFinite(RopeTheta) && RopeTheta > 0, $"rope_theta ({RopeTheta}) must be positive and finite");
         Require(Enum.IsDefined(HeadActivation), $"head_activation ({(int)HeadActivation}) is not a known activation");
+        Require(Enum.IsDefined(ScoringToken), $"scoring_token ({(int)ScoringToken}) is not a known scoring token");
         if (HiddenAct != "silu")
             throw new NotSupportedException($"hidden_act '{HiddenAct}' is not supported; the Qwen2 MLP here is SwiGLU ('silu')");
     }

@@ -90,6 +90,15 @@ public class ModelConfigTests
             Throws.ArgumentException.With.Message.Contains("rms_norm_eps"));
 
     [Test]
+    public void ScoringTokenRoundTripsThroughJsonAndDefaultsToEndOfText()
+    {
+        Assert.That(Valid.ScoringToken, Is.EqualTo(WorldPM.Tokenization.ScoringToken.EndOfText));
+        ModelConfig imEnd = Valid with { ScoringToken = WorldPM.Tokenization.ScoringToken.ImEnd };
+        Assert.That(imEnd.ToJson(), Does.Contain("\"scoring_token\": \"im_end\""));
+        Assert.That(ModelConfig.FromJson(imEnd.ToJson()), Is.EqualTo(imEnd));
+    }
+
+    [Test]
     public void ReluHeadIsAccepted() =>
         Assert.That((Valid with { HeadActivation = HeadActivation.Relu }).Validate, Throws.Nothing);
 
