@@ -35,6 +35,9 @@ public sealed record EmbeddedDemoOptions
     /// <summary>Stop early once held-out accuracy reaches this (checked at each evaluation); null runs every step.</summary>
     public double? StopAtAccuracy { get; init; }
 
+    /// <summary>Storage of weights, activations and gradients (fp32 master weights either way).</summary>
+    public Precision Precision { get; init; } = Precision.F32;
+
     /// <summary>Task seed (pairs) and model seed.</summary>
     public int Seed { get; init; } = 1;
 }
@@ -61,7 +64,7 @@ public static class EmbeddedDemo
         }
         List<TokenizedPair> heldOut = EmbeddedTask.HeldOut(options.Seed, options.HeldOutPairs).Select(Encode).ToList();
 
-        using var model = new RewardModel(context, options.Model, options.Seed);
+        using var model = new RewardModel(context, options.Model, options.Seed, options.Precision);
         using var trainer = new Trainer(context, model, options.Training with { Seed = options.Seed }, options.Steps);
         int perBatch = options.Training.PairsPerMicroBatch, accumulation = options.Training.AccumulationSteps;
         long next = 0;

@@ -1,3 +1,4 @@
+using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tasks;
 using WorldPM.Training;
@@ -34,5 +35,27 @@ public class EmbeddedDemoTests
         Assert.That(result.Steps, Is.LessThan(400));
         Assert.That(evaluations[^1], Is.GreaterThanOrEqualTo(0.7));
         Assert.That(evaluations.SkipLast(1), Has.All.LessThan(0.7));
+    }
+
+    // DESIGN.md: bf16/fp16 runs track the fp32 loss curve on the embedded task. Tolerance: the mean absolute
+    // difference of the per-step losses over the run stays under 0.05 (the loss starts at 0.693).
+    [TestCase(Precision.BF16)]
+    [TestCase(Precision.F16)]
+    public void HalfPrecisionTracksTheFp32LossCurve(Precision precision)
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        List<double> Curve(Precision p)
+        {
+            var losses = new List<double>();
+            EmbeddedDemo.Run(context, new EmbeddedDemoOptions { Steps = 120, HeldOutPairs = 50, EvalEvery = 0, Precision = p },
+                onStep: m => losses.Add(m.Loss));
+            return losses;
+        }
+        List<double> fp32 = Curve(Precision.F32), half = Curve(precision);
+        double meanAbs = fp32.Zip(half, (a, b) => Math.Abs(a - b)).Average();
+        TestContext.Out.WriteLine($"{precision}: mean |loss - fp32 loss| = {meanAbs:F4} over {fp32.Count} steps");
+        Assert.That(half, Has.All.Matches<double>(double.IsFinite));
+        Assert.That(meanAbs, Is.LessThan(0.05));
+        Assert.That(half.TakeLast(20).Average(), Is.LessThan(half.Take(20).Average()), "it learns");
     }
 }
