@@ -116,3 +116,11 @@ kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t cou
 // read as zeros (cp.async zero-fill). a and b 16-byte aligned. A building-block
 // check for the attention kernel (SASS has HMMA, LDSM, LDGSTS), not a GEMM.
 kstatus mma_probe(kstream_t stream, const void* a, const void* b, float* c, int a_rows, kdtype dtype);
+
+// ---- attention.cu: causal flash attention forward (worldpm.h semantics). q, out [b, t, h, d];
+// k, v [b, t, kvh, d] in f16 or bf16 (fp32 math); lse f32 [b, h, t] (natural log); lengths i32 [b]
+// in 1..t or null (all t); d 64 or 128; h % kvh == 0; q, k, v, out 16-byte aligned; scale 0 means
+// 1 / sqrt(d). Padding rows are never read; their out rows and lse are written 0.
+kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
+                      void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
+                      kpadding padding, kdtype dtype);

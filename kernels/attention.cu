@@ -1,0 +1,299 @@
+// Causal attention forward, flash style (one pass over the keys, online softmax,
+// nothing T x T in memory), with GQA and per-sequence lengths.
+//
+//   q, out [B, T, H, D]; k, v [B, T, KVH, D]; f16 or bf16 storage, fp32 math and
+//   fp32 accumulation (tensor cores, mma.m16n8k16 with f32 C/D); out in the input
+//   dtype. lse f32 [B, H, T]: the natural-log logsumexp of each query row's scaled
+//   scores, saved for the backward. D in {64, 128}; H % KVH == 0, query head h
+//   reads kv head h / (H / KVH). lengths i32 [B] in 1..T (or null: all T);
+//   sequence b holds rows off .. off + L - 1 (off = 0 right padding, T - L left).
+//   Rows are counted from the sequence's first valid row, so query i attends keys
+//   0..i of its own sequence in both paddings. Padding rows are never read (their
+//   16-byte chunks are zero-filled by cp.async); their out rows and lse are 0.
+//   scale 0 means 1 / sqrt(D).
+//
+// Tiling: grid (ceil(T / 64), H, B), block 128 threads = 4 warps. Block x owns
+// query rows 64x .. 64x + 63 of its sequence (counted from the first valid row);
+// warp w owns 16 of them, the rows of one mma A fragment. The block streams key
+// tiles 0..x (64 keys each) through shared memory: tiles past the diagonal are
+// fully masked and never visited, and only the diagonal tile x is masked
+// (key > query); keys past the sequence end sit only there, above the diagonal
+// of every valid query row, so the same mask covers them. K and V tiles are
+// double-buffered: tile j + 1 is in flight (cp.async, 16-byte chunks, zfill
+// past the sequence) while tile j is used. Per tile and warp:
+//   S = Q K^T     ldmatrix.x4 of Q and of K (K stored [key][d] is mma's "col"
+//                 B), D/16 x 8 mma; Q is re-read from shared memory every tile
+//                 (held in registers instead, D = 128 took 254 registers and spilled)
+//   softmax       in base 2: s = S * scale * log2(e); running row max m and
+//                 per-lane partial row sum l; the max is combined over the 4
+//                 lanes sharing a row by __shfl_xor_sync(1, 2); O and l are
+//                 rescaled by exp2(m_old - m_new); P = exp2(s - m) rounded to
+//                 the input dtype becomes the A fragments of the next mma directly
+//   O += P V      ldmatrix.x4.trans of V (stored [key][d]), 4 x D/8 mma
+// At the end l is summed over the quad, out = O / l, lse = ln2 (m + log2 l).
+// Blocks whose query rows are all past the sequence end only write padding.
+// Block x also zeroes padding rows 64x .. 64x + 63 (numbered 0 .. T - L - 1),
+// so the ceil(T / 64) blocks of a head cover all T - L of them.
+//
+// Shared memory (dynamic): Q [64][D + 8], K [2][64][D + 8], V [2][64][D + 8]
+// halves: 46,080 bytes for D = 64, 87,040 for D = 128 (> 48 KiB: klaunch sets
+// cudaFuncAttributeMaxDynamicSharedMemorySize). Rows are padded by 8 halves
+// (16 bytes) against bank conflicts, not swizzled: a row is then 144 / 272
+// bytes, 16 bytes past a multiple of 128, so the 8 row addresses of one
+// ldmatrix 8x8 matrix fall into 8 different 16-byte bank groups (conflict-free),
+// and the 16-byte cp.async stores of one row stay contiguous.
+//
+// Cost: 4 B H T^2 D / 2 FLOPs causal (S and P V, 2 T^2 D each, half masked;
+// the mma work rounds up to whole 64 x 64 tiles). Bytes from DRAM: q, k, v
+// and out once, 2 (2 B T H D + 2 B T KVH D) for f16/bf16, and lse 4 B H T;
+// K and V tiles are re-read by every query tile of every query head of a
+// group, about 2 B H D T^2 / 64 bytes more, mostly from L2.
+// Registers per thread: S 32 floats, O D/2 floats, P fragments 16 words.
+// ptxas (nvcc 11.8, -Xptxas -v, scripts/kernel_report.sh): D = 64: 128 registers
+// (sm_80) / 146 (sm_90); D = 128: 239 / 188; f16 and bf16 alike; 0-byte stack
+// frame, no spills; dynamic shared memory only (46,080 / 87,040 bytes).
+// SASS: HMMA.16816.F32[.BF16], LDSM, LDGSTS (scripts/check_sass.sh).
+// Not measured on a GPU (none here). Emulator: tests/native/emu_attention_test.cpp.
+#include "cp_async.cuh"
+#include "kemu.h"
+#include "ldmatrix.cuh"
+#include "mma.cuh"
+
+namespace {
+
+constexpr int kWarps = 4;
+constexpr int kThreads = 32 * kWarps;
+constexpr int kBlockQ = 16 * kWarps;  // query rows per block
+constexpr int kBlockK = 64;           // keys per tile
+constexpr int kPad = 8;               // halves of padding per shared row
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kLn2 = 0.6931471805599453f;
+
+template <int D>
+constexpr size_t smem_bytes() {
+  return size_t(kBlockQ + 4 * kBlockK) * (D + kPad) * sizeof(uint16_t);
+}
+
+template <class T>
+__device__ __forceinline__ uint32_t pack2(float lo, float hi) {
+  return uint32_t(from_float<T>(lo).bits) | (uint32_t(from_float<T>(hi).bits) << 16);
+}
+
+// d += a b in the tensor cores, f16 or bf16 inputs by the storage tag.
+__device__ __forceinline__ void mma(half_t, float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  mma_m16n8k16_f16f32(d, a, b, d);
+}
+__device__ __forceinline__ void mma(bf16_t, float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
+  mma_m16n8k16_bf16f32(d, a, b, d);
+}
+
+// Copies rows [0, 64) of a tile into smem [64][D + kPad]: row r (counted from the
+// sequence start) reads src + r * stride when r < valid, else zero-fills (reading
+// nothing; src itself stays the aligned dummy address).
+template <int D>
+__device__ __forceinline__ void load_tile(uint16_t* smem, const uint16_t* src, int64_t stride, int valid) {
+  constexpr int kChunks = D / 8;  // 16-byte chunks per row
+#pragma unroll
+  for (int i = 0; i < 64 * kChunks / kThreads; ++i) {
+    const int c = int(threadIdx.x) + i * kThreads;
+    const int row = c / kChunks, col = (c % kChunks) * 8;
+    const bool ok = row < valid;
+    cp_async_16_zfill(smem + row * (D + kPad) + col, ok ? src + row * stride + col : src, ok ? 16 : 0);
+  }
+}
+
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads)
+    attention_fwd_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
+                         const uint16_t* __restrict__ v, const int32_t* __restrict__ lengths,
+                         uint16_t* __restrict__ out, float* __restrict__ lse, int t_len, int heads, int kv_heads,
+                         float scale_log2, bool left_padding) {
+  constexpr int kStride = D + kPad;
+  const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
+  const int kvh = h / (heads / kv_heads);
+  const int len = lengths ? lengths[b] : t_len;
+  const int off = left_padding ? t_len - len : 0;
+  const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
+
+  // Padding rows numbered tile*64 .. tile*64 + 63 (of T - len): out and lse are 0.
+  for (int p = tile * kBlockQ + int(threadIdx.x) / (D / 8); p < tile * kBlockQ + kBlockQ && p < t_len - len;
+       p += kThreads / (D / 8)) {
+    const int row = left_padding ? p : len + p;
+    uint16_t* dst = out + ((int64_t(b) * t_len + row) * heads + h) * D + (int(threadIdx.x) % (D / 8)) * 8;
+    st128(dst, uint4{0u, 0u, 0u, 0u});
+    if (int(threadIdx.x) % (D / 8) == 0) lse[(int64_t(b) * heads + h) * t_len + row] = 0.0f;
+  }
+  const int q0 = tile * kBlockQ;  // first query row of this block, from the sequence start
+  if (q0 >= len) return;          // the whole block: before any barrier
+
+  uint16_t* smem = emu_dynamic_smem<uint16_t>();
+  uint16_t* qs = smem;
+  uint16_t* ks = qs + kBlockQ * kStride;  // [2][64][kStride]
+  uint16_t* vs = ks + 2 * kBlockK * kStride;
+
+  const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
+  const uint16_t* q_seq = q + (int64_t(b) * t_len + off) * q_stride + int64_t(h) * D;
+  const uint16_t* k_seq = k + (int64_t(b) * t_len + off) * kv_stride + int64_t(kvh) * D;
+  const uint16_t* v_seq = v + (int64_t(b) * t_len + off) * kv_stride + int64_t(kvh) * D;
+
+  const int tiles = tile + 1;  // key tiles 0..tile; later ones are fully masked
+  load_tile<D>(qs, q_seq + q0 * q_stride, q_stride, len - q0);
+  load_tile<D>(ks, k_seq, kv_stride, len);
+  load_tile<D>(vs, v_seq, kv_stride, len);
+  cp_async_commit();
+
+  float o[D / 8][4];  // O accumulator, n-tiles of 8 along D
+  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};  // rows g and g + 8
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.0f;
+  const int g = lane >> 2, tq = lane & 3;
+  const int row_lo = q0 + warp * 16 + g;  // this lane's query rows: row_lo and row_lo + 8
+
+  for (int j = 0; j < tiles; ++j) {
+    const int buf = j & 1;
+    if (j + 1 < tiles) {
+      const int nb = (j + 1) & 1, k0 = (j + 1) * kBlockK;
+      load_tile<D>(ks + nb * kBlockK * kStride, k_seq + k0 * kv_stride, kv_stride, len - k0);
+      load_tile<D>(vs + nb * kBlockK * kStride, v_seq + k0 * kv_stride, kv_stride, len - k0);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // RAW: tile j (and Q) copied by every thread has landed before any warp's ldmatrix
+
+    const uint16_t* kt = ks + buf * kBlockK * kStride;
+    const uint16_t* vt = vs + buf * kBlockK * kStride;
+
+    // S = Q K^T: 16 x 64 per warp, n-tiles of 8 keys, two k-steps of 16 along D at a time.
+    float s[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+#pragma unroll
+    for (int kk = 0; kk < D / 16; kk += 2) {
+      uint32_t qa[4], qb[4];  // Q A fragments of k-steps kk and kk + 1
+      ldmatrix_x4(qa, qs + (warp * 16 + (lane & 15)) * kStride + kk * 16 + (lane >> 4) * 8);
+      ldmatrix_x4(qb, qs + (warp * 16 + (lane & 15)) * kStride + kk * 16 + 16 + (lane >> 4) * 8);
+#pragma unroll
+      for (int n = 0; n < 8; ++n) {
+        uint32_t kf[4];  // b fragments of k-steps kk (kf[0..1]) and kk + 1 (kf[2..3])
+        ldmatrix_x4(kf, kt + (n * 8 + (lane & 7)) * kStride + kk * 16 + (lane >> 3) * 8);
+        const uint32_t b0[2] = {kf[0], kf[1]}, b1[2] = {kf[2], kf[3]};
+        mma(T{}, s[n], qa, b0);
+        mma(T{}, s[n], qb, b1);
+      }
+    }
+
+    // Online softmax in base 2; the causal mask only on the diagonal tile.
+    const bool diagonal = j == tile;
+    float mx[2] = {m[0], m[1]};
+#pragma unroll
+    for (int n = 0; n < 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int key = j * kBlockK + n * 8 + 2 * tq + (e & 1);
+        const int row = row_lo + (e >> 1) * 8;
+        s[n][e] = diagonal && key > row ? -INFINITY : s[n][e] * scale_log2;
+        mx[e >> 1] = fmaxf(mx[e >> 1], s[n][e]);
+      }
+    float corr[2];
+#pragma unroll
+    for (int r = 0; r < 2; ++r) {
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+      mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+      corr[r] = exp2f(m[r] - mx[r]);  // 0 on the first tile (m = -inf); mx is finite: key 0 is never masked
+      m[r] = mx[r];
+      l[r] *= corr[r];
+    }
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      o[n][0] *= corr[0];
+      o[n][1] *= corr[0];
+      o[n][2] *= corr[1];
+      o[n][3] *= corr[1];
+    }
+    uint32_t pf[4][4];  // P as A fragments, k-steps of 16 keys
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        s[n][e] = exp2f(s[n][e] - m[e >> 1]);
+        l[e >> 1] += s[n][e];
+      }
+      pf[n >> 1][(n & 1) * 2] = pack2<T>(s[n][0], s[n][1]);
+      pf[n >> 1][(n & 1) * 2 + 1] = pack2<T>(s[n][2], s[n][3]);
+    }
+
+    // O += P V: V stored [key][d] is a row-major B; .trans gives the fragments.
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk)
+#pragma unroll
+      for (int n = 0; n < D / 8; n += 2) {
+        uint32_t vf[4];  // b fragments of n-tiles n (vf[0..1]) and n + 1 (vf[2..3])
+        ldmatrix_x4_trans(vf, vt + (kk * 16 + (lane & 15)) * kStride + n * 8 + (lane >> 4) * 8);
+        const uint32_t b0[2] = {vf[0], vf[1]}, b1[2] = {vf[2], vf[3]};
+        mma(T{}, o[n], pf[kk], b0);
+        mma(T{}, o[n + 1], pf[kk], b1);
+      }
+    __syncthreads();  // WAR: every warp is done reading buffer j & 1 before iteration j + 1 refills it with tile j + 2
+  }
+
+  // Epilogue: complete the row sums over the quad, normalise, store rows that are in the sequence.
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 1);
+    l[r] += __shfl_xor_sync(0xffffffffu, l[r], 2);
+    const int row = row_lo + r * 8;
+    if (row >= len) continue;
+    const float inv = 1.0f / l[r];
+    uint16_t* dst = out + ((int64_t(b) * t_len + off + row) * heads + h) * D + 2 * tq;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const uint32_t packed = pack2<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
+      memcpy(dst + n * 8, &packed, 4);
+    }
+    if (tq == 0) lse[(int64_t(b) * heads + h) * t_len + off + row] = (m[r] + log2f(l[r])) * kLn2;
+  }
+}
+
+template <class T, int D>
+kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths, void* out,
+               float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding) {
+  const dim3 grid(unsigned((t + kBlockQ - 1) / kBlockQ), unsigned(h), unsigned(b));
+  const float scale_log2 = (scale != 0.0f ? scale : 1.0f / sqrtf(float(D))) * kLog2e;
+  return klaunch(attention_fwd_kernel<T, D>, grid, dim3(kThreads), smem_bytes<D>(), stream,
+                 static_cast<const uint16_t*>(q), static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
+                 lengths, static_cast<uint16_t*>(out), lse, int(t), int(h), int(kvh), scale_log2,
+                 padding == kpadding::left);
+}
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+}  // namespace
+
+kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
+                      void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
+                      kpadding padding, kdtype dtype) {
+  const std::string op = "attention_fwd: ";
+  if (b < 1 || t < 1 || h < 1 || kvh < 1 || b > 65535 || h > 65535 || t > (int64_t(1) << 30))
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "b = " + std::to_string(b) + ", t = " + std::to_string(t) +
+                                               ", h = " + std::to_string(h) + ", kvh = " + std::to_string(kvh) +
+                                               " (b, h in 1..65535, t in 1..2^30, kvh >= 1)");
+  if (h % kvh != 0)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "h = " + std::to_string(h) + " is not a multiple of kvh = " +
+                                               std::to_string(kvh));
+  if (d != 64 && d != 128) return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (64 or 128)");
+  if (dtype != kdtype::f16 && dtype != kdtype::bf16)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
+  if (padding != kpadding::right && padding != kpadding::left)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "unknown padding " + std::to_string(int(padding)));
+  if (!q || !k || !v || !out || !lse) return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
+  if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(out))
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v and out must be 16-byte aligned");
+  const bool bf16 = dtype == kdtype::bf16;
+  if (d == 64)
+    return bf16 ? launch<bf16_t, 64>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding)
+                : launch<half_t, 64>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
+  return bf16 ? launch<bf16_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding)
+              : launch<half_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
+}
