@@ -54,6 +54,40 @@
 // frame, no spills; dynamic shared memory only (46,080 / 87,040 bytes).
 // SASS: HMMA.16816.F32[.BF16], LDSM, LDGSTS (scripts/check_sass.sh).
 // Not measured on a GPU (none here). Emulator: tests/native/emu_attention_test.cpp.
+//
+// Backward (attention_bwd): dq [B, T, H, D], dk, dv [B, T, KVH, D] from q, k, v, out, lse and dout,
+// in three kernels with no atomics: every output element is written once by one thread, so the result
+// is bitwise deterministic. Padding rows of dq, dk, dv are written 0; dk, dv of a kv head sum over its
+// H / KVH query heads in head order, inside one block.
+//   preprocess  grid (ceil(T / 128), H, B), 128 threads, one per row: Delta[b, h, t] = sum_d dO O in
+//               fp32 (0 on padding rows), into the caller's workspace (attention_bwd_workspace_bytes:
+//               f32 [B, H, T]).
+//   dK/dV       grid (ceil(T / 64), KVH, B), 4 warps. Block x owns keys 64x .. 64x + 63 (from the first
+//               valid row), warp w 16 of them. The K and V tiles are loaded once; the steps (query head
+//               of the group in order, then query tiles x .. ceil(L / 64) - 1: earlier ones are fully
+//               masked) stream Q and dO tiles, double-buffered like the forward's K and V. Per step and
+//               warp (16 keys x 64 queries):
+//                 S^T = K Q^T; P^T = exp2(S^T scale log2e - lse log2e), 0 above the diagonal (diagonal
+//                 tile only) and for queries past L; dV += P^T dO (P^T packed to the input dtype as A
+//                 fragments, as in the forward); dP^T = V dO^T one 8-query n-tile at a time (its A
+//                 fragments re-read from shared memory per n-tile, so 4 accumulators live instead of
+//                 32); dS^T = P^T (dP^T - Delta); dK += dS^T Q. dK = scale * acc at the store.
+//               dK accumulates in registers; dV in registers at D = 64 and in shared memory at D = 128
+//               (f32, fragment order, each lane owns its elements: no barrier needed; with dK, dV, S
+//               all in registers, D = 128 spilled ~100 bytes).
+//   dQ          grid (ceil(T / 64), H, B), 4 warps, the forward's structure: Q and dO tiles once, key
+//               tiles 0..x double-buffered; S = Q K^T, P recomputed from lse, dP = dO V^T per n-tile,
+//               dS = P (dP - Delta), dQ += dS K (dS packed to the input dtype); dQ = scale * acc.
+// Shared memory (dynamic): 6 tiles [64][D + 8] halves, 55,296 bytes (D = 64) / 104,448 (D = 128); the
+// dK/dV kernel at D = 128 adds dV, f32 [64][128]: 137,216 bytes.
+// Cost: the forward does 2 matmuls of T^2 D FLOPs per (b, h) (2 T^2 D each, half masked). The backward
+// does 7: S, dV, dP, dK in the dK/dV kernel and S, dP, dQ again in the dQ kernel, 7 B H T^2 D FLOPs,
+// 3.5x the forward; a single kernel accumulating dQ with float atomics would need 5 (2.5x), the
+// recomputation of S and dP (2 B H T^2 D) is the price of determinism without atomics. The dP A
+// fragments are re-read from shared memory 8x (per n-tile) to save registers.
+// ptxas (nvcc 11.8, -Xptxas -v), registers sm_80 / sm_90, f16 and bf16 alike, 0-byte stack frame, no
+// spills: preprocess 30 / 32; dK/dV D = 64: 194 / 182, D = 128: 244 / 246; dQ D = 64: 140 / 139,
+// D = 128: 253 / 251. Not measured on a GPU. Emulator: tests/native/emu_attention_bwd_test.cpp.
 #include "cp_async.cuh"
 #include "kemu.h"
 #include "ldmatrix.cuh"
@@ -72,6 +106,15 @@ constexpr float kLn2 = 0.6931471805599453f;
 template <int D>
 constexpr size_t smem_bytes() {
   return size_t(kBlockQ + 4 * kBlockK) * (D + kPad) * sizeof(uint16_t);
+}
+
+// Backward: K, V (dK/dV kernel) or Q, dO (dQ kernel) [64][D + 8] once, and the streamed pair
+// double-buffered [2][2][64][D + 8]; at D = 128 the dK/dV kernel adds its dV accumulator, f32 [64][D].
+template <int D>
+constexpr bool kDvInSmem = D == 128;
+template <int D>
+constexpr size_t smem_bytes_bwd(bool dkdv) {
+  return size_t(6 * 64) * (D + kPad) * sizeof(uint16_t) + (dkdv && kDvInSmem<D> ? size_t(64) * D * 4 : 0);
 }
 
 template <class T>
@@ -269,6 +312,389 @@ kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, co
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
+// ---- backward
+
+// Delta_i = sum_d dO[i][d] O[i][d] in fp32, one thread per row; padding rows get 0.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads)
+    attention_bwd_preprocess_kernel(const uint16_t* __restrict__ out, const uint16_t* __restrict__ dout,
+                                    const int32_t* __restrict__ lengths, float* __restrict__ delta, int t_len,
+                                    int heads, bool left_padding) {
+  const int h = int(blockIdx.y), b = int(blockIdx.z);
+  const int row = int(blockIdx.x) * kThreads + int(threadIdx.x);
+  if (row >= t_len) return;
+  const int len = lengths ? lengths[b] : t_len;
+  const int off = left_padding ? t_len - len : 0;
+  float acc = 0.0f;
+  if (row >= off && row < off + len) {
+    const int64_t base = ((int64_t(b) * t_len + row) * heads + h) * D;
+    for (int x = 0; x < D; ++x) acc += to_float(T{dout[base + x]}) * to_float(T{out[base + x]});
+  }
+  delta[(int64_t(b) * heads + h) * t_len + row] = acc;
+}
+
+// Zeroes the padding rows tile*64 .. tile*64 + 63 (numbered 0 .. t_len - len - 1) of one head of x [B, T, heads, D].
+template <int D>
+__device__ __forceinline__ void zero_padding_rows(uint16_t* x, int tile, int b, int head, int heads, int t_len,
+                                                  int len, bool left_padding) {
+  for (int p = tile * 64 + int(threadIdx.x) / (D / 8); p < tile * 64 + 64 && p < t_len - len;
+       p += kThreads / (D / 8)) {
+    const int row = left_padding ? p : len + p;
+    st128(x + ((int64_t(b) * t_len + row) * heads + head) * D + (int(threadIdx.x) % (D / 8)) * 8,
+          uint4{0u, 0u, 0u, 0u});
+  }
+}
+
+// acc[16 x 64] += A[16 rows of `a`, warp's rows] B^T with B = 64 rows of `bt` ([row][d], "col" B): the
+// S = Q K^T pattern of the forward, for any pair of [.][d] tiles.
+template <class T, int D>
+__device__ __forceinline__ void mma_abt(float (&acc)[8][4], const uint16_t* a, const uint16_t* bt, int lane) {
+  constexpr int kStride = D + kPad;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; kk += 2) {
+    uint32_t fa[4], fb[4];
+    ldmatrix_x4(fa, a + (lane & 15) * kStride + kk * 16 + (lane >> 4) * 8);
+    ldmatrix_x4(fb, a + (lane & 15) * kStride + kk * 16 + 16 + (lane >> 4) * 8);
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      uint32_t kf[4];
+      ldmatrix_x4(kf, bt + (n * 8 + (lane & 7)) * kStride + kk * 16 + (lane >> 3) * 8);
+      const uint32_t b0[2] = {kf[0], kf[1]}, b1[2] = {kf[2], kf[3]};
+      mma(T{}, acc[n], fa, b0);
+      mma(T{}, acc[n], fb, b1);
+    }
+  }
+}
+
+// acc[16 x 8] += n-tile n of the same product: the A fragments are re-read from shared memory for every
+// n-tile, so only 4 accumulators are live (dP beside S, dK and dV at D = 128 would not fit in registers).
+template <class T, int D>
+__device__ __forceinline__ void mma_abt_ntile(float (&acc)[4], const uint16_t* a, const uint16_t* bt, int n,
+                                              int lane) {
+  constexpr int kStride = D + kPad;
+#pragma unroll
+  for (int kk = 0; kk < D / 16; kk += 2) {
+    uint32_t fa[4], fb[4], kf[4];
+    ldmatrix_x4(fa, a + (lane & 15) * kStride + kk * 16 + (lane >> 4) * 8);
+    ldmatrix_x4(fb, a + (lane & 15) * kStride + kk * 16 + 16 + (lane >> 4) * 8);
+    ldmatrix_x4(kf, bt + (n * 8 + (lane & 7)) * kStride + kk * 16 + (lane >> 3) * 8);
+    const uint32_t b0[2] = {kf[0], kf[1]}, b1[2] = {kf[2], kf[3]};
+    mma(T{}, acc, fa, b0);
+    mma(T{}, acc, fb, b1);
+  }
+}
+
+// acc[16 x D] += P[16 x 64] (A fragments) B with B = 64 rows of `bs` ([k][d], row-major B): the O += P V
+// pattern of the forward.
+template <class T, int D>
+__device__ __forceinline__ void mma_pb(float (&acc)[D / 8][4], const uint32_t (&pf)[4][4], const uint16_t* bs,
+                                       int lane) {
+  constexpr int kStride = D + kPad;
+#pragma unroll
+  for (int kk = 0; kk < 4; ++kk)
+#pragma unroll
+    for (int n = 0; n < D / 8; n += 2) {
+      uint32_t vf[4];
+      ldmatrix_x4_trans(vf, bs + (kk * 16 + (lane & 15)) * kStride + n * 8 + (lane >> 4) * 8);
+      const uint32_t b0[2] = {vf[0], vf[1]}, b1[2] = {vf[2], vf[3]};
+      mma(T{}, acc[n], pf[kk], b0);
+      mma(T{}, acc[n + 1], pf[kk], b1);
+    }
+}
+
+// mma_pb with the accumulator in shared memory, in fragment order (element e of n-tile n of lane l at
+// acc[(n * 4 + e) * 32 + l]: each lane owns its elements, so no barrier, and the 32 lanes hit 32 banks).
+template <class T, int D>
+__device__ __forceinline__ void mma_pb_smem(float* acc, const uint32_t (&pf)[4][4], const uint16_t* bs, int lane) {
+  constexpr int kStride = D + kPad;
+#pragma unroll 2
+  for (int n = 0; n < D / 8; n += 2) {
+    float c0[4], c1[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) c0[e] = acc[(n * 4 + e) * 32 + lane], c1[e] = acc[(n * 4 + 4 + e) * 32 + lane];
+#pragma unroll
+    for (int kk = 0; kk < 4; ++kk) {
+      uint32_t vf[4];
+      ldmatrix_x4_trans(vf, bs + (kk * 16 + (lane & 15)) * kStride + n * 8 + (lane >> 4) * 8);
+      const uint32_t b0[2] = {vf[0], vf[1]}, b1[2] = {vf[2], vf[3]};
+      mma(T{}, c0, pf[kk], b0);
+      mma(T{}, c1, pf[kk], b1);
+    }
+#pragma unroll
+    for (int e = 0; e < 4; ++e) acc[(n * 4 + e) * 32 + lane] = c0[e], acc[(n * 4 + 4 + e) * 32 + lane] = c1[e];
+  }
+}
+
+// Packs a 16 x 64 fp32 accumulator into the A fragments of 4 k-steps of 16 (the forward's P packing).
+template <class T>
+__device__ __forceinline__ void pack_a(uint32_t (&pf)[4][4], const float (&s)[8][4]) {
+#pragma unroll
+  for (int n = 0; n < 8; ++n) {
+    pf[n >> 1][(n & 1) * 2] = pack2<T>(s[n][0], s[n][1]);
+    pf[n >> 1][(n & 1) * 2 + 1] = pack2<T>(s[n][2], s[n][3]);
+  }
+}
+
+// Stores this lane's part of a warp's 16 x D fp32 accumulator times `mul` into rows r0 + g and r0 + g + 8
+// (from the sequence start) of x [B, T, heads, D], rows < len only.
+template <class T, int D>
+__device__ __forceinline__ void store_rows(uint16_t* x, const float (&acc)[D / 8][4], float mul, int r0, int len,
+                                           int64_t row_base, int64_t row_stride, int lane) {
+  const int g = lane >> 2, tq = lane & 3;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = r0 + g + r * 8;
+    if (row >= len) continue;
+    uint16_t* dst = x + row_base + row * row_stride + 2 * tq;
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n) {
+      const uint32_t packed = pack2<T>(acc[n][2 * r] * mul, acc[n][2 * r + 1] * mul);
+      memcpy(dst + n * 8, &packed, 4);
+    }
+  }
+}
+
+// dK, dV of key block x (64 keys) of kv head kvh: the query heads of the group in order, and for each the
+// query tiles x .. (causal), streamed through double-buffered Q and dO tiles.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads)
+    attention_bwd_dkdv_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
+                              const uint16_t* __restrict__ v, const uint16_t* __restrict__ dout,
+                              const float* __restrict__ lse, const float* __restrict__ delta,
+                              const int32_t* __restrict__ lengths, uint16_t* __restrict__ dk,
+                              uint16_t* __restrict__ dv, int t_len, int heads, int kv_heads, float scale,
+                              float scale_log2, bool left_padding) {
+  constexpr int kStride = D + kPad;
+  const int tile = int(blockIdx.x), kvh = int(blockIdx.y), b = int(blockIdx.z);
+  const int group = heads / kv_heads;
+  const int len = lengths ? lengths[b] : t_len;
+  const int off = left_padding ? t_len - len : 0;
+  const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
+
+  zero_padding_rows<D>(dk, tile, b, kvh, kv_heads, t_len, len, left_padding);
+  zero_padding_rows<D>(dv, tile, b, kvh, kv_heads, t_len, len, left_padding);
+  const int k0 = tile * kBlockK;
+  if (k0 >= len) return;  // the whole block: before any barrier
+
+  uint16_t* smem = emu_dynamic_smem<uint16_t>();
+  uint16_t* ks = smem;                    // [64][kStride]
+  uint16_t* vs = ks + kBlockK * kStride;  // [64][kStride]
+  uint16_t* qs = vs + kBlockK * kStride;  // [2][64][kStride]
+  uint16_t* dos = qs + 2 * kBlockQ * kStride;
+  // dV of this warp's 16 keys in shared memory at D = 128 (fragment order), else in registers.
+  float* dv_smem = reinterpret_cast<float*>(dos + 2 * kBlockQ * kStride) + warp * 16 * D;
+
+  const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
+  const int64_t seq = int64_t(b) * t_len + off;
+  const uint16_t* k_seq = k + seq * kv_stride + int64_t(kvh) * D;
+  const uint16_t* v_seq = v + seq * kv_stride + int64_t(kvh) * D;
+  const int q_tiles = (len + kBlockQ - 1) / kBlockQ - tile;  // query tiles tile .. per head
+  const int steps = group * q_tiles;
+
+  // Step j: query head kvh * group + j / q_tiles, query tile tile + j % q_tiles.
+  auto load_step = [&](int j, int buf) {
+    const int h = kvh * group + j / q_tiles, q0 = (tile + j % q_tiles) * kBlockQ;
+    const int64_t at = (seq + q0) * q_stride + int64_t(h) * D;
+    load_tile<D>(qs + buf * kBlockQ * kStride, q + at, q_stride, len - q0);
+    load_tile<D>(dos + buf * kBlockQ * kStride, dout + at, q_stride, len - q0);
+  };
+  load_tile<D>(ks, k_seq + k0 * kv_stride, kv_stride, len - k0);
+  load_tile<D>(vs, v_seq + k0 * kv_stride, kv_stride, len - k0);
+  load_step(0, 0);
+  cp_async_commit();
+
+  float dkacc[D / 8][4], dvacc[D / 8][4];  // this warp's 16 keys x D (dvacc: only the final store when kDvInSmem)
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      dkacc[n][e] = dvacc[n][e] = 0.0f;
+      if (kDvInSmem<D>) dv_smem[(n * 4 + e) * 32 + lane] = 0.0f;
+    }
+  const int g = lane >> 2, tq = lane & 3;
+  const int key_lo = k0 + warp * 16 + g;  // this lane's keys: key_lo and key_lo + 8
+
+  for (int j = 0; j < steps; ++j) {
+    const int buf = j & 1;
+    if (j + 1 < steps) {
+      load_step(j + 1, buf ^ 1);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // RAW: step j's Q and dO (and K, V) copied by every thread have landed before any ldmatrix
+
+    const int h = kvh * group + j / q_tiles, qt = tile + j % q_tiles, q0 = qt * kBlockQ;
+    const uint16_t* qt_s = qs + buf * kBlockQ * kStride;
+    const uint16_t* dot_s = dos + buf * kBlockQ * kStride;
+    const float* lse_h = lse + (int64_t(b) * heads + h) * t_len + off;
+    const float* delta_h = delta + (int64_t(b) * heads + h) * t_len + off;
+
+    // S^T = K Q^T (16 keys x 64 queries per warp), P^T = exp2(S^T scale log2e - lse log2e), masked.
+    float s[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+    mma_abt<T, D>(s, ks + warp * 16 * kStride, qt_s, lane);
+    const bool diagonal = qt == tile;
+#pragma unroll
+    for (int n = 0; n < 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int query = q0 + n * 8 + 2 * tq + (e & 1), key = key_lo + (e >> 1) * 8;
+        const bool live = query < len && !(diagonal && key > query);
+        s[n][e] = live ? exp2f(s[n][e] * scale_log2 - lse_h[query] * kLog2e) : 0.0f;
+      }
+    uint32_t pf[4][4];
+    pack_a<T>(pf, s);
+    if (kDvInSmem<D>)
+      mma_pb_smem<T, D>(dv_smem, pf, dot_s, lane);  // dV += P^T dO
+    else
+      mma_pb<T, D>(dvacc, pf, dot_s, lane);
+
+    // dP^T = V dO^T, dS^T = P^T (dP^T - Delta), dK += dS^T Q (scale applied at the store).
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      float dp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      mma_abt_ntile<T, D>(dp, vs + warp * 16 * kStride, dot_s, n, lane);
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int query = q0 + n * 8 + 2 * tq + (e & 1);
+        s[n][e] = query < len ? s[n][e] * (dp[e] - delta_h[query]) : 0.0f;
+      }
+    }
+    pack_a<T>(pf, s);
+    mma_pb<T, D>(dkacc, pf, qt_s, lane);
+    __syncthreads();  // WAR: every warp is done reading buffer j & 1 before iteration j + 1 refills it (step j + 2)
+  }
+
+  const int64_t base = seq * kv_stride + int64_t(kvh) * D;
+  store_rows<T, D>(dk, dkacc, scale, k0 + warp * 16, len, base, kv_stride, lane);
+  if (kDvInSmem<D>)
+#pragma unroll
+    for (int n = 0; n < D / 8; ++n)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) dvacc[n][e] = dv_smem[(n * 4 + e) * 32 + lane];
+  store_rows<T, D>(dv, dvacc, 1.0f, k0 + warp * 16, len, base, kv_stride, lane);
+}
+
+// dQ of query block x of head h: key tiles 0..x streamed like the forward, P and dS recomputed.
+template <class T, int D>
+__global__ void __launch_bounds__(kThreads)
+    attention_bwd_dq_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
+                            const uint16_t* __restrict__ v, const uint16_t* __restrict__ dout,
+                            const float* __restrict__ lse, const float* __restrict__ delta,
+                            const int32_t* __restrict__ lengths, uint16_t* __restrict__ dq, int t_len, int heads,
+                            int kv_heads, float scale, float scale_log2, bool left_padding) {
+  constexpr int kStride = D + kPad;
+  const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
+  const int kvh = h / (heads / kv_heads);
+  const int len = lengths ? lengths[b] : t_len;
+  const int off = left_padding ? t_len - len : 0;
+  const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
+
+  zero_padding_rows<D>(dq, tile, b, h, heads, t_len, len, left_padding);
+  const int q0 = tile * kBlockQ;
+  if (q0 >= len) return;  // the whole block: before any barrier
+
+  uint16_t* smem = emu_dynamic_smem<uint16_t>();
+  uint16_t* qs = smem;                     // [64][kStride]
+  uint16_t* dos = qs + kBlockQ * kStride;  // [64][kStride]
+  uint16_t* ks = dos + kBlockQ * kStride;  // [2][64][kStride]
+  uint16_t* vs = ks + 2 * kBlockK * kStride;
+
+  const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
+  const int64_t seq = int64_t(b) * t_len + off;
+  const uint16_t* k_seq = k + seq * kv_stride + int64_t(kvh) * D;
+  const uint16_t* v_seq = v + seq * kv_stride + int64_t(kvh) * D;
+  const int64_t q_at = (seq + q0) * q_stride + int64_t(h) * D;
+  load_tile<D>(qs, q + q_at, q_stride, len - q0);
+  load_tile<D>(dos, dout + q_at, q_stride, len - q0);
+  load_tile<D>(ks, k_seq, kv_stride, len);
+  load_tile<D>(vs, v_seq, kv_stride, len);
+  cp_async_commit();
+
+  const int g = lane >> 2, tq = lane & 3;
+  const int row_lo = q0 + warp * 16 + g;
+  float lse2[2], dl[2];  // lse log2e and Delta of rows row_lo, row_lo + 8 (0 past the sequence: never stored)
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const int row = row_lo + r * 8;
+    const int64_t at = (int64_t(b) * heads + h) * t_len + off + row;
+    lse2[r] = row < len ? lse[at] * kLog2e : 0.0f;
+    dl[r] = row < len ? delta[at] : 0.0f;
+  }
+  float dqacc[D / 8][4];
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n) dqacc[n][0] = dqacc[n][1] = dqacc[n][2] = dqacc[n][3] = 0.0f;
+
+  const int tiles = tile + 1;
+  for (int j = 0; j < tiles; ++j) {
+    const int buf = j & 1;
+    if (j + 1 < tiles) {
+      const int nb = buf ^ 1, kn = (j + 1) * kBlockK;
+      load_tile<D>(ks + nb * kBlockK * kStride, k_seq + kn * kv_stride, kv_stride, len - kn);
+      load_tile<D>(vs + nb * kBlockK * kStride, v_seq + kn * kv_stride, kv_stride, len - kn);
+      cp_async_commit();
+      cp_async_wait<1>();
+    } else {
+      cp_async_wait<0>();
+    }
+    __syncthreads();  // RAW: tile j (and Q, dO) copied by every thread has landed before any warp's ldmatrix
+
+    const uint16_t* kt = ks + buf * kBlockK * kStride;
+    const uint16_t* vt = vs + buf * kBlockK * kStride;
+    float s[8][4];
+#pragma unroll
+    for (int n = 0; n < 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+    mma_abt<T, D>(s, qs + warp * 16 * kStride, kt, lane);  // S = Q K^T
+    const bool diagonal = j == tile;
+#pragma unroll
+    for (int n = 0; n < 8; ++n) {
+      float dp[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+      mma_abt_ntile<T, D>(dp, dos + warp * 16 * kStride, vt, n, lane);  // dP = dO V^T, n-tile n
+#pragma unroll
+      for (int e = 0; e < 4; ++e) {
+        const int key = j * kBlockK + n * 8 + 2 * tq + (e & 1), r = e >> 1;
+        const float p = diagonal && key > row_lo + r * 8 ? 0.0f : exp2f(s[n][e] * scale_log2 - lse2[r]);
+        s[n][e] = p * (dp[e] - dl[r]);  // dS
+      }
+    }
+    uint32_t pf[4][4];
+    pack_a<T>(pf, s);
+    mma_pb<T, D>(dqacc, pf, kt, lane);  // dQ += dS K
+    __syncthreads();  // WAR: every warp is done reading buffer j & 1 before iteration j + 1 refills it with tile j + 2
+  }
+  store_rows<T, D>(dq, dqacc, scale, q0 + warp * 16, len, seq * q_stride + int64_t(h) * D, q_stride, lane);
+}
+
+template <class T, int D>
+kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
+                   const void* dout, void* dq, void* dk, void* dv, float* delta, const int32_t* lengths, int64_t b,
+                   int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding) {
+  const auto* q16 = static_cast<const uint16_t*>(q);
+  const auto* k16 = static_cast<const uint16_t*>(k);
+  const auto* v16 = static_cast<const uint16_t*>(v);
+  const auto* do16 = static_cast<const uint16_t*>(dout);
+  const bool left = padding == kpadding::left;
+  const float sc = scale != 0.0f ? scale : 1.0f / sqrtf(float(D));
+  const unsigned tiles = unsigned((t + kBlockQ - 1) / kBlockQ);
+  if (kstatus s = klaunch(attention_bwd_preprocess_kernel<T, D>, dim3(unsigned((t + kThreads - 1) / kThreads),
+                                                                      unsigned(h), unsigned(b)),
+                          dim3(kThreads), 0, stream, static_cast<const uint16_t*>(out), do16, lengths, delta, int(t),
+                          int(h), left))
+    return s;
+  if (kstatus s = klaunch(attention_bwd_dkdv_kernel<T, D>, dim3(tiles, unsigned(kvh), unsigned(b)), dim3(kThreads),
+                          smem_bytes_bwd<D>(true), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta),
+                          lengths, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), int(t), int(h), int(kvh),
+                          sc, sc * kLog2e, left))
+    return s;
+  return klaunch(attention_bwd_dq_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
+                 smem_bytes_bwd<D>(false), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta), lengths,
+                 static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);
+}
+
+
 }  // namespace
 
 kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
@@ -296,4 +722,42 @@ kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void
                 : launch<half_t, 64>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
   return bf16 ? launch<bf16_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding)
               : launch<half_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
+}
+
+
+int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h) { return b * h * t * int64_t(sizeof(float)); }
+
+kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
+                      const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
+                      int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
+                      kdtype dtype) {
+  const std::string op = "attention_bwd: ";
+  if (b < 1 || t < 1 || h < 1 || kvh < 1 || b > 65535 || h > 65535 || t > (int64_t(1) << 30))
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "b = " + std::to_string(b) + ", t = " + std::to_string(t) +
+                                               ", h = " + std::to_string(h) + ", kvh = " + std::to_string(kvh) +
+                                               " (b, h in 1..65535, t in 1..2^30, kvh >= 1)");
+  if (h % kvh != 0)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "h = " + std::to_string(h) + " is not a multiple of kvh = " +
+                                               std::to_string(kvh));
+  if (d != 64 && d != 128) return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (64 or 128)");
+  if (dtype != kdtype::f16 && dtype != kdtype::bf16)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
+  if (padding != kpadding::right && padding != kpadding::left)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "unknown padding " + std::to_string(int(padding)));
+  if (!q || !k || !v || !out || !lse || !dout || !dq || !dk || !dv || !workspace)
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
+  if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(dout) || !aligned16(dq) || !aligned16(dk) ||
+      !aligned16(dv))
+    return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v, dout, dq, dk and dv must be 16-byte aligned");
+  float* delta = static_cast<float*>(workspace);
+  const bool bf16 = dtype == kdtype::bf16;
+  if (d == 64)
+    return bf16 ? launch_bwd<bf16_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+                                         scale, padding)
+                : launch_bwd<half_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+                                         scale, padding);
+  return bf16 ? launch_bwd<bf16_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+                                        scale, padding)
+              : launch_bwd<half_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+                                        scale, padding);
 }
