@@ -697,10 +697,9 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
 
 }  // namespace
 
-kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
-                      void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
-                      kpadding padding, kdtype dtype) {
-  const std::string op = "attention_fwd: ";
+// The shape, dtype and padding preconditions shared by the forward and backward launchers.
+static kstatus check_attention_shape(const std::string& op, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
+                                     kpadding padding, kdtype dtype) {
   if (b < 1 || t < 1 || h < 1 || kvh < 1 || b > 65535 || h > 65535 || t > (int64_t(1) << 30))
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "b = " + std::to_string(b) + ", t = " + std::to_string(t) +
                                                ", h = " + std::to_string(h) + ", kvh = " + std::to_string(kvh) +
@@ -713,6 +712,14 @@ kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
   if (padding != kpadding::right && padding != kpadding::left)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "unknown padding " + std::to_string(int(padding)));
+  return KSTATUS_OK;
+}
+
+kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
+                      void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
+                      kpadding padding, kdtype dtype) {
+  const std::string op = "attention_fwd: ";
+  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype); status != KSTATUS_OK) return status;
   if (!q || !k || !v || !out || !lse) return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
   if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(out))
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v and out must be 16-byte aligned");
@@ -732,18 +739,7 @@ kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
                       kdtype dtype) {
   const std::string op = "attention_bwd: ";
-  if (b < 1 || t < 1 || h < 1 || kvh < 1 || b > 65535 || h > 65535 || t > (int64_t(1) << 30))
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "b = " + std::to_string(b) + ", t = " + std::to_string(t) +
-                                               ", h = " + std::to_string(h) + ", kvh = " + std::to_string(kvh) +
-                                               " (b, h in 1..65535, t in 1..2^30, kvh >= 1)");
-  if (h % kvh != 0)
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "h = " + std::to_string(h) + " is not a multiple of kvh = " +
-                                               std::to_string(kvh));
-  if (d != 64 && d != 128) return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (64 or 128)");
-  if (dtype != kdtype::f16 && dtype != kdtype::bf16)
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
-  if (padding != kpadding::right && padding != kpadding::left)
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "unknown padding " + std::to_string(int(padding)));
+  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype); status != KSTATUS_OK) return status;
   if (!q || !k || !v || !out || !lse || !dout || !dq || !dk || !dv || !workspace)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
   if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(dout) || !aligned16(dq) || !aligned16(dk) ||
