@@ -3,11 +3,10 @@
 //   dst[i] = src[i] converted with the round-to-nearest-even of half.h; NaN
 //   stays NaN, values beyond the f16 range become inf.
 //
-// Same dtype is a byte copy. Otherwise threads take contiguous chunks; a
+// Same dtype is a device copy (CpuBackend::copy). Otherwise threads take contiguous chunks; a
 // half-to-half cast goes through L1-sized fp32 blocks (elementwise.h), so
 // every cast is one pass over memory.
 #include <cstdint>
-#include <cstring>
 
 #include "cpu_backend.h"
 #include "elementwise.h"
@@ -36,21 +35,8 @@ void cast_range(const S* src, D* dst, int64_t begin, int64_t end) {
 }  // namespace
 
 wpm_status CpuBackend::cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) {
-  if (src_dtype == dst_dtype) {
-    const size_t size = wpm_dtype_size(src_dtype), bytes = size_t(n) * size;
-    const char* s = static_cast<const char*>(src);
-    char* d = static_cast<char*>(dst);
-    // Two views of one buffer may overlap: then one memmove, else a parallel copy.
-    const uintptr_t s_at = reinterpret_cast<uintptr_t>(s), d_at = reinterpret_cast<uintptr_t>(d);
-    if (s_at < d_at + bytes && d_at < s_at + bytes) {
-      std::memmove(d, s, bytes);
-    } else {
-      pool_.parallel_for(n, 1 << 16, [&](int64_t begin, int64_t end, int) {
-        std::memcpy(d + size_t(begin) * size, s + size_t(begin) * size, size_t(end - begin) * size);
-      });
-    }
-    return WPM_OK;
-  }
+  // Same dtype: a device copy (overlapping views keep memmove's order there).
+  if (src_dtype == dst_dtype) return copy(dst, src, size_t(n) * wpm_dtype_size(src_dtype));
   return dispatch_float(src_dtype, [&](auto src_tag) {
     return dispatch_float(dst_dtype, [&](auto dst_tag) {
       const auto* s = static_cast<const decltype(src_tag)*>(src);
