@@ -21,6 +21,11 @@ for arg in "$@"; do
 done
 if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); fi
 
+# Whatever stops the script early (a failed install or build), the closing line is still printed,
+# counting that step as one failure, so CI never ends without its "N passed, M failed".
+summary_printed=0
+trap 'status=$?; if (( ! summary_printed )); then echo "test.sh: stopped before the tests ran (exit $status)" >&2; echo "0 passed, 1 failed"; fi' EXIT
+
 scripts/setup.sh "${setup_args[@]}"
 command -v dotnet >/dev/null || { echo "test.sh: the .NET SDK (dotnet) is not on PATH" >&2; exit 1; }
 
@@ -62,5 +67,6 @@ line="$passed passed, $failed failed"
 status=0
 if (( native_rc != 0 || managed_rc != 0 || failed > 0 )); then status=1; fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
+summary_printed=1
 echo "$line"
 exit $status
