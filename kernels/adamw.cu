@@ -82,6 +82,8 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& h) {
   if (kstatus s = check_size("adamw_step", "count", count)) return s;
   if (count == 0) return KSTATUS_OK;
@@ -101,3 +103,5 @@ kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count
   k.grad_scale = h.grad_scale;
   return klaunch(adamw_step_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count, k);
 }
+
+}  // namespace WPM_KERNELS_NS

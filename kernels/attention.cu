@@ -697,6 +697,8 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 // The shape, dtype and padding preconditions shared by the forward and backward launchers.
 static kstatus check_attention_shape(const std::string& op, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
                                      kpadding padding, kdtype dtype) {
@@ -757,3 +759,5 @@ kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void
               : launch_bwd<half_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
                                         scale, padding);
 }
+
+}  // namespace WPM_KERNELS_NS

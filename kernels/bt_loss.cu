@@ -83,6 +83,8 @@ kstatus check(const char* op, int64_t pairs, bool any_null) {
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights, float* loss,
                     int64_t pairs, float margin) {
   if (kstatus s = check("bt_loss_fwd", pairs, !chosen || !rejected || !loss)) return s;
@@ -96,3 +98,5 @@ kstatus bt_loss_bwd(kstream_t stream, const float* chosen, const float* rejected
   return klaunch(bt_loss_bwd_kernel, dim3(1), dim3(kThreads), 0, stream, chosen, rejected, weights, dchosen,
                  drejected, pairs, margin, dloss);
 }
+
+}  // namespace WPM_KERNELS_NS

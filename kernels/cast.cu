@@ -42,6 +42,8 @@ size_t dtype_size(kdtype d) { return d == kdtype::f32 ? 4 : 2; }
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* dst, kdtype dst_dtype, int64_t n) {
   if (kstatus s = check_size("cast_dtype", "n", n)) return s;
   if (n == 0) return KSTATUS_OK;
@@ -59,3 +61,5 @@ kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* ds
     });
   });
 }
+
+}  // namespace WPM_KERNELS_NS

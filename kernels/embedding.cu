@@ -86,6 +86,8 @@ kstatus check(const char* op, int64_t n, int64_t vocab, int64_t c, bool any_null
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus embedding_fwd(kstream_t stream, const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
                       int64_t c, kdtype dtype) {
   if (kstatus s = check("embedding_fwd", n, vocab, c, !ids || !table || !out)) return s;
@@ -108,3 +110,5 @@ kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, vo
                    static_cast<T*>(dtable), n, vocab, c);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -158,6 +158,8 @@ kstatus dispatch(const char* op, kdtype dtype, gelu_form form, Fn&& fn) {
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus gelu_fwd(kstream_t stream, const void* x, void* out, int64_t n, gelu_form form, kdtype dtype) {
   if (kstatus s = check("gelu_fwd", n, !x || !out)) return s;
   if (n == 0) return KSTATUS_OK;
@@ -174,3 +176,5 @@ kstatus gelu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, in
     return launch_bwd<decltype(tag), decltype(f)::value>(stream, dout, x, dx, n);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

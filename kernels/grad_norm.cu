@@ -106,6 +106,8 @@ __global__ void __launch_bounds__(kThreads)
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 int64_t global_norm_workspace_bytes() { return kPartials * int64_t(sizeof(double)); }
 
 kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out) {
@@ -127,3 +129,5 @@ kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t cou
   return klaunch(scale_check_finite_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count,
                  scale, found_inf);
 }
+
+}  // namespace WPM_KERNELS_NS

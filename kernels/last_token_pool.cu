@@ -73,6 +73,8 @@ kstatus check(const char* op, int64_t b, int64_t t, int64_t c, kpadding padding,
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus last_token_pool_fwd(kstream_t stream, const void* hidden, const int32_t* lengths, void* out, int64_t b,
                             int64_t t, int64_t c, kpadding padding, kdtype dtype) {
   if (kstatus s = check("last_token_pool_fwd", b, t, c, padding, !hidden || !lengths || !out)) return s;
@@ -94,3 +96,5 @@ kstatus last_token_pool_bwd(kstream_t stream, const void* dout, const int32_t* l
                    static_cast<const T*>(dout), lengths, static_cast<T*>(dhidden), t, c, padding == kpadding::left);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -50,6 +50,8 @@ __global__ void __launch_bounds__(32) mma_tile_kernel(const uint16_t* __restrict
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus mma_probe(kstream_t stream, const void* a, const void* b, float* c, int a_rows, kdtype dtype) {
   if (dtype != kdtype::f16 && dtype != kdtype::bf16) return kfail(KSTATUS_INVALID_ARGUMENT, "mma_probe: dtype must be f16 or bf16");
   if (a_rows < 1 || a_rows > 16) return kfail(KSTATUS_INVALID_ARGUMENT, "mma_probe: a_rows must be 1..16");
@@ -60,3 +62,5 @@ kstatus mma_probe(kstream_t stream, const void* a, const void* b, float* c, int 
   if (dtype == kdtype::bf16) return klaunch(mma_tile_kernel<true>, dim3(1), dim3(32), 0, stream, ua, ub, c, a_rows);
   return klaunch(mma_tile_kernel<false>, dim3(1), dim3(32), 0, stream, ua, ub, c, a_rows);
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -35,6 +35,8 @@ __global__ void __launch_bounds__(kThreads) relu_bwd_kernel(Operands<T, 2, 1> p,
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus relu_fwd(kstream_t stream, const void* x, void* out, int64_t n, kdtype dtype) {
   if (kstatus s = check_size("relu_fwd", "n", n)) return s;
   if (n == 0) return KSTATUS_OK;
@@ -54,3 +56,5 @@ kstatus relu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, in
     return launch_elementwise<T, 2, 1>(relu_bwd_kernel<T>, stream, kThreads, {dout, x}, {dx}, n);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -107,6 +107,8 @@ kstatus check_shape(const char* op, int64_t n, int64_t c) {
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 int64_t rmsnorm_bwd_workspace_bytes(int64_t n, int64_t c) { return row_blocks(n) * c * int64_t(sizeof(float)); }
 
 kstatus rmsnorm_fwd(kstream_t stream, const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c,
@@ -139,3 +141,5 @@ kstatus rmsnorm_bwd(kstream_t stream, const void* dout, const void* x, const voi
                    static_cast<const float*>(partial), static_cast<T*>(dweight), c, blocks);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -92,6 +92,8 @@ kstatus launch(const char* op, Kernel kernel_of, kstream_t stream, void* x, cons
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus rope_fwd(kstream_t stream, void* x, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d,
                  float theta, kdtype dtype) {
   return launch("rope_fwd", [](auto tag) { return rope_fwd_kernel<decltype(tag)>; }, stream, x, positions, b, t, h, d,
@@ -103,3 +105,5 @@ kstatus rope_bwd(kstream_t stream, void* dx, const int32_t* positions, int64_t b
   return launch("rope_bwd", [](auto tag) { return rope_bwd_kernel<decltype(tag)>; }, stream, dx, positions, b, t, h, d,
                 theta, dtype);
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -54,6 +54,8 @@ __global__ void __launch_bounds__(kThreads) swiglu_bwd_kernel(Operands<T, 3, 2> 
 
 }  // namespace
 
+namespace WPM_KERNELS_NS {
+
 kstatus swiglu_fwd(kstream_t stream, const void* gate, const void* up, void* out, int64_t n, kdtype dtype) {
   if (kstatus s = check_size("swiglu_fwd", "n", n)) return s;
   if (n == 0) return KSTATUS_OK;
@@ -74,3 +76,5 @@ kstatus swiglu_bwd(kstream_t stream, const void* dout, const void* gate, const v
     return launch_elementwise<T, 3, 2>(swiglu_bwd_kernel<T>, stream, kThreads, {dout, gate, up}, {dgate, dup}, n);
   });
 }
+
+}  // namespace WPM_KERNELS_NS

@@ -33,8 +33,41 @@ inline kstatus kfail(kstatus status, std::string message) {
   return status;
 }
 
-// ---- gelu.cu
+// ---- argument types of the launchers below
 enum class gelu_form : int { tanh, exact };
+enum class kpadding : int { right = 0, left = 1 };
+struct kadamw_tensor {
+  float* param;
+  const void* grad;
+  float* m;
+  float* v;
+  void* working;  // null: no working copy
+  int64_t count;
+  kdtype grad_dtype, working_dtype;
+  int32_t decay;  // nonzero: apply weight_decay to this tensor
+};
+struct kadamw_hyper {
+  float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
+  int64_t step;                                           // 1-based
+};
+struct ktensor {
+  void* data;
+  int64_t count;
+  kdtype dtype;
+};
+
+// The launchers live in a namespace named by the build, so the nvcc objects (kernels_cuda) and
+// the emulator's C++ objects (kernels_emu) of the same sources link into one library side by side.
+#ifndef WPM_KERNELS_NS
+#define WPM_KERNELS_NS kernels
+#endif
+
+namespace WPM_KERNELS_NS {
+
+// ---- fill.cu: every one of n elements of elem_bytes (2 or 4) bytes set to the low elem_bytes of bits.
+kstatus fill_bits(kstream_t stream, void* dst, int64_t n, int elem_bytes, uint32_t bits);
+
+// ---- gelu.cu
 kstatus gelu_fwd(kstream_t stream, const void* x, void* out, int64_t n, gelu_form form, kdtype dtype);
 kstatus gelu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, int64_t n, gelu_form form,
                  kdtype dtype);
@@ -62,7 +95,6 @@ kstatus rope_bwd(kstream_t stream, void* dx, const int32_t* positions, int64_t b
                  float theta, kdtype dtype);
 
 // ---- last_token_pool.cu: hidden, dhidden [b, t, c], out, dout [b, c], lengths i32 [b] in 1..t.
-enum class kpadding : int { right = 0, left = 1 };
 kstatus last_token_pool_fwd(kstream_t stream, const void* hidden, const int32_t* lengths, void* out, int64_t b,
                             int64_t t, int64_t c, kpadding padding, kdtype dtype);
 kstatus last_token_pool_bwd(kstream_t stream, const void* dout, const int32_t* lengths, void* dhidden, int64_t b,
@@ -84,28 +116,9 @@ kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, vo
                       int64_t c, kdtype dtype);
 
 // ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory.
-struct kadamw_tensor {
-  float* param;
-  const void* grad;
-  float* m;
-  float* v;
-  void* working;  // null: no working copy
-  int64_t count;
-  kdtype grad_dtype, working_dtype;
-  int32_t decay;  // nonzero: apply weight_decay to this tensor
-};
-struct kadamw_hyper {
-  float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
-  int64_t step;                                           // 1-based
-};
 kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper);
 
 // ---- grad_norm.cu: `tensors` is a table in DEVICE memory; out and found_inf are f32 [1] device.
-struct ktensor {
-  void* data;
-  int64_t count;
-  kdtype dtype;
-};
 int64_t global_norm_workspace_bytes();
 kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out);
 kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf);
@@ -134,3 +147,5 @@ kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void
                       const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
                       kdtype dtype);
+
+}  // namespace WPM_KERNELS_NS

@@ -143,3 +143,4 @@ inline void expect_same_bits_in_every_schedule(const std::function<std::vector<u
 }
 
 }  // namespace emu_test
+using namespace WPM_KERNELS_NS;  // the emulator build of the launchers (kernels_emu)

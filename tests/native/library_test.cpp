@@ -1,4 +1,5 @@
 // Library-level behaviour: version, status names, backend queries, contexts.
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -36,11 +37,42 @@ TEST(Library, CudaWithoutDeviceIsReportedUnavailableWithReason) {
 }
 
 TEST(Library, UnavailableBackendRefusesContextWithReason) {
-  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 0, 0};
+  wpm_backend_info cuda{sizeof(wpm_backend_info)};
+  WPM_ASSERT_OK(wpm_backend_query(WPM_BACKEND_CUDA, &cuda));
+  if (cuda.available) GTEST_SKIP() << "a CUDA device is visible, so no backend is unavailable here";
+  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_CUDA, 0, 0};
   wpm_context* ctx = reinterpret_cast<wpm_context*>(0x1);
   EXPECT_EQ(wpm_context_create(&options, &ctx), WPM_ERR_BACKEND_UNAVAILABLE);
   EXPECT_EQ(ctx, nullptr);
-  EXPECT_NE(std::string(wpm_last_error()).find("emu"), std::string::npos) << wpm_last_error();
+  EXPECT_NE(std::string(wpm_last_error()).find("cuda"), std::string::npos) << wpm_last_error();
+  EXPECT_NE(std::string(wpm_last_error()).find(cuda.reason), std::string::npos) << wpm_last_error();
+}
+
+TEST(Library, EmuBackendIsBuiltAndStarts) {
+  wpm_backend_info emu{sizeof(wpm_backend_info)};
+  WPM_ASSERT_OK(wpm_backend_query(WPM_BACKEND_EMU, &emu));
+  EXPECT_EQ(emu.built, 1) << emu.reason;
+  EXPECT_EQ(emu.available, 1) << emu.reason;
+  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 2, 0};
+  wpm_context* ctx = nullptr;
+  WPM_ASSERT_OK(wpm_context_create(&options, &ctx));
+  wpm_backend kind = WPM_BACKEND_AUTO;
+  WPM_ASSERT_OK(wpm_context_backend(ctx, &kind));
+  EXPECT_EQ(kind, WPM_BACKEND_EMU);
+  WPM_ASSERT_OK(wpm_context_destroy(ctx));
+}
+
+TEST(Library, EmuWithBadScheduleRefusesContextNamingTheVariable) {
+  setenv("WORLDPM_EMU_SCHEDULE", "sideways", 1);
+  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 0, 0};
+  wpm_context* ctx = reinterpret_cast<wpm_context*>(0x1);
+  const wpm_status status = wpm_context_create(&options, &ctx);
+  const std::string message = wpm_last_error();
+  unsetenv("WORLDPM_EMU_SCHEDULE");
+  EXPECT_EQ(status, WPM_ERR_BACKEND_UNAVAILABLE);
+  EXPECT_EQ(ctx, nullptr);
+  EXPECT_NE(message.find("WORLDPM_EMU_SCHEDULE"), std::string::npos) << message;
+  EXPECT_NE(message.find("sideways"), std::string::npos) << message;
 }
 
 TEST(Library, BackendQueryRejectsSmallStruct) {

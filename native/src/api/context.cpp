@@ -2,10 +2,31 @@
 #include <atomic>
 #include <cstdlib>
 
+#include "../device_backends.h"
 #include "../validate.h"
 
 namespace {
 std::atomic<uint64_t> next_context_id{1};
+
+// The backend `kind` names; null with the message set when it cannot start or is not built.
+std::unique_ptr<wpm::Backend> make_backend(wpm::Checker& check, wpm_backend kind, const wpm_context_options& opts) {
+  switch (kind) {
+    case WPM_BACKEND_CPU: return wpm::make_cpu_backend(opts.num_threads);
+#ifdef WPM_HAVE_EMU
+    case WPM_BACKEND_EMU: return wpm::make_emu_backend(opts.num_threads);
+#endif
+#ifdef WPM_HAVE_CUDA_BACKEND
+    case WPM_BACKEND_CUDA: return wpm::make_cuda_backend(opts.device);
+#endif
+    default: {
+      wpm_backend_info info{sizeof(wpm_backend_info)};
+      wpm_backend_query(kind, &info);
+      check.fail(WPM_ERR_BACKEND_UNAVAILABLE, "backend '%s' is not available: %s",
+                 kind == WPM_BACKEND_CUDA ? "cuda" : "emu", info.reason);
+      return nullptr;
+    }
+  }
+}
 
 wpm_backend resolve_auto() {
   wpm_backend_info info{sizeof(wpm_backend_info)};
@@ -32,16 +53,8 @@ wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** 
     *context = nullptr;
 
     wpm_backend kind = opts.backend == WPM_BACKEND_AUTO ? resolve_auto() : opts.backend;
-    std::unique_ptr<wpm::Backend> backend;
-    if (kind == WPM_BACKEND_CPU) {
-      backend = wpm::make_cpu_backend(opts.num_threads);
-      if (!backend) return WPM_ERR_BACKEND_UNAVAILABLE;  // the factory set the message
-    } else {
-      wpm_backend_info info{sizeof(wpm_backend_info)};
-      wpm_backend_query(kind, &info);
-      return check.fail(WPM_ERR_BACKEND_UNAVAILABLE, "backend '%s' is not available: %s",
-                        kind == WPM_BACKEND_CUDA ? "cuda" : "emu", info.reason);
-    }
+    std::unique_ptr<wpm::Backend> backend = make_backend(check, kind, opts);
+    if (!backend) return WPM_ERR_BACKEND_UNAVAILABLE;  // make_backend or the factory set the message
     auto* created = new wpm_context();
     created->backend = std::move(backend);
     created->id = next_context_id++;

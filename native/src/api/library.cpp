@@ -5,6 +5,7 @@
 
 #include "../cpu/blas.h"
 #include "../cpu/cpu_features.h"
+#include "../device_backends.h"
 #include "../error.h"
 #include "../validate.h"
 #ifdef WPM_HAVE_CUDA
@@ -65,14 +66,20 @@ wpm_status wpm_backend_query(wpm_backend backend, wpm_backend_info* info) {
       std::string reason;
       int devices = wpm::cuda_device_count(&reason);
       if (devices == 0) return set(1, 0, 0, "built, " + reason);
-      return set(1, 0, devices, "built, " + std::to_string(devices) +
-                                    " device(s) visible, but the CUDA kernels are not in this build yet");
+      return set(1, 1, devices, "built, " + std::to_string(devices) + " device(s) visible");
 #else
       return set(0, 0, 0, "not built: nvcc was not found when the library was configured");
 #endif
     }
-    case WPM_BACKEND_EMU:
-      return set(0, 0, 0, "not built: the kernel emulator is not part of this build yet");
+    case WPM_BACKEND_EMU: {
+#ifdef WPM_HAVE_EMU
+      const std::string problem = wpm::emu_unavailable_reason();
+      if (!problem.empty()) return set(1, 0, 0, "built, " + problem);
+      return set(1, 1, 0, "kernel emulator: kernels/*.cu on the CPU, schedule WORLDPM_EMU_SCHEDULE=forward|reverse|greedy|random:SEED");
+#else
+      return set(0, 0, 0, "not built: Boost.Context was not found when the library was configured");
+#endif
+    }
     default:
       return WPM_OK;  // unreachable: checked above
   }

@@ -19,21 +19,13 @@
 #include <vector>
 
 #include "../error.h"
+#include "../value_checks.h"
 #include "cpu_backend.h"
 #include "elementwise.h"
 
 namespace wpm {
 
 namespace {
-
-wpm_status check_ids(const char* function, const int32_t* ids, int64_t n, int64_t vocab) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (ids[i] < 0 || ids[i] >= vocab)
-      return fail(WPM_ERR_INVALID_ARGUMENT, "%s: argument 'ids[%lld]' is %d; expected 0..%lld (vocab %lld)",
-                  function, (long long)i, ids[i], (long long)vocab - 1, (long long)vocab);
-  }
-  return WPM_OK;
-}
 
 template <class T>
 WPM_SIMD_CLONES void accumulate(float* acc, const T* src, int64_t len) {

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "../error.h"
+#include "../value_checks.h"
 #include "cpu_backend.h"
 
 namespace wpm {
@@ -26,15 +27,6 @@ namespace {
 // of microseconds per 256 KB), so waking a thread only pays above that: the
 // forward of a usual batch (B rows) stays on the calling thread.
 constexpr int64_t kMinChunkBytes = 1 << 18;
-
-wpm_status check_lengths(const char* function, const int32_t* lengths, int64_t b, int64_t t) {
-  for (int64_t i = 0; i < b; ++i) {
-    if (lengths[i] < 1 || lengths[i] > t)
-      return fail(WPM_ERR_INVALID_ARGUMENT, "%s: argument 'lengths[%lld]' is %d; expected 1..%lld", function,
-                  (long long)i, lengths[i], (long long)t);
-  }
-  return WPM_OK;
-}
 
 int64_t scoring_token(const int32_t* lengths, int64_t i, int64_t t, wpm_padding padding) {
   return padding == WPM_PAD_LEFT ? t - 1 : int64_t(lengths[i]) - 1;

@@ -4,7 +4,7 @@ using static WorldPM.Native.Interop.Native;
 namespace WorldPM.Native.Tests.Support;
 
 /// <summary>
-/// What a test needs from the library: a CPU context, a second one (for "buffer of another context"),
+/// What a test needs from the library: a context on the backend under test (<see cref="TestBackend"/>), a second one (for "buffer of another context"),
 /// buffers that are disposed with the arena, and stale pointers (freed buffers, destroyed contexts) for
 /// the cases that hand the library a dead handle.
 /// </summary>
@@ -14,8 +14,8 @@ public sealed class Arena : IDisposable
 
     internal Arena()
     {
-        Context = Own(WorldPMContext.Create(Backend.Cpu, threads: 2));
-        Other = Own(WorldPMContext.Create(Backend.Cpu, threads: 1));
+        Context = Own(WorldPMContext.Create(TestBackend.Kind, threads: 2));
+        Other = Own(WorldPMContext.Create(TestBackend.Kind, threads: 1));
     }
 
     internal WorldPMContext Context { get; }

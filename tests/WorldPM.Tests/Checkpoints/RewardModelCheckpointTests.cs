@@ -12,7 +12,7 @@ public class RewardModelCheckpointTests
     public void SavedModelLoadsBackWithIdenticalTensors()
     {
         using var dir = new TempDirectory();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 3);
         Randomize(model, 9);
         RewardModelCheckpoint.Save(model, dir.Path);
@@ -57,7 +57,7 @@ public class RewardModelCheckpointTests
         ModelCheckpoint.Write(dir.Path,
             shapes.Select(kv => TensorData.FromFloats(kv.Key, kv.Value, values[kv.Key], TensorDType.BF16)), config);
 
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using RewardModel model = RewardModelCheckpoint.Load(context, dir.Path, allowMissingHead: true);
         Assert.That(model.Config.NumHiddenLayers, Is.EqualTo(1));
         Parameter q = model.Parameters.Single(p => p.Name == "model.layers.0.self_attn.q_proj.weight");
@@ -70,7 +70,7 @@ public class RewardModelCheckpointTests
     public void MissingHeadIsAnErrorUnlessAllowed()
     {
         using var dir = new TempDirectory();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using (var model = new RewardModel(context, Tiny, seed: 1))
             ModelCheckpoint.Write(dir.Path, model.Parameters.Where(p => !p.Name.StartsWith("score.2", StringComparison.Ordinal))
                 .Select(p => TensorData.FromFloats(p.Name, [.. p.Shape], p.Value.ToArray())), model.Config.ToJson());
@@ -83,7 +83,7 @@ public class RewardModelCheckpointTests
     public void WrongShapeNamesTheTensor()
     {
         using var dir = new TempDirectory();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using (var model = new RewardModel(context, Tiny, seed: 1))
             RewardModelCheckpoint.Save(model, dir.Path);
         using var wider = new RewardModel(context, Tiny with { IntermediateSize = 16 }, seed: 1);

@@ -18,7 +18,7 @@ public class GradientAccumulationTests
     [SetUp]
     public void CreateModel()
     {
-        context = CpuContext();
+        context = Context();
         model = new RewardModel(context, Tiny, seed: 4);
         Randomize(model, seed: 5);
         tokensA = Tokens(new Random(1), Tiny, LengthsA, SeqLen);

@@ -24,7 +24,7 @@ public class GradientCheckTests
     public void EveryParameterGradientMatchesFiniteDifferencesOfTheReference(HeadActivation activation, bool weighted)
     {
         ModelConfig config = Tiny with { HeadActivation = activation };
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, config, seed: 3);
         Randomize(model, seed: 11);
         var random = new Random(5);

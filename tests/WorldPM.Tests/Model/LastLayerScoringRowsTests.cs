@@ -19,7 +19,7 @@ public class LastLayerScoringRowsTests
     public void RewardsAndEveryParameterGradientMatchTheFullLastLayer(int layers)
     {
         ModelConfig config = Tiny with { NumHiddenLayers = layers };
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var full = new RewardModel(context, config, seed: 3) { FullLastLayer = true };
         using var scoring = new RewardModel(context, config, seed: 3);
         Randomize(full, seed: 17);
@@ -48,7 +48,7 @@ public class LastLayerScoringRowsTests
     [Test]
     public void ScoresMatchTheFullLastLayer()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 3);
         Randomize(model, seed: 9);
         int[] tokens = Tokens(new Random(2), Tiny, Lengths, SeqLen);

@@ -19,7 +19,8 @@ internal static class ModelTestKit
         MaxPositionEmbeddings = 64,
     };
 
-    public static WorldPMContext CpuContext() => WorldPMContext.Create(Backend.Cpu, threads: 2);
+    /// <summary>A context on the backend under test (<see cref="TestBackend"/>).</summary>
+    public static WorldPMContext Context() => WorldPMContext.Create(TestBackend.Kind, threads: 2);
 
     /// <summary>
     /// Replaces the initial values (std 0.02, nearly linear) by ones far from it, so that every nonlinearity

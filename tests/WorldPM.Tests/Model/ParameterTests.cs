@@ -10,7 +10,7 @@ public class ParameterTests
     private WorldPMContext context = null!;
 
     [SetUp]
-    public void CreateContext() => context = CpuContext();
+    public void CreateContext() => context = Context();
 
     [TearDown]
     public void DisposeContext() => context.Dispose();

@@ -29,7 +29,7 @@ public class PrecisionTests
     [TestCase(Precision.F16)]
     public void RewardsLossAndGradientsMatchTheFp32Model(Precision precision)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var reference = new RewardModel(context, Tiny, seed: 3);
         using var model = new RewardModel(context, Tiny, seed: 3, precision);
         Randomize(reference, seed: 21);
@@ -66,7 +66,7 @@ public class PrecisionTests
     [TestCase(Precision.F16)]
     public void TheWorkingWeightsAreTheRoundedMasterWeights(Precision precision)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 5, precision);
         Randomize(model, seed: 2);
 
@@ -82,7 +82,7 @@ public class PrecisionTests
     [Test]
     public void AnFp32ModelWorksOnItsMasterWeights()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 5);
 
         Assert.That(model.Parameters, Has.All.Matches<Parameter>(p => ReferenceEquals(p.Working, p.Value)));
@@ -93,7 +93,7 @@ public class PrecisionTests
     [TestCase(Precision.F16)]
     public void EveryPrecisionStartsFromTheSameMasterWeights(Precision precision)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var reference = new RewardModel(context, Tiny, seed: 9);
         using var model = new RewardModel(context, Tiny, seed: 9, precision);
 

@@ -16,7 +16,7 @@ public abstract class TinyModelFixture
     [SetUp]
     public void CreateModel()
     {
-        context = CpuContext();
+        context = Context();
         model = new RewardModel(context, Tiny, seed: 1);
         if (RandomizeSeed is int seed) Randomize(model, seed);
     }

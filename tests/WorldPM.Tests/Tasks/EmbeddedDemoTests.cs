@@ -11,7 +11,7 @@ public class EmbeddedDemoTests
     [Test]
     public void ShortRunLearnsTheHeldOutSplit()
     {
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(TestBackend.Kind);
         var losses = new List<double>();
         EmbeddedDemoResult result = EmbeddedDemo.Run(context,
             new EmbeddedDemoOptions { Steps = 250, HeldOutPairs = 300, EvalEvery = 0 }, onStep: m => losses.Add(m.Loss));
@@ -26,7 +26,7 @@ public class EmbeddedDemoTests
     [Test]
     public void StopsEarlyOnceTheRequestedAccuracyIsReached()
     {
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(TestBackend.Kind);
         var evaluations = new List<double>();
         EmbeddedDemoResult result = EmbeddedDemo.Run(context,
             new EmbeddedDemoOptions { Steps = 400, HeldOutPairs = 100, EvalEvery = 20, StopAtAccuracy = 0.7 },
@@ -43,7 +43,7 @@ public class EmbeddedDemoTests
     [TestCase(Precision.F16)]
     public void HalfPrecisionTracksTheFp32LossCurve(Precision precision)
     {
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(TestBackend.Kind);
         List<double> Curve(Precision p)
         {
             var losses = new List<double>();

@@ -35,7 +35,7 @@ public class MixedPrecisionTrainingTests
     [Test]
     public void AnFp16OverflowSkipsTheStepAndHalvesTheScale()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2, Precision.F16);
         using var trainer = new Trainer(context, model, Optimizer with { InitialLossScale = 1e30 }, totalSteps: 10);
         List<TokenizedPair> pairs = TrainingRunTests.Pairs(8);
@@ -56,7 +56,7 @@ public class MixedPrecisionTrainingTests
     [Test]
     public void AfterOverflowsTheScaleBacksOffUntilStepsGoThrough()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2, Precision.F16);
         const float initial = 1L << 40;
         using var trainer = new Trainer(context, model, Optimizer with { InitialLossScale = initial }, totalSteps: 60);
@@ -80,7 +80,7 @@ public class MixedPrecisionTrainingTests
     [Test]
     public void TheFp16ScaleGrowsAfterTheGrowthIntervalOfCleanSteps()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2, Precision.F16);
         using var trainer = new Trainer(context, model,
             Optimizer with { InitialLossScale = 256, LossScaleGrowthInterval = 3 }, totalSteps: 10);
@@ -96,7 +96,7 @@ public class MixedPrecisionTrainingTests
     [TestCase(Precision.BF16)]
     public void OnlyFp16ScalesTheLoss(Precision precision)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2, precision);
         using var trainer = new Trainer(context, model, Optimizer, totalSteps: 10);
 
@@ -167,7 +167,7 @@ public class MixedPrecisionTrainingTests
         Action<StepMetrics>? onStep = null, int? stopAfter = null)
     {
         var losses = new List<double>();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2, precision);
         try
         {

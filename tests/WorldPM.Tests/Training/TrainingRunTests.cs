@@ -32,7 +32,7 @@ public class TrainingRunTests
     private static List<double> Train(string dir, List<TokenizedPair> pairs, TrainingRunOptions options, int? stopAfter = null)
     {
         var losses = new List<double>();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2);
         try
         {
@@ -75,7 +75,7 @@ public class TrainingRunTests
         using var dir = new TempDirectory();
         Train(dir.Path, pairs, Options(dir.Path) with { Steps = 3 });
         TrainingRunOptions other = Options(dir.Path) with { Resume = true, Training = Options(dir.Path).Training with { Seed = 6 } };
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Tiny, seed: 2);
         var e = Assert.Throws<InvalidDataException>(() => TrainingRun.Run(context, model, pairs, null, other));
         Assert.That(e!.Message, Does.Contain("seed 5"));

@@ -1,0 +1,142 @@
+// The cuda backend's platform: one device, one non-blocking stream that every
+// kernel, copy and GEMM of the context is queued on, a caching allocator, and
+// a cuBLASLt handle with its workspace. Kernels come from nvcc's build of
+// kernels/*.cu (namespace kernels_cuda) through the shared DeviceBackend.
+//
+// Host copies are synchronous for the caller (the host buffer may be gone as
+// soon as the call returns); kernel errors surface at the next synchronising
+// call (a read, synchronize), as CUDA reports them.
+#include <cuda_runtime_api.h>
+
+#include <memory>
+
+#include "../device/device_backend.h"
+#include "../device_backends.h"
+#include "../error.h"
+#include "caching_allocator.h"
+#include "device.h"
+#include "cublaslt.h"
+
+namespace wpm {
+
+namespace {
+
+wpm_status cuda_failed(cudaError_t err, const char* what) {
+  cudaGetLastError();  // clear a non-sticky error so the next call starts clean
+  return fail(err == cudaErrorMemoryAllocation ? WPM_ERR_OUT_OF_MEMORY : WPM_ERR_INTERNAL, "cuda backend: %s: %s", what,
+              cudaGetErrorString(err));
+}
+
+#define WPM_CUDA_CHECK(call, what)                           \
+  do {                                                       \
+    const cudaError_t wpm_cuda_err = (call);                 \
+    if (wpm_cuda_err != cudaSuccess) return cuda_failed(wpm_cuda_err, what); \
+  } while (0)
+
+class CudaPlatform final : public DevicePlatform {
+ public:
+  ~CudaPlatform() override {
+    if (stream_ != nullptr) {
+      cudaSetDevice(device_);
+      cudaStreamSynchronize(stream_);
+      cublas_.reset();
+      if (workspace_ != nullptr) allocator_.release(workspace_);
+      cudaStreamDestroy(stream_);
+    }
+  }
+
+  wpm_status start(int device) {
+    device_ = device;
+    std::string reason;
+    const int count = cuda_device_count(&reason);
+    if (count == 0)  // the same words as wpm_backend_query's reason
+      return fail(WPM_ERR_BACKEND_UNAVAILABLE, "backend 'cuda' is not available: built, %s", reason.c_str());
+    if (device >= count)
+      return fail(WPM_ERR_BACKEND_UNAVAILABLE, "cuda backend: device %d does not exist (%d visible)", device, count);
+    WPM_CUDA_CHECK(cudaSetDevice(device), "cudaSetDevice");
+    WPM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    std::string error;
+    const CublasLtApi* api = CublasLtApi::load(&error);
+    if (api == nullptr) return fail(WPM_ERR_BACKEND_UNAVAILABLE, "cuda backend: %s", error.c_str());
+    cublasLtHandle_t handle = nullptr;
+    if (api->create(&handle) != CUBLAS_STATUS_SUCCESS)
+      return fail(WPM_ERR_BACKEND_UNAVAILABLE, "cuda backend: cublasLtCreate failed");
+    if (wpm_status s = allocator_.alloc(Cublas::kWorkspaceBytes, &workspace_)) {
+      api->destroy(handle);
+      return s;
+    }
+    cublas_ = std::make_unique<Cublas>(*api, handle, workspace_, Cublas::kWorkspaceBytes);
+    return WPM_OK;
+  }
+
+  wpm_backend kind() const override { return WPM_BACKEND_CUDA; }
+  int num_threads() const override { return 1; }
+  CUstream_st* launch_stream() override {
+    cudaSetDevice(device_);
+    return stream_;
+  }
+
+  wpm_status alloc(size_t bytes, void** ptr) override {
+    cudaSetDevice(device_);
+    return allocator_.alloc(bytes, ptr);
+  }
+  void release(void* ptr) override { allocator_.release(ptr); }
+
+  wpm_status to_device(void* dst, const void* host, size_t bytes) override {
+    if (bytes == 0) return WPM_OK;
+    cudaSetDevice(device_);
+    WPM_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, stream_), "copy to device");
+    WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to device");
+    return WPM_OK;
+  }
+  wpm_status to_host(void* host, const void* src, size_t bytes) override {
+    if (bytes == 0) return WPM_OK;
+    cudaSetDevice(device_);
+    WPM_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, stream_), "copy to host");
+    WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to host");
+    return WPM_OK;
+  }
+  wpm_status on_device(void* dst, const void* src, size_t bytes) override {
+    if (bytes == 0 || dst == src) return WPM_OK;
+    cudaSetDevice(device_);
+    auto* d = static_cast<unsigned char*>(dst);
+    auto* s = static_cast<const unsigned char*>(src);
+    if (s < d + bytes && d < s + bytes) {  // overlapping views: cudaMemcpy's result is undefined, go through a copy
+      void* staging = nullptr;
+      if (wpm_status st = allocator_.alloc(bytes, &staging)) return st;
+      cudaError_t err = cudaMemcpyAsync(staging, src, bytes, cudaMemcpyDeviceToDevice, stream_);
+      if (err == cudaSuccess) err = cudaMemcpyAsync(dst, staging, bytes, cudaMemcpyDeviceToDevice, stream_);
+      allocator_.release(staging);  // stream-ordered reuse
+      if (err != cudaSuccess) return cuda_failed(err, "device copy");
+      return WPM_OK;
+    }
+    WPM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_), "device copy");
+    return WPM_OK;
+  }
+  wpm_status synchronize() override {
+    cudaSetDevice(device_);
+    WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "synchronize");
+    return WPM_OK;
+  }
+  wpm_status gemm(const GemmArgs& args) override {
+    cudaSetDevice(device_);
+    return cublas_->gemm(args, stream_);
+  }
+
+ private:
+  int device_ = 0;
+  cudaStream_t stream_ = nullptr;
+  CachingAllocator allocator_;
+  void* workspace_ = nullptr;
+  std::unique_ptr<Cublas> cublas_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cuda_backend(int device) {
+  auto platform = std::make_unique<CudaPlatform>();
+  if (platform->start(device) != WPM_OK) return nullptr;  // start set the message
+  return kernels_cuda::make_device_backend(std::move(platform));
+}
+
+}  // namespace wpm

@@ -1,0 +1,304 @@
+// The device backend (device_backend.h): one Backend for cuda and emu. Each op
+// picks its kernel from kernels.h, converts the C ABI's enums, sets up the
+// device-memory tables and workspaces the kernel needs, and turns a kernel's
+// kstatus into a wpm_status with the kernel's message.
+//
+// Compiled once per kernel build (WPM_KERNELS_NS); nothing here may depend on
+// which one, so the emulator tests exactly the host code a GPU runs.
+//
+// Temporary device memory (argument tables, workspaces) is released as soon as
+// the op is queued: the platform's release is stream-ordered, so a block can
+// only be handed to work queued after this op.
+#include "device_backend.h"
+
+#include <cstring>
+#include <vector>
+
+#include "../error.h"
+#include "../half.h"
+#include "../random.h"
+#include "../value_checks.h"
+#include "kernels.h"
+
+namespace wpm::WPM_KERNELS_NS {
+
+namespace {
+
+namespace k = ::WPM_KERNELS_NS;
+
+kdtype to_kdtype(wpm_dtype dtype) {
+  switch (dtype) {
+    case WPM_F16: return kdtype::f16;
+    case WPM_BF16: return kdtype::bf16;
+    default: return kdtype::f32;  // the boundary lets only float dtypes reach a float op
+  }
+}
+
+kpadding to_kpadding(wpm_padding padding) { return padding == WPM_PAD_LEFT ? kpadding::left : kpadding::right; }
+
+size_t dtype_bytes(wpm_dtype dtype) { return dtype == WPM_F16 || dtype == WPM_BF16 ? 2 : 4; }
+
+bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
+// Device memory for the duration of one op.
+class Scratch {
+ public:
+  explicit Scratch(DevicePlatform& platform) : platform_(platform) {}
+  ~Scratch() {
+    if (ptr_ != nullptr) platform_.release(ptr_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+
+  wpm_status alloc(size_t bytes) { return platform_.alloc(bytes == 0 ? 1 : bytes, &ptr_); }
+  // Allocates and fills with a host table.
+  template <class T>
+  wpm_status upload(const std::vector<T>& table) {
+    if (wpm_status s = alloc(table.size() * sizeof(T))) return s;
+    return platform_.to_device(ptr_, table.data(), table.size() * sizeof(T));
+  }
+  void* get() const { return ptr_; }
+  template <class T>
+  T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  DevicePlatform& platform_;
+  void* ptr_ = nullptr;
+};
+
+class DeviceBackend final : public Backend {
+ public:
+  explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
+
+  wpm_backend kind() const override { return platform_->kind(); }
+  int num_threads() const override { return platform_->num_threads(); }
+
+  // ------------------------------------------------------------------ memory
+  wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
+  void release(void* ptr) override { platform_->release(ptr); }
+  wpm_status write(void* dst, const void* host, size_t bytes) override { return platform_->to_device(dst, host, bytes); }
+  wpm_status read(void* host, const void* src, size_t bytes) override { return platform_->to_host(host, src, bytes); }
+  wpm_status copy(void* dst, const void* src, size_t bytes) override { return platform_->on_device(dst, src, bytes); }
+  wpm_status synchronize() override { return platform_->synchronize(); }
+
+  wpm_status fill(void* dst, wpm_dtype dtype, size_t count, double value) override {
+    uint32_t bits = 0;
+    switch (dtype) {
+      case WPM_F32: bits = float_to_bits(float(value)); break;
+      case WPM_F16: bits = float_to_f16(float(value)); break;
+      case WPM_BF16: bits = float_to_bf16(float(value)); break;
+      case WPM_I32: bits = uint32_t(int32_t(value)); break;
+    }
+    return launched(k::fill_bits(stream(), dst, int64_t(count), int(dtype_bytes(dtype)), bits), "wpm_fill");
+  }
+
+  // Generated on the host in chunks with the CPU backend's counter-based formulas (random.h) and
+  // uploaded, so every backend stores the same bits for the same seed. Fills are for initialisation,
+  // not the inner loop, so the upload is not worth a kernel.
+  wpm_status fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal, float a,
+                         float b) override {
+    constexpr size_t kChunk = size_t(1) << 16;
+    const size_t elem = dtype_bytes(dtype);
+    std::vector<unsigned char> host(kChunk * elem);
+    for (size_t begin = 0; begin < count; begin += kChunk) {
+      const size_t n = count - begin < kChunk ? count - begin : kChunk;
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t index = begin + i;
+        const float v = normal ? random_normal(seed, index, a, b) : random_uniform(seed, index, a, b);
+        switch (dtype) {
+          case WPM_F16: store(reinterpret_cast<f16*>(host.data()), int64_t(i), v); break;
+          case WPM_BF16: store(reinterpret_cast<bf16*>(host.data()), int64_t(i), v); break;
+          default: store(reinterpret_cast<float*>(host.data()), int64_t(i), v); break;
+        }
+      }
+      if (wpm_status s = platform_->to_device(static_cast<unsigned char*>(dst) + begin * elem, host.data(), n * elem))
+        return s;
+    }
+    return WPM_OK;
+  }
+
+  // ------------------------------------------------------------------ ops
+  wpm_status gemm(const GemmArgs& args) override { return platform_->gemm(args); }
+
+  wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab, int64_t c,
+                           wpm_dtype dtype) override {
+    if (wpm_status s = check_device_ids("wpm_embedding_fwd", ids, n, vocab)) return s;
+    return launched(k::embedding_fwd(stream(), ids, table, out, n, vocab, c, to_kdtype(dtype)), "wpm_embedding_fwd");
+  }
+  wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab, int64_t c,
+                           wpm_dtype dtype) override {
+    if (wpm_status s = check_device_ids("wpm_embedding_bwd", ids, n, vocab)) return s;
+    return launched(k::embedding_bwd(stream(), ids, dout, dtable, n, vocab, c, to_kdtype(dtype)), "wpm_embedding_bwd");
+  }
+
+  wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
+                         wpm_dtype dtype) override {
+    return launched(k::rmsnorm_fwd(stream(), x, weight, out, rstd, n, c, eps, to_kdtype(dtype)), "wpm_rmsnorm_fwd");
+  }
+  wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
+                         void* dweight, int64_t n, int64_t c, wpm_dtype dtype) override {
+    Scratch workspace(*platform_);
+    if (wpm_status s = workspace.alloc(size_t(k::rmsnorm_bwd_workspace_bytes(n, c)))) return s;
+    return launched(
+        k::rmsnorm_bwd(stream(), dout, x, weight, rstd, dx, dweight, workspace.get(), n, c, to_kdtype(dtype)),
+        "wpm_rmsnorm_bwd");
+  }
+
+  wpm_status rope(void* x, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d, float theta,
+                  float sign, wpm_dtype dtype) override {
+    if (sign > 0) return launched(k::rope_fwd(stream(), x, positions, b, t, h, d, theta, to_kdtype(dtype)), "wpm_rope_fwd");
+    return launched(k::rope_bwd(stream(), x, positions, b, t, h, d, theta, to_kdtype(dtype)), "wpm_rope_bwd");
+  }
+
+  wpm_status attention_fwd(const AttentionArgs& a) override {
+    if (!tensor_core_attention(a, false))
+      return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_fwd (%s backend): only f16/bf16 with d 64 or 128 and 16-byte aligned buffers so far (got dtype %d, d %lld)",
+                  backend_name(), int(a.dtype), (long long)a.d);
+    return launched(k::attention_fwd(stream(), a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d,
+                                     a.scale, to_kpadding(a.padding), to_kdtype(a.dtype)),
+                    "wpm_attention_fwd");
+  }
+  wpm_status attention_bwd(const AttentionArgs& a) override {
+    if (!tensor_core_attention(a, true))
+      return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_bwd (%s backend): only f16/bf16 with d 64 or 128 and 16-byte aligned buffers so far (got dtype %d, d %lld)",
+                  backend_name(), int(a.dtype), (long long)a.d);
+    Scratch workspace(*platform_);
+    if (wpm_status s = workspace.alloc(size_t(k::attention_bwd_workspace_bytes(a.b, a.t, a.h)))) return s;
+    return launched(k::attention_bwd(stream(), a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(),
+                                     a.lengths, a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding),
+                                     to_kdtype(a.dtype)),
+                    "wpm_attention_bwd");
+  }
+
+  wpm_status swiglu_fwd(const void* gate, const void* up, void* out, int64_t n, wpm_dtype dtype) override {
+    return launched(k::swiglu_fwd(stream(), gate, up, out, n, to_kdtype(dtype)), "wpm_swiglu_fwd");
+  }
+  wpm_status swiglu_bwd(const void* dout, const void* gate, const void* up, void* dgate, void* dup, int64_t n,
+                        wpm_dtype dtype) override {
+    return launched(k::swiglu_bwd(stream(), dout, gate, up, dgate, dup, n, to_kdtype(dtype)), "wpm_swiglu_bwd");
+  }
+  wpm_status gelu_fwd(const void* x, void* out, int64_t n, wpm_gelu_kind kind, wpm_dtype dtype) override {
+    return launched(k::gelu_fwd(stream(), x, out, n, to_form(kind), to_kdtype(dtype)), "wpm_gelu_fwd");
+  }
+  wpm_status gelu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_gelu_kind kind,
+                      wpm_dtype dtype) override {
+    return launched(k::gelu_bwd(stream(), dout, x, dx, n, to_form(kind), to_kdtype(dtype)), "wpm_gelu_bwd");
+  }
+  wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) override {
+    return launched(k::relu_fwd(stream(), x, out, n, to_kdtype(dtype)), "wpm_relu_fwd");
+  }
+  wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) override {
+    return launched(k::relu_bwd(stream(), dout, x, dx, n, to_kdtype(dtype)), "wpm_relu_bwd");
+  }
+
+  wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
+                                 int64_t c, wpm_padding padding, wpm_dtype dtype) override {
+    if (wpm_status s = check_device_lengths("wpm_last_token_pool_fwd", lengths, b, t)) return s;
+    return launched(
+        k::last_token_pool_fwd(stream(), hidden, lengths, out, b, t, c, to_kpadding(padding), to_kdtype(dtype)),
+        "wpm_last_token_pool_fwd");
+  }
+  wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,
+                                 int64_t c, wpm_padding padding, wpm_dtype dtype) override {
+    if (wpm_status s = check_device_lengths("wpm_last_token_pool_bwd", lengths, b, t)) return s;
+    return launched(
+        k::last_token_pool_bwd(stream(), dout, lengths, dhidden, b, t, c, to_kpadding(padding), to_kdtype(dtype)),
+        "wpm_last_token_pool_bwd");
+  }
+
+  wpm_status bt_loss_fwd(const BtLossArgs& a) override {
+    return launched(k::bt_loss_fwd(stream(), a.chosen, a.rejected, a.weights, a.loss, a.pairs, a.margin),
+                    "wpm_bt_loss_fwd");
+  }
+  wpm_status bt_loss_bwd(const BtLossArgs& a) override {
+    return launched(k::bt_loss_bwd(stream(), a.chosen, a.rejected, a.weights, a.dchosen, a.drejected, a.pairs,
+                                   a.margin, a.dloss),
+                    "wpm_bt_loss_bwd");
+  }
+
+  wpm_status adamw_step(const AdamwArgs& a) override {
+    if (a.count == 0) return WPM_OK;
+    std::vector<kadamw_tensor> table(static_cast<size_t>(a.count));
+    for (int64_t i = 0; i < a.count; ++i) {
+      const AdamwTensor& t = a.tensors[i];
+      table[size_t(i)] = {t.param, t.grad, t.m, t.v, t.working, t.count, to_kdtype(t.grad_dtype),
+                          to_kdtype(t.working_dtype), t.decay ? 1 : 0};
+    }
+    Scratch device_table(*platform_);
+    if (wpm_status s = device_table.upload(table)) return s;
+    const kadamw_hyper hyper{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.grad_scale, a.step};
+    return launched(k::adamw_step(stream(), device_table.as<kadamw_tensor>(), a.count, hyper), "wpm_adamw_step");
+  }
+
+  wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override {
+    Scratch device_table(*platform_), workspace(*platform_);
+    if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
+    if (wpm_status s = workspace.alloc(size_t(k::global_norm_workspace_bytes()))) return s;
+    return launched(k::global_norm(stream(), device_table.as<ktensor>(), count, workspace.get(), out),
+                    "wpm_global_norm");
+  }
+  wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override {
+    Scratch device_table(*platform_);
+    if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
+    return launched(k::scale_check_finite(stream(), device_table.as<ktensor>(), count, scale, found_inf),
+                    "wpm_scale_check_finite");
+  }
+
+  wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) override {
+    if (src_dtype == dst_dtype) return copy(dst, src, size_t(n) * dtype_bytes(src_dtype));
+    return launched(k::cast_dtype(stream(), src, to_kdtype(src_dtype), dst, to_kdtype(dst_dtype), n), "wpm_cast");
+  }
+
+ private:
+  CUstream_st* stream() { return platform_->launch_stream(); }
+  const char* backend_name() const { return kind() == WPM_BACKEND_EMU ? "emu" : "cuda"; }
+
+  // A kernel's precondition that the boundary does not check (alignment, a size limit) is a
+  // request this backend does not support; anything else (a CUDA error, an emulator report with
+  // file:line) is internal.
+  wpm_status launched(kstatus status, const char* function) const {
+    if (status == KSTATUS_OK) return WPM_OK;
+    return fail(status == KSTATUS_INVALID_ARGUMENT ? WPM_ERR_UNSUPPORTED : WPM_ERR_INTERNAL, "%s (%s backend): %s",
+                function, backend_name(), klast_error());
+  }
+
+  static gelu_form to_form(wpm_gelu_kind kind) { return kind == WPM_GELU_EXACT ? gelu_form::exact : gelu_form::tanh; }
+
+  static std::vector<ktensor> tensor_table(const TensorRef* tensors, int64_t count) {
+    std::vector<ktensor> table(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i) table[size_t(i)] = {tensors[i].data, tensors[i].count, to_kdtype(tensors[i].dtype)};
+    return table;
+  }
+
+  // Ids and pooling lengths are read back to the host and checked there (4 bytes per value and a
+  // stream sync per call): a bad value must come back as a status naming it, and the kernels have no
+  // way to report one yet.
+  wpm_status check_device_ids(const char* function, const int32_t* ids, int64_t n, int64_t vocab) {
+    std::vector<int32_t> host(static_cast<size_t>(n));
+    if (wpm_status s = platform_->to_host(host.data(), ids, host.size() * sizeof(int32_t))) return s;
+    return check_ids(function, host.data(), n, vocab);
+  }
+  wpm_status check_device_lengths(const char* function, const int32_t* lengths, int64_t b, int64_t t) {
+    std::vector<int32_t> host(static_cast<size_t>(b));
+    if (wpm_status s = platform_->to_host(host.data(), lengths, host.size() * sizeof(int32_t))) return s;
+    return check_lengths(function, host.data(), b, t);
+  }
+
+  // The tensor-core flash attention covers f16/bf16, d 64 and 128, 16-byte aligned operands.
+  static bool tensor_core_attention(const AttentionArgs& a, bool backward) {
+    if (a.dtype == WPM_F32 || (a.d != 64 && a.d != 128)) return false;
+    bool aligned = aligned16(a.q) && aligned16(a.k) && aligned16(a.v) && aligned16(a.out);
+    if (backward) aligned = aligned && aligned16(a.dout) && aligned16(a.dq) && aligned16(a.dk) && aligned16(a.dv);
+    return aligned;
+  }
+
+  std::unique_ptr<DevicePlatform> platform_;
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_device_backend(std::unique_ptr<DevicePlatform> platform) {
+  return std::make_unique<DeviceBackend>(std::move(platform));
+}
+
+}  // namespace wpm::WPM_KERNELS_NS
