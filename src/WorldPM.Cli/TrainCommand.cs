@@ -61,6 +61,7 @@ internal static class TrainCommand
                 Decay = a.Schedule,
                 MaxGradNorm = a.MaxGradNorm,
                 Seed = a.Seed,
+                RecomputeActivations = a.Recompute,
             },
             Steps = a.Steps ?? Math.Max(1, (train.Count + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
             OutputDirectory = a.Out,
@@ -79,7 +80,8 @@ internal static class TrainCommand
         TrainingOptions t = options.Training;
         log.WriteLine($"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
-            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}; cpu backend, {context.NumThreads} threads" +
+            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
+            (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; cpu backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
 
         var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, append: resumeFrom is not null));

@@ -42,12 +42,12 @@ public sealed class TestFiles : IDisposable
         return path;
     }
 
-    /// <summary>A 1-layer, d 16 model over the byte tokenizer, 128 positions.</summary>
-    public string WriteTinyConfig(string name = "tiny.json")
+    /// <summary>A d 16 model of <paramref name="layers"/> layers over the byte tokenizer, 128 positions.</summary>
+    public string WriteTinyConfig(string name = "tiny.json", int layers = 1)
     {
         string path = PathOf(name);
-        File.WriteAllText(path, """
-            {"vocab_size": 259, "hidden_size": 16, "num_hidden_layers": 1, "num_attention_heads": 2, "num_key_value_heads": 1,
+        File.WriteAllText(path, $$"""
+            {"vocab_size": 259, "hidden_size": 16, "num_hidden_layers": {{layers}}, "num_attention_heads": 2, "num_key_value_heads": 1,
              "intermediate_size": 32, "head_hidden_size": 16, "max_position_embeddings": 128, "rope_theta": 10000}
             """);
         return path;

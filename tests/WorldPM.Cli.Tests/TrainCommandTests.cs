@@ -45,6 +45,23 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void RecomputeTrainsBitwiseLikeKeepingTheActivations()
+    {
+        _config = _files.WriteTinyConfig("two-layers.json", layers: 2);
+        string kept = _files.PathOf("run-kept"), recomputed = _files.PathOf("run-recomputed");
+        Train(kept, 3);
+        double[] keptLosses = [.. MetricsLines("step").Select(e => e.GetProperty("loss").GetDouble())];
+        File.Delete(_files.PathOf("metrics.jsonl"));
+
+        CliResult result = Train(recomputed, 3, "--recompute");
+
+        Assert.That(result.Output, Does.Contain("activations recomputed per layer"));
+        Assert.That(MetricsLines("step").Select(e => e.GetProperty("loss").GetDouble()), Is.EqualTo(keptLosses));
+        Assert.That(File.ReadAllBytes(Path.Combine(recomputed, "step-3", "model.safetensors")),
+            Is.EqualTo(File.ReadAllBytes(Path.Combine(kept, "step-3", "model.safetensors"))));
+    }
+
+    [Test]
     public void ScoringTokenIsSavedWithTheCheckpointAndKeptOnResume()
     {
         string run = _files.PathOf("run-im-end");

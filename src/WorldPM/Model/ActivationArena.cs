@@ -7,7 +7,8 @@ namespace WorldPM.Model;
 /// (norm statistics, logsumexps, rewards, loss), carved into views by <see cref="ActivationLayout{TTensor, TF32}"/>
 /// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N], lengths [B] and
 /// scoring positions [B].
-/// Built when a shape is first seen and reused while it stays.
+/// Built when a shape (or way of running the last layer, or choice of recomputation) is first seen and reused while
+/// it stays.
 /// </summary>
 internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
 {
@@ -16,18 +17,20 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     private readonly ArenaViews<T> views;
     private readonly DeviceBuffer<int> integers;
 
-    public ActivationArena(WorldPMContext context, BatchShape shape, bool fullLastLayer)
+    public ActivationArena(WorldPMContext context, BatchShape shape, bool fullLastLayer, bool recompute)
     {
         Shape = shape;
         FullLastLayer = fullLastLayer;
+        Recompute = recompute;
         var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer);
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute);
         arena = context.Allocate<T>(sizer.Size);
         f32Arena = context.Allocate<float>(sizer.F32Size);
         views = new ArenaViews<T>(arena, f32Arena);
-        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer);
+        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer, recompute);
         Layout.Ones.Fill(1);
         integers = context.Allocate<int>(shape.N + 2 * shape.B);
+        Bytes = BytesOf(arena) + BytesOf(f32Arena) + BytesOf(integers);
         TokenIds = integers.View(0, shape.N);
         Lengths = integers.View(shape.N, shape.B);
         ScoringPositions = integers.View(shape.N + shape.B, shape.B);
@@ -38,6 +41,13 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <summary>Whether the layout runs the last layer at every token (see
     /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
     public bool FullLastLayer { get; }
+
+    /// <summary>Whether the layers share one region of intermediates, recomputed before each layer's backward (see
+    /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
+    public bool Recompute { get; }
+
+    /// <summary>The device memory of the three buffers.</summary>
+    public long Bytes { get; }
 
     /// <summary>The views.</summary>
     public ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>> Layout { get; }
@@ -50,6 +60,8 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
 
     /// <summary>The position of each sequence's scoring token, lengths - 1 [B] (the RoPE positions of its q).</summary>
     public DeviceBuffer<int> ScoringPositions { get; }
+
+    private static long BytesOf(DeviceBuffer buffer) => buffer.Count * DTypes.SizeOf(buffer.DType);
 
     public void Dispose()
     {

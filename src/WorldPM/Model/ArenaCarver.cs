@@ -20,6 +20,10 @@ internal interface IArenaCarver<out TTensor, out TF32>
     /// <summary>The regions that <paramref name="first"/> and <paramref name="second"/> take share memory: both start
     /// at the same place, and carving continues after the longer one. For groups of buffers never live at once.</summary>
     (TFirst, TSecond) Overlay<TFirst, TSecond>(Func<TFirst> first, Func<TSecond> second);
+
+    /// <summary><see cref="Overlay"/> for <paramref name="count"/> groups, <paramref name="group"/>(0) to
+    /// <paramref name="group"/>(count - 1): all start at the same place, and carving continues after the longest.</summary>
+    TGroup[] OverlayEach<TGroup>(int count, Func<int, TGroup> group);
 }
 
 /// <summary>An arena carver with the two bump pointers and the overlay bookkeeping.</summary>
@@ -47,13 +51,30 @@ internal abstract class ArenaCarverBase<TTensor, TF32> : IArenaCarver<TTensor, T
 
     public (TFirst, TSecond) Overlay<TFirst, TSecond>(Func<TFirst> first, Func<TSecond> second)
     {
-        (long start, long startF32) = (Size, F32Size);
-        TFirst a = first();
-        (long end, long endF32) = (Size, F32Size);
-        (Size, F32Size) = (start, startF32);
-        TSecond b = second();
-        (Size, F32Size) = (Math.Max(end, Size), Math.Max(endF32, F32Size));
+        (TFirst a, TSecond b) = (default!, default!);
+        CarveOverlaid([() => a = first(), () => b = second()]);
         return (a, b);
+    }
+
+    public TGroup[] OverlayEach<TGroup>(int count, Func<int, TGroup> group)
+    {
+        var groups = new TGroup[count];
+        CarveOverlaid(Enumerable.Range(0, count).Select(i => (Action)(() => groups[i] = group(i))));
+        return groups;
+    }
+
+    /// <summary>Runs each carving from the same start and leaves the bump pointers after the longest.</summary>
+    private void CarveOverlaid(IEnumerable<Action> carvings)
+    {
+        (long start, long startF32) = (Size, F32Size);
+        (long end, long endF32) = (start, startF32);
+        foreach (Action carve in carvings)
+        {
+            (Size, F32Size) = (start, startF32);
+            carve();
+            (end, endF32) = (Math.Max(end, Size), Math.Max(endF32, F32Size));
+        }
+        (Size, F32Size) = (end, endF32);
     }
 
     protected abstract TTensor Region(long offset, long count);

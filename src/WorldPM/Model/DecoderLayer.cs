@@ -47,6 +47,24 @@ internal sealed class DecoderLayer<T> where T : unmanaged
     public void Forward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
         DeviceBuffer<T> output)
     {
+        ForwardToDownProjInput(arena, a);
+        BatchShape s = arena.Shape;
+        output.CopyFrom(a.Mid);
+        downProj.Forward(context, a.SwiGlu, output, s.N, arena.Layout.Ones, accumulate: true);
+    }
+
+    /// <summary>
+    /// Activation recomputation: runs <see cref="Forward"/> again on a.Input (kept) to rewrite its intermediates in
+    /// <paramref name="a"/>, which the other layers' forwards overwrote, right before <see cref="Backward"/> reads
+    /// them. The same ops on the same input, so the same bits. The output is left alone: the next layer's input
+    /// already holds it and the backward does not read it, which spares down_proj.
+    /// </summary>
+    public void Recompute(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a) =>
+        ForwardToDownProjInput(arena, a);
+
+    /// <summary>The forward up to down_proj's input, the SwiGLU output: everything the backward reads.</summary>
+    private void ForwardToDownProjInput(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a)
+    {
         BatchShape s = arena.Shape;
         DeviceBuffer<T> ones = arena.Layout.Ones;
         Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
@@ -63,8 +81,6 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         gateProj.Forward(context, a.MlpNorm, a.Gate, s.N, ones);
         upProj.Forward(context, a.MlpNorm, a.Up, s.N, ones);
         Ops.SwiGluForward(context, a.Gate, a.Up, a.SwiGlu, s.N * s.Mlp);
-        output.CopyFrom(a.Mid);
-        downProj.Forward(context, a.SwiGlu, output, s.N, ones, accumulate: true);
     }
 
     /// <summary>

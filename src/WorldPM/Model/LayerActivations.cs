@@ -7,12 +7,18 @@ namespace WorldPM.Model;
 /// layer run at the scoring rows only, see <see cref="DecoderLayer{T}.ForwardScoringRows"/>) the tensors of the
 /// second block, from <see cref="Mid"/> on, are not carved and hold default: that layer keeps them in
 /// <see cref="ScoringRowActivations{TTensor, TF32}"/>, B rows.
+/// <para>
+/// <see cref="Input"/> is carved by the caller, the rest here: with activation recomputation every layer keeps its
+/// own input while the rest, its intermediates, overlays that of every other layer (see
+/// <see cref="ActivationLayout{TTensor, TF32}"/>), rewritten by <see cref="DecoderLayer{T}.Recompute"/> before the
+/// layer's backward.
+/// </para>
 /// </summary>
-internal sealed class LayerActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s,
+internal sealed class LayerActivations<TTensor, TF32>(TTensor input, IArenaCarver<TTensor, TF32> arena, BatchShape s,
     bool mlpAtEveryToken = true)
 {
     /// <summary>x, the residual stream entering the layer [N, C].</summary>
-    public TTensor Input { get; } = arena.Take(s.N * s.C);
+    public TTensor Input { get; } = input;
 
     /// <summary>1 / rms of each row of <see cref="Input"/> [N].</summary>
     public TF32 InputRstd { get; } = arena.TakeF32(s.N);

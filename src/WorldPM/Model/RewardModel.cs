@@ -72,6 +72,23 @@ public sealed class RewardModel : IDisposable
         set => network.FullLastLayer = value;
     }
 
+    /// <summary>
+    /// Activation recomputation (gradient checkpointing per decoder layer): the forward keeps only each layer's input
+    /// and the backward reruns a layer's forward before its backward, into one region of intermediates all layers
+    /// share. Saves L - 1 layers' intermediates (per layer (3 C + 2 H D + 2 KVH D + 3 I) N elements of the storage
+    /// type and (H + 2) N fp32) for about one more forward of compute; rewards, loss and gradients are bitwise the
+    /// same either way. A training setting, not part of the model: not saved in config.json. Off by default.
+    /// </summary>
+    public bool RecomputeActivations
+    {
+        get => network.RecomputeActivations;
+        set => network.RecomputeActivations = value;
+    }
+
+    /// <summary>The bytes of the activation arena the last batch ran in (0 before the first): what
+    /// <see cref="RecomputeActivations"/> shrinks.</summary>
+    internal long ActivationBytes => network.ActivationBytes;
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => network.Grads.Fill(0);
 

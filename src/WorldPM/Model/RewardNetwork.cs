@@ -16,6 +16,12 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.FullLastLayer"/>.</summary>
     bool FullLastLayer { get; set; }
 
+    /// <summary>See <see cref="RewardModel.RecomputeActivations"/>.</summary>
+    bool RecomputeActivations { get; set; }
+
+    /// <summary>See <see cref="RewardModel.ActivationBytes"/>.</summary>
+    long ActivationBytes { get; }
+
     /// <summary>See <see cref="RewardModel.ForwardBackward"/>; <paramref name="ids"/> are staged (validated, padding 0).</summary>
     PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
         float lossScale, ReadOnlySpan<float> weights);
@@ -30,7 +36,7 @@ internal interface IRewardNetwork : IDisposable
 /// scoring token and the preference head. The last layer runs at the scoring rows only
 /// (<see cref="DecoderLayer{T}.ForwardScoringRows"/>) unless <see cref="FullLastLayer"/> is set. Activations live in
 /// one arena per batch shape (<see cref="ActivationLayout{TTensor, TF32}"/>), built on first use of a shape (and way
-/// of running the last layer) and kept until another comes.
+/// of running the last layer, and choice of <see cref="RecomputeActivations"/>) and kept until another comes.
 /// </summary>
 internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 {
@@ -63,6 +69,10 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public void SyncWorking() => store.SyncWorking();
 
     public bool FullLastLayer { get; set; }
+
+    public bool RecomputeActivations { get; set; }
+
+    public long ActivationBytes => arena?.Bytes ?? 0;
 
     private DecoderLayer<T> LastLayer => layers[^1];
 
@@ -136,7 +146,13 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         {
             LastLayer.BackwardScoringRows(a, acts.Layers[^1], g.Pooled, g);
         }
-        for (int l = layers.Length - 2; l >= 0; l--) layers[l].Backward(a, acts.Layers[l], g);
+        // With recomputation the shared intermediates still hold the last layer's forward, which ran last; each
+        // earlier layer's are rebuilt from its kept input.
+        for (int l = layers.Length - 2; l >= 0; l--)
+        {
+            if (a.Recompute) layers[l].Recompute(a, acts.Layers[l]);
+            layers[l].Backward(a, acts.Layers[l], g);
+        }
         Ops.EmbeddingBackward(context, a.TokenIds, g.Residual, embedding.Grad, s.N, config.VocabSize, s.C);
     }
 
@@ -144,11 +160,12 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private ActivationArena<T> Prepare(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen)
     {
         var shape = new BatchShape(config, count, seqLen);
-        if (arena is null || arena.Shape != shape || arena.FullLastLayer != FullLastLayer)
+        if (arena is null || arena.Shape != shape || arena.FullLastLayer != FullLastLayer ||
+            arena.Recompute != RecomputeActivations)
         {
             arena?.Dispose();
             arena = null;
-            arena = new ActivationArena<T>(context, shape, FullLastLayer);
+            arena = new ActivationArena<T>(context, shape, FullLastLayer, RecomputeActivations);
         }
         arena.TokenIds.CopyFrom(ids);
         arena.Lengths.CopyFrom(lengths);

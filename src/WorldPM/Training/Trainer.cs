@@ -17,6 +17,10 @@ namespace WorldPM.Training;
 /// unscaled in place, where the small ones would flush to zero.
 /// </para>
 /// <para>
+/// The trainer sets the model's <see cref="RewardModel.RecomputeActivations"/> from its options: a memory-for-compute
+/// choice of the training run, not of the model.
+/// </para>
+/// <para>
 /// A step whose gradients hold inf or NaN (in any precision; in fp16 usually a loss-scale overflow) is skipped:
 /// weights, moments and the AdamW step count (<see cref="Updates"/>, its bias correction) stay as they were.
 /// <see cref="Step"/> and with it the learning-rate schedule still advance, so a run has a fixed length and the
@@ -54,6 +58,7 @@ public sealed class Trainer : IDisposable
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _options = options;
+        _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
         _schedule = new LearningRateSchedule(options.LearningRate, warmup, totalSteps, options.Decay);
         _optimizerState = model.Parameters.Select(p =>

@@ -46,6 +46,11 @@ public sealed record TrainingOptions
     /// <summary>Finite fp16 steps in a row after which the loss scale doubles.</summary>
     public long LossScaleGrowthInterval { get; init; } = 2000;
 
+    /// <summary>Recompute each decoder layer's activations in the backward instead of keeping them
+    /// (<see cref="Model.RewardModel.RecomputeActivations"/>): less activation memory, about one more forward per step,
+    /// bitwise the same training.</summary>
+    public bool RecomputeActivations { get; init; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()
     {

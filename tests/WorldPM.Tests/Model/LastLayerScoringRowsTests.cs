@@ -77,7 +77,7 @@ public class LastLayerScoringRowsTests
     private static ArenaSizer Plan(BatchShape shape, bool fullLastLayer)
     {
         var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer);
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute: false);
         return sizer;
     }
 
