@@ -31,7 +31,8 @@ internal static class TrainCommand
     {
         TextWriter log = a.Quiet ? TextWriter.Null : output;
         CheckInputs(a);
-        string? resumeFrom = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestDirectory() : null;
+        long? resumeStep = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestStep() : null;
+        string? resumeFrom = resumeStep is long s ? new CheckpointStore(a.Out).DirectoryOf(s) : null;
         string? init = a.Init is null ? null : ModelInputs.CheckpointDirectory(a.Init);
         var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer, init);
         ModelConfig config = resumeFrom is not null ? ModelInputs.CheckpointConfig(resumeFrom)
@@ -82,7 +83,7 @@ internal static class TrainCommand
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}; cpu backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
 
-        var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, append: resumeFrom is not null));
+        var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, resumeStep));
         TrainingRunResult result;
         using (progress)
             result = TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval);
