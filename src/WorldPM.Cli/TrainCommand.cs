@@ -34,7 +34,7 @@ internal static class TrainCommand
         TextWriter log = a.Quiet ? TextWriter.Null : output;
         CheckInputs(a);
         long? resumeStep = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestStep() : null;
-        string? resumeFrom = resumeStep is long s ? new CheckpointStore(a.Out).DirectoryOf(s) : null;
+        string? resumeFrom = resumeStep is long latest ? new CheckpointStore(a.Out).DirectoryOf(latest) : null;
         string? init = a.Init is null ? null : ModelInputs.CheckpointDirectory(a.Init);
         var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer, init);
         ModelConfig config = resumeFrom is not null ? ModelInputs.CheckpointConfig(resumeFrom)

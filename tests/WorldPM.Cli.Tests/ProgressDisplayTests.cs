@@ -65,6 +65,18 @@ public class ProgressDisplayTests
     }
 
     [Test]
+    public void DemoOnAnInteractiveTerminalShowsTheBarAndStillPrintsItsVerdict()
+    {
+        var terminal = new ScreenTerminal();
+        CliResult result = terminal.Run("demo", "--steps", "2");
+
+        Assert.That(result.ExitCode, Is.EqualTo(4), "2 steps stay below the target: " + result);
+        Assert.That(terminal.Text, Does.Contain("step 2/2  loss ").And.Contain("held-out @ 2: accuracy"));
+        Assert.That(result.OutputLines, Has.None.Match(@"^step\s+\d+\s+loss"));
+        Assert.That(result.OutputLines[^1], Does.Contain("after 2 steps").And.Contain("below the 95 % target"));
+    }
+
+    [Test]
     public void EvaluationsDuringALiveBarStillPrintTheirTables()
     {
         var terminal = new ScreenTerminal();
