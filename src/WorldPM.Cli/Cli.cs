@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using Spectre.Console;
 using WorldPM.Tasks;
 
 namespace WorldPM.Cli;
@@ -10,16 +11,20 @@ namespace WorldPM.Cli;
 /// (parse errors, values out of range, paths that do not exist, unknown tokenizer, conflicting options);
 /// 1 a failure while working (unreadable data or config, a checkpoint that does not fit); 4 <c>demo</c>
 /// below its target. Every error is one line, <c>worldpm: ...</c>, on the error writer; never a stack trace.
+/// Given a <c>terminal</c> (stdout is an interactive terminal, see <see cref="Terminal"/>), train, demo and eval
+/// draw live progress bars on it; without one they print plain lines.
 /// </summary>
 public static class Cli
 {
     public const int Usage = 2;
     public const int Failure = 1;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, terminal: null);
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, IAnsiConsole? terminal)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ParseResult parsed = Root().Parse(args);
+        ParseResult parsed = Root(terminal).Parse(args);
         if (parsed.Errors.Count > 0 && parsed.Action is not System.CommandLine.Help.HelpAction)
         {
             string messages = string.Join(" ", parsed.Errors.Select(e => WithoutTypeName(e.Message)));
@@ -42,7 +47,7 @@ public static class Cli
         }
     }
 
-    private static RootCommand Root()
+    private static RootCommand Root(IAnsiConsole? terminal)
     {
         var root = new RootCommand("WorldPM: kernels and tools for training human preference (reward) models.");
 
@@ -55,11 +60,11 @@ public static class Cli
         var json = new Option<bool>("--json") { Description = "Print one JSON object (heldout_accuracy, steps, seconds) as the last line." };
         var demo = new Command("demo", "Train and evaluate a small reward model on the embedded task (CPU, no download).") { steps, seed, json };
         demo.SetAction(result => DemoCommand.Run(result.InvocationConfiguration.Output,
-            result.GetValue(steps), result.GetValue(seed), result.GetValue(json)));
+            result.GetValue(steps), result.GetValue(seed), result.GetValue(json), terminal));
         root.Subcommands.Add(demo);
 
-        root.Subcommands.Add(TrainCommand.Create());
-        root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create(terminal));
+        root.Subcommands.Add(EvalCommand.Create(terminal));
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
         return root;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using Spectre.Console;
 using WorldPM.Checkpoints;
 using WorldPM.Evaluation;
 using WorldPM.Model;
@@ -12,13 +13,14 @@ namespace WorldPM.Cli;
 /// <summary>
 /// <c>worldpm eval MODEL_DIR DATA...</c>: scores both responses of every pair and prints pairwise accuracy,
 /// mean Bradley-Terry loss and mean reward margin overall, per subset, and split by whether the chosen
-/// response is the shorter or the longer one; <c>--json</c> prints all of it as one JSON object.
+/// response is the shorter or the longer one; <c>--json</c> prints all of it as one JSON object. On an
+/// interactive terminal (and without --json) a live bar shows the scoring.
 /// </summary>
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json);
 
-    public static Command Create()
+    public static Command Create(IAnsiConsole? terminal)
     {
         var model = CommonOptions.ModelDirectory();
         var data = CommonOptions.DataFiles("Evaluation data: files or directories (formats detected per file; subsets from the data).");
@@ -31,11 +33,11 @@ internal static class EvalCommand
             model, data, tokenizer, maxLength, batch, json,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
-            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output));
+            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output, terminal));
         return command;
     }
 
-    private static int Run(Arguments a, TextWriter output)
+    private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal)
     {
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
         DataInputs.RequireExisting(a.Data, "data file");
@@ -51,7 +53,10 @@ internal static class EvalCommand
 
         using var context = WorldPMContext.Create(Backend.Cpu);
         using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
-        EvaluationReport report = Evaluator.Evaluate(rewardModel, pairs, a.Batch);
+        EvaluationReport report = terminal is not null && !a.Json
+            ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
+                Evaluator.Evaluate(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
+            : Evaluator.Evaluate(rewardModel, pairs, a.Batch);
 
         if (a.Json)
         {

@@ -9,6 +9,7 @@
 // Run from the repository: dotnet run --project src/WorldPM.Cli -- info
 // Errors print one line, "worldpm: <what went wrong>", on stderr and exit non-zero: 2 for a bad command
 // line (see Cli.cs), 1 for a failure, 4 when `demo` ends below its target held-out accuracy.
+// On an interactive terminal train, demo and eval draw live progress bars; piped or redirected, plain lines.
 using WorldPM.Cli;
 
-return Cli.Run(args, Console.Out, Console.Error);
+return Cli.Run(args, Console.Out, Console.Error, Terminal.ForStandardOutput());

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Spectre.Console;
 using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
@@ -17,21 +18,23 @@ internal static class TrainCommand
     /// <summary>The peak learning rate of a model trained from scratch: the recipe's 3e-6 barely moves a small fresh model.</summary>
     public const double ScratchLearningRate = 1e-3;
 
-    public static Command Create()
+    /// <summary>The command; with a <paramref name="terminal"/> it shows a live progress bar there instead of the step lines.</summary>
+    public static Command Create(IAnsiConsole? terminal)
     {
         var o = new TrainOptions();
         var command = new Command("train", "Train a reward model on preference data (Bradley-Terry loss on chosen vs rejected).");
         foreach (Argument argument in o.Arguments) command.Arguments.Add(argument);
         foreach (Option option in o.Options) command.Options.Add(option);
-        command.SetAction(result => Run(o.Read(result), result.InvocationConfiguration.Output));
+        command.SetAction(result => Run(o.Read(result), result.InvocationConfiguration.Output, terminal));
         return command;
     }
 
-    private static int Run(TrainArguments a, TextWriter output)
+    private static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal)
     {
         TextWriter log = a.Quiet ? TextWriter.Null : output;
         CheckInputs(a);
-        string? resumeFrom = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestDirectory() : null;
+        long? resumeStep = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestStep() : null;
+        string? resumeFrom = resumeStep is long latest ? new CheckpointStore(a.Out).DirectoryOf(latest) : null;
         string? init = a.Init is null ? null : ModelInputs.CheckpointDirectory(a.Init);
         var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer, init);
         ModelConfig config = resumeFrom is not null ? ModelInputs.CheckpointConfig(resumeFrom)
@@ -84,10 +87,11 @@ internal static class TrainCommand
             (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; cpu backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
 
-        var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, append: resumeFrom is not null));
+        var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, resumeStep));
         TrainingRunResult result;
         using (progress)
-            result = TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval);
+            result = progress.Show(a.Quiet ? null : terminal, resumeStep ?? 0,
+                () => TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval));
 
         CopyTokenizerFiles(tokenizerName, a.Out);
         string checkpoint = result.LastCheckpoint ?? new CheckpointStore(a.Out).LatestDirectory() ?? a.Out;

@@ -6,7 +6,9 @@ namespace WorldPM.Evaluation;
 /// <summary>Scores both sides of every pair with the model and reports <see cref="EvaluationReport"/>.</summary>
 public static class Evaluator
 {
-    public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16)
+    /// <summary>Scores <paramref name="pairs"/> in batches; <paramref name="onScored"/> hears how many pairs are done after each batch.</summary>
+    public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16,
+        Action<int>? onScored = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(pairs);
@@ -18,6 +20,7 @@ public static class Evaluator
             var batch = new PairBatch(slice);
             float[] rewards = model.Score(batch.Tokens, batch.Lengths, 2 * batch.Pairs, batch.SeqLen);
             for (int i = 0; i < batch.Pairs; ++i) deltas[start + i] = (double)rewards[i] - rewards[batch.Pairs + i];
+            onScored?.Invoke(start + batch.Pairs);
         }
         return Report(pairs, deltas);
     }

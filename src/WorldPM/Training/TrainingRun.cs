@@ -92,6 +92,7 @@ public static class TrainingRun
         store.Save(trainer.Step, directory =>
         {
             RewardModelCheckpoint.Save(model, directory);
+            CheckpointKillSwitch.KillIfAsked(trainer.Step);
             var state = new TrainingState();
             trainer.SaveState(state);
             state.Scalars.SetInt64(PositionKey, position);

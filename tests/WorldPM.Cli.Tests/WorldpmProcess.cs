@@ -1,0 +1,39 @@
+using System.Diagnostics;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary>
+/// Runs the built <c>worldpm</c> as a child process (<c>dotnet worldpm.dll</c>, copied next to the tests),
+/// for what an in-process run cannot show: a process that really dies.
+/// </summary>
+public static class WorldpmProcess
+{
+    /// <summary>The exit status a process killed by SIGKILL reports (128 + 9).</summary>
+    public const int KilledBySigkill = 137;
+
+    public static CliResult Run(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
+        string cli = Path.Combine(AppContext.BaseDirectory, "worldpm.dll");
+        Assert.That(cli, Does.Exist, "the CLI is built next to the tests (project reference)");
+        // The dotnet driver that started this test run sets DOTNET_HOST_PATH; from an IDE fall back to PATH.
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(cli);
+        foreach (string arg in args) start.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+
+        using Process process = Process.Start(start)!;
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromSeconds(60)))
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"worldpm {string.Join(' ', args)} did not finish in 60 s");
+        }
+        return new CliResult(process.ExitCode, output.Result, error.Result);
+    }
+}
