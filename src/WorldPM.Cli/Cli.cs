@@ -50,6 +50,7 @@ public static class Cli
     private static RootCommand Root(IAnsiConsole? terminal)
     {
         var root = new RootCommand("WorldPM: kernels and tools for training human preference (reward) models.");
+        root.Options.Add(BackendSelection.Create());
 
         var info = new Command("info", "Show the library versions, the backends of this machine and the CPU features in use.");
         info.SetAction(result => InfoCommand.Run(result.InvocationConfiguration.Output));
@@ -60,7 +61,7 @@ public static class Cli
         var json = new Option<bool>("--json") { Description = "Print one JSON object (heldout_accuracy, steps, seconds) as the last line." };
         var demo = new Command("demo", "Train and evaluate a small reward model on the embedded task (CPU, no download).") { steps, seed, json };
         demo.SetAction(result => DemoCommand.Run(result.InvocationConfiguration.Output,
-            result.GetValue(steps), result.GetValue(seed), result.GetValue(json), terminal));
+            result.GetValue(steps), result.GetValue(seed), result.GetValue(json), terminal, BackendSelection.Of(result)));
         root.Subcommands.Add(demo);
 
         root.Subcommands.Add(TrainCommand.Create(terminal));

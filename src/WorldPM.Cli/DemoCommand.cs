@@ -20,17 +20,17 @@ internal static class DemoCommand
     /// <summary>The held-out accuracy the demo promises (issue: ≥ 95% in ≤ 5 minutes on 2 cores).</summary>
     internal const double TargetAccuracy = 0.95;
 
-    internal static int Run(TextWriter output, int steps, int seed, bool json, IAnsiConsole? terminal)
+    internal static int Run(TextWriter output, int steps, int seed, bool json, IAnsiConsole? terminal, Backend backend)
     {
         if (steps < 1) throw new ArgumentException($"--steps is {steps}; it must be at least 1");
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(backend);
         var options = new EmbeddedDemoOptions { Steps = steps, Seed = seed };
         if (!json)
         {
             output.WriteLine($"embedded task: sort / max / min questions, chosen = correct, rejected = near miss");
             output.WriteLine($"model: {options.Model.NumHiddenLayers} layers, d {options.Model.HiddenSize}, " +
                 $"{options.Model.NumAttentionHeads} heads ({options.Model.NumKeyValueHeads} kv), byte tokenizer; " +
-                $"cpu backend, {context.NumThreads} threads; {steps} steps of {options.Training.PairsPerMicroBatch} pairs");
+                $"{BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads; {steps} steps of {options.Training.PairsPerMicroBatch} pairs");
         }
 
         EmbeddedDemoResult result = json ? EmbeddedDemo.Run(context, options)

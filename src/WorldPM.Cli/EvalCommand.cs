@@ -33,11 +33,11 @@ internal static class EvalCommand
             model, data, tokenizer, maxLength, batch, json,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
-            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output, terminal));
+            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
-    private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal)
+    private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
         DataInputs.RequireExisting(a.Data, "data file");
@@ -51,7 +51,7 @@ internal static class EvalCommand
         List<TokenizedPair> pairs = PairTokenization.EncodeAll(encoder, data.Pairs);
         log?.WriteLine($"tokens: {encoder.Statistics}");
 
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
         EvaluationReport report = terminal is not null && !a.Json
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>

@@ -45,11 +45,12 @@ internal static class ScoreCommand
             model, prompt, responses, file, outputFile, tokenizer, maxLength, batch,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
-            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch)), r.InvocationConfiguration.Output));
+            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch)), r.InvocationConfiguration.Output,
+            BackendSelection.Of(r)));
         return command;
     }
 
-    private static int Run(Arguments a, TextWriter output)
+    private static int Run(Arguments a, TextWriter output, Backend backend)
     {
         CheckInputs(a);
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
@@ -58,7 +59,7 @@ internal static class ScoreCommand
         List<Request> requests = lines?.Select(line => ToRequest(line, a.File!)).ToList()
             ?? a.Responses.Select(r => new Request(PromptTurns(a.Prompt), r)).ToList();
 
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
         float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);

@@ -25,11 +25,11 @@ internal static class TrainCommand
         var command = new Command("train", "Train a reward model on preference data (Bradley-Terry loss on chosen vs rejected).");
         foreach (Argument argument in o.Arguments) command.Arguments.Add(argument);
         foreach (Option option in o.Options) command.Options.Add(option);
-        command.SetAction(result => Run(o.Read(result), result.InvocationConfiguration.Output, terminal));
+        command.SetAction(result => Run(o.Read(result), result.InvocationConfiguration.Output, terminal, BackendSelection.Of(result)));
         return command;
     }
 
-    private static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal)
+    private static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
         TextWriter log = a.Quiet ? TextWriter.Null : output;
         CheckInputs(a);
@@ -74,7 +74,7 @@ internal static class TrainCommand
             EvalEvery = a.EvalEvery,
         };
 
-        using var context = WorldPMContext.Create(Backend.Cpu);
+        using var context = WorldPMContext.Create(backend);
         using RewardModel model = init is not null && resumeFrom is null
             ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true, a.Precision)
             : new RewardModel(context, config, a.Seed, a.Precision);
@@ -84,7 +84,7 @@ internal static class TrainCommand
         log.WriteLine($"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
-            (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; cpu backend, {context.NumThreads} threads" +
+            (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; {BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
 
         var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, resumeStep));

@@ -41,6 +41,22 @@ public class ErrorTests
     public void ABadLearningRateIsAUsageError(string lr) => AssertOneLineError(Worldpm.Run(Train("--lr", lr)), 2, "--lr", lr);
 
     [Test]
+    public void AnUnknownBackendIsAUsageErrorNamingWhereItCameFrom()
+    {
+        AssertOneLineError(Worldpm.Run(Train("--backend", "tpu")), 2, "--backend", "unknown backend 'tpu'");
+        string? before = Environment.GetEnvironmentVariable("WORLDPM_BACKEND");
+        try
+        {
+            Environment.SetEnvironmentVariable("WORLDPM_BACKEND", "abacus");
+            AssertOneLineError(Worldpm.Run(Train()), 2, "WORLDPM_BACKEND", "unknown backend 'abacus'");
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("WORLDPM_BACKEND", before);
+        }
+    }
+
+    [Test]
     public void AnUnknownTokenizerIsAUsageError()
     {
         AssertOneLineError(Worldpm.Run(Train("--tokenizer", "sentencepiece")), 2, "unknown tokenizer 'sentencepiece'");

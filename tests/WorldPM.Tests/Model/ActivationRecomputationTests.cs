@@ -27,7 +27,7 @@ public class ActivationRecomputationTests
     public void RewardsLossAndEveryParameterGradientAreBitwiseThoseWithoutRecomputation(Precision precision,
         bool fullLastLayer)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var kept = new RewardModel(context, Config, seed: 3, precision) { FullLastLayer = fullLastLayer };
         using var recomputed = new RewardModel(context, Config, seed: 3, precision)
         {
@@ -54,7 +54,7 @@ public class ActivationRecomputationTests
     [Test]
     public void ScoresAreBitwiseThoseWithoutRecomputation()
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Config, seed: 3);
         Randomize(model, seed: 4);
         int[] tokens = Tokens(new Random(2), Config, Lengths, SeqLen);
@@ -97,7 +97,7 @@ public class ActivationRecomputationTests
 
     private static long ArenaBytes(Precision precision, bool fullLastLayer, bool recompute)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Config, seed: 1, precision)
         {
             FullLastLayer = fullLastLayer,

@@ -31,7 +31,7 @@ public class HhRlhfTrainingTests
         Assert.That(encoder.Statistics.TruncatedPairs, Is.GreaterThan(0), "real dialogues are longer than 256 bytes: truncation is exercised");
 
         var losses = new List<double>();
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, ModelConfig.Small(ByteTokenizer.Instance.VocabSize, MaxLength), seed: 1);
         var options = new TrainingRunOptions
         {

@@ -48,7 +48,7 @@ public class RecomputationTrainingTests
     /// <summary>Losses and weights as bits, so that equality is bitwise.</summary>
     private static Run Train(List<TokenizedPair> pairs, Precision precision, TrainingOptions options)
     {
-        using WorldPMContext context = CpuContext();
+        using WorldPMContext context = Context();
         using var model = new RewardModel(context, Config, seed: 2, precision);
         using var trainer = new Trainer(context, model, options, totalSteps: Steps);
         int perStep = options.PairsPerMicroBatch * options.AccumulationSteps;
