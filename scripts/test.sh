@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
 # Builds everything from this checkout and runs every test: the native
-# GoogleTest suite (CTest) and the managed NUnit suite. Ends with one line
+# GoogleTest suite (CTest) and the managed NUnit suites, twice: on the cpu
+# backend and on the emu backend (the CUDA kernels under the emulator, behind
+# the same C ABI; WORLDPM_BACKEND=emu). Ends with one line
 # "N passed, M failed" (", K skipped" when any were skipped), counted from the
 # CTest JUnit report and the TRX files, and exits non-zero on any failure or
 # when no test ran.
 #
 #   scripts/test.sh           CPU build; CUDA objects too when nvcc is installed
 #   scripts/test.sh --cuda    install the CUDA toolkit if missing and require it (CI does this)
+#   scripts/test.sh --no-emu  skip the second managed pass on the emu backend (quicker, local only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 cuda=AUTO
+emu_pass=1
 setup_args=()
 for arg in "$@"; do
   case "$arg" in
     --cuda) cuda=ON; setup_args+=(--cuda) ;;
-    *) echo "test.sh: unknown argument '$arg' (expected --cuda)" >&2; exit 2 ;;
+    --no-emu) emu_pass=0 ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --cuda or --no-emu)" >&2; exit 2 ;;
   esac
 done
-if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); fi
+if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); emu_pass=1; fi
 
 # Whatever stops the script early (a failed install or build), the closing line is still printed,
 # counting that step as one failure, so CI never ends without its "N passed, M failed".
@@ -41,9 +46,14 @@ echo "== native tests"
 native_rc=0
 ctest --test-dir build/native --output-on-failure -j "$(nproc)" --output-junit "$results/native.xml" || native_rc=$?
 
-echo "== managed build and tests"
+echo "== managed build and tests (cpu backend)"
 managed_rc=0
-dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/managed" || managed_rc=$?
+WORLDPM_BACKEND=cpu dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/managed" || managed_rc=$?
+if (( emu_pass )); then
+  echo "== managed tests again on the emu backend"
+  WORLDPM_BACKEND=emu dotnet test WorldPM.sln -c Release --no-build --logger "trx" \
+    --results-directory "$results/managed-emu" || managed_rc=$?
+fi
 
 # ---- count
 passed=0 failed=0 skipped=0
@@ -55,7 +65,7 @@ if [[ -f "$results/native.xml" ]]; then
   passed=$((passed + tests - fails - errs - skips)); failed=$((failed + fails + errs)); skipped=$((skipped + skips))
 fi
 shopt -s nullglob
-for trx in "$results"/managed/*.trx; do
+for trx in "$results"/managed/*.trx "$results"/managed-emu/*.trx; do
   counters=$(tr '\n\t' '  ' <"$trx" | grep -o '<Counters [^>]*>' | head -1 || true)
   p=$(attr passed "$counters"); f=$(attr failed "$counters"); e=$(attr error "$counters"); t=$(attr total "$counters")
   x=$(attr executed "$counters")
