@@ -88,6 +88,7 @@
 // ptxas (nvcc 11.8, -Xptxas -v), registers sm_80 / sm_90, f16 and bf16 alike, 0-byte stack frame, no
 // spills: preprocess 30 / 32; dK/dV D = 64: 194 / 182, D = 128: 244 / 246; dQ D = 64: 140 / 139,
 // D = 128: 253 / 251. Not measured on a GPU. Emulator: tests/native/emu_attention_bwd_test.cpp.
+#include "attention_check.cuh"
 #include "cp_async.cuh"
 #include "kemu.h"
 #include "ldmatrix.cuh"
@@ -694,26 +695,18 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
                  static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);
 }
 
-
 }  // namespace
 
 namespace WPM_KERNELS_NS {
 
-// The shape, dtype and padding preconditions shared by the forward and backward launchers.
+// The shape, dtype and padding preconditions shared by the forward and backward launchers: the tensor-core
+// kernels cover f16/bf16 with D 64 or 128 (attention_generic.cu covers the rest).
 static kstatus check_attention_shape(const std::string& op, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
                                      kpadding padding, kdtype dtype) {
-  if (b < 1 || t < 1 || h < 1 || kvh < 1 || b > 65535 || h > 65535 || t > (int64_t(1) << 30))
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "b = " + std::to_string(b) + ", t = " + std::to_string(t) +
-                                               ", h = " + std::to_string(h) + ", kvh = " + std::to_string(kvh) +
-                                               " (b, h in 1..65535, t in 1..2^30, kvh >= 1)");
-  if (h % kvh != 0)
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "h = " + std::to_string(h) + " is not a multiple of kvh = " +
-                                               std::to_string(kvh));
+  if (kstatus status = check_attention_dims(op, b, t, h, kvh, padding); status != KSTATUS_OK) return status;
   if (d != 64 && d != 128) return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (64 or 128)");
   if (dtype != kdtype::f16 && dtype != kdtype::bf16)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
-  if (padding != kpadding::right && padding != kpadding::left)
-    return kfail(KSTATUS_INVALID_ARGUMENT, op + "unknown padding " + std::to_string(int(padding)));
   return KSTATUS_OK;
 }
 

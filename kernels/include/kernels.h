@@ -148,4 +148,17 @@ kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
                       kdtype dtype);
 
+// ---- attention_generic.cu: the same causal attention forward and backward (same arguments, semantics and
+// outputs as attention_fwd / attention_bwd) on the CUDA cores, for what the tensor-core kernels do not cover:
+// f32, f16 or bf16 storage (fp32 math) and any d in 1..256. Pointers need only the element's alignment.
+// workspace: attention_generic_bwd_workspace_bytes(b, t, h) bytes (Delta, f32 [b, h, t]).
+kstatus attention_generic_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
+                              void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
+                              float scale, kpadding padding, kdtype dtype);
+int64_t attention_generic_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h);
+kstatus attention_generic_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out,
+                              const float* lse, const void* dout, void* dq, void* dk, void* dv, void* workspace,
+                              const int32_t* lengths, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
+                              float scale, kpadding padding, kdtype dtype);
+
 }  // namespace WPM_KERNELS_NS

@@ -150,23 +150,23 @@ class DeviceBackend final : public Backend {
     return launched(k::rope_bwd(stream(), x, positions, b, t, h, d, theta, to_kdtype(dtype)), "wpm_rope_bwd");
   }
 
+  // The tensor-core flash kernels where they apply (f16/bf16, d 64 or 128, 16-byte aligned operands),
+  // the CUDA-core kernels of attention_generic.cu for everything else the C ABI allows.
   wpm_status attention_fwd(const AttentionArgs& a) override {
-    if (!tensor_core_attention(a, false))
-      return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_fwd (%s backend): only f16/bf16 with d 64 or 128 and 16-byte aligned buffers so far (got dtype %d, d %lld)",
-                  backend_name(), int(a.dtype), (long long)a.d);
-    return launched(k::attention_fwd(stream(), a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d,
-                                     a.scale, to_kpadding(a.padding), to_kdtype(a.dtype)),
+    auto fwd = tensor_core_attention(a, false) ? k::attention_fwd : k::attention_generic_fwd;
+    return launched(fwd(stream(), a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d, a.scale,
+                        to_kpadding(a.padding), to_kdtype(a.dtype)),
                     "wpm_attention_fwd");
   }
   wpm_status attention_bwd(const AttentionArgs& a) override {
-    if (!tensor_core_attention(a, true))
-      return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_bwd (%s backend): only f16/bf16 with d 64 or 128 and 16-byte aligned buffers so far (got dtype %d, d %lld)",
-                  backend_name(), int(a.dtype), (long long)a.d);
+    const bool tensor_cores = tensor_core_attention(a, true);
+    auto bwd = tensor_cores ? k::attention_bwd : k::attention_generic_bwd;
+    const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(a.b, a.t, a.h)
+                                                 : k::attention_generic_bwd_workspace_bytes(a.b, a.t, a.h);
     Scratch workspace(*platform_);
-    if (wpm_status s = workspace.alloc(size_t(k::attention_bwd_workspace_bytes(a.b, a.t, a.h)))) return s;
-    return launched(k::attention_bwd(stream(), a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(),
-                                     a.lengths, a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding),
-                                     to_kdtype(a.dtype)),
+    if (wpm_status s = workspace.alloc(size_t(workspace_bytes))) return s;
+    return launched(bwd(stream(), a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(), a.lengths,
+                        a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype)),
                     "wpm_attention_bwd");
   }
 
