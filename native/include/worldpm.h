@@ -192,8 +192,9 @@ WPM_API wpm_status wpm_rope_bwd(wpm_context* context, wpm_buffer* dx, const wpm_
 
 /* ---------------------------------------------------------------- attention
  * Fused causal attention with GQA and per-sequence lengths.
- * q, out [B, T, H, D]; k, v [B, T, KVH, D]; H % KVH == 0; D in {64, 128} (the CPU
- * backend takes any D >= 1). lse f32 [B, H, T] is the natural-log logsumexp of
+ * q, out [B, T, H, D]; k, v [B, T, KVH, D]; H % KVH == 0; D >= 1 (the cuda and emu
+ * backends: D <= 256, tensor cores for f16/bf16 with D 64 or 128 and 16-byte aligned
+ * buffers). lse f32 [B, H, T] is the natural-log logsumexp of
  * each query row's scaled scores, saved for the backward. lengths i32 [B] or NULL
  * (all T); padding positions are never read and their outputs are written as 0.
  * scale 0 means 1/sqrt(D). */
