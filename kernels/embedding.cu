@@ -21,8 +21,10 @@
 //     dtable once (one rounding per element for f16/bf16, however often the id
 //     repeats). Every dtable element has exactly one writer, and its sum has a
 //     fixed order: deterministic by construction.
-//   Cost: dout is read exactly once and each touched dtable row once
-//     (N C sizeof(T) + 2 U C sizeof(T) bytes for U distinct ids), but the id
+//   Cost: fwd no FLOPs; N C sizeof(T) bytes of table rows read + N C sizeof(T)
+//     written + 4 N of ids. bwd N C adds (fp32); dout is read exactly once and
+//     each touched dtable row once (N C sizeof(T) + 2 U C sizeof(T) bytes for U
+//     distinct ids, + 4 N of ids), but the id
 //     scans are O(N^2) integer compares in total (N^2/2 / 256 per column chunk
 //     for the duplicate checks, broadcast loads from L1), and a first-occurrence
 //     block walks N - n ids serially. Fine for a few thousand tokens per step;

@@ -26,6 +26,10 @@
 //   writes C sizeof(T) + 4; bwd ~8C FLOPs, reads 2 x + 2 dout rows (second
 //   from cache), writes dx, plus 2 * 4C bytes of partial-row traffic per row
 //   (L2 resident for a row block); dweight pass reads min(N,512) * 4C bytes.
+//   DRAM bytes that cannot be avoided (what bench/gpu counts; s = sizeof(T)):
+//   fwd 2 N C s + C s + 4 N (x, out, weight, rstd); bwd 3 N C s + 4 N + 3 C s
+//   + 8 C nb (x, dout, dx, rstd, weight, dweight read and written, and the
+//   nb = ceil(N / R) fp32 partial rows written once and read once).
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 // TODO: 128-bit loads for f16/bf16 rows (today 2-byte coalesced accesses).
 //

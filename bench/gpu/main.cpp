@@ -16,6 +16,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include "bench.h"
@@ -112,7 +113,7 @@ int main(int argc, char** argv) {
   }
   try {
     return gpubench::run(options);
-  } catch (const gpubench::BenchError& e) {  // device set-up: properties, stream, L2 flush buffer
+  } catch (const std::exception& e) {  // device set-up (properties, stream, L2 flush buffer), host memory
     std::fprintf(stderr, "worldpm_gpu_bench: FAILED %s\n", e.what());
     return 1;
   }

@@ -87,14 +87,14 @@ void run(Bench& bench) {
   const int64_t count = int64_t(st.shape.size());
   char params[32];
   std::snprintf(params, sizeof params, "%.1fM", st.elements / 1e6);
-  const std::string shape = "layer C=2048: " + std::to_string(count) + " tensors, " + params;
+  const std::string shape = std::to_string(count) + " tensors, " + params + " (C=2048)";
   const kadamw_hyper hyper{1e-4f, 0.9f, 0.95f, 1e-8f, 0.1f, 1.0f, 10};
 
   for (bool mixed : {true, false}) {
     if (!bench.wants({"adamw_step"})) continue;
     DeviceBuffer table = adamw_table(st, mixed);
     const double per_element = 24.0 + (mixed ? 2.0 + 2.0 : 4.0);
-    bench.measure(memory_work("adamw_step", mixed ? "grad bf16, work bf16" : "grad f32, no work", shape,
+    bench.measure(memory_work("adamw_step", mixed ? "bf16 grad+work" : "f32 grad", shape,
                               st.elements * per_element, "sum n (24 + sizeof(grad) + sizeof(working))"),
                   [&] {
                     check_launch(k::adamw_step(bench.stream(), table.as<kadamw_tensor>(), count, hyper),

@@ -45,7 +45,7 @@ class StreamGate {
   // Runs on a CUDA runtime thread; it must not call CUDA itself, and does not.
   static void CUDART_CB hold(void* p) {
     State* state = static_cast<State*>(p);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (!state->open.load(std::memory_order_acquire)) {
       if (std::chrono::steady_clock::now() > deadline) {
         state->timed_out.store(true, std::memory_order_release);

@@ -17,7 +17,7 @@ enum class Bound { compute, memory };
 
 struct Work {
   std::string kernel;   // the launcher's name in kernels.h
-  std::string dtype;    // storage dtype(s), e.g. "bf16", "f32->bf16", "grad bf16/work bf16"
+  std::string dtype;    // storage dtype(s), e.g. "bf16", "f32->bf16", "bf16 grad+work"
   std::string shape;
   Bound bound;
   kdtype gemm_dtype;    // compute-bound: the GEMM ceiling compared against (unused for memory)
