@@ -26,6 +26,11 @@ float uniform01(uint64_t& state) { return (float(splitmix64(state) >> 40) + 0.5f
 
 constexpr int64_t kPatternElements = int64_t(1) << 22;
 
+// cudaMemcpy from pageable memory may return before its DMA has landed, and it runs on the
+// legacy default stream, which the bench's non-blocking stream does not wait for: wait here.
+// (Only ever called while setting up, never while a timed batch holds the stream.)
+void settle() { check_cuda(cudaDeviceSynchronize(), "cudaDeviceSynchronize (after a host-to-device copy)"); }
+
 }  // namespace
 
 size_t dtype_bytes(kdtype dtype) { return dtype == kdtype::f32 ? 4 : 2; }
@@ -87,12 +92,14 @@ DeviceBuffer random_buffer(kdtype dtype, int64_t n, float lo, float hi, uint64_t
                           cudaMemcpyHostToDevice),
                "cudaMemcpy (random fill)");
   }
+  settle();
   return buffer;
 }
 
 DeviceBuffer upload(const void* host, size_t bytes) {
   DeviceBuffer buffer(bytes);
   if (bytes > 0) check_cuda(cudaMemcpy(buffer.get(), host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (upload)");
+  settle();
   return buffer;
 }
 
