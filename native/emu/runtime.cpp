@@ -762,18 +762,19 @@ namespace {
 void arrive(Block& b, Lane& lane, WarpOp op, unsigned mask, int width, const SrcLoc& loc) {
   const unsigned w = lane.linear / 32, bit = 1u << (lane.linear % 32);
   Warp& warp = b.warps[w];
-  const std::string at = where(loc) + ": " + op_name(op) + ": ";
+  // Built only on the error paths: collectives are the emulator's hottest code.
+  auto at = [&] { return where(loc) + ": " + op_name(op) + ": "; };
   if (!(mask & bit))
-    throw KernelError(at + "lane " + std::to_string(lane.linear % 32) + " (" + thread_name(lane.tid) +
+    throw KernelError(at() + "lane " + std::to_string(lane.linear % 32) + " (" + thread_name(lane.tid) +
                       ") is not in mask " + hex(mask));
   if (mask & ~warp.exists)
-    throw KernelError(at + "mask " + hex(mask) + " names lanes that do not exist (warp " + std::to_string(w) +
+    throw KernelError(at() + "mask " + hex(mask) + " names lanes that do not exist (warp " + std::to_string(w) +
                       " has lanes " + hex(warp.exists) + ")");
   if (op != WarpOp::ballot && op != WarpOp::syncwarp && (width < 1 || width > 32 || (width & (width - 1))))
-    throw KernelError(at + "width " + std::to_string(width) + " is not a power of two in 1..32");
+    throw KernelError(at() + "width " + std::to_string(width) + " is not a power of two in 1..32");
   if (warp.arrived) {
     if (warp.op != op || warp.mask != mask)
-      throw KernelError(at + "divergent warp collective in warp " + std::to_string(w) + ": lane " +
+      throw KernelError(at() + "divergent warp collective in warp " + std::to_string(w) + ": lane " +
                         std::to_string(lane.linear % 32) + " calls it with mask " + hex(mask) + " while lane " +
                         std::to_string(warp.first) + " waits in " + op_name(warp.op) + " (mask " +
                         hex(warp.mask) + ") at " + where(warp.loc));
@@ -829,13 +830,15 @@ void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const ch
   const SrcLoc loc{file, line};
   const unsigned l = lane.linear % 32;
   if (l < unsigned(8 * count)) {  // only these lanes' addresses are used
-    char addr[32];
-    std::snprintf(addr, sizeof addr, "%p", row);
-    const std::string who = where(loc) + ": " + op_name(op) + ": lane " + std::to_string(l) + " (" +
-                            thread_name(lane.tid) + ") row address " + addr;
-    if (reinterpret_cast<uintptr_t>(row) % 16 != 0) throw KernelError(who + " is not 16-byte aligned");
+    auto who = [&] {
+      char addr[32];
+      std::snprintf(addr, sizeof addr, "%p", row);
+      return where(loc) + ": " + op_name(op) + ": lane " + std::to_string(l) + " (" + thread_name(lane.tid) +
+             ") row address " + addr;
+    };
+    if (reinterpret_cast<uintptr_t>(row) % 16 != 0) throw KernelError(who() + " is not 16-byte aligned");
     if (!in_shared(b, row, 16))
-      throw KernelError(who + " is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
+      throw KernelError(who() + " is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
   }
   uint32_t out[4];
   lane.in = row;
@@ -847,16 +850,18 @@ void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const ch
 void cp_async(void* dst, const void* src, int src_bytes, const char* file, int line) {
   Block& b = *tl_block;
   Lane& lane = *b.current;
-  char addr[64];
-  std::snprintf(addr, sizeof addr, "dst %p, src %p", dst, src);
-  const std::string who = where(SrcLoc{file, line}) + ": cp.async: " + thread_name(lane.tid) + " (" + addr + ")";
+  auto who = [&] {
+    char addr[64];
+    std::snprintf(addr, sizeof addr, "dst %p, src %p", dst, src);
+    return where(SrcLoc{file, line}) + ": cp.async: " + thread_name(lane.tid) + " (" + addr + ")";
+  };
   if (src_bytes < 0 || src_bytes > 16)
-    throw KernelError(who + ": source size " + std::to_string(src_bytes) + " is not in 0..16");
+    throw KernelError(who() + ": source size " + std::to_string(src_bytes) + " is not in 0..16");
   if (reinterpret_cast<uintptr_t>(dst) % 16 != 0 || reinterpret_cast<uintptr_t>(src) % 16 != 0)
-    throw KernelError(who + ": addresses must be 16-byte aligned");
+    throw KernelError(who() + ": addresses must be 16-byte aligned");
   if (!in_shared(b, dst, 16))
-    throw KernelError(who + ": dst is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
-  if (in_shared(b, src, 1)) throw KernelError(who + ": src is in shared memory (cp.async reads global memory)");
+    throw KernelError(who() + ": dst is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
+  if (in_shared(b, src, 1)) throw KernelError(who() + ": src is in shared memory (cp.async reads global memory)");
   lane.cp.push_back(CpCopy{dst, src, src_bytes, lane.cp_commits});
   if (!b.launch->config.defer_cp_async) deliver_copies(lane, ~0u);
 }

@@ -81,6 +81,4 @@ public class LastLayerScoringRowsTests
         return sizer;
     }
 
-    private static double[] Rewards(PairStepResult r) =>
-        [.. r.ChosenRewards.Concat(r.RejectedRewards).Select(v => (double)v)];
 }

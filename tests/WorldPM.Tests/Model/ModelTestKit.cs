@@ -61,6 +61,9 @@ internal static class ModelTestKit
     }
 
     /// <summary>||a - b|| / ||b||.</summary>
+    /// <summary>The chosen then the rejected rewards of a step, as doubles.</summary>
+    public static double[] Rewards(PairStepResult r) => [.. r.ChosenRewards.Concat(r.RejectedRewards).Select(v => (double)v)];
+
     public static double RelativeError(IReadOnlyList<double> a, IReadOnlyList<double> b)
     {
         double diff = 0, norm = 0;

@@ -100,7 +100,6 @@ public class PrecisionTests
         Assert.That(model.ParameterValues.ToArray(), Is.EqualTo(reference.ParameterValues.ToArray()));
     }
 
-    private static double[] Rewards(PairStepResult r) => [.. r.ChosenRewards.Concat(r.RejectedRewards).Select(v => (double)v)];
 
     private static float Round(float value, Precision precision) =>
         precision == Precision.F16 ? (float)(Half)value : (float)(BFloat16)value;

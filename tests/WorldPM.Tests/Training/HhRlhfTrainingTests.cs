@@ -20,6 +20,7 @@ public class HhRlhfTrainingTests
     private const int MaxLength = 256;
     private const int Steps = 60;
 
+    [Convergence]
     [Test]
     public void ATinyModelFitsASliceOfHelpfulBaseWellBelowChance()
     {
