@@ -14,12 +14,13 @@
 // absolute row 4x + w, so the warps of a head cover every row once and a padding row is zeroed by its own
 // warp. Lane l owns dims l, l + 32, ..., (N = ceil(D / 32) rounded up to 1, 2, 4 or 8 values per lane,
 // one instantiation each): a row is loaded by the warp in 32-element coalesced strips, and a dot product
-// is N fused multiply-adds per lane and a butterfly warp_reduce_sum (fixed order, the same bits on every
+// is N fused multiply-adds per lane and a butterfly warp reduction (fixed order, the same bits on every
 // lane). No shared memory, no barriers, no atomics: every output element is written by one lane, and every
 // sum runs in a fixed order, so results are bitwise deterministic.
 //
 // Forward, per query row i: keys 0..i in chunks of 4 (kChunk). The 4 key rows are loaded and their 4 scores
-// reduced together (4 independent shuffle chains in flight instead of 1), then one online-softmax update
+// reduced together by warp_reduce_sum4 (a transposed butterfly: 10 shuffles for the 4 sums instead of 20,
+// which halves the emulator's time too: there every shuffle is a rendezvous of 32 fibers), then one online-softmax update
 // per chunk in base 2: s = (q . k) scale log2(e), m = running max, O and l rescaled by exp2(m_old - m_new),
 // p = exp2(s - m), l += p, O += p v. Keys past i inside the last chunk are not loaded (they may be padding)
 // and count as s = -inf. At the end out = O / l and lse = ln2 (m + log2 l).
@@ -47,7 +48,7 @@
 // ptxas (nvcc 11.8, scripts/kernel_report.sh), registers sm_80 / sm_90, ranges over the f32 / f16 / bf16
 // instantiations; no shared memory, 0-byte stack frame, no spills. Registers grow with N because a lane
 // holds kChunk = 4 key (or query and dO) strips of N values at once, which is what lets the 4 reductions
-// overlap:
+// share their shuffles (numbers measured before warp_reduce_sum4; the current ones: build/native/kernel_resources.txt):
 //   forward  N = 1: 40 / 40, N = 2: 39-40 / 40, N = 4: 48 / 48, N = 8: 57-58 / 64
 //   dQ       N = 1: 47 / 48, N = 2: 50-56 / 48, N = 4: 72 / 72, N = 8: 99-101 / 96
 //   dK/dV    N = 1: 43-45 / 48, N = 2: 51 / 56, N = 4: 75 / 80, N = 8: 120-121 / 128
@@ -135,11 +136,13 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int c = 0; c < kChunk; ++c) {
       float kr[N];
-      const bool live = j0 + c <= i;  // warp-uniform: every lane reduces, so the shuffles stay converged
+      const bool live = j0 + c <= i;
       if (live) load_row(kr, k_seq + (j0 + c) * kv_stride, d, lane);
-      s[c] = warp_reduce_sum(live ? partial_dot(qr, kr) : 0.0f);
-      s[c] = live ? s[c] * scale_log2 : -INFINITY;
+      s[c] = live ? partial_dot(qr, kr) : 0.0f;
     }
+    warp_reduce_sum4(s);  // every lane reduces (dead keys give 0), so the shuffles stay converged
+#pragma unroll
+    for (int c = 0; c < kChunk; ++c) s[c] = j0 + c <= i ? s[c] * scale_log2 : -INFINITY;
     float mx = m;
 #pragma unroll
     for (int c = 0; c < kChunk; ++c) mx = fmaxf(mx, s[c]);
@@ -207,9 +210,11 @@ __global__ void __launch_bounds__(kThreads)
         load_row(kr[c], k_seq + (j0 + c) * kv_stride, d, lane);
         load_row(vr, v_seq + (j0 + c) * kv_stride, d, lane);
       }
-      s[c] = warp_reduce_sum(live ? partial_dot(qr, kr[c]) : 0.0f);
-      dp[c] = warp_reduce_sum(live ? partial_dot(dor, vr) : 0.0f);
+      s[c] = live ? partial_dot(qr, kr[c]) : 0.0f;
+      dp[c] = live ? partial_dot(dor, vr) : 0.0f;
     }
+    warp_reduce_sum4(s);
+    warp_reduce_sum4(dp);
 #pragma unroll
     for (int c = 0; c < kChunk; ++c) {
       if (j0 + c > i) break;
@@ -260,9 +265,11 @@ __global__ void __launch_bounds__(kThreads)
           load_row(qr[c], q_seq + (i0 + c) * q_stride, d, lane);
           load_row(dor[c], do_seq + (i0 + c) * q_stride, d, lane);
         }
-        s[c] = warp_reduce_sum(live ? partial_dot(qr[c], kr) : 0.0f);
-        dp[c] = warp_reduce_sum(live ? partial_dot(dor[c], vr) : 0.0f);
+        s[c] = live ? partial_dot(qr[c], kr) : 0.0f;
+        dp[c] = live ? partial_dot(dor[c], vr) : 0.0f;
       }
+      warp_reduce_sum4(s);
+      warp_reduce_sum4(dp);
 #pragma unroll
       for (int c = 0; c < kChunk; ++c) {
         const int i = i0 + c;
