@@ -94,21 +94,9 @@ public class EmuTrainingTests
     {
         using var model = new RewardModel(context, ConfigFor(precision), seed: 2, precision);
         using var trainer = new Trainer(context, model, Optimizer, totalSteps: Steps);
-        int perStep = Optimizer.PairsPerMicroBatch * Optimizer.AccumulationSteps;
-        double[] losses = [.. Enumerable.Range(0, Steps).Select(step =>
-        {
-            List<PairBatch> microBatches = [.. pairs.Skip(step * perStep % pairs.Count).Take(perStep)
-                .Chunk(Optimizer.PairsPerMicroBatch).Select(chunk => new PairBatch(chunk))];
-            return trainer.TrainStep(microBatches).Loss;
-        })];
+        double[] losses = ShortRuns.Train(trainer, pairs, Optimizer, Steps);
         return new Run(losses, model.ParameterValues.ToArray());
     }
 
-    /// <summary>Twelve pairs of different lengths through the Qwen chat template over bytes.</summary>
-    private static List<TokenizedPair> Pairs()
-    {
-        var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance, ScoringToken.EndOfText), MaxLength);
-        return PairTokenization.EncodeAll(encoder, Enumerable.Range(0, 12).Select(i => new PreferencePair(
-            [new ChatTurn(ChatRole.User, $"q{i}?")], $"yes {new string('!', i % 4)}", i % 3 == 0 ? "no" : "maybe")));
-    }
+    private static List<TokenizedPair> Pairs() => ShortRuns.ChatPairs(ScoringToken.EndOfText, MaxLength);
 }

@@ -51,22 +51,10 @@ public class RecomputationTrainingTests
         using WorldPMContext context = Context();
         using var model = new RewardModel(context, Config, seed: 2, precision);
         using var trainer = new Trainer(context, model, options, totalSteps: Steps);
-        int perStep = options.PairsPerMicroBatch * options.AccumulationSteps;
-        long[] losses = [.. Enumerable.Range(0, Steps).Select(step =>
-        {
-            List<PairBatch> microBatches = [.. pairs.Skip(step * perStep % pairs.Count).Take(perStep)
-                .Chunk(options.PairsPerMicroBatch).Select(chunk => new PairBatch(chunk))];
-            return BitConverter.DoubleToInt64Bits(trainer.TrainStep(microBatches).Loss);
-        })];
+        long[] losses = [.. ShortRuns.Train(trainer, pairs, options, Steps).Select(BitConverter.DoubleToInt64Bits)];
         return new Run(losses, [.. model.ParameterValues.ToArray().Select(BitConverter.SingleToInt32Bits)],
             model.ActivationBytes);
     }
 
-    /// <summary>Twelve pairs of different lengths through the Qwen chat template over bytes.</summary>
-    private static List<TokenizedPair> Pairs(ScoringToken scoring)
-    {
-        var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance, scoring), MaxLength);
-        return PairTokenization.EncodeAll(encoder, Enumerable.Range(0, 12).Select(i => new PreferencePair(
-            [new ChatTurn(ChatRole.User, $"q{i}?")], $"yes {new string('!', i % 4)}", i % 3 == 0 ? "no" : "maybe")));
-    }
+    private static List<TokenizedPair> Pairs(ScoringToken scoring) => ShortRuns.ChatPairs(scoring, MaxLength);
 }
