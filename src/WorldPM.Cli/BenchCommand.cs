@@ -14,6 +14,14 @@ namespace WorldPM.Cli;
 /// object per line: each workload part, each ceiling, the peak RSS). Every number is also a fraction of its ceiling,
 /// beside the target. <c>--quick</c> is a smoke run with shrunken shapes and one repetition, labelled as such;
 /// its numbers mean nothing.
+/// <para>
+/// JSON lines, each with <c>id</c>, <c>metric</c>, <c>reps</c> and <c>quick</c>: a workload part
+/// (<c>"id":"W2","metric":"bwd_ms"</c>) has <c>median</c> and <c>min</c> in ms, <c>rate</c> (GB/s or GFLOP/s at the
+/// median), <c>fraction_of_ceiling</c>, <c>target_fraction</c>, <c>ceiling</c>, <c>work</c>, <c>formula</c>, <c>shape</c>
+/// and <c>peak_rss_mib</c> (that workload's own peak); a ceiling (<c>"id":"ceiling"</c>, <c>copy_gbps</c> or
+/// <c>gemm_gflops</c>) has <c>median</c> and <c>max</c> as rates, from the median and min times; <c>peak_rss</c> has
+/// <c>value</c> in MiB and its <c>scope</c> (W4, or the process when W4 did not run).
+/// </para>
 /// </summary>
 internal static class BenchCommand
 {
