@@ -6,6 +6,10 @@
 //
 // Reports median and min over repetitions after one warm-up, fresh random
 // inputs (never zeros), and each result as a fraction of its ceiling.
+//
+// `worldpm bench` (src/WorldPM/Benchmarks, C#) runs the same W1-W3 with the same shapes and counts, plus
+// W4-W5 (a training step and scoring through RewardModel/Trainer), on any backend; this runner is for
+// native-only use (no .NET) and the two should agree.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>

@@ -68,6 +68,7 @@ public static class Cli
         root.Subcommands.Add(EvalCommand.Create(terminal));
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
 

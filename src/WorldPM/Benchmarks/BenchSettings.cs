@@ -1,0 +1,19 @@
+namespace WorldPM.Benchmarks;
+
+/// <summary>
+/// How a benchmark run measures. <see cref="Quick"/> is a smoke run: shapes shrink (each workload says to what in its
+/// <see cref="WorkloadResult.Shape"/>) so that every code path runs in seconds; its numbers are not measurements.
+/// </summary>
+/// <param name="Repetitions">Timed repetitions per workload, after one warm-up.</param>
+/// <param name="Quick">Shrunken shapes for a smoke run.</param>
+public sealed record BenchSettings(int Repetitions, bool Quick)
+{
+    /// <summary>The repetitions of a real run (median and min of 7, as in bench/RESULTS.md).</summary>
+    public const int DefaultRepetitions = 7;
+
+    /// <summary>The repetitions of a quick run.</summary>
+    public const int QuickRepetitions = 1;
+
+    /// <summary><paramref name="full"/> in a real run, <paramref name="quick"/> in a quick one.</summary>
+    public T Pick<T>(T full, T quick) => Quick ? quick : full;
+}
