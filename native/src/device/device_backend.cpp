@@ -89,7 +89,7 @@ class DeviceBackend final : public Backend {
       case WPM_BF16: bits = float_to_bf16(float(value)); break;
       case WPM_I32: bits = uint32_t(int32_t(value)); break;
     }
-    return launched(k::fill_bits(stream(), dst, int64_t(count), int(dtype_bytes(dtype)), bits), "wpm_fill");
+    return launched(k::fill_bits(stream(), dst, int64_t(count), int(dtype_bytes(dtype)), bits), "wpm_buffer_fill");
   }
 
   // Generated on the host in chunks with the CPU backend's counter-based formulas (random.h) and
