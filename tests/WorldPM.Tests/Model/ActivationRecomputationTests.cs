@@ -51,19 +51,23 @@ public class ActivationRecomputationTests
             Assert.That(Bits(grad), Is.EqualTo(Bits(expectedGrads[name])), name);
     }
 
-    [Test]
-    public void ScoresAreBitwiseThoseWithoutRecomputation()
+    // Scoring is forward only, so it always plans the recomputation layout (layer inputs and one shared region):
+    // the same rewards, bit for bit, as the forward of a training step with every layer's intermediates kept.
+    [TestCase(Precision.F32)]
+    [TestCase(Precision.BF16)]
+    public void ScoringUsesTheSmallerArenaAndGivesTheTrainingForwardsRewardsBitwise(Precision precision)
     {
         using WorldPMContext context = Context();
-        using var model = new RewardModel(context, Config, seed: 3);
+        using var model = new RewardModel(context, Config, seed: 3, precision);
         Randomize(model, seed: 4);
         int[] tokens = Tokens(new Random(2), Config, Lengths, SeqLen);
 
-        float[] kept = model.Score(tokens, Lengths, Lengths.Length, SeqLen);
-        model.RecomputeActivations = true;
-        float[] recomputed = model.Score(tokens, Lengths, Lengths.Length, SeqLen);
+        PairStepResult training = model.ForwardBackward(tokens, Lengths, Pairs, SeqLen);
+        long trainingBytes = model.ActivationBytes;
+        float[] scored = model.Score(tokens, Lengths, Lengths.Length, SeqLen);
 
-        Assert.That(Bits(recomputed), Is.EqualTo(Bits(kept)));
+        Assert.That(model.ActivationBytes, Is.LessThan(trainingBytes), "scoring planned the forward-only arena");
+        Assert.That(Bits(scored), Is.EqualTo(Bits(training.ChosenRewards.Concat(training.RejectedRewards))));
     }
 
     /// <summary>
