@@ -30,6 +30,9 @@ inline constexpr BwdKernel kTensorCoreBwd{attention_fwd, attention_bwd, attentio
 inline constexpr BwdKernel kGenericBwd{attention_generic_fwd, attention_generic_bwd,
                                        attention_generic_bwd_workspace_bytes};
 
+// The storage dtypes of the tensor-core kernels.
+inline constexpr std::initializer_list<emu_test::DtypeCase> kHalf = {{WPM_F16, kdtype::f16}, {WPM_BF16, kdtype::bf16}};
+
 // q, k, v, dout random in the dtype; out and lse (backward only) from the emulated forward. The padding rows
 // of every [b, t, ., d] tensor are NaN, so reading one poisons the result.
 struct Inputs {

@@ -22,8 +22,6 @@ namespace {
 
 using namespace attention_test;
 
-constexpr std::initializer_list<emu_test::DtypeCase> kHalf = {{WPM_F16, kdtype::f16}, {WPM_BF16, kdtype::bf16}};
-
 void check_against_references(const Shape& s, uint32_t seed) { check_fwd(attention_fwd, s, kHalf, seed); }
 
 TEST(EmuAttention, SingleTokenSequence) {

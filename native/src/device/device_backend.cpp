@@ -270,18 +270,22 @@ class DeviceBackend final : public Backend {
     return table;
   }
 
-  // Ids and pooling lengths are read back to the host and checked there (4 bytes per value and a
-  // stream sync per call): a bad value must come back as a status naming it, and the kernels have no
-  // way to report one yet.
+  // Ids and pooling lengths are read back to the host and checked there with the CPU backend's checks (4 bytes
+  // per value and a stream sync per call): a bad value must come back as a status naming it, and the kernels have
+  // no way to report one yet.
   wpm_status check_device_ids(const char* function, const int32_t* ids, int64_t n, int64_t vocab) {
-    std::vector<int32_t> host(static_cast<size_t>(n));
-    if (wpm_status s = platform_->to_host(host.data(), ids, host.size() * sizeof(int32_t))) return s;
+    std::vector<int32_t> host;
+    if (wpm_status s = read_back(ids, n, host)) return s;
     return check_ids(function, host.data(), n, vocab);
   }
   wpm_status check_device_lengths(const char* function, const int32_t* lengths, int64_t b, int64_t t) {
-    std::vector<int32_t> host(static_cast<size_t>(b));
-    if (wpm_status s = platform_->to_host(host.data(), lengths, host.size() * sizeof(int32_t))) return s;
+    std::vector<int32_t> host;
+    if (wpm_status s = read_back(lengths, b, host)) return s;
     return check_lengths(function, host.data(), b, t);
+  }
+  wpm_status read_back(const int32_t* device, int64_t n, std::vector<int32_t>& host) {
+    host.resize(static_cast<size_t>(n));
+    return platform_->to_host(host.data(), device, host.size() * sizeof(int32_t));
   }
 
   // The tensor-core flash attention covers f16/bf16, d 64 and 128, 16-byte aligned operands.
