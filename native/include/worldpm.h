@@ -52,7 +52,8 @@ typedef enum wpm_status {
   WPM_ERR_BACKEND_UNAVAILABLE = 4, /* backend not built, or no device */
   WPM_ERR_UNSUPPORTED = 5,         /* valid request this backend does not implement */
   WPM_ERR_WRONG_CONTEXT = 6,       /* a buffer from another context */
-  WPM_ERR_INTERNAL = 7
+  WPM_ERR_INTERNAL = 7,
+  WPM_ERR_COMM = 8 /* a collective failed: a peer rank died, stopped answering or disagreed */
 } wpm_status;
 
 typedef enum wpm_backend {
@@ -81,6 +82,7 @@ typedef enum wpm_padding {
 
 typedef struct wpm_context wpm_context;
 typedef struct wpm_buffer wpm_buffer;
+typedef struct wpm_comm wpm_comm;
 
 /* ---------------------------------------------------------------- library */
 
@@ -307,6 +309,75 @@ WPM_API wpm_status wpm_scale_check_finite(wpm_context* context, wpm_buffer* cons
  * dst = src converted (round to nearest even), n elements, between f32, f16 and bf16.
  * The backward of a cast is the cast the other way. */
 WPM_API wpm_status wpm_cast(wpm_context* context, const wpm_buffer* src, wpm_buffer* dst, int64_t n);
+
+
+/* ---------------------------------------------------------------- collectives
+ * Data parallelism across processes launched by mpirun. A communicator spans
+ * every rank of the launch (MPI_COMM_WORLD) and one context per rank. On the
+ * cpu and emu backends the collectives run over MPI (OpenMPI, linked when the
+ * library was built with it); on cuda over NCCL, loaded at run time
+ * (libnccl.so.2), its unique id broadcast over MPI.
+ *
+ * Every collective is collective: all ranks call it, in the same order, with
+ * the same counts and dtype. A collective that does not complete within the
+ * communicator's timeout fails with WPM_ERR_COMM and a message naming the
+ * ranks that did not answer a liveness probe; after any WPM_ERR_COMM the
+ * communicator is broken (every later call fails the same way) and the
+ * process should exit non-zero without wpm_comm_finalize (which would wait
+ * for the missing ranks). Buffers are whole wpm_buffers or views. */
+
+typedef enum wpm_reduce_op { WPM_REDUCE_SUM = 0, WPM_REDUCE_MEAN = 1 } wpm_reduce_op;
+
+typedef struct wpm_comm_info {
+  size_t struct_size;
+  int32_t mpi_built;      /* compiled with MPI */
+  int32_t launched;       /* this process was started by a launcher (mpirun) with a world of > 1 rank */
+  int32_t world_size;     /* from the launcher's environment; 1 when not launched */
+  int32_t rank;           /* this process's rank; 0 when not launched */
+  int32_t local_rank;     /* rank among the processes of this host: the GPU a rank picks */
+  int32_t nccl_available; /* libnccl.so.2 could be loaded with every function the cuda path needs */
+  char mpi[160];          /* the MPI library, or why there is none */
+  char nccl[160];         /* the NCCL library version, or why it is unavailable */
+} wpm_comm_info;
+
+/* What this process could do, from the environment, without starting MPI. */
+WPM_API wpm_status wpm_comm_query(wpm_comm_info* info);
+
+typedef struct wpm_comm_options {
+  size_t struct_size;
+  double timeout_seconds; /* how long one collective may wait for the other ranks; 0 = 60 */
+} wpm_comm_options;
+
+/* Starts MPI in this process on first use (a process not started by mpirun is
+ * a world of one) and builds a communicator over every rank for context's
+ * backend. options may be NULL. Several communicators may exist; MPI stays up
+ * until wpm_comm_finalize. */
+WPM_API wpm_status wpm_comm_create(wpm_context* context, const wpm_comm_options* options, wpm_comm** comm);
+/* Frees the communicator (not collective). NULL is a no-op. */
+WPM_API wpm_status wpm_comm_destroy(wpm_comm* comm);
+/* Shuts MPI down in this process after a clean run (collective: every rank
+ * calls it). Communicators still alive are destroyed; afterwards
+ * wpm_comm_create fails. A no-op when MPI never started. */
+WPM_API wpm_status wpm_comm_finalize(void);
+WPM_API wpm_status wpm_comm_rank(const wpm_comm* comm, int32_t* rank, int32_t* size);
+
+/* In place over the whole buffer (f32/f16/bf16; sums accumulate in the
+ * buffer's dtype on MPI for f32, in f32 for f16/bf16). */
+WPM_API wpm_status wpm_all_reduce(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
+/* Starts the same all-reduce and returns; it runs beside the caller's work
+ * (the buffer must not be touched until wpm_comm_wait). Started collectives
+ * complete in the order they were started. */
+WPM_API wpm_status wpm_all_reduce_start(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
+/* Waits for every started collective of comm; the first failure is returned. */
+WPM_API wpm_status wpm_comm_wait(wpm_comm* comm);
+/* root's buffer is copied into every rank's buffer. */
+WPM_API wpm_status wpm_broadcast(wpm_comm* comm, wpm_buffer* buffer, int32_t root);
+/* recv (size * n elements) = the ranks' send buffers (n elements each) in rank order. */
+WPM_API wpm_status wpm_all_gather(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* recv);
+/* recv (n elements) = the reduction over ranks of block `rank` of send (size * n elements). */
+WPM_API wpm_status wpm_reduce_scatter(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op);
+/* Waits until every rank has arrived (with the same timeout). */
+WPM_API wpm_status wpm_barrier(wpm_comm* comm);
 
 #ifdef __cplusplus
 }

@@ -71,6 +71,8 @@ class Backend {
   virtual ~Backend() = default;
   virtual wpm_backend kind() const = 0;
   virtual int num_threads() const = 0;
+  // The CUDA stream every op of this backend runs on (NCCL collectives join it); null off CUDA.
+  virtual void* native_stream() { return nullptr; }
 
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;

@@ -35,6 +35,7 @@ const char* wpm_status_name(wpm_status status) {
     case WPM_ERR_UNSUPPORTED: return "unsupported";
     case WPM_ERR_WRONG_CONTEXT: return "buffer from another context";
     case WPM_ERR_INTERNAL: return "internal error";
+    case WPM_ERR_COMM: return "collective failed";
   }
   return "unknown status";
 }

@@ -71,6 +71,7 @@ class DeviceBackend final : public Backend {
   explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
 
   wpm_backend kind() const override { return platform_->kind(); }
+  void* native_stream() override { return kind() == WPM_BACKEND_CUDA ? platform_->launch_stream() : nullptr; }
   int num_threads() const override { return platform_->num_threads(); }
 
   // ------------------------------------------------------------------ memory

@@ -1,0 +1,55 @@
+#include "host_staging.h"
+
+#include "../cpu/convert.h"
+#include "../error.h"
+
+namespace wpm::comm {
+namespace {
+
+Outcome from_status(wpm_status status) {
+  if (status == WPM_OK) return {};
+  return Outcome::failure(status, last_error());
+}
+
+}  // namespace
+
+HostStaging::HostStaging(wpm_buffer* buffer, bool as_f32)
+    : buffer_(buffer), as_f32_(as_f32 && buffer->dtype != WPM_F32 && buffer->dtype != WPM_I32) {
+  in_place_ = buffer->storage->backend->kind() == WPM_BACKEND_CPU && !as_f32_;
+}
+
+Outcome HostStaging::load() {
+  if (in_place_) return {};
+  Backend& backend = *buffer_->storage->backend;
+  const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
+  std::vector<uint8_t> raw(bytes);
+  if (Outcome read = from_status(backend.read(raw.data(), buffer_->data(), bytes)); !read.ok()) return read;
+  if (!as_f32_) {
+    host_ = std::move(raw);
+    return {};
+  }
+  host_.resize(n * sizeof(float));
+  float* f32 = reinterpret_cast<float*>(host_.data());
+  if (buffer_->dtype == WPM_F16) widen(reinterpret_cast<const f16*>(raw.data()), f32, static_cast<int64_t>(n));
+  else widen(reinterpret_cast<const bf16*>(raw.data()), f32, static_cast<int64_t>(n));
+  return {};
+}
+
+void HostStaging::reserve_output() {
+  if (in_place_) return;
+  host_.resize(buffer_->count * (as_f32_ ? sizeof(float) : wpm_dtype_size(buffer_->dtype)));
+}
+
+Outcome HostStaging::store() {
+  if (in_place_) return {};
+  Backend& backend = *buffer_->storage->backend;
+  const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
+  if (!as_f32_) return from_status(backend.write(buffer_->data(), host_.data(), bytes));
+  std::vector<uint8_t> raw(bytes);
+  const float* f32 = reinterpret_cast<const float*>(host_.data());
+  if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw.data()), static_cast<int64_t>(n));
+  else narrow(f32, reinterpret_cast<bf16*>(raw.data()), static_cast<int64_t>(n));
+  return from_status(backend.write(buffer_->data(), raw.data(), bytes));
+}
+
+}  // namespace wpm::comm

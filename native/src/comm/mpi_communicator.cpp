@@ -1,0 +1,213 @@
+// Collectives over MPI on host memory (cpu and emu backends). Each collective
+// is posted to the MPI thread as a non-blocking MPI call plus a bounded wait
+// (PeerWatch); host copies are loaded and stored on the caller's thread, which
+// owns the backend. all_reduce_start returns once its task is queued.
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <deque>
+#include <future>
+
+#include "../error.h"
+#include "communicator.h"
+#include "host_staging.h"
+#include "mpi_thread.h"
+#include "peer_watch.h"
+
+namespace wpm::comm {
+namespace {
+
+MPI_Datatype element_type(wpm_dtype dtype) {
+  switch (dtype) {
+    case WPM_F32: return MPI_FLOAT;
+    case WPM_I32: return MPI_INT32_T;
+    default: return MPI_UINT16_T;  // f16/bf16 moved as bits
+  }
+}
+
+// Host memory of `count` f32 scaled by `factor` (the mean of a sum).
+void scale(void* data, size_t count, float factor) {
+  float* values = static_cast<float*>(data);
+  for (size_t i = 0; i < count; ++i) values[i] *= factor;
+}
+
+std::string elements(size_t n) { return std::to_string(n) + " elements"; }
+
+class MpiCommunicator final : public Communicator {
+ public:
+  MpiCommunicator(std::shared_ptr<Backend> backend, MPI_Comm data, MPI_Comm control, int rank, int size,
+                  double timeout)
+      : backend_(std::move(backend)), data_(data), control_(control) {
+    rank_ = rank;
+    size_ = size;
+    watch_ = std::make_unique<PeerWatch>(control_, rank, size, timeout);
+  }
+
+  ~MpiCommunicator() override {
+    wait();
+    if (!MpiThread::instance().running()) {
+      watch_.release();  // finalized: MPI freed its requests; cancelling them now would be an error
+      return;
+    }
+    MpiThread::instance().run([this] {
+      bool broken = watch_->broken();
+      watch_.reset();
+      // A broken communicator may have requests that never complete; freeing it could wait on them.
+      if (!broken) {
+        MPI_Comm_free(&data_);
+        MPI_Comm_free(&control_);
+      }
+      return Outcome{};
+    });
+  }
+
+  Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {
+    if (Outcome started = all_reduce_start(buffer, op); !started.ok()) return started;
+    return wait();
+  }
+
+  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) override {
+    auto staging = std::make_shared<HostStaging>(buffer, /*as_f32=*/true);
+    if (Outcome ready = prepare(*staging); !ready.ok()) return ready;
+    const float factor = op == WPM_REDUCE_MEAN ? 1.0f / static_cast<float>(size_) : 1.0f;
+    pending_.push_back({MpiThread::instance().post([this, staging, factor] {
+                          void* data = staging->data();
+                          const size_t n = staging->count();
+                          // MPI counts are int: reduce in slices of at most 2^30 elements.
+                          for (size_t at = 0; at < n; at += size_t(1) << 30) {
+                            const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
+                            MPI_Request request;
+                            int code = MPI_Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice,
+                                                      MPI_FLOAT, MPI_SUM, data_, &request);
+                            if (Outcome done = issued(code, &request, "all_reduce of " + elements(n)); !done.ok())
+                              return done;
+                          }
+                          if (factor != 1.0f) scale(data, n, factor);
+                          return Outcome{};
+                        }),
+                        staging});
+    return {};
+  }
+
+  Outcome wait() override {
+    Outcome first;
+    while (!pending_.empty()) {
+      Pending next = std::move(pending_.front());
+      pending_.pop_front();
+      Outcome outcome = next.done.get();
+      if (outcome.ok() && next.staging) outcome = next.staging->store();
+      if (first.ok() && !outcome.ok()) first = outcome;
+    }
+    return first;
+  }
+
+  Outcome broadcast(wpm_buffer* buffer, int root) override {
+    HostStaging staging(buffer, /*as_f32=*/false);
+    if (Outcome ready = prepare(staging); !ready.ok()) return ready;
+    const MPI_Datatype type = element_type(buffer->dtype);
+    Outcome outcome = MpiThread::instance().run([&] {
+      const size_t n = staging.count();
+      const size_t element = wpm_dtype_size(buffer->dtype);
+      for (size_t at = 0; at < n; at += size_t(1) << 30) {
+        const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
+        MPI_Request request;
+        int code = MPI_Ibcast(static_cast<char*>(staging.data()) + at * element, slice, type, root, data_, &request);
+        if (Outcome done = issued(code, &request, "broadcast of " + elements(n) + " from rank " + std::to_string(root));
+            !done.ok())
+          return done;
+      }
+      return Outcome{};
+    });
+    return outcome.ok() ? staging.store() : outcome;
+  }
+
+  Outcome all_gather(const wpm_buffer* send, wpm_buffer* recv) override {
+    HostStaging in(const_cast<wpm_buffer*>(send), false), out(recv, false);
+    if (Outcome ready = prepare(in); !ready.ok()) return ready;
+    out.reserve_output();
+    const MPI_Datatype type = element_type(send->dtype);
+    Outcome outcome = MpiThread::instance().run([&] {
+      MPI_Request request;
+      int code = MPI_Iallgather(in.data(), static_cast<int>(in.count()), type, out.data(),
+                                static_cast<int>(in.count()), type, data_, &request);
+      return issued(code, &request, "all_gather of " + elements(in.count()) + " per rank");
+    });
+    return outcome.ok() ? out.store() : outcome;
+  }
+
+  Outcome reduce_scatter(const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op) override {
+    HostStaging in(const_cast<wpm_buffer*>(send), true), out(recv, true);
+    if (Outcome ready = prepare(in); !ready.ok()) return ready;
+    const float factor = op == WPM_REDUCE_MEAN ? 1.0f / static_cast<float>(size_) : 1.0f;
+    out.reserve_output();
+    Outcome outcome = MpiThread::instance().run([&] {
+      MPI_Request request;
+      int code = MPI_Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), MPI_FLOAT, MPI_SUM,
+                                           data_, &request);
+      Outcome done = issued(code, &request, "reduce_scatter of " + elements(out.count()) + " per rank");
+      if (done.ok() && factor != 1.0f) scale(out.data(), out.count(), factor);
+      return done;
+    });
+    return outcome.ok() ? out.store() : outcome;
+  }
+
+  Outcome barrier() override {
+    if (Outcome drained = wait(); !drained.ok()) return drained;
+    return MpiThread::instance().run([&] {
+      MPI_Request request;
+      return issued(MPI_Ibarrier(data_, &request), &request, "barrier");
+    });
+  }
+
+ private:
+  struct Pending {
+    std::future<Outcome> done;
+    std::shared_ptr<HostStaging> staging;
+  };
+
+  // Before a collective: the backend's queued work is done and the host copy holds the buffer.
+  Outcome prepare(HostStaging& staging) {
+    if (watch_->broken()) return Outcome::failure(WPM_ERR_COMM, watch_->broken_message());
+    if (backend_->synchronize() != WPM_OK) return Outcome::failure(WPM_ERR_INTERNAL, last_error());
+    return staging.load();
+  }
+
+  // On the MPI thread: a non-blocking call's return code, then its bounded wait.
+  Outcome issued(int code, MPI_Request* request, const std::string& what) {
+    if (code != MPI_SUCCESS)
+      return Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(rank_) + ": " + what + " failed in MPI: " +
+                                                mpi_error_text(code));
+    return watch_->await(request, what);
+  }
+
+  std::shared_ptr<Backend> backend_;
+  MPI_Comm data_, control_;
+  std::unique_ptr<PeerWatch> watch_;
+  std::deque<Pending> pending_;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_mpi_communicator(std::shared_ptr<Backend> backend, double timeout_seconds,
+                                                    Outcome* outcome) {
+  *outcome = MpiThread::instance().start();
+  if (!outcome->ok()) return nullptr;
+  std::unique_ptr<Communicator> created;
+  *outcome = MpiThread::instance().run([&] {
+    MPI_Comm data, control;
+    int code = MPI_Comm_dup(MPI_COMM_WORLD, &data);
+    if (code == MPI_SUCCESS) code = MPI_Comm_dup(MPI_COMM_WORLD, &control);
+    if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
+    MPI_Comm_set_errhandler(data, MPI_ERRORS_RETURN);
+    MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
+    int rank = 0, size = 1;
+    MPI_Comm_rank(data, &rank);
+    MPI_Comm_size(data, &size);
+    created = std::make_unique<MpiCommunicator>(backend, data, control, rank, size, timeout_seconds);
+    return Outcome{};
+  });
+  return created;
+}
+
+}  // namespace wpm::comm

@@ -1,0 +1,52 @@
+// The one thread of this process that talks to MPI. MPI is started on it
+// (MPI_THREAD_FUNNELED: only this thread calls MPI), and every collective of
+// every communicator runs on it, one at a time, in the order posted. Callers
+// either wait for a task (run) or post it and wait later (post), which is how
+// an all-reduce of one gradient bucket runs while the backward of the next
+// layers goes on: the thread keeps MPI progressing without the caller.
+//
+// The object lives for the whole process (never destroyed: a joinable thread
+// in a static destructor would terminate the process at exit).
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "outcome.h"
+
+namespace wpm::comm {
+
+class MpiThread {
+ public:
+  static MpiThread& instance();
+
+  // Starts the thread and MPI on first call; later calls report how that went.
+  Outcome start();
+  // Queues task on the MPI thread; the future holds its outcome.
+  std::future<Outcome> post(std::function<Outcome()> task);
+  Outcome run(std::function<Outcome()> task) { return post(std::move(task)).get(); }
+  // MPI_Finalize on the MPI thread (collective over all ranks); afterwards start() fails.
+  Outcome finalize();
+  bool running();
+  // "Open MPI v4.1.4, ..." (MPI_Get_library_version, first line), known once started.
+  std::string library_version();
+
+ private:
+  MpiThread() = default;
+  void loop(std::promise<Outcome> started);
+
+  enum class State { kNotStarted, kRunning, kFailed, kFinalized };
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::packaged_task<Outcome()>> queue_;
+  State state_ = State::kNotStarted;
+  Outcome start_outcome_;
+  std::string version_;
+};
+
+}  // namespace wpm::comm

@@ -1,0 +1,203 @@
+// Collectives over NCCL on device memory (cuda backend). The NCCL unique id
+// goes from rank 0 to every rank over MPI; each collective is queued on the
+// context's stream (so it is ordered after the ops that produced its inputs),
+// and waits run on the MPI thread, polling the stream with the same deadline
+// and liveness probes as the MPI collectives; a timeout aborts the NCCL
+// communicator (ncclCommAbort), so no kernel is left waiting on a dead peer.
+//
+// Not run on this project's machines (no GPU): it compiles and links in CI,
+// and without a device or libnccl.so.2 communicator creation fails with the
+// reason (tests check the message).
+#include <mpi.h>
+
+#include "communicator.h"
+#include "mpi_thread.h"
+#include "nccl_library.h"
+#include "peer_watch.h"
+#ifdef WPM_HAVE_CUDA
+#include <cuda_runtime_api.h>
+#endif
+
+namespace wpm::comm {
+
+#ifdef WPM_HAVE_CUDA
+namespace {
+
+int nccl_type(wpm_dtype dtype) {
+  switch (dtype) {
+    case WPM_F16: return kNcclFloat16;
+    case WPM_BF16: return kNcclBfloat16;
+    case WPM_I32: return kNcclInt32;
+    default: return kNcclFloat32;
+  }
+}
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(std::shared_ptr<Backend> backend, const NcclLibrary& nccl, NcclComm comm, MPI_Comm control,
+                   int rank, int size, double timeout)
+      : backend_(std::move(backend)), nccl_(nccl), comm_(comm), control_(control) {
+    rank_ = rank;
+    size_ = size;
+    watch_ = std::make_unique<PeerWatch>(control_, rank, size, timeout);
+    stream_ = backend_->native_stream();
+  }
+
+  ~NcclCommunicator() override {
+    if (aborted_) nccl_.comm_abort(comm_);
+    else nccl_.comm_destroy(comm_);
+    if (!MpiThread::instance().running()) {
+      watch_.release();
+      return;
+    }
+    MpiThread::instance().run([this] {
+      bool broken = watch_->broken();
+      watch_.reset();
+      if (!broken) MPI_Comm_free(&control_);
+      return Outcome{};
+    });
+  }
+
+  Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {
+    if (Outcome queued = all_reduce_start(buffer, op); !queued.ok()) return queued;
+    return wait();
+  }
+
+  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) override {
+    void* data = buffer->data();
+    return queued(nccl_.all_reduce(data, data, buffer->count, nccl_type(buffer->dtype),
+                                   op == WPM_REDUCE_MEAN ? kNcclAvg : kNcclSum, comm_, stream_),
+                  "all_reduce");
+  }
+
+  Outcome wait() override {
+    if (!pending_) return {};
+    Outcome done = MpiThread::instance().run([&] {
+      return watch_->await(
+          [&] {
+            PeerWatch::Poll poll;
+            int async_error = kNcclSuccess;
+            nccl_.comm_get_async_error(comm_, &async_error);
+            if (async_error != kNcclSuccess && async_error != kNcclInProgress) {
+              poll.error = std::string("NCCL: ") + nccl_.get_error_string(async_error);
+              return poll;
+            }
+            cudaError_t state = cudaStreamQuery(static_cast<cudaStream_t>(stream_));
+            if (state == cudaSuccess) poll.done = true;
+            else if (state != cudaErrorNotReady) poll.error = std::string("CUDA: ") + cudaGetErrorString(state);
+            return poll;
+          },
+          "NCCL " + pending_what_);
+    });
+    pending_ = false;
+    if (!done.ok()) aborted_ = true;
+    return done;
+  }
+
+  Outcome broadcast(wpm_buffer* buffer, int root) override {
+    void* data = buffer->data();
+    Outcome q = queued(nccl_.broadcast(data, data, buffer->count, nccl_type(buffer->dtype), root, comm_, stream_),
+                       "broadcast");
+    return q.ok() ? wait() : q;
+  }
+
+  Outcome all_gather(const wpm_buffer* send, wpm_buffer* recv) override {
+    Outcome q = queued(
+        nccl_.all_gather(send->data(), recv->data(), send->count, nccl_type(send->dtype), comm_, stream_),
+        "all_gather");
+    return q.ok() ? wait() : q;
+  }
+
+  Outcome reduce_scatter(const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op) override {
+    Outcome q = queued(nccl_.reduce_scatter(send->data(), recv->data(), recv->count, nccl_type(send->dtype),
+                                            op == WPM_REDUCE_MEAN ? kNcclAvg : kNcclSum, comm_, stream_),
+                       "reduce_scatter");
+    return q.ok() ? wait() : q;
+  }
+
+  Outcome barrier() override {
+    if (Outcome drained = wait(); !drained.ok()) return drained;
+    return MpiThread::instance().run([&] {
+      MPI_Request request;
+      MPI_Ibarrier(control_, &request);
+      return watch_->await(&request, "barrier");
+    });
+  }
+
+ private:
+  Outcome queued(int result, const char* what) {
+    if (watch_->broken() || aborted_) return Outcome::failure(WPM_ERR_COMM, "the NCCL communicator failed earlier");
+    if (result != kNcclSuccess) {
+      aborted_ = true;
+      return Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(rank_) + ": NCCL " + what + " failed: " +
+                                                nccl_.get_error_string(result));
+    }
+    pending_ = true;
+    pending_what_ = what;
+    return {};
+  }
+
+  std::shared_ptr<Backend> backend_;
+  const NcclLibrary& nccl_;
+  NcclComm comm_;
+  MPI_Comm control_;
+  std::unique_ptr<PeerWatch> watch_;
+  void* stream_ = nullptr;
+  bool pending_ = false, aborted_ = false;
+  std::string pending_what_;
+};
+
+}  // namespace
+#endif  // WPM_HAVE_CUDA
+
+std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> backend, double timeout_seconds,
+                                                     Outcome* outcome) {
+#ifndef WPM_HAVE_CUDA
+  (void)backend;
+  (void)timeout_seconds;
+  *outcome = Outcome::failure(WPM_ERR_BACKEND_UNAVAILABLE, "NCCL collectives need the cuda backend, which is not built");
+  return nullptr;
+#else
+  std::string why;
+  const NcclLibrary* nccl = nccl_library(&why);
+  if (nccl == nullptr) {
+    *outcome = Outcome::failure(WPM_ERR_BACKEND_UNAVAILABLE, "NCCL is unavailable: " + why);
+    return nullptr;
+  }
+  *outcome = MpiThread::instance().start();
+  if (!outcome->ok()) return nullptr;
+  MPI_Comm control = MPI_COMM_NULL;
+  int rank = 0, size = 1;
+  NcclUniqueId id{};
+  // Rank 0 makes the id; a temporary watch bounds the broadcast like any collective.
+  *outcome = MpiThread::instance().run([&] {
+    int code = MPI_Comm_dup(MPI_COMM_WORLD, &control);
+    if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
+    MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(control, &rank);
+    MPI_Comm_size(control, &size);
+    if (rank == 0) {
+      int result = nccl->get_unique_id(&id);
+      if (result != kNcclSuccess) {
+        // Still take part in the broadcast below, so the other ranks fail with a message too.
+        id.internal[0] = 0;
+      }
+    }
+    PeerWatch watch(control, rank, size, timeout_seconds);
+    MPI_Request request;
+    MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, control, &request);
+    return watch.await(&request, "broadcast of the NCCL unique id");
+  });
+  if (!outcome->ok()) return nullptr;
+  NcclComm comm = nullptr;
+  int result = nccl->comm_init_rank(&comm, size, id, rank);
+  if (result != kNcclSuccess) {
+    *outcome = Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(rank) + ": ncclCommInitRank failed: " +
+                                                  nccl->get_error_string(result));
+    return nullptr;
+  }
+  return std::make_unique<NcclCommunicator>(std::move(backend), *nccl, comm, control, rank, size, timeout_seconds);
+#endif
+}
+
+}  // namespace wpm::comm

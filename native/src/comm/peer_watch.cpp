@@ -1,0 +1,142 @@
+#include "peer_watch.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+namespace wpm::comm {
+namespace {
+
+constexpr int kPingTag = 1, kPongTag = 2;
+using Clock = std::chrono::steady_clock;
+
+// Polling gets sparser the longer a wait lasts: quick collectives finish within
+// the first spins, long waits cost the compute threads (2 cores here) almost nothing.
+void back_off(int polls) {
+  if (polls < 64) return;
+  std::this_thread::sleep_for(std::chrono::microseconds(polls < 1024 ? 20 : 500));
+}
+
+}  // namespace
+
+std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  return std::string(text, static_cast<size_t>(length));
+}
+
+PeerWatch::PeerWatch(MPI_Comm control, int rank, int size, double timeout_seconds)
+    : control_(control), rank_(rank), size_(size), timeout_seconds_(timeout_seconds) {
+  if (size_ > 1) MPI_Irecv(&ping_payload_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
+}
+
+PeerWatch::~PeerWatch() {
+  if (ping_request_ != MPI_REQUEST_NULL) {
+    MPI_Cancel(&ping_request_);
+    MPI_Request_free(&ping_request_);
+  }
+}
+
+void PeerWatch::serve_probes() {
+  if (ping_request_ == MPI_REQUEST_NULL) return;
+  for (;;) {
+    int arrived = 0;
+    MPI_Status status;
+    if (MPI_Test(&ping_request_, &arrived, &status) != MPI_SUCCESS || !arrived) return;
+    int answer = rank_;
+    // Eager-sized: completes locally even if the prober has gone since.
+    MPI_Send(&answer, 1, MPI_INT, status.MPI_SOURCE, kPongTag, control_);
+    MPI_Irecv(&ping_payload_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
+  }
+}
+
+Outcome PeerWatch::fail(const std::string& message) {
+  broken_message_ = message;
+  return Outcome::failure(WPM_ERR_COMM, message);
+}
+
+Outcome PeerWatch::await(MPI_Request* request, const std::string& what) {
+  return await(
+      [request] {
+        Poll poll;
+        int done = 0;
+        int code = MPI_Test(request, &done, MPI_STATUS_IGNORE);
+        if (code != MPI_SUCCESS) poll.error = "MPI: " + mpi_error_text(code);
+        poll.done = done != 0;
+        return poll;
+      },
+      what);
+}
+
+Outcome PeerWatch::await(const std::function<Poll()>& poll, const std::string& what) {
+  if (broken()) return Outcome::failure(WPM_ERR_COMM, broken_message_);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds_));
+  for (int polls = 0;; ++polls) {
+    Poll now = poll();
+    if (!now.error.empty()) return fail("rank " + std::to_string(rank_) + ": " + what + " failed in " + now.error);
+    if (now.done) return {};
+    serve_probes();
+    if (Clock::now() > deadline) break;
+    back_off(polls);
+  }
+  std::string silent = silent_ranks();
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds_);
+  std::string message = "rank " + std::to_string(rank_) + ": " + what + " did not complete within " + seconds + " s: ";
+  if (!silent.empty())
+    message += silent + " did not answer (died, stopped, or did not reach the collective in time)";
+  else
+    message += "every rank is alive, but they did not all enter this collective (a different call order or count)";
+  // The request can never complete now; leave it to MPI (it is freed at finalize, which a broken run skips).
+  return fail(message);
+}
+
+std::string PeerWatch::silent_ranks() {
+  if (size_ <= 1) return "";
+  std::vector<MPI_Request> pongs, pings;
+  std::vector<int> answers(size_, -1), peers;
+  int ping = rank_;
+  for (int peer = 0; peer < size_; ++peer) {
+    if (peer == rank_) continue;
+    peers.push_back(peer);
+    MPI_Request r;
+    MPI_Irecv(&answers[peer], 1, MPI_INT, peer, kPongTag, control_, &r);
+    pongs.push_back(r);
+    MPI_Isend(&ping, 1, MPI_INT, peer, kPingTag, control_, &r);
+    pings.push_back(r);
+  }
+  // A live rank answers within its polling interval; a few seconds is plenty, and short of the timeout.
+  const double window = std::clamp(timeout_seconds_ / 4, 0.5, 5.0);
+  const Clock::time_point deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(window));
+  std::vector<bool> answered(peers.size(), false);
+  for (int polls = 0; Clock::now() < deadline; ++polls) {
+    bool all = true;
+    for (size_t i = 0; i < peers.size(); ++i) {
+      if (!answered[i]) {
+        int done = 0;
+        MPI_Test(&pongs[i], &done, MPI_STATUS_IGNORE);
+        answered[i] = done != 0;
+      }
+      all = all && answered[i];
+    }
+    if (all) break;
+    serve_probes();  // the other ranks may be probing too
+    back_off(polls);
+  }
+  std::string silent;
+  for (size_t i = 0; i < peers.size(); ++i) {
+    if (!answered[i]) {
+      MPI_Cancel(&pongs[i]);
+      MPI_Request_free(&pongs[i]);
+      silent += (silent.empty() ? "rank " : ", rank ") + std::to_string(peers[i]);
+    }
+    if (pings[i] != MPI_REQUEST_NULL) MPI_Request_free(&pings[i]);
+  }
+  return silent;
+}
+
+}  // namespace wpm::comm

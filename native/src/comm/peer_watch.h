@@ -1,0 +1,64 @@
+// Bounded waiting for MPI requests, and naming the ranks that stopped
+// answering. Runs on the MPI thread only.
+//
+// MPI itself waits forever for a rank that died or hangs. So every request is
+// waited for by polling, with a deadline (the communicator's timeout). While
+// it polls, a rank also answers liveness probes: a persistent receive on a
+// separate control communicator takes "ping" messages from any rank and sends
+// a "pong" back. When a deadline passes, the waiting rank pings every other
+// rank and waits a short while for the pongs: a rank that is waiting in a
+// collective answers; one that died, is stopped, or is busy elsewhere past the
+// deadline does not, and is named in the error. If every rank answers, they
+// are alive but did not all enter the same collective (a different call order
+// or count), and the message says that instead.
+#pragma once
+
+#include <mpi.h>
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+#include "outcome.h"
+
+namespace wpm::comm {
+
+class PeerWatch {
+ public:
+  // control: a communicator of its own (a dup of the data one), so pings never match data messages.
+  PeerWatch(MPI_Comm control, int rank, int size, double timeout_seconds);
+  ~PeerWatch();
+  PeerWatch(const PeerWatch&) = delete;
+  PeerWatch& operator=(const PeerWatch&) = delete;
+
+  // One look at a pending operation: done, still running, or failed (error set).
+  struct Poll {
+    bool done = false;
+    std::string error;
+  };
+  // Polls until the operation is done (answering probes meanwhile) or the
+  // timeout passes; what names the collective in messages.
+  Outcome await(const std::function<Poll()>& poll, const std::string& what);
+  Outcome await(MPI_Request* request, const std::string& what);
+  // Whether a failure was seen: the communicator stays broken.
+  bool broken() const { return !broken_message_.empty(); }
+  const std::string& broken_message() const { return broken_message_; }
+  double timeout_seconds() const { return timeout_seconds_; }
+
+ private:
+  void serve_probes();
+  // After a timeout: the ranks that did not answer a probe, as "rank 1, rank 3" ("" if all did).
+  std::string silent_ranks();
+  Outcome fail(const std::string& message);
+
+  MPI_Comm control_;
+  int rank_, size_;
+  double timeout_seconds_;
+  int ping_payload_ = 0;
+  MPI_Request ping_request_ = MPI_REQUEST_NULL;
+  std::string broken_message_;
+};
+
+std::string mpi_error_text(int code);
+
+}  // namespace wpm::comm

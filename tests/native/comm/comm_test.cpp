@@ -1,0 +1,217 @@
+// The collectives (worldpm.h, "collectives") against float64 references built
+// from every rank's known inputs. The same binary runs as a world of one
+// (ctest: comm.single) and under `mpirun -np 2` (comm.mpirun_np2); rank r's
+// inputs are a function of r, so each rank can compute what every other rank
+// contributed. Backends: cpu (MPI on the buffers in place) and emu (host
+// copies through the backend).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "test_util.h"
+#include "worldpm.h"
+
+namespace {
+
+using wpm_test::Buffer;
+using wpm_test::expect_error;
+
+struct Backend {
+  wpm_backend kind;
+  const char* name;
+};
+
+class Comm {
+ public:
+  Comm(wpm_context* context, double timeout = 0) {
+    wpm_comm_options options{sizeof(wpm_comm_options), timeout};
+    if (wpm_comm_create(context, &options, &comm_) != WPM_OK) ADD_FAILURE() << wpm_last_error();
+    if (comm_ != nullptr) wpm_comm_rank(comm_, &rank_, &size_);
+  }
+  ~Comm() { wpm_comm_destroy(comm_); }
+  Comm(const Comm&) = delete;
+  Comm& operator=(const Comm&) = delete;
+  operator wpm_comm*() const { return comm_; }
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+
+ private:
+  wpm_comm* comm_ = nullptr;
+  int32_t rank_ = -1, size_ = 0;
+};
+
+class Context {
+ public:
+  explicit Context(wpm_backend kind) {
+    wpm_context_options options{sizeof(wpm_context_options), kind, 1, 0};
+    if (wpm_context_create(&options, &ctx_) != WPM_OK) ADD_FAILURE() << wpm_last_error();
+  }
+  ~Context() { wpm_context_destroy(ctx_); }
+  operator wpm_context*() const { return ctx_; }
+
+ private:
+  wpm_context* ctx_ = nullptr;
+};
+
+// Rank r's contribution: distinct per rank and element, never zero, exactly representable in bf16
+// after rounding by the caller's dtype.
+float input(int rank, size_t i, wpm_dtype dtype) {
+  return wpm_test::round_to(dtype, std::sin(0.37f * static_cast<float>(i) + 1.3f * static_cast<float>(rank)) + 1.5f);
+}
+
+std::vector<float> inputs(int rank, size_t n, wpm_dtype dtype) {
+  std::vector<float> v(n);
+  for (size_t i = 0; i < n; ++i) v[i] = input(rank, i, dtype);
+  return v;
+}
+
+class CollectiveTest : public testing::TestWithParam<std::tuple<Backend, wpm_dtype>> {
+ protected:
+  wpm_backend kind() const { return std::get<0>(GetParam()).kind; }
+  wpm_dtype dtype() const { return std::get<1>(GetParam()); }
+};
+
+TEST_P(CollectiveTest, AllReduceSumAndMeanMatchFloat64) {
+  Context context(kind());
+  Comm comm(context);
+  ASSERT_GT(comm.size(), 0);
+  for (wpm_reduce_op op : {WPM_REDUCE_SUM, WPM_REDUCE_MEAN}) {
+    const size_t n = 1000;
+    Buffer buffer(context, dtype(), inputs(comm.rank(), n, dtype()));
+    WPM_ASSERT_OK(wpm_all_reduce(comm, buffer, op));
+    std::vector<double> want(n, 0.0);
+    for (int r = 0; r < comm.size(); ++r)
+      for (size_t i = 0; i < n; ++i) want[i] += input(r, i, dtype());
+    if (op == WPM_REDUCE_MEAN)
+      for (double& w : want) w /= comm.size();
+    // f32: reduction-order rounding only; f16/bf16: the f32 result rounded once to storage.
+    EXPECT_LT(wpm_test::rel_error(buffer.download(), want), dtype() == WPM_F32 ? 1e-6 : 4e-3)
+        << "op " << op << " on " << comm.size() << " ranks";
+  }
+}
+
+TEST_P(CollectiveTest, StartedAllReducesCompleteInOrderAtWait) {
+  Context context(kind());
+  Comm comm(context);
+  std::vector<Buffer> buckets;
+  const size_t sizes[] = {7, 300, 1, 64};
+  for (size_t b = 0; b < 4; ++b) {
+    std::vector<float> values = inputs(comm.rank() + static_cast<int>(b), sizes[b], dtype());
+    buckets.emplace_back(context, dtype(), values);
+  }
+  for (Buffer& bucket : buckets) WPM_ASSERT_OK(wpm_all_reduce_start(comm, bucket, WPM_REDUCE_SUM));
+  WPM_ASSERT_OK(wpm_comm_wait(comm));
+  for (size_t b = 0; b < 4; ++b) {
+    std::vector<double> want(sizes[b], 0.0);
+    for (int r = 0; r < comm.size(); ++r)
+      for (size_t i = 0; i < sizes[b]; ++i) want[i] += input(r + static_cast<int>(b), i, dtype());
+    EXPECT_LT(wpm_test::rel_error(buckets[b].download(), want), dtype() == WPM_F32 ? 1e-6 : 4e-3) << "bucket " << b;
+  }
+  WPM_ASSERT_OK(wpm_comm_wait(comm));  // nothing pending: a no-op
+}
+
+TEST_P(CollectiveTest, BroadcastCopiesTheRootsBufferBitForBit) {
+  Context context(kind());
+  Comm comm(context);
+  const int root = comm.size() - 1;
+  Buffer buffer(context, dtype(), inputs(comm.rank(), 513, dtype()));
+  WPM_ASSERT_OK(wpm_broadcast(comm, buffer, root));
+  std::vector<float> got = buffer.download(), want = inputs(root, 513, dtype());
+  for (size_t i = 0; i < got.size(); ++i) ASSERT_EQ(got[i], want[i]) << "element " << i;
+}
+
+TEST_P(CollectiveTest, AllGatherConcatenatesInRankOrder) {
+  Context context(kind());
+  Comm comm(context);
+  const size_t n = 37;
+  Buffer send(context, dtype(), inputs(comm.rank(), n, dtype()));
+  Buffer recv(context, dtype(), n * comm.size());
+  recv.poison();
+  WPM_ASSERT_OK(wpm_all_gather(comm, send, recv));
+  std::vector<float> got = recv.download();
+  for (int r = 0; r < comm.size(); ++r)
+    for (size_t i = 0; i < n; ++i) ASSERT_EQ(got[r * n + i], input(r, i, dtype())) << "rank " << r << " element " << i;
+}
+
+TEST_P(CollectiveTest, ReduceScatterGivesEachRankItsBlockOfTheSum) {
+  Context context(kind());
+  Comm comm(context);
+  const size_t n = 129;
+  for (wpm_reduce_op op : {WPM_REDUCE_SUM, WPM_REDUCE_MEAN}) {
+    Buffer send(context, dtype(), inputs(comm.rank(), n * comm.size(), dtype()));
+    Buffer recv(context, dtype(), n);
+    recv.poison();
+    WPM_ASSERT_OK(wpm_reduce_scatter(comm, send, recv, op));
+    std::vector<double> want(n, 0.0);
+    for (int r = 0; r < comm.size(); ++r)
+      for (size_t i = 0; i < n; ++i) want[i] += input(r, comm.rank() * n + i, dtype());
+    if (op == WPM_REDUCE_MEAN)
+      for (double& w : want) w /= comm.size();
+    EXPECT_LT(wpm_test::rel_error(recv.download(), want), dtype() == WPM_F32 ? 1e-6 : 4e-3) << "op " << op;
+  }
+}
+
+TEST_P(CollectiveTest, BarrierReturnsOnEveryRank) {
+  Context context(kind());
+  Comm comm(context);
+  WPM_ASSERT_OK(wpm_barrier(comm));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Backends, CollectiveTest,
+    testing::Combine(testing::Values(Backend{WPM_BACKEND_CPU, "cpu"}, Backend{WPM_BACKEND_EMU, "emu"}),
+                     testing::Values(WPM_F32, WPM_F16, WPM_BF16)),
+    [](const auto& info) {
+      return std::string(std::get<0>(info.param).name) + "_" + wpm_test::dtype_label(std::get<1>(info.param));
+    });
+
+TEST(CommErrors, BadArgumentsAreNamed) {
+  Context context(WPM_BACKEND_CPU), other(WPM_BACKEND_CPU);
+  Comm comm(context);
+  Buffer mine(context, WPM_F32, 8), theirs(other, WPM_F32, 8), ids(context, WPM_I32, 8);
+  Buffer gathered(context, WPM_F32, 8 * comm.size() + 1), half(context, WPM_BF16, 8);
+  expect_error(wpm_all_reduce(nullptr, mine, WPM_REDUCE_SUM), WPM_ERR_INVALID_ARGUMENT, "'comm' is NULL");
+  expect_error(wpm_all_reduce(comm, theirs, WPM_REDUCE_SUM), WPM_ERR_WRONG_CONTEXT, "'buffer'");
+  expect_error(wpm_all_reduce(comm, ids, WPM_REDUCE_SUM), WPM_ERR_DTYPE, {"'buffer'", "i32"});
+  expect_error(wpm_all_reduce(comm, mine, static_cast<wpm_reduce_op>(7)), WPM_ERR_INVALID_ARGUMENT, "'op'");
+  expect_error(wpm_broadcast(comm, mine, comm.size()), WPM_ERR_INVALID_ARGUMENT, "'root'");
+  expect_error(wpm_all_gather(comm, mine, gathered), WPM_ERR_INVALID_ARGUMENT, "'recv'");
+  expect_error(wpm_all_gather(comm, mine, half), WPM_ERR_DTYPE, "'recv'");
+  expect_error(wpm_reduce_scatter(comm, gathered, mine, WPM_REDUCE_SUM), WPM_ERR_INVALID_ARGUMENT, "'send'");
+  int32_t rank = 0, size = 0;
+  expect_error(wpm_comm_rank(comm, nullptr, &size), WPM_ERR_INVALID_ARGUMENT, "'rank'");
+  expect_error(wpm_comm_rank(reinterpret_cast<wpm_comm*>(mine.get()), &rank, &size), WPM_ERR_INVALID_ARGUMENT,
+               "not a live communicator");
+  wpm_comm_options bad{sizeof(wpm_comm_options), -1};
+  wpm_comm* unused = nullptr;
+  expect_error(wpm_comm_create(context, &bad, &unused), WPM_ERR_INVALID_ARGUMENT, "timeout_seconds");
+  EXPECT_EQ(unused, nullptr);
+}
+
+TEST(CommQuery, ReportsTheLaunchAndWhyNcclIsUnavailable) {
+  wpm_comm_info info{sizeof(wpm_comm_info)};
+  WPM_ASSERT_OK(wpm_comm_query(&info));
+  EXPECT_EQ(info.mpi_built, 1);
+  Context context(WPM_BACKEND_CPU);
+  Comm comm(context);
+  EXPECT_EQ(info.world_size, comm.size());
+  EXPECT_EQ(info.rank, comm.rank());
+  EXPECT_EQ(info.launched, comm.size() > 1 ? 1 : 0);
+  // No GPU machine here has NCCL: the reason names the library it looked for.
+  if (!info.nccl_available) EXPECT_NE(std::string(info.nccl).find("libnccl.so.2"), std::string::npos) << info.nccl;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  int failed = RUN_ALL_TESTS();
+  // Under mpirun a rank must shut MPI down cleanly, or the launcher reports the job as failed.
+  if (wpm_comm_finalize() != WPM_OK) {
+    std::fprintf(stderr, "wpm_comm_finalize: %s\n", wpm_last_error());
+    return 1;
+  }
+  return failed;
+}
