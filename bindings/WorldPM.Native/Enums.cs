@@ -65,4 +65,15 @@ public enum WorldPMStatus
     WrongContext = 6,
     /// <summary>A bug in the library.</summary>
     Internal = 7,
+    /// <summary>A collective failed: a peer rank died, stopped answering or called a different collective.</summary>
+    Comm = 8,
+}
+
+/// <summary>How a collective combines the ranks' values.</summary>
+public enum ReduceOp
+{
+    /// <summary>The sum over ranks.</summary>
+    Sum = 0,
+    /// <summary>The sum divided by the rank count.</summary>
+    Mean = 1,
 }

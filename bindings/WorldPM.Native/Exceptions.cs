@@ -32,6 +32,7 @@ public partial class WorldPMException : Exception
         WorldPMStatus.OutOfMemory => new WorldPMOutOfMemoryException(message),
         WorldPMStatus.BackendUnavailable => new BackendUnavailableException(message),
         WorldPMStatus.Unsupported => new WorldPMUnsupportedException(message),
+        WorldPMStatus.Comm => new CommunicationException(message),
         _ => new WorldPMException(status, message),
     };
 
@@ -79,4 +80,15 @@ public sealed class WorldPMUnsupportedException : WorldPMException
 {
     /// <summary>Creates the exception.</summary>
     public WorldPMUnsupportedException(string message) : base(WorldPMStatus.Unsupported, message) { }
+}
+
+/// <summary>
+/// A collective failed (<see cref="WorldPMStatus.Comm"/>): a peer rank died, stopped answering within the
+/// communicator's timeout (the message names it), or entered a different collective. The communicator is
+/// broken afterwards; the process should exit non-zero.
+/// </summary>
+public sealed class CommunicationException : WorldPMException
+{
+    /// <summary>Creates the exception.</summary>
+    public CommunicationException(string message) : base(WorldPMStatus.Comm, message) { }
 }

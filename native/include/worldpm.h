@@ -326,7 +326,10 @@ WPM_API wpm_status wpm_cast(wpm_context* context, const wpm_buffer* src, wpm_buf
  * process should exit non-zero without wpm_comm_finalize (which would wait
  * for the missing ranks). Buffers are whole wpm_buffers or views. */
 
-typedef enum wpm_reduce_op { WPM_REDUCE_SUM = 0, WPM_REDUCE_MEAN = 1 } wpm_reduce_op;
+typedef enum wpm_reduce_op {
+  WPM_REDUCE_SUM = 0,
+  WPM_REDUCE_MEAN = 1 /* the sum divided by the rank count */
+} wpm_reduce_op;
 
 typedef struct wpm_comm_info {
   size_t struct_size;
@@ -335,6 +338,7 @@ typedef struct wpm_comm_info {
   int32_t world_size;     /* from the launcher's environment; 1 when not launched */
   int32_t rank;           /* this process's rank; 0 when not launched */
   int32_t local_rank;     /* rank among the processes of this host: the GPU a rank picks */
+  int32_t local_size;     /* ranks on this host (1 when not launched): they share its cores */
   int32_t nccl_available; /* libnccl.so.2 could be loaded with every function the cuda path needs */
   char mpi[160];          /* the MPI library, or why there is none */
   char nccl[160];         /* the NCCL library version, or why it is unavailable */

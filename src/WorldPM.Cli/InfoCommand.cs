@@ -23,6 +23,11 @@ internal static class InfoCommand
         using (WorldPMContext cpu = WorldPMContext.Create(Backend.Cpu))
             output.WriteLine($"cpu threads   {cpu.NumThreads} (default CPU context; WORLDPM_NUM_THREADS overrides)");
         output.WriteLine($"cpu features  {WorldPMContext.CpuFeatures}");
+        CommInfo comm = Communicator.Query();
+        output.WriteLine("collectives   (data parallel: mpirun -np N worldpm train ...)");
+        output.WriteLine($"  mpi   {comm.Mpi}" +
+            (comm.Launched ? $"; this process is rank {comm.Rank} of {comm.WorldSize} (local rank {comm.LocalRank})" : "; not launched by mpirun"));
+        output.WriteLine($"  nccl  {comm.Nccl} (cuda backend only, loaded at run time)");
         return 0;
     }
 

@@ -31,7 +31,11 @@ internal static class TrainCommand
 
     private static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
-        TextWriter log = a.Quiet ? TextWriter.Null : output;
+        // Under mpirun every rank runs this; rank 0 prints and writes, the others stay quiet.
+        CommInfo launch = Communicator.Query();
+        bool root = launch.Rank == 0;
+        TextWriter log = a.Quiet || !root ? TextWriter.Null : output;
+        if (!root) terminal = null;
         CheckInputs(a);
         long? resumeStep = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestStep() : null;
         string? resumeFrom = resumeStep is long latest ? new CheckpointStore(a.Out).DirectoryOf(latest) : null;
@@ -65,6 +69,7 @@ internal static class TrainCommand
                 MaxGradNorm = a.MaxGradNorm,
                 Seed = a.Seed,
                 RecomputeActivations = a.Recompute,
+                Epsilon = a.AdamEpsilon,
             },
             Steps = a.Steps ?? Math.Max(1, (train.Count + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
             OutputDirectory = a.Out,
@@ -74,7 +79,10 @@ internal static class TrainCommand
             EvalEvery = a.EvalEvery,
         };
 
-        using var context = WorldPMContext.Create(backend);
+        // Ranks on one host share its cores (cpu) or take one GPU each (cuda: the local rank's).
+        using var context = WorldPMContext.Create(backend, threads: launch.Launched ? RankThreads(launch) : 0,
+            device: launch.LocalRank);
+        using Communicator? comm = launch.Launched ? Communicator.Create(context, TimeSpan.FromSeconds(a.CommTimeout)) : null;
         using RewardModel model = init is not null && resumeFrom is null
             ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true, a.Precision)
             : new RewardModel(context, config, a.Seed, a.Precision);
@@ -86,13 +94,27 @@ internal static class TrainCommand
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
             (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; {BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
+        using DataParallel? parallel = comm is null ? null : new DataParallel(comm, model);
+        if (parallel is not null)
+            log.WriteLine($"data parallel: {comm!.Size} ranks, {t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank, " +
+                $"{parallel.GradientBytesPerStep / 1e6:F1} MB of gradients all-reduced per step in buckets of {DataParallel.DefaultBucketElements >> 20} Mi elements, " +
+                $"timeout {comm.Timeout.TotalSeconds:G} s ({Communicator.Query().Mpi})");
 
-        var progress = new TrainingProgress(log, a.LogEvery, options.Steps, a.Metrics is null ? null : new MetricsLog(a.Metrics, resumeStep));
+        var progress = new TrainingProgress(log, a.LogEvery, options.Steps,
+            a.Metrics is null || !root ? null : new MetricsLog(a.Metrics, resumeStep));
         TrainingRunResult result;
         using (progress)
             result = progress.Show(a.Quiet ? null : terminal, resumeStep ?? 0,
-                () => TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval));
+                () => TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval, parallel));
 
+        if (comm is not null)
+        {
+            // A clean end: every rank arrives, then MPI shuts down (mpirun counts a rank that skips it as failed).
+            comm.Barrier();
+            comm.Dispose();
+            Communicator.Shutdown();
+        }
+        if (!root) return 0;
         CopyTokenizerFiles(tokenizerName, a.Out);
         string checkpoint = result.LastCheckpoint ?? new CheckpointStore(a.Out).LatestDirectory() ?? a.Out;
         if (result.ResumedFromStep > 0)
@@ -100,6 +122,11 @@ internal static class TrainCommand
         output.WriteLine($"checkpoint (step {result.Steps}): {checkpoint}");
         return 0;
     }
+
+    /// <summary>CPU threads of one rank: the host's cores split among its ranks (WORLDPM_NUM_THREADS still wins).</summary>
+    private static int RankThreads(CommInfo launch) =>
+        Environment.GetEnvironmentVariable("WORLDPM_NUM_THREADS") is { Length: > 0 } ? 0
+            : Math.Max(1, Environment.ProcessorCount / Math.Max(1, launch.LocalSize));
 
     private static void CheckInputs(TrainArguments a)
     {

@@ -29,7 +29,7 @@ public sealed class StructLayoutTests
     [Test]
     public void TheBindingsMirrorEveryParameterStructOfTheHeader()
     {
-        string[] expected = ["wpm_adamw_params", "wpm_attention_params", "wpm_backend_info", "wpm_bt_loss_params",
+        string[] expected = ["wpm_adamw_params", "wpm_attention_params", "wpm_backend_info", "wpm_bt_loss_params", "wpm_comm_info", "wpm_comm_options",
             "wpm_context_options", "wpm_gemm_params"];
         Assert.That(Structs.Select(t => t.Name), Is.EquivalentTo(expected));
     }

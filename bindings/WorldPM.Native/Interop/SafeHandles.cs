@@ -21,6 +21,14 @@ internal sealed class BufferHandle : SafeHandleZeroOrMinusOneIsInvalid
     protected override bool ReleaseHandle() => NativeMethods.wpm_buffer_free(handle) == WorldPMStatus.Ok;
 }
 
+/// <summary>Owns a <c>wpm_comm*</c>; destroys it once (a local operation, not a collective).</summary>
+internal sealed class CommHandle : SafeHandleZeroOrMinusOneIsInvalid
+{
+    internal CommHandle(nint existing) : base(ownsHandle: true) => SetHandle(existing);
+
+    protected override bool ReleaseHandle() => NativeMethods.wpm_comm_destroy(handle) == WorldPMStatus.Ok;
+}
+
 /// <summary>Something public that owns one native handle (a context or a buffer).</summary>
 internal interface INativeObject
 {

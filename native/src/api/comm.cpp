@@ -75,6 +75,7 @@ wpm_status wpm_comm_query(wpm_comm_info* info) {
     info->world_size = env.world_size;
     info->rank = env.rank;
     info->local_rank = env.local_rank;
+    info->local_size = env.local_size;
     std::string nccl = wpm::comm::nccl_description();
     info->nccl_available = nccl.rfind("NCCL ", 0) == 0;
     std::snprintf(info->nccl, sizeof info->nccl, "%s", nccl.c_str());

@@ -27,7 +27,9 @@ LaunchEnv read_launch_env() {
   int local = first_int({"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "SLURM_LOCALID"});
   if (size > 0) env.world_size = size;
   if (rank >= 0 && rank < env.world_size) env.rank = rank;
+  int local_size = first_int({"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"});
   if (local >= 0) env.local_rank = local;
+  if (local_size > 0) env.local_size = local_size;
   env.launched = env.world_size > 1;
   return env;
 }

@@ -11,6 +11,7 @@ struct LaunchEnv {
   int world_size = 1;
   int rank = 0;
   int local_rank = 0;
+  int local_size = 1;
 };
 
 LaunchEnv read_launch_env();

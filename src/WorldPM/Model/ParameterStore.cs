@@ -16,6 +16,7 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
     private readonly WorldPMContext context;
     private readonly List<Parameter> parameters = [];
     private readonly Dictionary<string, Parameter> byName = [];
+    private readonly Dictionary<string, long> offsetOf = [];
 
     /// <summary>Allocates the tensors of <paramref name="specs"/> in order, initializes them from
     /// <paramref name="seed"/> and zeroes the gradients.</summary>
@@ -45,6 +46,7 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
             Initialize(parameter, spec.Kind, seed);
             parameters.Add(parameter);
             byName.Add(spec.Name, parameter);
+            offsetOf.Add(spec.Name, offset);
         }
         SyncWorking();
     }
@@ -63,6 +65,9 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
 
     /// <summary>The parameters in declaration order.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <summary>Where the tensor named <paramref name="name"/> starts in the flat buffers (elements).</summary>
+    public long OffsetOf(string name) => offsetOf[name];
 
     /// <summary>The parameter with this Hugging Face name, typed for the layers.</summary>
     public Weight<T> this[string name] => new(byName[name]);

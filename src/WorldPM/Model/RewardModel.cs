@@ -89,6 +89,10 @@ public sealed class RewardModel : IDisposable
     /// <see cref="RecomputeActivations"/> shrinks.</summary>
     internal long ActivationBytes => network.ActivationBytes;
 
+    /// <summary>A view of <paramref name="count"/> elements of <see cref="ParameterGradients"/> from
+    /// <paramref name="offset"/> (dispose it after use).</summary>
+    public DeviceBuffer GradientSlice(long offset, long count) => network.GradientSlice(offset, count);
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => network.Grads.Fill(0);
 
@@ -107,15 +111,18 @@ public sealed class RewardModel : IDisposable
     /// <param name="seqLen">T.</param>
     /// <param name="lossScale">Multiplies the gradient (fp16 loss scaling, or 1 / micro-batches); not the returned loss.</param>
     /// <param name="weights">Empty, or one weight per pair (finite, >= 0, positive sum) for a weighted mean.</param>
+    /// <param name="gradientsFinalFrom">Called during the backward with each flat offset (into
+    /// <see cref="ParameterGradients"/>) from which on every gradient is final, descending to 0: where data-parallel
+    /// training starts the all-reduce of a bucket while the backward of earlier layers goes on.</param>
     public PairStepResult ForwardBackward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int pairs, int seqLen,
-        float lossScale = 1f, ReadOnlySpan<float> weights = default)
+        float lossScale = 1f, ReadOnlySpan<float> weights = default, Action<long>? gradientsFinalFrom = null)
     {
         if (pairs < 1) throw new ArgumentOutOfRangeException(nameof(pairs), pairs, "at least one pair is needed");
         if (!float.IsFinite(lossScale))
             throw new ArgumentOutOfRangeException(nameof(lossScale), lossScale, "the loss scale must be finite");
         TokenBatch.CheckWeights(weights, pairs);
         Stage(tokens, lengths, checked(2 * pairs), seqLen);
-        return network.ForwardBackward(staged, lengths, pairs, seqLen, lossScale, weights);
+        return network.ForwardBackward(staged, lengths, pairs, seqLen, lossScale, weights, gradientsFinalFrom);
     }
 
     /// <summary>The reward of each of <paramref name="count"/> right-padded sequences [count, seqLen]; forward only,

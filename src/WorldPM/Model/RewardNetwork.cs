@@ -24,7 +24,10 @@ internal interface IRewardNetwork : IDisposable
 
     /// <summary>See <see cref="RewardModel.ForwardBackward"/>; <paramref name="ids"/> are staged (validated, padding 0).</summary>
     PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
-        float lossScale, ReadOnlySpan<float> weights);
+        float lossScale, ReadOnlySpan<float> weights, Action<long>? gradientsFinalFrom);
+
+    /// <summary>A view of <paramref name="count"/> gradient elements from flat offset <paramref name="offset"/>.</summary>
+    DeviceBuffer GradientSlice(long offset, long count);
 
     /// <summary>See <see cref="RewardModel.Score"/>; <paramref name="ids"/> are staged.</summary>
     float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen);
@@ -68,6 +71,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public void SyncWorking() => store.SyncWorking();
 
+    public DeviceBuffer GradientSlice(long offset, long count) => store.Grads.View(offset, count);
+
     public bool FullLastLayer { get; set; }
 
     public bool RecomputeActivations { get; set; }
@@ -77,7 +82,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private DecoderLayer<T> LastLayer => layers[^1];
 
     public PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
-        float lossScale, ReadOnlySpan<float> weights)
+        float lossScale, ReadOnlySpan<float> weights, Action<long>? gradientsFinalFrom)
     {
         ActivationArena<T> a = Prepare(ids, lengths, 2 * pairs, seqLen, RecomputeActivations);
         HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> h = a.Layout.Head;
@@ -90,7 +95,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         Forward(a);
         Ops.BradleyTerryLossForward(context, chosen, rejected, h.Loss, weights: w, pairs: pairs);
         Ops.BradleyTerryLossBackward(context, chosen, rejected, dChosen, dRejected, lossScale, weights: w, pairs: pairs);
-        Backward(a);
+        Backward(a, gradientsFinalFrom);
 
         float[] loss = new float[1], rewards = new float[2 * pairs];
         h.Loss.CopyTo(loss);
@@ -130,8 +135,13 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         head.Forward(a, acts.Head);
     }
 
-    /// <summary>From d loss / d reward (in the scratch) down to the embedding; parameter gradients accumulate.</summary>
-    private void Backward(ActivationArena<T> a)
+    /// <summary>
+    /// From d loss / d reward (in the scratch) down to the embedding; parameter gradients accumulate. Tensors are laid
+    /// out in forward order, so the backward finishes them from the end of the flat gradient buffer down:
+    /// <paramref name="gradientsFinalFrom"/> hears each offset from which on every gradient is final (after the head
+    /// and final norm, after each layer, after the embedding: 0), which is when a data-parallel bucket can start.
+    /// </summary>
+    private void Backward(ActivationArena<T> a, Action<long>? gradientsFinalFrom)
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
@@ -148,15 +158,21 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         {
             LastLayer.BackwardScoringRows(a, acts.Layers[^1], g.Pooled, g);
         }
+        gradientsFinalFrom?.Invoke(LayerStart(layers.Length - 1));
         // With recomputation the shared intermediates still hold the last layer's forward, which ran last; each
         // earlier layer's are rebuilt from its kept input.
         for (int l = layers.Length - 2; l >= 0; l--)
         {
             if (a.Recompute) layers[l].Recompute(a, acts.Layers[l]);
             layers[l].Backward(a, acts.Layers[l], g);
+            gradientsFinalFrom?.Invoke(LayerStart(l));
         }
         Ops.EmbeddingBackward(context, a.TokenIds, g.Residual, embedding.Grad, s.N, config.VocabSize, s.C);
+        gradientsFinalFrom?.Invoke(0);
     }
+
+    /// <summary>The flat offset of layer <paramref name="layer"/>'s first tensor.</summary>
+    private long LayerStart(int layer) => store.OffsetOf(DecoderLayer.Specs(config, layer).First().Name);
 
     /// <summary>Uploads a staged batch, (re)building the arena if its shape or layout changed.</summary>
     private ActivationArena<T> Prepare(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen,

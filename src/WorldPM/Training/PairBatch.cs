@@ -13,6 +13,13 @@ public sealed class PairBatch
     public int[] Lengths { get; }
     public float[] Weights { get; }
 
+    /// <summary>
+    /// Data parallel: this rank's share of its global micro-batch's pair weight, times the rank count (1 on one
+    /// process, and for equal shards of equal weights). The gradient is scaled by it, so the mean over ranks equals
+    /// the gradient of the whole micro-batch's weighted mean loss.
+    /// </summary>
+    public double GradientShare { get; init; } = 1;
+
     /// <summary>Number of real (non-padding) tokens.</summary>
     public long TokenCount => Lengths.Sum(l => (long)l);
 

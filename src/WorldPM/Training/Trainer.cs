@@ -37,6 +37,7 @@ public sealed class Trainer : IDisposable
     private readonly List<AdamWTensor> _optimizerState;
     private readonly DeviceBuffer<float> _normOutput;
     private readonly DeviceBuffer<float> _foundInf;
+    private readonly DataParallel? _parallel;
     private const string UpdatesKey = "optimizer.updates";
 
     /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
@@ -50,7 +51,9 @@ public sealed class Trainer : IDisposable
 
     public LearningRateSchedule Schedule => _schedule;
 
-    public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps)
+    /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
+    public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
+        DataParallel? parallel = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
@@ -58,6 +61,7 @@ public sealed class Trainer : IDisposable
         _context = context ?? throw new ArgumentNullException(nameof(context));
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _options = options;
+        _parallel = parallel;
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
         _schedule = new LearningRateSchedule(options.LearningRate, warmup, totalSteps, options.Decay);
@@ -87,10 +91,15 @@ public sealed class Trainer : IDisposable
         float scale = Scaler.Scale;
         double loss = 0, correct = 0, margin = 0;
         long pairs = 0, tokens = 0;
-        foreach (PairBatch batch in microBatches)
+        for (int m = 0; m < microBatches.Count; m++)
         {
+            PairBatch batch = microBatches[m];
+            // Data parallel: the last micro-batch's backward starts the gradient all-reduce, bucket by bucket.
+            bool reduceDuringBackward = _parallel is not null && m == microBatches.Count - 1;
+            if (reduceDuringBackward) _parallel!.BeginGradients();
             PairStepResult result = _model.ForwardBackward(batch.Tokens, batch.Lengths, batch.Pairs, batch.SeqLen,
-                lossScale: scale / microBatches.Count, weights: batch.Weights);
+                lossScale: (float)(scale / microBatches.Count * batch.GradientShare), weights: batch.Weights,
+                gradientsFinalFrom: reduceDuringBackward ? _parallel!.GradientsFinalFrom : null);
             loss += result.Loss * batch.Pairs;
             for (int i = 0; i < batch.Pairs; ++i)
             {
@@ -102,7 +111,14 @@ public sealed class Trainer : IDisposable
             tokens += batch.TokenCount;
         }
 
-        // Single process: the gradients are already global (the distributed issue adds the all-reduce here).
+        if (_parallel is not null)
+        {
+            // Every rank now holds the same mean gradient: the clip, the skip decision and the step agree everywhere.
+            _parallel.FinishGradients();
+            Span<double> sums = [loss, correct, margin, pairs, tokens];
+            _parallel.SumOverRanks(sums);
+            (loss, correct, margin, pairs, tokens) = (sums[0], sums[1], sums[2], (long)sums[3], (long)sums[4]);
+        }
         bool overflow = GradientsOverflowed();
         double gradNorm = GlobalGradNorm() / scale;
         double clip = _options.MaxGradNorm > 0 && gradNorm > _options.MaxGradNorm ? _options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;

@@ -43,17 +43,25 @@ public static class TrainingRun
     private const string PositionKey = "data.position";
     private const string SeedKey = "data.seed";
 
+    /// <param name="parallel">Data parallel across the ranks of an mpirun launch, or null for one process. Every rank
+    /// calls Run with the same data and options; each trains on its slice of every micro-batch (the global batch is
+    /// the one asked for, whatever the rank count), all ranks read the same checkpoint on resume, and only rank 0
+    /// writes checkpoints.</param>
     public static TrainingRunResult Run(WorldPMContext context, RewardModel model, IReadOnlyList<TokenizedPair> train,
         IReadOnlyList<TokenizedPair>? evaluation, TrainingRunOptions options,
-        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null)
+        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null, DataParallel? parallel = null)
     {
         ArgumentNullException.ThrowIfNull(train);
         ArgumentNullException.ThrowIfNull(options);
         if (train.Count == 0) throw new ArgumentException("there are no training pairs", nameof(train));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
         TrainingOptions t = options.Training;
+        int ranks = parallel?.Size ?? 1, rank = parallel?.Rank ?? 0;
+        if (t.PairsPerMicroBatch % ranks != 0)
+            throw new ArgumentException($"pairs per micro-batch ({t.PairsPerMicroBatch}) must be a multiple of the rank count " +
+                $"({ranks}): each rank trains on an equal slice of every micro-batch", nameof(options));
 
-        using var trainer = new Trainer(context, model, t, options.Steps);
+        using var trainer = new Trainer(context, model, t, options.Steps, parallel);
         var order = new DataOrder(t.Seed, train.Count);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
         long position = 0, resumedFrom = 0;
@@ -62,6 +70,9 @@ public static class TrainingRun
             position = Restore(latest, model, trainer, t.Seed);
             resumedFrom = trainer.Step;
         }
+        // Whatever each rank initialized or loaded, they start from rank 0's weights.
+        parallel?.BroadcastParameters();
+        bool writes = parallel is null || parallel.IsRoot;
 
         string? lastCheckpoint = null;
         EvaluationReport? report = null;
@@ -72,7 +83,7 @@ public static class TrainingRun
             {
                 var pairs = new List<TokenizedPair>(t.PairsPerMicroBatch);
                 for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
-                microBatches.Add(new PairBatch(pairs));
+                microBatches.Add(ranks == 1 ? new PairBatch(pairs) : Shard(pairs, rank, ranks));
             }
             onStep?.Invoke(trainer.TrainStep(microBatches));
 
@@ -82,10 +93,19 @@ public static class TrainingRun
                 report = Evaluator.Evaluate(model, evaluation);
                 onEval?.Invoke(trainer.Step, report);
             }
-            if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0)))
+            if (writes && store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0)))
                 lastCheckpoint = Save(store, model, trainer, position, t.Seed);
         }
         return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint);
+    }
+
+    /// <summary>This rank's equal slice of a global micro-batch, its gradient scaled by its share of the pair weight.</summary>
+    private static PairBatch Shard(List<TokenizedPair> global, int rank, int ranks)
+    {
+        int per = global.Count / ranks;
+        List<TokenizedPair> mine = global.GetRange(rank * per, per);
+        double total = global.Sum(p => (double)p.Weight), own = mine.Sum(p => (double)p.Weight);
+        return new PairBatch(mine) { GradientShare = total > 0 ? ranks * own / total : 1 };
     }
 
     private static string Save(CheckpointStore store, RewardModel model, Trainer trainer, long position, int seed) =>

@@ -1,0 +1,108 @@
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Training;
+
+/// <summary>
+/// Data parallelism across the ranks of an <c>mpirun</c> launch: every rank holds the whole model, trains on its
+/// own shard of each micro-batch, and the gradients are averaged across ranks before the optimizer step, so every
+/// rank takes the same step and the weights stay identical without further communication.
+/// <para>
+/// The gradient all-reduce runs in buckets of about <see cref="BucketElements"/> elements, each started as soon as
+/// the backward has finished its tensors (the last layers first) and running beside the backward of the earlier
+/// layers; <see cref="FinishGradients"/> waits for them. Only the last micro-batch of a step starts buckets: the
+/// earlier ones only add into the gradients.
+/// </para>
+/// </summary>
+public sealed class DataParallel : IDisposable
+{
+    private readonly RewardModel _model;
+    private readonly List<DeviceBuffer> _inFlight = [];
+    private readonly DeviceBuffer<float> _scalars;
+    private long _bucketEnd;
+
+    /// <summary>Default bucket size: 4 Mi elements (16 MB of fp32), big enough that per-message costs vanish.</summary>
+    public const long DefaultBucketElements = 4L << 20;
+
+    public DataParallel(Communicator communicator, RewardModel model, long bucketElements = DefaultBucketElements)
+    {
+        Communicator = communicator ?? throw new ArgumentNullException(nameof(communicator));
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
+        BucketElements = bucketElements;
+        _scalars = communicator.Context.Allocate<float>(MetricCount);
+    }
+
+    public Communicator Communicator { get; }
+
+    public int Rank => Communicator.Rank;
+
+    public int Size => Communicator.Size;
+
+    /// <summary>Rank 0: the one that writes logs, metrics and checkpoints.</summary>
+    public bool IsRoot => Communicator.Rank == 0;
+
+    public long BucketElements { get; }
+
+    /// <summary>Gradient bytes all-reduced per optimizer step (the whole flat gradient buffer, padding included).</summary>
+    public long GradientBytesPerStep => _model.ParameterGradients.Count * DTypes.SizeOf(_model.ParameterGradients.DType);
+
+    /// <summary>Copies rank 0's master weights to every rank (and rounds them into the working copies).</summary>
+    public void BroadcastParameters()
+    {
+        Communicator.Broadcast(_model.ParameterValues, root: 0);
+        _model.SyncWorkingWeights();
+    }
+
+    /// <summary>Before the last micro-batch's backward: nothing is in flight, the next bucket ends at the buffer's end.</summary>
+    public void BeginGradients() => _bucketEnd = _model.ParameterGradients.Count;
+
+    /// <summary>The backward's callback: gradients from <paramref name="offset"/> on are final; start a bucket when
+    /// enough has gathered (always at offset 0, the last).</summary>
+    public void GradientsFinalFrom(long offset)
+    {
+        if (_bucketEnd - offset < BucketElements && offset > 0) return;
+        if (_bucketEnd == offset) return;
+        DeviceBuffer bucket = _model.GradientSlice(offset, _bucketEnd - offset);
+        _inFlight.Add(bucket);
+        Communicator.StartAllReduce(bucket, ReduceOp.Mean);
+        _bucketEnd = offset;
+    }
+
+    /// <summary>Waits for every bucket: the gradients are the mean over ranks.</summary>
+    public void FinishGradients()
+    {
+        try
+        {
+            Communicator.Wait();
+        }
+        finally
+        {
+            foreach (DeviceBuffer bucket in _inFlight) bucket.Dispose();
+            _inFlight.Clear();
+        }
+    }
+
+    /// <summary>Sums of a step's metrics over ranks: loss·pairs, correct, margin, pairs, tokens.</summary>
+    internal const int MetricCount = 5;
+
+    /// <summary>Adds <paramref name="values"/> elementwise over ranks, in place (fp32: exact for counts below 2^24).</summary>
+    public void SumOverRanks(Span<double> values)
+    {
+        if (values.Length > MetricCount) throw new ArgumentException($"at most {MetricCount} values", nameof(values));
+        Span<float> f = stackalloc float[MetricCount];
+        f.Clear();
+        for (int i = 0; i < values.Length; i++) f[i] = (float)values[i];
+        _scalars.CopyFrom(f);
+        Communicator.AllReduce(_scalars, ReduceOp.Sum);
+        _scalars.CopyTo(f);
+        for (int i = 0; i < values.Length; i++) values[i] = f[i];
+    }
+
+    public void Dispose()
+    {
+        foreach (DeviceBuffer bucket in _inFlight) bucket.Dispose();
+        _inFlight.Clear();
+        _scalars.Dispose();
+    }
+}

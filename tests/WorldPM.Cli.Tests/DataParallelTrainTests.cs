@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WorldPM.Checkpoints;
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary>
+/// <c>mpirun -np 2 worldpm train</c>: the same weights as one process with the same global batch and seed, and a
+/// rank that dies or stops makes the whole launch end non-zero in bounded time with a message naming it.
+/// </summary>
+[TestFixture]
+public class DataParallelTrainTests
+{
+    private TestFiles _files = null!;
+
+    [SetUp]
+    public void CreateFiles() => _files = new TestFiles();
+
+    [TearDown]
+    public void DeleteFiles() => _files.Dispose();
+
+    private string[] TrainArgs(string run, int steps, params string[] extra) => TrainArgs(run, steps, 4, extra);
+
+    private string[] TrainArgs(string run, int steps, int batch, params string[] extra) =>
+    [
+        "train", _files.PathOf("pairs.jsonl"), "--out", _files.PathOf(run), "--config", _files.PathOf("tiny.json"),
+        "--max-length", "128", "--steps", steps.ToString(), "--batch", batch.ToString(), "--accumulation", "2", "--seed", "5",
+        "--warmup", "0", "--metrics", _files.PathOf(run + ".jsonl"), .. extra,
+    ];
+
+    private static float[] Weights(string checkpoint)
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        using RewardModel model = RewardModelCheckpoint.Load(context, checkpoint, seed: 0);
+        return model.ParameterValues.ToArray();
+    }
+
+    private List<double> Losses(string run) =>
+        File.ReadLines(_files.PathOf(run + ".jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "step").Select(e => e.GetProperty("loss").GetDouble()).ToList();
+
+    [Test]
+    public void TwoRanksTrainTheWeightsOfOneProcessWithTheSameGlobalBatch()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        // AdamW's first steps move every weight by about lr * sign(gradient): a weight whose gradient is rounding noise
+        // (the last bias: the BT loss gradient sums to zero over a pair) would flip with the summation order. An epsilon
+        // of 1e-3 keeps such weights still in both runs, so the comparison measures the gradients' agreement.
+        string[] optimizer = ["--lr", "1e-3", "--adam-epsilon", "1e-3"];
+        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("single", 3, optimizer));
+        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+
+        using var launch = new MpiLaunch(2, TrainArgs("parallel", 3, optimizer));
+        Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
+        Assert.That(launch.Output, Does.Contain("data parallel: 2 ranks, 2 pairs of each micro-batch per rank"));
+        Assert.That(Directory.GetDirectories(_files.PathOf("parallel")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "step-3" }),
+            "one writer: rank 0");
+
+        float[] one = Weights(_files.PathOf("single/step-3")), two = Weights(_files.PathOf("parallel/step-3"));
+        Assert.That(two, Has.Length.EqualTo(one.Length));
+        double worst = one.Zip(two, (a, b) => Math.Abs((double)a - b)).Max();
+        // fp32 reduction order: measured 3e-8 here; three steps of lr 1e-3 move weights by up to 3e-3.
+        Assert.That(worst, Is.LessThan(1e-6), $"largest weight difference after 3 steps: {worst:G3}");
+        Assert.That(Losses("single").Distinct().Count(), Is.EqualTo(3), "the weights move every step");
+        Assert.That(Losses("parallel"), Is.EqualTo(Losses("single")).Within(1e-5), "every step's loss, over the whole global batch");
+    }
+
+    [Test]
+    public void AGlobalBatchThatDoesNotSplitEvenlyIsAOneLineError()
+    {
+        _files.WritePairs("pairs.jsonl", 16);
+        _files.WriteTinyConfig();
+        using var launch = new MpiLaunch(2, TrainArgs("odd", 2, batch: 3));
+        Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.Not.EqualTo(0), launch.Output);
+        Assert.That(launch.Output, Does.Contain("pairs per micro-batch (3) must be a multiple of the rank count (2)"));
+    }
+
+    [Test]
+    public void KillingOneRankEndsTheLaunchWithinAMinuteNamingIt()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig();
+        using var launch = new MpiLaunch(2, TrainArgs("killed", 1_000_000, "--checkpoint-every", "2", "--log-every", "1"));
+        Assert.That(launch.WaitForOutput("step      5", TimeSpan.FromSeconds(60)), Is.True, launch.Output);
+        MpiLaunch.Signal(launch.PidOfRank(1), "KILL");
+        var clock = Stopwatch.StartNew();
+        int? exit = launch.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.That(exit, Is.Not.Null, $"the launch still ran 60 s after rank 1 died\n{launch.Output}");
+        Assert.That(exit, Is.Not.EqualTo(0));
+        Assert.That(launch.Output, Does.Contain("rank 1"), "the message names the rank that died");
+        TestContext.Out.WriteLine($"launch ended {clock.Elapsed.TotalSeconds:F1} s after rank 1 was killed");
+        string latest = new CheckpointStore(_files.PathOf("killed")).LatestDirectory()!;
+        Assert.That(Weights(latest), Has.All.Matches<float>(float.IsFinite), $"the last good checkpoint ({latest}) loads");
+    }
+
+    [Test]
+    public void AStoppedRankMakesTheOtherExitAfterTheTimeoutNamingIt()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig();
+        using var launch = new MpiLaunch(2, TrainArgs("stopped", 1_000_000, "--comm-timeout", "2", "--log-every", "1"));
+        Assert.That(launch.WaitForOutput("step      5", TimeSpan.FromSeconds(60)), Is.True, launch.Output);
+        int rank1 = launch.PidOfRank(1);
+        MpiLaunch.Signal(rank1, "STOP");
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            int? exit = launch.WaitForExit(TimeSpan.FromSeconds(30));
+            Assert.That(exit, Is.Not.Null, $"the launch still ran 30 s after rank 1 stopped\n{launch.Output}");
+            Assert.That(exit, Is.Not.EqualTo(0));
+            Assert.That(launch.Output, Does.Contain("did not complete within 2 s: rank 1 did not answer"), launch.Output);
+            Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(2 + 5 + 10), "timeout + probe window + teardown");
+        }
+        finally
+        {
+            MpiLaunch.Signal(rank1, "KILL");
+        }
+    }
+}
