@@ -59,6 +59,7 @@
 #include <type_traits>
 
 #include "../error.h"
+#include "attention_fwd_avx512.h"
 #include "attention_tiles.h"
 #include "blas.h"
 #include "convert.h"
@@ -88,6 +89,8 @@ void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const
 }
 
 // ---------------------------------------------------------------- geometry
+int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
 struct Sequence {
   int64_t off, len;  // valid rows off .. off + len - 1
   bool padding(int64_t t) const { return t < off || t >= off + len; }
@@ -103,17 +106,21 @@ struct Layout {
     int64_t len = a.lengths[b];
     return {a.padding == WPM_PAD_LEFT ? a.t - len : 0, len};
   }
-  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T];
-  // token t of kv head g in a transposed [B, KVH, D, T] copy (its rows are a.t apart).
+  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T].
   int64_t q_row(int64_t b, int64_t t, int64_t h) const { return ((b * a.t + t) * a.h + h) * a.d; }
   int64_t kv_row(int64_t b, int64_t t, int64_t g) const { return ((b * a.t + t) * a.kvh + g) * a.d; }
   int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return (b * a.h + h) * a.t + t; }
-  int64_t transposed_at(int64_t b, int64_t g, int64_t t) const { return (b * a.kvh + g) * a.d * a.t + t; }
+  // Copies made per kv head (F32Tensor), indexed by sequence-relative key j: K^T in blocks of block keys,
+  // [B, KVH, ceil(T / block), D, block], (block = T: [B, KVH, D, T], rows a.t apart); the start of the
+  // block holding j (j a multiple of block) or, for block = T, key j itself. And rows [B, KVH, T, D].
+  int64_t key_blocks(int64_t block) const { return ceil_div(a.t, block); }
+  int64_t transposed_at(int64_t b, int64_t g, int64_t j, int64_t block) const {
+    return ((b * a.kvh + g) * key_blocks(block) + j / block) * a.d * block + j % block;
+  }
+  int64_t packed_row(int64_t b, int64_t g, int64_t j) const { return ((b * a.kvh + g) * a.t + j) * a.d; }
   int64_t q_stride() const { return a.h * a.d; }
   int64_t kv_stride() const { return a.kvh * a.d; }
 };
-
-int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 // ---------------------------------------------------------------- f32 inputs
 // What the tile loops read, made once per call so that no tile is copied or
@@ -146,23 +153,50 @@ class F32Tensor {
     return out;
   }
 
-  // x [B, T, KVH, D] -> [B, KVH, D, T], valid rows only.
+  // x [B, T, KVH, D] -> K^T per kv head in blocks of block keys (Layout::transposed_at), valid rows only.
   template <class T>
-  static F32Tensor transpose(ThreadPool& pool, const Layout& lay, const void* x) {
+  static F32Tensor transpose(ThreadPool& pool, const Layout& lay, const void* x, int64_t block) {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
-    out.owned_.reset(new float[size_t(a.b * a.kvh * a.d * a.t)]);
+    out.owned_.reset(new float[size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d)]);
+    float* dst = out.owned_.get();
+    pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
+      std::unique_ptr<float[]> strip(new float[size_t(16 * a.d)]);
+      for (int64_t bg = begin; bg < end; ++bg) {
+        int64_t b = bg / a.kvh, g = bg % a.kvh;
+        Sequence seq = lay.sequence(b);
+        // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
+        // and each column's 16 values fill one cache line of the copy. Element by element straight from
+        // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
+        // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
+        // two blocks.
+        for (int64_t j0 = 0; j0 < seq.len; j0 += 16) {
+          const int64_t rows = std::min<int64_t>(16, seq.len - j0);
+          for (int64_t i = 0; i < rows; ++i)
+            widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip.get() + i * a.d, a.d);
+          float* head = dst + lay.transposed_at(b, g, j0, block);
+          for (int64_t c = 0; c < a.d; ++c)
+            for (int64_t i = 0; i < rows; ++i) head[c * block + i] = strip[i * a.d + c];
+        }
+      }
+    });
+    out.data_ = dst;
+    return out;
+  }
+
+  // x [B, T, KVH, D] -> [B, KVH, T, D] (Layout::packed_row), valid rows only: a key block's rows contiguous.
+  template <class T>
+  static F32Tensor pack(ThreadPool& pool, const Layout& lay, const void* x) {
+    const AttentionArgs& a = lay.a;
+    F32Tensor out;
+    out.owned_.reset(new float[size_t(a.b * a.kvh * a.t * a.d)]);
     float* dst = out.owned_.get();
     pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t bg = begin; bg < end; ++bg) {
         int64_t b = bg / a.kvh, g = bg % a.kvh;
-        float* head = dst + lay.transposed_at(b, g, 0);
         Sequence seq = lay.sequence(b);
-        // 16 rows at a time: each column's 16 values fill one cache line of the copy.
-        for (int64_t t0 = seq.off; t0 < seq.off + seq.len; t0 += 16)
-          for (int64_t c = 0; c < a.d; ++c)
-            for (int64_t t = t0; t < std::min(seq.off + seq.len, t0 + 16); ++t)
-              head[c * a.t + t] = load(static_cast<const T*>(x), lay.kv_row(b, t, g) + c);
+        for (int64_t j = 0; j < seq.len; ++j)
+          widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + lay.packed_row(b, g, j), a.d);
       }
     });
     out.data_ = dst;
@@ -198,13 +232,45 @@ void store_rows(const float* src, int64_t rows, int64_t d, T* dst, int64_t strid
 }
 
 // ---------------------------------------------------------------- forward
-struct ForwardInputs {
-  F32Tensor q, kt, v;
+// K^T and V of one key block: d x n and n x d, rows the given strides apart.
+struct KeyBlock {
+  const float* kt;
+  int64_t kt_stride;
+  const float* v;
+  int64_t v_stride;
 };
 
+// What the forward's tiles read. The fused (AVX-512) path takes K^T in blocks of its own key count and V
+// packed per kv head, so that each key block's operands are two contiguous runs: with rows 2 KiB apart
+// (T or KVH * D floats, as the sgemm path reads them) a block's 256 cache lines sat in 8 of L1's 64 sets
+// and were fetched from L2 for every 6 query rows. The sgemm path reads K^T [B, KVH, D, T] and V in place.
+struct ForwardInputs {
+  bool fused;
+  int64_t bk;  // keys per block
+  F32Tensor q, kt, v;
+
+  template <class T>
+  static ForwardInputs make(ThreadPool& pool, const Layout& lay, bool fused) {
+    const AttentionArgs& a = lay.a;
+    const int64_t bk = fused ? attention_fwd_avx512::kFusedKeys : lay.bk;
+    return {fused, bk, F32Tensor::convert<T>(pool, lay, a.q, a.h),
+            F32Tensor::transpose<T>(pool, lay, a.k, fused ? bk : a.t),
+            fused ? F32Tensor::pack<T>(pool, lay, a.v) : F32Tensor::convert<T>(pool, lay, a.v, a.kvh)};
+  }
+
+  // The key block of kv head g of sequence b that starts at sequence-relative key j0 (a multiple of bk).
+  KeyBlock key_block(const Layout& lay, int64_t b, int64_t g, int64_t j0) const {
+    if (fused)
+      return {kt.data() + lay.transposed_at(b, g, j0, bk), bk, v.data() + lay.packed_row(b, g, j0), lay.a.d};
+    return {kt.data() + lay.transposed_at(b, g, j0, lay.a.t), lay.a.t,
+            v.data() + lay.kv_row(b, lay.sequence(b).off + j0, g), lay.kv_stride()};
+  }
+};
+
+// l holds one sum per row (sgemm path) or kSumLanes partial sums per row (fused path).
 struct ForwardTiles {
   float *s, *o, *m, *l;
-  static int64_t floats(int64_t d, int64_t bk) { return kBlockQ * (bk + d + 2); }
+  static int64_t floats(int64_t d, int64_t bk) { return kBlockQ * (bk + d + 1 + attention_fwd_avx512::kSumLanes); }
   ForwardTiles(float* p, int64_t d, int64_t bk) : s(p), o(s + kBlockQ * bk), m(o + kBlockQ * d), l(m + kBlockQ) {}
 };
 
@@ -231,19 +297,24 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
   const float* q = in.q.data() + lay.q_row(b, seq.off + i0, h);
   std::fill(w.o, w.o + rows * d, 0.0f);
   std::fill(w.m, w.m + rows, -std::numeric_limits<float>::infinity());
-  std::fill(w.l, w.l + rows, 0.0f);
-  for (int64_t j0 = 0; j0 < i1; j0 += lay.bk) {
-    int64_t n = std::min(lay.bk, i1 - j0);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
-    const float* v = in.v.data() + lay.kv_row(b, seq.off + j0, g);
-    tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, a.t, 0.0f, w.s, n);  // S
+  std::fill(w.l, w.l + rows * attention_fwd_avx512::kSumLanes, 0.0f);
+  for (int64_t j0 = 0; j0 < i1; j0 += in.bk) {
+    int64_t n = std::min(in.bk, i1 - j0);
+    KeyBlock kv = in.key_block(lay, b, g, j0);
+    if (in.fused) {
+      attention_fwd_avx512::step({q, kv.kt, kv.v, lay.q_stride(), kv.kt_stride, kv.v_stride, rows, n, d,
+                                  i0 - j0 + 1, a.scale * kLog2e, w.o, w.m, w.l});
+      continue;
+    }
+    tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kv.kt, kv.kt_stride, 0.0f, w.s, n);  // S
     softmax_tile(w.s, rows, n, i0 - j0 + 1, w.m, w.l, w.o, d);  // S becomes P; O rescaled
-    tile_gemm(false, rows, d, n, 1.0f, w.s, n, v, lay.kv_stride(), 1.0f, w.o, d);  // O += P V
+    tile_gemm(false, rows, d, n, 1.0f, w.s, n, kv.v, kv.v_stride, 1.0f, w.o, d);  // O += P V
   }
   for (int64_t r = 0; r < rows; ++r) {
-    float inv = 1.0f / w.l[r];
+    float l = in.fused ? attention_fwd_avx512::row_sum(w.l + r * attention_fwd_avx512::kSumLanes) : w.l[r];
+    float inv = 1.0f / l;
     for (int64_t c = 0; c < d; ++c) w.o[r * d + c] *= inv;
-    a.lse[lay.lse_at(b, h, seq.off + i0 + r)] = (w.m[r] + std::log2(w.l[r])) * kLn2;
+    a.lse[lay.lse_at(b, h, seq.off + i0 + r)] = (w.m[r] + std::log2(l)) * kLn2;
   }
   store_rows(w.o, rows, d, out + lay.q_row(b, seq.off + i0, h), lay.q_stride());
 }
@@ -251,8 +322,7 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
 template <class T>
 void attention_forward(ThreadPool& pool, const AttentionArgs& a) {
   Layout lay(a);
-  ForwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::transpose<T>(pool, lay, a.k),
-                   F32Tensor::convert<T>(pool, lay, a.v, a.kvh)};
+  const ForwardInputs in = ForwardInputs::make<T>(pool, lay, attention_fwd_avx512::available());
   int64_t blocks = ceil_div(a.t, kBlockQ);
   Arena arena(pool.size(), ForwardTiles::floats(a.d, lay.bk));
   pool.parallel_for(a.b * a.h * blocks, 1, [&](int64_t begin, int64_t end, int worker) {
@@ -331,8 +401,8 @@ void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, in
   for (int64_t kb = kb0; kb < kb1; ++kb) {
     int64_t j0 = kb * lay.bk, n = std::min(lay.bk, seq.len - j0);
     const float* k = in.k.data() + lay.kv_row(b, seq.off + j0, g);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
-    const float* vt = in.vt.data() + lay.transposed_at(b, g, seq.off + j0);
+    const float* kt = in.kt.data() + lay.transposed_at(b, g, j0, a.t);
+    const float* vt = in.vt.data() + lay.transposed_at(b, g, j0, a.t);
     std::fill(w.dk, w.dk + n * d, 0.0f);
     std::fill(w.dv, w.dv + n * d, 0.0f);
     for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h) {
@@ -388,7 +458,7 @@ void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
   Layout lay(a);
   const int64_t q_count = a.b * a.t * a.h * a.d;
   BackwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::convert<T>(pool, lay, a.k, a.kvh),
-                    F32Tensor::transpose<T>(pool, lay, a.k), F32Tensor::transpose<T>(pool, lay, a.v),
+                    F32Tensor::transpose<T>(pool, lay, a.k, a.t), F32Tensor::transpose<T>(pool, lay, a.v, a.t),
                     F32Tensor::convert<T>(pool, lay, a.dout, a.h)};
   Arena arena(pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
   std::unique_ptr<float[]> delta(new float[size_t(a.b * a.h * a.t)]);
