@@ -126,22 +126,24 @@ struct Layout {
 // What the tile loops read, made once per call so that no tile is copied or
 // converted: f32 inputs are used in place, f16/bf16 ones become f32 copies in
 // their own layout; K (and V in the backward) also get a copy transposed per
-// head, [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms.
+// head, [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (the
+// fused forward's copies: ForwardInputs). Copies live in the backend's
+// workspace (workspace.h), reused from call to call.
 class F32Tensor {
  public:
   const float* data() const { return data_; }
 
   // x [B, T, heads, D]; only the valid rows are converted (padding is never read).
   template <class T>
-  static F32Tensor convert(ThreadPool& pool, const Layout& lay, const void* x, int64_t heads) {
+  static F32Tensor convert(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x,
+                           int64_t heads) {
     F32Tensor out;
     if constexpr (std::is_same_v<T, float>) {
       out.data_ = static_cast<const float*>(x);
     } else {
       const AttentionArgs& a = lay.a;
       const int64_t width = heads * a.d;
-      out.owned_.reset(new float[size_t(a.b * a.t * width)]);
-      float* dst = out.owned_.get();
+      float* dst = memory.floats(size_t(a.b * a.t * width));
       pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
         for (int64_t row = begin; row < end; ++row) {
           if (lay.sequence(row / a.t).padding(row % a.t)) continue;
@@ -155,11 +157,11 @@ class F32Tensor {
 
   // x [B, T, KVH, D] -> K^T per kv head in blocks of block keys (Layout::transposed_at), valid rows only.
   template <class T>
-  static F32Tensor transpose(ThreadPool& pool, const Layout& lay, const void* x, int64_t block) {
+  static F32Tensor transpose(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x,
+                             int64_t block) {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
-    out.owned_.reset(new float[size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d)]);
-    float* dst = out.owned_.get();
+    float* dst = memory.floats(size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d));
     pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
       std::unique_ptr<float[]> strip(new float[size_t(16 * a.d)]);
       for (int64_t bg = begin; bg < end; ++bg) {
@@ -186,11 +188,10 @@ class F32Tensor {
 
   // x [B, T, KVH, D] -> [B, KVH, T, D] (Layout::packed_row), valid rows only: a key block's rows contiguous.
   template <class T>
-  static F32Tensor pack(ThreadPool& pool, const Layout& lay, const void* x) {
+  static F32Tensor pack(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x) {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
-    out.owned_.reset(new float[size_t(a.b * a.kvh * a.t * a.d)]);
-    float* dst = out.owned_.get();
+    float* dst = memory.floats(size_t(a.b * a.kvh * a.t * a.d));
     pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t bg = begin; bg < end; ++bg) {
         int64_t b = bg / a.kvh, g = bg % a.kvh;
@@ -205,19 +206,18 @@ class F32Tensor {
 
  private:
   const float* data_ = nullptr;
-  std::unique_ptr<float[]> owned_;
 };
 
-// Per-thread tile memory, carved from one allocation made before the parallel loop.
+// Per-thread tile memory, carved from one workspace buffer taken before the parallel loop.
 class Arena {
  public:
-  Arena(int workers, int64_t floats_per_worker)
-      : per_worker_(floats_per_worker), memory_(new float[size_t(workers) * size_t(floats_per_worker)]) {}
-  float* worker(int w) const { return memory_.get() + int64_t(w) * per_worker_; }
+  Arena(Workspace::Lease& memory, int workers, int64_t floats_per_worker)
+      : per_worker_(floats_per_worker), memory_(memory.floats(size_t(workers) * size_t(floats_per_worker))) {}
+  float* worker(int w) const { return memory_ + int64_t(w) * per_worker_; }
 
  private:
   int64_t per_worker_;
-  std::unique_ptr<float[]> memory_;
+  float* memory_;
 };
 
 template <class T>
@@ -250,12 +250,14 @@ struct ForwardInputs {
   F32Tensor q, kt, v;
 
   template <class T>
-  static ForwardInputs make(ThreadPool& pool, const Layout& lay, bool fused) {
+  static ForwardInputs make(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, bool fused) {
     const AttentionArgs& a = lay.a;
     const int64_t bk = fused ? attention_fwd_avx512::kFusedKeys : lay.bk;
-    return {fused, bk, F32Tensor::convert<T>(pool, lay, a.q, a.h),
-            F32Tensor::transpose<T>(pool, lay, a.k, fused ? bk : a.t),
-            fused ? F32Tensor::pack<T>(pool, lay, a.v) : F32Tensor::convert<T>(pool, lay, a.v, a.kvh)};
+    F32Tensor q = F32Tensor::convert<T>(pool, memory, lay, a.q, a.h);
+    F32Tensor kt = F32Tensor::transpose<T>(pool, memory, lay, a.k, fused ? bk : a.t);
+    F32Tensor v = fused ? F32Tensor::pack<T>(pool, memory, lay, a.v)
+                        : F32Tensor::convert<T>(pool, memory, lay, a.v, a.kvh);
+    return {fused, bk, q, kt, v};
   }
 
   // The key block of kv head g of sequence b that starts at sequence-relative key j0 (a multiple of bk).
@@ -320,11 +322,12 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
 }
 
 template <class T>
-void attention_forward(ThreadPool& pool, const AttentionArgs& a) {
+void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
-  const ForwardInputs in = ForwardInputs::make<T>(pool, lay, attention_fwd_avx512::available());
+  Workspace::Lease memory = workspace.lease();
+  const ForwardInputs in = ForwardInputs::make<T>(pool, memory, lay, attention_fwd_avx512::available());
   int64_t blocks = ceil_div(a.t, kBlockQ);
-  Arena arena(pool.size(), ForwardTiles::floats(a.d, lay.bk));
+  Arena arena(memory, pool.size(), ForwardTiles::floats(a.d, lay.bk));
   pool.parallel_for(a.b * a.h * blocks, 1, [&](int64_t begin, int64_t end, int worker) {
     ForwardTiles tiles(arena.worker(worker), a.d, lay.bk);
     for (int64_t item = begin; item < end; ++item) {
@@ -454,27 +457,28 @@ void finish_backward(ThreadPool& pool, const Layout& lay, float* parts, int64_t 
 }
 
 template <class T>
-void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
+void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
+  Workspace::Lease memory = workspace.lease();
   const int64_t q_count = a.b * a.t * a.h * a.d;
-  BackwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::convert<T>(pool, lay, a.k, a.kvh),
-                    F32Tensor::transpose<T>(pool, lay, a.k, a.t), F32Tensor::transpose<T>(pool, lay, a.v, a.t),
-                    F32Tensor::convert<T>(pool, lay, a.dout, a.h)};
-  Arena arena(pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
-  std::unique_ptr<float[]> delta(new float[size_t(a.b * a.h * a.t)]);
-  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta.get());
+  BackwardInputs in{F32Tensor::convert<T>(pool, memory, lay, a.q, a.h),
+                    F32Tensor::convert<T>(pool, memory, lay, a.k, a.kvh),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.k, a.t),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.v, a.t),
+                    F32Tensor::convert<T>(pool, memory, lay, a.dout, a.h)};
+  Arena arena(memory, pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
+  float* delta = memory.floats(size_t(a.b * a.h * a.t));
+  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta);
 
   const int64_t segments = segment_count(pool.size(), a, lay.bk);
   const bool in_place = segments == 1 && std::is_same_v<T, float>;
-  std::unique_ptr<float[]> part_memory;
-  if (!in_place) part_memory.reset(new float[size_t(segments * q_count)]);
-  float* parts = in_place ? static_cast<float*>(a.dq) : part_memory.get();
+  float* parts = in_place ? static_cast<float*>(a.dq) : memory.floats(size_t(segments * q_count));
 
   pool.parallel_for(a.b * a.kvh * segments, 1, [&](int64_t begin, int64_t end, int worker) {
     BackwardTiles tiles(arena.worker(worker), a.d, lay.bk);
     for (int64_t item = begin; item < end; ++item) {
       int64_t seg = item % segments, bg = item / segments;
-      backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta.get(), parts + seg * q_count, tiles);
+      backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta, parts + seg * q_count, tiles);
     }
   });
   finish_backward<T>(pool, lay, parts, segments, in_place);
@@ -484,7 +488,7 @@ void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
 
 wpm_status CpuBackend::attention_fwd(const AttentionArgs& args) {
   return dispatch_float(args.dtype, [&](auto tag) {
-    attention_forward<decltype(tag)>(pool_, args);
+    attention_forward<decltype(tag)>(pool_, workspace_, args);
     return WPM_OK;
   });
 }
@@ -493,7 +497,7 @@ wpm_status CpuBackend::attention_bwd(const AttentionArgs& args) {
   if (args.h * args.d > INT_MAX)  // the row stride of dQ as an sgemm leading dimension
     return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_bwd: the cpu backend needs h * d <= %d", INT_MAX);
   return dispatch_float(args.dtype, [&](auto tag) {
-    attention_backward<decltype(tag)>(pool_, args);
+    attention_backward<decltype(tag)>(pool_, workspace_, args);
     return WPM_OK;
   });
 }
