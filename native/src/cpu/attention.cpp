@@ -282,8 +282,6 @@ struct ForwardTiles {
   ForwardTiles(float* p, int64_t d, int64_t bk) : s(p), o(s + kBlockQ * bk), m(o + kBlockQ * d), l(m + kBlockQ) {}
 };
 
-// The z-th query block visited in a head of count blocks: 0, count-1, 1, count-2, ...
-int64_t zigzag(int64_t z, int64_t count) { return z % 2 == 0 ? z / 2 : count - 1 - z / 2; }
 
 // Query block qb of head h of sequence b: valid rows i0 .. i1-1 (sequence-relative), and the padding rows
 // among absolute rows qb * kBlockQ .. + kBlockQ - 1 (so the blocks of a head cover every row once).
@@ -334,12 +332,10 @@ void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionAr
   const ForwardInputs in = ForwardInputs::make<T>(pool, memory, lay, attention_fwd_avx512::available());
   int64_t blocks = ceil_div(a.t, kBlockQ);
   Arena arena(memory, pool.size(), ForwardTiles::floats(a.d, lay.bk));
-  pool.parallel_for(a.b * a.h * blocks, 1, [&](int64_t begin, int64_t end, int worker) {
-    ForwardTiles tiles(arena.worker(worker), a.d, lay.bk);
-    for (int64_t item = begin; item < end; ++item) {
-      int64_t bh = item / blocks;
-      forward_block<T>(lay, in, bh / a.h, bh % a.h, zigzag(item % blocks, blocks), tiles);
-    }
+  pool.parallel_items(a.b * a.h * blocks, [&](int64_t item, int worker) {
+    int64_t bh = item / blocks;
+    forward_block<T>(lay, in, bh / a.h, bh % a.h, blocks - 1 - item % blocks,  // longest rows first
+                     ForwardTiles(arena.worker(worker), a.d, lay.bk));
   });
 }
 
@@ -480,12 +476,10 @@ void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionA
   const bool in_place = segments == 1 && std::is_same_v<T, float>;
   float* parts = in_place ? static_cast<float*>(a.dq) : memory.floats(size_t(segments * q_count));
 
-  pool.parallel_for(a.b * a.kvh * segments, 1, [&](int64_t begin, int64_t end, int worker) {
-    BackwardTiles tiles(arena.worker(worker), a.d, lay.bk);
-    for (int64_t item = begin; item < end; ++item) {
-      int64_t seg = item % segments, bg = item / segments;
-      backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta, parts + seg * q_count, tiles);
-    }
+  pool.parallel_items(a.b * a.kvh * segments, [&](int64_t item, int worker) {
+    int64_t seg = item % segments, bg = item / segments;
+    backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta, parts + seg * q_count,
+                        BackwardTiles(arena.worker(worker), a.d, lay.bk));
   });
   finish_backward<T>(pool, lay, parts, segments, in_place);
 }
