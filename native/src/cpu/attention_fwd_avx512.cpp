@@ -18,10 +18,12 @@
 // parameter), so the diagonal block costs about half of a full one instead
 // of all of it; masked lanes are -inf for the max and exactly 0 in P.
 //
-// Why not OpenBLAS per tile (the portable path): on the W2 shape the two small
-// sgemms per tile ran at ~60% of the large-sgemm rate (sgemm_small_kernel
-// re-reads both operands per call) and the separate softmax pass over the
-// tile in memory took a quarter of the forward (profile in attention.cpp).
+// Why not OpenBLAS per tile (the portable path): there the two small sgemms
+// per tile took 60% of the forward and the separate softmax pass over the
+// tile in memory 24%, and the whole forward ran at 48% of the large-sgemm
+// rate on one thread; this step brought it to 77% (attention.cpp has the
+// profile and the numbers). The two FMA loops here run at the large-sgemm
+// rate; the softmax part between them is about a fifth of the step.
 #include "attention_fwd_avx512.h"
 
 #include <algorithm>
