@@ -1,9 +1,11 @@
 // Fused causal attention (wpm_attention_fwd / wpm_attention_bwd) against a
 // float64 reference that masks explicitly (padding and future keys) on
 // absolute positions; the backward also against central finite differences.
-// Shapes cross every tile edge (T = 1, 7, 65, 130, 200), lengths 1..T with
-// both paddings, GQA ratios 1, 2 and 4, D = 64, 128 and odd ones, f32, f16
-// and bf16. Outputs are poisoned before each call; padding inputs hold NaN
+// Shapes cross every tile edge (T = 1, 7, 65, 130, 200, 300, 389), lengths
+// 1..T with both paddings, GQA ratios 1, 2 and 4, D = 64, 128 and others
+// (17, 24, 80), f32, f16 and bf16. ctest runs this suite twice: as is (the
+// fused AVX-512 forward where the CPU has it) and with WORLDPM_CPU_MAX_ISA=avx2
+// (the sgemm tile path). Outputs are poisoned before each call; padding inputs hold NaN
 // where a test checks they are never read.
 #include <gtest/gtest.h>
 
@@ -210,6 +212,9 @@ std::vector<Shape> shapes() {
       {2, 130, 4, 1, 128, WPM_PAD_LEFT, {130, 67}},
       {2, 130, 2, 2, 24, WPM_PAD_LEFT, {77, 129}},
       {1, 200, 2, 1, 17, WPM_PAD_RIGHT, {}},
+      // Several full key blocks before the diagonal one; D = 80 splits O += P V into 64 + 16 columns.
+      {1, 389, 4, 2, 80, WPM_PAD_LEFT, {389}},
+      {2, 300, 2, 2, 64, WPM_PAD_RIGHT, {300, 257}},
   };
 }
 

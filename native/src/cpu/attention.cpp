@@ -11,8 +11,10 @@
 // f32 tensors are used in place, f16/bf16 ones as f32 copies (all math is
 // f32), and K (and V for the backward) also as a copy transposed per head,
 // [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (NT ran at
-// 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). Extra
-// memory is linear in T: at most those copies and a few tiles per thread.
+// 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). The
+// fused forward takes K^T in 64-key blocks and V packed per kv head instead
+// (ForwardInputs says why). Extra memory is linear in T: those copies and a
+// few tiles per thread, kept in the backend's workspace between calls.
 //
 // Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
 // D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
@@ -25,10 +27,12 @@
 // (later ones are fully masked and skipped): S = scale log2(e) Q K^T, so the
 // softmax runs in base 2; per row a running max m and sum l (online softmax);
 // O = corr O + P V with corr = exp2(m_old - m_new). At the end out = O / l
-// and lse = ln 2 (m + log2 l). Nothing T x T. Work items go to threads in
-// contiguous chunks, and the query blocks of a head are visited in the order
-// 0, n-1, 1, n-2, ... so that every chunk gets a fair share of long (late)
-// and short (early) rows.
+// and lse = ln 2 (m + log2 l). Nothing T x T. Where the CPU has AVX-512 one
+// fused step per key block does all of that in registers
+// (attention_fwd_avx512.cpp, 64-key blocks); elsewhere two sgemms and
+// softmax_tile per tile. Work items are claimed one at a time by whichever
+// thread is free (ThreadPool::parallel_items), a head's query blocks from
+// the last (longest rows) to the first, so the last items are short ones.
 //
 // Backward: delta_i = rowsum(dO_i * O_i) first. Then per (b, kv head, segment
 // of key blocks): for each key block, for each query head of the group in
@@ -43,12 +47,23 @@
 //
 // Measured (2-core dev VM, Xeon model 207 with AVX-512, OpenBLAS 0.3.21; f32,
 // B=4 H=8 KVH=8 T=512 D=64, best of 7; FLOPs counted as 2 B H T^2 D for the
-// causal forward and 2.5x that for the backward):
+// causal forward and 2.5x that for the backward), sgemm tile path:
 //   OPENBLAS_CORETYPE=Cooperlake  fwd 7.8 ms = 138 GFLOP/s, bwd 16.6 ms = 162 GFLOP/s
 //                                 (1 thread: 16.1 ms = 67, 34.1 ms = 79)
 //   OpenBLAS's own choice here    fwd 24.5 ms = 44 GFLOP/s, bwd 58.8 ms = 46 GFLOP/s
 // OpenBLAS 0.3.21 does not know this CPU model and falls back to its Prescott
 // (SSE3) kernels unless OPENBLAS_CORETYPE is set before it loads.
+//
+// Forward profile, sgemm tile path (perf, 1 thread): QK^T sgemm 36%, PV
+// sgemm 24%, softmax_tile 24%, K transpose 11%, the rest 5%. Fused path:
+// attention_fwd_avx512 step 84% (its QK^T loop 38%, PV loop 41%, softmax 21%
+// of that), K^T transpose 4%, V pack 2%, tile set-up and out = O / l 3%.
+// The two FMA loops run at the large-sgemm rate; what is left above it is the
+// softmax (row max, exp2) and the copies. Same VM, 1 thread, B=1 H=2 (a
+// shape that fits between other jobs' time slices on this shared machine),
+// min of 300, against the single-thread sgemm 2048^3 rate of the same run:
+//   sgemm tile path   fwd 0.76 ms = 48%   bwd 1.57 ms = 57%
+//   fused forward     fwd 0.48 ms = 77%   bwd 1.36 ms = 69% (faster copies)
 
 #include <algorithm>
 #include <climits>
@@ -59,10 +74,13 @@
 #include <type_traits>
 
 #include "../error.h"
+#include "attention_fwd_avx512.h"
 #include "attention_tiles.h"
 #include "blas.h"
 #include "convert.h"
 #include "cpu_backend.h"
+#include "cpu_features.h"
+#include "transpose_avx512.h"
 
 namespace wpm {
 
@@ -88,6 +106,8 @@ void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const
 }
 
 // ---------------------------------------------------------------- geometry
+int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
+
 struct Sequence {
   int64_t off, len;  // valid rows off .. off + len - 1
   bool padding(int64_t t) const { return t < off || t >= off + len; }
@@ -103,38 +123,44 @@ struct Layout {
     int64_t len = a.lengths[b];
     return {a.padding == WPM_PAD_LEFT ? a.t - len : 0, len};
   }
-  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T];
-  // token t of kv head g in a transposed [B, KVH, D, T] copy (its rows are a.t apart).
+  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T].
   int64_t q_row(int64_t b, int64_t t, int64_t h) const { return ((b * a.t + t) * a.h + h) * a.d; }
   int64_t kv_row(int64_t b, int64_t t, int64_t g) const { return ((b * a.t + t) * a.kvh + g) * a.d; }
   int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return (b * a.h + h) * a.t + t; }
-  int64_t transposed_at(int64_t b, int64_t g, int64_t t) const { return (b * a.kvh + g) * a.d * a.t + t; }
+  // Copies made per kv head (F32Tensor), indexed by sequence-relative key j: K^T in blocks of block keys,
+  // [B, KVH, ceil(T / block), D, block], (block = T: [B, KVH, D, T], rows a.t apart); the start of the
+  // block holding j (j a multiple of block) or, for block = T, key j itself. And rows [B, KVH, T, D].
+  int64_t key_blocks(int64_t block) const { return ceil_div(a.t, block); }
+  int64_t transposed_at(int64_t b, int64_t g, int64_t j, int64_t block) const {
+    return ((b * a.kvh + g) * key_blocks(block) + j / block) * a.d * block + j % block;
+  }
+  int64_t packed_row(int64_t b, int64_t g, int64_t j) const { return ((b * a.kvh + g) * a.t + j) * a.d; }
   int64_t q_stride() const { return a.h * a.d; }
   int64_t kv_stride() const { return a.kvh * a.d; }
 };
-
-int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
 // ---------------------------------------------------------------- f32 inputs
 // What the tile loops read, made once per call so that no tile is copied or
 // converted: f32 inputs are used in place, f16/bf16 ones become f32 copies in
 // their own layout; K (and V in the backward) also get a copy transposed per
-// head, [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms.
+// head, [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (the
+// fused forward's copies: ForwardInputs). Copies live in the backend's
+// workspace (workspace.h), reused from call to call.
 class F32Tensor {
  public:
   const float* data() const { return data_; }
 
   // x [B, T, heads, D]; only the valid rows are converted (padding is never read).
   template <class T>
-  static F32Tensor convert(ThreadPool& pool, const Layout& lay, const void* x, int64_t heads) {
+  static F32Tensor convert(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x,
+                           int64_t heads) {
     F32Tensor out;
     if constexpr (std::is_same_v<T, float>) {
       out.data_ = static_cast<const float*>(x);
     } else {
       const AttentionArgs& a = lay.a;
       const int64_t width = heads * a.d;
-      out.owned_.reset(new float[size_t(a.b * a.t * width)]);
-      float* dst = out.owned_.get();
+      float* dst = memory.floats(size_t(a.b * a.t * width));
       pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
         for (int64_t row = begin; row < end; ++row) {
           if (lay.sequence(row / a.t).padding(row % a.t)) continue;
@@ -146,23 +172,53 @@ class F32Tensor {
     return out;
   }
 
-  // x [B, T, KVH, D] -> [B, KVH, D, T], valid rows only.
+  // x [B, T, KVH, D] -> K^T per kv head in blocks of block keys (Layout::transposed_at), valid rows only.
   template <class T>
-  static F32Tensor transpose(ThreadPool& pool, const Layout& lay, const void* x) {
+  static F32Tensor transpose(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x,
+                             int64_t block) {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
-    out.owned_.reset(new float[size_t(a.b * a.kvh * a.d * a.t)]);
-    float* dst = out.owned_.get();
+    float* dst = memory.floats(size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d));
+    const bool avx512 = cpu_features().avx512f;
+    pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
+      std::unique_ptr<float[]> strip(new float[size_t(16 * a.d)]);
+      for (int64_t bg = begin; bg < end; ++bg) {
+        int64_t b = bg / a.kvh, g = bg % a.kvh;
+        Sequence seq = lay.sequence(b);
+        // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
+        // and each column's 16 values fill one cache line of the copy. Element by element straight from
+        // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
+        // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
+        // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
+        for (int64_t j0 = 0; j0 < seq.len; j0 += 16) {
+          const int64_t rows = std::min<int64_t>(16, seq.len - j0);
+          for (int64_t i = 0; i < rows; ++i)
+            widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip.get() + i * a.d, a.d);
+          float* head = dst + lay.transposed_at(b, g, j0, block);
+          int64_t c = 0;
+          if (avx512 && rows == 16)
+            for (; c + 16 <= a.d; c += 16) transpose16_avx512(strip.get() + c, a.d, head + c * block, block);
+          for (; c < a.d; ++c)
+            for (int64_t i = 0; i < rows; ++i) head[c * block + i] = strip[i * a.d + c];
+        }
+      }
+    });
+    out.data_ = dst;
+    return out;
+  }
+
+  // x [B, T, KVH, D] -> [B, KVH, T, D] (Layout::packed_row), valid rows only: a key block's rows contiguous.
+  template <class T>
+  static F32Tensor pack(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x) {
+    const AttentionArgs& a = lay.a;
+    F32Tensor out;
+    float* dst = memory.floats(size_t(a.b * a.kvh * a.t * a.d));
     pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
       for (int64_t bg = begin; bg < end; ++bg) {
         int64_t b = bg / a.kvh, g = bg % a.kvh;
-        float* head = dst + lay.transposed_at(b, g, 0);
         Sequence seq = lay.sequence(b);
-        // 16 rows at a time: each column's 16 values fill one cache line of the copy.
-        for (int64_t t0 = seq.off; t0 < seq.off + seq.len; t0 += 16)
-          for (int64_t c = 0; c < a.d; ++c)
-            for (int64_t t = t0; t < std::min(seq.off + seq.len, t0 + 16); ++t)
-              head[c * a.t + t] = load(static_cast<const T*>(x), lay.kv_row(b, t, g) + c);
+        for (int64_t j = 0; j < seq.len; ++j)
+          widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + lay.packed_row(b, g, j), a.d);
       }
     });
     out.data_ = dst;
@@ -171,19 +227,18 @@ class F32Tensor {
 
  private:
   const float* data_ = nullptr;
-  std::unique_ptr<float[]> owned_;
 };
 
-// Per-thread tile memory, carved from one allocation made before the parallel loop.
+// Per-thread tile memory, carved from one workspace buffer taken before the parallel loop.
 class Arena {
  public:
-  Arena(int workers, int64_t floats_per_worker)
-      : per_worker_(floats_per_worker), memory_(new float[size_t(workers) * size_t(floats_per_worker)]) {}
-  float* worker(int w) const { return memory_.get() + int64_t(w) * per_worker_; }
+  Arena(Workspace::Lease& memory, int workers, int64_t floats_per_worker)
+      : per_worker_(floats_per_worker), memory_(memory.floats(size_t(workers) * size_t(floats_per_worker))) {}
+  float* worker(int w) const { return memory_ + int64_t(w) * per_worker_; }
 
  private:
   int64_t per_worker_;
-  std::unique_ptr<float[]> memory_;
+  float* memory_;
 };
 
 template <class T>
@@ -198,18 +253,50 @@ void store_rows(const float* src, int64_t rows, int64_t d, T* dst, int64_t strid
 }
 
 // ---------------------------------------------------------------- forward
-struct ForwardInputs {
-  F32Tensor q, kt, v;
+// K^T and V of one key block: d x n and n x d, rows the given strides apart.
+struct KeyBlock {
+  const float* kt;
+  int64_t kt_stride;
+  const float* v;
+  int64_t v_stride;
 };
 
+// What the forward's tiles read. The fused (AVX-512) path takes K^T in blocks of its own key count and V
+// packed per kv head, so that each key block's operands are two contiguous runs: with rows 2 KiB apart
+// (T or KVH * D floats, as the sgemm path reads them) a block's 256 cache lines sat in 8 of L1's 64 sets
+// and were fetched from L2 for every 6 query rows. The sgemm path reads K^T [B, KVH, D, T] and V in place.
+struct ForwardInputs {
+  bool fused;
+  int64_t bk;  // keys per block
+  F32Tensor q, kt, v;
+
+  template <class T>
+  static ForwardInputs make(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, bool fused) {
+    const AttentionArgs& a = lay.a;
+    const int64_t bk = fused ? attention_fwd_avx512::kFusedKeys : lay.bk;
+    F32Tensor q = F32Tensor::convert<T>(pool, memory, lay, a.q, a.h);
+    F32Tensor kt = F32Tensor::transpose<T>(pool, memory, lay, a.k, fused ? bk : a.t);
+    F32Tensor v = fused ? F32Tensor::pack<T>(pool, memory, lay, a.v)
+                        : F32Tensor::convert<T>(pool, memory, lay, a.v, a.kvh);
+    return {fused, bk, q, kt, v};
+  }
+
+  // The key block of kv head g of sequence b that starts at sequence-relative key j0 (a multiple of bk).
+  KeyBlock key_block(const Layout& lay, int64_t b, int64_t g, int64_t j0) const {
+    if (fused)
+      return {kt.data() + lay.transposed_at(b, g, j0, bk), bk, v.data() + lay.packed_row(b, g, j0), lay.a.d};
+    return {kt.data() + lay.transposed_at(b, g, j0, lay.a.t), lay.a.t,
+            v.data() + lay.kv_row(b, lay.sequence(b).off + j0, g), lay.kv_stride()};
+  }
+};
+
+// l holds one sum per row (sgemm path) or kSumLanes partial sums per row (fused path).
 struct ForwardTiles {
   float *s, *o, *m, *l;
-  static int64_t floats(int64_t d, int64_t bk) { return kBlockQ * (bk + d + 2); }
+  static int64_t floats(int64_t d, int64_t bk) { return kBlockQ * (bk + d + 1 + attention_fwd_avx512::kSumLanes); }
   ForwardTiles(float* p, int64_t d, int64_t bk) : s(p), o(s + kBlockQ * bk), m(o + kBlockQ * d), l(m + kBlockQ) {}
 };
 
-// The z-th query block visited in a head of count blocks: 0, count-1, 1, count-2, ...
-int64_t zigzag(int64_t z, int64_t count) { return z % 2 == 0 ? z / 2 : count - 1 - z / 2; }
 
 // Query block qb of head h of sequence b: valid rows i0 .. i1-1 (sequence-relative), and the padding rows
 // among absolute rows qb * kBlockQ .. + kBlockQ - 1 (so the blocks of a head cover every row once).
@@ -231,36 +318,39 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
   const float* q = in.q.data() + lay.q_row(b, seq.off + i0, h);
   std::fill(w.o, w.o + rows * d, 0.0f);
   std::fill(w.m, w.m + rows, -std::numeric_limits<float>::infinity());
-  std::fill(w.l, w.l + rows, 0.0f);
-  for (int64_t j0 = 0; j0 < i1; j0 += lay.bk) {
-    int64_t n = std::min(lay.bk, i1 - j0);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
-    const float* v = in.v.data() + lay.kv_row(b, seq.off + j0, g);
-    tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, a.t, 0.0f, w.s, n);  // S
+  std::fill(w.l, w.l + rows * attention_fwd_avx512::kSumLanes, 0.0f);
+  for (int64_t j0 = 0; j0 < i1; j0 += in.bk) {
+    int64_t n = std::min(in.bk, i1 - j0);
+    KeyBlock kv = in.key_block(lay, b, g, j0);
+    if (in.fused) {
+      attention_fwd_avx512::step({q, kv.kt, kv.v, lay.q_stride(), kv.kt_stride, kv.v_stride, rows, n, d,
+                                  i0 - j0 + 1, a.scale * kLog2e, w.o, w.m, w.l});
+      continue;
+    }
+    tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kv.kt, kv.kt_stride, 0.0f, w.s, n);  // S
     softmax_tile(w.s, rows, n, i0 - j0 + 1, w.m, w.l, w.o, d);  // S becomes P; O rescaled
-    tile_gemm(false, rows, d, n, 1.0f, w.s, n, v, lay.kv_stride(), 1.0f, w.o, d);  // O += P V
+    tile_gemm(false, rows, d, n, 1.0f, w.s, n, kv.v, kv.v_stride, 1.0f, w.o, d);  // O += P V
   }
   for (int64_t r = 0; r < rows; ++r) {
-    float inv = 1.0f / w.l[r];
+    float l = in.fused ? attention_fwd_avx512::row_sum(w.l + r * attention_fwd_avx512::kSumLanes) : w.l[r];
+    float inv = 1.0f / l;
     for (int64_t c = 0; c < d; ++c) w.o[r * d + c] *= inv;
-    a.lse[lay.lse_at(b, h, seq.off + i0 + r)] = (w.m[r] + std::log2(w.l[r])) * kLn2;
+    a.lse[lay.lse_at(b, h, seq.off + i0 + r)] = (w.m[r] + std::log2(l)) * kLn2;
   }
   store_rows(w.o, rows, d, out + lay.q_row(b, seq.off + i0, h), lay.q_stride());
 }
 
 template <class T>
-void attention_forward(ThreadPool& pool, const AttentionArgs& a) {
+void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
-  ForwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::transpose<T>(pool, lay, a.k),
-                   F32Tensor::convert<T>(pool, lay, a.v, a.kvh)};
+  Workspace::Lease memory = workspace.lease();
+  const ForwardInputs in = ForwardInputs::make<T>(pool, memory, lay, attention_fwd_avx512::available());
   int64_t blocks = ceil_div(a.t, kBlockQ);
-  Arena arena(pool.size(), ForwardTiles::floats(a.d, lay.bk));
-  pool.parallel_for(a.b * a.h * blocks, 1, [&](int64_t begin, int64_t end, int worker) {
-    ForwardTiles tiles(arena.worker(worker), a.d, lay.bk);
-    for (int64_t item = begin; item < end; ++item) {
-      int64_t bh = item / blocks;
-      forward_block<T>(lay, in, bh / a.h, bh % a.h, zigzag(item % blocks, blocks), tiles);
-    }
+  Arena arena(memory, pool.size(), ForwardTiles::floats(a.d, lay.bk));
+  pool.parallel_items(a.b * a.h * blocks, [&](int64_t item, int worker) {
+    int64_t bh = item / blocks;
+    forward_block<T>(lay, in, bh / a.h, bh % a.h, blocks - 1 - item % blocks,  // longest rows first
+                     ForwardTiles(arena.worker(worker), a.d, lay.bk));
   });
 }
 
@@ -331,8 +421,8 @@ void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, in
   for (int64_t kb = kb0; kb < kb1; ++kb) {
     int64_t j0 = kb * lay.bk, n = std::min(lay.bk, seq.len - j0);
     const float* k = in.k.data() + lay.kv_row(b, seq.off + j0, g);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, seq.off + j0);
-    const float* vt = in.vt.data() + lay.transposed_at(b, g, seq.off + j0);
+    const float* kt = in.kt.data() + lay.transposed_at(b, g, j0, a.t);
+    const float* vt = in.vt.data() + lay.transposed_at(b, g, j0, a.t);
     std::fill(w.dk, w.dk + n * d, 0.0f);
     std::fill(w.dv, w.dv + n * d, 0.0f);
     for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h) {
@@ -384,28 +474,27 @@ void finish_backward(ThreadPool& pool, const Layout& lay, float* parts, int64_t 
 }
 
 template <class T>
-void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
+void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
+  Workspace::Lease memory = workspace.lease();
   const int64_t q_count = a.b * a.t * a.h * a.d;
-  BackwardInputs in{F32Tensor::convert<T>(pool, lay, a.q, a.h), F32Tensor::convert<T>(pool, lay, a.k, a.kvh),
-                    F32Tensor::transpose<T>(pool, lay, a.k), F32Tensor::transpose<T>(pool, lay, a.v),
-                    F32Tensor::convert<T>(pool, lay, a.dout, a.h)};
-  Arena arena(pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
-  std::unique_ptr<float[]> delta(new float[size_t(a.b * a.h * a.t)]);
-  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta.get());
+  BackwardInputs in{F32Tensor::convert<T>(pool, memory, lay, a.q, a.h),
+                    F32Tensor::convert<T>(pool, memory, lay, a.k, a.kvh),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.k, a.t),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.v, a.t),
+                    F32Tensor::convert<T>(pool, memory, lay, a.dout, a.h)};
+  Arena arena(memory, pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
+  float* delta = memory.floats(size_t(a.b * a.h * a.t));
+  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta);
 
   const int64_t segments = segment_count(pool.size(), a, lay.bk);
   const bool in_place = segments == 1 && std::is_same_v<T, float>;
-  std::unique_ptr<float[]> part_memory;
-  if (!in_place) part_memory.reset(new float[size_t(segments * q_count)]);
-  float* parts = in_place ? static_cast<float*>(a.dq) : part_memory.get();
+  float* parts = in_place ? static_cast<float*>(a.dq) : memory.floats(size_t(segments * q_count));
 
-  pool.parallel_for(a.b * a.kvh * segments, 1, [&](int64_t begin, int64_t end, int worker) {
-    BackwardTiles tiles(arena.worker(worker), a.d, lay.bk);
-    for (int64_t item = begin; item < end; ++item) {
-      int64_t seg = item % segments, bg = item / segments;
-      backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta.get(), parts + seg * q_count, tiles);
-    }
+  pool.parallel_items(a.b * a.kvh * segments, [&](int64_t item, int worker) {
+    int64_t seg = item % segments, bg = item / segments;
+    backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta, parts + seg * q_count,
+                        BackwardTiles(arena.worker(worker), a.d, lay.bk));
   });
   finish_backward<T>(pool, lay, parts, segments, in_place);
 }
@@ -414,7 +503,7 @@ void attention_backward(ThreadPool& pool, const AttentionArgs& a) {
 
 wpm_status CpuBackend::attention_fwd(const AttentionArgs& args) {
   return dispatch_float(args.dtype, [&](auto tag) {
-    attention_forward<decltype(tag)>(pool_, args);
+    attention_forward<decltype(tag)>(pool_, workspace_, args);
     return WPM_OK;
   });
 }
@@ -423,7 +512,7 @@ wpm_status CpuBackend::attention_bwd(const AttentionArgs& args) {
   if (args.h * args.d > INT_MAX)  // the row stride of dQ as an sgemm leading dimension
     return fail(WPM_ERR_UNSUPPORTED, "wpm_attention_bwd: the cpu backend needs h * d <= %d", INT_MAX);
   return dispatch_float(args.dtype, [&](auto tag) {
-    attention_backward<decltype(tag)>(pool_, args);
+    attention_backward<decltype(tag)>(pool_, workspace_, args);
     return WPM_OK;
   });
 }

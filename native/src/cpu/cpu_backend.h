@@ -5,6 +5,7 @@
 
 #include "../backend.h"
 #include "thread_pool.h"
+#include "workspace.h"
 
 namespace wpm {
 
@@ -60,6 +61,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
+  Workspace workspace_;  // copies an op makes of its inputs, kept between calls (attention)
 };
 
 // Calls fn with a typed null pointer whose type is the storage type of dtype

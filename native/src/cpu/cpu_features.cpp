@@ -1,8 +1,25 @@
 #include "cpu_features.h"
 
+#include <cstdlib>
 #include <string>
 
 namespace wpm {
+
+namespace {
+
+// WORLDPM_CPU_MAX_ISA=avx2 or =baseline hides the newer features from every
+// path that checks them (OpenBLAS's core choice included), so the fallbacks
+// can be run and tested on a machine that has AVX-512 (oneDNN's
+// ONEDNN_MAX_CPU_ISA does the same). Unset or anything else: no cap.
+void apply_cap(CpuFeatures& f) {
+  const char* cap = std::getenv("WORLDPM_CPU_MAX_ISA");
+  if (cap == nullptr) return;
+  const std::string isa(cap);
+  if (isa == "avx2" || isa == "baseline") f.avx512f = f.avx512bf16 = false;
+  if (isa == "baseline") f.avx2 = f.fma = false;
+}
+
+}  // namespace
 
 const CpuFeatures& cpu_features() {
   static const CpuFeatures features = [] {
@@ -12,6 +29,7 @@ const CpuFeatures& cpu_features() {
     f.fma = __builtin_cpu_supports("fma");
     f.avx512f = __builtin_cpu_supports("avx512f");
     f.avx512bf16 = __builtin_cpu_supports("avx512bf16");
+    apply_cap(f);
     return f;
   }();
   return features;

@@ -1,4 +1,5 @@
-// Run-time CPU feature detection: which SIMD paths the CPU backend may take.
+// Run-time CPU feature detection: which SIMD paths the CPU backend may take,
+// capped by WORLDPM_CPU_MAX_ISA (avx2, baseline) when that is set.
 #pragma once
 
 namespace wpm {

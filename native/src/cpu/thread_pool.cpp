@@ -1,6 +1,7 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 
 namespace wpm {
@@ -52,6 +53,16 @@ void ThreadPool::parallel_for(int64_t n, int64_t min_chunk, const Chunk& fn) {
   std::unique_lock<std::mutex> lock(mutex_);
   done_.wait(lock, [this] { return pending_ == 0; });
   job_ = nullptr;
+}
+
+void ThreadPool::parallel_items(int64_t n, const Item& fn) {
+  std::atomic<int64_t> next{0};
+  // One chunk per worker (at most n of them); each chunk then claims items until none are left.
+  parallel_for(std::min<int64_t>(n, size()), 1, [&](int64_t, int64_t, int worker) {
+    for (int64_t item = next.fetch_add(1, std::memory_order_relaxed); item < n;
+         item = next.fetch_add(1, std::memory_order_relaxed))
+      fn(item, worker);
+  });
 }
 
 void ThreadPool::worker_loop(int index) {

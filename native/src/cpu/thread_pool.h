@@ -16,6 +16,7 @@ namespace wpm {
 class ThreadPool {
  public:
   using Chunk = std::function<void(int64_t begin, int64_t end, int worker)>;
+  using Item = std::function<void(int64_t item, int worker)>;
 
   explicit ThreadPool(int threads);
   ~ThreadPool();
@@ -27,6 +28,12 @@ class ThreadPool {
   // Runs fn over [0, n) in at most size() chunks of at least min_chunk items
   // (fewer chunks when n is small, so tiny ops do not pay for wake-ups).
   void parallel_for(int64_t n, int64_t min_chunk, const Chunk& fn);
+
+  // Runs fn(item, worker) for every item of [0, n), each claimed in increasing order by whichever worker
+  // is free next. For items of uneven cost, or cores shared with other processes: no worker idles while
+  // a preempted one still holds a fixed share. Only for work whose result does not depend on which
+  // worker ran which item (worker picks per-worker scratch, nothing else).
+  void parallel_items(int64_t n, const Item& fn);
 
   // The chunk bounds parallel_for would use: chunk i of count is [begin, end).
   static void chunk_bounds(int64_t n, int count, int i, int64_t* begin, int64_t* end);
