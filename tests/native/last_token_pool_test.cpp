@@ -89,6 +89,21 @@ TEST_P(LastTokenPool, BackwardWritesDoutAtScoringRowsAndZerosElsewhere) {
   EXPECT_EQ(to_double(dhidden.download()), ref);
 }
 
+TEST_P(LastTokenPool, BackwardOfAGradientBeyondTheCachesIsExactToo) {
+  // Over 8 MiB in every dtype, so the CPU backend writes it with streaming
+  // stores; C odd, so f16/bf16 rows start off any 16-byte boundary.
+  Context ctx;
+  const Shape s{5, 811, 1031};
+  std::vector<float> dout = wpm_test::random_values(size_t(s.b * s.c), 51, -2, 2, dtype());
+  std::vector<int32_t> lengths = make_lengths(s.b, s.t, 52);
+  Buffer dout_buf(ctx, dtype(), dout), lengths_buf(ctx, WPM_I32, size_t(s.b));
+  Buffer dhidden(ctx, dtype(), size_t(s.b * s.t * s.c));
+  lengths_buf.upload_i32(lengths);
+  dhidden.poison();
+  WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding()));
+  EXPECT_EQ(to_double(dhidden.download()), ref_pool_bwd(to_double(dout), lengths, s, padding()));
+}
+
 INSTANTIATE_TEST_SUITE_P(AllDtypesBothPaddings, LastTokenPool,
                          ::testing::Combine(::testing::Values(WPM_F32, WPM_F16, WPM_BF16),
                                             ::testing::Values(WPM_PAD_RIGHT, WPM_PAD_LEFT)),

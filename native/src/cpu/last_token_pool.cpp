@@ -6,6 +6,14 @@
 //   fwd:  out[b, :] = hidden[b, s_b, :]            touches only the B scoring rows
 //   bwd:  dhidden[b, t, :] = t == s_b ? dout[b, :] : 0   writes every row
 //
+// The backward is a B*T*C write of mostly zeros, so it is bound by memory
+// bandwidth; a large one goes out through streaming stores (streaming_store.h),
+// which skip the read-for-ownership of each line a plain store would pay.
+// Measured on W3's shape (B 128, T 256, C 1024 fp32: 128 MiB; 2-vCPU AVX-512
+// Xeon VM shared with other jobs, 2 threads, min of 15, copy ceiling 41-44
+// GB/s read + written): memset/memcpy per row 7.6 ms (17.7 GB/s, 40% of the
+// ceiling) -> streaming 2.9-3.2 ms (42-47 GB/s written, 100-113%).
+//
 // Both directions are row copies in the storage dtype (no conversion), so one
 // byte-level implementation serves f32, f16 and bf16.
 //
@@ -18,6 +26,7 @@
 #include "../error.h"
 #include "../value_checks.h"
 #include "cpu_backend.h"
+#include "streaming_store.h"
 
 namespace wpm {
 
@@ -59,16 +68,29 @@ wpm_status CpuBackend::last_token_pool_bwd(const void* dout, const int32_t* leng
   const size_t row_bytes = size_t(c) * wpm_dtype_size(dtype);
   const char* src = static_cast<const char*>(dout);
   char* dst = static_cast<char*>(dhidden);
-  // Over all B*T rows, so the zero fill (the bulk of the work) is spread too.
-  // Zero bits are 0.0 in f32, f16 and bf16 alike.
+  const bool stream = worth_streaming(size_t(b * t) * row_bytes);
+  auto zero_rows = [&](int64_t first, int64_t last) {
+    if (first >= last) return;
+    const size_t bytes = size_t(last - first) * row_bytes;
+    if (stream) stream_zero(dst + size_t(first) * row_bytes, bytes);
+    else std::memset(dst + size_t(first) * row_bytes, 0, bytes);
+  };
+  // Over all B*T rows, so the zero fill (the bulk of the work) is spread too;
+  // each worker writes its rows front to back, the zero runs between scoring
+  // rows in one call each. Zero bits are 0.0 in f32, f16 and bf16 alike.
   pool_.parallel_for(b * t, rows_per_chunk(row_bytes), [&](int64_t begin, int64_t end, int) {
-    for (int64_t row = begin; row < end; ++row) {
-      int64_t i = row / t;
-      char* to = dst + size_t(row) * row_bytes;
-      if (row - i * t == scoring_token(lengths, i, t, padding))
-        std::memcpy(to, src + size_t(i) * row_bytes, row_bytes);
-      else
-        std::memset(to, 0, row_bytes);
+    for (int64_t i = begin / t; i * t < end; ++i) {
+      const int64_t scoring = i * t + scoring_token(lengths, i, t, padding);
+      const int64_t first = std::max(begin, i * t), last = std::min(end, (i + 1) * t);
+      if (scoring < first || scoring >= last) {
+        zero_rows(first, last);
+        continue;
+      }
+      zero_rows(first, scoring);
+      char* to = dst + size_t(scoring) * row_bytes;
+      if (stream) stream_copy(to, src + size_t(i) * row_bytes, row_bytes);
+      else std::memcpy(to, src + size_t(i) * row_bytes, row_bytes);
+      zero_rows(scoring + 1, last);
     }
   });
   return WPM_OK;
