@@ -180,27 +180,26 @@ class F32Tensor {
     F32Tensor out;
     float* dst = memory.floats(size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d));
     const bool avx512 = cpu_features().avx512f;
-    pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
-      std::unique_ptr<float[]> strip(new float[size_t(16 * a.d)]);
-      for (int64_t bg = begin; bg < end; ++bg) {
-        int64_t b = bg / a.kvh, g = bg % a.kvh;
-        Sequence seq = lay.sequence(b);
-        // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
-        // and each column's 16 values fill one cache line of the copy. Element by element straight from
-        // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
-        // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
-        // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
-        for (int64_t j0 = 0; j0 < seq.len; j0 += 16) {
-          const int64_t rows = std::min<int64_t>(16, seq.len - j0);
-          for (int64_t i = 0; i < rows; ++i)
-            widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip.get() + i * a.d, a.d);
-          float* head = dst + lay.transposed_at(b, g, j0, block);
-          int64_t c = 0;
-          if (avx512 && rows == 16)
-            for (; c + 16 <= a.d; c += 16) transpose16_avx512(strip.get() + c, a.d, head + c * block, block);
-          for (; c < a.d; ++c)
-            for (int64_t i = 0; i < rows; ++i) head[c * block + i] = strip[i * a.d + c];
-        }
+    float* strips = memory.floats(size_t(pool.size() * 16 * a.d));
+    pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int worker) {
+      float* strip = strips + worker * 16 * a.d;
+      int64_t b = bg / a.kvh, g = bg % a.kvh;
+      Sequence seq = lay.sequence(b);
+      // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
+      // and each column's 16 values fill one cache line of the copy. Element by element straight from
+      // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
+      // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
+      // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
+      for (int64_t j0 = 0; j0 < seq.len; j0 += 16) {
+        const int64_t rows = std::min<int64_t>(16, seq.len - j0);
+        for (int64_t i = 0; i < rows; ++i)
+          widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip + i * a.d, a.d);
+        float* head = dst + lay.transposed_at(b, g, j0, block);
+        int64_t c = 0;
+        if (avx512 && rows == 16)
+          for (; c + 16 <= a.d; c += 16) transpose16_avx512(strip + c, a.d, head + c * block, block);
+        for (; c < a.d; ++c)
+          for (int64_t i = 0; i < rows; ++i) head[c * block + i] = strip[i * a.d + c];
       }
     });
     out.data_ = dst;
@@ -213,13 +212,11 @@ class F32Tensor {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
     float* dst = memory.floats(size_t(a.b * a.kvh * a.t * a.d));
-    pool.parallel_for(a.b * a.kvh, 1, [&](int64_t begin, int64_t end, int) {
-      for (int64_t bg = begin; bg < end; ++bg) {
-        int64_t b = bg / a.kvh, g = bg % a.kvh;
-        Sequence seq = lay.sequence(b);
-        for (int64_t j = 0; j < seq.len; ++j)
-          widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + lay.packed_row(b, g, j), a.d);
-      }
+    pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int) {
+      int64_t b = bg / a.kvh, g = bg % a.kvh;
+      Sequence seq = lay.sequence(b);
+      for (int64_t j = 0; j < seq.len; ++j)
+        widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + lay.packed_row(b, g, j), a.d);
     });
     out.data_ = dst;
     return out;
