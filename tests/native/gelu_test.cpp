@@ -109,6 +109,104 @@ TEST(Gelu, FarTailsStayFiniteAndExact) {
   }
 }
 
+// x = ±10^e for e from -30 to 30 in steps of 0.001, then uniform in [-12, 12]:
+// 2.1M values, 8.4 MB, beyond the caches, so the CPU backend streams the output.
+std::vector<float> wide_range_values() {
+  std::vector<float> x;
+  for (int k = -30000; k <= 30000; ++k) {
+    const float magnitude = float(std::pow(10.0, k / 1000.0));
+    x.push_back(magnitude);
+    x.push_back(-magnitude);
+  }
+  const std::vector<float> moderate = wpm_test::random_values(2100001 - x.size(), 61, -12, 12);
+  x.insert(x.end(), moderate.begin(), moderate.end());
+  return x;
+}
+
+// Runs op(in view, out view) on views that start 3 and 5 elements into their
+// buffers, off any 64-byte boundary, and returns the out view's elements.
+template <class Op>
+std::vector<float> run_on_views(wpm_context* ctx, const std::vector<std::vector<float>>& inputs, Op&& op) {
+  const size_t n = inputs[0].size();
+  std::vector<Buffer> parents;
+  std::vector<wpm_buffer*> views;
+  for (const std::vector<float>& values : inputs) {
+    std::vector<float> shifted(3, 1.0f);
+    shifted.insert(shifted.end(), values.begin(), values.end());
+    parents.emplace_back(ctx, WPM_F32, shifted);
+    views.push_back(nullptr);
+    EXPECT_EQ(wpm_buffer_view(parents.back(), 3, n, &views.back()), WPM_OK) << wpm_last_error();
+  }
+  Buffer out(ctx, WPM_F32, n + 5);
+  out.poison();
+  wpm_buffer* out_view = nullptr;
+  EXPECT_EQ(wpm_buffer_view(out, 5, n, &out_view), WPM_OK) << wpm_last_error();
+  EXPECT_EQ(op(views, out_view), WPM_OK) << wpm_last_error();
+  for (wpm_buffer* v : views) wpm_buffer_free(v);
+  wpm_buffer_free(out_view);
+  std::vector<float> all = out.download();
+  return std::vector<float>(all.begin() + 5, all.end());
+}
+
+// The tanh form as x sigmoid(2u) in float64, with 1 - sigmoid(2u) formed from
+// e^-|2u|: 1 + tanh(u) cancels in float64 too once x < -6 (gelu(-7) ~ 1e-16),
+// so ref_gelu cannot judge the far negative side.
+double two_u(double x) { return 2 * std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x); }
+
+double ref_gelu_tanh_stable(double x) { return x / (1 + std::exp(-two_u(x))); }
+
+double ref_gelu_tanh_grad_stable(double x) {
+  const double z = two_u(x), e = std::exp(-std::fabs(z));
+  const double s = 1 / (1 + std::exp(-z)), s_times_one_minus_s = e / ((1 + e) * (1 + e));
+  return s + 2 * x * s_times_one_minus_s * std::sqrt(2 / M_PI) * (1 + 3 * 0.044715 * x * x);
+}
+
+// What an fp32 evaluation can promise: u is rounded once it is formed, and
+// e^-2u turns that into a relative error of about |2u| ulp (~1e-5 at x = -9.5,
+// for the old and the new kernel alike).
+double tanh_form_relative_bound(double x) { return 1e-6 + 4e-7 * std::fabs(two_u(x)); }
+
+TEST(Gelu, TanhF32MatchesFloat64OverAWideRange) {
+  // The f32 tanh form is the CPU backend's AVX-512 path where the CPU has one.
+  Context ctx;
+  const std::vector<float> x = wide_range_values();
+  const std::vector<float> dout = wpm_test::random_values(x.size(), 62, -1, 1);
+  const int64_t n = int64_t(x.size());
+  std::vector<float> out = run_on_views(ctx, {x}, [&](const std::vector<wpm_buffer*>& in, wpm_buffer* o) {
+    return wpm_gelu_fwd(ctx, in[0], o, n, WPM_GELU_TANH);
+  });
+  std::vector<float> dx = run_on_views(ctx, {dout, x}, [&](const std::vector<wpm_buffer*>& in, wpm_buffer* o) {
+    return wpm_gelu_bwd(ctx, in[0], in[1], o, n, WPM_GELU_TANH);
+  });
+  std::vector<double> ref(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    ref[i] = ref_gelu_tanh_stable(x[i]);
+    const double bound = tanh_form_relative_bound(x[i]);
+    // Below x ~ -10, e^-2u is held at its clamp (sigmoid ~1e-38) while the
+    // reference keeps falling: an absolute error under 1e-37 |x|.
+    ASSERT_LE(std::fabs(out[i] - ref[i]), bound * std::fabs(ref[i]) + 1e-37 * std::fabs(x[i])) << "x " << x[i];
+    // The fp32 derivative keeps a term 2x e^-2u s^2 du(x) ~ 1e-38 x^3 that only
+    // the clamp bounds, so beyond |x| ~ 1e10 it is no longer negligible.
+    if (std::fabs(x[i]) > 1e10f) continue;
+    const double ref_dx = dout[i] * ref_gelu_tanh_grad_stable(x[i]);
+    ASSERT_LE(std::fabs(dx[i] - ref_dx), bound * std::fabs(ref_dx) + 1e-6) << "x " << x[i];
+  }
+  EXPECT_LE(wpm_test::rel_error(out, ref), 1e-6);
+}
+
+TEST(Gelu, TanhF32InfinitiesComeOutAsTheyAlwaysHave) {
+  // x sigmoid(2u): +inf -> +inf; -inf times a sigmoid held at ~1e-38 -> -inf.
+  Context ctx;
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<float> x = {inf, -inf, 1.0f}, dout(x.size(), 1.0f);
+  const std::vector<float> out = run_fwd(ctx, WPM_F32, x, WPM_GELU_TANH);
+  const std::vector<float> dx = run_bwd(ctx, WPM_F32, dout, x, WPM_GELU_TANH);
+  EXPECT_EQ(out[0], inf);
+  EXPECT_EQ(out[1], -inf);
+  EXPECT_EQ(dx[0], inf);
+  EXPECT_EQ(dx[1], -inf);
+}
+
 TEST(Gelu, NanInGivesNanOut) {
   Context ctx;
   std::vector<float> x = wpm_test::random_values(37, 23, -3, 3);

@@ -13,17 +13,32 @@
 // vectorised with runtime ISA dispatch (elementwise.h). The tanh form uses
 // exp_fast (relative error ~2e-7); the exact form a branch-free erf
 // (Abramowitz & Stegun 7.1.26, absolute error <= 1.5e-7), so both vectorise.
+// On AVX-512 CPUs the f32 tanh form has its own loop (avx512_map.h): no
+// division (rcp14 + one Newton step), constants folded into one exp2, and
+// streaming stores for an output of 8 MiB or more (streaming_store.h).
 //
-// Measured (4096 x 2048 fp32, 2 threads, 2-vCPU AVX-512 Xeon VM, data in its
-// 260 MB L3; best of 20, over several runs): tanh fwd 1.5-1.65 ms = 41-46 GB/s
-// (8 bytes/element), tanh bwd 2.05-2.25 ms = 45-49 GB/s (12 bytes/element);
-// a parallel memcpy of the same size runs at 56-62 GB/s there. The AVX-512 loop is bound by its one
-// division per 16 elements. Exact form: fwd 3.2-3.9 ms with erf_fast (it was ~65 ms
-// with std::erf, which does not vectorise).
+// Measured, 4096 x 2048 fp32, 2 threads, 2-vCPU AVX-512 Xeon VM (260 MB L3)
+// shared with other jobs:
+// - the f32 tanh loops alone (a scratch loop, 20 runs, machine quiet), fwd
+//   min: compiler-vectorised loop below 1.94-1.96 ms; AVX-512 intrinsics with
+//   vdivps 1.65-1.67; rcp14 + Newton instead 1.40-1.41; + streaming stores
+//   1.27-1.29; a memcpy of the same bytes 1.69-1.73 ms.
+// - one core on 64 Ki elements (in L2, compute only): 23.1 us -> 16.9 us.
+// - through wpm_gelu_fwd/bwd with fresh inputs (worldpm_bench's setup), as a
+//   fraction of a parallel 256 MiB copy timed next to it, median over 15
+//   rounds, three runs each under another job's memory traffic (copy ~21.5
+//   GB/s): fwd 54% -> 64-65%, bwd 59% -> 73-74%. The compute-only time above
+//   is ~70% of the memory time at an idle copy rate (43-45 GB/s), so a loaded
+//   machine shows it.
+// Exact form: fwd 3.2-3.9 ms with erf_fast (it was ~65 ms with std::erf, which
+// does not vectorise).
 #include <cmath>
 
+#include "avx512_map.h"
 #include "cpu_backend.h"
+#include "cpu_features.h"
 #include "elementwise.h"
+#include "streaming_store.h"
 
 namespace wpm {
 
@@ -80,11 +95,70 @@ WPM_SIMD_CLONES void gelu_exact_bwd_f32(const float* dout, const float* x, float
   }
 }
 
+// The tanh form in fp32 on AVX-512 CPUs: the formulas of the loops above with
+// the constants folded, -2u log2(e) = x (a + b x^2), so e^-2u is one exp2_16;
+// the division is reciprocal16. The operations keep the same shape, so inf and
+// NaN come out as there (+inf -> +inf, -inf -> -inf, NaN -> NaN).
+constexpr float kLog2e = 1.4426950408889634f;
+constexpr float kExp2A = -2.0f * kSqrt2OverPi * kLog2e;           // -2u log2 e = x (A + B x^2)
+constexpr float kExp2B = -2.0f * kSqrt2OverPi * kCubic * kLog2e;
+constexpr float kDu2A = 2.0f * kSqrt2OverPi;                      // 2 du/dx = A' + B' x^2
+constexpr float kDu2B = 2.0f * kSqrt2OverPi * 3.0f * kCubic;
+
+// e^-2u and s = sigmoid(2u) = 1 / (1 + e^-2u).
+struct ExpAndSigmoid16 {
+  __m512 e, s;
+};
+
+WPM_AVX512 ExpAndSigmoid16 exp_and_sigmoid16(__m512 v, __m512 v2) {
+  const __m512 e = exp2_16(_mm512_mul_ps(v, _mm512_fmadd_ps(_mm512_set1_ps(kExp2B), v2, _mm512_set1_ps(kExp2A))));
+  return {e, reciprocal16(_mm512_add_ps(_mm512_set1_ps(1.0f), e))};
+}
+
+struct GeluTanhFwd16 {
+  WPM_AVX512 __m512 operator()(const __m512* in) const {
+    const __m512 v = in[0];
+    return _mm512_mul_ps(v, exp_and_sigmoid16(v, _mm512_mul_ps(v, v)).s);
+  }
+};
+
+struct GeluTanhBwd16 {
+  WPM_AVX512 __m512 operator()(const __m512* in) const {
+    const __m512 dout = in[0], v = in[1], v2 = _mm512_mul_ps(v, v);
+    const ExpAndSigmoid16 es = exp_and_sigmoid16(v, v2);
+    // s + 2 v (e s s) du
+    const __m512 two_v_du = _mm512_mul_ps(v, _mm512_fmadd_ps(_mm512_set1_ps(kDu2B), v2, _mm512_set1_ps(kDu2A)));
+    const __m512 ess = _mm512_mul_ps(_mm512_mul_ps(es.e, es.s), es.s);
+    return _mm512_mul_ps(dout, _mm512_fmadd_ps(two_v_du, ess, es.s));
+  }
+};
+
+__attribute__((target("avx512f"))) void gelu_tanh_fwd_avx512(const float* x, float* out, int64_t n, bool stream) {
+  map16<1>({x}, out, n, stream, GeluTanhFwd16{});
+}
+
+__attribute__((target("avx512f"))) void gelu_tanh_bwd_avx512(const float* dout, const float* x, float* dx, int64_t n,
+                                                             bool stream) {
+  map16<2>({dout, x}, dx, n, stream, GeluTanhBwd16{});
+}
+
+bool use_avx512(wpm_gelu_kind kind) { return kind == WPM_GELU_TANH && cpu_features().avx512f; }
+
 }  // namespace
 
 wpm_status CpuBackend::gelu_fwd(const void* x, void* out, int64_t n, wpm_gelu_kind kind, wpm_dtype dtype) {
   return dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float>) {
+      if (use_avx512(kind)) {
+        const bool stream = worth_streaming(size_t(n) * sizeof(float));
+        pool_.parallel_for(n, kElementwiseChunk, [&](int64_t begin, int64_t end, int) {
+          gelu_tanh_fwd_avx512(static_cast<const float*>(x) + begin, static_cast<float*>(out) + begin, end - begin,
+                               stream);
+        });
+        return WPM_OK;
+      }
+    }
     const std::array<const T*, 1> in{static_cast<const T*>(x)};
     const std::array<T*, 1> dst{static_cast<T*>(out)};
     auto kernel = kind == WPM_GELU_TANH ? gelu_tanh_fwd_f32 : gelu_exact_fwd_f32;
@@ -99,6 +173,16 @@ wpm_status CpuBackend::gelu_bwd(const void* dout, const void* x, void* dx, int64
                                 wpm_dtype dtype) {
   return dispatch_float(dtype, [&](auto tag) {
     using T = decltype(tag);
+    if constexpr (std::is_same_v<T, float>) {
+      if (use_avx512(kind)) {
+        const bool stream = worth_streaming(size_t(n) * sizeof(float));
+        pool_.parallel_for(n, kElementwiseChunk, [&](int64_t begin, int64_t end, int) {
+          gelu_tanh_bwd_avx512(static_cast<const float*>(dout) + begin, static_cast<const float*>(x) + begin,
+                               static_cast<float*>(dx) + begin, end - begin, stream);
+        });
+        return WPM_OK;
+      }
+    }
     const std::array<const T*, 2> in{static_cast<const T*>(dout), static_cast<const T*>(x)};
     const std::array<T*, 1> dst{static_cast<T*>(dx)};
     auto kernel = kind == WPM_GELU_TANH ? gelu_tanh_bwd_f32 : gelu_exact_bwd_f32;
