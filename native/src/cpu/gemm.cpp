@@ -1,6 +1,8 @@
 // GEMM on the CPU backend: C[i] = alpha op(A[i]) op(B[i]) + beta C[i], row-major, batched.
 //
-// f32 goes straight to OpenBLAS cblas_sgemm. f16/bf16 operands are converted
+// f32 goes straight to OpenBLAS cblas_sgemm. bf16 goes to oneDNN's matmul when
+// the CPU has bf16 dot products (onednn_matmul.h, bf16_gemm_path.h). Otherwise
+// f16/bf16 operands are converted
 // to f32 panels of at most kPanel x kPanel elements, multiplied by sgemm (the
 // first K panel applies beta to the f32 copy of C, later ones add), and the
 // result is rounded back once per C panel: accumulation and beta are fp32,
@@ -94,6 +96,7 @@ void gemm_item(const GemmArgs& g, int64_t i, Panels* p) {
 }  // namespace
 
 wpm_status CpuBackend::gemm(const GemmArgs& g) {
+  if (g.dtype == WPM_BF16 && bf16_matmul_ && bf16_matmul_->run(g)) return WPM_OK;
   // OpenBLAS here takes 32-bit ints; the f16/bf16 path only passes panel sizes.
   if (g.dtype == WPM_F32 && std::max({g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) > INT_MAX)
     return fail(WPM_ERR_UNSUPPORTED, "wpm_gemm: the cpu backend's BLAS takes dimensions and leading dimensions "
