@@ -35,7 +35,7 @@ std::string backend_reason() {
 
 bool onednn_built() {
   setenv("WORLDPM_BF16_GEMM", "onednn", 1);
-  bool built = backend_reason().find("oneDNN") != std::string::npos;
+  bool built = backend_reason().find("oneDNN not built in") == std::string::npos;
   unsetenv("WORLDPM_BF16_GEMM");
   return built;
 }
