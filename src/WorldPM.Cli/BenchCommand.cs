@@ -20,7 +20,9 @@ namespace WorldPM.Cli;
 /// median), <c>fraction_of_ceiling</c>, <c>target_fraction</c>, <c>ceiling</c>, <c>work</c>, <c>formula</c>, <c>shape</c>
 /// and <c>peak_rss_mib</c> (that workload's own peak); a ceiling (<c>"id":"ceiling"</c>, <c>copy_gbps</c> or
 /// <c>gemm_gflops</c>) has <c>median</c> and <c>max</c> as rates, from the median and min times; <c>peak_rss</c> has
-/// <c>value</c> in MiB and its <c>scope</c> (W4, or the process when W4 did not run).
+/// <c>value</c> in MiB and its <c>scope</c> (W4, or the process when W4 did not run). With <c>--bf16</c>, W4 and W5
+/// add a bf16 part (<c>step_ms_bf16</c>, <c>score_ms_bf16</c>), timed alternating with fp32, whose line also has
+/// <c>fp32_median</c>, <c>fp32_min</c> and <c>speedup_vs_fp32</c> (fp32 median over bf16 median).
 /// </para>
 /// </summary>
 internal static class BenchCommand
@@ -28,7 +30,7 @@ internal static class BenchCommand
     /// <summary>The issue's bound on W4's peak resident set.</summary>
     private const double RssTargetMiB = 1024;
 
-    private sealed record Arguments(bool Json, bool Quick, int? Repetitions, string? Only);
+    private sealed record Arguments(bool Json, bool Quick, int? Repetitions, string? Only, bool Bf16);
 
     private sealed record Measured(WorkloadResult Result, double? PeakRssMiB);
 
@@ -43,11 +45,15 @@ internal static class BenchCommand
             HelpName = "N",
         }.AtLeast(1);
         var only = new Option<string?>("--only") { Description = "Run only these workloads (the ceilings always run).", HelpName = "W1,W4" };
+        var bf16 = new Option<bool>("--bf16")
+        {
+            Description = "W4 and W5 also in bf16 (fp32 masters), alternating with fp32, with the bf16 speedup.",
+        };
         var command = new Command("bench", "Time the reference workloads W1-W5 against this machine's copy and GEMM ceilings.")
         {
-            json, quick, reps, only,
+            json, quick, reps, only, bf16,
         };
-        command.SetAction(r => Run(new Arguments(r.GetValue(json), r.GetValue(quick), r.GetValue(reps), r.GetValue(only)),
+        command.SetAction(r => Run(new Arguments(r.GetValue(json), r.GetValue(quick), r.GetValue(reps), r.GetValue(only), r.GetValue(bf16)),
             r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
@@ -55,7 +61,7 @@ internal static class BenchCommand
     private static int Run(Arguments a, TextWriter output, Backend backend)
     {
         IReadOnlyList<IWorkload> workloads = Selected(a.Only);
-        var settings = new BenchSettings(a.Repetitions ?? (a.Quick ? BenchSettings.QuickRepetitions : BenchSettings.DefaultRepetitions), a.Quick);
+        var settings = new BenchSettings(a.Repetitions ?? (a.Quick ? BenchSettings.QuickRepetitions : BenchSettings.DefaultRepetitions), a.Quick, a.Bf16);
         using var context = WorldPMContext.Create(backend);
         var seeds = new SeedSequence();
 
@@ -116,7 +122,7 @@ internal static class BenchCommand
     private static void WriteHeader(TextWriter output, WorldPMContext context, BenchSettings settings)
     {
         output.WriteLine($"worldpm bench: libworldpm {WorldPMContext.VersionString}, {BackendNames.Name(context.Backend)} backend, " +
-            $"{context.NumThreads} threads, fp32; median and min of {settings.Repetitions} repetition(s) after a warm-up");
+            $"{context.NumThreads} threads, {(settings.Bf16 ? "fp32 and bf16 (W4, W5)" : "fp32")}; median and min of {settings.Repetitions} repetition(s) after a warm-up");
         if (settings.Quick)
             output.WriteLine("QUICK RUN: shrunken shapes (see the shape column), smoke test only; these numbers are not measurements");
     }
@@ -125,11 +131,15 @@ internal static class BenchCommand
     {
         output.WriteLine(Invariant($"ceilings: copy {c.CopyGBps:F1} GB/s (bytes read + written, {c.CopyBytes / 2 >> 20} MiB each way; min {c.Copy.MinMs:F2} ms)   GEMM {c.GemmSize}^3 fp32 {c.GemmGFlops:F1} GFLOP/s (min {c.Gemm.MinMs:F2} ms)"));
         output.WriteLine();
-        output.WriteLine($"{"id",-3} {"metric",-10} {"median ms",10} {"min ms",10} {"rate",10} {"unit",-7} {"of ceil",8} {"target",7} {"RSS MiB",8}  shape");
+        output.WriteLine($"{"id",-3} {"metric",-13} {"median ms",10} {"min ms",10} {"rate",10} {"unit",-7} {"of ceil",8} {"target",7} {"RSS MiB",8}  shape");
     }
 
     private static string ResultRow(WorkloadResult r, double? peak, Ceilings c) => Invariant(
-        $"{r.Id,-3} {r.Metric,-10} {r.Timing.MedianMs,10:F3} {r.Timing.MinMs,10:F3} {r.Rate,10:F2} {r.RateUnit,-7} {r.FractionOf(c),8:P1} {r.Target,7:P0} {(peak is null ? "n/a" : peak.Value.ToString("F0", CultureInfo.InvariantCulture)),8}  {r.Shape}");
+        $"{r.Id,-3} {r.Metric,-13} {r.Timing.MedianMs,10:F3} {r.Timing.MinMs,10:F3} {r.Rate,10:F2} {r.RateUnit,-7} {r.FractionOf(c),8:P1} {r.Target,7:P0} {(peak is null ? "n/a" : peak.Value.ToString("F0", CultureInfo.InvariantCulture)),8}  {r.Shape}{SpeedupText(r)}");
+
+    private static string SpeedupText(WorkloadResult r) => r.SpeedupOverFp32 is { } speedup
+        ? Invariant($"; speedup over fp32 {speedup:F2}x (min {r.Fp32!.Value.MinMs / r.Timing.MinMs:F2}x)")
+        : "";
 
     private static void WriteCeilingsJson(TextWriter output, Ceilings c, BenchSettings settings)
     {
@@ -165,6 +175,12 @@ internal static class BenchCommand
         line["formula"] = r.Formula;
         line["shape"] = r.Shape;
         line["peak_rss_mib"] = peak is null ? null : Math.Round(peak.Value, 1);
+        if (r.Fp32 is { } fp32)
+        {
+            line["fp32_median"] = fp32.MedianMs;
+            line["fp32_min"] = fp32.MinMs;
+            line["speedup_vs_fp32"] = ReportOutput.Finite(r.SpeedupOverFp32!.Value);
+        }
         return line.ToJsonString(Plain);
     }
 

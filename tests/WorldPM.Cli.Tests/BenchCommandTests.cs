@@ -41,6 +41,22 @@ public class BenchCommandTests
     }
 
     [Test]
+    public void Bf16AddsABf16PartToW4AndW5WithItsSpeedupOverFp32()
+    {
+        JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--bf16", "--only", "W4,W5"));
+
+        string[] parts = lines.Where(l => l.GetProperty("id").GetString()!.StartsWith('W'))
+            .Select(l => $"{l.GetProperty("id").GetString()} {l.GetProperty("metric").GetString()}").ToArray();
+        Assert.That(parts, Is.EqualTo(new[] { "W4 step_ms", "W4 step_ms_bf16", "W5 score_ms", "W5 score_ms_bf16" }));
+        foreach (JsonElement bf16 in lines.Where(l => l.GetProperty("metric").GetString()!.EndsWith("_bf16", StringComparison.Ordinal)))
+        {
+            double speedup = bf16.GetProperty("speedup_vs_fp32").GetDouble();
+            double expected = bf16.GetProperty("fp32_median").GetDouble() / bf16.GetProperty("median").GetDouble();
+            Assert.That(speedup, Is.EqualTo(expected).Within(1e-9), bf16.ToString());
+        }
+    }
+
+    [Test]
     public void TheTableOfAQuickRunIsLabelledAsSuch()
     {
         CliResult result = Worldpm.Succeed("bench", "--quick", "--only", "W1");

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string>
 
+#include "../cpu/bf16_gemm_path.h"
 #include "../cpu/blas.h"
 #include "../cpu/cpu_features.h"
 #include "../device_backends.h"
@@ -60,7 +61,8 @@ wpm_status wpm_backend_query(wpm_backend backend, wpm_backend_info* info) {
       bool ready = wpm::blas_ready();
       wpm::clear_error();
       return set(1, ready ? 1 : 0, 0,
-                 std::string("host CPU: ") + wpm::cpu_features_string() + "; BLAS: " + wpm::blas_description());
+                 std::string("host CPU: ") + wpm::cpu_features_string() + "; BLAS: " + wpm::blas_description() +
+                     "; bf16 GEMM: " + wpm::choose_bf16_gemm_path().description);
     }
     case WPM_BACKEND_CUDA: {
 #ifdef WPM_HAVE_CUDA

@@ -8,6 +8,7 @@
 
 #include "../error.h"
 #include "../random.h"
+#include "bf16_gemm_path.h"
 #include "blas.h"
 
 namespace wpm {
@@ -30,9 +31,13 @@ void fill_range(ThreadPool& pool, T* dst, size_t count, Value&& value_at) {
 }
 }  // namespace
 
-CpuBackend::CpuBackend(int threads) : pool_(threads > 0 ? threads : default_threads()) {
+CpuBackend::CpuBackend(int threads)
+    : pool_(threads > 0 ? threads : default_threads()) {
   blas_set_threads(pool_.size());
+  if (choose_bf16_gemm_path().onednn) bf16_matmul_ = OnednnMatmul::create(pool_.size());
 }
+
+CpuBackend::~CpuBackend() = default;
 
 std::unique_ptr<Backend> make_cpu_backend(int num_threads) {
   if (!blas_ready()) return nullptr;  // blas_ready set the message

@@ -1,9 +1,13 @@
-// The CPU backend: host memory, one thread pool, OpenBLAS for GEMM, and
+// The CPU backend: host memory, one thread pool, OpenBLAS for GEMM (oneDNN
+// for bf16 where the CPU has bf16 dot products: bf16_gemm_path.h), and
 // per-op implementations spread over one file per concept in this folder
 // (gelu.cpp, attention.cpp, ...), all as members of CpuBackend.
 #pragma once
 
+#include <memory>
+
 #include "../backend.h"
+#include "onednn_matmul.h"
 #include "thread_pool.h"
 #include "workspace.h"
 
@@ -12,6 +16,7 @@ namespace wpm {
 class CpuBackend final : public Backend {
  public:
   explicit CpuBackend(int threads);
+  ~CpuBackend() override;
 
   wpm_backend kind() const override { return WPM_BACKEND_CPU; }
   int num_threads() const override { return pool_.size(); }
@@ -62,6 +67,7 @@ class CpuBackend final : public Backend {
  private:
   ThreadPool pool_;
   Workspace workspace_;  // copies an op makes of its inputs, kept between calls (attention)
+  std::unique_ptr<OnednnMatmul> bf16_matmul_;  // null: bf16 GEMMs take the converting path
 };
 
 // Calls fn with a typed null pointer whose type is the storage type of dtype

@@ -6,7 +6,9 @@ namespace WorldPM.Benchmarks;
 /// </summary>
 /// <param name="Repetitions">Timed repetitions per workload, after one warm-up.</param>
 /// <param name="Quick">Shrunken shapes for a smoke run.</param>
-public sealed record BenchSettings(int Repetitions, bool Quick)
+/// <param name="Bf16">W4 and W5 also run in bf16 (bf16 weights and activations, fp32 masters and optimizer state),
+/// their repetitions alternating with fp32's, and report the speedup over fp32.</param>
+public sealed record BenchSettings(int Repetitions, bool Quick, bool Bf16 = false)
 {
     /// <summary>The repetitions of a real run (median and min of 7, as in bench/RESULTS.md).</summary>
     public const int DefaultRepetitions = 7;

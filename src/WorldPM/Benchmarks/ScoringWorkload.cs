@@ -5,7 +5,8 @@ namespace WorldPM.Benchmarks;
 
 /// <summary>
 /// W5: scoring with the <see cref="ReferenceModel"/>: <see cref="RewardModel.Score"/> on 64 sequences of 256 random
-/// tokens, forward only (8 × 32 under a quick run). Against the GEMM ceiling in model FLOPs, forward only.
+/// tokens, forward only (8 × 32 under a quick run). Against the GEMM ceiling in model FLOPs, forward only. With
+/// <see cref="BenchSettings.Bf16"/> a bf16 copy of the model scores too, alternating with fp32 batch by batch.
 /// </summary>
 public sealed class ScoringWorkload : IWorkload
 {
@@ -16,16 +17,31 @@ public sealed class ScoringWorkload : IWorkload
     public IReadOnlyList<WorkloadResult> Run(WorldPMContext context, BenchSettings settings, SeedSequence seeds)
     {
         int sequences = settings.Pick(64, 8), tokens = settings.Pick(256, 32);
-        using var model = new RewardModel(context, ReferenceModel.Config, seeds.NextInt());
-        (int[] Tokens, int[] Lengths) batch = default;
-        Timing timing = Timing.Measure(context, settings.Repetitions,
-            () => batch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
-            () => model.Score(batch.Tokens, batch.Lengths, sequences, tokens));
+        string shape = $"{sequences} sequences x T={tokens}";
+        using var fp32 = new RewardModel(context, ReferenceModel.Config, seeds.NextInt());
+        if (!settings.Bf16)
+        {
+            (int[] Tokens, int[] Lengths) batch = default;
+            Timing timing = Timing.Measure(context, settings.Repetitions,
+                () => batch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
+                () => fp32.Score(batch.Tokens, batch.Lengths, sequences, tokens));
+            return [Result("score_ms", $"{shape}, fp32", timing, fp32, sequences, tokens)];
+        }
+        using var bf16 = new RewardModel(context, ReferenceModel.Config, seeds.NextInt(), Precision.BF16);
+        (int[] Tokens, int[] Lengths) batch32 = default, batch16 = default;
+        (Timing t32, Timing t16) = Timing.MeasureAlternating(context, settings.Repetitions,
+            (() => batch32 = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
+                () => fp32.Score(batch32.Tokens, batch32.Lengths, sequences, tokens)),
+            (() => batch16 = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
+                () => bf16.Score(batch16.Tokens, batch16.Lengths, sequences, tokens)));
         return
         [
-            new(Id, "score_ms", $"{sequences} sequences x T={tokens}, fp32", timing,
-                ReferenceModel.ModelFlops(model, sequences, tokens, passes: 1), CeilingKind.Gemm,
-                "FLOPs 2*non-embedding params*tokens + layers*4*B*H*T^2*D/2", 0.80),
+            Result("score_ms", $"{shape}, fp32", t32, fp32, sequences, tokens),
+            Result("score_ms_bf16", $"{shape}, bf16", t16, bf16, sequences, tokens) with { Fp32 = t32 },
         ];
     }
+
+    private WorkloadResult Result(string metric, string shape, Timing timing, RewardModel model, int sequences, int tokens) =>
+        new(Id, metric, shape, timing, ReferenceModel.ModelFlops(model, sequences, tokens, passes: 1), CeilingKind.Gemm,
+            "FLOPs 2*non-embedding params*tokens + layers*4*B*H*T^2*D/2", 0.80);
 }

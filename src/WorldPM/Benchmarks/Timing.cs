@@ -33,7 +33,43 @@ public readonly record struct Timing(double MedianMs, double MinMs)
             context.Synchronize();
             ms[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         }
+        return Summarize(ms);
+    }
+
+    /// <summary>
+    /// <see cref="Measure"/> for two variants of one workload (fp32 and bf16), their repetitions alternating, so that
+    /// both see the same load on a shared machine and their ratio means something. One warm-up each first.
+    /// </summary>
+    public static (Timing First, Timing Second) MeasureAlternating(WorldPMContext context, int repetitions,
+        (Action Setup, Action Body) first, (Action Setup, Action Body) second)
+    {
+        ArgumentNullException.ThrowIfNull(context);
+        ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
+        (Action Setup, Action Body)[] variants = [first, second];
+        var ms = new double[2][];
+        for (int v = 0; v < 2; ++v)
+        {
+            variants[v].Setup();
+            variants[v].Body();
+            context.Synchronize();
+            ms[v] = new double[repetitions];
+        }
+        for (int r = 0; r < repetitions; ++r)
+            for (int v = 0; v < 2; ++v)
+            {
+                variants[v].Setup();
+                context.Synchronize();
+                long start = Stopwatch.GetTimestamp();
+                variants[v].Body();
+                context.Synchronize();
+                ms[v][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            }
+        return (Summarize(ms[0]), Summarize(ms[1]));
+    }
+
+    private static Timing Summarize(double[] ms)
+    {
         Array.Sort(ms);
-        return new Timing(ms[repetitions / 2], ms[0]);
+        return new Timing(ms[ms.Length / 2], ms[0]);
     }
 }

@@ -21,9 +21,13 @@ public enum CeilingKind
 /// <param name="Work">Bytes (against copy) or FLOPs (against GEMM) per repetition.</param>
 /// <param name="Formula">How <paramref name="Work"/> is counted.</param>
 /// <param name="Target">The target fraction of the ceiling.</param>
+/// <param name="Fp32">For a bf16 variant: the fp32 timing of the same workload, measured alternating with it.</param>
 public sealed record WorkloadResult(string Id, string Metric, string Shape, Timing Timing, double Work, CeilingKind Against,
-    string Formula, double Target)
+    string Formula, double Target, Timing? Fp32 = null)
 {
+    /// <summary>fp32 median over this median, for a bf16 variant; null otherwise.</summary>
+    public double? SpeedupOverFp32 => Fp32 is { } f ? f.MedianMs / Timing.MedianMs : null;
+
     /// <summary>GB/s or GFLOP/s at the median time.</summary>
     public double Rate => Work / (Timing.MedianMs * 1e-3) / 1e9;
 
