@@ -39,6 +39,12 @@ public abstract unsafe class DeviceBuffer : IDisposable, INativeObject
     /// <summary>True once disposed.</summary>
     public bool IsDisposed => handle.IsClosed;
 
+    /// <summary>A one-dimensional window of <paramref name="count"/> elements from <paramref name="offset"/>, of this
+    /// buffer's element type (<see cref="DeviceBuffer{T}.View"/> where the type is known). Disposed on its own.</summary>
+    public DeviceBuffer Slice(long offset, long count) => SliceCore(offset, count);
+
+    private protected abstract DeviceBuffer SliceCore(long offset, long count);
+
     /// <summary>Sets every element to <paramref name="value"/> (converted to the dtype; whole numbers for int).</summary>
     public void Fill(double value)
     {
@@ -130,6 +136,8 @@ public sealed unsafe class DeviceBuffer<T> : DeviceBuffer where T : unmanaged
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         return ViewOf(offset, [count]);
     }
+
+    private protected override DeviceBuffer SliceCore(long offset, long count) => View(offset, count);
 
     /// <summary>A view of the whole buffer with another shape of the same element count.</summary>
     public DeviceBuffer<T> Reshape(params ReadOnlySpan<long> shape)

@@ -94,10 +94,14 @@ internal static class TrainCommand
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
             (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; {BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
-        using DataParallel? parallel = comm is null ? null : new DataParallel(comm, model);
+        using DataParallel? parallel = comm is null ? null : new DataParallel(comm, model) { ShardOptimizerState = a.Zero1 };
         if (parallel is not null)
             log.WriteLine($"data parallel: {comm!.Size} ranks, {t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank, " +
-                $"{parallel.GradientBytesPerStep / 1e6:F1} MB of gradients all-reduced per step in buckets of {DataParallel.DefaultBucketElements >> 20} Mi elements, " +
+                (a.Zero1
+                    ? $"ZeRO-1 (AdamW moments {8.0 * new ShardLayout(model.ParameterValues.Count, comm.Size, comm.Rank).OwnedCount / 1e6:F2} MB per rank " +
+                      $"instead of {8.0 * model.ParameterValues.Count / 1e6:F2} MB; {parallel.GradientBytesPerStep / 1e6:F1} MB of gradients reduce-scattered " +
+                      "and the fp32 weights all-gathered per step), "
+                    : $"{parallel.GradientBytesPerStep / 1e6:F1} MB of gradients all-reduced per step in buckets of {DataParallel.DefaultBucketElements >> 20} Mi elements, ") +
                 $"timeout {comm.Timeout.TotalSeconds:G} s ({Communicator.Query().Mpi})");
 
         var progress = new TrainingProgress(log, a.LogEvery, options.Steps,

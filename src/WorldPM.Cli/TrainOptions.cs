@@ -12,7 +12,7 @@ internal sealed record TrainArguments(
     string? Eval, double? EvalFraction, long EvalEvery, long? Steps, int Batch, int Accumulation,
     double? LearningRate, double WeightDecay, double Warmup, DecayKind Schedule, double MaxGradNorm, int Seed,
     long CheckpointEvery, int Keep, bool Resume, bool Strict, string? Metrics, int LogEvery, bool Quiet, Precision Precision,
-    ScoringToken? ScoringToken, bool Recompute, double CommTimeout, double AdamEpsilon);
+    ScoringToken? ScoringToken, bool Recompute, double CommTimeout, double AdamEpsilon, bool Zero1);
 
 /// <summary>The arguments and options of <c>worldpm train</c>, with their defaults and range checks.</summary>
 internal sealed class TrainOptions
@@ -55,6 +55,7 @@ internal sealed class TrainOptions
     private readonly Option<double> _commTimeout = new Option<double>("--comm-timeout") { Description = "Under mpirun: how long a rank waits for the others in a collective before it exits with an error naming the silent ranks.", DefaultValueFactory = _ => Communicator.DefaultTimeout.TotalSeconds, HelpName = "SECONDS" }.InRange(1e-3, 86400, "between 0.001 and 86400 seconds");
     private readonly Option<double> _adamEpsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (added to the root of the second moment).", DefaultValueFactory = _ => new TrainingOptions().Epsilon, HelpName = "EPS" }
         .InRange(1e-30, 1, "between 1e-30 and 1");
+    private readonly Option<bool> _zero1 = new("--zero1") { Description = "Under mpirun: ZeRO-1, each rank keeps the AdamW moments of 1/N of the parameters (gradients reduce-scattered, weights all-gathered); the same weights as without it. With one process it changes nothing." };
     private readonly Option<bool> _recompute = new("--recompute") { Description = "Keep only each layer's input in the forward and recompute the layer before its backward: activations hold one layer's intermediates instead of every layer's, for about one more forward per step; results are bitwise the same." };
 
     public IEnumerable<Argument> Arguments => [_data];
@@ -63,7 +64,7 @@ internal sealed class TrainOptions
     [
         _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
         _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _resume, _strict, _metrics, _logEvery, _quiet,
-        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon,
+        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1,
     ];
 
     public TrainArguments Read(ParseResult r) => new(
@@ -71,7 +72,8 @@ internal sealed class TrainOptions
         r.GetValue(_eval), r.GetValue(_evalFraction), r.GetValue(_evalEvery), r.GetValue(_steps), r.GetValue(_batch), r.GetValue(_accumulation),
         r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
         r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_resume), r.GetValue(_strict), r.GetValue(_metrics), r.GetValue(_logEvery),
-        r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon));
+        r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
+        r.GetValue(_zero1));
 
     private static ScoringToken? ParseScoringToken(System.CommandLine.Parsing.ArgumentResult result)
     {

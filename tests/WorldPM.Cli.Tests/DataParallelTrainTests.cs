@@ -37,6 +37,21 @@ public class DataParallelTrainTests
         return model.ParameterValues.ToArray();
     }
 
+    // AdamW's first steps move every weight by about lr * sign(gradient): a weight whose gradient is rounding noise
+    // (the last bias: the BT loss gradient sums to zero over a pair) would flip with the summation order. An epsilon
+    // of 1e-3 keeps such weights still in both runs, so the comparisons measure the gradients' agreement.
+    private static readonly string[] Optimizer = ["--lr", "1e-3", "--adam-epsilon", "1e-3"];
+
+    /// <summary>fp32 reduction order: measured 3e-8 for plain data parallelism after 3 steps; three steps of lr 1e-3
+    /// move weights by up to 3e-3.</summary>
+    private static void AssertSameWeights(float[] expected, float[] actual, string what)
+    {
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        double worst = expected.Zip(actual, (a, b) => Math.Abs((double)a - b)).Max();
+        TestContext.Out.WriteLine($"{what}: largest weight difference {worst:G3}");
+        Assert.That(worst, Is.LessThan(1e-6), $"{what}: largest weight difference {worst:G3}");
+    }
+
     private List<double> Losses(string run) =>
         File.ReadLines(_files.PathOf(run + ".jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
             .Where(e => e.GetProperty("type").GetString() == "step").Select(e => e.GetProperty("loss").GetDouble()).ToList();
@@ -46,27 +61,76 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        // AdamW's first steps move every weight by about lr * sign(gradient): a weight whose gradient is rounding noise
-        // (the last bias: the BT loss gradient sums to zero over a pair) would flip with the summation order. An epsilon
-        // of 1e-3 keeps such weights still in both runs, so the comparison measures the gradients' agreement.
-        string[] optimizer = ["--lr", "1e-3", "--adam-epsilon", "1e-3"];
         CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("single", 3, optimizer));
+            TrainArgs("single", 3, Optimizer));
         Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
 
-        using var launch = new MpiLaunch(2, TrainArgs("parallel", 3, optimizer));
+        using var launch = new MpiLaunch(2, TrainArgs("parallel", 3, Optimizer));
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
         Assert.That(launch.Output, Does.Contain("data parallel: 2 ranks, 2 pairs of each micro-batch per rank"));
         Assert.That(Directory.GetDirectories(_files.PathOf("parallel")).Select(Path.GetFileName), Is.EquivalentTo(new[] { "step-3" }),
             "one writer: rank 0");
 
-        float[] one = Weights(_files.PathOf("single/step-3")), two = Weights(_files.PathOf("parallel/step-3"));
-        Assert.That(two, Has.Length.EqualTo(one.Length));
-        double worst = one.Zip(two, (a, b) => Math.Abs((double)a - b)).Max();
-        // fp32 reduction order: measured 3e-8 here; three steps of lr 1e-3 move weights by up to 3e-3.
-        Assert.That(worst, Is.LessThan(1e-6), $"largest weight difference after 3 steps: {worst:G3}");
+        AssertSameWeights(Weights(_files.PathOf("single/step-3")), Weights(_files.PathOf("parallel/step-3")), "2 ranks vs one process");
         Assert.That(Losses("single").Distinct().Count(), Is.EqualTo(3), "the weights move every step");
         Assert.That(Losses("parallel"), Is.EqualTo(Losses("single")).Within(1e-5), "every step's loss, over the whole global batch");
+    }
+
+    [Test]
+    public void TwoRanksWithZeroOneTrainTheWeightsOfOneProcess()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("single", 3, Optimizer));
+        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+
+        using var launch = new MpiLaunch(2, TrainArgs("zero1", 3, [.. Optimizer, "--zero1"]));
+        Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
+        Assert.That(launch.Output, Does.Contain("ZeRO-1 (AdamW moments"));
+
+        // Same bound as plain data parallelism: only the fp32 summation order differs from one process.
+        AssertSameWeights(Weights(_files.PathOf("single/step-3")), Weights(_files.PathOf("zero1/step-3")), "ZeRO-1 vs one process");
+        Assert.That(Losses("zero1"), Is.EqualTo(Losses("single")).Within(1e-5));
+        List<double> norms(string run) => [.. File.ReadLines(_files.PathOf(run + ".jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "step").Select(e => e.GetProperty("grad_norm").GetDouble())];
+        Assert.That(norms("zero1"), Is.EqualTo(norms("single")).Within(1e-4).Percent, "the norm sums every rank's block once");
+    }
+
+    [Test]
+    public void ZeroOneInBf16RoundsTheGatheredMastersIntoTheWorkingWeights()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        // Without ZeRO-1 the AdamW pass writes the bf16 working copy; with it each rank updates fp32 masters only and
+        // the copy is rounded after the gather. Stale working weights would change steps 2 and 3's losses.
+        using (var plain = new MpiLaunch(2, TrainArgs("plain", 3, [.. Optimizer, "--precision", "bf16"])))
+            Assert.That(plain.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), plain.Output);
+        using (var zero1 = new MpiLaunch(2, TrainArgs("zero1", 3, [.. Optimizer, "--precision", "bf16", "--zero1"])))
+            Assert.That(zero1.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), zero1.Output);
+        AssertSameWeights(Weights(_files.PathOf("plain/step-3")), Weights(_files.PathOf("zero1/step-3")), "bf16: ZeRO-1 vs plain");
+        Assert.That(Losses("zero1"), Is.EqualTo(Losses("plain")).Within(1e-6));
+    }
+
+    [Test]
+    public void AZeroOneCheckpointHoldsTheWholeOptimizerStateAndResumesInOneProcess()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        CliResult straight = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("straight", 4, Optimizer));
+        Assert.That(straight.ExitCode, Is.EqualTo(0), straight.ToString);
+
+        using (var launch = new MpiLaunch(2, TrainArgs("split", 2, [.. Optimizer, "--zero1"])))
+            Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
+        // Steps 3 and 4 in one process read the moments both ranks gathered: wrong or missing halves would move
+        // the weights differently from the uninterrupted run.
+        CliResult resumed = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("split", 4, [.. Optimizer, "--resume"]));
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString);
+        Assert.That(resumed.Output + resumed.Error, Does.Contain("resumed at step 2"));
+        AssertSameWeights(Weights(_files.PathOf("straight/step-4")), Weights(_files.PathOf("split/step-4")),
+            "ZeRO-1 on 2 ranks for 2 steps, then 2 in one process, vs 4 in one process");
     }
 
     [Test]

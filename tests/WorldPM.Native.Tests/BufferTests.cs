@@ -106,6 +106,16 @@ public sealed class BufferTests
     }
 
     [Test]
+    public void ASliceOfAnUntypedBufferKeepsItsElementType()
+    {
+        var parent = arena.Own(arena.Context.Upload<Half>([(Half)0f, (Half)1f, (Half)2f, (Half)3f]));
+        DeviceBuffer untyped = parent;
+        var slice = arena.Own(untyped.Slice(1, 2));
+        Assert.That(slice.DType, Is.EqualTo(DType.F16));
+        Assert.That(((DeviceBuffer<Half>)slice).ToArray(), Is.EqualTo(new[] { (Half)1f, (Half)2f }));
+    }
+
+    [Test]
     public void WritesThroughAViewLandInTheParent()
     {
         var parent = arena.F32(6);

@@ -46,20 +46,7 @@ class MpiCommunicator final : public Communicator {
 
   ~MpiCommunicator() override {
     wait();
-    if (!MpiThread::instance().running()) {
-      watch_.release();  // finalized: MPI freed its requests; cancelling them now would be an error
-      return;
-    }
-    MpiThread::instance().run([this] {
-      bool broken = watch_->broken();
-      watch_.reset();
-      // A broken communicator may have requests that never complete; freeing it could wait on them.
-      if (!broken) {
-        MPI_Comm_free(&data_);
-        MPI_Comm_free(&control_);
-      }
-      return Outcome{};
-    });
+    retire(std::move(watch_), {&data_, &control_});
   }
 
   Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {

@@ -46,16 +46,7 @@ class NcclCommunicator final : public Communicator {
   ~NcclCommunicator() override {
     if (aborted_) nccl_.comm_abort(comm_);
     else nccl_.comm_destroy(comm_);
-    if (!MpiThread::instance().running()) {
-      watch_.release();
-      return;
-    }
-    MpiThread::instance().run([this] {
-      bool broken = watch_->broken();
-      watch_.reset();
-      if (!broken) MPI_Comm_free(&control_);
-      return Outcome{};
-    });
+    retire(std::move(watch_), {&control_});
   }
 
   Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {
@@ -168,32 +159,43 @@ std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> ba
   if (!outcome->ok()) return nullptr;
   MPI_Comm control = MPI_COMM_NULL;
   int rank = 0, size = 1;
-  NcclUniqueId id{};
-  // Rank 0 makes the id; a temporary watch bounds the broadcast like any collective.
+  // Rank 0 makes the id and sends it with its status, so that when it cannot, every rank fails with NCCL's reason.
+  struct {
+    int status = kNcclSuccess;
+    NcclUniqueId id{};
+  } made;
+  // A temporary watch bounds the broadcast like any collective.
   *outcome = MpiThread::instance().run([&] {
     int code = MPI_Comm_dup(MPI_COMM_WORLD, &control);
     if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
     MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
     MPI_Comm_rank(control, &rank);
     MPI_Comm_size(control, &size);
-    if (rank == 0) {
-      int result = nccl->get_unique_id(&id);
-      if (result != kNcclSuccess) {
-        // Still take part in the broadcast below, so the other ranks fail with a message too.
-        id.internal[0] = 0;
-      }
-    }
+    if (rank == 0) made.status = nccl->get_unique_id(&made.id);
     PeerWatch watch(control, rank, size, timeout_seconds);
     MPI_Request request;
-    MPI_Ibcast(&id, sizeof id, MPI_BYTE, 0, control, &request);
+    MPI_Ibcast(&made, sizeof made, MPI_BYTE, 0, control, &request);
     return watch.await(&request, "broadcast of the NCCL unique id");
   });
+  auto release_control = [&] {
+    if (control != MPI_COMM_NULL) MpiThread::instance().run([&] { MPI_Comm_free(&control); return Outcome{}; });
+  };
+  // After a failed or timed-out broadcast the control communicator is left alone: freeing it could wait on the
+  // rank that did not come.
   if (!outcome->ok()) return nullptr;
+  if (made.status != kNcclSuccess) {
+    *outcome = Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(rank) +
+                                                  ": rank 0 could not make the NCCL unique id (ncclGetUniqueId): " +
+                                                  nccl->get_error_string(made.status));
+    release_control();
+    return nullptr;
+  }
   NcclComm comm = nullptr;
-  int result = nccl->comm_init_rank(&comm, size, id, rank);
+  int result = nccl->comm_init_rank(&comm, size, made.id, rank);
   if (result != kNcclSuccess) {
     *outcome = Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(rank) + ": ncclCommInitRank failed: " +
                                                   nccl->get_error_string(result));
+    release_control();
     return nullptr;
   }
   return std::make_unique<NcclCommunicator>(std::move(backend), *nccl, comm, control, rank, size, timeout_seconds);

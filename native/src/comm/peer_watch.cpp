@@ -1,5 +1,7 @@
 #include "peer_watch.h"
 
+#include "mpi_thread.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <thread>
@@ -137,6 +139,21 @@ std::string PeerWatch::silent_ranks() {
     if (pings[i] != MPI_REQUEST_NULL) MPI_Request_free(&pings[i]);
   }
   return silent;
+}
+
+void retire(std::unique_ptr<PeerWatch> watch, std::initializer_list<MPI_Comm*> communicators) {
+  if (!MpiThread::instance().running()) {
+    watch.release();  // finalized: cancelling its persistent receive now would be an error
+    return;
+  }
+  // run() waits for the task, so the list outlives it.
+  MpiThread::instance().run([&] {
+    bool broken = watch->broken();
+    watch.reset();
+    if (!broken)
+      for (MPI_Comm* comm : communicators) MPI_Comm_free(comm);
+    return Outcome{};
+  });
 }
 
 }  // namespace wpm::comm

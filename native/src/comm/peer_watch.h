@@ -17,6 +17,8 @@
 
 #include <chrono>
 #include <functional>
+#include <initializer_list>
+#include <memory>
 #include <string>
 
 #include "outcome.h"
@@ -60,5 +62,10 @@ class PeerWatch {
 };
 
 std::string mpi_error_text(int code);
+
+// A communicator's teardown, from any thread: on the MPI thread, drops the watch and frees the communicators,
+// unless the watch saw a failure (then requests may never complete and freeing could wait on them: they leak).
+// Once MPI is finalized it only lets the watch go without touching MPI (MPI freed its requests already).
+void retire(std::unique_ptr<PeerWatch> watch, std::initializer_list<MPI_Comm*> communicators);
 
 }  // namespace wpm::comm

@@ -10,9 +10,10 @@ namespace WorldPM.Model;
 public sealed class Parameter
 {
     internal Parameter(string name, long[] shape, bool decay, DeviceBuffer<float> value, DeviceBuffer working,
-        DeviceBuffer grad)
+        DeviceBuffer grad, long offset)
     {
         Name = name;
+        Offset = offset;
         Shape = Array.AsReadOnly(shape);
         Decay = decay;
         Value = value;
@@ -25,6 +26,10 @@ public sealed class Parameter
 
     /// <summary>The dimensions, outermost first; linear weights are [out, in] as in Hugging Face.</summary>
     public IReadOnlyList<long> Shape { get; }
+
+    /// <summary>Where the tensor starts in the model's flat buffers (<see cref="RewardModel.ParameterValues"/>,
+    /// <see cref="RewardModel.ParameterGradients"/>), in elements.</summary>
+    public long Offset { get; }
 
     /// <summary>The number of elements.</summary>
     public long Count => Value.Count;

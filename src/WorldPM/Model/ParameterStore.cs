@@ -42,7 +42,7 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
             DeviceBuffer<float> value = Values.View(offset, count);
             DeviceBuffer working = SharesMaster ? value : Working.View(offset, count);
             var parameter = new Parameter(spec.Name, spec.Shape, spec.Kind == ParameterKind.Matrix, value, working,
-                Grads.View(offset, count));
+                Grads.View(offset, count), offset);
             Initialize(parameter, spec.Kind, seed);
             parameters.Add(parameter);
             byName.Add(spec.Name, parameter);

@@ -93,6 +93,10 @@ public sealed class RewardModel : IDisposable
     /// <paramref name="offset"/> (dispose it after use).</summary>
     public DeviceBuffer GradientSlice(long offset, long count) => network.GradientSlice(offset, count);
 
+    /// <summary>A new buffer of <paramref name="count"/> elements of <see cref="ParameterGradients"/>' dtype
+    /// (contents undefined): for a rank's share of the gradients.</summary>
+    internal DeviceBuffer AllocateGradients(long count) => network.AllocateGradients(count);
+
     /// <summary>Sets every gradient to zero.</summary>
     public void ZeroGrad() => network.Grads.Fill(0);
 

@@ -29,6 +29,9 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>A view of <paramref name="count"/> gradient elements from flat offset <paramref name="offset"/>.</summary>
     DeviceBuffer GradientSlice(long offset, long count);
 
+    /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
+    DeviceBuffer AllocateGradients(long count);
+
     /// <summary>See <see cref="RewardModel.Score"/>; <paramref name="ids"/> are staged.</summary>
     float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen);
 }
@@ -72,6 +75,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public void SyncWorking() => store.SyncWorking();
 
     public DeviceBuffer GradientSlice(long offset, long count) => store.Grads.View(offset, count);
+
+    public DeviceBuffer AllocateGradients(long count) => context.Allocate<T>(count);
 
     public bool FullLastLayer { get; set; }
 

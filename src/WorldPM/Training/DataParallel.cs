@@ -44,6 +44,10 @@ public sealed class DataParallel : IDisposable
 
     public long BucketElements { get; }
 
+    /// <summary>ZeRO-1: each rank keeps the AdamW moments of only its 1/N of the parameters (<see cref="ShardedAdamW"/>);
+    /// the gradients are reduce-scattered after the backward instead of all-reduced in buckets during it.</summary>
+    public bool ShardOptimizerState { get; init; }
+
     /// <summary>Gradient bytes all-reduced per optimizer step (the whole flat gradient buffer, padding included).</summary>
     public long GradientBytesPerStep => _model.ParameterGradients.Count * DTypes.SizeOf(_model.ParameterGradients.DType);
 

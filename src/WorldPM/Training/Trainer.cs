@@ -27,6 +27,10 @@ namespace WorldPM.Training;
 /// schedule is a function of the step number; skips are rare (a few while fp16 finds its scale, then about one
 /// per growth interval).
 /// </para>
+/// <para>
+/// Data parallel with <see cref="DataParallel.ShardOptimizerState"/> (ZeRO-1), the moments live in a
+/// <see cref="ShardedAdamW"/> instead: each rank updates its share and the weights are gathered after the step.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -38,6 +42,7 @@ public sealed class Trainer : IDisposable
     private readonly DeviceBuffer<float> _normOutput;
     private readonly DeviceBuffer<float> _foundInf;
     private readonly DataParallel? _parallel;
+    private readonly ShardedAdamW? _sharded;
     private const string UpdatesKey = "optimizer.updates";
 
     /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
@@ -50,6 +55,12 @@ public sealed class Trainer : IDisposable
     public LossScaler Scaler { get; }
 
     public LearningRateSchedule Schedule => _schedule;
+
+    /// <summary>Whether <see cref="SaveState"/> is a collective every rank must call (ZeRO-1 gathers the moments).</summary>
+    public bool SavesStateCollectively => _sharded is not null;
+
+    /// <summary>Bytes of AdamW moments this process holds.</summary>
+    public long OptimizerStateBytes => _sharded?.MomentBytes ?? 2L * sizeof(float) * _model.Parameters.Sum(p => p.Count);
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
@@ -65,7 +76,8 @@ public sealed class Trainer : IDisposable
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
         _schedule = new LearningRateSchedule(options.LearningRate, warmup, totalSteps, options.Decay);
-        _optimizerState = model.Parameters.Select(p =>
+        if (parallel is { ShardOptimizerState: true }) _sharded = new ShardedAdamW(parallel.Communicator, model);
+        _optimizerState = _sharded is not null ? [] : model.Parameters.Select(p =>
         {
             DeviceBuffer<float> m = context.Allocate<float>(p.Value.Count), v = context.Allocate<float>(p.Value.Count);
             m.Fill(0);
@@ -95,7 +107,7 @@ public sealed class Trainer : IDisposable
         {
             PairBatch batch = microBatches[m];
             // Data parallel: the last micro-batch's backward starts the gradient all-reduce, bucket by bucket.
-            bool reduceDuringBackward = _parallel is not null && m == microBatches.Count - 1;
+            bool reduceDuringBackward = _parallel is not null && _sharded is null && m == microBatches.Count - 1;
             if (reduceDuringBackward) _parallel!.BeginGradients();
             PairStepResult result = _model.ForwardBackward(batch.Tokens, batch.Lengths, batch.Pairs, batch.SeqLen,
                 lossScale: (float)(scale / microBatches.Count * batch.GradientShare), weights: batch.Weights,
@@ -113,14 +125,16 @@ public sealed class Trainer : IDisposable
 
         if (_parallel is not null)
         {
-            // Every rank now holds the same mean gradient: the clip, the skip decision and the step agree everywhere.
-            _parallel.FinishGradients();
+            // Every rank now holds the same mean gradient (ZeRO-1: of its block): the clip, the skip decision and the
+            // step agree everywhere.
+            if (_sharded is not null) _sharded.ReduceGradients();
+            else _parallel.FinishGradients();
             Span<double> sums = [loss, correct, margin, pairs, tokens];
             _parallel.SumOverRanks(sums);
             (loss, correct, margin, pairs, tokens) = (sums[0], sums[1], sums[2], (long)sums[3], (long)sums[4]);
         }
-        bool overflow = GradientsOverflowed();
-        double gradNorm = GlobalGradNorm() / scale;
+        (bool overflow, double gradNorm) = _sharded is null ? (GradientsOverflowed(), GlobalGradNorm()) : ShardedOverflowAndNorm();
+        gradNorm /= scale;
         double clip = _options.MaxGradNorm > 0 && gradNorm > _options.MaxGradNorm ? _options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
 
         Step++;
@@ -136,7 +150,8 @@ public sealed class Trainer : IDisposable
                 WeightDecay = (float)_options.WeightDecay,
                 GradScale = (float)(clip / scale),
             };
-            Ops.AdamWStep(_context, _optimizerState, settings, Updates);
+            Ops.AdamWStep(_context, _sharded?.Tensors ?? _optimizerState, settings, Updates);
+            _sharded?.GatherParameters();
         }
         Scaler.Update(overflow);
 
@@ -145,29 +160,49 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
-    /// bits).</summary>
+    /// bits). With ZeRO-1 this gathers the moments: a collective that every rank calls.</summary>
     public void SaveState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Step = Step;
         state.Scalars.SetInt64(UpdatesKey, Updates);
         Scaler.Save(state.Scalars);
-        foreach ((Parameter p, AdamWTensor t) in _model.Parameters.Zip(_optimizerState))
+        (float[] M, float[] V)? whole = _sharded?.GatherMoments();
+        for (int i = 0; i < _model.Parameters.Count; i++)
         {
-            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], t.M.ToArray()));
-            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], t.V.ToArray()));
+            Parameter p = _model.Parameters[i];
+            float[] m = whole is null ? _optimizerState[i].M.ToArray() : whole.Value.M.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
+            float[] v = whole is null ? _optimizerState[i].V.ToArray() : whole.Value.V.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
+            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], m));
+            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], v));
         }
     }
 
-    /// <summary>Restores what <see cref="SaveState"/> wrote; every moment must be there with its parameter's size.</summary>
+    /// <summary>Restores what <see cref="SaveState"/> wrote; every moment must be there with its parameter's size.
+    /// The moments are stored whole, so a state saved with or without ZeRO-1, by any rank count, restores into
+    /// either.</summary>
     public void RestoreState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        foreach ((Parameter p, AdamWTensor t) in _model.Parameters.Zip(_optimizerState))
+        float[]? wholeM = _sharded is null ? null : new float[_model.ParameterValues.Count];
+        float[]? wholeV = _sharded is null ? null : new float[_model.ParameterValues.Count];
+        for (int i = 0; i < _model.Parameters.Count; i++)
         {
-            t.M.CopyFrom(Moment(state, TrainingState.FirstMomentName(p.Name), p.Count));
-            t.V.CopyFrom(Moment(state, TrainingState.SecondMomentName(p.Name), p.Count));
+            Parameter p = _model.Parameters[i];
+            float[] m = Moment(state, TrainingState.FirstMomentName(p.Name), p.Count);
+            float[] v = Moment(state, TrainingState.SecondMomentName(p.Name), p.Count);
+            if (_sharded is null)
+            {
+                _optimizerState[i].M.CopyFrom(m);
+                _optimizerState[i].V.CopyFrom(v);
+            }
+            else
+            {
+                m.CopyTo(wholeM.AsSpan(checked((int)p.Offset)));
+                v.CopyTo(wholeV.AsSpan(checked((int)p.Offset)));
+            }
         }
+        _sharded?.RestoreMoments(wholeM!, wholeV!);
         Step = state.Step;
         // A state from before skipped steps existed has no count: every step was an update.
         Updates = state.Scalars.Contains(UpdatesKey) ? state.Scalars.GetInt64(UpdatesKey) : state.Step;
@@ -191,6 +226,27 @@ public sealed class Trainer : IDisposable
         return _foundInf.ToArray()[0] != 0;
     }
 
+    /// <summary>ZeRO-1: whether any rank's reduced gradients hold inf/NaN, and the norm of all of them (each block
+    /// once, the tail that every rank holds counted on rank 0 only).</summary>
+    private (bool Overflow, double Norm) ShardedOverflowAndNorm()
+    {
+        List<DeviceBuffer> all = _sharded!.OwnedGradients(withTail: true);
+        List<DeviceBuffer> counted = _sharded.OwnedGradients(withTail: _parallel!.IsRoot);
+        try
+        {
+            Ops.ScaleCheckFinite(_context, all, 1f, _foundInf);
+            Ops.GlobalNorm(_context, counted, _normOutput);
+            double norm = _normOutput.ToArray()[0];
+            Span<double> sums = [_foundInf.ToArray()[0] != 0 ? 1 : 0, norm * norm];
+            _parallel.SumOverRanks(sums);
+            return (sums[0] != 0, Math.Sqrt(sums[1]));
+        }
+        finally
+        {
+            foreach (DeviceBuffer view in all.Concat(counted)) view.Dispose();
+        }
+    }
+
     private double GlobalGradNorm()
     {
         Ops.GlobalNorm(_context, _model.Parameters.Select(p => (DeviceBuffer)p.Grad).ToList(), _normOutput);
@@ -199,6 +255,7 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _sharded?.Dispose();
         foreach (AdamWTensor t in _optimizerState)
         {
             t.M.Dispose();

@@ -93,8 +93,12 @@ public static class TrainingRun
                 report = Evaluator.Evaluate(model, evaluation);
                 onEval?.Invoke(trainer.Step, report);
             }
-            if (writes && store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0)))
-                lastCheckpoint = Save(store, model, trainer, position, t.Seed);
+            if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0))
+                && (writes || trainer.SavesStateCollectively))
+            {
+                TrainingState state = CaptureState(trainer, position, t.Seed);
+                if (writes) lastCheckpoint = Save(store, model, state, trainer.Step);
+            }
         }
         return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint);
     }
@@ -108,15 +112,22 @@ public static class TrainingRun
         return new PairBatch(mine) { GradientShare = total > 0 ? ranks * own / total : 1 };
     }
 
-    private static string Save(CheckpointStore store, RewardModel model, Trainer trainer, long position, int seed) =>
-        store.Save(trainer.Step, directory =>
+    /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls
+    /// it).</summary>
+    private static TrainingState CaptureState(Trainer trainer, long position, int seed)
+    {
+        var state = new TrainingState();
+        trainer.SaveState(state);
+        state.Scalars.SetInt64(PositionKey, position);
+        state.Scalars.SetInt64(SeedKey, seed);
+        return state;
+    }
+
+    private static string Save(CheckpointStore store, RewardModel model, TrainingState state, long step) =>
+        store.Save(step, directory =>
         {
             RewardModelCheckpoint.Save(model, directory);
-            CheckpointKillSwitch.KillIfAsked(trainer.Step);
-            var state = new TrainingState();
-            trainer.SaveState(state);
-            state.Scalars.SetInt64(PositionKey, position);
-            state.Scalars.SetInt64(SeedKey, seed);
+            CheckpointKillSwitch.KillIfAsked(step);
             TrainingStateFile.Write(Path.Combine(directory, TrainingStateFile.FileName), state);
         });
 
