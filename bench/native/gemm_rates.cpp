@@ -16,17 +16,12 @@
 #include <cstring>
 #include <vector>
 
+#include "check.h"
 #include "worldpm.h"
 
 namespace {
 
-void check(wpm_status status, const char* what) {
-  if (status != WPM_OK) {
-    std::fprintf(stderr, "worldpm_gemm_bench: %s failed: %s\n", what, wpm_last_error());
-    std::exit(1);
-  }
-}
-#define CHECK(expr) check((expr), #expr)
+#define CHECK(expr) wpm_bench::check((expr), "worldpm_gemm_bench", #expr)
 
 struct Shape {
   const char* name;

@@ -19,17 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "worldpm.h"
 
 namespace {
 
-void check(wpm_status status, const char* what) {
-  if (status != WPM_OK) {
-    std::fprintf(stderr, "worldpm_bench: %s failed: %s\n", what, wpm_last_error());
-    std::exit(1);
-  }
-}
-#define CHECK(expr) check((expr), #expr)
+#define CHECK(expr) wpm_bench::check((expr), "worldpm_bench", #expr)
 
 struct Timing { double median_ms, min_ms; };
 
