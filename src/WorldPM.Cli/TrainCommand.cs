@@ -83,6 +83,7 @@ internal static class TrainCommand
         using var context = WorldPMContext.Create(backend, threads: launch.Launched ? RankThreads(launch) : 0,
             device: launch.LocalRank);
         using Communicator? comm = launch.Launched ? Communicator.Create(context, TimeSpan.FromSeconds(a.CommTimeout)) : null;
+        int ranks = comm?.Size ?? 1;
         using RewardModel model = init is not null && resumeFrom is null
             ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true, a.Precision)
             : new RewardModel(context, config, a.Seed, a.Precision);
@@ -122,7 +123,11 @@ internal static class TrainCommand
         CopyTokenizerFiles(tokenizerName, a.Out);
         string checkpoint = result.LastCheckpoint ?? new CheckpointStore(a.Out).LatestDirectory() ?? a.Out;
         if (result.ResumedFromStep > 0)
-            log.WriteLine($"resumed at step {result.ResumedFromStep}, trained {result.Steps - result.ResumedFromStep} more steps");
+            log.WriteLine($"resumed at step {result.ResumedFromStep}, trained {result.Steps - result.ResumedFromStep} more steps" +
+                (result.ResumedFromRanks is int written && written != ranks
+                    ? $"; the checkpoint was written by {written} rank{(written == 1 ? "" : "s")} and this run has {ranks}: " +
+                      "the data order and the optimizer state (stored whole) do not depend on the count"
+                    : ""));
         output.WriteLine($"checkpoint (step {result.Steps}): {checkpoint}");
         return 0;
     }

@@ -30,7 +30,12 @@ public sealed record TrainingRunOptions
 }
 
 /// <summary>What a run ended with.</summary>
-public sealed record TrainingRunResult(long Steps, long ResumedFromStep, EvaluationReport? Evaluation, string? LastCheckpoint);
+public sealed record TrainingRunResult(long Steps, long ResumedFromStep, EvaluationReport? Evaluation, string? LastCheckpoint)
+{
+    /// <summary>How many ranks wrote the checkpoint this run resumed from (1 for one process; null when it did not resume
+    /// or the checkpoint predates the count). Any count resumes: the optimizer state is stored whole.</summary>
+    public int? ResumedFromRanks { get; init; }
+}
 
 /// <summary>
 /// Trains a model on tokenized pairs in a deterministic order (<see cref="DataOrder"/>), saving checkpoints
@@ -42,6 +47,7 @@ public static class TrainingRun
 {
     private const string PositionKey = "data.position";
     private const string SeedKey = "data.seed";
+    private const string RanksKey = "parallel.ranks";
 
     /// <param name="parallel">Data parallel across the ranks of an mpirun launch, or null for one process. Every rank
     /// calls Run with the same data and options; each trains on its slice of every micro-batch (the global batch is
@@ -65,9 +71,10 @@ public static class TrainingRun
         var order = new DataOrder(t.Seed, train.Count);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
         long position = 0, resumedFrom = 0;
+        int? resumedFromRanks = null;
         if (options.Resume && store?.LatestDirectory() is string latest)
         {
-            position = Restore(latest, model, trainer, t.Seed);
+            (position, resumedFromRanks) = Restore(latest, model, trainer, t.Seed);
             resumedFrom = trainer.Step;
         }
         // Whatever each rank initialized or loaded, they start from rank 0's weights.
@@ -96,11 +103,11 @@ public static class TrainingRun
             if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0))
                 && (writes || trainer.SavesStateCollectively))
             {
-                TrainingState state = CaptureState(trainer, position, t.Seed);
+                TrainingState state = CaptureState(trainer, position, t.Seed, ranks);
                 if (writes) lastCheckpoint = Save(store, model, state, trainer.Step);
             }
         }
-        return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint);
+        return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint) { ResumedFromRanks = resumedFromRanks };
     }
 
     /// <summary>This rank's equal slice of a global micro-batch, its gradient scaled by its share of the pair weight.</summary>
@@ -114,12 +121,13 @@ public static class TrainingRun
 
     /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls
     /// it).</summary>
-    private static TrainingState CaptureState(Trainer trainer, long position, int seed)
+    private static TrainingState CaptureState(Trainer trainer, long position, int seed, int ranks)
     {
         var state = new TrainingState();
         trainer.SaveState(state);
         state.Scalars.SetInt64(PositionKey, position);
         state.Scalars.SetInt64(SeedKey, seed);
+        state.Scalars.SetInt64(RanksKey, ranks);
         return state;
     }
 
@@ -131,7 +139,7 @@ public static class TrainingRun
             TrainingStateFile.Write(Path.Combine(directory, TrainingStateFile.FileName), state);
         });
 
-    private static long Restore(string directory, RewardModel model, Trainer trainer, int seed)
+    private static (long Position, int? Ranks) Restore(string directory, RewardModel model, Trainer trainer, int seed)
     {
         using (ModelCheckpointReader reader = ModelCheckpoint.Open(directory))
             RewardModelCheckpoint.LoadInto(model, reader);
@@ -141,6 +149,6 @@ public static class TrainingRun
             throw new InvalidDataException($"{directory} was written by a run with seed {savedSeed}; this run has seed {seed} " +
                 "(its data order would differ): resume with the same seed");
         trainer.RestoreState(state);
-        return state.Scalars.GetInt64(PositionKey);
+        return (state.Scalars.GetInt64(PositionKey), state.Scalars.Contains(RanksKey) ? (int)state.Scalars.GetInt64(RanksKey) : null);
     }
 }
