@@ -63,9 +63,6 @@ public sealed class ShardedAdamW : IDisposable
     /// after <see cref="GatherParameters"/>).</summary>
     public IReadOnlyList<AdamWTensor> Tensors => _tensors;
 
-    /// <summary>Bytes of AdamW moments this rank holds (without ZeRO-1: 8 bytes per parameter element on every rank).</summary>
-    public long MomentBytes => 2 * Layout.OwnedCount * sizeof(float);
-
     /// <summary>After the backward: this rank's block gets the mean over ranks of the gradients; so does the tail.</summary>
     public void ReduceGradients()
     {

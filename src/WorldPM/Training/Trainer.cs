@@ -59,9 +59,6 @@ public sealed class Trainer : IDisposable
     /// <summary>Whether <see cref="SaveState"/> is a collective every rank must call (ZeRO-1 gathers the moments).</summary>
     public bool SavesStateCollectively => _sharded is not null;
 
-    /// <summary>Bytes of AdamW moments this process holds.</summary>
-    public long OptimizerStateBytes => _sharded?.MomentBytes ?? 2L * sizeof(float) * _model.Parameters.Sum(p => p.Count);
-
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
         DataParallel? parallel = null)
@@ -171,11 +168,13 @@ public sealed class Trainer : IDisposable
         for (int i = 0; i < _model.Parameters.Count; i++)
         {
             Parameter p = _model.Parameters[i];
-            float[] m = whole is null ? _optimizerState[i].M.ToArray() : whole.Value.M.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
-            float[] v = whole is null ? _optimizerState[i].V.ToArray() : whole.Value.V.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
+            float[] m = whole is null ? _optimizerState[i].M.ToArray() : Part(whole.Value.M, p);
+            float[] v = whole is null ? _optimizerState[i].V.ToArray() : Part(whole.Value.V, p);
             state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], m));
             state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], v));
         }
+
+        static float[] Part(float[] whole, Parameter p) => whole.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
     }
 
     /// <summary>Restores what <see cref="SaveState"/> wrote; every moment must be there with its parameter's size.
