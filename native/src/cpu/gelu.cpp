@@ -133,16 +133,18 @@ struct GeluTanhBwd16 {
   }
 };
 
-__attribute__((target("avx512f"))) void gelu_tanh_fwd_avx512(const float* x, float* out, int64_t n, bool stream) {
+WPM_AVX512_TARGET void gelu_tanh_fwd_avx512(const float* x, float* out, int64_t n, bool stream) {
   map16<1>({x}, out, n, stream, GeluTanhFwd16{});
 }
 
-__attribute__((target("avx512f"))) void gelu_tanh_bwd_avx512(const float* dout, const float* x, float* dx, int64_t n,
-                                                             bool stream) {
+WPM_AVX512_TARGET void gelu_tanh_bwd_avx512(const float* dout, const float* x, float* dx, int64_t n,
+                                         bool stream) {
   map16<2>({dout, x}, dx, n, stream, GeluTanhBwd16{});
 }
 
-bool use_avx512(wpm_gelu_kind kind) { return kind == WPM_GELU_TANH && cpu_features().avx512f; }
+bool use_avx512(wpm_gelu_kind kind) {
+  return kind == WPM_GELU_TANH && cpu_features().avx512f && cpu_features().avx512dq;
+}
 
 }  // namespace
 
