@@ -35,7 +35,8 @@ namespace {
 
 // 2^y for y clamped to +-125.9 (= +-87.3 log2 e, elementwise.h's exp_fast
 // clamp, so 2^y stays normal, 1 + 2^y never overflows and its reciprocal stays
-// normal; NaN in gives NaN out). y = k + f with k = floor(y), f in [0, 1):
+// normal; a quiet NaN in gives 2^125.9, finite, and callers multiply by their
+// NaN input). y = k + f with k = floor(y), f in [0, 1):
 // vreduceps gives f exactly in one op and vscalefps multiplies by 2^floor(y)
 // itself, so k is never formed. 2^f is a degree-5 minimax polynomial for the
 // relative error on [0, 1] (Remez, float64: 7.5e-8; ~1.5e-7 evaluated in
