@@ -9,7 +9,8 @@ namespace WorldPM.Cli;
 /// <c>worldpm plot METRICS.jsonl --out DIR</c>: PNG curves of a run from the <c>--metrics</c> file of
 /// <c>worldpm train</c>: <c>loss.png</c> (training BT loss, and held-out loss at each evaluation),
 /// <c>accuracy.png</c> (training and held-out pairwise accuracy) and <c>grad_norm.png</c> (before clipping,
-/// spikes marked). Each PNG is written atomically (temp file + rename).
+/// spikes marked). <c>worldpm plot --bench RUN.jsonl... --out DIR</c> instead draws the fractions of ceiling of
+/// <c>worldpm bench --json</c> runs (<see cref="BenchPlot"/>). Each PNG is written atomically (temp file + rename).
 /// </summary>
 internal static class PlotCommand
 {
@@ -17,10 +18,28 @@ internal static class PlotCommand
 
     internal static Command Create()
     {
-        var metrics = new Argument<FileInfo>("METRICS") { Description = "The JSONL written by worldpm train --metrics." };
+        var metrics = new Argument<FileInfo?>("METRICS") { Description = "The JSONL written by worldpm train --metrics.", Arity = ArgumentArity.ZeroOrOne };
+        var bench = new Option<FileInfo[]>("--bench")
+        {
+            Description = $"Instead of METRICS: files of worldpm bench --json output; draws {BenchPlot.FileName}, each workload's fraction of its ceiling, one bar per file, with the targets.",
+            HelpName = "RUN.jsonl",
+            AllowMultipleArgumentsPerToken = true,
+        };
         var output = new Option<DirectoryInfo>("--out") { Description = "Directory for the PNG files.", Required = true };
-        var command = new Command("plot", "Draw loss, accuracy and gradient-norm curves (PNG) from a metrics file.") { metrics, output };
-        command.SetAction(result => Run(result.GetValue(metrics)!, result.GetValue(output)!, result.InvocationConfiguration.Output));
+        var command = new Command("plot", "Draw loss, accuracy and gradient-norm curves (PNG) from a metrics file, or bench fractions with --bench.")
+        {
+            metrics, bench, output,
+        };
+        command.SetAction(result =>
+        {
+            FileInfo? file = result.GetValue(metrics);
+            FileInfo[] runs = result.GetValue(bench) ?? [];
+            DirectoryInfo outDir = result.GetValue(output)!;
+            if (file is not null && runs.Length > 0) throw new UsageException("plot takes METRICS or --bench RUN.jsonl..., not both");
+            if (runs.Length > 0) return BenchPlot.Write(runs, outDir, result.InvocationConfiguration.Output);
+            return Run(file ?? throw new UsageException("plot needs METRICS (worldpm train --metrics) or --bench RUN.jsonl..."),
+                outDir, result.InvocationConfiguration.Output);
+        });
         return command;
     }
 
@@ -98,10 +117,16 @@ internal static class PlotCommand
         plot.Title(title);
         plot.XLabel("step");
         plot.ShowLegend();
+        SavePng(plot, path, 900, 450);
+    }
+
+    /// <summary>Writes the PNG to a temp file beside <paramref name="path"/>, then renames it over the target.</summary>
+    internal static void SavePng(ScottPlot.Plot plot, string path, int width, int height)
+    {
         string temp = Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp.png");
         try
         {
-            plot.SavePng(temp, 900, 450);
+            plot.SavePng(temp, width, height);
             File.Move(temp, path, overwrite: true);
         }
         finally

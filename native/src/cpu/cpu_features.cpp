@@ -15,7 +15,7 @@ void apply_cap(CpuFeatures& f) {
   const char* cap = std::getenv("WORLDPM_CPU_MAX_ISA");
   if (cap == nullptr) return;
   const std::string isa(cap);
-  if (isa == "avx2" || isa == "baseline") f.avx512f = f.avx512bf16 = false;
+  if (isa == "avx2" || isa == "baseline") f.avx512f = f.avx512dq = f.avx512bf16 = false;
   if (isa == "baseline") f.avx2 = f.fma = false;
 }
 
@@ -28,6 +28,7 @@ const CpuFeatures& cpu_features() {
     f.avx2 = __builtin_cpu_supports("avx2");
     f.fma = __builtin_cpu_supports("fma");
     f.avx512f = __builtin_cpu_supports("avx512f");
+    f.avx512dq = __builtin_cpu_supports("avx512dq");
     f.avx512bf16 = __builtin_cpu_supports("avx512bf16");
     apply_cap(f);
     return f;
@@ -47,6 +48,7 @@ const char* cpu_features_string() {
     add(f.avx2, "avx2");
     add(f.fma, "fma");
     add(f.avx512f, "avx512f");
+    add(f.avx512dq, "avx512dq");
     add(f.avx512bf16, "avx512bf16");
     return s.empty() ? std::string("portable (no AVX2)") : s;
   }();

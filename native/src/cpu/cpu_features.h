@@ -5,7 +5,7 @@
 namespace wpm {
 
 struct CpuFeatures {
-  bool avx2, fma, avx512f, avx512bf16;
+  bool avx2, fma, avx512f, avx512dq, avx512bf16;
 };
 
 const CpuFeatures& cpu_features();

@@ -14,7 +14,8 @@
 // exp_fast (relative error ~2e-7); the exact form a branch-free erf
 // (Abramowitz & Stegun 7.1.26, absolute error <= 1.5e-7), so both vectorise.
 // On AVX-512 CPUs the f32 tanh form has its own loop (avx512_map.h): no
-// division (rcp14 + one Newton step), constants folded into one exp2, and
+// division (rcp14 + one Newton step), constants folded into one exp2 of 9
+// instructions, two vectors a step, inputs prefetched 4 KiB ahead, and
 // streaming stores for an output of 8 MiB or more (streaming_store.h).
 //
 // Measured, 4096 x 2048 fp32, 2 threads, 2-vCPU AVX-512 Xeon VM (260 MB L3)
@@ -23,13 +24,23 @@
 //   min: compiler-vectorised loop below 1.94-1.96 ms; AVX-512 intrinsics with
 //   vdivps 1.65-1.67; rcp14 + Newton instead 1.40-1.41; + streaming stores
 //   1.27-1.29; a memcpy of the same bytes 1.69-1.73 ms.
-// - one core on 64 Ki elements (in L2, compute only): 23.1 us -> 16.9 us.
+// - one core on 64 Ki elements (in L2, compute only), fwd: 23.1 us -> 16.9 us
+//   (rcp14, folded exp2); under load, min of 3000: 21-22 us -> 15-16 us (the
+//   9-op exp2 and two vectors a step), 16 vector instructions per 16 elements
+//   instead of 19.
 // - through wpm_gelu_fwd/bwd with fresh inputs (worldpm_bench's setup), as a
 //   fraction of a parallel 256 MiB copy timed next to it, median over 15
-//   rounds, three runs each under another job's memory traffic (copy ~21.5
-//   GB/s): fwd 54% -> 64-65%, bwd 59% -> 73-74%. The compute-only time above
-//   is ~70% of the memory time at an idle copy rate (43-45 GB/s), so a loaded
-//   machine shows it.
+//   rounds, under another job's load: fwd 54% -> 64-65% (rcp14, folded exp2,
+//   streaming stores) -> 89-93% (9-op exp2, two vectors a step, prefetch);
+//   bwd 59% -> 73-74% -> 90-91%.
+// - the two steps of the last change apart (the scratch loop on raw threads,
+//   same fractions, median of 25 rounds, two runs): old loop 75%; old +
+//   prefetch 97-99%; 9-op exp2 + two vectors a step 85%; both 112-113%. Fewer
+//   instructions and the prefetch each pay and add up. The prefetch most
+//   likely hides the misses at each 4 KiB page, where the hardware streamer
+//   stops and starts again (2 KiB ahead helped less than 4-16 KiB, which were
+//   alike).
+//   bench/RESULTS.md has the worldpm bench runs.
 // Exact form: fwd 3.2-3.9 ms with erf_fast (it was ~65 ms with std::erf, which
 // does not vectorise).
 #include <cmath>
@@ -133,16 +144,18 @@ struct GeluTanhBwd16 {
   }
 };
 
-__attribute__((target("avx512f"))) void gelu_tanh_fwd_avx512(const float* x, float* out, int64_t n, bool stream) {
+WPM_AVX512_TARGET void gelu_tanh_fwd_avx512(const float* x, float* out, int64_t n, bool stream) {
   map16<1>({x}, out, n, stream, GeluTanhFwd16{});
 }
 
-__attribute__((target("avx512f"))) void gelu_tanh_bwd_avx512(const float* dout, const float* x, float* dx, int64_t n,
-                                                             bool stream) {
+WPM_AVX512_TARGET void gelu_tanh_bwd_avx512(const float* dout, const float* x, float* dx, int64_t n,
+                                         bool stream) {
   map16<2>({dout, x}, dx, n, stream, GeluTanhBwd16{});
 }
 
-bool use_avx512(wpm_gelu_kind kind) { return kind == WPM_GELU_TANH && cpu_features().avx512f; }
+bool use_avx512(wpm_gelu_kind kind) {
+  return kind == WPM_GELU_TANH && cpu_features().avx512f && cpu_features().avx512dq;
+}
 
 }  // namespace
 
