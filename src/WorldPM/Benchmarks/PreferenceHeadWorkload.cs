@@ -8,6 +8,12 @@ namespace WorldPM.Benchmarks;
 /// i and 64+i; lengths uniform in [1, 256]; T=32 under a quick run). Memory-bound by the pooling backward, which
 /// writes the dense hidden-state gradient: bytes = the 128 scoring rows read + 128×T×1024 fp32 written once.
 /// The head's weight gradients accumulate across repetitions, as they would across micro-batches.
+/// <para>
+/// A second metric, <c>fwd_bwd_rows_ms</c>, times the design the trainer uses (<see cref="Model.RewardModel"/>: the
+/// last layer's backward takes the scoring rows' gradients, <c>dpooled</c>, with the lengths): the pooling backward
+/// hands on only those rows, exactly, and writes nothing dense. Its rate counts the same bytes as the dense design,
+/// as the benchmark issue says (a design that moves less wins outright).
+/// </para>
 /// </summary>
 public sealed class PreferenceHeadWorkload : IWorkload
 {
@@ -42,7 +48,9 @@ public sealed class PreferenceHeadWorkload : IWorkload
             for (int i = 0; i < rows; ++i) hostLengths[i] = random.Next(1, tokens + 1);
             lengths.CopyFrom(hostLengths);
         }
-        void ForwardBackward()
+        void ForwardBackward() => HeadForwardBackward(denseGradient: true);
+        void ForwardBackwardRows() => HeadForwardBackward(denseGradient: false);
+        void HeadForwardBackward(bool denseGradient)
         {
             Ops.LastTokenPoolForward(context, states, lengths, pooled, rows, tokens, channels);
             Ops.Gemm(context, pooled, w1, a1, rows, hidden, channels);
@@ -55,14 +63,17 @@ public sealed class PreferenceHeadWorkload : IWorkload
             Ops.GeluBackward(context, dg1, a1, da1);
             Ops.Gemm(context, pooled, da1, dw1, channels, hidden, rows, transposeA: true, beta: 1f); // dW1 += pooledᵀ da1
             Ops.Gemm(context, da1, w1, dpooled, rows, channels, hidden, transposeB: true);          // dpooled = da1 W1ᵀ
-            Ops.LastTokenPoolBackward(context, dpooled, lengths, dstates, rows, tokens, channels);
+            if (denseGradient) Ops.LastTokenPoolBackward(context, dpooled, lengths, dstates, rows, tokens, channels);
         }
         Timing timing = Timing.Measure(context, settings.Repetitions, Fresh, ForwardBackward);
+        Timing rowsTiming = Timing.Measure(context, settings.Repetitions, Fresh, ForwardBackwardRows);
         double bytes = ((double)rows * channels + (double)rows * tokens * channels) * sizeof(float);
         return
         [
             new(Id, "fwd_bwd_ms", $"hidden {rows}x{tokens}x{channels} fp32, head {channels}->{hidden}->1", timing, bytes,
                 CeilingKind.Copy, "bytes (rows*C read + rows*T*C written) * 4", 0.60),
+            new(Id, "fwd_bwd_rows_ms", $"as fwd_bwd, the gradient handed on as the {rows} scoring rows (the trainer's design)",
+                rowsTiming, bytes, CeilingKind.Copy, "bytes of the dense design: (rows*C read + rows*T*C written) * 4", 0.60),
         ];
     }
 }
