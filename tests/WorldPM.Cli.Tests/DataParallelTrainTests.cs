@@ -42,7 +42,7 @@ public class DataParallelTrainTests
     // of 1e-3 keeps such weights still in both runs, so the comparisons measure the gradients' agreement.
     private static readonly string[] Optimizer = ["--lr", "1e-3", "--adam-epsilon", "1e-3"];
 
-    /// <summary>fp32 reduction order: measured 3e-8 for plain data parallelism after 3 steps; three steps of lr 1e-3
+    /// <summary>fp32 reduction order: measured 5.4e-8 after 3 steps (with or without ZeRO-1); three steps of lr 1e-3
     /// move weights by up to 3e-3.</summary>
     private static void AssertSameWeights(float[] expected, float[] actual, string what)
     {
