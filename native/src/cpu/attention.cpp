@@ -12,9 +12,10 @@
 // f32), and K (and V for the backward) also as a copy transposed per head,
 // [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (NT ran at
 // 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). The
-// fused forward takes K^T in 64-key blocks and V packed per kv head instead
-// (ForwardInputs says why). Extra memory is linear in T: those copies and a
-// few tiles per thread, kept in the backend's workspace between calls.
+// fused forward instead copies one kv head's K^T in 64-key blocks and V rows
+// into each worker's own memory per work item (ForwardInputs says why). Extra
+// memory is linear in T: those copies and a few tiles per thread, kept in the
+// backend's workspace between calls.
 //
 // Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
 // D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
@@ -31,8 +32,13 @@
 // fused step per key block does all of that in registers
 // (attention_fwd_avx512.cpp, 64-key blocks); elsewhere two sgemms and
 // softmax_tile per tile. Work items are claimed one at a time by whichever
-// thread is free (ThreadPool::parallel_items), a head's query blocks from
-// the last (longest rows) to the first, so the last items are short ones.
+// thread is free (ThreadPool::parallel_items). Sgemm path: one item per
+// (b, h, query block), a head's blocks from the last (longest rows) to the
+// first, so the last items are short ones. Fused path: one item per (b, kv
+// head), all of equal work (every head has the same causal triangle), which
+// copies the head's keys once and runs the group's query heads' blocks, the
+// longest first; when B * KVH < 2 threads, a head's query blocks are split
+// into parts of equal work (query_part), each copying the keys it needs.
 //
 // Backward: delta_i = rowsum(dO_i * O_i) first. Then per (b, kv head, segment
 // of key blocks): for each key block, for each query head of the group in
@@ -64,6 +70,20 @@
 // min of 300, against the single-thread sgemm 2048^3 rate of the same run:
 //   sgemm tile path   fwd 0.76 ms = 48%   bwd 1.57 ms = 57%
 //   fused forward     fwd 0.48 ms = 77%   bwd 1.36 ms = 69% (faster copies)
+//
+// Fused forward at the full shape, 2 threads, inputs freshly written before
+// every call (worldpm_bench W2: median of 15, fraction of the same run's
+// sgemm 2048^3 rate, 316-342 GFLOP/s; 3 runs alternating old and new):
+//   K^T and V copied for all heads up front   7.08-7.31 ms = 44-47%
+//   per item into worker memory + prefetch    5.62-5.78 ms = 56-59%
+// Profile then (perf, attention only): the copies up front were 15% of the
+// forward (cold inputs read 256 B runs 2 KiB apart at 4-5 GB/s, 4 MiB
+// written and read back per copy, past L2), the step 77%. Now: step 80%
+// (its 6-row unmasked kernel 62%), the work item's copies, Q/out misses and
+// out = O / l 17%, thread pool 2%. Prefetching the strided rows bought
+// 0.2-0.4 ms of the 1.5; reading K and V in memory order (16 rows of all kv
+// heads per item) instead did not help (the writes, 8 scattered streams,
+// cost what the reads saved).
 
 #include <algorithm>
 #include <climits>
