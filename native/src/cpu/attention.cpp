@@ -73,9 +73,9 @@
 //
 // Fused forward at the full shape, 2 threads, inputs freshly written before
 // every call (worldpm_bench W2: median of 15, fraction of the same run's
-// sgemm 2048^3 rate, 316-342 GFLOP/s; 3 runs alternating old and new):
-//   K^T and V copied for all heads up front   7.08-7.31 ms = 44-47%
-//   per item into worker memory + prefetch    5.62-5.78 ms = 56-59%
+// sgemm 2048^3 rate, 313-342 GFLOP/s; 6 runs alternating old and new):
+//   K^T and V copied for all heads up front   7.08-7.58 ms = 44-47%
+//   per item into worker memory + prefetch    5.62-6.09 ms = 53-59%
 // Profile then (perf, attention only): the copies up front were 15% of the
 // forward (cold inputs read 256 B runs 2 KiB apart at 4-5 GB/s, 4 MiB
 // written and read back per copy, past L2), the step 77%. Now: step 80%
