@@ -12,9 +12,10 @@
 // f32), and K (and V for the backward) also as a copy transposed per head,
 // [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (NT ran at
 // 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). The
-// fused forward takes K^T in 64-key blocks and V packed per kv head instead
-// (ForwardInputs says why). Extra memory is linear in T: those copies and a
-// few tiles per thread, kept in the backend's workspace between calls.
+// fused forward instead copies one kv head's K^T in 64-key blocks and V rows
+// into each worker's own memory per work item (ForwardInputs says why). Extra
+// memory is linear in T: those copies and a few tiles per thread, kept in the
+// backend's workspace between calls.
 //
 // Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
 // D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
@@ -31,8 +32,13 @@
 // fused step per key block does all of that in registers
 // (attention_fwd_avx512.cpp, 64-key blocks); elsewhere two sgemms and
 // softmax_tile per tile. Work items are claimed one at a time by whichever
-// thread is free (ThreadPool::parallel_items), a head's query blocks from
-// the last (longest rows) to the first, so the last items are short ones.
+// thread is free (ThreadPool::parallel_items). Sgemm path: one item per
+// (b, h, query block), a head's blocks from the last (longest rows) to the
+// first, so the last items are short ones. Fused path: one item per (b, kv
+// head), all of equal work (every head has the same causal triangle), which
+// copies the head's keys once and runs the group's query heads' blocks, the
+// longest first; when B * KVH < 2 threads, a head's query blocks are split
+// into parts of equal work (query_part), each copying the keys it needs.
 //
 // Backward: delta_i = rowsum(dO_i * O_i) first. Then per (b, kv head, segment
 // of key blocks): for each key block, for each query head of the group in
@@ -64,6 +70,20 @@
 // min of 300, against the single-thread sgemm 2048^3 rate of the same run:
 //   sgemm tile path   fwd 0.76 ms = 48%   bwd 1.57 ms = 57%
 //   fused forward     fwd 0.48 ms = 77%   bwd 1.36 ms = 69% (faster copies)
+//
+// Fused forward at the full shape, 2 threads, inputs freshly written before
+// every call (worldpm_bench W2: median of 15, fraction of the same run's
+// sgemm 2048^3 rate, 313-342 GFLOP/s; 6 runs alternating old and new):
+//   K^T and V copied for all heads up front   7.08-7.58 ms = 44-47%
+//   per item into worker memory + prefetch    5.62-6.09 ms = 53-59%
+// Profile then (perf, attention only): the copies up front were 15% of the
+// forward (cold inputs read 256 B runs 2 KiB apart at 4-5 GB/s, 4 MiB
+// written and read back per copy, past L2), the step 77%. Now: step 80%
+// (its 6-row unmasked kernel 62%), the work item's copies, Q/out misses and
+// out = O / l 17%, thread pool 2%. Prefetching the strided rows bought
+// 0.2-0.4 ms of the 1.5; reading K and V in memory order (16 rows of all kv
+// heads per item) instead did not help (the writes, 8 scattered streams,
+// cost what the reads saved).
 
 #include <algorithm>
 #include <climits>
@@ -129,15 +149,67 @@ struct Layout {
   int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return (b * a.h + h) * a.t + t; }
   // Copies made per kv head (F32Tensor), indexed by sequence-relative key j: K^T in blocks of block keys,
   // [B, KVH, ceil(T / block), D, block], (block = T: [B, KVH, D, T], rows a.t apart); the start of the
-  // block holding j (j a multiple of block) or, for block = T, key j itself. And rows [B, KVH, T, D].
+  // block holding j (j a multiple of block) or, for block = T, key j itself.
   int64_t key_blocks(int64_t block) const { return ceil_div(a.t, block); }
   int64_t transposed_at(int64_t b, int64_t g, int64_t j, int64_t block) const {
     return ((b * a.kvh + g) * key_blocks(block) + j / block) * a.d * block + j % block;
   }
-  int64_t packed_row(int64_t b, int64_t g, int64_t j) const { return ((b * a.kvh + g) * a.t + j) * a.d; }
   int64_t q_stride() const { return a.h * a.d; }
   int64_t kv_stride() const { return a.kvh * a.d; }
 };
+
+// Asks for the cache lines of rows rows of bytes bytes each, stride bytes apart, ahead of their use.
+// The forward reads its inputs and writes out in runs of D floats KVH x D or H x D floats apart, which the
+// hardware prefetchers do not follow; without this every run waited for memory in turn.
+void prefetch_rows(const void* p, int64_t rows, int64_t bytes, int64_t stride, bool write = false) {
+  const char* c = static_cast<const char*>(p);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t i = 0; i < bytes; i += 64) {
+      if (write) __builtin_prefetch(c + r * stride + i, 1, 3);
+      else __builtin_prefetch(c + r * stride + i, 0, 3);
+    }
+}
+
+// Keys 0 .. keys - 1 of kv head g of sequence b (x [B, T, KVH, D]) -> K^T in blocks of block keys, the
+// layout of one head of Layout::transposed_at, at head. strip: 16 x D floats of scratch.
+template <class T>
+void transpose_head(const Layout& lay, const void* x, int64_t b, int64_t g, int64_t keys, int64_t block,
+                    float* head, float* strip) {
+  const int64_t d = lay.a.d;
+  const bool avx512 = cpu_features().avx512f;
+  Sequence seq = lay.sequence(b);
+  // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
+  // and each column's 16 values fill one cache line of the copy. Element by element straight from
+  // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
+  // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
+  // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
+  for (int64_t j0 = 0; j0 < keys; j0 += 16) {
+    const int64_t rows = std::min<int64_t>(16, keys - j0);
+    if (j0 + 16 < keys)
+      prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + 16, g),
+                    std::min<int64_t>(16, keys - j0 - 16), d * sizeof(T), lay.kv_stride() * sizeof(T));
+    for (int64_t i = 0; i < rows; ++i)
+      widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip + i * d, d);
+    float* dst = head + j0 / block * d * block + j0 % block;
+    int64_t c = 0;
+    if (avx512 && rows == 16)
+      for (; c + 16 <= d; c += 16) transpose16_avx512(strip + c, d, dst + c * block, block);
+    for (; c < d; ++c)
+      for (int64_t i = 0; i < rows; ++i) dst[c * block + i] = strip[i * d + c];
+  }
+}
+
+// Keys 0 .. keys - 1 of kv head g of sequence b (x [B, T, KVH, D]) -> rows keys x D, contiguous, at dst.
+template <class T>
+void pack_head(const Layout& lay, const void* x, int64_t b, int64_t g, int64_t keys, float* dst) {
+  Sequence seq = lay.sequence(b);
+  for (int64_t j = 0; j < keys; ++j) {
+    if (j % 16 == 0 && j + 16 < keys)
+      prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j + 16, g),
+                    std::min<int64_t>(16, keys - j - 16), lay.a.d * sizeof(T), lay.kv_stride() * sizeof(T));
+    widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + j * lay.a.d, lay.a.d);
+  }
+}
 
 // ---------------------------------------------------------------- f32 inputs
 // What the tile loops read, made once per call so that no tile is copied or
@@ -179,44 +251,11 @@ class F32Tensor {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
     float* dst = memory.floats(size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d));
-    const bool avx512 = cpu_features().avx512f;
     float* strips = memory.floats(size_t(pool.size() * 16 * a.d));
     pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int worker) {
-      float* strip = strips + worker * 16 * a.d;
       int64_t b = bg / a.kvh, g = bg % a.kvh;
-      Sequence seq = lay.sequence(b);
-      // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
-      // and each column's 16 values fill one cache line of the copy. Element by element straight from
-      // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
-      // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
-      // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
-      for (int64_t j0 = 0; j0 < seq.len; j0 += 16) {
-        const int64_t rows = std::min<int64_t>(16, seq.len - j0);
-        for (int64_t i = 0; i < rows; ++i)
-          widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip + i * a.d, a.d);
-        float* head = dst + lay.transposed_at(b, g, j0, block);
-        int64_t c = 0;
-        if (avx512 && rows == 16)
-          for (; c + 16 <= a.d; c += 16) transpose16_avx512(strip + c, a.d, head + c * block, block);
-        for (; c < a.d; ++c)
-          for (int64_t i = 0; i < rows; ++i) head[c * block + i] = strip[i * a.d + c];
-      }
-    });
-    out.data_ = dst;
-    return out;
-  }
-
-  // x [B, T, KVH, D] -> [B, KVH, T, D] (Layout::packed_row), valid rows only: a key block's rows contiguous.
-  template <class T>
-  static F32Tensor pack(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x) {
-    const AttentionArgs& a = lay.a;
-    F32Tensor out;
-    float* dst = memory.floats(size_t(a.b * a.kvh * a.t * a.d));
-    pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int) {
-      int64_t b = bg / a.kvh, g = bg % a.kvh;
-      Sequence seq = lay.sequence(b);
-      for (int64_t j = 0; j < seq.len; ++j)
-        widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + lay.packed_row(b, g, j), a.d);
+      transpose_head<T>(lay, x, b, g, lay.sequence(b).len, block, dst + lay.transposed_at(b, g, 0, block),
+                        strips + worker * 16 * a.d);
     });
     out.data_ = dst;
     return out;
@@ -258,32 +297,49 @@ struct KeyBlock {
   int64_t v_stride;
 };
 
-// What the forward's tiles read. The fused (AVX-512) path takes K^T in blocks of its own key count and V
-// packed per kv head, so that each key block's operands are two contiguous runs: with rows 2 KiB apart
-// (T or KVH * D floats, as the sgemm path reads them) a block's 256 cache lines sat in 8 of L1's 64 sets
-// and were fetched from L2 for every 6 query rows. The sgemm path reads K^T [B, KVH, D, T] and V in place.
+// What the forward's tiles read. The sgemm path reads K^T [B, KVH, D, T] (F32Tensor::transpose) and V in
+// place. The fused (AVX-512) path copies, per work item, one kv head's keys into the worker's own memory
+// (HeadCopy): K^T in blocks of its own key count and V packed, so that each key block's operands are two
+// contiguous runs (with rows 2 KiB apart, T or KVH * D floats, a block's 256 cache lines sat in 8 of L1's
+// 64 sets and were fetched from L2 for every 6 query rows), written into memory that stays in L2 from
+// item to item. Copying all heads up front instead, into [B, KVH, ...] tensors, took 15% of the forward:
+// 4 MiB written and read back per copy, past L2.
 struct ForwardInputs {
   bool fused;
   int64_t bk;  // keys per block
-  F32Tensor q, kt, v;
+  F32Tensor q, kt, v;  // kt, v: sgemm path only
 
   template <class T>
   static ForwardInputs make(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, bool fused) {
     const AttentionArgs& a = lay.a;
-    const int64_t bk = fused ? attention_fwd_avx512::kFusedKeys : lay.bk;
     F32Tensor q = F32Tensor::convert<T>(pool, memory, lay, a.q, a.h);
-    F32Tensor kt = F32Tensor::transpose<T>(pool, memory, lay, a.k, fused ? bk : a.t);
-    F32Tensor v = fused ? F32Tensor::pack<T>(pool, memory, lay, a.v)
-                        : F32Tensor::convert<T>(pool, memory, lay, a.v, a.kvh);
-    return {fused, bk, q, kt, v};
+    if (fused) return {true, attention_fwd_avx512::kFusedKeys, q, {}, {}};
+    return {false, lay.bk, q, F32Tensor::transpose<T>(pool, memory, lay, a.k, a.t),
+            F32Tensor::convert<T>(pool, memory, lay, a.v, a.kvh)};
   }
 
-  // The key block of kv head g of sequence b that starts at sequence-relative key j0 (a multiple of bk).
+  // The sgemm path's key block of kv head g of sequence b that starts at sequence-relative key j0.
   KeyBlock key_block(const Layout& lay, int64_t b, int64_t g, int64_t j0) const {
-    if (fused)
-      return {kt.data() + lay.transposed_at(b, g, j0, bk), bk, v.data() + lay.packed_row(b, g, j0), lay.a.d};
     return {kt.data() + lay.transposed_at(b, g, j0, lay.a.t), lay.a.t,
             v.data() + lay.kv_row(b, lay.sequence(b).off + j0, g), lay.kv_stride()};
+  }
+};
+
+// The fused path's copy of the first keys keys of one kv head, in a worker's memory: K^T in blocks of
+// kFusedKeys keys (d x kFusedKeys each) and V rows, keys x d.
+struct HeadCopy {
+  float *kt, *v, *strip;
+  static int64_t padded(const Layout& lay) { return lay.key_blocks(attention_fwd_avx512::kFusedKeys) * attention_fwd_avx512::kFusedKeys; }
+  static int64_t floats(const Layout& lay) { return (2 * padded(lay) + 16) * lay.a.d; }
+  HeadCopy(float* p, const Layout& lay) : kt(p), v(kt + padded(lay) * lay.a.d), strip(v + padded(lay) * lay.a.d) {}
+
+  template <class T>
+  void fill(const Layout& lay, int64_t b, int64_t g, int64_t keys) const {
+    transpose_head<T>(lay, lay.a.k, b, g, keys, attention_fwd_avx512::kFusedKeys, kt, strip);
+    pack_head<T>(lay, lay.a.v, b, g, keys, v);
+  }
+  KeyBlock key_block(int64_t d, int64_t j0) const {
+    return {kt + j0 * d, attention_fwd_avx512::kFusedKeys, v + j0 * d, d};
   }
 };
 
@@ -297,9 +353,10 @@ struct ForwardTiles {
 
 // Query block qb of head h of sequence b: valid rows i0 .. i1-1 (sequence-relative), and the padding rows
 // among absolute rows qb * kBlockQ .. + kBlockQ - 1 (so the blocks of a head cover every row once).
-template <class T>
-void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_t h, int64_t qb,
-                   const ForwardTiles& w) {
+// keys(j0): the KeyBlock of the head's kv head starting at sequence-relative key j0.
+template <class T, class Keys>
+void forward_block(const Layout& lay, const ForwardInputs& in, const Keys& keys, int64_t b, int64_t h,
+                   int64_t qb, const ForwardTiles& w) {
   const AttentionArgs& a = lay.a;
   const int64_t d = a.d;
   Sequence seq = lay.sequence(b);
@@ -311,14 +368,16 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
   }
   int64_t i0 = qb * kBlockQ, i1 = std::min(i0 + kBlockQ, seq.len);
   if (i0 >= i1) return;
-  int64_t rows = i1 - i0, g = h / lay.group;
+  int64_t rows = i1 - i0;
   const float* q = in.q.data() + lay.q_row(b, seq.off + i0, h);
+  prefetch_rows(q, rows, d * 4, lay.q_stride() * 4);
+  prefetch_rows(out + lay.q_row(b, seq.off + i0, h), rows, d * sizeof(T), lay.q_stride() * sizeof(T), true);
   std::fill(w.o, w.o + rows * d, 0.0f);
   std::fill(w.m, w.m + rows, -std::numeric_limits<float>::infinity());
   std::fill(w.l, w.l + rows * attention_fwd_avx512::kSumLanes, 0.0f);
   for (int64_t j0 = 0; j0 < i1; j0 += in.bk) {
     int64_t n = std::min(in.bk, i1 - j0);
-    KeyBlock kv = in.key_block(lay, b, g, j0);
+    KeyBlock kv = keys(j0);
     if (in.fused) {
       attention_fwd_avx512::step({q, kv.kt, kv.v, lay.q_stride(), kv.kt_stride, kv.v_stride, rows, n, d,
                                   i0 - j0 + 1, a.scale * kLog2e, w.o, w.m, w.l});
@@ -337,17 +396,48 @@ void forward_block(const Layout& lay, const ForwardInputs& in, int64_t b, int64_
   store_rows(w.o, rows, d, out + lay.q_row(b, seq.off + i0, h), lay.q_stride());
 }
 
+// Query blocks [*begin, *end) of part p of count of a head's blocks: contiguous runs of about equal work
+// (block qb sees qb + 1 key blocks). Parts exist only to give every thread work when B * KVH is small.
+void query_part(int64_t blocks, int64_t count, int64_t p, int64_t* begin, int64_t* end) {
+  auto boundary = [&](int64_t part) {
+    int64_t qb = 0;
+    while (qb < blocks && qb * (qb + 1) * count < blocks * (blocks + 1) * part) ++qb;
+    return qb;
+  };
+  *begin = boundary(p);
+  *end = boundary(p + 1);
+}
+
 template <class T>
 void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
   Workspace::Lease memory = workspace.lease();
   const ForwardInputs in = ForwardInputs::make<T>(pool, memory, lay, attention_fwd_avx512::available());
   int64_t blocks = ceil_div(a.t, kBlockQ);
-  Arena arena(memory, pool.size(), ForwardTiles::floats(a.d, lay.bk));
-  pool.parallel_items(a.b * a.h * blocks, [&](int64_t item, int worker) {
-    int64_t bh = item / blocks;
-    forward_block<T>(lay, in, bh / a.h, bh % a.h, blocks - 1 - item % blocks,  // longest rows first
-                     ForwardTiles(arena.worker(worker), a.d, lay.bk));
+  const int64_t tiles = ForwardTiles::floats(a.d, lay.bk);
+  if (!in.fused) {
+    Arena arena(memory, pool.size(), tiles);
+    pool.parallel_items(a.b * a.h * blocks, [&](int64_t item, int worker) {
+      int64_t bh = item / blocks, b = bh / a.h, h = bh % a.h;
+      auto keys = [&](int64_t j0) { return in.key_block(lay, b, h / lay.group, j0); };
+      forward_block<T>(lay, in, keys, b, h, blocks - 1 - item % blocks,  // longest rows first
+                       ForwardTiles(arena.worker(worker), a.d, lay.bk));
+    });
+    return;
+  }
+  // One item per kv head and part: the worker copies the head's keys once, for all its query heads.
+  const int64_t parts = std::clamp<int64_t>(ceil_div(2 * int64_t(pool.size()), a.b * a.kvh), 1, blocks);
+  Arena arena(memory, pool.size(), tiles + HeadCopy::floats(lay));
+  pool.parallel_items(a.b * a.kvh * parts, [&](int64_t item, int worker) {
+    int64_t bg = item / parts, b = bg / a.kvh, g = bg % a.kvh, qb0, qb1;
+    query_part(blocks, parts, item % parts, &qb0, &qb1);
+    if (qb0 == qb1) return;
+    ForwardTiles w(arena.worker(worker), a.d, lay.bk);
+    HeadCopy copy(arena.worker(worker) + tiles, lay);
+    copy.fill<T>(lay, b, g, std::min(lay.sequence(b).len, qb1 * kBlockQ));
+    auto keys = [&](int64_t j0) { return copy.key_block(a.d, j0); };
+    for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h)
+      for (int64_t qb = qb1 - 1; qb >= qb0; --qb) forward_block<T>(lay, in, keys, b, h, qb, w);
   });
 }
 
