@@ -90,13 +90,9 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else { std::fprintf(stderr, "usage: worldpm_gemm_bench [--reps N] [--threads N]\n"); return 2; }
   }
-  wpm_context_options options{sizeof options, WPM_BACKEND_CPU, threads, 0};
-  wpm_context* ctx = nullptr;
-  CHECK(wpm_context_create(&options, &ctx));
   int32_t nthreads = 0;
-  CHECK(wpm_context_num_threads(ctx, &nthreads));
-  wpm_backend_info info{sizeof info};
-  CHECK(wpm_backend_query(WPM_BACKEND_CPU, &info));
+  wpm_backend_info info;
+  wpm_context* ctx = wpm_bench::open_cpu_context("worldpm_gemm_bench", threads, &nthreads, &info);
   std::printf("worldpm_gemm_bench: %d threads, median and min of %d after a warm-up; %s\n", nthreads, reps,
               info.reason);
   std::printf("%-22s %5s %5s %5s %10s %10s %8s %10s %10s %8s %7s\n", "shape", "m", "n", "k", "f32 med", "f32 min",

@@ -67,13 +67,9 @@ int main(int argc, char** argv) {
     else { std::fprintf(stderr, "usage: worldpm_bench [--reps N] [--threads N] [--quick]\n"); return 2; }
   }
   if (quick) reps = 1;
-  wpm_context_options options{sizeof options, WPM_BACKEND_CPU, threads, 0};
-  wpm_context* ctx = nullptr;
-  CHECK(wpm_context_create(&options, &ctx));
   int32_t nthreads = 0;
-  CHECK(wpm_context_num_threads(ctx, &nthreads));
-  wpm_backend_info info{sizeof info};
-  CHECK(wpm_backend_query(WPM_BACKEND_CPU, &info));
+  wpm_backend_info info;
+  wpm_context* ctx = wpm_bench::open_cpu_context("worldpm_bench", threads, &nthreads, &info);
   std::printf("worldpm %s, cpu backend, %d threads\n%s\n", wpm_version_string(), nthreads, info.reason);
   uint64_t seed = 1;
 

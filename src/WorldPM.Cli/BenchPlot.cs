@@ -36,20 +36,8 @@ internal static class BenchPlot
         var parts = new Dictionary<string, (double?, double?)>();
         var order = new List<string>();
         bool quick = false;
-        int lineNumber = 0;
-        foreach (string line in File.ReadLines(file.FullName))
+        foreach ((int lineNumber, JsonObject o) in JsonLines.Read(file))
         {
-            ++lineNumber;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonObject o;
-            try
-            {
-                o = JsonNode.Parse(line)?.AsObject() ?? throw new JsonException("not an object");
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException)
-            {
-                throw new InvalidDataException($"{file}:{lineNumber}: not a JSON object ({e.Message})");
-            }
             if (Text(o, "id") is not string id || Text(o, "metric") is not string metric)
                 throw new InvalidDataException($"{file}:{lineNumber}: no \"id\" and \"metric\" (not a line of worldpm bench --json)");
             quick |= o["quick"] is JsonValue q && q.TryGetValue(out bool isQuick) && isQuick;

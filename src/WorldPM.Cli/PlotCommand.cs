@@ -48,20 +48,8 @@ internal static class PlotCommand
         if (!metrics.Exists) throw new UsageException($"metrics file '{metrics}' does not exist");
         var trainLoss = new Series([], []); var trainAcc = new Series([], []); var gradNorm = new Series([], []);
         var spikes = new Series([], []); var evalLoss = new Series([], []); var evalAcc = new Series([], []);
-        int lineNumber = 0;
-        foreach (string line in File.ReadLines(metrics.FullName))
+        foreach ((int lineNumber, JsonObject o) in JsonLines.Read(metrics))
         {
-            ++lineNumber;
-            if (string.IsNullOrWhiteSpace(line)) continue;
-            JsonObject o;
-            try
-            {
-                o = JsonNode.Parse(line)?.AsObject() ?? throw new JsonException("not an object");
-            }
-            catch (Exception e) when (e is JsonException or InvalidOperationException)
-            {
-                throw new InvalidDataException($"{metrics}:{lineNumber}: not a JSON object ({e.Message})");
-            }
             double step = Number(o, "step") ?? throw new InvalidDataException($"{metrics}:{lineNumber}: no \"step\"");
             if ((string?)o["type"] == "eval")
             {
