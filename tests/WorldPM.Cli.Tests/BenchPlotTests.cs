@@ -25,11 +25,11 @@ public class BenchPlotTests
         File.WriteAllText(quick, Worldpm.Succeed("bench", "--quick", "--json", "--only", "W1,W3").Output);
         File.WriteAllLines(full, [Ceiling(), Line("W1", "fwd_ms", 0.81, 0.70), Line("W1", "bwd_ms", 0.84, 0.70),
             Line("W2", "fwd_ms", 0.48, 0.50), Line("W2", "bwd_ms", 0.52, 0.40), Line("W3", "fwd_bwd_ms", 0.66, 0.60),
-            Line("W4", "step_ms", 0.55, 0.75), Line("W5", "score_ms", 0.61, 0.80), PeakRss()]);
+            Line("W3", "fwd_bwd_rows_ms", 1.63, 0.60), Line("W4", "step_ms", 0.55, 0.75), Line("W5", "score_ms", 0.61, 0.80), PeakRss()]);
 
         CliResult result = Worldpm.Succeed("plot", "--bench", quick, full, "--out", files.PathOf("charts"));
 
-        Assert.That(result.Output, Does.Contain("2 runs, 7 workload parts"));
+        Assert.That(result.Output, Does.Contain("2 runs, 8 workload parts"));
         string png = files.PathOf(Path.Combine("charts", "fractions.png"));
         using SKBitmap? bitmap = SKBitmap.Decode(png);
         Assert.That(bitmap, Is.Not.Null, "the file decodes as an image");
