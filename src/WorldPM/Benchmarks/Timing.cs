@@ -24,15 +24,7 @@ public readonly record struct Timing(double MedianMs, double MinMs)
         body();
         context.Synchronize();
         var ms = new double[repetitions];
-        for (int r = 0; r < repetitions; ++r)
-        {
-            setup();
-            context.Synchronize();
-            long start = Stopwatch.GetTimestamp();
-            body();
-            context.Synchronize();
-            ms[r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        }
+        for (int r = 0; r < repetitions; ++r) ms[r] = TimeOnce(context, setup, body);
         return Summarize(ms);
     }
 
@@ -55,16 +47,19 @@ public readonly record struct Timing(double MedianMs, double MinMs)
             ms[v] = new double[repetitions];
         }
         for (int r = 0; r < repetitions; ++r)
-            for (int v = 0; v < 2; ++v)
-            {
-                variants[v].Setup();
-                context.Synchronize();
-                long start = Stopwatch.GetTimestamp();
-                variants[v].Body();
-                context.Synchronize();
-                ms[v][r] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-            }
+            for (int v = 0; v < 2; ++v) ms[v][r] = TimeOnce(context, variants[v].Setup, variants[v].Body);
         return (Summarize(ms[0]), Summarize(ms[1]));
+    }
+
+    /// <summary>Setup untimed, then the body timed to completion on the context: milliseconds.</summary>
+    private static double TimeOnce(WorldPMContext context, Action setup, Action body)
+    {
+        setup();
+        context.Synchronize();
+        long start = Stopwatch.GetTimestamp();
+        body();
+        context.Synchronize();
+        return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
     private static Timing Summarize(double[] ms)

@@ -91,7 +91,7 @@ public sealed class RewardModel : IDisposable
 
     /// <summary>A view of <paramref name="count"/> elements of <see cref="ParameterGradients"/> from
     /// <paramref name="offset"/> (dispose it after use).</summary>
-    public DeviceBuffer GradientSlice(long offset, long count) => network.GradientSlice(offset, count);
+    public DeviceBuffer GradientSlice(long offset, long count) => network.Grads.Slice(offset, count);
 
     /// <summary>A new buffer of <paramref name="count"/> elements of <see cref="ParameterGradients"/>' dtype
     /// (contents undefined): for a rank's share of the gradients.</summary>

@@ -26,9 +26,6 @@ internal interface IRewardNetwork : IDisposable
     PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
         float lossScale, ReadOnlySpan<float> weights, Action<long>? gradientsFinalFrom);
 
-    /// <summary>A view of <paramref name="count"/> gradient elements from flat offset <paramref name="offset"/>.</summary>
-    DeviceBuffer GradientSlice(long offset, long count);
-
     /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
     DeviceBuffer AllocateGradients(long count);
 
@@ -73,8 +70,6 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public DeviceBuffer Grads => store.Grads;
 
     public void SyncWorking() => store.SyncWorking();
-
-    public DeviceBuffer GradientSlice(long offset, long count) => store.Grads.View(offset, count);
 
     public DeviceBuffer AllocateGradients(long count) => context.Allocate<T>(count);
 

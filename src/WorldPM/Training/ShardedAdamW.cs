@@ -27,6 +27,11 @@ public sealed class ShardedAdamW : IDisposable
     private readonly DeviceBuffer<float> _m, _v;
     private readonly List<AdamWTensor> _tensors = [];
     private readonly List<DeviceBuffer> _views = [];
+    // Views of the model's flat buffers that every step uses: the gradient blocks, the gradient tail (null without
+    // one), this rank's block of the masters and the masters' blocks.
+    private readonly DeviceBuffer _gradientBlocks;
+    private readonly DeviceBuffer<float> _masterBlocks, _ownMasters;
+    private readonly DeviceBuffer? _gradientTail;
 
     public ShardedAdamW(Communicator communicator, RewardModel model)
     {
@@ -42,6 +47,10 @@ public sealed class ShardedAdamW : IDisposable
         _v = context.Allocate<float>(Layout.OwnedCount);
         _m.Fill(0);
         _v.Fill(0);
+        _gradientBlocks = Own(model.GradientSlice(0, Layout.TailStart));
+        _gradientTail = Layout.TailCount > 0 ? Own(model.GradientSlice(Layout.TailStart, Layout.TailCount)) : null;
+        _masterBlocks = Own(model.ParameterValues.View(0, Layout.TailStart));
+        _ownMasters = Own(model.ParameterValues.View(Layout.Start, Layout.PerRank));
         IReadOnlyList<Parameter> parameters = model.Parameters;
         foreach (ShardPiece piece in Layout.Pieces([.. parameters.Select(p => (p.Offset, p.Count))]))
         {
@@ -66,32 +75,20 @@ public sealed class ShardedAdamW : IDisposable
     /// <summary>After the backward: this rank's block gets the mean over ranks of the gradients; so does the tail.</summary>
     public void ReduceGradients()
     {
-        using (DeviceBuffer blocks = _model.GradientSlice(0, Layout.TailStart))
-            _comm.ReduceScatter(blocks, _gradientBlock, ReduceOp.Mean);
-        if (Layout.TailCount > 0)
-        {
-            using DeviceBuffer tail = _model.GradientSlice(Layout.TailStart, Layout.TailCount);
-            _comm.AllReduce(tail, ReduceOp.Mean);
-        }
+        _comm.ReduceScatter(_gradientBlocks, _gradientBlock, ReduceOp.Mean);
+        if (_gradientTail is not null) _comm.AllReduce(_gradientTail, ReduceOp.Mean);
     }
 
-    /// <summary>The reduced gradients this rank holds: its block, then the tail when <paramref name="withTail"/>
-    /// (views: dispose them).</summary>
-    public List<DeviceBuffer> OwnedGradients(bool withTail)
-    {
-        var owned = new List<DeviceBuffer> { _gradientBlock.Slice(0, Layout.PerRank) };
-        if (withTail && Layout.TailCount > 0) owned.Add(_model.GradientSlice(Layout.TailStart, Layout.TailCount));
-        return owned;
-    }
+    /// <summary>The reduced gradients this rank holds: its block, then the tail when <paramref name="withTail"/>.</summary>
+    public IReadOnlyList<DeviceBuffer> OwnedGradients(bool withTail) =>
+        withTail && _gradientTail is not null ? [_gradientBlock, _gradientTail] : [_gradientBlock];
 
     /// <summary>After the AdamW step on <see cref="Tensors"/>: every rank's masters get every block, and the working
     /// weights are rounded from them.</summary>
     public void GatherParameters()
     {
-        using (DeviceBuffer<float> mine = _model.ParameterValues.View(Layout.Start, Layout.PerRank))
-            _masterBlock.CopyFrom(mine);
-        using (DeviceBuffer<float> blocks = _model.ParameterValues.View(0, Layout.TailStart))
-            _comm.AllGather(_masterBlock, blocks);
+        _masterBlock.CopyFrom(_ownMasters);
+        _comm.AllGather(_masterBlock, _masterBlocks);
         _model.SyncWorkingWeights();
     }
 

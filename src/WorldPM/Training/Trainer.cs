@@ -229,21 +229,12 @@ public sealed class Trainer : IDisposable
     /// once, the tail that every rank holds counted on rank 0 only).</summary>
     private (bool Overflow, double Norm) ShardedOverflowAndNorm()
     {
-        List<DeviceBuffer> all = _sharded!.OwnedGradients(withTail: true);
-        List<DeviceBuffer> counted = _sharded.OwnedGradients(withTail: _parallel!.IsRoot);
-        try
-        {
-            Ops.ScaleCheckFinite(_context, all, 1f, _foundInf);
-            Ops.GlobalNorm(_context, counted, _normOutput);
-            double norm = _normOutput.ToArray()[0];
-            Span<double> sums = [_foundInf.ToArray()[0] != 0 ? 1 : 0, norm * norm];
-            _parallel.SumOverRanks(sums);
-            return (sums[0] != 0, Math.Sqrt(sums[1]));
-        }
-        finally
-        {
-            foreach (DeviceBuffer view in all.Concat(counted)) view.Dispose();
-        }
+        Ops.ScaleCheckFinite(_context, _sharded!.OwnedGradients(withTail: true), 1f, _foundInf);
+        Ops.GlobalNorm(_context, _sharded.OwnedGradients(withTail: _parallel!.IsRoot), _normOutput);
+        double norm = _normOutput.ToArray()[0];
+        Span<double> sums = [_foundInf.ToArray()[0] != 0 ? 1 : 0, norm * norm];
+        _parallel.SumOverRanks(sums);
+        return (sums[0] != 0, Math.Sqrt(sums[1]));
     }
 
     private double GlobalGradNorm()
