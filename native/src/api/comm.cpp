@@ -55,6 +55,19 @@ wpm::Checker& comm_and_buffers(wpm::Checker& check, const wpm_comm* comm,
   return check;
 }
 
+#ifdef WPM_HAVE_MPI
+// all_gather / reduce_scatter: `whole` holds one `block` per rank, and a block fits MPI's int count.
+void check_blocks(wpm::Checker& check, const wpm_comm* comm, const char* whole_name, const wpm_buffer* whole,
+                  const char* block_name, const wpm_buffer* block) {
+  if (check.ok() && whole->count != block->count * static_cast<size_t>(comm->impl->size()))
+    check.fail(WPM_ERR_INVALID_ARGUMENT, "argument '%s' holds %zu elements; it must hold size (%d) x %s's %zu",
+               whole_name, whole->count, comm->impl->size(), block_name, block->count);
+  if (check.ok() && block->count > 0x7fffffff)
+    check.fail(WPM_ERR_UNSUPPORTED, "argument '%s' holds %zu elements; at most 2^31-1 per rank", block_name,
+               block->count);
+}
+#endif
+
 [[maybe_unused]] wpm_status not_built(wpm::Checker& check) {
   return check.fail(WPM_ERR_BACKEND_UNAVAILABLE,
                     "this library was built without MPI (install libopenmpi-dev and rebuild: scripts/setup.sh)");
@@ -218,11 +231,7 @@ wpm_status wpm_all_gather(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* re
     comm_and_buffers(check, comm, {{"send", send}, {"recv", recv}}, wpm::kFloatTypes | wpm::kI32)
         .same_dtype("recv", recv, "send", send);
 #ifdef WPM_HAVE_MPI
-    if (check.ok() && recv->count != send->count * static_cast<size_t>(comm->impl->size()))
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'recv' holds %zu elements; it must hold size (%d) x send's %zu",
-                 recv->count, comm->impl->size(), send->count);
-    if (check.ok() && send->count > 0x7fffffff)
-      check.fail(WPM_ERR_UNSUPPORTED, "argument 'send' holds %zu elements; at most 2^31-1 per rank", send->count);
+    check_blocks(check, comm, "recv", recv, "send", send);
 #endif
     WPM_COLLECTIVE("wpm_all_gather", check, all_gather(send, recv));
   });
@@ -235,11 +244,7 @@ wpm_status wpm_reduce_scatter(wpm_comm* comm, const wpm_buffer* send, wpm_buffer
         .same_dtype("recv", recv, "send", send)
         .in_range("op", op, WPM_REDUCE_SUM, WPM_REDUCE_MEAN);
 #ifdef WPM_HAVE_MPI
-    if (check.ok() && send->count != recv->count * static_cast<size_t>(comm->impl->size()))
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'send' holds %zu elements; it must hold size (%d) x recv's %zu",
-                 send->count, comm->impl->size(), recv->count);
-    if (check.ok() && recv->count > 0x7fffffff)
-      check.fail(WPM_ERR_UNSUPPORTED, "argument 'recv' holds %zu elements; at most 2^31-1 per rank", recv->count);
+    check_blocks(check, comm, "send", send, "recv", recv);
 #endif
     WPM_COLLECTIVE("wpm_reduce_scatter", check, reduce_scatter(send, recv, op));
   });
