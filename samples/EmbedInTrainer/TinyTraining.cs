@@ -13,7 +13,7 @@ internal static class TinyTraining
     // Token ids of a made-up vocabulary: the preferred response carries GOOD somewhere, the rejected one BAD at the same
     // place; everything else is filler. The model must find the marker through attention from the scoring token.
     private const int Vocabulary = 32, Good = 1, Bad = 2, FirstFiller = 3, ScoringToken = Vocabulary - 1;
-    private const int Steps = 30, PairsPerStep = 16, HeldOutPairs = 64;
+    private const int Steps = 20, PairsPerStep = 16, HeldOutPairs = 64;
 
     public static void Run(WorldPMContext context, Checks checks)
     {
@@ -22,7 +22,7 @@ internal static class TinyTraining
         var options = new TrainingOptions
         {
             PairsPerMicroBatch = PairsPerStep,
-            LearningRate = 3e-3,
+            LearningRate = 1e-3,
             WeightDecay = 0,
             WarmupFraction = 0,
             Seed = 7,
@@ -41,7 +41,7 @@ internal static class TinyTraining
             var batch = new PairBatch(Enumerable.Range(0, PairsPerStep).Select(_ => MakePair(data)).ToList());
             StepMetrics metrics = trainer.TrainStep([batch]);
             losses.Add(metrics.Loss);
-            if (step == 1 || step % 5 == 0)
+            if (step == 1 || step % 2 == 0)
                 Console.WriteLine($"  step {step,3}  loss {metrics.Loss:F4}  accuracy {metrics.Accuracy:P0}  " +
                                   $"grad norm {metrics.GradNorm:F3}");
         }
