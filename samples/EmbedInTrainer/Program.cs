@@ -38,6 +38,10 @@ internal static class Program
         Console.WriteLine($"WorldPM native {WorldPMContext.VersionString}, backend {BackendNames.Name(context.Backend)}, " +
                           $"{context.NumThreads} threads");
         Console.WriteLine($"native library: {WorldPMContext.NativeLibraryPath}");
+        // What the packaged library was built with (scripts/check_package.sh reads this line in CI, where the
+        // package must carry the CUDA kernels).
+        Console.WriteLine("backends built: " + string.Join(", ", new[] { Backend.Cpu, Backend.Cuda, Backend.Emu }
+            .Select(WorldPMContext.QueryBackend).Where(info => info.Built).Select(info => BackendNames.Name(info.Backend))));
 
         var checks = new Checks();
         // The library must be the one the WorldPM.Native package put beside this program (bin/.../runtimes/
