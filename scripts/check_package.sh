@@ -99,6 +99,10 @@ copy_sample() {
 }
 
 need_library() {
+  local tool
+  for tool in dotnet unzip readelf cmp; do
+    command -v "$tool" >/dev/null || { echo "$tool is not installed (unzip: apt-get install unzip; readelf: binutils)"; return 1; }
+  done
   if [[ ! -f "$library" ]]; then
     echo "no native library at $library: build it first (cmake -S . -B build/native && cmake --build build/native --target worldpm, or scripts/test.sh), or pass --native-dir"
     return 1
