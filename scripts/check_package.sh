@@ -108,6 +108,12 @@ need_library() {
     return 1
   fi
   echo "packing $library ($(stat -c %s "$library") bytes, built $(date -r "$library" '+%F %T'))"
+  # Run by hand after editing native code, this would pack the library of before the edit: say so (test.sh has just
+  # built it, so there this never shows).
+  local newer; newer=$(find CMakeLists.txt version.txt native kernels -type f -newer "$library" 2>/dev/null | head -n 3 || true)
+  if [[ -n "$newer" ]]; then
+    echo "WARNING: newer than the library, so not in the package: $(tr '\n' ' ' <<<"$newer")(rebuild: cmake --build $native_dir --target worldpm)"
+  fi
 }
 
 pack() {
@@ -125,21 +131,24 @@ check_contents() {
     unzip -Z1 "$pkg" | grep -v -e '^_rels/' -e '^package/' -e '^\[Content_Types\]' | sed 's/^/    /'
   done
   (( ok )) || return 1
+  # has PACKAGE ENTRY: the listing is read whole first; `unzip | grep -q` would fail under pipefail whenever grep
+  # stops early and unzip dies of SIGPIPE.
+  has() { local listing; listing=$(unzip -Z1 "$1") && grep -qx -- "$2" <<<"$listing"; }
   for entry in README.md lib/net10.0/WorldPM.Native.dll lib/net10.0/WorldPM.Native.xml runtimes/linux-x64/native/libworldpm.so; do
-    unzip -Z1 "$native" | grep -qx "$entry" || fail "WorldPM.Native lacks $entry"
+    has "$native" "$entry" || fail "WorldPM.Native lacks $entry"
   done
   for entry in README.md lib/net10.0/WorldPM.Training.dll; do
-    unzip -Z1 "$training" | grep -qx "$entry" || fail "WorldPM lacks $entry"
+    has "$training" "$entry" || fail "WorldPM lacks $entry"
   done
-  unzip -Z1 "${native%.nupkg}.snupkg" | grep -qx lib/net10.0/WorldPM.Native.pdb || fail "WorldPM.Native.snupkg lacks the pdb"
-  unzip -Z1 "${training%.nupkg}.snupkg" | grep -qx lib/net10.0/WorldPM.Training.pdb || fail "WorldPM.snupkg lacks the pdb"
+  has "${native%.nupkg}.snupkg" lib/net10.0/WorldPM.Native.pdb || fail "WorldPM.Native.snupkg lacks the pdb"
+  has "${training%.nupkg}.snupkg" lib/net10.0/WorldPM.Training.pdb || fail "WorldPM.snupkg lacks the pdb"
   for pkg in "$native" "$training"; do
     local nuspec; nuspec=$(unzip -p "$pkg" '*.nuspec')
     grep -q '<license type="expression">MIT</license>' <<<"$nuspec" || fail "$(basename "$pkg"): no MIT licence expression"
     grep -q '<readme>README.md</readme>' <<<"$nuspec" || fail "$(basename "$pkg"): no readme"
     grep -q "<version>$version</version>" <<<"$nuspec" || fail "$(basename "$pkg"): version is not $version"
   done
-  unzip -p "$training" WorldPM.nuspec | grep -q "<dependency id=\"WorldPM.Native\" version=\"$version\"" ||
+  grep -q "<dependency id=\"WorldPM.Native\" version=\"$version\"" <<<"$(unzip -p "$training" WorldPM.nuspec)" ||
     fail "WorldPM does not depend on the WorldPM.Native package $version"
 
   # The library in the package must be the one this build made, not a stale copy from elsewhere.
@@ -151,7 +160,8 @@ check_contents() {
     fail "the packed libworldpm.so differs from $library"
   fi
   # nvcc puts the device code of the kernels (the fat binaries) in the .nv_fatbin section.
-  if readelf -S --wide "$packed" | grep -q '\.nv_fatbin'; then
+  local sections; sections=$(readelf -S --wide "$packed")
+  if grep -q '\.nv_fatbin' <<<"$sections"; then
     echo "the packed library carries CUDA kernels (.nv_fatbin section)"
   elif (( require_cuda )); then
     fail "the packed library has no CUDA kernels (no .nv_fatbin section), and --require-cuda asks for them"
@@ -189,7 +199,7 @@ run_sample() {
 }
 
 echo "== NuGet packages $version, consumed by samples/EmbedInTrainer (work folder $tmp)"
-step "native library" need_library
+step "native library" need_library && grep -E '^(packing|WARNING)' "$logs/native-library.log" | sed 's/^/   /'
 step "copy sample" copy_sample
 step "pack WorldPM.Native" pack bindings/WorldPM.Native/WorldPM.Native.csproj
 step "pack WorldPM" pack src/WorldPM/WorldPM.csproj
