@@ -110,7 +110,7 @@ need_library() {
   echo "packing $library ($(stat -c %s "$library") bytes, built $(date -r "$library" '+%F %T'))"
   # Run by hand after editing native code, this would pack the library of before the edit: say so (test.sh has just
   # built it, so there this never shows).
-  local newer; newer=$(find CMakeLists.txt version.txt native kernels -type f -newer "$library" 2>/dev/null | head -n 3 || true)
+  local newer; newer=$(find native kernels -type f -newer "$library" 2>/dev/null | head -n 3 || true)
   if [[ -n "$newer" ]]; then
     echo "WARNING: newer than the library, so not in the package: $(tr '\n' ' ' <<<"$newer")(rebuild: cmake --build $native_dir --target worldpm)"
   fi
