@@ -2,9 +2,12 @@
 # Builds everything from this checkout and runs every test: the native
 # GoogleTest suite (CTest) and the managed NUnit suites, twice: on the cpu
 # backend and on the emu backend (the CUDA kernels under the emulator, behind
-# the same C ABI; WORLDPM_BACKEND=emu). Ends with one line
+# the same C ABI; WORLDPM_BACKEND=emu); then packs the NuGet packages and
+# builds and runs samples/EmbedInTrainer against them (scripts/check_package.sh,
+# on the library built here, cpu backend). Ends with one line
 # "N passed, M failed" (", K skipped" when any were skipped), counted from the
-# CTest JUnit report and the TRX files, and exits non-zero on any failure or
+# CTest JUnit report, the TRX files and the package check's JUnit report (one
+# case per step and per sample check), and exits non-zero on any failure or
 # when no test ran.
 #
 #   scripts/test.sh           CPU build; CUDA objects too when nvcc is installed
@@ -56,15 +59,29 @@ if (( emu_pass )); then
     --logger "trx" --results-directory "$results/managed-emu" || managed_rc=$?
 fi
 
+echo "== NuGet packages consumed by samples/EmbedInTrainer"
+# Packs the library built above (no second native build); in CI (--cuda) the package must carry the CUDA kernels.
+package_rc=0
+package_args=(--native-dir build/native --junit "$results/package.xml")
+if [[ "$cuda" == ON ]]; then package_args+=(--require-cuda); fi
+WORLDPM_BACKEND=cpu scripts/check_package.sh "${package_args[@]}" || package_rc=$?
+
 # ---- count
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
-if [[ -f "$results/native.xml" ]]; then
-  suite=$(tr '\n\t' '  ' <"$results/native.xml" | grep -o '<testsuite [^>]*>' | head -1 || true)
+for junit in "$results/native.xml" "$results/package.xml"; do
+  [[ -f "$junit" ]] || continue
+  suite=$(tr '\n\t' '  ' <"$junit" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
   skips=$(( $(attr skipped "$suite") + $(attr disabled "$suite") ))
   passed=$((passed + tests - fails - errs - skips)); failed=$((failed + fails + errs)); skipped=$((skipped + skips))
+done
+# A package check that failed without a report saying so (it died before writing one) is still one failure.
+package_failures=0
+if [[ -f "$results/package.xml" ]]; then
+  package_failures=$(attr failures "$(tr '\n\t' '  ' <"$results/package.xml" | grep -o '<testsuite [^>]*>' | head -1 || true)")
 fi
+if (( package_rc != 0 && package_failures == 0 )); then failed=$((failed + 1)); fi
 shopt -s nullglob
 for trx in "$results"/managed/*.trx "$results"/managed-emu/*.trx; do
   counters=$(tr '\n\t' '  ' <"$trx" | grep -o '<Counters [^>]*>' | head -1 || true)
@@ -76,7 +93,7 @@ done
 line="$passed passed, $failed failed"
 (( skipped > 0 )) && line+=", $skipped skipped"
 status=0
-if (( native_rc != 0 || managed_rc != 0 || failed > 0 )); then status=1; fi
+if (( native_rc != 0 || managed_rc != 0 || package_rc != 0 || failed > 0 )); then status=1; fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
 summary_printed=1
 echo "$line"
