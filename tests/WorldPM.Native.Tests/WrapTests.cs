@@ -19,13 +19,34 @@ public sealed unsafe class WrapTests
     [SetUp]
     public void CreateArena() => arena = new Arena();
 
+    private readonly List<nint> nativeBlocks = [];
+
     [TearDown]
-    public void DisposeArena() => arena.Dispose();
+    public void DisposeArena()
+    {
+        arena.Dispose();
+        foreach (nint block in nativeBlocks) NativeMemory.AlignedFree((void*)block);
+        nativeBlocks.Clear();
+    }
 
     private WorldPMContext Context => arena.Context;
 
     private static void HostMemoryOnly() =>
         Assume.That(TestBackend.Kind, Is.EqualTo(Backend.Cpu), "host memory is wrapped on the CPU backend only");
+
+    /// <summary>
+    /// Memory a caller could wrap on this backend, for the tests of pins and scopes: native host memory on the CPU;
+    /// on emu, emulated device memory (another buffer's <see cref="DeviceBuffer.DevicePointer"/>), which the emulator
+    /// keeps host-addressable, so a <see cref="Memory{T}"/> or span can stand over it as over a framework's tensor.
+    /// </summary>
+    private float* CallerRegion(int length)
+    {
+        if (TestBackend.Kind == Backend.Emu) return (float*)arena.F32(length).DevicePointer;
+        HostMemoryOnly();
+        var block = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
+        nativeBlocks.Add((nint)block);
+        return block;
+    }
 
     private static double[] GeluReference(float[] x) => x.Select(v => Reference.GeluTanh(v)).ToArray();
 
@@ -65,8 +86,7 @@ public sealed unsafe class WrapTests
     [Test]
     public void MemoryStaysPinnedUntilTheLastWrapperOrViewIsDisposed()
     {
-        HostMemoryOnly();
-        using var manager = new CountingMemoryManager(16);
+        using var manager = new CountingMemoryManager(CallerRegion(16), 16);
         DeviceBuffer<float> wrapped = Context.Wrap(manager.Memory);
         Assert.That((manager.Pins, manager.Unpins), Is.EqualTo((1, 0)));
         DeviceBuffer<float> view = wrapped.View(4, 8);
@@ -130,8 +150,7 @@ public sealed unsafe class WrapTests
     [Test]
     public void ASpanIsWrappedOnlyForTheCallback()
     {
-        HostMemoryOnly();
-        Span<float> x = stackalloc float[24];
+        var x = new Span<float>(CallerRegion(24), 24);
         Reference.Random(4, 24).CopyTo(x);
         float[] expected = x.ToArray();
         DeviceBuffer<float> output = arena.F32(24);
@@ -160,12 +179,12 @@ public sealed unsafe class WrapTests
     [Test]
     public void AnExceptionInTheCallbackStillEndsTheScope()
     {
-        HostMemoryOnly();
-        DeviceBuffer<int>? leaked = null;
+        float* region = CallerRegion(3);
+        DeviceBuffer<float>? leaked = null;
         Assert.Throws<InvalidOperationException>(() =>
         {
-            Span<int> ids = stackalloc int[3]; // inside: a lambda cannot capture a span
-            Context.WithWrapped(ids, buffer =>
+            var values = new Span<float>(region, 3); // made inside: a lambda cannot capture a span
+            Context.WithWrapped(values, buffer =>
             {
                 leaked = buffer;
                 throw new InvalidOperationException("from the callback");
@@ -212,13 +231,29 @@ public sealed unsafe class WrapTests
     }
 
     [Test]
+    public void AStackSpanIsWrappedOnTheCpu()
+    {
+        HostMemoryOnly();
+        Span<int> ids = stackalloc int[5];
+        int[] seen = Context.WithWrapped(ids, buffer =>
+        {
+            buffer.Fill(9);
+            return buffer.ToArray();
+        });
+        Assert.That(seen, Is.All.EqualTo(9));
+        Assert.That(ids.ToArray(), Is.All.EqualTo(9), "filled in place");
+    }
+
+    [Test]
     public void HostMemoryIsRefusedOnTheEmulatorAndItsPinReleased()
     {
         Assume.That(TestBackend.Kind, Is.EqualTo(Backend.Emu));
         var refused = Assert.Throws<WorldPMArgumentException>(() => Context.Wrap(new float[8]))!;
         Assert.That(refused.ArgumentName, Is.EqualTo("pointer"));
         Assert.That(refused.Message, Does.Contain("device memory"));
-        using var manager = new CountingMemoryManager(8);
+        float* host = (float*)NativeMemory.AlignedAlloc(8 * sizeof(float), 64);
+        nativeBlocks.Add((nint)host);
+        using var manager = new CountingMemoryManager(host, 8);
         Assert.Throws<WorldPMArgumentException>(() => Context.Wrap(manager.Memory));
         Assert.That((manager.Pins, manager.Unpins), Is.EqualTo((1, 1)), "a failed wrap does not leave the memory pinned");
         Assert.Throws<WorldPMArgumentException>(() =>
@@ -251,11 +286,10 @@ public sealed unsafe class WrapTests
         Assert.That(empty.Count, Is.EqualTo(0));
     }
 
-    /// <summary>Native memory behind a <see cref="Memory{T}"/> that counts Pin and Unpin calls.</summary>
-    private sealed class CountingMemoryManager(int length) : MemoryManager<float>
+    /// <summary>A <see cref="Memory{T}"/> over unmanaged memory (not its own: the test frees it) that counts Pin
+    /// and Unpin calls.</summary>
+    private sealed class CountingMemoryManager(float* data, int length) : MemoryManager<float>
     {
-        private readonly float* data = (float*)NativeMemory.AlignedAlloc((nuint)(length * sizeof(float)), 64);
-
         public int Pins { get; private set; }
 
         public int Unpins { get; private set; }
@@ -272,6 +306,6 @@ public sealed unsafe class WrapTests
 
         public override void Unpin() => Unpins++;
 
-        protected override void Dispose(bool disposing) => NativeMemory.AlignedFree(data);
+        protected override void Dispose(bool disposing) { }
     }
 }
