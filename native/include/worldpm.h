@@ -116,7 +116,8 @@ typedef struct wpm_context_options {
   /* Added in 0.2. A cudaStream_t of `device` that the cuda backend queues every op and copy
    * on, so the library's work orders with the caller's own (a framework's current stream).
    * The library never destroys it: it must outlive the context and every buffer of it.
-   * NULL = the context creates its own stream. Set on cpu or emu, context creation fails
+   * NULL = the context creates its own stream (for the legacy default stream, pass
+   * cudaStreamLegacy). Set on cpu or emu, context creation fails
    * with WPM_ERR_UNSUPPORTED (they have no streams). A caller built against 0.1 passes a
    * struct_size of offsetof(wpm_context_options, stream) and gets NULL. */
   void* stream;
