@@ -6,7 +6,8 @@ namespace WorldPM.Native;
 
 /// <summary>
 /// Memory of one <see cref="WorldPMContext"/> (host memory on the CPU backend, device memory on a GPU): an
-/// allocation, or a view into one. The shape is managed metadata (row-major); the library itself only
+/// allocation, memory of the caller's wrapped without a copy (<see cref="WorldPMContext.Wrap{T}(Memory{T})"/> and its
+/// overloads; disposing never frees it), or a view into either. The shape is managed metadata (row-major); the library itself only
 /// knows the element count and dtype, and ops take their dimensions explicitly.
 /// </summary>
 public abstract unsafe class DeviceBuffer : IDisposable, INativeObject
@@ -38,6 +39,26 @@ public abstract unsafe class DeviceBuffer : IDisposable, INativeObject
 
     /// <summary>True once disposed.</summary>
     public bool IsDisposed => handle.IsClosed;
+
+    /// <summary>
+    /// The address of the first element (of this view, not of its parent): a host pointer on the CPU backend, a CUDA
+    /// device pointer on cuda, an emulated device pointer on emu. For handing the memory to other code, or back to
+    /// <see cref="WorldPMContext.Wrap{T}(nint, long)"/>; it stays valid while this buffer (or a view of its memory)
+    /// lives. For a wrapped buffer it is the caller's own pointer.
+    /// </summary>
+    public nint DevicePointer
+    {
+        get
+        {
+            using var lease = new HandleLease([this]);
+            void* pointer;
+            Check(NativeMethods.wpm_buffer_device_pointer(Ptr(this), &pointer));
+            return (nint)pointer;
+        }
+    }
+
+    /// <summary>The caller's memory this buffer wraps (null for allocated memory): views share it.</summary>
+    private protected CallerMemory? WrappedMemory => handle.Memory;
 
     /// <summary>A one-dimensional window of <paramref name="count"/> elements from <paramref name="offset"/>, of this
     /// buffer's element type (<see cref="DeviceBuffer{T}.View"/> where the type is known). Disposed on its own.</summary>
@@ -157,6 +178,7 @@ public sealed unsafe class DeviceBuffer<T> : DeviceBuffer where T : unmanaged
         using var lease = new HandleLease([this]);
         nint view;
         Check(NativeMethods.wpm_buffer_view(Ptr(this), (nuint)offset, (nuint)count, &view));
-        return new DeviceBuffer<T>(Context, new BufferHandle(view), dims);
+        // A view of wrapped memory holds the caller's pin too: it may outlive this buffer.
+        return new DeviceBuffer<T>(Context, new BufferHandle(view, WrappedMemory), dims);
     }
 }

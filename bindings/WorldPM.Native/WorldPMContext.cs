@@ -9,7 +9,7 @@ namespace WorldPM.Native;
 /// Ops queue work on it; <see cref="Synchronize"/> waits for that work. Dispose it after its buffers
 /// (a buffer outliving its context can still be disposed, but not used).
 /// </summary>
-public sealed unsafe class WorldPMContext : IDisposable, INativeObject
+public sealed unsafe partial class WorldPMContext : IDisposable, INativeObject
 {
     private readonly ContextHandle handle;
 
@@ -21,8 +21,12 @@ public sealed unsafe class WorldPMContext : IDisposable, INativeObject
     /// <param name="backend"><see cref="Backend.Auto"/> picks CUDA when a device is visible, else the CPU.</param>
     /// <param name="threads">CPU threads; 0 means WORLDPM_NUM_THREADS, else the machine's core count.</param>
     /// <param name="device">The CUDA device ordinal.</param>
+    /// <param name="cudaStream">A <c>cudaStream_t</c> of <paramref name="device"/> to queue every op and copy on (a
+    /// framework's current stream), so the library's work orders with the caller's; 0 for a stream of the context's
+    /// own. The library never destroys it: it must outlive the context and its buffers. CUDA only.</param>
     /// <exception cref="BackendUnavailableException">The backend is not built or has no device.</exception>
-    public static WorldPMContext Create(Backend backend = Backend.Auto, int threads = 0, int device = 0)
+    /// <exception cref="WorldPMUnsupportedException"><paramref name="cudaStream"/> is set on a backend without streams.</exception>
+    public static WorldPMContext Create(Backend backend = Backend.Auto, int threads = 0, int device = 0, nint cudaStream = 0)
     {
         var options = new NativeMethods.wpm_context_options
         {
@@ -30,6 +34,7 @@ public sealed unsafe class WorldPMContext : IDisposable, INativeObject
             backend = backend,
             num_threads = threads,
             device = device,
+            stream = cudaStream,
         };
         nint created;
         Check(NativeMethods.wpm_context_create(&options, &created));

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "emu.h"
+#include "device_range.h"
 
 namespace emu {
 
@@ -67,6 +68,18 @@ void device_free(void* ptr) {
   if (it == r.live.end()) throw std::invalid_argument("emu::device_free: pointer was not returned by device_alloc");
   std::free(it->first - kGuard);
   r.live.erase(it);
+}
+
+bool device_range_live(const void* ptr, size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(ptr);
+  auto& r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  // The allocation that could hold p is the last one starting at or before it.
+  auto it = r.live.upper_bound(const_cast<unsigned char*>(p));
+  if (it == r.live.begin()) return false;
+  --it;
+  const size_t into = static_cast<size_t>(p - it->first);
+  return into <= it->second.bytes && bytes <= it->second.bytes - into;
 }
 
 std::string check_guards() {

@@ -12,7 +12,8 @@
  * context that allocated it. A buffer has a dtype and an element count; ops
  * check both against the shapes they are given. A view (wpm_buffer_view) is a
  * window into another buffer, so one arena can hold many tensors; it keeps
- * its parent's memory alive.
+ * its parent's memory alive. wpm_buffer_wrap makes a buffer of memory the
+ * caller owns (no copy); such a buffer, and its views, never free it.
  *
  * Layouts are row-major. Shape letters: B batch, T tokens, H query heads,
  * KVH key/value heads, D head dim, C model width, N rows, V vocabulary,
@@ -39,7 +40,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 1
+#define WPM_VERSION_MINOR 2
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -112,9 +113,17 @@ typedef struct wpm_context_options {
   wpm_backend backend;
   int32_t num_threads; /* CPU threads; 0 = WORLDPM_NUM_THREADS or the machine's core count */
   int32_t device;      /* CUDA device ordinal */
+  /* Added in 0.2. A cudaStream_t of `device` that the cuda backend queues every op and copy
+   * on, so the library's work orders with the caller's own (a framework's current stream).
+   * The library never destroys it: it must outlive the context and every buffer of it.
+   * NULL = the context creates its own stream (for the legacy default stream, pass
+   * cudaStreamLegacy). Set on cpu or emu, context creation fails
+   * with WPM_ERR_UNSUPPORTED (they have no streams). A caller built against 0.1 passes a
+   * struct_size of offsetof(wpm_context_options, stream) and gets NULL. */
+  void* stream;
 } wpm_context_options;
 
-/* options may be NULL: auto backend, default threads, device 0. */
+/* options may be NULL: auto backend, default threads, device 0, own stream. */
 WPM_API wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** context);
 /* Frees the context. Buffers still alive keep their memory (read, write, free them as usual);
  * ops need a live context. NULL is a no-op. */
@@ -132,6 +141,29 @@ WPM_API wpm_status wpm_buffer_alloc(wpm_context* context, wpm_dtype dtype, size_
 WPM_API wpm_status wpm_buffer_view(wpm_buffer* parent, size_t offset, size_t count, wpm_buffer** view);
 /* Releases the handle (memory goes when no view uses it). NULL is a no-op. */
 WPM_API wpm_status wpm_buffer_free(wpm_buffer* buffer);
+/* A buffer of count elements of dtype over memory the caller owns, WITHOUT a copy: ops read and
+ * write the caller's memory directly. Ownership stays with the caller: freeing the buffer (and
+ * every view of it) leaves the memory untouched, and the memory must stay valid (and, in managed
+ * languages, pinned) until the last of them is freed. Nothing else changes: views, ops, copies,
+ * and a destroyed context (the buffer can still be read, written and freed) work as for
+ * wpm_buffer_alloc's buffers.
+ *   cpu:  pointer is host memory. The library cannot see its extent: count is the caller's word.
+ *   cuda: pointer is device (or managed) memory of the context's device, checked with
+ *         cudaPointerGetAttributes; the extent is the caller's word. Use a context created with
+ *         wpm_context_options.stream to order the library's work with the caller's stream.
+ *   emu:  pointer lies inside the emulator's device memory, e.g. wpm_buffer_device_pointer of
+ *         another buffer (plus an offset); the whole range is checked against that allocation.
+ * Errors (WPM_ERR_INVALID_ARGUMENT, naming the argument): pointer NULL with count > 0, pointer
+ * not aligned to the dtype's size, count above 2^40 or running past the end of the address
+ * space, a host pointer (or a range outside device memory) on cuda/emu. pointer may be NULL
+ * with count 0 (an empty buffer). */
+WPM_API wpm_status wpm_buffer_wrap(wpm_context* context, wpm_dtype dtype, void* pointer, size_t count,
+                                   wpm_buffer** buffer);
+/* The address of the buffer's first element (a view's, not its parent's): a host pointer on cpu,
+ * a device pointer on cuda, an emulated device pointer on emu. For handing memory to other
+ * code (or back to wpm_buffer_wrap); it stays valid while the buffer or a view of its memory
+ * lives, and is the caller's own pointer for a wrapped buffer. */
+WPM_API wpm_status wpm_buffer_device_pointer(const wpm_buffer* buffer, void** pointer);
 WPM_API wpm_status wpm_buffer_info(const wpm_buffer* buffer, wpm_dtype* dtype, size_t* count);
 /* Host <-> device copies of count elements at element offset; host data has the buffer's dtype. */
 WPM_API wpm_status wpm_buffer_write(wpm_buffer* buffer, size_t offset, const void* host, size_t count);

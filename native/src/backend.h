@@ -84,6 +84,10 @@ class Backend {
   virtual wpm_status fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal,
                                  float a, float b) = 0;
   virtual wpm_status synchronize() = 0;
+  // Why [ptr, ptr + bytes) of the caller's memory cannot be handed to this backend's ops
+  // (wpm_buffer_wrap), or "" when it can. The cpu backend's ops address any host memory, so
+  // there is nothing it could check; the device backends override this.
+  virtual std::string caller_memory_problem(const void* ptr, size_t bytes) { (void)ptr; (void)bytes; return ""; }
 
   // ops
   virtual wpm_status gemm(const GemmArgs& args) = 0;

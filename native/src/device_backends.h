@@ -16,7 +16,8 @@ std::unique_ptr<Backend> make_emu_backend(int threads);
 // The emulator as this build has it: "" when usable, else why not.
 std::string emu_unavailable_reason();
 
-// CUDA device `device`: its own stream, caching allocator and cuBLASLt handle.
-std::unique_ptr<Backend> make_cuda_backend(int device);
+// CUDA device `device`: a caching allocator and cuBLASLt handle, and its own stream, or the
+// caller's `stream` (a cudaStream_t of that device) when not null.
+std::unique_ptr<Backend> make_cuda_backend(int device, void* stream);
 
 }  // namespace wpm

@@ -10,11 +10,14 @@
 namespace wpm {
 
 // Device memory of one allocation; freed when the last handle (buffer or view) goes.
+// Memory wrapped with wpm_buffer_wrap belongs to the caller (owned = false): the
+// last handle leaves it untouched, since the library never allocated it.
 struct Storage {
   std::shared_ptr<Backend> backend;  // keeps the backend alive past its context
   void* ptr = nullptr;
   size_t bytes = 0;
-  ~Storage() { if (ptr) backend->release(ptr); }
+  bool owned = true;
+  ~Storage() { if (ptr && owned) backend->release(ptr); }
 };
 
 // Registries of live handles, so a freed or foreign pointer is reported, not dereferenced.

@@ -12,6 +12,7 @@ internal static unsafe partial class NativeMethods
         public Backend backend;
         public int num_threads;
         public int device;
+        public nint stream; // cudaStream_t (ABI 0.2)
     }
 
     [LibraryImport(Library)]

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace WorldPM.Native.Interop;
 
-/// <summary>Buffers: allocation, views, host copies, fills.</summary>
+/// <summary>Buffers: allocation, wrapping caller-owned memory, views, host copies, fills.</summary>
 internal static unsafe partial class NativeMethods
 {
     [LibraryImport(Library)]
@@ -10,6 +10,12 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_buffer_alloc(nint context, DType dtype, nuint count, nint* buffer);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_buffer_wrap(nint context, DType dtype, void* pointer, nuint count, nint* buffer);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_buffer_device_pointer(nint buffer, void** pointer);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_buffer_view(nint parent, nuint offset, nuint count, nint* view);

@@ -18,7 +18,23 @@ internal sealed class BufferHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
     internal BufferHandle(nint existing) : base(ownsHandle: true) => SetHandle(existing);
 
-    protected override bool ReleaseHandle() => NativeMethods.wpm_buffer_free(handle) == WorldPMStatus.Ok;
+    /// <summary>The caller's memory this buffer wraps (null for library memory and raw pointers): the handle holds
+    /// one reference on it, so the memory stays pinned while this handle lives.</summary>
+    internal CallerMemory? Memory { get; private set; }
+
+    internal BufferHandle(nint existing, CallerMemory? memory) : this(existing)
+    {
+        memory?.Attach(this);
+        Memory = memory;
+    }
+
+    protected override bool ReleaseHandle()
+    {
+        // Native handle first: the library must be done with the memory before it may move.
+        bool freed = NativeMethods.wpm_buffer_free(handle) == WorldPMStatus.Ok;
+        Memory?.Detach();
+        return freed;
+    }
 }
 
 /// <summary>Owns a <c>wpm_comm*</c>; destroys it once (a local operation, not a collective).</summary>

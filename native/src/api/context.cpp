@@ -1,5 +1,8 @@
 // Context entry points: create with a backend choice, destroy, query, synchronize.
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstring>
 #include <cstdlib>
 
 #include "../device_backends.h"
@@ -7,6 +10,9 @@
 
 namespace {
 std::atomic<uint64_t> next_context_id{1};
+
+// sizeof(wpm_context_options) in ABI 0.1, before `stream` was added.
+constexpr size_t kContextOptionsV1 = offsetof(wpm_context_options, stream);
 
 // The backend `kind` names; null with the message set when it cannot start or is not built.
 std::unique_ptr<wpm::Backend> make_backend(wpm::Checker& check, wpm_backend kind, const wpm_context_options& opts) {
@@ -16,7 +22,7 @@ std::unique_ptr<wpm::Backend> make_backend(wpm::Checker& check, wpm_backend kind
     case WPM_BACKEND_EMU: return wpm::make_emu_backend(opts.num_threads);
 #endif
 #ifdef WPM_HAVE_CUDA_BACKEND
-    case WPM_BACKEND_CUDA: return wpm::make_cuda_backend(opts.device);
+    case WPM_BACKEND_CUDA: return wpm::make_cuda_backend(opts.device, opts.stream);
 #endif
     default: {
       wpm_backend_info info{sizeof(wpm_backend_info)};
@@ -41,10 +47,12 @@ wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** 
   return wpm::guarded("wpm_context_create", [&] {
     wpm::Checker check("wpm_context_create");
     check.not_null("context", context);
-    wpm_context_options opts{sizeof(wpm_context_options), WPM_BACKEND_AUTO, 0, 0};
+    wpm_context_options opts{sizeof(wpm_context_options), WPM_BACKEND_AUTO, 0, 0, nullptr};
     if (options != nullptr) {
-      check.struct_size("options", options->struct_size, sizeof(wpm_context_options));
-      if (check.ok()) opts = *options;
+      // Callers built against 0.1 have no `stream` field: read only the bytes they declare.
+      check.struct_size("options", options->struct_size, kContextOptionsV1);
+      if (check.ok()) std::memcpy(&opts, options, std::min(options->struct_size, sizeof(wpm_context_options)));
+      opts.struct_size = sizeof(wpm_context_options);
     }
     check.in_range("options.backend", opts.backend, WPM_BACKEND_AUTO, WPM_BACKEND_EMU)
         .in_range("options.num_threads", opts.num_threads, 0, 4096)
@@ -53,6 +61,9 @@ wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** 
     *context = nullptr;
 
     wpm_backend kind = opts.backend == WPM_BACKEND_AUTO ? resolve_auto() : opts.backend;
+    if (opts.stream != nullptr && kind != WPM_BACKEND_CUDA)
+      return check.fail(WPM_ERR_UNSUPPORTED, "argument 'options.stream' is set, but the %s backend has no CUDA streams",
+                        kind == WPM_BACKEND_EMU ? "emu" : "cpu");
     std::unique_ptr<wpm::Backend> backend = make_backend(check, kind, opts);
     if (!backend) return WPM_ERR_BACKEND_UNAVAILABLE;  // make_backend or the factory set the message
     auto* created = new wpm_context();

@@ -1,6 +1,8 @@
-// Buffer entry points: allocation, views, host copies, fills.
+// Buffer entry points: allocation, wrapping caller-owned memory, views, host copies, fills.
 #include <cmath>
+#include <cstdint>
 #include <cstring>
+#include <string>
 
 #include "../validate.h"
 
@@ -61,6 +63,50 @@ wpm_status wpm_buffer_alloc(wpm_context* context, wpm_dtype dtype, size_t count,
     if (status != WPM_OK) return status;
     return new_handle(storage, context->id, dtype, 0, count, buffer);
   });
+}
+
+wpm_status wpm_buffer_wrap(wpm_context* context, wpm_dtype dtype, void* pointer, size_t count, wpm_buffer** buffer) {
+  return wpm::guarded("wpm_buffer_wrap", [&] {
+    wpm::Checker check("wpm_buffer_wrap", context);
+    check.not_null("buffer", buffer).in_range("dtype", dtype, WPM_F32, WPM_I32);
+    if (!check.ok()) return check.status();
+    *buffer = nullptr;
+    const size_t element = wpm_dtype_size(dtype);
+    const auto address = reinterpret_cast<uintptr_t>(pointer);
+    // The same element limit as wpm_buffer_alloc, so count * element cannot overflow either.
+    if (count > (size_t(1) << 40))
+      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'count' is %zu; more than 2^40 elements", count);
+    const size_t bytes = count * element;
+    if (pointer == nullptr && count > 0)
+      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' is NULL but 'count' is %zu", count);
+    if (address % element != 0)  // the kernels load whole elements; a misaligned one faults on a GPU
+      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' (%p) is not aligned to the %zu bytes of a %s element",
+                        pointer, element, wpm::dtype_name(dtype));
+    if (address > UINTPTR_MAX - bytes)
+      return check.fail(WPM_ERR_INVALID_ARGUMENT,
+                        "argument 'count' is %zu; %zu bytes from 'pointer' (%p) run past the end of the address space",
+                        count, bytes, pointer);
+    if (pointer != nullptr) {
+      const std::string problem = context->backend->caller_memory_problem(pointer, bytes);
+      if (!problem.empty())
+        return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' (%p, %zu bytes) cannot be wrapped: %s", pointer,
+                          bytes, problem.c_str());
+    }
+    auto storage = std::make_shared<wpm::Storage>();
+    storage->backend = context->backend;
+    storage->ptr = pointer;
+    storage->bytes = bytes;
+    storage->owned = false;  // the caller's memory: the last handle must not release it
+    return new_handle(storage, context->id, dtype, 0, count, buffer);
+  });
+}
+
+wpm_status wpm_buffer_device_pointer(const wpm_buffer* buffer, void** pointer) {
+  wpm::Checker check("wpm_buffer_device_pointer");
+  live_buffer(check, "buffer", buffer).not_null("pointer", pointer);
+  if (!check.ok()) return check.status();
+  *pointer = buffer->data();  // NULL only for an empty buffer wrapped over NULL (offset 0 then)
+  return WPM_OK;
 }
 
 wpm_status wpm_buffer_view(wpm_buffer* parent, size_t offset, size_t count, wpm_buffer** view) {

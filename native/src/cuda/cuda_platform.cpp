@@ -1,5 +1,6 @@
-// The cuda backend's platform: one device, one non-blocking stream that every
-// kernel, copy and GEMM of the context is queued on, a caching allocator, and
+// The cuda backend's platform: one device, one stream that every kernel, copy
+// and GEMM of the context is queued on (a non-blocking stream of its own, or the
+// caller's from wpm_context_options.stream, which it never destroys), a caching allocator, and
 // a cuBLASLt handle with its workspace. Kernels come from nvcc's build of
 // kernels/*.cu (namespace kernels_cuda) through the shared DeviceBackend.
 //
@@ -9,6 +10,7 @@
 #include <cuda_runtime_api.h>
 
 #include <memory>
+#include <string>
 
 #include "../device/device_backend.h"
 #include "../device_backends.h"
@@ -41,11 +43,12 @@ class CudaPlatform final : public DevicePlatform {
       cudaStreamSynchronize(stream_);
       cublas_.reset();
       if (workspace_ != nullptr) allocator_.release(workspace_);
-      cudaStreamDestroy(stream_);
+      if (owns_stream_) cudaStreamDestroy(stream_);
     }
   }
 
-  wpm_status start(int device) {
+  // stream: the caller's stream to queue everything on, or null for one of our own.
+  wpm_status start(int device, cudaStream_t stream) {
     device_ = device;
     std::string reason;
     const int count = cuda_device_count(&reason);
@@ -54,7 +57,12 @@ class CudaPlatform final : public DevicePlatform {
     if (device >= count)
       return fail(WPM_ERR_BACKEND_UNAVAILABLE, "cuda backend: device %d does not exist (%d visible)", device, count);
     WPM_CUDA_CHECK(cudaSetDevice(device), "cudaSetDevice");
-    WPM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    if (stream != nullptr) {
+      stream_ = stream;  // the caller's: it outlives the context and its buffers (worldpm.h)
+      owns_stream_ = false;
+    } else {
+      WPM_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+    }
     std::string error;
     const CublasLtApi* api = CublasLtApi::load(&error);
     if (api == nullptr) return fail(WPM_ERR_BACKEND_UNAVAILABLE, "cuda backend: %s", error.c_str());
@@ -118,6 +126,29 @@ class CudaPlatform final : public DevicePlatform {
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "synchronize");
     return WPM_OK;
   }
+  // A wrapped pointer must be memory our kernels can dereference on device_: device memory of
+  // that device, or managed memory. Plain or page-locked host memory is refused, as the
+  // boundary promises: a kernel reading it would fault or run over PCIe unannounced. The
+  // runtime API does not tell an allocation's extent, so the byte count is the caller's word.
+  std::string device_memory_problem(const void* ptr, size_t bytes) override {
+    (void)bytes;
+    cudaPointerAttributes attributes{};
+    const cudaError_t err = cudaPointerGetAttributes(&attributes, ptr);
+    if (err != cudaSuccess) {
+      cudaGetLastError();  // older runtimes report an unknown host pointer as cudaErrorInvalidValue
+      return std::string("it is not CUDA device memory (cudaPointerGetAttributes: ") + cudaGetErrorString(err) + ")";
+    }
+    switch (attributes.type) {
+      case cudaMemoryTypeDevice:
+        if (attributes.device != device_)
+          return "it is memory of CUDA device " + std::to_string(attributes.device) + ", not of this context's device " +
+                 std::to_string(device_);
+        return "";
+      case cudaMemoryTypeManaged: return "";
+      case cudaMemoryTypeHost: return "it is page-locked host memory, not device memory";
+      default: return "it is host memory, not CUDA device memory";
+    }
+  }
   wpm_status gemm(const GemmArgs& args) override {
     cudaSetDevice(device_);
     return cublas_->gemm(args, stream_);
@@ -126,6 +157,7 @@ class CudaPlatform final : public DevicePlatform {
  private:
   int device_ = 0;
   cudaStream_t stream_ = nullptr;
+  bool owns_stream_ = true;
   CachingAllocator allocator_;
   void* workspace_ = nullptr;
   std::unique_ptr<Cublas> cublas_;
@@ -133,9 +165,9 @@ class CudaPlatform final : public DevicePlatform {
 
 }  // namespace
 
-std::unique_ptr<Backend> make_cuda_backend(int device) {
+std::unique_ptr<Backend> make_cuda_backend(int device, void* stream) {
   auto platform = std::make_unique<CudaPlatform>();
-  if (platform->start(device) != WPM_OK) return nullptr;  // start set the message
+  if (platform->start(device, static_cast<cudaStream_t>(stream)) != WPM_OK) return nullptr;  // start set the message
   return kernels_cuda::make_device_backend(std::move(platform));
 }
 

@@ -77,6 +77,9 @@ class DeviceBackend final : public Backend {
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
   void release(void* ptr) override { platform_->release(ptr); }
+  std::string caller_memory_problem(const void* ptr, size_t bytes) override {
+    return platform_->device_memory_problem(ptr, bytes);
+  }
   wpm_status write(void* dst, const void* host, size_t bytes) override { return platform_->to_device(dst, host, bytes); }
   wpm_status read(void* host, const void* src, size_t bytes) override { return platform_->to_host(host, src, bytes); }
   wpm_status copy(void* dst, const void* src, size_t bytes) override { return platform_->on_device(dst, src, bytes); }

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <string>
 
 #include "../backend.h"
 
@@ -36,6 +37,9 @@ class DevicePlatform {
   // Overlapping ranges are allowed (views of one buffer): the result is memmove's.
   virtual wpm_status on_device(void* dst, const void* src, size_t bytes) = 0;
   virtual wpm_status synchronize() = 0;
+  // Backend::caller_memory_problem: "" when [ptr, ptr + bytes) is device memory this platform's
+  // kernels may address, else why not (a host pointer, another device, outside any allocation).
+  virtual std::string device_memory_problem(const void* ptr, size_t bytes) = 0;
   virtual wpm_status gemm(const GemmArgs& args) = 0;
 };
 

@@ -12,6 +12,7 @@
 #include "../error.h"
 #include "device_backend.h"
 #include "emu.h"
+#include "device_range.h"
 
 namespace wpm {
 
@@ -47,6 +48,14 @@ class EmuPlatform final : public DevicePlatform {
     return WPM_OK;
   }
   wpm_status synchronize() override { return WPM_OK; }
+  // Emulated device memory is host memory too, so "device pointer" means: inside a live
+  // allocation of the emulator (a buffer's wpm_buffer_device_pointer, or an offset into it).
+  // This is the check that lets the emu backend stand in for cuda's cudaPointerGetAttributes.
+  std::string device_memory_problem(const void* ptr, size_t bytes) override {
+    if (emu::device_range_live(ptr, bytes)) return "";
+    return "it is not inside the emulator's device memory (a host pointer, or a range past the end of an "
+           "emulated allocation)";
+  }
   wpm_status gemm(const GemmArgs& args) override { return cpu_->gemm(args); }
 
  private:
