@@ -13,14 +13,11 @@ internal sealed class OpChecks(WorldPMContext context, Checks checks, int seed)
 
     private readonly Random random = new(seed);
 
-    /// <summary>A buffer holding the trainer's input values.</summary>
-    private DeviceBuffer<T> Input<T>(T[] values) where T : unmanaged
-    {
-        // Caller-owned memory: this is the one place that will wrap the trainer's own array instead of copying it,
-        //   return context.Wrap<T>(values.AsMemory());
-        // (WorldPMContext.Wrap, being added to the bindings). Until then the library allocates the buffer and copies.
-        return context.Upload<T>(values);
-    }
+    /// <summary>A buffer over the trainer's input values. On the cpu backend the trainer's own array is wrapped
+    /// (no copy: the library reads that memory, pinned while the buffer lives); on a device backend host memory
+    /// cannot be wrapped, so the values are copied into a library allocation instead.</summary>
+    private DeviceBuffer<T> Input<T>(T[] values) where T : unmanaged =>
+        context.Backend == Backend.Cpu ? context.Wrap(values) : context.Upload<T>(values);
 
     /// <summary>A library-allocated output buffer, pre-filled with <see cref="Unwritten"/>.</summary>
     private DeviceBuffer<float> Output(long count)

@@ -50,6 +50,8 @@ internal static class Program
         checks.Expect("native-library-from-package", libraryPath.StartsWith(AppContext.BaseDirectory, StringComparison.Ordinal),
             $"loaded from {libraryPath}; expected under {AppContext.BaseDirectory}");
 
+        if (context.Backend == Backend.Cpu) CallerOwnedOutput(context, checks);
+
         var ops = new OpChecks(context, checks, seed: 20261206);
         ops.Gelu(GeluKind.Tanh);
         ops.Gelu(GeluKind.Exact);
@@ -62,6 +64,26 @@ internal static class Program
         Console.WriteLine($"training took {clock.Elapsed.TotalSeconds:F1} s");
 
         return checks.Finish();
+    }
+
+    /// <summary>
+    /// A trainer's own arrays as the op's input and output (cpu backend): the wrapped buffers are the arrays'
+    /// memory, so the result appears in the trainer's output array with no read-back.
+    /// </summary>
+    private static unsafe void CallerOwnedOutput(WorldPMContext context, Checks checks)
+    {
+        float[] x = [-3f, -1f, -0.25f, 0f, 0.5f, 2f, 4f];
+        float[] y = new float[x.Length];
+        using (DeviceBuffer<float> xBuffer = context.Wrap(x), yBuffer = context.Wrap(y))
+        {
+            fixed (float* xAddress = x, yAddress = y)
+                checks.Expect("caller-owned-in-place", xBuffer.DevicePointer == (nint)xAddress && yBuffer.DevicePointer == (nint)yAddress,
+                    "wrapped buffers are the trainer's arrays, not copies");
+            Ops.ReluForward(context, xBuffer, yBuffer);
+            context.Synchronize();
+        }
+        double[] expected = x.Select(v => Math.Max(0.0, v)).ToArray();
+        checks.Close("caller-owned-relu-output", y, expected, atol: 0, rtol: 0);
     }
 }
 
