@@ -46,7 +46,7 @@ done
 if [[ -n "$out" ]]; then cp "$table" "$out"; fi
 spills=$(awk 'NR > 1 && ($(NF - 1) > 0 || $NF > 0)' "$table")
 if [[ -n "$spills" ]]; then
-  echo "kernel_report.sh: kernels spill registers (fix them; docs/architecture.md, "Kernels" allows no spills):" >&2
+  echo "kernel_report.sh: kernels spill registers (fix them; docs/architecture.md, 'Kernels' allows no spills):" >&2
   echo "$spills" >&2
   exit 1
 fi
