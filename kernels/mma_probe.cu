@@ -4,7 +4,7 @@
 // + __syncthreads, ldmatrix.x4 for A's fragments, ldmatrix.x2.trans for B's
 // (B stored [k][n]), one mma.sync.m16n8k16 (f16 or bf16 in, f32 accumulate
 // from zero), C written from the accumulator fragments. Shapes and layouts:
-// kernels.h; fragment layouts: mma.cuh / EMULATOR.md §5.
+// kernels.h; fragment layouts: mma.cuh / docs/emulator.md, "Fragment layouts".
 //
 // Its purpose is a compile-and-SASS check (HMMA.16816.F32[.BF16], LDSM.16.M88.4,
 // LDSM.16.MT88.2, LDGSTS.E.BYPASS.128) and an emulator end-to-end test

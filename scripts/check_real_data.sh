@@ -8,6 +8,10 @@
 #
 #   scripts/check_real_data.sh [WORK_DIR]   results (run/, train.log, metrics.jsonl, llmbar.json) in WORK_DIR, default a temp dir
 #
+# Needs data that is NOT in the repository: the real data sets, in a folder holding hh-rlhf/helpful-base.test.jsonl.gz
+# and llmbar/. By default that is ../shared/data, beside the checkout (where CI and the development machines keep it);
+# elsewhere point DATA at a copy. Without it the script stops at once (exit 2) naming the missing path.
+#
 # Knobs (environment): STEPS (400), BATCH (16), MAX_LENGTH (256), LR (1e-3), EVAL_FRACTION (0.1), SEED (1),
 # DATA (../shared/data from the repository root). The defaults take about a minute on 2 cores (44 s of training).
 # The native library must be built (scripts/setup.sh, or the cmake commands in the README).

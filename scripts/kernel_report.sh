@@ -2,7 +2,7 @@
 # The kernel resource report: every kernel of kernels/*.cu compiled by nvcc for
 # sm_80 and sm_90, with the registers, shared memory, stack frame and spill
 # bytes ptxas reports. Writes the table to OUT (default: stdout only), prints
-# it, and exits 1 when any kernel spills (DESIGN.md: no spills in kernels).
+# it, and exits 1 when any kernel spills (docs/architecture.md, "Kernels": no spills).
 #
 #   scripts/kernel_report.sh [--quiet] [OUT]      (--quiet: print only spills and the summary)
 #
@@ -46,7 +46,7 @@ done
 if [[ -n "$out" ]]; then cp "$table" "$out"; fi
 spills=$(awk 'NR > 1 && ($(NF - 1) > 0 || $NF > 0)' "$table")
 if [[ -n "$spills" ]]; then
-  echo "kernel_report.sh: kernels spill registers (fix them; DESIGN.md allows no spills):" >&2
+  echo "kernel_report.sh: kernels spill registers (fix them; docs/architecture.md, 'Kernels' allows no spills):" >&2
   echo "$spills" >&2
   exit 1
 fi

@@ -3,7 +3,7 @@
 //   - under nvcc (__CUDACC__): thin aliases / __forceinline__ wrappers over CUDA;
 //   - under a host compiler: the emulator in native/emu (emu.h), where every
 //     CUDA thread is a fiber, __syncthreads a block barrier and each warp
-//     collective a per-warp rendezvous (shared/EMULATOR.md).
+//     collective a per-warp rendezvous (docs/emulator.md, "Warp collectives").
 //
 // The dialect (C++17; nvcc 11.8 has no C++20):
 //   __global__ __device__ __host__ __forceinline__ __launch_bounds__ __restrict__ __align__

@@ -10,7 +10,7 @@
 // (EMU_SHARED or emu_dynamic_smem; the emulator reports anything else).
 // Lane l receives, in r[j], elements 2(l%4) (low half) and 2(l%4)+1 (high half)
 // of row l/4 of matrix j; with .trans, {M_j[2(l%4)][l/4], M_j[2(l%4)+1][l/4]}.
-// (EMULATOR.md §5.) For the mma.cuh fragments:
+// (docs/emulator.md, "Fragment layouts".) For the mma.cuh fragments:
 //   A [m][k] row-major:  ldmatrix_x4(a, &As[m0 + (lane & 15)][k0 + (lane >> 4) * 8])
 //   B [k][n] row-major:  ldmatrix_x2_trans(b, &Bs[k0 + (lane & 15)][n0])
 //   B [n][k] (K in Q K^T): ldmatrix_x2(b, &Ks[n0 + (lane & 7)][k0 + ((lane >> 3) & 1) * 8])

@@ -4,7 +4,7 @@
 //   mma_m16n8k16_bf16f32(d, a, b, c)   A, B bf16     (....f32.bf16.bf16.f32)
 // All 32 lanes must call it together (mma.sync.aligned). d may alias c.
 //
-// Fragment layouts (EMULATOR.md §5, PTX ISA "Matrix Fragments for mma.m16n8k16"),
+// Fragment layouts (docs/emulator.md, "Fragment layouts"; PTX ISA "Matrix Fragments for mma.m16n8k16"),
 // g = lane >> 2, t = lane & 3, a b32 register holds two 16-bit values, the lower
 // column (A) / lower k (B) in the low half:
 //   a[0] = A[g][2t..2t+1]     a[1] = A[g+8][2t..2t+1]

@@ -1,5 +1,5 @@
 // The kernel emulator's runtime: runs kernels/*.cu, compiled as C++ against
-// kernels/include/kemu.h, on the CPU. The design map is shared/EMULATOR.md;
+// kernels/include/kemu.h, on the CPU. The design is docs/emulator.md;
 // this header is what the host side sees (launch, configuration, device
 // memory with guard bytes) plus the few hooks kemu.h expands to.
 //
@@ -97,7 +97,7 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
                          int line);
 // mma.sync.aligned.m16n8k16.row.col.f32.{f16,bf16}.{f16,bf16}.f32 for the
 // calling lane's warp (all 32 lanes must call it at the same site): every lane
-// hands in its fragments a[4], b[2], c[4] (the PTX layouts, EMULATOR.md §5) and
+// hands in its fragments a[4], b[2], c[4] (docs/emulator.md, "Fragment layouts") and
 // gets its d[4]. d may alias c. Products are exact; the 16 products and c are
 // summed in double and rounded to float once.
 void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* b, const float* c, const char* file, int line);

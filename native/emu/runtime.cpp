@@ -1,6 +1,6 @@
 // The emulator's scheduler: worker pool, fibers, block barrier, warp
 // collectives, per-block shared memory and error reporting (emu.h says what
-// each piece guarantees; shared/EMULATOR.md why it is built this way).
+// each piece guarantees; docs/emulator.md why it is built this way).
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -57,7 +57,7 @@ ConfigState& config_state() {
 // ---------------------------------------------------------------- fiber stacks
 
 // mmap'ed stacks with a PROT_NONE guard page below, kept per OS thread: a
-// stack is never handed to another thread (EMULATOR.md pitfall 2), and
+// stack is never handed to another thread (docs/emulator.md, "Pitfalls"), and
 // creating a guarded stack costs microseconds, so they are reused.
 class StackPool {
  public:
@@ -273,7 +273,7 @@ float unpack(uint32_t reg, int half, bool bf16) {
   return bf16 ? wpm::bf16_to_float(h) : wpm::f16_to_float(h);
 }
 
-// m16n8k16, layouts of EMULATOR.md §5 (PTX ISA "Matrix Fragments for
+// m16n8k16, layouts of docs/emulator.md, "Fragment layouts" (PTX ISA "Matrix Fragments for
 // mma.m16n8k16"): g = lane >> 2, t = lane & 3; a register's low half holds the
 // lower column (A) or k (B) index.
 void perform_mma(Lane* lanes, bool bf16) {

@@ -1,7 +1,7 @@
 /*
  * worldpm.h — the one public C ABI of the WorldPM kernel library.
  *
- * Rules (DESIGN.md, "The C ABI"):
+ * Rules (docs/c-abi.md explains each):
  *   - plain C, opaque handles, every function returns a wpm_status;
  *   - wpm_last_error() gives a thread-local message naming the argument and
  *     the value that was wrong; the library never aborts and never prints;

@@ -1,6 +1,6 @@
 // The interface every backend (cpu, cuda, emu) implements. Entry points in
 // api/ validate once and then call these with raw device pointers: inside a
-// backend, inputs are trusted (STYLE.md: validation lives at the boundary).
+// backend, inputs are trusted (docs/c-abi.md, "Validation at the boundary").
 //
 // A backend method returns WPM_OK or a failure set through wpm::fail (out of
 // memory, a value the boundary cannot see without reading device data, such

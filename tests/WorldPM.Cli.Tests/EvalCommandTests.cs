@@ -61,8 +61,8 @@ public class EvalCommandTests
     [Test]
     public void TheLlmBarFolderIsReportedPerSubsetWithTheReadmeCounts()
     {
-        string llmbar = Path.Combine(SharedData.Directory(), "llmbar");
-        Assert.That(llmbar, Does.Exist, $"the shared LLMBar data is missing: expected it at {llmbar}");
+        string llmbar = SharedData.PathOf("llmbar");
+        Assert.That(llmbar, Does.Exist, $"the data folder is there but has no LLMBar: expected it at {llmbar}");
 
         CliResult result = Worldpm.Succeed("eval", _run.Checkpoint, llmbar, "--max-length", "128");
 

@@ -3,7 +3,7 @@
 // attention.cu, the CUDA-core ones of attention_generic.cu): inputs with NaN
 // padding rows, the emulated run (outputs poisoned first), the CPU backend
 // through the C ABI (an independent implementation), a float64 reference, and
-// the checks of one shape against both with the DESIGN.md tolerances.
+// the checks of one shape against both with the bounds of docs/numerics.md, "Tolerances".
 #pragma once
 
 #include <gtest/gtest.h>
@@ -255,7 +255,7 @@ inline void expect_zero_padding(const Shape& s, const std::vector<float>& x, int
     }
 }
 
-// DESIGN.md: f16/bf16 storage 1e-2 (out and gradients) and 1e-3 for lse, which stays fp32 and only sees the
+// docs/numerics.md, "Tolerances": f16/bf16 storage 1e-2 (out and gradients) and 1e-3 for lse, which stays fp32 and only sees the
 // rounded inputs; fp32 1e-4 (reductions and matmul chains) and 1e-5 for lse.
 inline double out_tolerance(const emu_test::DtypeCase& c) { return wpm_test::tolerance(c.wpm, true); }
 inline double lse_tolerance(const emu_test::DtypeCase& c) { return c.wpm == WPM_F32 ? 1e-5 : 1e-3; }

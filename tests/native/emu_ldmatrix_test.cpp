@@ -103,7 +103,7 @@ TEST(EmuLdmatrix, X1Trans) { check_ldmatrix<1, true>(); }
 TEST(EmuLdmatrix, X2Trans) { check_ldmatrix<2, true>(); }
 TEST(EmuLdmatrix, X4Trans) { check_ldmatrix<4, true>(); }
 
-// The A-fragment recipe of ldmatrix.cuh / EMULATOR.md §5 (x4 over a row-major
+// The A-fragment recipe of ldmatrix.cuh / docs/emulator.md, "Fragment layouts" (x4 over a row-major
 // 16x16 EMU_SHARED tile) gives the PTX A layout, written here per element:
 // a_i at row groupID (+8 for i = 2,3,6,7), column 2 * threadID_in_group + (i & 1) (+8 for i >= 4).
 __global__ void a_fragment_kernel(const uint16_t* a, uint32_t* out) {

@@ -1,6 +1,6 @@
 // Shared helpers for the native tests: a context per test, buffers filled from
-// host vectors in any dtype, poisoning, and the DESIGN.md error metric
-// ||out - ref|| / ||ref|| against float64 references (NaN never passes).
+// host vectors in any dtype, poisoning, and the error metric ||out - ref|| / ||ref||
+// against float64 references (NaN never passes; docs/numerics.md, "How results are compared").
 #pragma once
 
 #include <gtest/gtest.h>
@@ -131,7 +131,7 @@ inline double rel_error(const std::vector<float>& out, const std::vector<double>
   return std::sqrt(num / den);
 }
 
-// DESIGN.md tolerances: fp32 elementwise 1e-5, fp32 reductions/GEMM chains 1e-4, f16/bf16 storage 1e-2.
+// docs/numerics.md, "Tolerances": fp32 elementwise 1e-5, fp32 reductions/GEMM chains 1e-4, f16/bf16 storage 1e-2.
 inline double tolerance(wpm_dtype dtype, bool reduction) {
   if (dtype == WPM_F32) return reduction ? 1e-4 : 1e-5;
   return 1e-2;

@@ -3,7 +3,7 @@
 // memcpy/memmove; kernels run synchronously inside their launch (so there is
 // no stream and synchronize has nothing to wait for); GEMMs run on a CPU
 // backend's BLAS, which can read emulated device memory because it is host
-// memory (DESIGN.md: emu GEMMs call the CPU GEMM, cuBLASLt is not emulated).
+// memory (docs/emulator.md, "GEMMs and device memory": cuBLASLt is not emulated).
 #include <cstdlib>
 #include <cstring>
 #include <new>

@@ -3,7 +3,7 @@ namespace WorldPM.Native.Tests.Support;
 /// <summary>Base of the op tests: a fresh <see cref="Arena"/> per test, and poisoned output buffers.</summary>
 public abstract class OpFixture
 {
-    /// <summary>fp32 elementwise ops (DESIGN.md, "Numerics").</summary>
+    /// <summary>fp32 elementwise ops (docs/numerics.md, "Tolerances" says why each bound).</summary>
     protected const double Fp32Elementwise = 1e-5;
 
     /// <summary>fp32 reductions and GEMM chains.</summary>

@@ -1,6 +1,6 @@
 namespace WorldPM.Native.Tests.Support;
 
-/// <summary>Float64 references of the ops and the comparison rule of DESIGN.md ("Numerics").</summary>
+/// <summary>Float64 references of the ops and the comparison rule of docs/numerics.md, "How results are compared".</summary>
 internal static class Reference
 {
     /// <summary>||actual - expected|| / ||expected||; NaN anywhere gives +inf, so NaN never passes.</summary>

@@ -3,7 +3,7 @@ using WorldPM.Data;
 namespace WorldPM.Tests.Data;
 
 /// <summary>
-/// Every file of shared/data loads with the counts its README gives. Counts not in the README (the
+/// Every file of the real data sets (<see cref="SharedData"/>) loads with the counts its README gives. Counts not in the README (the
 /// empty replies in HH-RLHF) were found independently with a short Python script over the files.
 /// </summary>
 public class RealDataTests

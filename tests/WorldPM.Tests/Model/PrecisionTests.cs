@@ -6,7 +6,7 @@ namespace WorldPM.Tests.Model;
 
 /// <summary>
 /// f16 and bf16 models against the fp32 model with the same master weights: they differ by storage rounding only
-/// (weights, activations, gradients), every op computing in fp32. DESIGN.md's storage tolerance (1e-3 to 1e-2) is
+/// (weights, activations, gradients), every op computing in fp32. The storage tolerance of docs/numerics.md, "Tolerances" (1e-2) is
 /// per op; the whole model compounds some twenty roundings, so the bounds scale with the format's unit roundoff:
 /// fp16 (u = 2^-11) keeps rewards and loss under 1e-2 and the gradient under 3e-2; bf16 (u = 2^-8, eight times
 /// coarser) under 4e-2 and 1e-1. Measured on this randomized model over nine weight seeds (the test uses 21):

@@ -55,7 +55,7 @@ public class EmbeddedDemoTests
         Assert.That(evaluations.SkipLast(1), Has.All.LessThan(0.7));
     }
 
-    // DESIGN.md: bf16/fp16 runs track the fp32 loss curve on the embedded task. Tolerance: the mean absolute
+    // docs/numerics.md, "Mixed-precision training": bf16/fp16 runs track the fp32 loss curve on the embedded task. Tolerance: the mean absolute
     // difference of the per-step losses over the run stays under 0.05 (the loss starts at 0.693).
     [Convergence]
     [TestCase(Precision.BF16)]

@@ -24,7 +24,7 @@ public class HhRlhfTrainingTests
     [Test]
     public void ATinyModelFitsASliceOfHelpfulBaseWellBelowChance()
     {
-        string data = Path.Combine(SharedData.RootOrIgnore(), "hh-rlhf", "helpful-base.test.jsonl.gz");
+        string data = Path.Combine(SharedData.Root, "hh-rlhf", "helpful-base.test.jsonl.gz");
         List<PreferencePair> pairs = PreferenceDataset.Load(data).Pairs.Take(Pairs).ToList();
         var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), MaxLength);
         List<TokenizedPair> train = PairTokenization.EncodeAll(encoder, pairs);
