@@ -65,7 +65,9 @@ public class RewardModelForwardTests : TinyModelFixture
         int[] padded = [4, 9, 1, 0, 0, 0, 0, 0];
         float inLongerBatch = model.Score(padded, [3], count: 1, seqLen: 8)[0];
 
-        Assert.That(inLongerBatch, Is.EqualTo(alone).Within(1e-5).Percent);
+        // Relative 1e-5 (fp32 round-off): the longer batch runs its GEMMs at another row count, whose blocking,
+        // and so summation order, the BLAS picks per host (1e-7 held on one host and failed at 7e-7 on another).
+        Assert.That(inLongerBatch, Is.EqualTo(alone).Within(1e-3).Percent);
         Assert.That((double)alone,
             Is.EqualTo(new ReferenceRewardModel(Tiny, Values(model)).Reward(sequence)).Within(1e-4).Percent);
     }
