@@ -32,7 +32,7 @@ versions=$(readelf -V "$library" | grep -o 'Name: GLIBC_[0-9.]*' | sed 's/Name: 
 newest=$(tail -n 1 <<<"$versions")
 for version in $versions; do
   if [[ $(printf '%s\n%s\n' "$version" "$max_glibc" | sort -V | tail -n 1) != "$max_glibc" ]]; then
-    symbols=$(objdump -T "$library" | grep "GLIBC_$version " | awk '{print $NF}' | tr '\n' ' ')
+    symbols=$(objdump -T "$library" | grep -F "(GLIBC_$version)" | awk '{print $NF}' | tr '\n' ' ')
     echo "check_load_dependencies.sh: $(basename "$library") needs GLIBC_$version (newer than $max_glibc) for: $symbols" >&2
     status=1
   fi
