@@ -8,7 +8,7 @@ namespace wpm::comm {
 namespace {
 
 constexpr const char* kDefaultName = "libmpi.so.40";
-constexpr const char* kInstallHint = "install OpenMPI (Debian: openmpi-bin)";
+constexpr const char* kInstallHint = "install openmpi-bin (Debian)";
 
 struct Loaded {
   MpiLibrary library{};
@@ -55,8 +55,7 @@ Loaded load() {
     std::string error = raw != nullptr ? raw : std::string(l.file) + " could not be opened";
     const std::string verbose = ": cannot open shared object file: No such file or directory";
     if (size_t at = error.find(verbose); at != std::string::npos) error.replace(at, verbose.size(), " not found");
-    loaded.problem = error + "; " + kInstallHint +
-                     (overridden ? " (or fix WORLDPM_MPI_LIBRARY)" : "");
+    loaded.problem = error + "; " + kInstallHint;
     return loaded;
   }
   Binder bind(handle, l.file, &loaded.problem);

@@ -60,7 +60,7 @@ struct MpiLibrary {
 };
 
 // The loaded library (opened once per process, thread-safe), or null with the reason in *why
-// ("libmpi.so.40: cannot open shared object file ...; install ...").
+// ("libmpi.so.40 not found; install openmpi-bin (Debian)", or a missing function or handle).
 const MpiLibrary* mpi_library(std::string* why);
 
 // The loaded library, for code that runs once MPI has started (MpiThread::start succeeded, which

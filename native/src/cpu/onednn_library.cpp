@@ -8,7 +8,7 @@ namespace wpm {
 namespace {
 
 constexpr const char* kDefaultName = "libdnnl.so.2";
-constexpr const char* kInstallHint = "install oneDNN 2 (Debian: libdnnl2)";
+constexpr const char* kInstallHint = "install libdnnl2 (Debian)";
 
 struct Loaded {
   OnednnLibrary library{};
@@ -33,8 +33,7 @@ Loaded load() {
     std::string error = raw != nullptr ? raw : std::string(file) + " could not be opened";
     const std::string verbose = ": cannot open shared object file: No such file or directory";
     if (size_t at = error.find(verbose); at != std::string::npos) error.replace(at, verbose.size(), " not found");
-    loaded.problem = error + "; " + kInstallHint +
-                     (override_path != nullptr ? " (or fix WORLDPM_ONEDNN_LIBRARY)" : "");
+    loaded.problem = error + "; " + kInstallHint;
     return loaded;
   }
   OnednnLibrary& l = loaded.library;

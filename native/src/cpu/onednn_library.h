@@ -53,7 +53,7 @@ struct OnednnLibrary {
 };
 
 // The loaded library (opened once per process), or null with the reason in *why
-// ("oneDNN unavailable: libdnnl.so.2: cannot open shared object file ...; install libdnnl2").
+// ("libdnnl.so.2 not found; install libdnnl2 (Debian)", or a missing function).
 const OnednnLibrary* onednn_library(std::string* why);
 
 }  // namespace wpm
