@@ -65,7 +65,7 @@ class MpiCommunicator final : public Communicator {
                             const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
                             MPI_Request request;
                             int code = mpi().Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice,
-                                                      mpi().FLOAT, mpi().SUM, data_, &request);
+                                                        mpi().FLOAT, mpi().SUM, data_, &request);
                             if (Outcome done = issued(code, &request, "all_reduce of " + elements(n)); !done.ok())
                               return done;
                           }
@@ -116,7 +116,7 @@ class MpiCommunicator final : public Communicator {
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
       int code = mpi().Iallgather(in.data(), static_cast<int>(in.count()), type, out.data(),
-                                static_cast<int>(in.count()), type, data_, &request);
+                                  static_cast<int>(in.count()), type, data_, &request);
       return issued(code, &request, "all_gather of " + elements(in.count()) + " per rank");
     });
     return outcome.ok() ? out.store() : outcome;
@@ -129,8 +129,8 @@ class MpiCommunicator final : public Communicator {
     out.reserve_output();
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
-      int code = mpi().Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), mpi().FLOAT, mpi().SUM,
-                                           data_, &request);
+      int code = mpi().Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), mpi().FLOAT,
+                                             mpi().SUM, data_, &request);
       Outcome done = issued(code, &request, "reduce_scatter of " + elements(out.count()) + " per rank");
       if (done.ok() && factor != 1.0f) scale(out.data(), out.count(), factor);
       return done;
