@@ -1,6 +1,7 @@
 // Collective entry points (worldpm.h, "collectives"): validate, then hand the
 // work to the communicator of the context's backend (native/src/comm). In a
-// library built without MPI every call but the query says so.
+// library built without MPI every call but the query says so; in one built with
+// it, where libmpi cannot be opened, wpm_comm_create says that.
 #include <cstdio>
 #include <memory>
 
@@ -9,6 +10,7 @@
 #include "../validate.h"
 #ifdef WPM_HAVE_MPI
 #include "../comm/communicator.h"
+#include "../comm/mpi_library.h"
 #include "../comm/mpi_thread.h"
 #endif
 
@@ -94,8 +96,14 @@ wpm_status wpm_comm_query(wpm_comm_info* info) {
     std::snprintf(info->nccl, sizeof info->nccl, "%s", nccl.c_str());
 #ifdef WPM_HAVE_MPI
     info->mpi_built = 1;
-    std::string version = wpm::comm::MpiThread::instance().library_version();
-    std::snprintf(info->mpi, sizeof info->mpi, "%s", version.empty() ? WPM_MPI_DESCRIPTION : version.c_str());
+    // Once started, the library's own version line; before, whether libmpi can be opened (that starts nothing).
+    std::string mpi = wpm::comm::MpiThread::instance().library_version();
+    if (mpi.empty()) {
+      std::string why;
+      const wpm::comm::MpiLibrary* library = wpm::comm::mpi_library(&why);
+      mpi = library != nullptr ? "OpenMPI (" + library->file + "), not started" : "unavailable: " + why;
+    }
+    std::snprintf(info->mpi, sizeof info->mpi, "%s", mpi.c_str());
 #else
     info->mpi_built = 0;
     std::snprintf(info->mpi, sizeof info->mpi, "not built: MPI was not found when the library was configured");

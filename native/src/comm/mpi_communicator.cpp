@@ -2,8 +2,6 @@
 // is posted to the MPI thread as a non-blocking MPI call plus a bounded wait
 // (PeerWatch); host copies are loaded and stored on the caller's thread, which
 // owns the backend. all_reduce_start returns once its task is queued.
-#include <mpi.h>
-
 #include <algorithm>
 #include <climits>
 #include <deque>
@@ -12,6 +10,7 @@
 #include "../error.h"
 #include "communicator.h"
 #include "host_staging.h"
+#include "mpi_library.h"
 #include "mpi_thread.h"
 #include "peer_watch.h"
 
@@ -20,9 +19,9 @@ namespace {
 
 MPI_Datatype element_type(wpm_dtype dtype) {
   switch (dtype) {
-    case WPM_F32: return MPI_FLOAT;
-    case WPM_I32: return MPI_INT32_T;
-    default: return MPI_UINT16_T;  // f16/bf16 moved as bits
+    case WPM_F32: return mpi().FLOAT;
+    case WPM_I32: return mpi().INT32_T;
+    default: return mpi().UINT16_T;  // f16/bf16 moved as bits
   }
 }
 
@@ -65,8 +64,8 @@ class MpiCommunicator final : public Communicator {
                           for (size_t at = 0; at < n; at += size_t(1) << 30) {
                             const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
                             MPI_Request request;
-                            int code = MPI_Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice,
-                                                      MPI_FLOAT, MPI_SUM, data_, &request);
+                            int code = mpi().Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice,
+                                                        mpi().FLOAT, mpi().SUM, data_, &request);
                             if (Outcome done = issued(code, &request, "all_reduce of " + elements(n)); !done.ok())
                               return done;
                           }
@@ -99,7 +98,7 @@ class MpiCommunicator final : public Communicator {
       for (size_t at = 0; at < n; at += size_t(1) << 30) {
         const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
         MPI_Request request;
-        int code = MPI_Ibcast(static_cast<char*>(staging.data()) + at * element, slice, type, root, data_, &request);
+        int code = mpi().Ibcast(static_cast<char*>(staging.data()) + at * element, slice, type, root, data_, &request);
         if (Outcome done = issued(code, &request, "broadcast of " + elements(n) + " from rank " + std::to_string(root));
             !done.ok())
           return done;
@@ -116,8 +115,8 @@ class MpiCommunicator final : public Communicator {
     const MPI_Datatype type = element_type(send->dtype);
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
-      int code = MPI_Iallgather(in.data(), static_cast<int>(in.count()), type, out.data(),
-                                static_cast<int>(in.count()), type, data_, &request);
+      int code = mpi().Iallgather(in.data(), static_cast<int>(in.count()), type, out.data(),
+                                  static_cast<int>(in.count()), type, data_, &request);
       return issued(code, &request, "all_gather of " + elements(in.count()) + " per rank");
     });
     return outcome.ok() ? out.store() : outcome;
@@ -130,8 +129,8 @@ class MpiCommunicator final : public Communicator {
     out.reserve_output();
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
-      int code = MPI_Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), MPI_FLOAT, MPI_SUM,
-                                           data_, &request);
+      int code = mpi().Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), mpi().FLOAT,
+                                             mpi().SUM, data_, &request);
       Outcome done = issued(code, &request, "reduce_scatter of " + elements(out.count()) + " per rank");
       if (done.ok() && factor != 1.0f) scale(out.data(), out.count(), factor);
       return done;
@@ -143,7 +142,7 @@ class MpiCommunicator final : public Communicator {
     if (Outcome drained = wait(); !drained.ok()) return drained;
     return MpiThread::instance().run([&] {
       MPI_Request request;
-      return issued(MPI_Ibarrier(data_, &request), &request, "barrier");
+      return issued(mpi().Ibarrier(data_, &request), &request, "barrier");
     });
   }
 
@@ -183,14 +182,14 @@ std::unique_ptr<Communicator> make_mpi_communicator(std::shared_ptr<Backend> bac
   std::unique_ptr<Communicator> created;
   *outcome = MpiThread::instance().run([&] {
     MPI_Comm data, control;
-    int code = MPI_Comm_dup(MPI_COMM_WORLD, &data);
-    if (code == MPI_SUCCESS) code = MPI_Comm_dup(MPI_COMM_WORLD, &control);
+    int code = mpi().Comm_dup(mpi().COMM_WORLD, &data);
+    if (code == MPI_SUCCESS) code = mpi().Comm_dup(mpi().COMM_WORLD, &control);
     if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
-    MPI_Comm_set_errhandler(data, MPI_ERRORS_RETURN);
-    MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
+    mpi().Comm_set_errhandler(data, mpi().ERRORS_RETURN);
+    mpi().Comm_set_errhandler(control, mpi().ERRORS_RETURN);
     int rank = 0, size = 1;
-    MPI_Comm_rank(data, &rank);
-    MPI_Comm_size(data, &size);
+    mpi().Comm_rank(data, &rank);
+    mpi().Comm_size(data, &size);
     created = std::make_unique<MpiCommunicator>(backend, data, control, rank, size, timeout_seconds);
     return Outcome{};
   });

@@ -1,26 +1,11 @@
 #include "mpi_thread.h"
-#include "peer_watch.h"
-
-#include <dlfcn.h>
-#include <mpi.h>
 
 #include <cstdlib>
 
+#include "mpi_library.h"
+#include "peer_watch.h"
+
 namespace wpm::comm {
-namespace {
-
-// OpenMPI opens its transport plugins with dlopen and they expect the symbols of
-// libmpi to be global, but .NET loads libworldpm (and with it libmpi) with
-// RTLD_LOCAL. Re-opening the already loaded libmpi with RTLD_GLOBAL | RTLD_NOLOAD
-// promotes it without loading anything new.
-void make_mpi_symbols_global() {
-  Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&MPI_Init_thread), &info) != 0 && info.dli_fname != nullptr)
-    dlopen(info.dli_fname, RTLD_NOW | RTLD_GLOBAL | RTLD_NOLOAD);
-}
-
-
-}  // namespace
 
 MpiThread& MpiThread::instance() {
   static MpiThread* const thread = new MpiThread();  // never destroyed: see the header
@@ -29,6 +14,11 @@ MpiThread& MpiThread::instance() {
 
 Outcome MpiThread::start() {
   std::unique_lock<std::mutex> lock(mutex_);
+  std::string missing;
+  if (state_ == State::kNotStarted && mpi_library(&missing) == nullptr) {
+    start_outcome_ = Outcome::failure(WPM_ERR_BACKEND_UNAVAILABLE, "MPI is unavailable: " + missing);
+    state_ = State::kFailed;
+  }
   if (state_ == State::kNotStarted) {
     std::promise<Outcome> started;
     std::future<Outcome> result = started.get_future();
@@ -74,7 +64,7 @@ Outcome MpiThread::finalize() {
     if (state_ != State::kRunning) return {};
   }
   Outcome outcome = run([] {
-    int code = MPI_Finalize();
+    int code = mpi().Finalize();
     if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Finalize failed: " + mpi_error_text(code));
     return Outcome{};
   });
@@ -84,26 +74,25 @@ Outcome MpiThread::finalize() {
 }
 
 void MpiThread::loop(std::promise<Outcome> started) {
-  make_mpi_symbols_global();
   // OpenMPI would install its own SIGSEGV/SIGBUS/SIGFPE handlers over the host
   // runtime's (.NET turns SIGSEGV into NullReferenceException); keep the host's.
   setenv("OMPI_MCA_opal_signal", "", 0);
   int initialized = 0;
-  MPI_Initialized(&initialized);
+  mpi().Initialized(&initialized);
   if (!initialized) {
     int provided = 0;
-    int code = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+    int code = mpi().Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
     if (code != MPI_SUCCESS) {
       started.set_value(Outcome::failure(WPM_ERR_COMM, "MPI_Init_thread failed: " + mpi_error_text(code)));
       return;
     }
   }
   // Failures come back as codes (turned into WPM_ERR_COMM), never as an abort of the job.
-  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  mpi().Comm_set_errhandler(mpi().COMM_WORLD, mpi().ERRORS_RETURN);
   {
     char text[MPI_MAX_LIBRARY_VERSION_STRING];
     int length = 0;
-    MPI_Get_library_version(text, &length);
+    mpi().Get_library_version(text, &length);
     std::string version(text, static_cast<size_t>(length));
     std::lock_guard<std::mutex> lock(mutex_);
     version_ = version.substr(0, version.find_first_of(",\n"));

@@ -8,9 +8,8 @@
 // Not run on this project's machines (no GPU): it compiles and links in CI,
 // and without a device or libnccl.so.2 communicator creation fails with the
 // reason (tests check the message).
-#include <mpi.h>
-
 #include "communicator.h"
+#include "mpi_library.h"
 #include "mpi_thread.h"
 #include "nccl_library.h"
 #include "peer_watch.h"
@@ -110,7 +109,7 @@ class NcclCommunicator final : public Communicator {
     if (Outcome drained = wait(); !drained.ok()) return drained;
     return MpiThread::instance().run([&] {
       MPI_Request request;
-      MPI_Ibarrier(control_, &request);
+      mpi().Ibarrier(control_, &request);
       return watch_->await(&request, "barrier");
     });
   }
@@ -157,7 +156,7 @@ std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> ba
   }
   *outcome = MpiThread::instance().start();
   if (!outcome->ok()) return nullptr;
-  MPI_Comm control = MPI_COMM_NULL;
+  MPI_Comm control = mpi().COMM_NULL;
   int rank = 0, size = 1;
   // Rank 0 makes the id and sends it with its status, so that when it cannot, every rank fails with NCCL's reason.
   struct {
@@ -166,19 +165,19 @@ std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> ba
   } made;
   // A temporary watch bounds the broadcast like any collective.
   *outcome = MpiThread::instance().run([&] {
-    int code = MPI_Comm_dup(MPI_COMM_WORLD, &control);
+    int code = mpi().Comm_dup(mpi().COMM_WORLD, &control);
     if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
-    MPI_Comm_set_errhandler(control, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(control, &rank);
-    MPI_Comm_size(control, &size);
+    mpi().Comm_set_errhandler(control, mpi().ERRORS_RETURN);
+    mpi().Comm_rank(control, &rank);
+    mpi().Comm_size(control, &size);
     if (rank == 0) made.status = nccl->get_unique_id(&made.id);
     PeerWatch watch(control, rank, size, timeout_seconds);
     MPI_Request request;
-    MPI_Ibcast(&made, sizeof made, MPI_BYTE, 0, control, &request);
+    mpi().Ibcast(&made, sizeof made, mpi().BYTE, 0, control, &request);
     return watch.await(&request, "broadcast of the NCCL unique id");
   });
   auto release_control = [&] {
-    if (control != MPI_COMM_NULL) MpiThread::instance().run([&] { MPI_Comm_free(&control); return Outcome{}; });
+    if (control != mpi().COMM_NULL) MpiThread::instance().run([&] { mpi().Comm_free(&control); return Outcome{}; });
   };
   // After a failed or timed-out broadcast the control communicator is left alone: freeing it could wait on the
   // rank that did not come.

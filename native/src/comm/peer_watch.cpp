@@ -25,32 +25,32 @@ void back_off(int polls) {
 std::string mpi_error_text(int code) {
   char text[MPI_MAX_ERROR_STRING];
   int length = 0;
-  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
+  if (mpi().Error_string(code, text, &length) != MPI_SUCCESS) return "MPI error " + std::to_string(code);
   return std::string(text, static_cast<size_t>(length));
 }
 
 PeerWatch::PeerWatch(MPI_Comm control, int rank, int size, double timeout_seconds)
     : control_(control), rank_(rank), size_(size), timeout_seconds_(timeout_seconds) {
-  if (size_ > 1) MPI_Irecv(&ping_payload_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
+  if (size_ > 1) mpi().Irecv(&ping_payload_, 1, mpi().INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
 }
 
 PeerWatch::~PeerWatch() {
-  if (ping_request_ != MPI_REQUEST_NULL) {
-    MPI_Cancel(&ping_request_);
-    MPI_Request_free(&ping_request_);
+  if (ping_request_ != mpi().REQUEST_NULL) {
+    mpi().Cancel(&ping_request_);
+    mpi().Request_free(&ping_request_);
   }
 }
 
 void PeerWatch::serve_probes() {
-  if (ping_request_ == MPI_REQUEST_NULL) return;
+  if (ping_request_ == mpi().REQUEST_NULL) return;
   for (;;) {
     int arrived = 0;
     MPI_Status status;
-    if (MPI_Test(&ping_request_, &arrived, &status) != MPI_SUCCESS || !arrived) return;
+    if (mpi().Test(&ping_request_, &arrived, &status) != MPI_SUCCESS || !arrived) return;
     int answer = rank_;
     // Eager-sized: completes locally even if the prober has gone since.
-    MPI_Send(&answer, 1, MPI_INT, status.MPI_SOURCE, kPongTag, control_);
-    MPI_Irecv(&ping_payload_, 1, MPI_INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
+    mpi().Send(&answer, 1, mpi().INT, status.MPI_SOURCE, kPongTag, control_);
+    mpi().Irecv(&ping_payload_, 1, mpi().INT, MPI_ANY_SOURCE, kPingTag, control_, &ping_request_);
   }
 }
 
@@ -64,7 +64,7 @@ Outcome PeerWatch::await(MPI_Request* request, const std::string& what) {
       [request] {
         Poll poll;
         int done = 0;
-        int code = MPI_Test(request, &done, MPI_STATUS_IGNORE);
+        int code = mpi().Test(request, &done, MPI_STATUS_IGNORE);
         if (code != MPI_SUCCESS) poll.error = "MPI: " + mpi_error_text(code);
         poll.done = done != 0;
         return poll;
@@ -105,9 +105,9 @@ std::string PeerWatch::silent_ranks() {
     if (peer == rank_) continue;
     peers.push_back(peer);
     MPI_Request r;
-    MPI_Irecv(&answers[peer], 1, MPI_INT, peer, kPongTag, control_, &r);
+    mpi().Irecv(&answers[peer], 1, mpi().INT, peer, kPongTag, control_, &r);
     pongs.push_back(r);
-    MPI_Isend(&ping, 1, MPI_INT, peer, kPingTag, control_, &r);
+    mpi().Isend(&ping, 1, mpi().INT, peer, kPingTag, control_, &r);
     pings.push_back(r);
   }
   // A live rank answers within its polling interval; a few seconds is plenty, and short of the timeout.
@@ -120,7 +120,7 @@ std::string PeerWatch::silent_ranks() {
     for (size_t i = 0; i < peers.size(); ++i) {
       if (!answered[i]) {
         int done = 0;
-        MPI_Test(&pongs[i], &done, MPI_STATUS_IGNORE);
+        mpi().Test(&pongs[i], &done, MPI_STATUS_IGNORE);
         answered[i] = done != 0;
       }
       all = all && answered[i];
@@ -132,11 +132,11 @@ std::string PeerWatch::silent_ranks() {
   std::string silent;
   for (size_t i = 0; i < peers.size(); ++i) {
     if (!answered[i]) {
-      MPI_Cancel(&pongs[i]);
-      MPI_Request_free(&pongs[i]);
+      mpi().Cancel(&pongs[i]);
+      mpi().Request_free(&pongs[i]);
       silent += (silent.empty() ? "rank " : ", rank ") + std::to_string(peers[i]);
     }
-    if (pings[i] != MPI_REQUEST_NULL) MPI_Request_free(&pings[i]);
+    if (pings[i] != mpi().REQUEST_NULL) mpi().Request_free(&pings[i]);
   }
   return silent;
 }
@@ -151,7 +151,7 @@ void retire(std::unique_ptr<PeerWatch> watch, std::initializer_list<MPI_Comm*> c
     bool broken = watch->broken();
     watch.reset();
     if (!broken)
-      for (MPI_Comm* comm : communicators) MPI_Comm_free(comm);
+      for (MPI_Comm* comm : communicators) mpi().Comm_free(comm);
     return Outcome{};
   });
 }

@@ -13,7 +13,7 @@
 // or count), and the message says that instead.
 #pragma once
 
-#include <mpi.h>
+#include "mpi_library.h"
 
 #include <chrono>
 #include <functional>
@@ -57,7 +57,7 @@ class PeerWatch {
   int rank_, size_;
   double timeout_seconds_;
   int ping_payload_ = 0;
-  MPI_Request ping_request_ = MPI_REQUEST_NULL;
+  MPI_Request ping_request_ = mpi().REQUEST_NULL;
   std::string broken_message_;
 };
 

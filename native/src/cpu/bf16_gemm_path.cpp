@@ -36,7 +36,7 @@ Bf16GemmPath choose_bf16_gemm_path() {
   const char* onednn = onednn_version();
   const char* forced = std::getenv("WORLDPM_BF16_GEMM");
   if (forced != nullptr && std::strcmp(forced, "convert") == 0) return {false, convert + " (WORLDPM_BF16_GEMM=convert)"};
-  if (onednn == nullptr) return {false, convert + " (oneDNN not built in: libdnnl-dev was missing at configure time)"};
+  if (onednn == nullptr) return {false, convert + " (" + onednn_missing_reason() + ")"};
   const std::string with_onednn = std::string(onednn) + " matmul, fp32 accumulation";
   if (forced != nullptr && std::strcmp(forced, "onednn") == 0) return {true, with_onednn + " (WORLDPM_BF16_GEMM=onednn)"};
   if (onednn_uses_amx()) return {true, with_onednn + " on AMX tiles"};

@@ -5,8 +5,8 @@
 // arithmetic is fast: on AMX tiles, or where avx512_bf16 dot products reach
 // at least 0.9 of the fp32 FMA rate (bf16_dot_rate.h measures it; on the dev
 // VM they run at 0.49 of it, and oneDNN bf16 ran at ~190 GFLOP/s against
-// ~340 for sgemm). Without oneDNN built in, or without avx512_bf16, the
-// converting path runs.
+// ~340 for sgemm). Without oneDNN (not built in, or libdnnl.so.2 missing at
+// run time), or without avx512_bf16, the converting path runs.
 //
 // WORLDPM_BF16_GEMM=onednn or =convert forces a path (to compare the two, to
 // test both on one machine); it is read when a CPU context is created.

@@ -6,11 +6,13 @@
 // on the fp32 accumulator, and rounds to bf16 once when it stores C. Same
 // contract as the converting path in gemm.cpp, at about twice its speed.
 //
-// Only built when CMake found oneDNN (WPM_HAVE_ONEDNN); create() returns null
-// otherwise, and gemm.cpp keeps the converting path.
+// Built when CMake found oneDNN's headers (WPM_HAVE_ONEDNN); libdnnl itself is
+// opened at run time (onednn_library.h). create() returns null when it is not
+// built in or cannot be loaded, and gemm.cpp keeps the converting path.
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "../backend.h"
 
@@ -19,7 +21,7 @@ namespace wpm {
 class OnednnMatmul {
  public:
   // threads: the CPU backend's pool size, which oneDNN's own threads follow.
-  // Null when oneDNN is not built in or has no CPU engine.
+  // Null when oneDNN is not built in, cannot be loaded, or has no CPU engine.
   static std::unique_ptr<OnednnMatmul> create(int threads);
   virtual ~OnednnMatmul() = default;
 
@@ -28,9 +30,12 @@ class OnednnMatmul {
   virtual bool run(const GemmArgs& g) = 0;
 };
 
-// "oneDNN 2.6.3" when built in, else null.
+// "oneDNN 2.6.3" when built in and loaded, else null.
 const char* onednn_version();
-// Whether oneDNN runs bf16 on AMX tiles here (far above any vector path); false when not built in.
+// Why onednn_version() is null: "oneDNN unavailable: <the loader's reason>; install ..." or
+// "oneDNN not built in: ..."; empty when oneDNN is loaded.
+std::string onednn_missing_reason();
+// Whether oneDNN runs bf16 on AMX tiles here (far above any vector path); false without oneDNN.
 bool onednn_uses_amx();
 
 }  // namespace wpm
