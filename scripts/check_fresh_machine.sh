@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the README's quick start on a fresh machine: builds a throw-away Debian 12 root with debootstrap,
 # gives it this host's .NET SDK (read-only) and its network trust (CA certificates), copies the repository in
-# (a clone of HEAD plus the working tree's uncommitted files, without ../shared beside it), and runs the
+# (a clone of HEAD plus the working tree's uncommitted files, with no data folder beside it), and runs the
 # README's two commands inside it as root: scripts/run.sh, then scripts/test.sh. Prints each step and how long
 # it took; exits non-zero if either command fails. Run it before landing a change to the build, setup or
 # packaging.
@@ -115,7 +115,7 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   chroot "$root" update-ca-certificates >/dev/null 2>&1
 fi
 
-# ---- the repository: a clone of HEAD, then the working tree's uncommitted files over it; no ../shared beside it
+# ---- the repository: a clone of HEAD, then the working tree's uncommitted files over it; no data folder beside it
 step "copying the repository (clone of HEAD + uncommitted files)"
 dest=$root/home/worldpm/WorldPM
 mkdir -p "$(dirname "$dest")"
