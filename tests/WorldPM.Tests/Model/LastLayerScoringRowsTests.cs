@@ -38,7 +38,9 @@ public class LastLayerScoringRowsTests
             double[] gRef = Array.ConvertAll(expectedGrads[name], v => (double)v);
             double norm = Norm(gRef);
             TestContext.Out.WriteLine($"{name}: relative error {RelativeError(g, gRef):E2} (||g_ref|| = {norm:E2})");
-            if (norm < 1e-9)
+            // score.2.bias has an exact gradient of zero (the bias cancels in r_chosen - r_rejected): both sides are
+            // round-off (1e-8 on one host), which no relative bound can compare, so it only has to stay that small.
+            if (norm < 1e-6)
                 Assert.That(Norm(g), Is.LessThan(1e-6), name);
             else
                 Assert.That(RelativeError(g, gRef), Is.LessThanOrEqualTo(Tolerance), name);
