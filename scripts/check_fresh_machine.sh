@@ -6,11 +6,13 @@
 # it took; exits non-zero if either command fails. Run it before landing a change to the build, setup or
 # packaging.
 #
-#   scripts/check_fresh_machine.sh [--work DIR] [--only run|test] [--keep] [--rebuild-base]
+#   scripts/check_fresh_machine.sh [--work DIR] [--only run|test] [--junit FILE] [--keep] [--rebuild-base]
 #
 #   --work DIR       where the roots live (default: /var/tmp/worldpm-fresh). The pristine debootstrap root is
 #                    kept there as base/ and copied for every check, so only the first check downloads it.
 #   --only run|test  run one of the two commands (default: both, in README order)
+#   --junit FILE     also write the outcome as JUnit XML, one test case per command (scripts/test.sh counts it);
+#                    a failure before the commands ran (debootstrap, mounts) is one failed case
 #   --keep           leave the check's root in place afterwards (to look inside; it is removed otherwise)
 #   --rebuild-base   debootstrap the base again instead of reusing it
 #
@@ -19,12 +21,13 @@
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 
-work=/var/tmp/worldpm-fresh only="" keep=0 rebuild_base=0
+work=/var/tmp/worldpm-fresh only="" junit="" keep=0 rebuild_base=0
 while (( $# )); do
   case "$1" in
     --work) work=${2:?--work needs a folder}; shift ;;
     --only) only=${2:?--only needs run or test}; [[ $only == run || $only == test ]] ||
               { echo "check_fresh_machine.sh: --only takes run or test, not '$only'" >&2; exit 2; }; shift ;;
+    --junit) junit=$(realpath -m "${2:?--junit needs a file}"); shift ;;
     --keep) keep=1 ;;
     --rebuild-base) rebuild_base=1 ;;
     *) echo "check_fresh_machine.sh: unknown argument '$1' (see the header of this script)" >&2; exit 2 ;;
@@ -34,7 +37,29 @@ done
 
 [[ $(id -u) == 0 ]] || { echo "check_fresh_machine.sh: needs root (debootstrap, chroot and bind mounts)" >&2; exit 1; }
 
+source "$repo/scripts/lib/junit.sh"
+names=() results=() seconds=() messages=()
+report_written=0
+
 started=$SECONDS
+# Whatever stops the check, its mounts go, its root goes (unless --keep), and --junit still gets a report.
+root=$work/root
+mounts=()
+cleanup() {
+  local status=$? i
+  if [[ -n $junit ]] && (( ! report_written )); then
+    names=("fresh root: setup before the README commands") results=(failed) seconds=($((SECONDS - started)))
+    messages=("check_fresh_machine.sh stopped with exit $status before the commands ran")
+    junit_write "$junit" check_fresh_machine "$((SECONDS - started))"
+  fi
+  for (( i=${#mounts[@]}-1; i>=0; i-- )); do umount -l "${mounts[i]}" 2>/dev/null || true; done
+  if (( keep )); then echo "== kept the root at $root"
+  # Never delete through a mount that is still there (the bind mounts reach this machine's /dev and /sys).
+  elif grep -q " $root/" /proc/self/mounts; then echo "== left $root in place: something is still mounted under it" >&2
+  else rm -rf "$root"; fi
+}
+trap cleanup EXIT
+
 step_start=0
 step() { step_start=$SECONDS; echo "== $*"; }
 done_step() { echo "   done in $((SECONDS - step_start)) s"; }
@@ -84,14 +109,6 @@ else
 fi
 
 # ---- this check's root: a copy of the base
-root=$work/root
-mounts=()
-cleanup() {
-  local i
-  for (( i=${#mounts[@]}-1; i>=0; i-- )); do umount -l "${mounts[i]}" 2>/dev/null || true; done
-  if (( keep )); then echo "== kept the root at $root"; else rm -rf "$root"; fi
-}
-trap cleanup EXIT
 step "copying the base to $root"
 rm -rf "$root"
 cp -a "$base" "$root"
@@ -146,10 +163,13 @@ for command in scripts/run.sh scripts/test.sh; do
   in_root "$command" >"$work/${command##*/}.log" 2>&1 || rc=$?
   tail -5 "$work/${command##*/}.log" | sed 's/^/   | /'
   timings+=("$command: $((SECONDS - step_start)) s, exit $rc")
-  (( rc == 0 )) || failed+=("$command (exit $rc)")
+  names+=("fresh Debian 12 root: $command") seconds+=($((SECONDS - step_start)))
+  if (( rc == 0 )); then results+=(passed) messages+=(""); else
+    failed+=("$command (exit $rc)") results+=(failed) messages+=("exit $rc; log: $work/${command##*/}.log"); fi
   done_step
 done
 
+if [[ -n $junit ]]; then junit_write "$junit" check_fresh_machine "$((SECONDS - started))"; report_written=1; fi
 echo "== summary (total $((SECONDS - started)) s)"
 printf '   %s\n' "${timings[@]}"
 if (( ${#failed[@]} )); then

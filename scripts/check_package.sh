@@ -27,6 +27,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
+source "$root/scripts/lib/junit.sh"
 
 native_dir=$root/build/native
 require_cuda=0
@@ -227,25 +228,7 @@ n_passed=0 n_failed=0 n_skipped=0
 for r in "${results[@]}"; do
   case "$r" in passed) ((++n_passed)) ;; failed) ((++n_failed)) ;; skipped) ((++n_skipped)) ;; esac
 done
-if [[ -n "$junit" ]]; then
-  mkdir -p "$(dirname "$junit")"
-  xml() { sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g' <<<"$1"; }
-  {
-    echo '<?xml version="1.0" encoding="UTF-8"?>'
-    echo "<testsuites>"
-    echo "<testsuite name=\"check_package\" tests=\"${#names[@]}\" failures=\"$n_failed\" errors=\"0\" skipped=\"$n_skipped\" time=\"$total\">"
-    for i in "${!names[@]}"; do
-      echo -n "  <testcase classname=\"check_package\" name=\"$(xml "${names[$i]}")\" time=\"${seconds[$i]}\""
-      case "${results[$i]}" in
-        passed) echo "/>" ;;
-        skipped) echo "><skipped/></testcase>" ;;
-        failed) echo "><failure message=\"$(xml "${messages[$i]}")\"/></testcase>" ;;
-      esac
-    done
-    echo "</testsuite>"
-    echo "</testsuites>"
-  } >"$junit"
-fi
+[[ -z "$junit" ]] || junit_write "$junit" check_package "$total"
 
 # Worded so that it never reads as a test runner's closing "N passed, M failed" line (test.sh prints that one).
 if (( n_failed == 0 && n_skipped == 0 && failed_any == 0 )); then

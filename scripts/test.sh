@@ -13,21 +13,25 @@
 #   scripts/test.sh           CPU build; CUDA objects too when nvcc is installed
 #   scripts/test.sh --cuda    install the CUDA toolkit if missing and require it (CI does this)
 #   scripts/test.sh --no-emu  skip the second managed pass on the emu backend (quicker, local only)
+#   scripts/test.sh --fresh-machine   also run the README's first command in a throw-away Debian 12 root
+#                             (scripts/check_fresh_machine.sh --only run, counted; needs root; CI does this)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
 cuda=AUTO
 emu_pass=1
+fresh_machine=0
 setup_args=()
 for arg in "$@"; do
   case "$arg" in
     --cuda) cuda=ON; setup_args+=(--cuda) ;;
     --no-emu) emu_pass=0 ;;
-    *) echo "test.sh: unknown argument '$arg' (expected --cuda or --no-emu)" >&2; exit 2 ;;
+    --fresh-machine) fresh_machine=1 ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --cuda, --no-emu or --fresh-machine)" >&2; exit 2 ;;
   esac
 done
-if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); emu_pass=1; fi
+if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); emu_pass=1; fresh_machine=1; fi
 
 # Whatever stops the script early (a failed install or build), the closing line is still printed,
 # counting that step as one failure, so CI never ends without its "N passed, M failed".
@@ -66,22 +70,29 @@ package_args=(--native-dir build/native --junit "$results/package.xml")
 if [[ "$cuda" == ON ]]; then package_args+=(--require-cuda); fi
 WORLDPM_BACKEND=cpu scripts/check_package.sh "${package_args[@]}" || package_rc=$?
 
+fresh_rc=0
+if (( fresh_machine )); then
+  echo "== the README's first command on a fresh Debian 12 root (scripts/check_fresh_machine.sh --only run)"
+  scripts/check_fresh_machine.sh --only run --junit "$results/fresh-machine.xml" || fresh_rc=$?
+fi
+
 # ---- count
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
-for junit in "$results/native.xml" "$results/package.xml"; do
+for junit in "$results/native.xml" "$results/package.xml" "$results/fresh-machine.xml"; do
   [[ -f "$junit" ]] || continue
   suite=$(tr '\n\t' '  ' <"$junit" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
   skips=$(( $(attr skipped "$suite") + $(attr disabled "$suite") ))
   passed=$((passed + tests - fails - errs - skips)); failed=$((failed + fails + errs)); skipped=$((skipped + skips))
 done
-# A package check that failed without a report saying so (it died before writing one) is still one failure.
-package_failures=0
-if [[ -f "$results/package.xml" ]]; then
-  package_failures=$(attr failures "$(tr '\n\t' '  ' <"$results/package.xml" | grep -o '<testsuite [^>]*>' | head -1 || true)")
-fi
-if (( package_rc != 0 && package_failures == 0 )); then failed=$((failed + 1)); fi
+# A check script that failed without a report saying so (it died before writing one) is still one failure.
+report_failures() {
+  [[ -f "$1" ]] || { echo 0; return; }
+  attr failures "$(tr '\n\t' '  ' <"$1" | grep -o '<testsuite [^>]*>' | head -1 || true)"
+}
+if (( package_rc != 0 && $(report_failures "$results/package.xml") == 0 )); then failed=$((failed + 1)); fi
+if (( fresh_rc != 0 && $(report_failures "$results/fresh-machine.xml") == 0 )); then failed=$((failed + 1)); fi
 shopt -s nullglob
 for trx in "$results"/managed/*.trx "$results"/managed-emu/*.trx; do
   counters=$(tr '\n\t' '  ' <"$trx" | grep -o '<Counters [^>]*>' | head -1 || true)
@@ -93,7 +104,7 @@ done
 line="$passed passed, $failed failed"
 (( skipped > 0 )) && line+=", $skipped skipped"
 status=0
-if (( native_rc != 0 || managed_rc != 0 || package_rc != 0 || failed > 0 )); then status=1; fi
+if (( native_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then status=1; fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
 summary_printed=1
 echo "$line"
