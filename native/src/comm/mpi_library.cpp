@@ -2,95 +2,57 @@
 
 #include <dlfcn.h>
 
-#include <cstdlib>
+#include "../runtime_library.h"
 
 namespace wpm::comm {
 namespace {
 
-constexpr const char* kDefaultName = "libmpi.so.40";
-constexpr const char* kInstallHint = "install openmpi-bin (Debian)";
-
-struct Loaded {
-  MpiLibrary library{};
-  std::string problem;  // empty when loaded
-};
-
-class Binder {
- public:
-  Binder(void* handle, const std::string& file, std::string* problem)
-      : handle_(handle), file_(file), problem_(problem) {}
-
-  template <class Fn>
-  void function(const char* name, Fn* slot) {
-    *slot = reinterpret_cast<Fn>(lookup(name));
-  }
-  // A predefined handle: the address of libmpi's global object of that name.
-  template <class Handle>
-  void handle(const char* name, Handle* slot) {
-    *slot = reinterpret_cast<Handle>(lookup(name));
-  }
-
- private:
-  void* lookup(const char* name) {
-    void* address = dlsym(handle_, name);
-    if (address == nullptr && problem_->empty()) *problem_ = file_ + " has no " + name + " (not OpenMPI 4?)";
-    return address;
-  }
-
-  void* handle_;
-  const std::string& file_;
-  std::string* problem_;
-};
+using Loaded = LoadedLibrary<MpiLibrary>;
 
 Loaded load() {
   Loaded loaded;
-  const char* override_path = std::getenv("WORLDPM_MPI_LIBRARY");
-  const bool overridden = override_path != nullptr && *override_path != '\0';
   MpiLibrary& l = loaded.library;
-  l.file = overridden ? override_path : kDefaultName;
-  void* handle = dlopen(l.file.c_str(), RTLD_NOW | RTLD_GLOBAL);
-  if (handle == nullptr) {
-    // The reason goes into fixed-size info fields (wpm_comm_info, wpm_backend_info): keep it short.
-    const char* raw = dlerror();
-    std::string error = raw != nullptr ? raw : std::string(l.file) + " could not be opened";
-    const std::string verbose = ": cannot open shared object file: No such file or directory";
-    if (size_t at = error.find(verbose); at != std::string::npos) error.replace(at, verbose.size(), " not found");
-    loaded.problem = error + "; " + kInstallHint;
+  // RTLD_GLOBAL: OpenMPI's own plugins, which it opens later, resolve their references to libmpi in the global scope.
+  OpenedLibrary opened =
+      open_runtime_library("WORLDPM_MPI_LIBRARY", "libmpi.so.40", RTLD_NOW | RTLD_GLOBAL, "install openmpi-bin (Debian)");
+  l.file = opened.file;
+  if (opened.handle == nullptr) {
+    loaded.problem = opened.problem;
     return loaded;
   }
-  Binder bind(handle, l.file, &loaded.problem);
-  bind.function("MPI_Initialized", &l.Initialized);
-  bind.function("MPI_Init_thread", &l.Init_thread);
-  bind.function("MPI_Finalize", &l.Finalize);
-  bind.function("MPI_Get_library_version", &l.Get_library_version);
-  bind.function("MPI_Error_string", &l.Error_string);
-  bind.function("MPI_Comm_dup", &l.Comm_dup);
-  bind.function("MPI_Comm_free", &l.Comm_free);
-  bind.function("MPI_Comm_rank", &l.Comm_rank);
-  bind.function("MPI_Comm_size", &l.Comm_size);
-  bind.function("MPI_Comm_set_errhandler", &l.Comm_set_errhandler);
-  bind.function("MPI_Send", &l.Send);
-  bind.function("MPI_Isend", &l.Isend);
-  bind.function("MPI_Irecv", &l.Irecv);
-  bind.function("MPI_Test", &l.Test);
-  bind.function("MPI_Cancel", &l.Cancel);
-  bind.function("MPI_Request_free", &l.Request_free);
-  bind.function("MPI_Iallreduce", &l.Iallreduce);
-  bind.function("MPI_Ibcast", &l.Ibcast);
-  bind.function("MPI_Iallgather", &l.Iallgather);
-  bind.function("MPI_Ireduce_scatter_block", &l.Ireduce_scatter_block);
-  bind.function("MPI_Ibarrier", &l.Ibarrier);
+  SymbolBinder bind(opened.handle, l.file, "(not OpenMPI 4?)", &loaded.problem);
+  bind("MPI_Initialized", &l.Initialized);
+  bind("MPI_Init_thread", &l.Init_thread);
+  bind("MPI_Finalize", &l.Finalize);
+  bind("MPI_Get_library_version", &l.Get_library_version);
+  bind("MPI_Error_string", &l.Error_string);
+  bind("MPI_Comm_dup", &l.Comm_dup);
+  bind("MPI_Comm_free", &l.Comm_free);
+  bind("MPI_Comm_rank", &l.Comm_rank);
+  bind("MPI_Comm_size", &l.Comm_size);
+  bind("MPI_Comm_set_errhandler", &l.Comm_set_errhandler);
+  bind("MPI_Send", &l.Send);
+  bind("MPI_Isend", &l.Isend);
+  bind("MPI_Irecv", &l.Irecv);
+  bind("MPI_Test", &l.Test);
+  bind("MPI_Cancel", &l.Cancel);
+  bind("MPI_Request_free", &l.Request_free);
+  bind("MPI_Iallreduce", &l.Iallreduce);
+  bind("MPI_Ibcast", &l.Ibcast);
+  bind("MPI_Iallgather", &l.Iallgather);
+  bind("MPI_Ireduce_scatter_block", &l.Ireduce_scatter_block);
+  bind("MPI_Ibarrier", &l.Ibarrier);
   // The objects behind OpenMPI's handle macros (mpi.h: OMPI_PREDEFINED_GLOBAL).
-  bind.handle("ompi_mpi_comm_world", &l.COMM_WORLD);
-  bind.handle("ompi_mpi_comm_null", &l.COMM_NULL);
-  bind.handle("ompi_mpi_errors_return", &l.ERRORS_RETURN);
-  bind.handle("ompi_mpi_byte", &l.BYTE);
-  bind.handle("ompi_mpi_int", &l.INT);
-  bind.handle("ompi_mpi_int32_t", &l.INT32_T);
-  bind.handle("ompi_mpi_uint16_t", &l.UINT16_T);
-  bind.handle("ompi_mpi_float", &l.FLOAT);
-  bind.handle("ompi_mpi_op_sum", &l.SUM);
-  bind.handle("ompi_request_null", &l.REQUEST_NULL);
+  bind("ompi_mpi_comm_world", &l.COMM_WORLD);
+  bind("ompi_mpi_comm_null", &l.COMM_NULL);
+  bind("ompi_mpi_errors_return", &l.ERRORS_RETURN);
+  bind("ompi_mpi_byte", &l.BYTE);
+  bind("ompi_mpi_int", &l.INT);
+  bind("ompi_mpi_int32_t", &l.INT32_T);
+  bind("ompi_mpi_uint16_t", &l.UINT16_T);
+  bind("ompi_mpi_float", &l.FLOAT);
+  bind("ompi_mpi_op_sum", &l.SUM);
+  bind("ompi_request_null", &l.REQUEST_NULL);
   // A library that lacks any of them stays open (OpenMPI cannot be unloaded safely once its
   // constructors ran); nothing of it is used.
   return loaded;  // the handle stays open for the life of the process
@@ -103,14 +65,7 @@ const Loaded& loaded() {
 
 }  // namespace
 
-const MpiLibrary* mpi_library(std::string* why) {
-  const Loaded& l = loaded();
-  if (!l.problem.empty()) {
-    if (why != nullptr) *why = l.problem;
-    return nullptr;
-  }
-  return &l.library;
-}
+const MpiLibrary* mpi_library(std::string* why) { return loaded().or_why(why); }
 
 const MpiLibrary& mpi() { return loaded().library; }
 

@@ -2,44 +2,35 @@
 
 #include <dlfcn.h>
 
-#include <mutex>
+#include "../runtime_library.h"
+
 
 namespace wpm::comm {
 namespace {
 
-struct Loaded {
-  NcclLibrary library{};
-  std::string problem;  // empty when loaded
-};
-
-template <class Fn>
-bool bind(void* handle, const char* name, Fn* slot, std::string* problem) {
-  *slot = reinterpret_cast<Fn>(dlsym(handle, name));
-  if (*slot == nullptr && problem->empty()) *problem = std::string("libnccl.so.2 has no ") + name;
-  return *slot != nullptr;
-}
+using Loaded = LoadedLibrary<NcclLibrary>;
 
 Loaded load() {
   Loaded loaded;
-  void* handle = dlopen("libnccl.so.2", RTLD_NOW | RTLD_LOCAL);
-  if (handle == nullptr) {
-    const char* error = dlerror();
-    loaded.problem = error != nullptr ? error : "libnccl.so.2 could not be opened";
+  OpenedLibrary opened = open_runtime_library(nullptr, "libnccl.so.2", RTLD_NOW | RTLD_LOCAL,
+                                              "install NCCL 2.10 or newer (libnccl2)");
+  if (opened.handle == nullptr) {
+    loaded.problem = opened.problem;
     return loaded;
   }
+  SymbolBinder bind(opened.handle, opened.file, "", &loaded.problem);
   NcclLibrary& l = loaded.library;
-  std::string* p = &loaded.problem;
-  bind(handle, "ncclGetVersion", &l.get_version, p);
-  bind(handle, "ncclGetUniqueId", &l.get_unique_id, p);
-  bind(handle, "ncclCommInitRank", &l.comm_init_rank, p);
-  bind(handle, "ncclCommDestroy", &l.comm_destroy, p);
-  bind(handle, "ncclCommAbort", &l.comm_abort, p);
-  bind(handle, "ncclCommGetAsyncError", &l.comm_get_async_error, p);
-  bind(handle, "ncclGetErrorString", &l.get_error_string, p);
-  bind(handle, "ncclAllReduce", &l.all_reduce, p);
-  bind(handle, "ncclBroadcast", &l.broadcast, p);
-  bind(handle, "ncclAllGather", &l.all_gather, p);
-  bind(handle, "ncclReduceScatter", &l.reduce_scatter, p);
+  bind("ncclGetVersion", &l.get_version);
+  bind("ncclGetUniqueId", &l.get_unique_id);
+  bind("ncclCommInitRank", &l.comm_init_rank);
+  bind("ncclCommDestroy", &l.comm_destroy);
+  bind("ncclCommAbort", &l.comm_abort);
+  bind("ncclCommGetAsyncError", &l.comm_get_async_error);
+  bind("ncclGetErrorString", &l.get_error_string);
+  bind("ncclAllReduce", &l.all_reduce);
+  bind("ncclBroadcast", &l.broadcast);
+  bind("ncclAllGather", &l.all_gather);
+  bind("ncclReduceScatter", &l.reduce_scatter);
   if (loaded.problem.empty()) {
     l.get_version(&l.version);
     // ncclAvg (the mean) arrived in 2.10.
@@ -55,14 +46,7 @@ const Loaded& loaded() {
 
 }  // namespace
 
-const NcclLibrary* nccl_library(std::string* why) {
-  const Loaded& l = loaded();
-  if (!l.problem.empty()) {
-    if (why != nullptr) *why = l.problem;
-    return nullptr;
-  }
-  return &l.library;
-}
+const NcclLibrary* nccl_library(std::string* why) { return loaded().or_why(why); }
 
 std::string nccl_description() {
   std::string why;
