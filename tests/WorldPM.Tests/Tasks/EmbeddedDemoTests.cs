@@ -31,13 +31,14 @@ public class EmbeddedDemoTests
     [Test]
     public void TheDefaultRunReachesTheDemosPromisedAccuracy()
     {
-        // What `worldpm demo` runs and promises (DemoCommand.TargetAccuracy: 95 % held out). Measured over seeds 1-6:
-        // 0.99-1.00 after 1000 steps (at 600 steps 0.93-1.00, seed 1 lowest).
+        // What `worldpm demo` runs. It promises 95 % held out (DemoCommand.TargetAccuracy); the recipe is meant to
+        // clear that with margin on any host's rounding, so this asks for 98 %: a recipe that reaches 95 % only on
+        // some hosts' trajectories (as the one before Beta2 = 0.95 did) fails here.
         using var context = WorldPMContext.Create(TestBackend.Kind);
         EmbeddedDemoResult result = EmbeddedDemo.Run(context, new EmbeddedDemoOptions { EvalEvery = 0 });
         Assert.That(result.Steps, Is.EqualTo(1000));
         Assert.That(result.HeldOut.Overall.Pairs, Is.EqualTo(600));
-        Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThanOrEqualTo(0.95));
+        Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThanOrEqualTo(0.98));
     }
 
     [Convergence]
