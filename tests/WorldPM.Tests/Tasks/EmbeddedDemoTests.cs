@@ -21,9 +21,8 @@ public class EmbeddedDemoTests
         Assert.That(losses[0], Is.EqualTo(Math.Log(2)).Within(0.05), "an untrained model scores both sides alike");
         Assert.That(losses.TakeLast(20).Average(), Is.LessThan(0.35), "well below log 2 = 0.693");
         Assert.That(result.HeldOut.Overall.Pairs, Is.EqualTo(300));
-        // Chance is 0.5. After 250 of the demo's 1000 steps the accuracy depends on the trajectory: measured over seeds
-        // 1-6 it spans 0.69-0.91, and seed 1 alone gave 0.87-0.91 as kernels' rounding changed (2026-11-24). The
-        // full demo's promise is the next test's.
+        // Chance is 0.5. What a 250-step run reaches depends on when it leaves the initial plateau, which moves with
+        // the kernels' rounding; the full demo's promise is the next test's.
         Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThan(0.8));
     }
 
@@ -31,13 +30,14 @@ public class EmbeddedDemoTests
     [Test]
     public void TheDefaultRunReachesTheDemosPromisedAccuracy()
     {
-        // What `worldpm demo` runs and promises (DemoCommand.TargetAccuracy: 95 % held out). Measured over seeds 1-6:
-        // 0.99-1.00 after 1000 steps (at 600 steps 0.93-1.00, seed 1 lowest).
+        // What `worldpm demo` runs. It promises 95 % held out (DemoCommand.TargetAccuracy); the recipe is meant to
+        // clear that with margin on any host's rounding, so this asks for 98 %: a recipe that reaches 95 % only on
+        // some hosts' trajectories (as the one before Beta2 = 0.95 did) fails here.
         using var context = WorldPMContext.Create(TestBackend.Kind);
         EmbeddedDemoResult result = EmbeddedDemo.Run(context, new EmbeddedDemoOptions { EvalEvery = 0 });
         Assert.That(result.Steps, Is.EqualTo(1000));
         Assert.That(result.HeldOut.Overall.Pairs, Is.EqualTo(600));
-        Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThanOrEqualTo(0.95));
+        Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThanOrEqualTo(0.98));
     }
 
     [Convergence]
@@ -56,7 +56,10 @@ public class EmbeddedDemoTests
     }
 
     // docs/numerics.md, "Mixed-precision training": bf16/fp16 runs track the fp32 loss curve on the embedded task. Tolerance: the mean absolute
-    // difference of the per-step losses over the run stays under 0.05 (the loss starts at 0.693).
+    // difference of the per-step losses over the run stays under 0.05 (the loss starts at 0.693). The comparison keeps
+    // AdamW's beta2 at 0.999: with the demo's 0.95 these 120 steps are the chaotic escape from the initial plateau,
+    // where a bf16-sized rounding difference moves the escape by tens of steps (measured: bf16 0.128 from fp32, fp16
+    // 0.020), which says nothing about whether the half-precision kernels compute the same steps.
     [Convergence]
     [TestCase(Precision.BF16)]
     [TestCase(Precision.F16)]
@@ -66,7 +69,8 @@ public class EmbeddedDemoTests
         List<double> Curve(Precision p)
         {
             var losses = new List<double>();
-            EmbeddedDemo.Run(context, new EmbeddedDemoOptions { Steps = 120, HeldOutPairs = 50, EvalEvery = 0, Precision = p },
+            var options = new EmbeddedDemoOptions { Steps = 120, HeldOutPairs = 50, EvalEvery = 0, Precision = p };
+            EmbeddedDemo.Run(context, options with { Training = options.Training with { Beta2 = 0.999 } },
                 onStep: m => losses.Add(m.Loss));
             return losses;
         }
