@@ -176,4 +176,4 @@ if (( ${#failed[@]} )); then
   echo "check_fresh_machine.sh: FAILED on a fresh Debian 12 root: ${failed[*]}" >&2
   exit 1
 fi
-echo "check_fresh_machine.sh: both commands passed on a fresh Debian 12 root"
+echo "check_fresh_machine.sh: passed on a fresh Debian 12 root: ${timings[*]%%:*}"
