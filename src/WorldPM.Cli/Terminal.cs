@@ -21,6 +21,21 @@ internal static class Terminal
             // Spectre's own detection also says "not interactive" on CI runners; keep it.
             Interactive = InteractionSupport.Detect,
         });
-        return console.Profile.Capabilities is { Ansi: true, Interactive: true } ? console : null;
+        if (console.Profile.Capabilities is not { Ansi: true, Interactive: true }) return null;
+        PinSize(console);
+        return console;
+    }
+
+    /// <summary>
+    /// Fixes the console's size at what it reads now. Unset, Spectre reads the size again at every redraw (through
+    /// Console.WindowHeight, or by running `tput` when that says 0), and a live display whose height reads differently
+    /// between two looks in one redraw crops more lines than it has and throws on its refresh thread, which ends the
+    /// process. A bar is one line, so a height that reads below 2 is taken as the usual 24.
+    /// </summary>
+    public static void PinSize(IAnsiConsole console)
+    {
+        int height = console.Profile.Height, width = console.Profile.Width;
+        console.Profile.Height = height >= 2 ? height : 24;
+        console.Profile.Width = width >= 20 ? width : 80;
     }
 }

@@ -20,6 +20,9 @@ public sealed class ScreenTerminal
             Out = new AnsiConsoleOutput(_screen),
         });
         Console.Profile.Width = 200;
+        // Fixed, as Terminal.ForStandardOutput fixes a real one: left unset, the height is read again (through
+        // Console.WindowHeight or `tput`) at every redraw of the live bar, racily on a loaded machine.
+        Console.Profile.Height = 50;
     }
 
     public IAnsiConsole Console { get; }
