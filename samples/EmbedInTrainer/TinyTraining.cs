@@ -1,5 +1,6 @@
 using WorldPM.Model;
 using WorldPM.Native;
+using WorldPM.Tokenization;
 using WorldPM.Training;
 
 namespace EmbedInTrainer;
@@ -30,7 +31,7 @@ internal static class TinyTraining
         using var trainer = new Trainer(context, model, options, totalSteps: Steps);
 
         var data = new Random(11);
-        var heldOut = new PairBatch(Enumerable.Range(0, HeldOutPairs).Select(_ => MakePair(data)).ToList());
+        var heldOut = new PairBatch(config, Enumerable.Range(0, HeldOutPairs).Select(_ => MakePair(data)).ToList());
         (double lossBefore, double accuracyBefore) = Evaluate(model, heldOut);
         Console.WriteLine($"training: {config.NumHiddenLayers} layers, d {config.HiddenSize}, {Steps} steps of " +
                           $"{PairsPerStep} pairs; held-out BT loss {lossBefore:F4}, accuracy {accuracyBefore:P0} before");
@@ -38,7 +39,7 @@ internal static class TinyTraining
         var losses = new List<double>();
         for (int step = 1; step <= Steps; ++step)
         {
-            var batch = new PairBatch(Enumerable.Range(0, PairsPerStep).Select(_ => MakePair(data)).ToList());
+            var batch = new PairBatch(config, Enumerable.Range(0, PairsPerStep).Select(_ => MakePair(data)).ToList());
             StepMetrics metrics = trainer.TrainStep([batch]);
             losses.Add(metrics.Loss);
             if (step == 1 || step % 2 == 0)
@@ -70,11 +71,11 @@ internal static class TinyTraining
         return new TokenizedPair(chosen.ToArray(), rejected.ToArray());
     }
 
-    /// <summary>Mean Bradley-Terry loss and accuracy of the held-out pairs, from <see cref="RewardModel.Score"/>
+    /// <summary>Mean Bradley-Terry loss and accuracy of the held-out pairs, from <see cref="RewardModel.Score(SequenceBatch)"/>
     /// (rows 0..P-1 of a PairBatch are the chosen sequences, P..2P-1 the rejected ones), in float64 here.</summary>
     private static (double Loss, double Accuracy) Evaluate(RewardModel model, PairBatch pairs)
     {
-        float[] rewards = model.Score(pairs.Tokens, pairs.Lengths, 2 * pairs.Pairs, pairs.SeqLen);
+        float[] rewards = model.Score(pairs.Sequences);
         double loss = 0;
         int right = 0;
         for (int i = 0; i < pairs.Pairs; ++i)

@@ -48,7 +48,7 @@ internal static class EvalCommand
         if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
         ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
         var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
-        List<TokenizedPair> pairs = PairTokenization.EncodeAll(encoder, data.Pairs);
+        List<TokenizedPair> pairs = encoder.EncodeAll(data.Pairs);
         log?.WriteLine($"tokens: {encoder.Statistics}");
 
         using var context = WorldPMContext.Create(backend);

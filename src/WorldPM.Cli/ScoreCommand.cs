@@ -92,22 +92,14 @@ internal static class ScoreCommand
             throw new UsageException($"score file '{a.File}' does not exist");
     }
 
-    /// <summary>The rewards of <paramref name="sequences"/>, scored <paramref name="batch"/> at a time, right-padded.</summary>
+    /// <summary>The rewards of <paramref name="sequences"/>, scored <paramref name="batch"/> at a time.</summary>
     private static float[] Score(RewardModel model, List<int[]> sequences, int batch)
     {
         var rewards = new float[sequences.Count];
         for (int start = 0; start < sequences.Count; start += batch)
         {
             int count = Math.Min(batch, sequences.Count - start);
-            int seqLen = sequences.Skip(start).Take(count).Max(s => s.Length);
-            var tokens = new int[count * seqLen];
-            var lengths = new int[count];
-            for (int i = 0; i < count; ++i)
-            {
-                sequences[start + i].CopyTo(tokens, i * seqLen);
-                lengths[i] = sequences[start + i].Length;
-            }
-            model.Score(tokens, lengths, count, seqLen).CopyTo(rewards, start);
+            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count))).CopyTo(rewards, start);
         }
         return rewards;
     }

@@ -164,11 +164,11 @@ internal static class TrainCommand
 
         var template = new ChatTemplate(tokenizer, scoringToken);
         var trainEncoder = new PairEncoder(template, maxLength);
-        List<TokenizedPair> train = PairTokenization.EncodeAll(trainEncoder, data);
+        List<TokenizedPair> train = trainEncoder.EncodeAll(data);
         log.WriteLine($"training tokens: {trainEncoder.Statistics}");
         if (heldOut is not { Count: > 0 }) return (train, null);
         var evalEncoder = new PairEncoder(template, maxLength);
-        List<TokenizedPair> evaluation = PairTokenization.EncodeAll(evalEncoder, heldOut);
+        List<TokenizedPair> evaluation = evalEncoder.EncodeAll(heldOut);
         log.WriteLine($"evaluation tokens: {evalEncoder.Statistics}");
         return (train, evaluation);
     }

@@ -1,5 +1,6 @@
 using WorldPM.Model;
 using WorldPM.Native;
+using WorldPM.Tokenization;
 using WorldPM.Training;
 
 namespace WorldPM.Benchmarks;
@@ -77,7 +78,7 @@ public sealed class TrainingStepWorkload : IWorkload
     private static PairBatch RandomPairs(int pairs, int tokens, int seed)
     {
         (int[] ids, _) = ReferenceModel.RandomBatch(2 * pairs, tokens, seed);
-        return new PairBatch(Enumerable.Range(0, pairs)
+        return new PairBatch(ReferenceModel.Config, Enumerable.Range(0, pairs)
             .Select(i => new TokenizedPair(ids[(i * tokens)..((i + 1) * tokens)], ids[((pairs + i) * tokens)..((pairs + i + 1) * tokens)]))
             .ToList());
     }

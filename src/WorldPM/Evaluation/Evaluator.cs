@@ -1,5 +1,5 @@
 using WorldPM.Model;
-using WorldPM.Training;
+using WorldPM.Tokenization;
 
 namespace WorldPM.Evaluation;
 
@@ -17,8 +17,8 @@ public static class Evaluator
         for (int start = 0; start < pairs.Count; start += pairsPerBatch)
         {
             var slice = pairs.Skip(start).Take(pairsPerBatch).ToList();
-            var batch = new PairBatch(slice);
-            float[] rewards = model.Score(batch.Tokens, batch.Lengths, 2 * batch.Pairs, batch.SeqLen);
+            var batch = new PairBatch(model.Config, slice);
+            float[] rewards = model.Score(batch.Sequences);
             for (int i = 0; i < batch.Pairs; ++i) deltas[start + i] = (double)rewards[i] - rewards[batch.Pairs + i];
             onScored?.Invoke(start + batch.Pairs);
         }

@@ -13,7 +13,6 @@ namespace WorldPM.Model;
 public sealed class RewardModel : IDisposable
 {
     private readonly IRewardNetwork network;
-    private int[] staged = [];
 
     /// <summary>Creates the parameters and initializes them deterministically from <paramref name="seed"/> (the fp32
     /// master values are the same in every precision).</summary>
@@ -105,45 +104,53 @@ public sealed class RewardModel : IDisposable
     public void SyncWorkingWeights() => network.SyncWorking();
 
     /// <summary>
-    /// Forward and backward of the Bradley-Terry loss on a batch of pairs, ADDING the gradient of
+    /// Forward and backward of the Bradley-Terry loss on <paramref name="batch"/>, ADDING the gradient of
     /// lossScale * loss into every <see cref="Parameter.Grad"/> (call <see cref="ZeroGrad"/> between steps).
     /// </summary>
-    /// <param name="tokens">[2 pairs, seqLen] row-major, right padded: rows 0..pairs-1 are the chosen responses,
-    /// rows pairs..2 pairs-1 the rejected ones (pair i is rows i and pairs + i). Ids at padding positions are ignored.</param>
-    /// <param name="lengths">The valid tokens of each row, in 1..seqLen.</param>
-    /// <param name="pairs">P.</param>
-    /// <param name="seqLen">T.</param>
+    /// <param name="batch">The pairs, checked against this model's config when the batch was made.</param>
     /// <param name="lossScale">Multiplies the gradient (fp16 loss scaling, or 1 / micro-batches); not the returned loss.</param>
-    /// <param name="weights">Empty, or one weight per pair (finite, >= 0, positive sum) for a weighted mean.</param>
     /// <param name="gradientsFinalFrom">Called during the backward with each flat offset (into
     /// <see cref="ParameterGradients"/>) from which on every gradient is final, descending to 0: where data-parallel
     /// training starts the all-reduce of a bucket while the backward of earlier layers goes on.</param>
+    /// <exception cref="ArgumentException">The batch was made for a larger vocabulary or more positions than this
+    /// model has.</exception>
+    public PairStepResult ForwardBackward(PairBatch batch, float lossScale = 1f, Action<long>? gradientsFinalFrom = null)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        if (!float.IsFinite(lossScale))
+            throw new ArgumentOutOfRangeException(nameof(lossScale), lossScale, "the loss scale must be finite");
+        batch.Sequences.CheckRunnableBy(Config);
+        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardBackward(PairBatch, float, Action{long}?)"/> on ids laid out [2 pairs, seqLen] row-major, right
+    /// padded: rows 0..pairs-1 are the chosen responses, rows pairs..2 pairs-1 the rejected ones (pair i is rows i and
+    /// pairs + i); ids at padding positions are ignored. <paramref name="lengths"/> holds the valid tokens of each row,
+    /// <paramref name="weights"/> is empty or one weight per pair (finite, >= 0, positive sum) for a weighted mean.
+    /// </summary>
     public PairStepResult ForwardBackward(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int pairs, int seqLen,
         float lossScale = 1f, ReadOnlySpan<float> weights = default, Action<long>? gradientsFinalFrom = null)
     {
         if (pairs < 1) throw new ArgumentOutOfRangeException(nameof(pairs), pairs, "at least one pair is needed");
-        if (!float.IsFinite(lossScale))
-            throw new ArgumentOutOfRangeException(nameof(lossScale), lossScale, "the loss scale must be finite");
-        TokenBatch.CheckWeights(weights, pairs);
-        Stage(tokens, lengths, checked(2 * pairs), seqLen);
-        return network.ForwardBackward(staged, lengths, pairs, seqLen, lossScale, weights, gradientsFinalFrom);
+        var batch = new PairBatch(SequenceBatch.FromPadded(Config, tokens, lengths, checked(2 * pairs), seqLen), weights);
+        return ForwardBackward(batch, lossScale, gradientsFinalFrom);
+    }
+
+    /// <summary>The reward of each sequence of <paramref name="batch"/>; forward only, gradients untouched.</summary>
+    /// <exception cref="ArgumentException">The batch was made for a larger vocabulary or more positions than this
+    /// model has.</exception>
+    public float[] Score(SequenceBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.CheckRunnableBy(Config);
+        return network.Score(batch);
     }
 
     /// <summary>The reward of each of <paramref name="count"/> right-padded sequences [count, seqLen]; forward only,
     /// gradients untouched.</summary>
-    public float[] Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int count, int seqLen)
-    {
-        Stage(tokens, lengths, count, seqLen);
-        return network.Score(staged, lengths, count, seqLen);
-    }
-
-    /// <summary>Validates a batch into <see cref="staged"/> (padding ids replaced by 0).</summary>
-    private void Stage(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int count, int seqLen)
-    {
-        long n = (long)count * seqLen;
-        if (staged.Length != n) staged = new int[checked((int)n)];
-        TokenBatch.Stage(Config, tokens, lengths, count, seqLen, staged);
-    }
+    public float[] Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int count, int seqLen) =>
+        Score(SequenceBatch.FromPadded(Config, tokens, lengths, count, seqLen));
 
     /// <summary>Frees the activations and the parameters (not the context).</summary>
     public void Dispose() => network.Dispose();

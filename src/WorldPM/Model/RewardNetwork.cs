@@ -22,15 +22,16 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.ActivationBytes"/>.</summary>
     long ActivationBytes { get; }
 
-    /// <summary>See <see cref="RewardModel.ForwardBackward"/>; <paramref name="ids"/> are staged (validated, padding 0).</summary>
-    PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
-        float lossScale, ReadOnlySpan<float> weights, Action<long>? gradientsFinalFrom);
+    /// <summary>See <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/>: the pairs' 2P
+    /// sequences (chosen half first) and their weights (empty: the plain mean).</summary>
+    PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
+        Action<long>? gradientsFinalFrom);
 
     /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
     DeviceBuffer AllocateGradients(long count);
 
-    /// <summary>See <see cref="RewardModel.Score"/>; <paramref name="ids"/> are staged.</summary>
-    float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen);
+    /// <summary>See <see cref="RewardModel.Score(SequenceBatch)"/>.</summary>
+    float[] Score(SequenceBatch sequences);
 }
 
 /// <summary>
@@ -50,7 +51,6 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private readonly DecoderLayer<T>[] layers;
     private readonly PreferenceHead<T> head;
     private ActivationArena<T>? arena;
-    private int[] scoringPositions = [];
 
     public RewardNetwork(WorldPMContext context, ModelConfig config, int seed)
     {
@@ -81,10 +81,11 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     private DecoderLayer<T> LastLayer => layers[^1];
 
-    public PairStepResult ForwardBackward(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int pairs, int seqLen,
-        float lossScale, ReadOnlySpan<float> weights, Action<long>? gradientsFinalFrom)
+    public PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
+        Action<long>? gradientsFinalFrom)
     {
-        ActivationArena<T> a = Prepare(ids, lengths, 2 * pairs, seqLen, RecomputeActivations);
+        int pairs = sequences.Count / 2;
+        ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
         HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> h = a.Layout.Head;
         BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g = a.Layout.Backward;
         using DeviceBuffer<float> chosen = h.Rewards.View(0, pairs), rejected = h.Rewards.View(pairs, pairs);
@@ -103,13 +104,13 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         return new PairStepResult(loss[0], rewards[..pairs], rewards[pairs..]);
     }
 
-    public float[] Score(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen)
+    public float[] Score(SequenceBatch sequences)
     {
         // Forward only: no backward will read a layer's intermediates, so the recomputation layout (layer inputs and
         // one shared region) computes the same rewards in a fraction of the memory (W5: 1.8 GB with the training layout).
-        ActivationArena<T> a = Prepare(ids, lengths, count, seqLen, recompute: true);
+        ActivationArena<T> a = Prepare(sequences, recompute: true);
         Forward(a);
-        float[] rewards = new float[count];
+        float[] rewards = new float[sequences.Count];
         a.Layout.Head.Rewards.CopyTo(rewards);
         return rewards;
     }
@@ -174,22 +175,19 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// <summary>The flat offset of layer <paramref name="layer"/>'s first tensor.</summary>
     private long LayerStart(int layer) => store.OffsetOf(DecoderLayer.Specs(config, layer).First().Name);
 
-    /// <summary>Uploads a staged batch, (re)building the arena if its shape or layout changed.</summary>
-    private ActivationArena<T> Prepare(ReadOnlySpan<int> ids, ReadOnlySpan<int> lengths, int count, int seqLen,
-        bool recompute)
+    /// <summary>Uploads a batch as it is laid out, (re)building the arena if its shape or layout changed.</summary>
+    private ActivationArena<T> Prepare(SequenceBatch sequences, bool recompute)
     {
-        var shape = new BatchShape(config, count, seqLen);
+        var shape = new BatchShape(config, sequences.Count, sequences.SeqLen);
         if (arena is null || arena.Shape != shape || arena.FullLastLayer != FullLastLayer || arena.Recompute != recompute)
         {
             arena?.Dispose();
             arena = null;
             arena = new ActivationArena<T>(context, shape, FullLastLayer, recompute);
         }
-        arena.TokenIds.CopyFrom(ids);
-        arena.Lengths.CopyFrom(lengths);
-        if (scoringPositions.Length != count) scoringPositions = new int[count];
-        for (int i = 0; i < count; i++) scoringPositions[i] = lengths[i] - 1;
-        arena.ScoringPositions.CopyFrom(scoringPositions);
+        arena.TokenIds.CopyFrom(sequences.Tokens);
+        arena.Lengths.CopyFrom(sequences.Lengths);
+        arena.ScoringPositions.CopyFrom(sequences.ScoringPositions);
         return arena;
     }
 

@@ -64,12 +64,7 @@ public static class EmbeddedDemo
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), options.Model.MaxPositionEmbeddings);
-        TokenizedPair Encode(Data.PreferencePair p)
-        {
-            EncodedPair e = encoder.Encode(p);
-            return new TokenizedPair(e.Chosen.Ids, e.Rejected.Ids, (float)p.Weight, p.Subset);
-        }
-        List<TokenizedPair> heldOut = EmbeddedTask.HeldOut(options.Seed, options.HeldOutPairs).Select(Encode).ToList();
+        List<TokenizedPair> heldOut = encoder.EncodeAll(EmbeddedTask.HeldOut(options.Seed, options.HeldOutPairs));
 
         using var model = new RewardModel(context, options.Model, options.Seed, options.Precision);
         using var trainer = new Trainer(context, model, options.Training with { Seed = options.Seed }, options.Steps);
@@ -83,8 +78,8 @@ public static class EmbeddedDemo
             for (int m = 0; m < accumulation; ++m)
             {
                 var pairs = new List<TokenizedPair>(perBatch);
-                for (int i = 0; i < perBatch; ++i) pairs.Add(Encode(EmbeddedTask.Train(options.Seed, next++)));
-                microBatches.Add(new PairBatch(pairs));
+                for (int i = 0; i < perBatch; ++i) pairs.Add(encoder.Encode(EmbeddedTask.Train(options.Seed, next++)));
+                microBatches.Add(new PairBatch(model.Config, pairs));
             }
             StepMetrics metrics = trainer.TrainStep(microBatches);
             lastLoss = metrics.Loss;

@@ -70,10 +70,15 @@ public sealed class ChatTemplate
     /// Renders both responses of a pair against the same prompt. The prompt is cut once, for the longer
     /// response, so both are scored against the same context.
     /// </summary>
-    public EncodedPair EncodePair(IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, int maxLength = int.MaxValue)
+    public TokenizedPair EncodePair(IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, int maxLength = int.MaxValue)
     {
         var sequences = PromptFirstTruncation.Fit(EncodePrompt(prompt), [EncodeResponse(chosen), EncodeResponse(rejected)], maxLength);
-        return new EncodedPair(sequences[0], sequences[1]);
+        (EncodedSequence c, EncodedSequence r) = (sequences[0], sequences[1]);
+        return new TokenizedPair(c.Ids, r.Ids)
+        {
+            PromptTruncated = c.PromptTruncated || r.PromptTruncated,
+            ResponseTruncated = c.ResponseTruncated || r.ResponseTruncated,
+        };
     }
 
     internal List<TemplateBlock> EncodePrompt(IReadOnlyList<ChatTurn> prompt) =>

@@ -3,8 +3,8 @@ using WorldPM.Data;
 namespace WorldPM.Tokenization;
 
 /// <summary>
-/// Turns <see cref="PreferencePair"/>s into (chosen, rejected) token sequences with the
-/// <see cref="ChatTemplate"/>, each at most <see cref="MaxLength"/> tokens and ending in the scoring
+/// Turns <see cref="PreferencePair"/>s into <see cref="TokenizedPair"/>s with the
+/// <see cref="ChatTemplate"/>: both sequences at most <see cref="MaxLength"/> tokens and ending in the scoring
 /// token, and counts how many pairs had to be cut. Safe to call from several threads.
 /// </summary>
 public sealed class PairEncoder
@@ -34,11 +34,12 @@ public sealed class PairEncoder
         Interlocked.Read(ref _pairs), Interlocked.Read(ref _truncated),
         Interlocked.Read(ref _promptTruncated), Interlocked.Read(ref _responseTruncated));
 
-    /// <summary>Encodes one pair and counts it.</summary>
-    public EncodedPair Encode(PreferencePair pair)
+    /// <summary>Encodes one pair (with its weight and subset) and counts it.</summary>
+    public TokenizedPair Encode(PreferencePair pair)
     {
         ArgumentNullException.ThrowIfNull(pair);
-        var encoded = Template.EncodePair(pair.Prompt, pair.Chosen, pair.Rejected, MaxLength);
+        TokenizedPair encoded = Template.EncodePair(pair.Prompt, pair.Chosen, pair.Rejected, MaxLength)
+            with { Weight = (float)pair.Weight, Subset = pair.Subset };
         Interlocked.Increment(ref _pairs);
         if (encoded.Truncated)
             Interlocked.Increment(ref _truncated);
@@ -47,5 +48,12 @@ public sealed class PairEncoder
         if (encoded.ResponseTruncated)
             Interlocked.Increment(ref _responseTruncated);
         return encoded;
+    }
+
+    /// <summary>Every pair of <paramref name="pairs"/>, in order, encoded and counted.</summary>
+    public List<TokenizedPair> EncodeAll(IEnumerable<PreferencePair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        return pairs.Select(Encode).ToList();
     }
 }

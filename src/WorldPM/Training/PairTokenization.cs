@@ -4,9 +4,9 @@ using WorldPM.Tokenization;
 namespace WorldPM.Training;
 
 /// <summary>
-/// From loaded preference data to what the trainer and the evaluator read: picks a tokenizer from a
-/// short description ("byte", a <c>tokenizer.json</c>, or a directory of tokenizer files) and turns
-/// <see cref="PreferencePair"/>s into <see cref="TokenizedPair"/>s with a <see cref="PairEncoder"/>.
+/// Picks a tokenizer from a short description ("byte", a <c>tokenizer.json</c>, or a directory of tokenizer files):
+/// the <see cref="ITokenizer"/> a <see cref="PairEncoder"/> turns <see cref="PreferencePair"/>s into
+/// <see cref="TokenizedPair"/>s with.
 /// </summary>
 public static class PairTokenization
 {
@@ -48,19 +48,4 @@ public static class PairTokenization
     public static bool HasTokenizerFiles(string directory) =>
         File.Exists(Path.Combine(directory, TokenizerJson))
         || (File.Exists(Path.Combine(directory, VocabJson)) && File.Exists(Path.Combine(directory, MergesTxt)));
-
-    /// <summary>One pair rendered and tokenized by <paramref name="encoder"/> (which counts truncations).</summary>
-    public static TokenizedPair Encode(PairEncoder encoder, PreferencePair pair)
-    {
-        ArgumentNullException.ThrowIfNull(encoder);
-        EncodedPair encoded = encoder.Encode(pair);
-        return new TokenizedPair(encoded.Chosen.Ids, encoded.Rejected.Ids, (float)pair.Weight, pair.Subset);
-    }
-
-    /// <summary>Every pair of <paramref name="pairs"/>, in order, rendered and tokenized by <paramref name="encoder"/>.</summary>
-    public static List<TokenizedPair> EncodeAll(PairEncoder encoder, IEnumerable<PreferencePair> pairs)
-    {
-        ArgumentNullException.ThrowIfNull(pairs);
-        return pairs.Select(pair => Encode(encoder, pair)).ToList();
-    }
 }

@@ -106,8 +106,8 @@ public sealed class Trainer : IDisposable
             // Data parallel: the last micro-batch's backward starts the gradient all-reduce, bucket by bucket.
             bool reduceDuringBackward = _parallel is not null && _sharded is null && m == microBatches.Count - 1;
             if (reduceDuringBackward) _parallel!.BeginGradients();
-            PairStepResult result = _model.ForwardBackward(batch.Tokens, batch.Lengths, batch.Pairs, batch.SeqLen,
-                lossScale: (float)(scale / microBatches.Count * batch.GradientShare), weights: batch.Weights,
+            PairStepResult result = _model.ForwardBackward(batch,
+                lossScale: (float)(scale / microBatches.Count * batch.GradientShare),
                 gradientsFinalFrom: reduceDuringBackward ? _parallel!.GradientsFinalFrom : null);
             loss += result.Loss * batch.Pairs;
             for (int i = 0; i < batch.Pairs; ++i)

@@ -2,6 +2,7 @@ using WorldPM.Checkpoints;
 using WorldPM.Evaluation;
 using WorldPM.Model;
 using WorldPM.Native;
+using WorldPM.Tokenization;
 
 namespace WorldPM.Training;
 
@@ -90,7 +91,7 @@ public static class TrainingRun
             {
                 var pairs = new List<TokenizedPair>(t.PairsPerMicroBatch);
                 for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
-                microBatches.Add(ranks == 1 ? new PairBatch(pairs) : Shard(pairs, rank, ranks));
+                microBatches.Add(ranks == 1 ? new PairBatch(model.Config, pairs) : Shard(model.Config, pairs, rank, ranks));
             }
             onStep?.Invoke(trainer.TrainStep(microBatches));
 
@@ -111,12 +112,12 @@ public static class TrainingRun
     }
 
     /// <summary>This rank's equal slice of a global micro-batch, its gradient scaled by its share of the pair weight.</summary>
-    private static PairBatch Shard(List<TokenizedPair> global, int rank, int ranks)
+    private static PairBatch Shard(ModelConfig config, List<TokenizedPair> global, int rank, int ranks)
     {
         int per = global.Count / ranks;
         List<TokenizedPair> mine = global.GetRange(rank * per, per);
         double total = global.Sum(p => (double)p.Weight), own = mine.Sum(p => (double)p.Weight);
-        return new PairBatch(mine) { GradientShare = total > 0 ? ranks * own / total : 1 };
+        return new PairBatch(config, mine) { GradientShare = total > 0 ? ranks * own / total : 1 };
     }
 
     /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls

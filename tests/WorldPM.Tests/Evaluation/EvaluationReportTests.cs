@@ -1,3 +1,4 @@
+using WorldPM.Tokenization;
 using WorldPM.Evaluation;
 using WorldPM.Training;
 

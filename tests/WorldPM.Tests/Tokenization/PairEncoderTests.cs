@@ -14,8 +14,8 @@ public class PairEncoderTests
         var template = new ChatTemplate(ByteTokenizer.Instance);
         var encoded = new PairEncoder(template, maxLength: 1000).Encode(Pair("2+2?", "4", "5"));
 
-        Assert.That(encoded.Chosen.Ids, Is.EqualTo(template.Encode(Pair("2+2?", "4", "5").Prompt, "4").Ids));
-        Assert.That(encoded.Rejected.Ids, Is.EqualTo(template.Encode(Pair("2+2?", "4", "5").Prompt, "5").Ids));
+        Assert.That(encoded.Chosen, Is.EqualTo(template.Encode(Pair("2+2?", "4", "5").Prompt, "4").Ids));
+        Assert.That(encoded.Rejected, Is.EqualTo(template.Encode(Pair("2+2?", "4", "5").Prompt, "5").Ids));
         Assert.That(encoded.Truncated, Is.False);
     }
 
@@ -39,6 +39,6 @@ public class PairEncoderTests
         Assert.That(encoded.Select(e => e.Truncated), Is.EqualTo(new[] { false, true, true, false }));
         Assert.That(encoder.Statistics, Is.EqualTo(new TruncationStatistics(Pairs: 4, TruncatedPairs: 2, PromptTruncatedPairs: 2, ResponseTruncatedPairs: 1)));
         Assert.That(encoder.Statistics.TruncatedFraction, Is.EqualTo(0.5));
-        Assert.That(encoded.SelectMany(e => new[] { e.Chosen, e.Rejected }), Has.All.Matches<EncodedSequence>(s => s.Ids.Length <= 40));
+        Assert.That(encoded.SelectMany(e => new[] { e.Chosen, e.Rejected }), Has.All.Matches<int[]>(ids => ids.Length <= 40));
     }
 }

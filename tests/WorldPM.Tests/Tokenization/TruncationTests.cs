@@ -84,8 +84,8 @@ public class TruncationTests
         var pair = Template.EncodePair(User("abcdefghij"), "RESP", "RESPONSE", maxLength: 46);
 
         string prompt = System + "<|im_start|>user\nefghij<|im_end|>\n";
-        Assert.That(Text(pair.Chosen), Is.EqualTo(prompt + "<|im_start|>assistant\nRESP" + Tail));
-        Assert.That(Text(pair.Rejected), Is.EqualTo(prompt + "<|im_start|>assistant\nRESPONSE" + Tail));
+        Assert.That(ByteTokenizer.Instance.Decode(pair.Chosen), Is.EqualTo(prompt + "<|im_start|>assistant\nRESP" + Tail));
+        Assert.That(ByteTokenizer.Instance.Decode(pair.Rejected), Is.EqualTo(prompt + "<|im_start|>assistant\nRESPONSE" + Tail));
         Assert.That(pair.PromptTruncated, Is.True);
         Assert.That(pair.ResponseTruncated, Is.False);
     }

@@ -94,7 +94,7 @@ public class EmuTrainingTests
     {
         using var model = new RewardModel(context, ConfigFor(precision), seed: 2, precision);
         using var trainer = new Trainer(context, model, Optimizer, totalSteps: Steps);
-        double[] losses = ShortRuns.Train(trainer, pairs, Optimizer, Steps);
+        double[] losses = ShortRuns.Train(trainer, model.Config, pairs, Optimizer, Steps);
         return new Run(losses, model.ParameterValues.ToArray());
     }
 

@@ -27,7 +27,7 @@ public class HhRlhfTrainingTests
         string data = Path.Combine(SharedData.Root, "hh-rlhf", "helpful-base.test.jsonl.gz");
         List<PreferencePair> pairs = PreferenceDataset.Load(data).Pairs.Take(Pairs).ToList();
         var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), MaxLength);
-        List<TokenizedPair> train = PairTokenization.EncodeAll(encoder, pairs);
+        List<TokenizedPair> train = encoder.EncodeAll(pairs);
         Assert.That(train.SelectMany(p => new[] { p.Chosen.Length, p.Rejected.Length }).Max(), Is.LessThanOrEqualTo(MaxLength));
         Assert.That(encoder.Statistics.TruncatedPairs, Is.GreaterThan(0), "real dialogues are longer than 256 bytes: truncation is exercised");
 

@@ -1,3 +1,4 @@
+using WorldPM.Tokenization;
 using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
@@ -15,8 +16,8 @@ public class MixedPrecisionTrainingTests
 
     private static readonly TrainingOptions Optimizer = new() { PairsPerMicroBatch = 4, LearningRate = 1e-2, Seed = 5 };
 
-    private static List<PairBatch> Batch(List<TokenizedPair> pairs, int step) =>
-        [new PairBatch([.. Enumerable.Range(0, 4).Select(i => pairs[(4 * step + i) % pairs.Count])])];
+    private static List<PairBatch> Batch(ModelConfig config, List<TokenizedPair> pairs, int step) =>
+        [new PairBatch(config, [.. Enumerable.Range(0, 4).Select(i => pairs[(4 * step + i) % pairs.Count])])];
 
     private static void AssertAllFinite(RewardModel model)
     {
@@ -42,7 +43,7 @@ public class MixedPrecisionTrainingTests
         float[] weights = model.ParameterValues.ToArray();
         float[] working = model.Parameters.SelectMany(p => p.Working.ToFloats()).ToArray();
 
-        StepMetrics m = trainer.TrainStep(Batch(pairs, 0));
+        StepMetrics m = trainer.TrainStep(Batch(model.Config, pairs, 0));
 
         Assert.That(m.Skipped, Is.True);
         Assert.That(m.LossScale, Is.EqualTo(1e30f));
@@ -62,7 +63,7 @@ public class MixedPrecisionTrainingTests
         using var trainer = new Trainer(context, model, Optimizer with { InitialLossScale = initial }, totalSteps: 60);
         List<TokenizedPair> pairs = TrainingRunTests.Pairs(16);
 
-        List<StepMetrics> steps = [.. Enumerable.Range(0, 40).Select(i => trainer.TrainStep(Batch(pairs, i)))];
+        List<StepMetrics> steps = [.. Enumerable.Range(0, 40).Select(i => trainer.TrainStep(Batch(model.Config, pairs, i)))];
 
         int first = steps.TakeWhile(m => m.Skipped).Count();
         int skipped = steps.Count(m => m.Skipped);
@@ -86,7 +87,7 @@ public class MixedPrecisionTrainingTests
             Optimizer with { InitialLossScale = 256, LossScaleGrowthInterval = 3 }, totalSteps: 10);
         List<TokenizedPair> pairs = TrainingRunTests.Pairs(8);
 
-        double[] scales = [.. Enumerable.Range(0, 7).Select(i => trainer.TrainStep(Batch(pairs, i)).LossScale)];
+        double[] scales = [.. Enumerable.Range(0, 7).Select(i => trainer.TrainStep(Batch(model.Config, pairs, i)).LossScale)];
 
         Assert.That(scales, Is.EqualTo(new double[] { 256, 256, 256, 512, 512, 512, 1024 }));
         AssertAllFinite(model);
@@ -100,7 +101,7 @@ public class MixedPrecisionTrainingTests
         using var model = new RewardModel(context, Tiny, seed: 2, precision);
         using var trainer = new Trainer(context, model, Optimizer, totalSteps: 10);
 
-        StepMetrics m = trainer.TrainStep(Batch(TrainingRunTests.Pairs(8), 0));
+        StepMetrics m = trainer.TrainStep(Batch(model.Config, TrainingRunTests.Pairs(8), 0));
 
         Assert.That((m.LossScale, m.Skipped), Is.EqualTo((1.0, false)));
     }

@@ -51,7 +51,7 @@ public class RecomputationTrainingTests
         using WorldPMContext context = Context();
         using var model = new RewardModel(context, Config, seed: 2, precision);
         using var trainer = new Trainer(context, model, options, totalSteps: Steps);
-        long[] losses = [.. ShortRuns.Train(trainer, pairs, options, Steps).Select(BitConverter.DoubleToInt64Bits)];
+        long[] losses = [.. ShortRuns.Train(trainer, model.Config, pairs, options, Steps).Select(BitConverter.DoubleToInt64Bits)];
         return new Run(losses, [.. model.ParameterValues.ToArray().Select(BitConverter.SingleToInt32Bits)],
             model.ActivationBytes);
     }

@@ -1,3 +1,4 @@
+using WorldPM.Tokenization;
 using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tests.Checkpoints;

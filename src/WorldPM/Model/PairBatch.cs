@@ -1,0 +1,81 @@
+using WorldPM.Tokenization;
+
+namespace WorldPM.Model;
+
+/// <summary>
+/// A micro-batch of preference pairs as the model trains on it: 2P right-padded <see cref="Sequences"/>, rows 0..P-1
+/// the chosen sequences and rows P..2P-1 the rejected ones (pair i = rows i and P+i), so both sides of a pair run in
+/// the same batch, and one loss weight per pair. Built once from tokenized pairs and checked then against the model's
+/// config (ids, lengths, weights): <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/> takes it
+/// as it is.
+/// </summary>
+public sealed class PairBatch
+{
+    private readonly float[] weights;
+
+    /// <summary>Lays out <paramref name="pairs"/> for a model with <paramref name="config"/>.</summary>
+    /// <exception cref="ArgumentException">No pair, an empty sequence, a sequence longer than max_position_embeddings, an
+    /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0.</exception>
+    public PairBatch(ModelConfig config, IReadOnlyList<TokenizedPair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        ArgumentNullException.ThrowIfNull(pairs);
+        if (pairs.Count == 0) throw new ArgumentException("a batch needs at least one pair", nameof(pairs));
+        if (pairs.Any(p => p is null)) throw new ArgumentNullException(nameof(pairs), "a pair is null");
+        Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)]);
+        weights = [.. pairs.Select(p => p.Weight)];
+        CheckWeights(weights, nameof(pairs));
+    }
+
+    /// <summary>A batch from sequences already laid out (the chosen half first) and per-pair weights (empty: the plain
+    /// mean over pairs).</summary>
+    public PairBatch(SequenceBatch sequences, ReadOnlySpan<float> weights = default)
+    {
+        ArgumentNullException.ThrowIfNull(sequences);
+        if (sequences.Count % 2 != 0)
+            throw new ArgumentException($"a pair batch needs an even number of sequences (chosen, then rejected); " +
+                $"got {sequences.Count}", nameof(sequences));
+        Sequences = sequences;
+        int pairs = sequences.Count / 2;
+        if (!weights.IsEmpty && weights.Length != pairs)
+            throw new ArgumentException($"weights holds {weights.Length} values; expected one per pair ({pairs})",
+                nameof(weights));
+        this.weights = weights.ToArray();
+        CheckWeights(this.weights, nameof(weights));
+    }
+
+    /// <summary>The 2P rows: chosen sequences, then rejected ones.</summary>
+    public SequenceBatch Sequences { get; }
+
+    /// <summary>P.</summary>
+    public int Pairs => Sequences.Count / 2;
+
+    /// <summary>T.</summary>
+    public int SeqLen => Sequences.SeqLen;
+
+    /// <summary>One loss weight per pair (finite, non-negative, with a positive sum), or empty for the plain mean.</summary>
+    public ReadOnlySpan<float> Weights => weights;
+
+    /// <summary>Number of real (non-padding) tokens.</summary>
+    public long TokenCount => Sequences.TokenCount;
+
+    /// <summary>
+    /// Data parallel: this rank's share of its global micro-batch's pair weight, times the rank count (1 on one
+    /// process, and for equal shards of equal weights). The gradient is scaled by it, so the mean over ranks equals
+    /// the gradient of the whole micro-batch's weighted mean loss.
+    /// </summary>
+    public double GradientShare { get; init; } = 1;
+
+    private static void CheckWeights(ReadOnlySpan<float> weights, string argument)
+    {
+        if (weights.IsEmpty) return;
+        double sum = 0;
+        for (int i = 0; i < weights.Length; i++)
+        {
+            if (!float.IsFinite(weights[i]) || weights[i] < 0)
+                throw new ArgumentException($"weights[{i}] is {weights[i]}; weights must be finite and >= 0", argument);
+            sum += weights[i];
+        }
+        if (sum <= 0) throw new ArgumentException("weights sum to 0; at least one pair must count", argument);
+    }
+}
