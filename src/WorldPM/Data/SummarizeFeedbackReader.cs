@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace WorldPM.Data;
 
 /// <summary>
-/// OpenAI summarize-from-feedback comparisons, one per line: <c>info</c> (the Reddit post),
+/// OpenAI summarize-from-feedback comparisons, one per line: <c>info</c> (the Reddit post in <c>info.post</c>, or a
+/// CNN/DailyMail news story in <c>info.article</c>),
 /// <c>summaries</c> (two), <c>choice</c> (the index the labeller picked) and
 /// <c>extra.confidence</c> (1-9, 5 unused; above 5 favours summary 1). The prompt is the post in the
 /// paper's layout (subreddit, title, post, "TL;DR:"); the subset says whether a human-written
@@ -38,12 +39,16 @@ internal sealed class SummarizeFeedbackReader : IPairReader
             collector.Add(at, Prompt(record.Required("info")), chosen.RequiredString("text").Trim(), rejected.RequiredString("text").Trim(), weight, Subset(chosen, rejected));
         });
 
+    /// <summary>The text to summarize in the paper's layout: a Reddit post (subreddit, title, post) or a news article
+    /// (title, article), then "TL;DR:".</summary>
     private static IReadOnlyList<ChatTurn> Prompt(JsonElement info)
     {
-        var post = info.RequiredString("post").Trim();
         var title = info.OptionalString("title")?.Trim();
         var subreddit = info.OptionalString("subreddit");
-        var lines = new[] { subreddit is null ? null : $"SUBREDDIT: r/{subreddit}", title is null ? null : $"TITLE: {title}", $"POST: {post}" };
+        var (label, text) = info.OptionalString("post") is { } post ? ("POST", post)
+            : info.OptionalString("article") is { } article ? ("ARTICLE", article)
+            : throw new BadRecordException("field \"info\" holds neither \"post\" (Reddit) nor \"article\" (CNN/DailyMail)");
+        var lines = new[] { subreddit is null ? null : $"SUBREDDIT: r/{subreddit}", title is null ? null : $"TITLE: {title}", $"{label}: {text.Trim()}" };
         return [new ChatTurn(ChatRole.User, string.Join('\n', lines.OfType<string>()) + "\n\nTL;DR:")];
     }
 
