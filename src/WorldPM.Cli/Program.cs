@@ -5,6 +5,7 @@
 //   worldpm train   train a reward model on preference data files, with checkpoints, resume and evaluation
 //   worldpm eval    pairwise accuracy, BT loss, margin, per subset and by length, of a checkpoint on data
 //   worldpm score   the reward of responses to a prompt, or of every line of a JSONL file
+//   worldpm serve   a reward-model HTTP server (score/compare with dynamic batching, health, readiness, metrics)
 //   worldpm bench   the reference workloads W1-W5 against this machine's copy and GEMM ceilings
 //
 // Run from the repository: dotnet run --project src/WorldPM.Cli -- info

@@ -57,7 +57,7 @@ internal static class ScoreCommand
 
         List<FileLine>? lines = a.File is null ? null : ReadLines(a.File);
         List<Request> requests = lines?.Select(line => ToRequest(line, a.File!)).ToList()
-            ?? a.Responses.Select(r => new Request(PromptTurns(a.Prompt), r)).ToList();
+            ?? a.Responses.Select(r => new Request(PromptJson.FromText(a.Prompt), r)).ToList();
 
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
@@ -104,9 +104,6 @@ internal static class ScoreCommand
         return rewards;
     }
 
-    private static IReadOnlyList<ChatTurn> PromptTurns(string? prompt) =>
-        string.IsNullOrEmpty(prompt) ? [] : [new ChatTurn(ChatRole.User, prompt)];
-
     /// <summary>The non-blank lines of <paramref name="file"/> as JSON objects; anything else is an error naming file and line.</summary>
     private static List<FileLine> ReadLines(string file)
     {
@@ -137,23 +134,13 @@ internal static class ScoreCommand
         string At(string message) => $"{file}:{line.Number}: {message}";
         if (line.Json["response"] is not JsonValue response || response.GetValueKind() != JsonValueKind.String)
             throw new InvalidDataException(At("\"response\" should be a string"));
-        return new Request(Prompt(line.Json["prompt"], At), response.GetValue<string>());
-    }
-
-    /// <summary>A prompt given as a string (one user turn) or as a list of {"role", "content"} messages.</summary>
-    private static IReadOnlyList<ChatTurn> Prompt(JsonNode? prompt, Func<string, string> at)
-    {
-        if (prompt is null) return [];
-        if (prompt is JsonValue text && text.GetValueKind() == JsonValueKind.String) return PromptTurns(text.GetValue<string>());
-        if (prompt is not JsonArray messages) throw new InvalidDataException(at("\"prompt\" should be a string or a list of messages"));
-        return messages.Select(m =>
+        try
         {
-            string? role = (m?["role"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? m!["role"]!.GetValue<string>() : null;
-            string? content = (m?["content"] as JsonValue)?.GetValueKind() == JsonValueKind.String ? m!["content"]!.GetValue<string>() : null;
-            ChatRole? parsed = role switch { "system" => ChatRole.System, "user" => ChatRole.User, "assistant" => ChatRole.Assistant, _ => null };
-            return parsed is { } r && content is not null
-                ? new ChatTurn(r, content)
-                : throw new InvalidDataException(at("each prompt message needs \"role\" (system, user or assistant) and \"content\" strings"));
-        }).ToList();
+            return new Request(PromptJson.Turns(line.Json["prompt"]), response.GetValue<string>());
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException(At(e.Message), e);
+        }
     }
 }

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Threading.Channels;
+using WorldPM.Model;
+
+namespace WorldPM.Cli.Serving;
+
+/// <summary>
+/// Dynamic batching for <c>serve</c>: requests enqueue their tokenized sequences; one worker (the model is not
+/// thread-safe, and one batch at a time is what keeps the cores busy) takes the first waiting request, gathers more
+/// for up to <see cref="ServeLimits.MaxWaitMs"/> while the padded batch stays within
+/// <see cref="ServeLimits.MaxBatchTokens"/>, scores them with the same forward as <c>score</c>
+/// (<see cref="RewardModel.Score(SequenceBatch)"/>) and completes each request with its rewards in order.
+/// <para>
+/// The queue is bounded in sequences (<see cref="ServeLimits.MaxQueuedSequences"/>), counted from enqueue until
+/// scored: a request that would overfill it is refused at once (the caller answers 429), so memory and latency stay
+/// bounded under any load.
+/// </para>
+/// </summary>
+internal sealed class ScoringQueue
+{
+    private sealed record Job(IReadOnlyList<int[]> Sequences, TaskCompletionSource<float[]> Done);
+
+    private readonly Channel<Job> channel = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly ServeLimits limits;
+    private readonly ServerMetrics metrics;
+    private long queued;
+
+    public ScoringQueue(ServeLimits limits, ServerMetrics metrics)
+    {
+        this.limits = limits;
+        this.metrics = metrics;
+    }
+
+    /// <summary>Sequences waiting or being scored.</summary>
+    public long Depth => Interlocked.Read(ref queued);
+
+    /// <summary>Queues <paramref name="sequences"/>; null when the queue has no room for them (nothing was queued).</summary>
+    public Task<float[]>? TryEnqueue(IReadOnlyList<int[]> sequences)
+    {
+        long after = Interlocked.Add(ref queued, sequences.Count);
+        if (after > limits.MaxQueuedSequences)
+        {
+            Interlocked.Add(ref queued, -sequences.Count);
+            return null;
+        }
+        metrics.QueueDepth(after);
+        var job = new Job(sequences, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!channel.Writer.TryWrite(job))
+        {
+            Interlocked.Add(ref queued, -sequences.Count);
+            return null;
+        }
+        return job.Done.Task;
+    }
+
+    /// <summary>No more requests: <see cref="RunAsync"/> finishes what is queued and returns.</summary>
+    public void Complete() => channel.Writer.TryComplete();
+
+    /// <summary>The worker: scores batches until <see cref="Complete"/> and the queue is empty.</summary>
+    public async Task RunAsync(RewardModel model)
+    {
+        ChannelReader<Job> reader = channel.Reader;
+        var jobs = new List<Job>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            jobs.Clear();
+            int rows = 0, longest = 0;
+            var deadline = Stopwatch.StartNew();
+            while (true)
+            {
+                if (reader.TryPeek(out Job? next))
+                {
+                    int nextLongest = Math.Max(longest, next.Sequences.Max(s => s.Length));
+                    bool fits = (long)(rows + next.Sequences.Count) * nextLongest <= limits.MaxBatchTokens;
+                    if (jobs.Count > 0 && !fits) break;
+                    reader.TryRead(out _);
+                    jobs.Add(next);
+                    rows += next.Sequences.Count;
+                    longest = nextLongest;
+                    continue;
+                }
+                long waitMs = limits.MaxWaitMs - deadline.ElapsedMilliseconds;
+                if (waitMs <= 0) break;
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs));
+                try
+                {
+                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
+            }
+            Score(model, jobs);
+        }
+    }
+
+    /// <summary>Scores the gathered jobs (in slices of the token budget when one job alone exceeds it).</summary>
+    private void Score(RewardModel model, List<Job> jobs)
+    {
+        List<int[]> sequences = [.. jobs.SelectMany(j => j.Sequences)];
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var rewards = new float[sequences.Count];
+            long realTokens = 0;
+            for (int start = 0; start < sequences.Count;)
+            {
+                int count = SliceWithinBudget(sequences, start);
+                SequenceBatch batch = SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count));
+                model.Score(batch).CopyTo(rewards, start);
+                metrics.Batch(count, (long)count * batch.SeqLen);
+                realTokens += batch.TokenCount;
+                start += count;
+            }
+            metrics.Scored(realTokens, clock.Elapsed.TotalSeconds);
+            int offset = 0;
+            foreach (Job job in jobs)
+            {
+                job.Done.TrySetResult(rewards[offset..(offset + job.Sequences.Count)]);
+                offset += job.Sequences.Count;
+            }
+        }
+        catch (Exception e)
+        {
+            foreach (Job job in jobs) job.Done.TrySetException(e);
+        }
+        finally
+        {
+            metrics.QueueDepth(Interlocked.Add(ref queued, -sequences.Count));
+        }
+    }
+
+    /// <summary>How many sequences from <paramref name="start"/> fit the token budget padded (at least one).</summary>
+    private int SliceWithinBudget(List<int[]> sequences, int start)
+    {
+        int count = 0, longest = 0;
+        while (start + count < sequences.Count)
+        {
+            int nextLongest = Math.Max(longest, sequences[start + count].Length);
+            if (count > 0 && (long)(count + 1) * nextLongest > limits.MaxBatchTokens) break;
+            longest = nextLongest;
+            count++;
+        }
+        return count;
+    }
+}
