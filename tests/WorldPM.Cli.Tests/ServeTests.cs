@@ -281,6 +281,23 @@ public class ServeTests
         Assert.That(result.Error.Trim().Split('\n'), Has.Length.EqualTo(1));
     }
 
+    [Test]
+    public void ACheckpointThatFailsToLoadEndsTheServerWithExit1AndOneLine()
+    {
+        string broken = _run.Files.PathOf("broken-checkpoint");
+        Directory.CreateDirectory(broken);
+        foreach (string file in Directory.GetFiles(_run.Checkpoint)) File.Copy(file, Path.Combine(broken, Path.GetFileName(file)), overwrite: true);
+        string weights = Path.Combine(broken, "model.safetensors");
+        File.WriteAllBytes(weights, File.ReadAllBytes(weights)[..100]);
+
+        CliResult result = Worldpm.Run("serve", broken, "--port", "0");
+
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Failure), result.ToString);
+        Assert.That(result.Error, Does.Contain("model.safetensors"));
+        Assert.That(result.Error.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(result.Output, Does.Contain("listening at"));
+    }
+
     private static double MetricValue(string text, string series)
     {
         string? line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series + " ", StringComparison.Ordinal));

@@ -89,8 +89,11 @@ internal sealed class RewardServer : IAsyncDisposable
             stopping = true;
             stopRequested.TrySetResult();
         });
-        Task failed = loading.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-        await Task.WhenAny(stopRequested.Task, failed).ConfigureAwait(false);
+        using var stopped = new CancellationTokenSource();
+        Task loadFailed = loading.ContinueWith(t => t.IsFaulted ? Task.CompletedTask : Task.Delay(Timeout.Infinite, stopped.Token),
+            TaskScheduler.Default).Unwrap();
+        await Task.WhenAny(stopRequested.Task, loadFailed).ConfigureAwait(false);
+        stopped.Cancel();
         await StopAsync().ConfigureAwait(false);
         await loading.ConfigureAwait(false);  // rethrows a failed load: the command exits with its message
     }
