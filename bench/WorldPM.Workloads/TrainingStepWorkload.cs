@@ -2,7 +2,7 @@ using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Training;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W4: one optimizer step of the <see cref="ReferenceModel"/> through the real <see cref="RewardModel"/> and
