@@ -81,7 +81,8 @@ int run(const Options& options) {
     attention_suite(bench);
     elementwise_suite(bench);
     layer_suite(bench);
-    head_suite(bench);
+    last_token_pool_suite(bench);
+    bt_loss_suite(bench);
     optimizer_suite(bench);
   } catch (const ContextBroken& e) {
     std::fprintf(stderr, "worldpm_gpu_bench: stopped: %s\n", e.what());

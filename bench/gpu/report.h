@@ -1,4 +1,4 @@
-// Output of worldpm_gpu_bench: a table in the style of bench/native/workloads.cpp, or
+// Output of worldpm_gpu_bench: a table in the style of `worldpm bench`, or
 // with --json one JSON object per line (the device, each ceiling, each kernel). Failures
 // go to stderr in both modes, so stdout stays parseable.
 #pragma once

@@ -7,10 +7,11 @@
 
 namespace gpubench {
 
-void attention_suite(Bench& bench);    // suite_attention.cpp: attention.cu, attention_generic.cu
-void elementwise_suite(Bench& bench);  // suite_elementwise.cpp: gelu, swiglu, relu, cast, fill
-void layer_suite(Bench& bench);        // suite_layer.cpp: rmsnorm, rope, embedding
-void head_suite(Bench& bench);         // suite_head.cpp: last_token_pool, bt_loss
-void optimizer_suite(Bench& bench);    // suite_optimizer.cpp: adamw, global_norm, scale_check_finite
+void attention_suite(Bench& bench);        // suite_attention.cpp: attention.cu, attention_generic.cu
+void elementwise_suite(Bench& bench);      // suite_elementwise.cpp: gelu, swiglu, relu, cast, fill
+void layer_suite(Bench& bench);            // suite_layer.cpp: rmsnorm, rope, embedding
+void last_token_pool_suite(Bench& bench);  // suite_last_token_pool.cpp: last_token_pool
+void bt_loss_suite(Bench& bench);          // suite_bt_loss.cpp: bt_loss
+void optimizer_suite(Bench& bench);        // suite_optimizer.cpp: adamw, global_norm, scale_check_finite
 
 }  // namespace gpubench

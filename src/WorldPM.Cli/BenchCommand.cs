@@ -3,8 +3,8 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using WorldPM.Benchmarks;
 using WorldPM.Native;
+using WorldPM.Workloads;
 
 namespace WorldPM.Cli;
 
@@ -106,12 +106,12 @@ internal static class BenchCommand
 
     private static IReadOnlyList<IWorkload> Selected(string? only)
     {
-        if (only is null) return Workloads.All;
+        if (only is null) return WorkloadCatalogue.All;
         string[] ids = only.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         if (ids.Length == 0) throw new UsageException("--only needs workload ids, e.g. --only W1,W4");
         try
         {
-            return Workloads.Select(ids);
+            return WorkloadCatalogue.Select(ids);
         }
         catch (ArgumentException e)
         {

@@ -10,7 +10,11 @@ public class AttentionBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("B T H KVH D", 1, 32, 2, 1, 64), ShapeCase.Realistic("B T H KVH D", 4, 512, 8, 2, 64)];
+        [
+            ShapeCase.Small("B T H KVH D", 1, 32, 2, 1, 64),
+            ShapeCase.Realistic("B T H KVH D", ReferenceSizes.Batch.Batch, ReferenceSizes.Batch.Tokens,
+                ReferenceSizes.Model.NumAttentionHeads, ReferenceSizes.Model.NumKeyValueHeads, ReferenceSizes.Model.HeadDim),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

@@ -4,12 +4,12 @@ using WorldPM.Native;
 namespace WorldPM.Benchmarks;
 
 /// <summary>Casts between f32 and a half dtype over N elements: forward f32 to the dtype (master weights to the
-/// working copy), backward the dtype to f32 (gradients back to the master). Realistic: 4096 x 2048.</summary>
+/// working copy), backward the dtype to f32 (gradients back to the master). Realistic: W1's 4096 x 2048.</summary>
 public class CastBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("N", 4096), ShapeCase.Realistic("N", 4096 * 2048)];
+        [ShapeCase.Small("N", 4096), ShapeCase.Realistic("N", ReferenceSizes.GeluElements)];
 
     /// <summary>The half dtypes; f32 to f32 is a copy, not a cast.</summary>
     public override IEnumerable<DType> DTypes => [DType.F16, DType.BF16];

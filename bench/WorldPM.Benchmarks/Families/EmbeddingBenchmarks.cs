@@ -9,7 +9,10 @@ public class EmbeddingBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("N V C", 64, 256, 64), ShapeCase.Realistic("N V C", 2048, 8192, 512)];
+        [
+            ShapeCase.Small("N V C", 64, 256, 64),
+            ShapeCase.Realistic("N V C", ReferenceSizes.Tokens, ReferenceSizes.Model.VocabSize, ReferenceSizes.Model.HiddenSize),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

@@ -14,7 +14,7 @@ public class GeluBenchmarks : PassBenchmark
 
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("N", 4096), ShapeCase.Realistic("N", 4096 * 2048)];
+        [ShapeCase.Small("N", 4096), ShapeCase.Realistic("N", ReferenceSizes.GeluElements)];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

@@ -9,7 +9,10 @@ public class GemmBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("M N K", 64, 64, 64), ShapeCase.Realistic("M N K", 2048, 1408, 512)];
+        [
+            ShapeCase.Small("M N K", 64, 64, 64),
+            ShapeCase.Realistic("M N K", ReferenceSizes.Tokens, ReferenceSizes.Model.IntermediateSize, ReferenceSizes.Model.HiddenSize),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

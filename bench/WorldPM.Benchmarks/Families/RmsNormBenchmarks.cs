@@ -9,7 +9,10 @@ public class RmsNormBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("N C", 64, 64), ShapeCase.Realistic("N C", 2048, 512)];
+        [
+            ShapeCase.Small("N C", 64, 64),
+            ShapeCase.Realistic("N C", ReferenceSizes.Tokens, ReferenceSizes.Model.HiddenSize),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

@@ -10,7 +10,11 @@ public class RopeBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("B T H D", 1, 16, 2, 64), ShapeCase.Realistic("B T H D", 4, 512, 8, 64)];
+        [
+            ShapeCase.Small("B T H D", 1, 16, 2, 64),
+            ShapeCase.Realistic("B T H D", ReferenceSizes.Batch.Batch, ReferenceSizes.Batch.Tokens, ReferenceSizes.Model.NumAttentionHeads,
+                ReferenceSizes.Model.HeadDim),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

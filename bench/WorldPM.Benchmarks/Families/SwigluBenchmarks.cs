@@ -9,7 +9,10 @@ public class SwigluBenchmarks : PassBenchmark
 {
     /// <inheritdoc/>
     public override IEnumerable<ShapeCase> Shapes =>
-        [ShapeCase.Small("N", 4096), ShapeCase.Realistic("N", 2048 * 1408)];
+        [
+            ShapeCase.Small("N", 4096),
+            ShapeCase.Realistic("N", ReferenceSizes.Tokens * ReferenceSizes.Model.IntermediateSize),
+        ];
 
     /// <inheritdoc/>
     protected override Passes Build<T>()

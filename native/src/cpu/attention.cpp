@@ -51,39 +51,12 @@
 // / (B KVH)), usually 1, and then f32 dQ accumulates in place); they split
 // the key blocks by equal work, since block j is attended by L - j Bk queries.
 //
-// Measured (2-core dev VM, Xeon model 207 with AVX-512, OpenBLAS 0.3.21; f32,
-// B=4 H=8 KVH=8 T=512 D=64, best of 7; FLOPs counted as 2 B H T^2 D for the
-// causal forward and 2.5x that for the backward), sgemm tile path:
-//   OPENBLAS_CORETYPE=Cooperlake  fwd 7.8 ms = 138 GFLOP/s, bwd 16.6 ms = 162 GFLOP/s
-//                                 (1 thread: 16.1 ms = 67, 34.1 ms = 79)
-//   OpenBLAS's own choice here    fwd 24.5 ms = 44 GFLOP/s, bwd 58.8 ms = 46 GFLOP/s
-// OpenBLAS 0.3.21 does not know this CPU model and falls back to its Prescott
-// (SSE3) kernels unless OPENBLAS_CORETYPE is set before it loads.
-//
-// Forward profile, sgemm tile path (perf, 1 thread): QK^T sgemm 36%, PV
-// sgemm 24%, softmax_tile 24%, K transpose 11%, the rest 5%. Fused path:
-// attention_fwd_avx512 step 84% (its QK^T loop 38%, PV loop 41%, softmax 21%
-// of that), K^T transpose 4%, V pack 2%, tile set-up and out = O / l 3%.
-// The two FMA loops run at the large-sgemm rate; what is left above it is the
-// softmax (row max, exp2) and the copies. Same VM, 1 thread, B=1 H=2 (a
-// shape that fits between other jobs' time slices on this shared machine),
-// min of 300, against the single-thread sgemm 2048^3 rate of the same run:
-//   sgemm tile path   fwd 0.76 ms = 48%   bwd 1.57 ms = 57%
-//   fused forward     fwd 0.48 ms = 77%   bwd 1.36 ms = 69% (faster copies)
-//
-// Fused forward at the full shape, 2 threads, inputs freshly written before
-// every call (worldpm_bench W2: median of 15, fraction of the same run's
-// sgemm 2048^3 rate, 313-342 GFLOP/s; 6 runs alternating old and new):
-//   K^T and V copied for all heads up front   7.08-7.58 ms = 44-47%
-//   per item into worker memory + prefetch    5.62-6.09 ms = 53-59%
-// Profile then (perf, attention only): the copies up front were 15% of the
-// forward (cold inputs read 256 B runs 2 KiB apart at 4-5 GB/s, 4 MiB
-// written and read back per copy, past L2), the step 77%. Now: step 80%
-// (its 6-row unmasked kernel 62%), the work item's copies, Q/out misses and
-// out = O / l 17%, thread pool 2%. Prefetching the strided rows bought
-// 0.2-0.4 ms of the 1.5; reading K and V in memory order (16 rows of all kv
-// heads per item) instead did not help (the writes, 8 scattered streams,
-// cost what the reads saved).
+// Cost: 2 B H T^2 D FLOPs for the causal forward (QK^T and PV over the
+// unmasked half), 2.5x that for the backward. The fused step's two FMA loops
+// run at the large-sgemm rate; what the forward spends above them is the
+// softmax (row max, exp2), the per-item K^T/V copies and writing out.
+// Current: W2 forward 56% and backward 47-50% of the same run's sgemm rate;
+// bench/RESULTS.md has the runs, the profiles and what each step bought.
 
 #include <algorithm>
 #include <climits>

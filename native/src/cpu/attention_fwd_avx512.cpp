@@ -21,7 +21,7 @@
 // Why not OpenBLAS per tile (the portable path): there the two small sgemms
 // per tile took 60% of the forward and the separate softmax pass over the
 // tile in memory 24%, and the whole forward ran at 48% of the large-sgemm
-// rate on one thread; this step brought it to 77% (attention.cpp has the
+// rate on one thread; this step brought it to 77% (bench/RESULTS.md has the
 // profile and the numbers). The two FMA loops here run at the large-sgemm
 // rate; the softmax part between them is about a fifth of the step.
 #include "attention_fwd_avx512.h"

@@ -44,12 +44,8 @@ namespace {
 // that this replaced, one FMA shorter. The clamp is one vrangeps: the operand
 // of smaller magnitude, with y's sign. A caller that needs e^x folds log2 e
 // into its own constants, which saves the multiply and the two-part ln2
-// reduction of an e^x.
-//
-// Measured in the GELU tanh forward, one core, 64 Ki floats in L2 (2-vCPU
-// AVX-512 Xeon VM under load, min of 3000): 21-22 us with the min/max clamp,
-// roundscale and degree 6 (19 ops a vector); 17.9-19.0 us with this (16 ops);
-// 14.7-16.2 us with map16 doing two vectors a step.
+// reduction of an e^x. 16 vector instructions against the 19 of the clamp,
+// roundscale and degree-6 form (bench/RESULTS.md has the GELU timings of both).
 WPM_AVX512 __m512 exp2_16(__m512 y) {
   y = _mm512_range_ps(y, _mm512_set1_ps(125.9f), 0x02);  // imm: [1:0] = 10 min |.|, [3:2] = 00 sign of y
   const __m512 f = _mm512_reduce_ps(y, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);  // y - floor(y)
@@ -78,11 +74,8 @@ WPM_AVX512 __m512 apply16(const std::array<const float*, K>& in, int64_t i, __mm
 }
 
 // 4 KiB ahead: the hardware streamer does not cross 4 KiB pages and ramps up
-// again on each one. Measured, GELU tanh forward on 4096 x 2048 fp32, 2
-// threads, as a fraction of a 256 MiB copy timed before it (scratch loop,
-// median of 25 rounds, two runs, machine under load): none 81-84%; one line
-// of two 2 KiB ahead 96-102%, 4 KiB 103-105%, 8 KiB 102-106%, 16 KiB
-// 104-106%; both lines 4 KiB ahead 109-112%.
+// again on each one. 4 KiB ahead of both input lines did best of 2-16 KiB in
+// the GELU tanh forward (bench/RESULTS.md has the distances tried).
 constexpr int64_t kPrefetchAhead = 1024;
 
 WPM_AVX512 void store16(float* out, __m512 v, bool stream) {
@@ -95,8 +88,8 @@ WPM_AVX512 void store16(float* out, __m512 v, bool stream) {
 // With stream, the output goes through streaming stores from its first 64-byte
 // boundary on (fenced before returning). out may alias an input element for
 // element: each step loads before it stores. Two vectors a step, both
-// computed before either is stored: one core in L2 ran the GELU tanh forward
-// in 15-16 us per 64 Ki floats against 18-19 us one vector a step. Each step also
+// computed before either is stored, which keeps two independent dependency
+// chains in flight (bench/RESULTS.md has the GELU timings). Each step also
 // prefetches its inputs kPrefetchAhead floats ahead (prefetches never fault,
 // so running past the end is harmless).
 template <size_t K, class Op>

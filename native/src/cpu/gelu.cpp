@@ -18,31 +18,12 @@
 // instructions, two vectors a step, inputs prefetched 4 KiB ahead, and
 // streaming stores for an output of 8 MiB or more (streaming_store.h).
 //
-// Measured, 4096 x 2048 fp32, 2 threads, 2-vCPU AVX-512 Xeon VM (260 MB L3)
-// shared with other jobs:
-// - the f32 tanh loops alone (a scratch loop, 20 runs, machine quiet), fwd
-//   min: compiler-vectorised loop below 1.94-1.96 ms; AVX-512 intrinsics with
-//   vdivps 1.65-1.67; rcp14 + Newton instead 1.40-1.41; + streaming stores
-//   1.27-1.29; a memcpy of the same bytes 1.69-1.73 ms.
-// - one core on 64 Ki elements (in L2, compute only), fwd: 23.1 us -> 16.9 us
-//   (rcp14, folded exp2); under load, min of 3000: 21-22 us -> 15-16 us (the
-//   9-op exp2 and two vectors a step), 16 vector instructions per 16 elements
-//   instead of 19.
-// - through wpm_gelu_fwd/bwd with fresh inputs (worldpm_bench's setup), as a
-//   fraction of a parallel 256 MiB copy timed next to it, median over 15
-//   rounds, under another job's load: fwd 54% -> 64-65% (rcp14, folded exp2,
-//   streaming stores) -> 89-93% (9-op exp2, two vectors a step, prefetch);
-//   bwd 59% -> 73-74% -> 90-91%.
-// - the two steps of the last change apart (the scratch loop on raw threads,
-//   same fractions, median of 25 rounds, two runs): old loop 75%; old +
-//   prefetch 97-99%; 9-op exp2 + two vectors a step 85%; both 112-113%. Fewer
-//   instructions and the prefetch each pay and add up. The prefetch most
-//   likely hides the misses at each 4 KiB page, where the hardware streamer
-//   stops and starts again (2 KiB ahead helped less than 4-16 KiB, which were
-//   alike).
-//   bench/RESULTS.md has the worldpm bench runs.
-// Exact form: fwd 3.2-3.9 ms with erf_fast (it was ~65 ms with std::erf, which
-// does not vectorise).
+// Cost: memory-bound, 2n elements moved forward (x read, out written) and 3n
+// backward (dout and x read, dx written); the AVX-512 tanh loop's arithmetic
+// (16 vector instructions per 16 elements) stays below that memory time on
+// two cores, so it runs at the copy rate. Current: W1 forward 81% and
+// backward 83% of the same run's copy rate; bench/RESULTS.md has the runs and
+// what each step of the loop (and erf_fast against std::erf) bought.
 #include <cmath>
 
 #include "avx512_map.h"

@@ -9,10 +9,8 @@
 // The backward is a B*T*C write of mostly zeros, so it is bound by memory
 // bandwidth; a large one goes out through streaming stores (streaming_store.h),
 // which skip the read-for-ownership of each line a plain store would pay.
-// Measured on W3's shape (B 128, T 256, C 1024 fp32: 128 MiB; 2-vCPU AVX-512
-// Xeon VM shared with other jobs, 2 threads, min of 15, copy ceiling 41-44
-// GB/s read + written): memset/memcpy per row 7.6 ms (17.7 GB/s, 40% of the
-// ceiling) -> streaming 2.9-3.2 ms (42-47 GB/s written, 100-113%).
+// Current: at W3's shape (128 MiB) the backward writes at the machine's copy
+// rate; bench/RESULTS.md has the figures against a memset per row.
 //
 // Both directions are row copies in the storage dtype (no conversion), so one
 // byte-level implementation serves f32, f16 and bf16.

@@ -7,12 +7,9 @@
 // writes whole lines through write-combining buffers and moves N. It also
 // leaves the cache to the data that will be read. The price: the written data
 // is not in cache afterwards, so only outputs well beyond the caches should
-// stream (worth_streaming).
-//
-// Measured (2-vCPU AVX-512 Xeon VM, 2 threads, 128 MiB zero fill, min of 15):
-// 16- or 64-byte streaming stores 2.8-3.3 ms (41-48 GB/s, at the parallel
-// memcpy rate of 43-44 GB/s); memset per 4 KiB row 6.6-6.7 ms, 64-byte plain
-// stores 6.8-6.9 ms, rep stosb 5.3-5.9 ms.
+// stream (worth_streaming). A 128 MiB zero fill through streaming stores runs
+// at the parallel memcpy rate, about twice as fast as memset, plain stores or
+// rep stosb (bench/RESULTS.md has the figures).
 //
 // SSE2 is part of x86-64, so these need no run-time dispatch.
 #pragma once

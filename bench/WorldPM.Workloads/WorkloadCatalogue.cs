@@ -1,11 +1,11 @@
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
-/// The five reference workloads of the benchmark issue, in order. <c>worldpm bench</c> runs them on any backend;
-/// bench/native/workloads.cpp (<c>worldpm_bench</c>) times W1–W3 with the same shapes and counts straight through
-/// the C ABI, for native-only use (no .NET), and the two should agree.
+/// The five reference workloads of the benchmark issue, in order: the one place that says what W1–W5 run, on which
+/// shapes, counting which work against which ceiling. <c>worldpm bench</c> runs them on any backend; the
+/// BenchmarkDotNet suite (bench/WorldPM.Benchmarks) takes the realistic shapes of its op families from them.
 /// </summary>
-public static class Workloads
+public static class WorkloadCatalogue
 {
     public static IReadOnlyList<IWorkload> All { get; } =
         [new GeluWorkload(), new AttentionWorkload(), new PreferenceHeadWorkload(), new TrainingStepWorkload(), new ScoringWorkload()];

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// The median and the minimum wall time of repeated runs of one workload, in milliseconds. The median is the

@@ -1,6 +1,6 @@
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W2: fused causal attention forward, then backward, B=4 H=8 (KVH=8) T=512 D=64 fp32 (T=64 under a quick run).
@@ -13,9 +13,12 @@ public sealed class AttentionWorkload : IWorkload
 
     public string Title => "causal attention forward, backward";
 
+    /// <summary>B=4 T=512 H=8 KVH=8 D=64, or T=64 under a quick run.</summary>
+    public static AttentionShape Shape(bool quick) => new(4, quick ? 64 : 512, 8, 8, 64);
+
     public IReadOnlyList<WorkloadResult> Run(WorldPMContext context, BenchSettings settings, SeedSequence seeds)
     {
-        var shape = new AttentionShape(4, settings.Pick(512, 64), 8, 8, 64);
+        AttentionShape shape = Shape(settings.Quick);
         long[] dims = [shape.Batch, shape.Tokens, shape.Heads, shape.HeadDim];
         using DeviceBuffer<float> q = context.Allocate<float>(dims), k = context.Allocate<float>(dims),
             v = context.Allocate<float>(dims), output = context.Allocate<float>(dims), dout = context.Allocate<float>(dims),

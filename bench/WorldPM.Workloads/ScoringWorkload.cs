@@ -1,7 +1,7 @@
 using WorldPM.Model;
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W5: scoring with the <see cref="ReferenceModel"/>: <see cref="RewardModel.Score"/> on 64 sequences of 256 random

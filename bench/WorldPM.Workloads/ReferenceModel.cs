@@ -1,6 +1,6 @@
 using WorldPM.Model;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// The Qwen2-style reward model of W4 and W5: vocab 8192, 4 layers, d 512, 8 query heads over 2 KV heads (head dim

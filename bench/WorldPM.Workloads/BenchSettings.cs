@@ -1,4 +1,4 @@
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// How a benchmark run measures. <see cref="Quick"/> is a smoke run: shapes shrink (each workload says to what in its

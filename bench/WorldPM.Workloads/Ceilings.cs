@@ -1,13 +1,13 @@
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// What the machine can do on the backend, measured in the same run as the workloads so that every workload number
 /// has a denominator from the same conditions (clocks, other load): device buffer copy in GB/s counting bytes read
 /// plus bytes written, on 256 MiB each way (far beyond any cache), and fp32 GEMM 2048³ through the library's own
 /// <see cref="Ops.Gemm{T}(WorldPMContext, DeviceBuffer{T}, DeviceBuffer{T}, DeviceBuffer{T}, long, long, long, bool, bool, float, float)"/>
-/// in GFLOP/s (2 n³ per product). Definitions match bench/native/workloads.cpp.
+/// in GFLOP/s (2 n³ per product).
 /// </summary>
 public sealed record Ceilings(Timing Copy, long CopyBytes, Timing Gemm, long GemmSize)
 {

@@ -3,7 +3,7 @@ using WorldPM.Native;
 using WorldPM.Tokenization;
 using WorldPM.Training;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W4: one optimizer step of the <see cref="ReferenceModel"/> through the real <see cref="RewardModel"/> and

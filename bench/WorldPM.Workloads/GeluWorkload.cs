@@ -1,6 +1,6 @@
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W1: GELU (tanh form) forward, then backward, on x of 4096×2048 fp32 (65,536 elements under a quick run).
@@ -12,9 +12,13 @@ public sealed class GeluWorkload : IWorkload
 
     public string Title => "GELU tanh forward, backward";
 
+    /// <summary>x's shape: 4096 × 2048, or 32 × 2048 under a quick run.</summary>
+    public static (long Rows, long Cols) Input(bool quick) => (quick ? 32 : 4096, 2048);
+
     public IReadOnlyList<WorkloadResult> Run(WorldPMContext context, BenchSettings settings, SeedSequence seeds)
     {
-        long rows = settings.Pick(4096, 32), cols = 2048, n = rows * cols;
+        (long rows, long cols) = Input(settings.Quick);
+        long n = rows * cols;
         using DeviceBuffer<float> x = context.Allocate<float>(rows, cols), y = context.Allocate<float>(rows, cols),
             dy = context.Allocate<float>(rows, cols), dx = context.Allocate<float>(rows, cols);
         void Fresh()

@@ -1,4 +1,4 @@
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>Which ceiling a workload is measured against: memory-bound work against copy, compute-bound against GEMM.</summary>
 public enum CeilingKind

@@ -1,6 +1,6 @@
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>A reference workload of the benchmark issue: allocates its inputs, times its parts, frees everything.</summary>
 public interface IWorkload

@@ -1,6 +1,6 @@
 using WorldPM.Native;
 
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// W3: last-token pooling, the preference head Linear(1024, 256) → GELU tanh → Linear(256, 1) and the Bradley-Terry
@@ -21,10 +21,22 @@ public sealed class PreferenceHeadWorkload : IWorkload
 
     public string Title => "last-token pooling + preference head + BT loss, forward+backward";
 
+    /// <summary>Sequences (hidden-state rows): the first half chosen, the second rejected.</summary>
+    public const int Rows = 128;
+
+    /// <summary>Channels of the hidden states, the head's input width.</summary>
+    public const int Channels = 1024;
+
+    /// <summary>The head's hidden width.</summary>
+    public const int HeadHidden = 256;
+
+    /// <summary>Tokens per sequence: 256, or 32 under a quick run.</summary>
+    public static int Tokens(bool quick) => quick ? 32 : 256;
+
     public IReadOnlyList<WorkloadResult> Run(WorldPMContext context, BenchSettings settings, SeedSequence seeds)
     {
-        const int rows = 128, pairs = rows / 2, channels = 1024, hidden = 256;
-        int tokens = settings.Pick(256, 32);
+        const int rows = Rows, pairs = rows / 2, channels = Channels, hidden = HeadHidden;
+        int tokens = Tokens(settings.Quick);
         using DeviceBuffer<float> states = context.Allocate<float>(rows, tokens, channels),
             dstates = context.Allocate<float>(rows, tokens, channels), pooled = context.Allocate<float>(rows, channels),
             dpooled = context.Allocate<float>(rows, channels), w1 = context.Allocate<float>(channels, hidden),

@@ -1,4 +1,4 @@
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>
 /// The process's peak resident set (VmHWM in /proc/self/status, Linux), and a reset of it so that a workload's peak is

@@ -1,4 +1,4 @@
-namespace WorldPM.Benchmarks;
+namespace WorldPM.Workloads;
 
 /// <summary>Hands out a new seed for every random fill, so that no two inputs and no two repetitions share values,
 /// and a run is still reproducible from its first seed.</summary>
