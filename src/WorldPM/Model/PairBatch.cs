@@ -22,7 +22,10 @@ public sealed class PairBatch
         ArgumentNullException.ThrowIfNull(pairs);
         if (pairs.Count == 0) throw new ArgumentException("a batch needs at least one pair", nameof(pairs));
         if (pairs.Any(p => p is null)) throw new ArgumentNullException(nameof(pairs), "a pair is null");
-        Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)]);
+        int count = pairs.Count;
+        string Side(int row) => row < count ? $"pairs[{row}].Chosen" : $"pairs[{row - count}].Rejected";
+        Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)],
+            nameof(pairs), Side, row => Side(row) + "[");
         weights = [.. pairs.Select(p => p.Weight)];
         CheckWeights(weights, nameof(pairs));
     }

@@ -44,25 +44,30 @@ public sealed class SequenceBatch
     /// <summary>Lays the sequences out right-padded to the longest one.</summary>
     /// <exception cref="ArgumentException">No sequence, an empty one, one longer than max_position_embeddings, or an id
     /// outside the vocabulary (the message names the row and position).</exception>
-    public static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences)
+    public static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences) =>
+        FromSequences(config, sequences, nameof(sequences), b => $"sequence {b}", b => $"sequences[{b}, ");
+
+    /// <summary><see cref="FromSequences(ModelConfig, IReadOnlyList{int[]})"/> with messages that name a row the caller's
+    /// way (<paramref name="row"/>: "sequence 3"; <paramref name="position"/>: the prefix before the position and "]").</summary>
+    internal static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences, string argument,
+        Func<int, string> row, Func<int, string> position)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(sequences);
-        if (sequences.Count == 0) throw new ArgumentException("a batch needs at least one sequence", nameof(sequences));
+        if (sequences.Count == 0) throw new ArgumentException("a batch needs at least one sequence", argument);
         for (int b = 0; b < sequences.Count; b++)
         {
-            if (sequences[b] is null) throw new ArgumentNullException(nameof(sequences), $"sequence {b} is null");
+            if (sequences[b] is null) throw new ArgumentNullException(argument, $"{row(b)} is null");
             if (sequences[b].Length == 0)
-                throw new ArgumentException($"sequence {b} is empty; every sequence needs at least its scoring token",
-                    nameof(sequences));
+                throw new ArgumentException($"{row(b)} is empty; every sequence needs at least its scoring token", argument);
         }
         int seqLen = sequences.Max(s => s.Length);
-        CheckSeqLen(config, seqLen, nameof(sequences));
+        CheckSeqLen(config, seqLen, argument);
         var tokens = new int[checked(sequences.Count * seqLen)];
         var lengths = new int[sequences.Count];
         for (int b = 0; b < sequences.Count; b++)
         {
-            CheckIds(config, sequences[b], b, nameof(sequences));
+            CheckIds(config, sequences[b], position(b), argument);
             sequences[b].CopyTo(tokens, b * seqLen);
             lengths[b] = sequences[b].Length;
         }
@@ -97,7 +102,7 @@ public sealed class SequenceBatch
             if (length < 1 || length > seqLen)
                 throw new ArgumentException($"lengths[{b}] is {length}; it must be in 1..{seqLen} (seqLen)", nameof(lengths));
             ReadOnlySpan<int> row = tokens.Slice(b * seqLen, length);
-            CheckIds(config, row, b, nameof(tokens));
+            CheckIds(config, row, $"tokens[{b}, ", nameof(tokens));
             row.CopyTo(laidOut.AsSpan(b * seqLen));
         }
         return new SequenceBatch(laidOut, lengths.ToArray(), seqLen, config.VocabSize);
@@ -120,12 +125,14 @@ public sealed class SequenceBatch
                 $"{config.MaxPositionEmbeddings}", argument);
     }
 
-    private static void CheckIds(ModelConfig config, ReadOnlySpan<int> row, int b, string argument)
+    /// <summary>Every id of <paramref name="row"/> in the vocabulary; the message names it as <paramref name="where"/>
+    /// followed by the position and "]".</summary>
+    private static void CheckIds(ModelConfig config, ReadOnlySpan<int> row, string where, string argument)
     {
         for (int t = 0; t < row.Length; t++)
             if ((uint)row[t] >= (uint)config.VocabSize)
                 throw new ArgumentException(
-                    $"{argument}[{b}, {t}] is {row[t]}; token ids must be in 0..{config.VocabSize - 1} (vocab_size {config.VocabSize})",
+                    $"{where}{t}] is {row[t]}; token ids must be in 0..{config.VocabSize - 1} (vocab_size {config.VocabSize})",
                     argument);
     }
 }

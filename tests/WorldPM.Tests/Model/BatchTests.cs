@@ -33,9 +33,13 @@ public class BatchTests : TinyModelFixture
     public void EverythingIsCheckedWhereTheBatchIsMade()
     {
         Assert.That(() => new PairBatch(Tiny, [new TokenizedPair([], [1])]),
-            Throws.ArgumentException.With.Message.Contains("sequence 0 is empty"));
+            Throws.ArgumentException.With.Message.Contains("pairs[0].Chosen is empty"));
         Assert.That(() => new PairBatch(Tiny, [new TokenizedPair([1, 2], [3]), new TokenizedPair([4], [5, 11])]),
-            Throws.ArgumentException.With.Message.Contains("sequences[3, 1] is 11").And.Message.Contains("vocab_size 11"));
+            Throws.ArgumentException.With.Message.Contains("pairs[1].Rejected[1] is 11").And.Message.Contains("vocab_size 11"));
+        Assert.That(() => SequenceBatch.FromSequences(Tiny, [[1], [2, -1]]),
+            Throws.ArgumentException.With.Message.Contains("sequences[1, 1] is -1"));
+        Assert.That(() => SequenceBatch.FromSequences(Tiny, [[1], []]),
+            Throws.ArgumentException.With.Message.Contains("sequence 1 is empty"));
         Assert.That(() => new PairBatch(Tiny, [new TokenizedPair(new int[65], [1])]),
             Throws.ArgumentException.With.Message.Contains("65 tokens").And.Message.Contains("max_position_embeddings is 64"));
         Assert.That(() => new PairBatch(Tiny, [new TokenizedPair([1], [2], Weight: float.NaN)]),
