@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using WorldPM.Native.Interop;
 using static WorldPM.Native.Interop.Native;
 
@@ -31,7 +30,7 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
         Size = size;
     }
 
-    SafeHandleZeroOrMinusOneIsInvalid INativeObject.Handle => handle;
+    NativeHandle INativeObject.Handle => handle;
 
     /// <summary>The default of <see cref="Create"/>: how long a collective may wait for the other ranks.</summary>
     public static TimeSpan DefaultTimeout { get; } = TimeSpan.FromSeconds(60);

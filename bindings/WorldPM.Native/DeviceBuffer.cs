@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using WorldPM.Native.Interop;
 using static WorldPM.Native.Interop.Native;
 
@@ -23,7 +22,7 @@ public abstract unsafe class DeviceBuffer : IDisposable, INativeObject
         Count = CountOf(shape);
     }
 
-    SafeHandleZeroOrMinusOneIsInvalid INativeObject.Handle => handle;
+    NativeHandle INativeObject.Handle => handle;
 
     /// <summary>The context that allocated this buffer.</summary>
     public WorldPMContext Context { get; }

@@ -1,12 +1,11 @@
-using System.Text.RegularExpressions;
-
 namespace WorldPM.Native;
 
 /// <summary>
 /// A native call failed. <see cref="Exception.Message"/> is the library's own message
-/// (<c>wpm_last_error</c>), which names the function, the argument and the value that was wrong.
+/// (<c>wpm_last_error</c>), which names the function, the argument and the value that was wrong;
+/// <see cref="ArgumentName"/> is that argument's name (<c>wpm_last_error_argument</c>).
 /// </summary>
-public partial class WorldPMException : Exception
+public class WorldPMException : Exception
 {
     /// <summary>Creates an exception for a failed call.</summary>
     public WorldPMException(WorldPMStatus status, string message) : base(message) => Status = status;
@@ -20,11 +19,25 @@ public partial class WorldPMException : Exception
     /// <summary>What the native call returned.</summary>
     public WorldPMStatus Status { get; }
 
-    /// <summary>The argument the native message names (<c>argument 'x'</c>), or null when it names none.</summary>
-    public string? ArgumentName => ArgumentPattern().Match(Message) is { Success: true } m ? m.Groups[1].Value : null;
+    /// <summary>
+    /// The argument the failed call was about, as worldpm.h spells it (a parameter such as <c>x</c>, or a field of a
+    /// parameter struct such as <c>eps</c>), taken from <c>wpm_last_error_argument</c> when the exception was made;
+    /// null when the error is about no single argument.
+    /// </summary>
+    public string? ArgumentName { get; private set; }
 
-    /// <summary>The exception type that stands for a status; the one place where that mapping lives.</summary>
-    internal static WorldPMException FromStatus(WorldPMStatus status, string message) => status switch
+    /// <summary>
+    /// The exception type that stands for a status, carrying the native message and argument name (null or "" for
+    /// none); the one place where that mapping lives.
+    /// </summary>
+    internal static WorldPMException FromStatus(WorldPMStatus status, string message, string? argumentName)
+    {
+        WorldPMException e = OfStatus(status, message);
+        e.ArgumentName = string.IsNullOrEmpty(argumentName) ? null : argumentName;
+        return e;
+    }
+
+    private static WorldPMException OfStatus(WorldPMStatus status, string message) => status switch
     {
         WorldPMStatus.InvalidArgument => new WorldPMArgumentException(status, message),
         WorldPMStatus.WrongContext => new WorldPMWrongContextException(message),
@@ -35,9 +48,6 @@ public partial class WorldPMException : Exception
         WorldPMStatus.Comm => new CommunicationException(message),
         _ => new WorldPMException(status, message),
     };
-
-    [GeneratedRegex(@"arguments? '([^']+)'")]
-    private static partial Regex ArgumentPattern();
 }
 
 /// <summary>A null pointer, a bad size, a bad enum value, mismatched shapes (<see cref="WorldPMStatus.InvalidArgument"/>).</summary>

@@ -1,4 +1,3 @@
-using Microsoft.Win32.SafeHandles;
 using WorldPM.Native.Interop;
 using static WorldPM.Native.Interop.Native;
 
@@ -15,7 +14,7 @@ public sealed unsafe partial class WorldPMContext : IDisposable, INativeObject
 
     private WorldPMContext(ContextHandle handle) => this.handle = handle;
 
-    SafeHandleZeroOrMinusOneIsInvalid INativeObject.Handle => handle;
+    NativeHandle INativeObject.Handle => handle;
 
     /// <summary>Creates a context.</summary>
     /// <param name="backend"><see cref="Backend.Auto"/> picks CUDA when a device is visible, else the CPU.</param>

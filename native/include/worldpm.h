@@ -4,9 +4,29 @@
  * Rules (docs/c-abi.md explains each):
  *   - plain C, opaque handles, every function returns a wpm_status;
  *   - wpm_last_error() gives a thread-local message naming the argument and
- *     the value that was wrong; the library never aborts and never prints;
+ *     the value that was wrong, and wpm_last_error_argument() that argument's
+ *     name as data; the library never aborts and never prints;
  *   - parameter structs start with their own size (set it to sizeof) so the
  *     ABI can grow without breaking old callers.
+ *
+ * Two call patterns, chosen per op by whether its arguments may grow:
+ *   - Positional arguments for ops whose contract is fixed by their math:
+ *     elementwise ops over n elements (SwiGLU, GELU, ReLU, casts), the flat
+ *     row gather/scatter of the embedding (packing or padding a batch changes
+ *     nothing for it: they are just more rows), the gradient utilities, memory
+ *     and collectives. A new argument there would be a new op.
+ *   - A parameter struct (wpm_<op>_params, first field struct_size) for ops
+ *     with foreseeable new arguments: GEMM (epilogues), attention (masks,
+ *     windows), RoPE (per-sequence position offsets of packed sequences, RoPE
+ *     scaling), RMSNorm (a fused residual add), the Bradley-Terry loss and
+ *     AdamW (new hyperparameters). A later minor version adds fields at the
+ *     end; a caller built against an older header passes its smaller
+ *     struct_size and gets the documented default for the missing fields.
+ *     The forward and backward of an op share one struct: fields marked
+ *     "backward only" are not read by the forward and may be left unset.
+ *   Last-token pooling is still positional although packed batches (sequence
+ *     offsets instead of [B, T]) would add arguments: it is the next op to
+ *     move to a struct.
  *
  * Memory: device memory is owned by wpm_buffer handles, each tied to the
  * context that allocated it. A buffer has a dtype and an element count; ops
@@ -40,7 +60,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 2
+#define WPM_VERSION_MINOR 3
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -92,6 +112,15 @@ WPM_API const char* wpm_version_string(void);
 /* The message of the last failed call on this thread ("" if none). Valid until
  * the next call on this thread. */
 WPM_API const char* wpm_last_error(void);
+/* Added in 0.3. The name of the argument the last failed call on this thread was about, as
+ * this header spells it: a parameter ("x", "context"), a field of a parameter struct ("q",
+ * "eps"; "options.stream" for the options structs), or for a shape whose element count
+ * overflows, the product named in the message ("vocab * c"). An entry of an array of
+ * handles carries its index ("grads[1]"); a bad value inside a buffer is named by the
+ * buffer ("ids" for a bad ids[3]; the message gives the index).
+ * "" (never NULL) when the error is about no single argument (a backend, a peer or memory
+ * failed) or no call failed. Thread-local and valid like wpm_last_error(). */
+WPM_API const char* wpm_last_error_argument(void);
 WPM_API const char* wpm_status_name(wpm_status status);
 
 typedef struct wpm_backend_info {
@@ -208,21 +237,44 @@ WPM_API wpm_status wpm_embedding_bwd(wpm_context* context, const wpm_buffer* ids
 
 /* ---------------------------------------------------------------- RMSNorm
  * out = x * rstd * weight, rstd = 1 / sqrt(mean(x^2) + eps); x, out [N, C], weight [C],
- * rstd f32 [N] saved for the backward. dweight accumulates. */
-WPM_API wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_buffer* x, const wpm_buffer* weight,
-                                   wpm_buffer* out, wpm_buffer* rstd, int64_t n, int64_t c, float eps);
-WPM_API wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x,
-                                   const wpm_buffer* weight, const wpm_buffer* rstd, wpm_buffer* dx,
-                                   wpm_buffer* dweight, int64_t n, int64_t c);
+ * rstd f32 [N] saved for the backward. dweight accumulates. x, weight, out, dout, dx and
+ * dweight share one dtype (f32, f16, bf16). A struct since 0.3 (a fused residual add is
+ * the foreseeable field). */
+typedef struct wpm_rmsnorm_params {
+  size_t struct_size;
+  int64_t n, c;
+  float eps; /* forward only; >= 0 */
+  const wpm_buffer* x;
+  const wpm_buffer* weight;
+  wpm_buffer* out;  /* forward output */
+  wpm_buffer* rstd; /* written by the forward, read by the backward */
+  /* backward only */
+  const wpm_buffer* dout;
+  wpm_buffer* dx;
+  wpm_buffer* dweight;
+} wpm_rmsnorm_params;
+
+WPM_API wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_rmsnorm_params* params);
+/* Reads dout, x, weight, rstd; writes dx, accumulates into dweight. */
+WPM_API wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_rmsnorm_params* params);
 
 /* ---------------------------------------------------------------- RoPE
  * In place on x [B, T, H, D] (the rotate-half layout of Qwen2: pairs i and i + D/2),
  * angle = pos * theta^(-2i/D). positions i32 [B, T] or NULL for pos = t.
- * The backward is the same rotation with -sin, applied in place to the gradient. */
-WPM_API wpm_status wpm_rope_fwd(wpm_context* context, wpm_buffer* x, const wpm_buffer* positions, int64_t b,
-                                int64_t t, int64_t h, int64_t d, float theta);
-WPM_API wpm_status wpm_rope_bwd(wpm_context* context, wpm_buffer* dx, const wpm_buffer* positions, int64_t b,
-                                int64_t t, int64_t h, int64_t d, float theta);
+ * The backward is the same rotation with -sin, applied in place to the gradient dx.
+ * A struct since 0.3 (position offsets of packed sequences and RoPE scaling are the
+ * foreseeable fields). */
+typedef struct wpm_rope_params {
+  size_t struct_size;
+  int64_t b, t, h, d; /* d even */
+  float theta;        /* > 0 */
+  const wpm_buffer* positions;
+  wpm_buffer* x;  /* forward only: rotated in place */
+  wpm_buffer* dx; /* backward only: rotated back in place */
+} wpm_rope_params;
+
+WPM_API wpm_status wpm_rope_fwd(wpm_context* context, const wpm_rope_params* params);
+WPM_API wpm_status wpm_rope_bwd(wpm_context* context, const wpm_rope_params* params);
 
 /* ---------------------------------------------------------------- attention
  * Fused causal attention with GQA and per-sequence lengths.

@@ -1,6 +1,8 @@
 // Argument checking for the C ABI entry points. One Checker per call: each
 // check is skipped once one has failed, and the first failure's message (which
 // names the function, the argument and the bad value) is what the caller sees.
+// Every check that takes an argument's name records it as the error's argument
+// (wpm_last_error_argument), so the name reaches callers as data, not as text.
 //
 //   Checker check("wpm_gelu_fwd", context);
 //   size_t n = check.count("n", n_arg);
@@ -20,13 +22,17 @@
 
 namespace wpm {
 
-enum DtypeSet : unsigned {
-  kF32 = 1u << WPM_F32,
-  kF16 = 1u << WPM_F16,
-  kBF16 = 1u << WPM_BF16,
-  kI32 = 1u << WPM_I32,
-  kFloatTypes = kF32 | kF16 | kBF16,
-};
+// The dtypes an argument may have, as a set of wpm_dtype values (bit d stands for dtype d):
+// a mask over the ABI's own enum, not a numbering of its own.
+using DtypeSet = unsigned;
+constexpr DtypeSet dtype_set(wpm_dtype dtype) { return 1u << unsigned(dtype); }
+constexpr bool contains(DtypeSet set, wpm_dtype dtype) { return (set & dtype_set(dtype)) != 0; }
+
+inline constexpr DtypeSet kF32 = dtype_set(WPM_F32);
+inline constexpr DtypeSet kF16 = dtype_set(WPM_F16);
+inline constexpr DtypeSet kBF16 = dtype_set(WPM_BF16);
+inline constexpr DtypeSet kI32 = dtype_set(WPM_I32);
+inline constexpr DtypeSet kFloatTypes = kF32 | kF16 | kBF16;
 
 const char* dtype_name(wpm_dtype dtype);
 
@@ -48,12 +54,14 @@ class Checker {
   Checker& non_negative(const char* name, int64_t value);
   Checker& in_range(const char* name, int64_t value, int64_t low, int64_t high);
   Checker& finite(const char* name, double value);
-  Checker& require(bool condition, const char* format, ...) __attribute__((format(printf, 3, 4)));
+  // Fails with WPM_ERR_INVALID_ARGUMENT unless condition holds; the message is
+  // "<function>: argument '<name>' <format...>".
+  Checker& require(bool condition, const char* name, const char* format, ...) __attribute__((format(printf, 4, 5)));
 
   // A live buffer of this context, dtype in allowed, at least `needed` elements.
-  Checker& buffer(const char* name, const wpm_buffer* buffer, size_t needed, unsigned allowed);
+  Checker& buffer(const char* name, const wpm_buffer* buffer, size_t needed, DtypeSet allowed);
   // Same, but NULL is accepted (optional argument).
-  Checker& optional_buffer(const char* name, const wpm_buffer* buffer, size_t needed, unsigned allowed);
+  Checker& optional_buffer(const char* name, const wpm_buffer* buffer, size_t needed, DtypeSet allowed);
   Checker& same_dtype(const char* name, const wpm_buffer* buffer, const char* reference_name,
                       const wpm_buffer* reference);
 
@@ -62,12 +70,20 @@ class Checker {
   using NamedBuffer = std::pair<const char*, const wpm_buffer*>;
   size_t elementwise(int64_t n, std::initializer_list<NamedBuffer> buffers);
 
-  // Product of dims as an element count; fails on a negative dim or on overflow.
+  // Product of dims as an element count; fails on a negative dim or on overflow, naming `what`
+  // (an argument, or a product of them such as "vocab * c").
   size_t count(const char* what, std::initializer_list<int64_t> dims);
 
+  // A failure about argument `name`: "<function>: argument '<name>' <format...>".
+  wpm_status fail_argument(wpm_status status, const char* name, const char* format, ...)
+      __attribute__((format(printf, 4, 5)));
+  // A failure about no single argument: "<function>: <format...>".
   wpm_status fail(wpm_status status, const char* format, ...) __attribute__((format(printf, 3, 4)));
 
  private:
+  // The first failure wins; name is nullptr for a failure about no single argument.
+  wpm_status record(wpm_status status, const char* name, const char* detail);
+
   const char* function_;
   const wpm_context* context_ = nullptr;
   wpm_status status_ = WPM_OK;

@@ -65,8 +65,8 @@ Outputs run_cpu(const DtypeCase& c, const Inputs& in, int64_t n, int64_t cols) {
   Context ctx;
   Buffer x(ctx, c.wpm, in.x), w(ctx, c.wpm, in.w), dout(ctx, c.wpm, in.dout), dweight(ctx, c.wpm, in.dweight);
   Buffer out(ctx, c.wpm, in.x.size()), dx(ctx, c.wpm, in.x.size()), rstd(ctx, WPM_F32, size_t(n));
-  EXPECT_EQ(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, n, cols, kEps), WPM_OK) << wpm_last_error();
-  EXPECT_EQ(wpm_rmsnorm_bwd(ctx, dout, x, w, rstd, dx, dweight, n, cols), WPM_OK) << wpm_last_error();
+  EXPECT_EQ(wpm_test::rmsnorm_fwd(ctx, x, w, out, rstd, n, cols, kEps), WPM_OK) << wpm_last_error();
+  EXPECT_EQ(wpm_test::rmsnorm_bwd(ctx, dout, x, w, rstd, dx, dweight, n, cols), WPM_OK) << wpm_last_error();
   return Outputs{out.download(), rstd.download(), dx.download(), dweight.download(), {}};
 }
 

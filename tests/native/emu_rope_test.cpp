@@ -16,6 +16,7 @@ using emu_test::DtypeCase;
 using emu_test::kDtypes;
 using wpm_test::Buffer;
 using wpm_test::Context;
+using wpm_test::rope;
 
 struct Shape {
   int64_t b, t, h, d;
@@ -68,8 +69,8 @@ TEST(EmuRope, MatchesFloat64AndTheCpuBackend) {
           Buffer bx(ctx, c.wpm, x), bp(ctx, WPM_I32, pos.empty() ? 1 : pos.size());
           if (!pos.empty()) bp.upload_i32(pos);
           const wpm_buffer* p = pos.empty() ? nullptr : bp.get();
-          ASSERT_EQ(bwd ? wpm_rope_bwd(ctx, bx, p, s.b, s.t, s.h, s.d, theta)
-                        : wpm_rope_fwd(ctx, bx, p, s.b, s.t, s.h, s.d, theta),
+          ASSERT_EQ(bwd ? rope(ctx, true, bx, p, s.b, s.t, s.h, s.d, theta)
+                        : rope(ctx, false, bx, p, s.b, s.t, s.h, s.d, theta),
                     WPM_OK)
               << wpm_last_error();
           const auto cpu = bx.download();

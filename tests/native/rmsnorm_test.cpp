@@ -13,6 +13,8 @@ namespace {
 
 using wpm_test::Buffer;
 using wpm_test::Context;
+using wpm_test::rmsnorm_fwd;
+using wpm_test::rmsnorm_bwd;
 using wpm_test::expect_error;
 
 constexpr wpm_dtype kDtypes[] = {WPM_F32, WPM_F16, WPM_BF16};
@@ -83,8 +85,8 @@ Outputs run(wpm_context* ctx, wpm_dtype dtype, const Case& k) {
   out.poison();
   rstd.poison();
   dx.poison();
-  EXPECT_EQ(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, s.n, s.c, kEps), WPM_OK) << wpm_last_error();
-  EXPECT_EQ(wpm_rmsnorm_bwd(ctx, dout, x, w, rstd, dx, dw, s.n, s.c), WPM_OK) << wpm_last_error();
+  EXPECT_EQ(rmsnorm_fwd(ctx, x, w, out, rstd, s.n, s.c, kEps), WPM_OK) << wpm_last_error();
+  EXPECT_EQ(rmsnorm_bwd(ctx, dout, x, w, rstd, dx, dw, s.n, s.c), WPM_OK) << wpm_last_error();
   return {out.download(), rstd.download(), dx.download(), dw.download()};
 }
 
@@ -159,18 +161,18 @@ TEST(Rmsnorm, RejectsBadArguments) {
   Context ctx;
   Buffer x(ctx, WPM_F32, 12), w(ctx, WPM_F32, 4), out(ctx, WPM_F32, 12), rstd(ctx, WPM_F32, 3),
       rstd16(ctx, WPM_F16, 3), w16(ctx, WPM_F16, 4), small(ctx, WPM_F32, 11), dw(ctx, WPM_F32, 4);
-  expect_error(wpm_rmsnorm_fwd(ctx, x, nullptr, out, rstd, 3, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'weight'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, out, rstd16, 3, 4, kEps), WPM_ERR_DTYPE, "'rstd'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w16, out, rstd, 3, 4, kEps), WPM_ERR_DTYPE, "'weight'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, small, rstd, 3, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'out'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, -1, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'n'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, 3, 0, kEps), WPM_ERR_INVALID_ARGUMENT, "'c'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, 3, 4, -1e-6f), WPM_ERR_INVALID_ARGUMENT, "'eps'");
-  expect_error(wpm_rmsnorm_fwd(ctx, x, w, out, rstd, 3, 4, NAN), WPM_ERR_INVALID_ARGUMENT, "'eps'");
-  expect_error(wpm_rmsnorm_bwd(ctx, x, x, w, rstd, out, nullptr, 3, 4), WPM_ERR_INVALID_ARGUMENT, "'dweight'");
-  expect_error(wpm_rmsnorm_bwd(ctx, x, small, w, rstd, out, dw, 3, 4), WPM_ERR_INVALID_ARGUMENT, "'x'");
-  expect_error(wpm_rmsnorm_bwd(ctx, x, x, w, rstd16, out, dw, 3, 4), WPM_ERR_DTYPE, "'rstd'");
-  expect_error(wpm_rmsnorm_bwd(ctx, x, x, w, rstd, out, w16, 3, 4), WPM_ERR_DTYPE, "'dweight'");
+  expect_error(rmsnorm_fwd(ctx, x, nullptr, out, rstd, 3, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'weight'");
+  expect_error(rmsnorm_fwd(ctx, x, w, out, rstd16, 3, 4, kEps), WPM_ERR_DTYPE, "'rstd'");
+  expect_error(rmsnorm_fwd(ctx, x, w16, out, rstd, 3, 4, kEps), WPM_ERR_DTYPE, "'weight'");
+  expect_error(rmsnorm_fwd(ctx, x, w, small, rstd, 3, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'out'");
+  expect_error(rmsnorm_fwd(ctx, x, w, out, rstd, -1, 4, kEps), WPM_ERR_INVALID_ARGUMENT, "'n'");
+  expect_error(rmsnorm_fwd(ctx, x, w, out, rstd, 3, 0, kEps), WPM_ERR_INVALID_ARGUMENT, "'c'");
+  expect_error(rmsnorm_fwd(ctx, x, w, out, rstd, 3, 4, -1e-6f), WPM_ERR_INVALID_ARGUMENT, "'eps'");
+  expect_error(rmsnorm_fwd(ctx, x, w, out, rstd, 3, 4, NAN), WPM_ERR_INVALID_ARGUMENT, "'eps'");
+  expect_error(rmsnorm_bwd(ctx, x, x, w, rstd, out, nullptr, 3, 4), WPM_ERR_INVALID_ARGUMENT, "'dweight'");
+  expect_error(rmsnorm_bwd(ctx, x, small, w, rstd, out, dw, 3, 4), WPM_ERR_INVALID_ARGUMENT, "'x'");
+  expect_error(rmsnorm_bwd(ctx, x, x, w, rstd16, out, dw, 3, 4), WPM_ERR_DTYPE, "'rstd'");
+  expect_error(rmsnorm_bwd(ctx, x, x, w, rstd, out, w16, 3, 4), WPM_ERR_DTYPE, "'dweight'");
 }
 
 }  // namespace

@@ -13,6 +13,7 @@ namespace {
 
 using wpm_test::Buffer;
 using wpm_test::Context;
+using wpm_test::rope;
 using wpm_test::expect_error;
 
 constexpr wpm_dtype kDtypes[] = {WPM_F32, WPM_F16, WPM_BF16};
@@ -56,8 +57,8 @@ std::vector<float> run(wpm_context* ctx, wpm_dtype dtype, const std::vector<floa
   Buffer bx(ctx, dtype, x), pos(ctx, WPM_I32, positions.empty() ? 1 : positions.size());
   if (!positions.empty()) pos.upload_i32(positions);
   const wpm_buffer* p = positions.empty() ? nullptr : pos.get();
-  wpm_status status = sign > 0 ? wpm_rope_fwd(ctx, bx, p, s.b, s.t, s.h, s.d, theta)
-                               : wpm_rope_bwd(ctx, bx, p, s.b, s.t, s.h, s.d, theta);
+  wpm_status status = sign > 0 ? rope(ctx, false, bx, p, s.b, s.t, s.h, s.d, theta)
+                               : rope(ctx, true, bx, p, s.b, s.t, s.h, s.d, theta);
   EXPECT_EQ(status, WPM_OK) << wpm_last_error();
   return bx.download();
 }
@@ -110,17 +111,17 @@ TEST(Rope, RejectsBadArguments) {
   Context ctx;
   Buffer x(ctx, WPM_F32, 2 * 3 * 4 * 8), small(ctx, WPM_F32, 10), pos(ctx, WPM_I32, 6), pos_f(ctx, WPM_F32, 6),
       pos_small(ctx, WPM_I32, 5);
-  expect_error(wpm_rope_fwd(ctx, nullptr, nullptr, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'x'");
-  expect_error(wpm_rope_fwd(ctx, x, nullptr, 2, 3, 4, 7, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
-  expect_error(wpm_rope_fwd(ctx, x, nullptr, 2, 3, 4, 0, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
-  expect_error(wpm_rope_fwd(ctx, x, nullptr, -2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'b'");
-  expect_error(wpm_rope_fwd(ctx, x, nullptr, 2, 3, 4, 8, 0.0f), WPM_ERR_INVALID_ARGUMENT, "'theta'");
-  expect_error(wpm_rope_fwd(ctx, x, nullptr, 2, 3, 4, 8, INFINITY), WPM_ERR_INVALID_ARGUMENT, "'theta'");
-  expect_error(wpm_rope_fwd(ctx, small, nullptr, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'x'");
-  expect_error(wpm_rope_fwd(ctx, x, pos_f, 2, 3, 4, 8, 1e6f), WPM_ERR_DTYPE, "'positions'");
-  expect_error(wpm_rope_fwd(ctx, x, pos_small, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'positions'");
-  expect_error(wpm_rope_bwd(ctx, nullptr, pos, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'dx'");
-  expect_error(wpm_rope_bwd(ctx, x, pos, 2, 3, 4, 9, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
+  expect_error(rope(ctx, false, nullptr, nullptr, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'x'");
+  expect_error(rope(ctx, false, x, nullptr, 2, 3, 4, 7, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
+  expect_error(rope(ctx, false, x, nullptr, 2, 3, 4, 0, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
+  expect_error(rope(ctx, false, x, nullptr, -2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'b'");
+  expect_error(rope(ctx, false, x, nullptr, 2, 3, 4, 8, 0.0f), WPM_ERR_INVALID_ARGUMENT, "'theta'");
+  expect_error(rope(ctx, false, x, nullptr, 2, 3, 4, 8, INFINITY), WPM_ERR_INVALID_ARGUMENT, "'theta'");
+  expect_error(rope(ctx, false, small, nullptr, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'x'");
+  expect_error(rope(ctx, false, x, pos_f, 2, 3, 4, 8, 1e6f), WPM_ERR_DTYPE, "'positions'");
+  expect_error(rope(ctx, false, x, pos_small, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'positions'");
+  expect_error(rope(ctx, true, nullptr, pos, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'dx'");
+  expect_error(rope(ctx, true, x, pos, 2, 3, 4, 9, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
 }
 
 }  // namespace

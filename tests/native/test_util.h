@@ -146,6 +146,34 @@ inline const char* dtype_label(wpm_dtype dtype) {
   }
 }
 
+// One RoPE or RMSNorm call with its parameter struct filled from the arguments a test names
+// (x doubles as dx for the backward, which rotates its gradient in place).
+inline wpm_status rope(wpm_context* ctx, bool backward, wpm_buffer* x, const wpm_buffer* positions, int64_t b,
+                       int64_t t, int64_t h, int64_t d, float theta) {
+  wpm_rope_params p{};
+  p.struct_size = sizeof p;
+  p.b = b, p.t = t, p.h = h, p.d = d, p.theta = theta;
+  p.positions = positions;
+  (backward ? p.dx : p.x) = x;
+  return backward ? wpm_rope_bwd(ctx, &p) : wpm_rope_fwd(ctx, &p);
+}
+inline wpm_status rmsnorm_fwd(wpm_context* ctx, const wpm_buffer* x, const wpm_buffer* weight, wpm_buffer* out,
+                              wpm_buffer* rstd, int64_t n, int64_t c, float eps) {
+  wpm_rmsnorm_params p{};
+  p.struct_size = sizeof p;
+  p.n = n, p.c = c, p.eps = eps;
+  p.x = x, p.weight = weight, p.out = out, p.rstd = rstd;
+  return wpm_rmsnorm_fwd(ctx, &p);
+}
+inline wpm_status rmsnorm_bwd(wpm_context* ctx, const wpm_buffer* dout, const wpm_buffer* x, const wpm_buffer* weight,
+                              wpm_buffer* rstd, wpm_buffer* dx, wpm_buffer* dweight, int64_t n, int64_t c) {
+  wpm_rmsnorm_params p{};
+  p.struct_size = sizeof p;
+  p.n = n, p.c = c;
+  p.dout = dout, p.x = x, p.weight = weight, p.rstd = rstd, p.dx = dx, p.dweight = dweight;
+  return wpm_rmsnorm_bwd(ctx, &p);
+}
+
 // Expects the call to fail with status want and a message that contains each word
 // (the argument's name, the bad value): a bad call is reported, never guessed.
 inline void expect_error(wpm_status got, wpm_status want, std::initializer_list<const char*> words) {

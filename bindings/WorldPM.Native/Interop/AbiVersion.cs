@@ -9,7 +9,7 @@ namespace WorldPM.Native.Interop;
 internal static class AbiVersion
 {
     internal const int Major = 0;
-    internal const int Minor = 2;
+    internal const int Minor = 3;
 
     internal static Version Managed => new(Major, Minor);
 

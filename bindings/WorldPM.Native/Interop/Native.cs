@@ -8,14 +8,15 @@ internal static unsafe class Native
 {
     /// <summary>
     /// The one status check: any status but OK becomes the exception of its type, carrying the
-    /// thread-local message of the failed call. Call it right after the native call, on the same thread.
+    /// thread-local message and argument name of the failed call. Call it right after the native call,
+    /// on the same thread.
     /// </summary>
     internal static void Check(WorldPMStatus status)
     {
         if (status == WorldPMStatus.Ok) return;
         string message = Utf8(NativeMethods.wpm_last_error());
         if (message.Length == 0) message = $"{Utf8(NativeMethods.wpm_status_name(status))} ({status})";
-        throw WorldPMException.FromStatus(status, message);
+        throw WorldPMException.FromStatus(status, message, Utf8(NativeMethods.wpm_last_error_argument()));
     }
 
     /// <summary>The native pointer of a leased object (see <see cref="HandleLease"/>), or NULL for null.</summary>

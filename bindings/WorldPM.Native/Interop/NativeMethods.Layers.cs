@@ -39,6 +39,32 @@ internal static unsafe partial class NativeMethods
         public nint dv;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_rmsnorm_params
+    {
+        public nuint struct_size;
+        public long n, c;
+        public float eps;
+        public nint x;
+        public nint weight;
+        public nint @out;
+        public nint rstd;
+        public nint dout;
+        public nint dx;
+        public nint dweight;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_rope_params
+    {
+        public nuint struct_size;
+        public long b, t, h, d;
+        public float theta;
+        public nint positions;
+        public nint x;
+        public nint dx;
+    }
+
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_gemm(nint context, wpm_gemm_params* @params);
 
@@ -51,20 +77,16 @@ internal static unsafe partial class NativeMethods
         long vocab, long c);
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_rmsnorm_fwd(nint context, nint x, nint weight, nint @out, nint rstd,
-        long n, long c, float eps);
+    internal static partial WorldPMStatus wpm_rmsnorm_fwd(nint context, wpm_rmsnorm_params* @params);
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_rmsnorm_bwd(nint context, nint dout, nint x, nint weight, nint rstd,
-        nint dx, nint dweight, long n, long c);
+    internal static partial WorldPMStatus wpm_rmsnorm_bwd(nint context, wpm_rmsnorm_params* @params);
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_rope_fwd(nint context, nint x, nint positions, long b, long t, long h,
-        long d, float theta);
+    internal static partial WorldPMStatus wpm_rope_fwd(nint context, wpm_rope_params* @params);
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_rope_bwd(nint context, nint dx, nint positions, long b, long t, long h,
-        long d, float theta);
+    internal static partial WorldPMStatus wpm_rope_bwd(nint context, wpm_rope_params* @params);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_attention_fwd(nint context, wpm_attention_params* @params);

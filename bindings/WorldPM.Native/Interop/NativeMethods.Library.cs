@@ -33,6 +33,9 @@ internal static unsafe partial class NativeMethods
     internal static partial byte* wpm_last_error();
 
     [LibraryImport(Library)]
+    internal static partial byte* wpm_last_error_argument();
+
+    [LibraryImport(Library)]
     internal static partial byte* wpm_status_name(WorldPMStatus status);
 
     [LibraryImport(Library)]

@@ -3,7 +3,7 @@ using static WorldPM.Native.Interop.Native;
 
 namespace WorldPM.Native;
 
-public static partial class Ops
+public static unsafe partial class Ops
 {
     /// <summary>output[n, :] = table[ids[n], :]; ids [N], table [V, C], output [N, C].</summary>
     public static void EmbeddingForward<T>(WorldPMContext context, DeviceBuffer<int> ids, DeviceBuffer<T> table,
@@ -28,7 +28,10 @@ public static partial class Ops
         where T : unmanaged
     {
         using var lease = new HandleLease([context, x, weight, output, rstd]);
-        Check(NativeMethods.wpm_rmsnorm_fwd(Ptr(context), Ptr(x), Ptr(weight), Ptr(output), Ptr(rstd), rows, channels, eps));
+        var p = RmsNormParams(x, weight, rstd, rows, channels);
+        p.eps = eps;
+        p.@out = Ptr(output);
+        Check(NativeMethods.wpm_rmsnorm_fwd(Ptr(context), &p));
     }
 
     /// <summary>Writes dx and accumulates into dweight, from the forward's x and rstd.</summary>
@@ -37,9 +40,24 @@ public static partial class Ops
         long channels) where T : unmanaged
     {
         using var lease = new HandleLease([context, dout, x, weight, rstd, dx, dweight]);
-        Check(NativeMethods.wpm_rmsnorm_bwd(Ptr(context), Ptr(dout), Ptr(x), Ptr(weight), Ptr(rstd), Ptr(dx), Ptr(dweight),
-            rows, channels));
+        var p = RmsNormParams(x, weight, rstd, rows, channels);
+        p.dout = Ptr(dout);
+        p.dx = Ptr(dx);
+        p.dweight = Ptr(dweight);
+        Check(NativeMethods.wpm_rmsnorm_bwd(Ptr(context), &p));
     }
+
+    /// <summary>The fields the RMSNorm forward and backward share.</summary>
+    private static NativeMethods.wpm_rmsnorm_params RmsNormParams(DeviceBuffer x, DeviceBuffer weight,
+        DeviceBuffer<float> rstd, long rows, long channels) => new()
+    {
+        struct_size = (nuint)sizeof(NativeMethods.wpm_rmsnorm_params),
+        n = rows,
+        c = channels,
+        x = Ptr(x),
+        weight = Ptr(weight),
+        rstd = Ptr(rstd),
+    };
 
     /// <summary>Rotary embedding in place on x [B, T, H, D] (Qwen2's rotate-half layout), angle =
     /// pos * theta^(-2i/D); positions [B, T], or null for pos = t.</summary>
@@ -47,7 +65,9 @@ public static partial class Ops
         long batch, long tokens, long heads, long headDim, float theta = 1e6f) where T : unmanaged
     {
         using var lease = new HandleLease([context, x, positions]);
-        Check(NativeMethods.wpm_rope_fwd(Ptr(context), Ptr(x), Ptr(positions), batch, tokens, heads, headDim, theta));
+        var p = RopeParams(positions, batch, tokens, heads, headDim, theta);
+        p.x = Ptr(x);
+        Check(NativeMethods.wpm_rope_fwd(Ptr(context), &p));
     }
 
     /// <summary>The inverse rotation, in place on the gradient dx [B, T, H, D].</summary>
@@ -55,8 +75,23 @@ public static partial class Ops
         long batch, long tokens, long heads, long headDim, float theta = 1e6f) where T : unmanaged
     {
         using var lease = new HandleLease([context, dx, positions]);
-        Check(NativeMethods.wpm_rope_bwd(Ptr(context), Ptr(dx), Ptr(positions), batch, tokens, heads, headDim, theta));
+        var p = RopeParams(positions, batch, tokens, heads, headDim, theta);
+        p.dx = Ptr(dx);
+        Check(NativeMethods.wpm_rope_bwd(Ptr(context), &p));
     }
+
+    /// <summary>The fields the RoPE forward and backward share.</summary>
+    private static NativeMethods.wpm_rope_params RopeParams(DeviceBuffer<int>? positions, long batch, long tokens,
+        long heads, long headDim, float theta) => new()
+    {
+        struct_size = (nuint)sizeof(NativeMethods.wpm_rope_params),
+        b = batch,
+        t = tokens,
+        h = heads,
+        d = headDim,
+        theta = theta,
+        positions = Ptr(positions),
+    };
 
     /// <summary>output = silu(gate) * up, elementwise.</summary>
     public static void SwiGluForward<T>(WorldPMContext context, DeviceBuffer<T> gate, DeviceBuffer<T> up,

@@ -19,15 +19,15 @@ struct IndexedName {
 
 void check_hyper(wpm::Checker& check, const wpm_adamw_params& p) {
   check.finite("lr", p.lr)
-      .require(p.lr >= 0, "argument 'lr' is %g; it must not be negative", double(p.lr))
-      .require(p.beta1 >= 0 && p.beta1 < 1, "argument 'beta1' is %g; expected 0 <= beta1 < 1", double(p.beta1))
-      .require(p.beta2 >= 0 && p.beta2 < 1, "argument 'beta2' is %g; expected 0 <= beta2 < 1", double(p.beta2))
+      .require(p.lr >= 0, "lr", "is %g; it must not be negative", double(p.lr))
+      .require(p.beta1 >= 0 && p.beta1 < 1, "beta1", "is %g; expected 0 <= beta1 < 1", double(p.beta1))
+      .require(p.beta2 >= 0 && p.beta2 < 1, "beta2", "is %g; expected 0 <= beta2 < 1", double(p.beta2))
       .finite("eps", p.eps)
-      .require(p.eps > 0, "argument 'eps' is %g; it must be positive", double(p.eps))
+      .require(p.eps > 0, "eps", "is %g; it must be positive", double(p.eps))
       .finite("weight_decay", p.weight_decay)
-      .require(p.weight_decay >= 0, "argument 'weight_decay' is %g; it must not be negative", double(p.weight_decay))
+      .require(p.weight_decay >= 0, "weight_decay", "is %g; it must not be negative", double(p.weight_decay))
       .finite("grad_scale", p.grad_scale)
-      .require(p.grad_scale >= 0, "argument 'grad_scale' is %g; it must not be negative (0 means 1)",
+      .require(p.grad_scale >= 0, "grad_scale", "is %g; it must not be negative (0 means 1)",
                double(p.grad_scale))
       .positive("step", p.step);
 }

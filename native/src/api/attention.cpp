@@ -35,7 +35,7 @@ Counts check_shapes(wpm::Checker& check, const wpm_attention_params* params) {
   check.positive("b", p.b).positive("t", p.t).positive("h", p.h).positive("kvh", p.kvh).positive("d", p.d);
   check.in_range("t", p.t, 1, INT32_MAX);  // lengths are i32
   if (check.ok())
-    check.require(p.h % p.kvh == 0, "argument 'h' (%lld) is not a multiple of 'kvh' (%lld)", (long long)p.h,
+    check.require(p.h % p.kvh == 0, "h", "(%lld) is not a multiple of 'kvh' (%lld)", (long long)p.h,
                   (long long)p.kvh);
   check.finite("scale", p.scale).in_range("padding", stored_padding(p), WPM_PAD_RIGHT, WPM_PAD_LEFT);
   Counts counts{check.count("q", {p.b, p.t, p.h, p.d}), check.count("k", {p.b, p.t, p.kvh, p.d}),
@@ -58,12 +58,12 @@ class Lengths {
     size_t bytes = host.size() * sizeof(int32_t);
     if (p.lengths != nullptr) {
       if (backend_.read(host.data(), p.lengths->data(), bytes) != WPM_OK) {
-        check.fail(WPM_ERR_INTERNAL, "could not read 'lengths'");
+        check.fail(WPM_ERR_INTERNAL, "could not read the lengths");
         return;
       }
       for (size_t i = 0; i < host.size() && check.ok(); ++i)
         if (host[i] < 1 || host[i] > p.t)
-          check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'lengths' has lengths[%zu] = %d; each must be in 1..%lld (t)",
+          check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "lengths", "has lengths[%zu] = %d; each must be in 1..%lld (t)",
                      i, host[i], (long long)p.t);
       data_ = static_cast<const int32_t*>(p.lengths->data());
       return;

@@ -39,20 +39,21 @@ wpm_status report(const wpm::comm::Outcome& outcome, const char* function) {
 
 // A live communicator; the buffers (by name) live, of its context, of the allowed dtypes.
 wpm::Checker& comm_and_buffers(wpm::Checker& check, const wpm_comm* comm,
-                               std::initializer_list<wpm::Checker::NamedBuffer> buffers, unsigned allowed) {
+                               std::initializer_list<wpm::Checker::NamedBuffer> buffers, wpm::DtypeSet allowed) {
   if (comm == nullptr) {
-    check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'comm' is NULL");
+    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "comm", "is NULL");
     return check;
   }
   if (!wpm::is_live_handle(comm) || comm->tag != kCommTag) {
-    check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'comm' (%p) is not a live communicator (destroyed or never created)",
+    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "comm",
+                        "(%p) is not a live communicator (destroyed or never created)",
                static_cast<const void*>(comm));
     return check;
   }
   for (const auto& [name, buffer] : buffers) {
     check.buffer(name, buffer, 0, allowed);
     if (check.ok() && buffer->context_id != comm->context_id)
-      check.fail(WPM_ERR_WRONG_CONTEXT, "argument '%s' belongs to another context than the communicator's", name);
+      check.fail_argument(WPM_ERR_WRONG_CONTEXT, name, "belongs to another context than the communicator's");
   }
   return check;
 }
@@ -62,10 +63,10 @@ wpm::Checker& comm_and_buffers(wpm::Checker& check, const wpm_comm* comm,
 void check_blocks(wpm::Checker& check, const wpm_comm* comm, const char* whole_name, const wpm_buffer* whole,
                   const char* block_name, const wpm_buffer* block) {
   if (check.ok() && whole->count != block->count * static_cast<size_t>(comm->impl->size()))
-    check.fail(WPM_ERR_INVALID_ARGUMENT, "argument '%s' holds %zu elements; it must hold size (%d) x %s's %zu",
-               whole_name, whole->count, comm->impl->size(), block_name, block->count);
+    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, whole_name, "holds %zu elements; it must hold size (%d) x %s's %zu",
+                        whole->count, comm->impl->size(), block_name, block->count);
   if (check.ok() && block->count > 0x7fffffff)
-    check.fail(WPM_ERR_UNSUPPORTED, "argument '%s' holds %zu elements; at most 2^31-1 per rank", block_name,
+    check.fail_argument(WPM_ERR_UNSUPPORTED, block_name, "holds %zu elements; at most 2^31-1 per rank",
                block->count);
 }
 #endif
@@ -123,7 +124,7 @@ wpm_status wpm_comm_create(wpm_context* context, const wpm_comm_options* options
     }
     check.finite("options.timeout_seconds", opts.timeout_seconds);
     if (check.ok() && opts.timeout_seconds < 0)
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'options.timeout_seconds' is %g; it must not be negative",
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "options.timeout_seconds", "is %g; it must not be negative",
                  opts.timeout_seconds);
     if (!check.ok()) return check.status();
     *comm = nullptr;

@@ -62,7 +62,8 @@ wpm_status wpm_context_create(const wpm_context_options* options, wpm_context** 
 
     wpm_backend kind = opts.backend == WPM_BACKEND_AUTO ? resolve_auto() : opts.backend;
     if (opts.stream != nullptr && kind != WPM_BACKEND_CUDA)
-      return check.fail(WPM_ERR_UNSUPPORTED, "argument 'options.stream' is set, but the %s backend has no CUDA streams",
+      return check.fail_argument(WPM_ERR_UNSUPPORTED, "options.stream",
+                                 "is set, but the %s backend has no CUDA streams",
                         kind == WPM_BACKEND_EMU ? "emu" : "cpu");
     std::unique_ptr<wpm::Backend> backend = make_backend(check, kind, opts);
     if (!backend) return WPM_ERR_BACKEND_UNAVAILABLE;  // make_backend or the factory set the message

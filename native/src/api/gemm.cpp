@@ -28,12 +28,12 @@ bool span(const Operand& op, int64_t batch, size_t* elements) {
 
 wpm::Checker& check_operand(wpm::Checker& check, const Operand& op, int64_t batch) {
   check.non_negative(op.ld_name, op.ld).non_negative(op.stride_name, op.stride);
-  check.require(op.ld >= op.cols, "argument '%s' is %lld; it must be at least %lld, the row length of %s as stored",
-                op.ld_name, (long long)op.ld, (long long)op.cols, op.name);
+  check.require(op.ld >= op.cols, op.ld_name, "is %lld; it must be at least %lld, the row length of %s as stored",
+                (long long)op.ld, (long long)op.cols, op.name);
   size_t needed = 0;
   if (check.ok() && !span(op, batch, &needed))
-    check.fail(WPM_ERR_INVALID_ARGUMENT, "arguments '%s' and '%s' make %s span more than 2^63 elements", op.ld_name,
-               op.stride_name, op.name);
+    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, op.ld_name, "and '%s' make %s span more than 2^63 elements",
+                        op.stride_name, op.name);
   return check.buffer(op.name, op.buffer, needed, wpm::kFloatTypes);
 }
 
@@ -67,7 +67,7 @@ wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params) {
     // A and B may repeat across the batch (stride 0 broadcasts); C items must not overlap.
     if (p.batch > 1 && check.ok())  // the spans above fit, so this cannot overflow
       check.require(p.stride_c >= (c.rows - 1) * c.ld + c.cols,
-                    "argument 'stride_c' is %lld; batch items of C would overlap (it must be at least %lld)",
+                    "stride_c", "is %lld; batch items of C would overlap (it must be at least %lld)",
                     (long long)p.stride_c, (long long)((c.rows - 1) * c.ld + c.cols));
     if (!check.ok()) return check.status();
 

@@ -26,6 +26,8 @@ const char* wpm_version_string(void) {
 
 const char* wpm_last_error(void) { return wpm::last_error(); }
 
+const char* wpm_last_error_argument(void) { return wpm::last_error_argument(); }
+
 const char* wpm_status_name(wpm_status status) {
   switch (status) {
     case WPM_OK: return "ok";

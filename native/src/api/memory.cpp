@@ -16,8 +16,9 @@ wpm::Checker& live_buffer(wpm::Checker& check, const char* name, const wpm_buffe
 // offset + count within the buffer, overflow-safe.
 wpm::Checker& within(wpm::Checker& check, const wpm_buffer* buffer, size_t offset, size_t count) {
   if (check.ok() && (offset > buffer->count || count > buffer->count - offset))
-    check.fail(WPM_ERR_INVALID_ARGUMENT, "range offset %zu + count %zu exceeds the buffer's %zu elements", offset,
-               count, buffer->count);
+    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "offset",
+                        "is %zu; with count %zu the range exceeds the buffer's %zu elements", offset, count,
+                        buffer->count);
   return check;
 }
 
@@ -53,7 +54,7 @@ wpm_status wpm_buffer_alloc(wpm_context* context, wpm_dtype dtype, size_t count,
     wpm::Checker check("wpm_buffer_alloc", context);
     check.not_null("buffer", buffer).in_range("dtype", dtype, WPM_F32, WPM_I32);
     if (check.ok() && count > (size_t(1) << 40))
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'count' is %zu; more than 2^40 elements", count);
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "count", "is %zu; more than 2^40 elements", count);
     if (!check.ok()) return check.status();
     *buffer = nullptr;
     auto storage = std::make_shared<wpm::Storage>();
@@ -75,21 +76,22 @@ wpm_status wpm_buffer_wrap(wpm_context* context, wpm_dtype dtype, void* pointer,
     const auto address = reinterpret_cast<uintptr_t>(pointer);
     // The same element limit as wpm_buffer_alloc, so count * element cannot overflow either.
     if (count > (size_t(1) << 40))
-      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'count' is %zu; more than 2^40 elements", count);
+      return check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "count", "is %zu; more than 2^40 elements", count);
     const size_t bytes = count * element;
     if (pointer == nullptr && count > 0)
-      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' is NULL but 'count' is %zu", count);
+      return check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "pointer", "is NULL but 'count' is %zu", count);
     if (address % element != 0)  // the kernels load whole elements; a misaligned one faults on a GPU
-      return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' (%p) is not aligned to the %zu bytes of a %s element",
+      return check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "pointer",
+                                 "(%p) is not aligned to the %zu bytes of a %s element",
                         pointer, element, wpm::dtype_name(dtype));
     if (address > UINTPTR_MAX - bytes)
-      return check.fail(WPM_ERR_INVALID_ARGUMENT,
-                        "argument 'count' is %zu; %zu bytes from 'pointer' (%p) run past the end of the address space",
-                        count, bytes, pointer);
+      return check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "count",
+                                 "is %zu; %zu bytes from 'pointer' (%p) run past the end of the address space",
+                                 count, bytes, pointer);
     if (pointer != nullptr) {
       const std::string problem = context->backend->caller_memory_problem(pointer, bytes);
       if (!problem.empty())
-        return check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'pointer' (%p, %zu bytes) cannot be wrapped: %s", pointer,
+        return check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "pointer", "(%p, %zu bytes) cannot be wrapped: %s", pointer,
                           bytes, problem.c_str());
     }
     auto storage = std::make_shared<wpm::Storage>();
@@ -170,9 +172,9 @@ wpm_status wpm_buffer_copy(wpm_buffer* dst, const wpm_buffer* src) {
     live_buffer(check, "dst", dst);
     live_buffer(check, "src", src).same_dtype("src", src, "dst", dst);
     if (check.ok() && src->context_id != dst->context_id)
-      check.fail(WPM_ERR_WRONG_CONTEXT, "arguments 'src' and 'dst' belong to different contexts");
+      check.fail_argument(WPM_ERR_WRONG_CONTEXT, "src", "belongs to another context than 'dst'");
     if (check.ok() && src->count != dst->count)
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'src' holds %zu elements but 'dst' holds %zu", src->count,
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "src", "holds %zu elements but 'dst' holds %zu", src->count,
                  dst->count);
     if (!check.ok()) return check.status();
     return dst->storage->backend->copy(dst->data(), src->data(), dst->count * wpm_dtype_size(dst->dtype));
@@ -184,7 +186,7 @@ wpm_status wpm_buffer_fill(wpm_buffer* buffer, double value) {
     wpm::Checker check("wpm_buffer_fill");
     live_buffer(check, "buffer", buffer);
     if (check.ok() && buffer->dtype == WPM_I32 && (value != std::floor(value) || std::fabs(value) > 2147483647.0))
-      check.fail(WPM_ERR_INVALID_ARGUMENT, "argument 'value' is %g; an i32 buffer takes whole numbers in range",
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "value", "is %g; an i32 buffer takes whole numbers in range",
                  value);
     if (!check.ok()) return check.status();
     return buffer->storage->backend->fill(buffer->data(), buffer->dtype, buffer->count, value);
@@ -197,9 +199,9 @@ static wpm_status fill_random(const char* function, wpm_buffer* buffer, uint64_t
     wpm::Checker check(function);
     check.buffer("buffer", buffer, 0, wpm::kFloatTypes);
     if (normal) {
-      check.finite("mean", a).finite("stddev", b).require(b >= 0, "argument 'stddev' is %g; it must be >= 0", b);
+      check.finite("mean", a).finite("stddev", b).require(b >= 0, "stddev", "is %g; it must be >= 0", b);
     } else {
-      check.finite("low", a).finite("high", b).require(a <= b, "argument 'low' (%g) is above 'high' (%g)", a, b);
+      check.finite("low", a).finite("high", b).require(a <= b, "low", "(%g) is above 'high' (%g)", a, b);
     }
     if (!check.ok()) return check.status();
     return buffer->storage->backend->fill_random(buffer->data(), buffer->dtype, buffer->count, seed, normal, a, b);

@@ -1,57 +1,63 @@
 // RMSNorm entry points: out = x * rstd * weight with rstd saved, and its backward
-// (dx overwritten, dweight accumulated).
+// (dx overwritten, dweight accumulated). The parameter struct is turned into the
+// backend's positional call here.
 #include "../validate.h"
 
 namespace {
 
-// The shape [n, c]; returns the element count of x.
-size_t check_shape(wpm::Checker& check, int64_t n, int64_t c) {
-  check.non_negative("n", n).positive("c", c);
-  return check.count("n * c", {n, c});
+// params, its struct_size and the shape [n, c]; returns the element count of x (0 after a failure).
+size_t check_shape(wpm::Checker& check, const wpm_rmsnorm_params* params) {
+  check.not_null("params", params);
+  if (!check.ok()) return 0;
+  check.struct_size("params", params->struct_size, sizeof(wpm_rmsnorm_params));
+  if (!check.ok()) return 0;  // the fields below may lie past a smaller struct
+  check.non_negative("n", params->n).positive("c", params->c);
+  return check.count("n * c", {params->n, params->c});
 }
 
 }  // namespace
 
 extern "C" {
 
-wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_buffer* x, const wpm_buffer* weight, wpm_buffer* out,
-                           wpm_buffer* rstd, int64_t n, int64_t c, float eps) {
+wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_rmsnorm_params* params) {
   return wpm::guarded("wpm_rmsnorm_fwd", [&] {
     wpm::Checker check("wpm_rmsnorm_fwd", context);
-    size_t total = check_shape(check, n, c);
-    check.finite("eps", eps).require(eps >= 0, "argument 'eps' is %g; it must not be negative", double(eps));
-    check.buffer("x", x, total, wpm::kFloatTypes)
-        .buffer("weight", weight, size_t(c), wpm::kFloatTypes)
-        .buffer("out", out, total, wpm::kFloatTypes)
-        .buffer("rstd", rstd, size_t(n), wpm::kF32)
-        .same_dtype("weight", weight, "x", x)
-        .same_dtype("out", out, "x", x);
+    size_t total = check_shape(check, params);
     if (!check.ok()) return check.status();
-    return check.backend().rmsnorm_fwd(x->data(), weight->data(), out->data(), static_cast<float*>(rstd->data()), n,
-                                       c, eps, x->dtype);
+    const wpm_rmsnorm_params& p = *params;
+    check.finite("eps", p.eps).require(p.eps >= 0, "eps", "is %g; it must not be negative", double(p.eps));
+    check.buffer("x", p.x, total, wpm::kFloatTypes)
+        .buffer("weight", p.weight, size_t(p.c), wpm::kFloatTypes)
+        .buffer("out", p.out, total, wpm::kFloatTypes)
+        .buffer("rstd", p.rstd, size_t(p.n), wpm::kF32)
+        .same_dtype("weight", p.weight, "x", p.x)
+        .same_dtype("out", p.out, "x", p.x);
+    if (!check.ok()) return check.status();
+    return check.backend().rmsnorm_fwd(p.x->data(), p.weight->data(), p.out->data(),
+                                       static_cast<float*>(p.rstd->data()), p.n, p.c, p.eps, p.x->dtype);
   });
 }
 
-wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_buffer* dout, const wpm_buffer* x,
-                           const wpm_buffer* weight, const wpm_buffer* rstd, wpm_buffer* dx, wpm_buffer* dweight,
-                           int64_t n, int64_t c) {
+wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_rmsnorm_params* params) {
   return wpm::guarded("wpm_rmsnorm_bwd", [&] {
     wpm::Checker check("wpm_rmsnorm_bwd", context);
-    size_t total = check_shape(check, n, c);
-    check.buffer("dout", dout, total, wpm::kFloatTypes)
-        .buffer("x", x, total, wpm::kFloatTypes)
-        .buffer("weight", weight, size_t(c), wpm::kFloatTypes)
-        .buffer("rstd", rstd, size_t(n), wpm::kF32)
-        .buffer("dx", dx, total, wpm::kFloatTypes)
-        .buffer("dweight", dweight, size_t(c), wpm::kFloatTypes)
-        .same_dtype("x", x, "dout", dout)
-        .same_dtype("weight", weight, "dout", dout)
-        .same_dtype("dx", dx, "dout", dout)
-        .same_dtype("dweight", dweight, "dout", dout);
+    size_t total = check_shape(check, params);
     if (!check.ok()) return check.status();
-    return check.backend().rmsnorm_bwd(dout->data(), x->data(), weight->data(),
-                                       static_cast<const float*>(rstd->data()), dx->data(), dweight->data(), n, c,
-                                       dout->dtype);
+    const wpm_rmsnorm_params& p = *params;
+    check.buffer("dout", p.dout, total, wpm::kFloatTypes)
+        .buffer("x", p.x, total, wpm::kFloatTypes)
+        .buffer("weight", p.weight, size_t(p.c), wpm::kFloatTypes)
+        .buffer("rstd", p.rstd, size_t(p.n), wpm::kF32)
+        .buffer("dx", p.dx, total, wpm::kFloatTypes)
+        .buffer("dweight", p.dweight, size_t(p.c), wpm::kFloatTypes)
+        .same_dtype("x", p.x, "dout", p.dout)
+        .same_dtype("weight", p.weight, "dout", p.dout)
+        .same_dtype("dx", p.dx, "dout", p.dout)
+        .same_dtype("dweight", p.dweight, "dout", p.dout);
+    if (!check.ok()) return check.status();
+    return check.backend().rmsnorm_bwd(p.dout->data(), p.x->data(), p.weight->data(),
+                                       static_cast<const float*>(p.rstd->data()), p.dx->data(), p.dweight->data(),
+                                       p.n, p.c, p.dout->dtype);
   });
 }
 

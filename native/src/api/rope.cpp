@@ -1,38 +1,48 @@
 // RoPE entry points: the rotation in place on x [B, T, H, D] (forward) or on
-// its gradient (backward, the rotation by -angle).
+// its gradient dx (backward, the rotation by -angle). The parameter struct is
+// turned into the backend's positional call here.
 #include "../validate.h"
 
 namespace {
 
-wpm_status rope(const char* function, wpm_context* context, wpm_buffer* x, const wpm_buffer* positions, int64_t b,
-                int64_t t, int64_t h, int64_t d, float theta, float sign) {
+// The tensor rotated in place: x in the forward, dx in the backward.
+struct Rotated {
+  const char* name;
+  wpm_buffer* wpm_rope_params::*field;
+  float sign;
+};
+
+wpm_status rope(const char* function, wpm_context* context, const wpm_rope_params* params, const Rotated& rotated) {
   wpm::Checker check(function, context);
-  check.non_negative("b", b).non_negative("t", t).non_negative("h", h).positive("d", d);
-  check.require(d % 2 == 0, "argument 'd' is %lld; it must be even (element i pairs with i + d/2)", (long long)d);
-  check.finite("theta", theta).require(theta > 0, "argument 'theta' is %g; it must be positive", double(theta));
-  size_t total = check.count("b * t * h * d", {b, t, h, d});
-  size_t tokens = check.count("b * t", {b, t});
-  check.buffer(sign > 0 ? "x" : "dx", x, total, wpm::kFloatTypes)
-      .optional_buffer("positions", positions, tokens, wpm::kI32);
+  check.not_null("params", params);
   if (!check.ok()) return check.status();
-  const int32_t* pos = positions ? static_cast<const int32_t*>(positions->data()) : nullptr;
-  return check.backend().rope(x->data(), pos, b, t, h, d, theta, sign, x->dtype);
+  const wpm_rope_params& p = *params;
+  check.struct_size("params", p.struct_size, sizeof(wpm_rope_params));
+  if (!check.ok()) return check.status();  // the fields below may lie past a smaller struct
+  check.non_negative("b", p.b).non_negative("t", p.t).non_negative("h", p.h).positive("d", p.d);
+  check.require(p.d % 2 == 0, "d", "is %lld; it must be even (element i pairs with i + d/2)", (long long)p.d);
+  check.finite("theta", p.theta).require(p.theta > 0, "theta", "is %g; it must be positive", double(p.theta));
+  size_t total = check.count("b * t * h * d", {p.b, p.t, p.h, p.d});
+  size_t tokens = check.count("b * t", {p.b, p.t});
+  wpm_buffer* x = p.*rotated.field;
+  check.buffer(rotated.name, x, total, wpm::kFloatTypes).optional_buffer("positions", p.positions, tokens, wpm::kI32);
+  if (!check.ok()) return check.status();
+  const int32_t* positions = p.positions ? static_cast<const int32_t*>(p.positions->data()) : nullptr;
+  return check.backend().rope(x->data(), positions, p.b, p.t, p.h, p.d, p.theta, rotated.sign, x->dtype);
 }
 
 }  // namespace
 
 extern "C" {
 
-wpm_status wpm_rope_fwd(wpm_context* context, wpm_buffer* x, const wpm_buffer* positions, int64_t b, int64_t t,
-                        int64_t h, int64_t d, float theta) {
+wpm_status wpm_rope_fwd(wpm_context* context, const wpm_rope_params* params) {
   return wpm::guarded("wpm_rope_fwd",
-                      [&] { return rope("wpm_rope_fwd", context, x, positions, b, t, h, d, theta, 1.0f); });
+                      [&] { return rope("wpm_rope_fwd", context, params, {"x", &wpm_rope_params::x, 1.0f}); });
 }
 
-wpm_status wpm_rope_bwd(wpm_context* context, wpm_buffer* dx, const wpm_buffer* positions, int64_t b, int64_t t,
-                        int64_t h, int64_t d, float theta) {
+wpm_status wpm_rope_bwd(wpm_context* context, const wpm_rope_params* params) {
   return wpm::guarded("wpm_rope_bwd",
-                      [&] { return rope("wpm_rope_bwd", context, dx, positions, b, t, h, d, theta, -1.0f); });
+                      [&] { return rope("wpm_rope_bwd", context, params, {"dx", &wpm_rope_params::dx, -1.0f}); });
 }
 
 }  // extern "C"

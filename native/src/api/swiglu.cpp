@@ -18,7 +18,7 @@ wpm_status wpm_swiglu_bwd(wpm_context* context, const wpm_buffer* dout, const wp
   return wpm::guarded("wpm_swiglu_bwd", [&] {
     wpm::Checker check("wpm_swiglu_bwd", context);
     check.elementwise(n, {{"dout", dout}, {"gate", gate}, {"up", up}, {"dgate", dgate}, {"dup", dup}});
-    check.require(dgate != dup, "arguments 'dgate' and 'dup' are the same buffer; they must be two outputs");
+    check.require(dgate != dup, "dgate", "is the same buffer as 'dup'; they must be two outputs");
     if (!check.ok()) return check.status();
     return check.backend().swiglu_bwd(dout->data(), gate->data(), up->data(), dgate->data(), dup->data(), n,
                                       dout->dtype);

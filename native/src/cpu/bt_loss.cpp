@@ -51,13 +51,15 @@ wpm_status check_weights(const char* function, const float* weights, int64_t pai
   for (int64_t i = 0; i < pairs; ++i) {
     float w = weights[i];
     if (!(w >= 0.0f) || !std::isfinite(w))
-      return fail(WPM_ERR_INVALID_ARGUMENT, "%s: argument 'weights[%lld]' is %g; each weight must be finite and >= 0",
-                  function, (long long)i, double(w));
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "weights",
+                           "%s: argument 'weights[%lld]' is %g; each weight must be finite and >= 0",
+                           function, (long long)i, double(w));
     any_positive = any_positive || w > 0.0f;
   }
   if (!any_positive)
-    return fail(WPM_ERR_INVALID_ARGUMENT, "%s: argument 'weights' is all zeros; at least one weight must be positive",
-                function);
+    return fail_argument(WPM_ERR_INVALID_ARGUMENT, "weights",
+                         "%s: argument 'weights' is all zeros; at least one weight must be positive",
+                         function);
   return WPM_OK;
 }
 

@@ -18,6 +18,7 @@
 #include "../half.h"
 #include "../random.h"
 #include "../value_checks.h"
+#include "dtype_conversion.h"
 #include "kernels.h"
 
 namespace wpm::WPM_KERNELS_NS {
@@ -26,17 +27,7 @@ namespace {
 
 namespace k = ::WPM_KERNELS_NS;
 
-kdtype to_kdtype(wpm_dtype dtype) {
-  switch (dtype) {
-    case WPM_F16: return kdtype::f16;
-    case WPM_BF16: return kdtype::bf16;
-    default: return kdtype::f32;  // the boundary lets only float dtypes reach a float op
-  }
-}
-
 kpadding to_kpadding(wpm_padding padding) { return padding == WPM_PAD_LEFT ? kpadding::left : kpadding::right; }
-
-size_t dtype_bytes(wpm_dtype dtype) { return dtype == WPM_F16 || dtype == WPM_BF16 ? 2 : 4; }
 
 bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
@@ -93,7 +84,7 @@ class DeviceBackend final : public Backend {
       case WPM_BF16: bits = float_to_bf16(float(value)); break;
       case WPM_I32: bits = uint32_t(int32_t(value)); break;
     }
-    return launched(k::fill_bits(stream(), dst, int64_t(count), int(dtype_bytes(dtype)), bits), "wpm_buffer_fill");
+    return launched(k::fill_bits(stream(), dst, int64_t(count), int(wpm_dtype_size(dtype)), bits), "wpm_buffer_fill");
   }
 
   // Generated on the host in chunks with the CPU backend's counter-based formulas (random.h) and
@@ -102,7 +93,7 @@ class DeviceBackend final : public Backend {
   wpm_status fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal, float a,
                          float b) override {
     constexpr size_t kChunk = size_t(1) << 16;
-    const size_t elem = dtype_bytes(dtype);
+    const size_t elem = wpm_dtype_size(dtype);
     std::vector<unsigned char> host(kChunk * elem);
     for (size_t begin = 0; begin < count; begin += kChunk) {
       const size_t n = count - begin < kChunk ? count - begin : kChunk;
@@ -249,7 +240,7 @@ class DeviceBackend final : public Backend {
   }
 
   wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) override {
-    if (src_dtype == dst_dtype) return copy(dst, src, size_t(n) * dtype_bytes(src_dtype));
+    if (src_dtype == dst_dtype) return copy(dst, src, size_t(n) * wpm_dtype_size(src_dtype));
     return launched(k::cast_dtype(stream(), src, to_kdtype(src_dtype), dst, to_kdtype(dst_dtype), n), "wpm_cast");
   }
 

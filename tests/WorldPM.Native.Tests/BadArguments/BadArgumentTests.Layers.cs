@@ -58,7 +58,17 @@ public sealed unsafe partial class BadArgumentTests
         Invalid("rmsnorm_fwd: rstd too small", "rstd", a =>
             Ops.RmsNormForward(a.Context, a.F32(8), a.F32(4), a.F32(8), a.F32(1), 2, 4)),
         WrongDType("rmsnorm_fwd: f16 rstd", "rstd", a =>
-            Check(NativeMethods.wpm_rmsnorm_fwd(a.Ctx, Arena.P(a.F32(8)), Arena.P(a.F32(4)), Arena.P(a.F32(8)), Arena.P(a.F16(2)), 2, 4, 1e-6f))),
+        {
+            var p = RawRmsNorm(a.F32(8), a.F32(4), a.F32(8), a.F16(2), 2, 4);
+            Check(NativeMethods.wpm_rmsnorm_fwd(a.Ctx, &p));
+        }),
+        Invalid("rmsnorm_fwd: NULL params", "params", a => Check(NativeMethods.wpm_rmsnorm_fwd(a.Ctx, null))),
+        Invalid("rmsnorm_bwd: struct_size of an older, smaller struct", "params", a =>
+        {
+            var p = RawRmsNorm(a.F32(8), a.F32(4), a.F32(8), a.F32(2), 2, 4);
+            p.struct_size = 8;
+            Check(NativeMethods.wpm_rmsnorm_bwd(a.Ctx, &p));
+        }),
         Invalid("rmsnorm_bwd: dweight too small", "dweight", a =>
             Ops.RmsNormBackward(a.Context, a.F32(8), a.F32(8), a.F32(4), a.F32(2), a.F32(8), a.F32(3), 2, 4)),
 
@@ -67,6 +77,12 @@ public sealed unsafe partial class BadArgumentTests
         Invalid("rope_fwd: theta 0", "theta", a => Ops.RopeForward(a.Context, a.F32(16), null, 1, 2, 2, 4, theta: 0)),
         Invalid("rope_fwd: positions too small", "positions", a => Ops.RopeForward(a.Context, a.F32(16), a.I32(1), 1, 2, 2, 4)),
         Invalid("rope_bwd: dx too small", "dx", a => Ops.RopeBackward(a.Context, a.F32(15), null, 1, 2, 2, 4)),
+        Invalid("rope_fwd: NULL params", "params", a => Check(NativeMethods.wpm_rope_fwd(a.Ctx, null))),
+        Invalid("rope_bwd: struct_size 0", "params", a =>
+        {
+            var p = new NativeMethods.wpm_rope_params();
+            Check(NativeMethods.wpm_rope_bwd(a.Ctx, &p));
+        }),
 
         // SwiGLU and GELU: 8 elements.
         Invalid("swiglu_fwd: up too small", "up", a => Ops.SwiGluForward(a.Context, a.F32(8), a.F32(7), a.F32(8))),
@@ -97,6 +113,19 @@ public sealed unsafe partial class BadArgumentTests
         }),
         Invalid("gelu_bwd: dx too small", "dx", a => Ops.GeluBackward(a.Context, a.F32(8), a.F32(8), a.F32(4))),
     ];
+
+    private static NativeMethods.wpm_rmsnorm_params RawRmsNorm(DeviceBuffer x, DeviceBuffer weight, DeviceBuffer output,
+        DeviceBuffer rstd, long n, long c) => new()
+    {
+        struct_size = (nuint)sizeof(NativeMethods.wpm_rmsnorm_params),
+        n = n,
+        c = c,
+        eps = 1e-6f,
+        x = Arena.P(x),
+        weight = Arena.P(weight),
+        @out = Arena.P(output),
+        rstd = Arena.P(rstd),
+    };
 
     private static NativeMethods.wpm_gemm_params RawGemm(DeviceBuffer a, DeviceBuffer b, DeviceBuffer c, long m, long n,
         long k) => new()

@@ -5,7 +5,8 @@ namespace WorldPM.Native.Tests.BadArguments;
 
 /// <summary>
 /// A bad argument never crashes the process: it reaches the native boundary, which rejects it with a status
-/// that the bindings turn into a typed exception whose message names the argument. Each case is one test.
+/// that the bindings turn into a typed exception whose message names the argument and whose
+/// <see cref="WorldPMException.ArgumentName"/> is that argument's name in worldpm.h. Each case is one test.
 /// Where the public API would catch a mistake itself (or cannot express it: a freed handle, a NULL out
 /// pointer, mismatched dtypes behind the generic types), the case calls <c>NativeMethods</c> directly,
 /// through the same status check the public API uses.
@@ -13,7 +14,8 @@ namespace WorldPM.Native.Tests.BadArguments;
 [TestFixture]
 public sealed partial class BadArgumentTests
 {
-    /// <summary>One bad call: what it does, which exception it must raise, and the text naming the argument.</summary>
+    /// <summary>One bad call: what it does, which exception it must raise, and the argument's name as worldpm.h
+    /// spells it.</summary>
     public sealed record BadCall(string Name, Type Exception, string Argument, Action<Arena> Call)
     {
         public override string ToString() => Name;
@@ -31,6 +33,7 @@ public sealed partial class BadArgumentTests
         Exception thrown = Assert.Throws(bad.Exception, () => bad.Call(arena))!;
 
         Assert.That(thrown.Message, Does.Match(NamingPattern(bad.Argument)));
+        Assert.That(((WorldPMException)thrown).ArgumentName, Is.EqualTo(bad.Argument));
         Assert.That(arena.Context.NumThreads, Is.EqualTo(2), "the library still works after the failed call");
     }
 
@@ -43,8 +46,8 @@ public sealed partial class BadArgumentTests
     }
 
     /// <summary>
-    /// How the library names an argument: quoted (<c>argument 'x' is NULL</c>), or as the subject of a shape
-    /// message (<c>wpm_cast: n has a negative dimension</c>, <c>range offset 6 + count 4 exceeds ...</c>).
+    /// How the library names an argument in its message: quoted (<c>argument 'x' is NULL</c>,
+    /// <c>'vocab * c' overflows</c>), or as the subject of a shape message (<c>wpm_cast: n has a negative dimension</c>).
     /// </summary>
     private static string NamingPattern(string argument)
     {

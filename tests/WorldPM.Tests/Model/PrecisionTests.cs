@@ -25,6 +25,16 @@ public class PrecisionTests
 
     private static double GradientTolerance(Precision precision) => precision == Precision.F16 ? 3e-2 : 1e-1;
 
+    /// <summary>Precision and DType are separate enums (a model's storage mode has no i32); StorageType is the one
+    /// conversion, and every precision stores in the dtype of its name.</summary>
+    [Test]
+    public void EveryPrecisionStoresInTheDTypeOfItsName()
+    {
+        foreach (Precision precision in Enum.GetValues<Precision>())
+            Assert.That(precision.StorageType(), Is.EqualTo(Enum.Parse<DType>(precision.ToString())), precision.ToString());
+        Assert.Throws<ArgumentOutOfRangeException>(() => ((Precision)99).StorageType());
+    }
+
     [TestCase(Precision.BF16)]
     [TestCase(Precision.F16)]
     public void RewardsLossAndGradientsMatchTheFp32Model(Precision precision)
