@@ -43,9 +43,19 @@ public sealed class VersionTests
     }
 
     [Test]
-    public void ANewerMinorOrPatchIsAccepted()
+    public void ANewerPatchIsAccepted()
     {
-        Assert.DoesNotThrow(() => AbiVersion.EnsureCompatible(Packed(AbiVersion.Major, AbiVersion.Minor + 1, 7), "lib"));
+        Assert.DoesNotThrow(() => AbiVersion.EnsureCompatible(Packed(AbiVersion.Major, AbiVersion.Minor, 7), "lib"));
+    }
+
+    [Test]
+    public void BeforeOneZeroANewerMinorIsRefusedBecauseItMayChangeSignatures()
+    {
+        Assume.That(AbiVersion.Major, Is.EqualTo(0), "the pre-1.0 rule");
+        var e = Assert.Throws<WorldPMException>(() =>
+            AbiVersion.EnsureCompatible(Packed(0, AbiVersion.Minor + 1, 0), "lib"))!;
+        Assert.That(e.Message, Does.Contain($"0.{AbiVersion.Minor + 1}.0").And.Contain($"need 0.{AbiVersion.Minor}.x")
+            .And.Contain("minor must match"));
     }
 
     [Test]

@@ -3,8 +3,9 @@ namespace WorldPM.Native.Interop;
 /// <summary>
 /// The ABI version these bindings were written against (WPM_VERSION_MAJOR/MINOR of worldpm.h), and the
 /// rule for which native libraries they accept: the same major (an incompatible ABI otherwise), and a
-/// minor at least as new (older libraries lack functions or struct fields these bindings use).
-/// A newer minor is fine: it only adds.
+/// minor at least as new (older libraries lack functions or struct fields these bindings use). From 1.0 a
+/// newer minor is fine: it only adds. Before 1.0 a minor may change signatures (0.3 moved RoPE and RMSNorm
+/// to parameter structs), so a 0.x library must have exactly the bindings' minor; a newer patch is fine.
 /// </summary>
 internal static class AbiVersion
 {
@@ -21,13 +22,15 @@ internal static class AbiVersion
     internal static void EnsureCompatible(uint nativePacked, string libraryPath)
     {
         Version native = Unpack(nativePacked);
-        if (native.Major == Major && native.Minor >= Minor) return;
-        string why = native.Major != Major
-            ? "the major versions differ, so the ABI is incompatible"
-            : "the native library is older than these bindings";
+        bool preRelease = Major == 0;
+        if (native.Major == Major && (preRelease ? native.Minor == Minor : native.Minor >= Minor)) return;
+        string why = native.Major != Major ? "the major versions differ, so the ABI is incompatible"
+            : native.Minor < Minor ? "the native library is older than these bindings"
+            : "before 1.0 a newer minor may change signatures, so the minor must match";
+        string need = preRelease ? $"{Major}.{Minor}.x" : $"{Major}.{Minor} or a newer {Major}.x";
         throw new WorldPMException(
             $"The WorldPM native library at '{libraryPath}' has ABI version {native.ToString(3)} but the bindings " +
-            $"(WorldPM.Native {Managed.ToString(2)}) need {Major}.{Minor} or a newer {Major}.x: {why}. " +
+            $"(WorldPM.Native {Managed.ToString(2)}) need {need}: {why}. " +
             "Rebuild the native library from the same source tree as the bindings.");
     }
 }
