@@ -16,11 +16,14 @@ internal static class DataInputs
                 throw new UsageException($"{what} '{path}' does not exist");
     }
 
-    /// <summary>The pairs of every path in order, with one summary line per path (and its first bad records) on <paramref name="log"/>.</summary>
-    public static LoadedData Load(IReadOnlyList<string> paths, bool strict, string what, TextWriter? log)
+    /// <summary>
+    /// The pairs of every path in order, with one summary line per path on <paramref name="log"/>; for a folder (or
+    /// several files) also one line per file (its format, pairs, bad and skipped records; files that gave no pair
+    /// stand out) and one per file left out with the reason; then the first bad records.
+    /// </summary>
+    public static LoadedData Load(IReadOnlyList<string> paths, DataLoadOptions options, string what, TextWriter? log)
     {
         RequireExisting(paths, what);
-        var options = new DataLoadOptions { Strict = strict };
         var pairs = new List<PreferencePair>();
         int bad = 0;
         foreach (string path in paths)
@@ -29,12 +32,27 @@ internal static class DataInputs
             pairs.AddRange(result.Pairs);
             bad += result.BadRecords.Count;
             log?.WriteLine($"{what} {path}: {result.Summary()}");
+            if (Directory.Exists(path)) LogFiles(result, path, log);
             foreach (RecordIssue issue in result.BadRecords.Take(ListedBadRecords))
                 log?.WriteLine($"  bad record {issue}");
             if (result.BadRecords.Count > ListedBadRecords)
                 log?.WriteLine($"  ... and {result.BadRecords.Count - ListedBadRecords} more bad records (--strict stops at the first)");
         }
         return new LoadedData(pairs, bad);
+    }
+
+    private static void LogFiles(LoadResult result, string folder, TextWriter? log)
+    {
+        foreach (LoadedFile file in result.Files)
+        {
+            string format = file.Format == DataFormat.Auto ? "format unknown" : DataFormatNames.Name(file.Format);
+            string none = file.Pairs == 0 ? "  <- no pairs" : "";
+            log?.WriteLine($"  {Path.GetRelativePath(folder, file.Path)} ({format}): {file.Pairs} pairs, {file.BadRecords} bad, " +
+                $"{file.SkippedRecords} skipped{none}");
+        }
+        foreach (string ignored in result.IgnoredFiles)
+            log?.WriteLine($"  {Path.GetRelativePath(folder, ignored)}: left out (a folder load reads " +
+                $"{string.Join(", ", PreferenceDataset.DataFileExtensions)}, each also .gz)");
     }
 }
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using WorldPM.Checkpoints;
+using WorldPM.Data;
 using WorldPM.Evaluation;
 using WorldPM.Model;
 using WorldPM.Native;
@@ -18,7 +19,8 @@ namespace WorldPM.Cli;
 /// </summary>
 internal static class EvalCommand
 {
-    private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json);
+    private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
+        DataLoadOptions Loading);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -28,12 +30,14 @@ internal static class EvalCommand
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var batch = CommonOptions.Batch("Pairs scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "Print one JSON object: model, overall metrics, subsets, length_bias, data counts." };
+        var loading = new DataOptions();
         var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, BT loss and margin, per subset and by length.")
         {
             model, data, tokenizer, maxLength, batch, json,
         };
+        foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
-            r.GetValue(batch), r.GetValue(json)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(batch), r.GetValue(json), loading.Read(r)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
@@ -44,7 +48,7 @@ internal static class EvalCommand
 
         TextWriter? log = a.Json ? null : output;
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
-        LoadedData data = DataInputs.Load(a.Data, strict: false, "data", log);
+        LoadedData data = DataInputs.Load(a.Data, a.Loading, "data", log);
         if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
         ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
         var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);

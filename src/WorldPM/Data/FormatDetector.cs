@@ -65,5 +65,6 @@ internal static class FormatDetector
     }
 
     private static DataFormat Unknown(DataSource source, string why) =>
-        throw new DataFormatException(source.At(), $"cannot tell the preference-data format ({why}); set DataLoadOptions.Format");
+        throw new DataFormatException(source.At(), $"cannot tell the preference-data format ({why}); name it explicitly " +
+            $"(--format on the command line, one of {DataFormatNames.All})");
 }

@@ -7,7 +7,9 @@ namespace WorldPM.Data;
 /// </summary>
 public static class PreferenceDataset
 {
-    private static readonly string[] DataExtensions = [".jsonl", ".json", ".xml", ".parquet"];
+    /// <summary>The files a directory load reads (each also gzipped, with ".gz" after it); it leaves out the others and
+    /// lists them in <see cref="LoadResult.IgnoredFiles"/>.</summary>
+    public static IReadOnlyList<string> DataFileExtensions { get; } = [".jsonl", ".json", ".xml", ".parquet"];
 
     /// <summary>
     /// Loads <paramref name="path"/>. Bad records are reported in the result, or, with
@@ -92,6 +94,6 @@ public static class PreferenceDataset
     private static bool IsDataFile(string path)
     {
         var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
-        return DataExtensions.Any(extension => name.EndsWith(extension, StringComparison.OrdinalIgnoreCase));
+        return DataFileExtensions.Any(extension => name.EndsWith(extension, StringComparison.OrdinalIgnoreCase));
     }
 }

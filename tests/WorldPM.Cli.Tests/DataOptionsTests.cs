@@ -1,0 +1,100 @@
+using System.Text.Json;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary>The data options every data-reading command takes (--format, --strict, the readers' settings) and the
+/// per-file account of a folder, shown through <c>eval</c>.</summary>
+public class DataOptionsTests
+{
+    private TrainedRun _run = null!;
+
+    [OneTimeSetUp]
+    public void TrainAModel() => _run = new TrainedRun();
+
+    [OneTimeTearDown]
+    public void DeleteIt() => _run.Dispose();
+
+    private const string Good = """{"prompt": "Which is larger, 3 or 5?", "chosen": "5", "rejected": "3"}""";
+
+    private CliResult Eval(params string[] args) => Worldpm.Run(["eval", _run.Checkpoint, .. args, "--max-length", "128"]);
+
+    [Test]
+    public void StrictStopsAtTheFirstBadRecordNamingFileAndLine()
+    {
+        string data = _run.Files.PathOf("one-bad.jsonl");
+        File.WriteAllLines(data, [Good, """{"prompt": "p", "chosen": "", "rejected": "x"}""", Good]);
+
+        CliResult lenient = Eval(data, "--json");
+        CliResult strict = Eval(data, "--strict");
+
+        Assert.That(lenient.ExitCode, Is.EqualTo(0), lenient.ToString);
+        Assert.That(JsonDocument.Parse(lenient.Output).RootElement.GetProperty("bad_records").GetInt32(), Is.EqualTo(1));
+        Assert.That(strict.ExitCode, Is.EqualTo(Cli.Failure), strict.ToString);
+        Assert.That(strict.Error, Does.Contain($"{data}:2").And.Contain("empty chosen response"));
+    }
+
+    [Test]
+    public void FormatOverridesDetectionAndAnUnknownFormatIsAUsageError()
+    {
+        string data = _run.Files.PathOf("odd-first.jsonl");
+        File.WriteAllLines(data, ["""{"question": "not a pair"}""", Good, Good]);
+
+        CliResult detected = Eval(data);
+        CliResult named = Eval(data, "--format", "generic-json", "--json");
+        CliResult unknown = Eval(data, "--format", "csvish");
+
+        Assert.That(detected.ExitCode, Is.EqualTo(Cli.Failure));
+        Assert.That(detected.Error, Does.Contain("cannot tell the preference-data format").And.Contain("--format")
+            .And.Not.Contain("DataLoadOptions"));
+        Assert.That(named.ExitCode, Is.EqualTo(0), named.ToString);
+        JsonElement json = JsonDocument.Parse(named.Output).RootElement;
+        Assert.That((json.GetProperty("overall").GetProperty("pairs").GetInt32(), json.GetProperty("bad_records").GetInt32()), Is.EqualTo((2, 1)));
+        Assert.That(unknown.ExitCode, Is.EqualTo(Cli.Usage));
+        Assert.That(unknown.Error, Does.Contain("--format is csvish").And.Contain("generic-json"));
+    }
+
+    [Test]
+    public void AFolderIsAccountedForFileByFile()
+    {
+        string folder = _run.Files.PathOf("mixed-folder");
+        Directory.CreateDirectory(folder);
+        File.WriteAllLines(Path.Combine(folder, "a.jsonl"), [Good, Good]);
+        File.WriteAllLines(Path.Combine(folder, "b.jsonl"), ["""{"prompt": "p", "chosen": "same", "rejected": "same"}"""]);
+        File.WriteAllText(Path.Combine(folder, "votes.csv"), "prompt,a,b\n");
+
+        CliResult result = Eval(folder);
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString);
+        Assert.That(result.OutputLines, Has.Some.EqualTo("a.jsonl (generic-json): 2 pairs, 0 bad, 0 skipped"));
+        Assert.That(result.OutputLines, Has.Some.EqualTo("b.jsonl (generic-json): 0 pairs, 0 bad, 1 skipped  <- no pairs"));
+        Assert.That(result.OutputLines, Has.Some.StartsWith("votes.csv: left out (a folder load reads .jsonl, .json, .xml, .parquet"));
+    }
+
+    [Test]
+    public void StackExchangeMarginAndBonusReachTheReader()
+    {
+        string posts = _run.Files.PathOf("Posts.xml");
+        File.WriteAllText(posts, """
+            <?xml version="1.0" encoding="utf-8"?>
+            <posts>
+              <row Id="1" PostTypeId="1" AcceptedAnswerId="3" Score="5" Title="Which is larger?" Body="&lt;p&gt;3 or 5?&lt;/p&gt;" />
+              <row Id="2" PostTypeId="2" ParentId="1" Score="4" Body="&lt;p&gt;5&lt;/p&gt;" />
+              <row Id="3" PostTypeId="2" ParentId="1" Score="3" Body="&lt;p&gt;3&lt;/p&gt;" />
+              <row Id="4" PostTypeId="2" ParentId="1" Score="1" Body="&lt;p&gt;four&lt;/p&gt;" />
+            </posts>
+            """);
+        int Pairs(params string[] options)
+        {
+            CliResult r = Eval([posts, .. options, "--json"]);
+            Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString);
+            return JsonDocument.Parse(r.Output).RootElement.GetProperty("overall").GetProperty("pairs").GetInt32();
+        }
+
+        // Scores 4, 3 (accepted) and 1, counted by hand: any difference pairs all three; a margin to exceed of 2.5
+        // keeps only 4 vs 1; with 2 bonus points the accepted answer scores 5 and 5 vs 1 joins 4 vs 1.
+        Assert.That(Pairs(), Is.EqualTo(3));
+        Assert.That(Pairs("--min-score-margin", "1.5"), Is.EqualTo(2));
+        Assert.That(Pairs("--min-score-margin", "2.5"), Is.EqualTo(1));
+        Assert.That(Pairs("--min-score-margin", "2.5", "--accepted-answer-bonus", "2"), Is.EqualTo(2));
+    }
+}
