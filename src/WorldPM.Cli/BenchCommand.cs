@@ -94,7 +94,7 @@ internal static class BenchCommand
             line["value"] = rss is null ? null : Math.Round(rss.Value, 1);
             line["scope"] = scope;
             if (scope == "W4") line["target_mib"] = RssTargetMiB;
-            output.WriteLine(line.ToJsonString(Plain));
+            output.WriteLine(line.ToJsonString(JsonLines.Readable));
         }
         else
         {
@@ -149,7 +149,7 @@ internal static class BenchCommand
         copy["median_ms"] = c.Copy.MedianMs;
         copy["min_ms"] = c.Copy.MinMs;
         copy["bytes"] = c.CopyBytes;
-        output.WriteLine(copy.ToJsonString(Plain));
+        output.WriteLine(copy.ToJsonString(JsonLines.Readable));
 
         JsonObject gemm = Line("ceiling", "gemm_gflops", settings);
         gemm["median"] = c.GemmGFlops;
@@ -157,7 +157,7 @@ internal static class BenchCommand
         gemm["median_ms"] = c.Gemm.MedianMs;
         gemm["min_ms"] = c.Gemm.MinMs;
         gemm["shape"] = $"{c.GemmSize}^3 fp32";
-        output.WriteLine(gemm.ToJsonString(Plain));
+        output.WriteLine(gemm.ToJsonString(JsonLines.Readable));
     }
 
     /// <summary>median and min in ms; rate at the median; the fraction of the ceiling it is measured against.</summary>
@@ -181,11 +181,10 @@ internal static class BenchCommand
             line["fp32_min"] = fp32.MinMs;
             line["speedup_vs_fp32"] = ReportOutput.Finite(r.SpeedupOverFp32!.Value);
         }
-        return line.ToJsonString(Plain);
+        return line.ToJsonString(JsonLines.Readable);
     }
 
     /// <summary>Formulas keep their '+' and '<' readable instead of \u002B escapes (the output is not HTML).</summary>
-    private static readonly JsonSerializerOptions Plain = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static JsonObject Line(string id, string metric, BenchSettings settings) => new()
     {

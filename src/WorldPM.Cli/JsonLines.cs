@@ -1,3 +1,4 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -7,6 +8,13 @@ namespace WorldPM.Cli;
 /// not a JSON object stops the read with <c>file:line</c> and the parser's reason.</summary>
 internal static class JsonLines
 {
+    /// <summary>JSON as people write it: text stays as it is (an apostrophe stays ', not \u0027); only what JSON
+    /// requires is escaped.</summary>
+    internal static readonly JsonSerializerOptions Readable = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    /// <summary>One line of JSON Lines output, text unescaped.</summary>
+    internal static string Line(JsonNode node) => node.ToJsonString(Readable);
+
     internal static IEnumerable<(int Line, JsonObject Object)> Read(FileInfo file)
     {
         int lineNumber = 0;

@@ -12,14 +12,16 @@ using WorldPM.Tokenization;
 namespace WorldPM.Cli;
 
 /// <summary>
-/// <c>worldpm score MODEL_DIR</c>: the reward of each <c>--response</c> to <c>--prompt</c>, one per line in
-/// order; or, with <c>--file</c>, every JSONL line (<c>prompt</c> as a string or a message list, and
-/// <c>response</c>) again with <c>"reward"</c> added, to stdout or atomically to <c>--output</c>.
+/// <c>worldpm score MODEL_DIR</c>: the reward of each <c>--response</c> to <c>--prompt</c>, one labelled row per
+/// response in order (prompt index, response index, reward, and with exactly two responses the Bradley-Terry
+/// probability that the row's response is preferred over the other), or with <c>--json</c> one JSON line per response;
+/// or, with <c>--file</c>, every JSONL line (<c>prompt</c> as a string or a message list, and <c>response</c>) again
+/// with <c>"reward"</c> added, to stdout or atomically to <c>--output</c>. JSON output keeps text unescaped.
 /// </summary>
 internal static class ScoreCommand
 {
     private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
-        string? Tokenizer, int? MaxLength, int Batch);
+        string? Tokenizer, int? MaxLength, int Batch, bool Json);
 
     private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
 
@@ -31,7 +33,7 @@ internal static class ScoreCommand
         var prompt = new Option<string?>("--prompt") { Description = "The user's message the responses answer (default: none).", HelpName = "TEXT" };
         var responses = new Option<string[]>("--response")
         {
-            Description = "A response to score; repeat for several. Prints one reward per response, in order.",
+            Description = "A response to score; repeat for several. Prints one labelled row per response, in order.",
             HelpName = "TEXT",
             AllowMultipleArgumentsPerToken = false,
         };
@@ -40,13 +42,14 @@ internal static class ScoreCommand
         var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var batch = CommonOptions.Batch("Sequences scored per batch.", 16);
+        var json = new Option<bool>("--json") { Description = "With --response: one JSON line per response (prompt_index, response_index, response, reward, and preference with two responses)." };
         var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
         {
-            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch,
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
-            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch)), r.InvocationConfiguration.Output,
-            BackendSelection.Of(r)));
+            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json)),
+            r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
 
@@ -66,19 +69,50 @@ internal static class ScoreCommand
 
         if (lines is null)
         {
-            foreach (float reward in rewards) output.WriteLine(reward.ToString("R", CultureInfo.InvariantCulture));
+            WriteRows(output, a.Responses, rewards, a.Json);
             return 0;
         }
         var text = new StringBuilder();
         for (int i = 0; i < lines.Count; ++i)
         {
             lines[i].Json["reward"] = ReportOutput.Finite(rewards[i]);
-            text.Append(lines[i].Json.ToJsonString()).Append('\n');
+            text.Append(JsonLines.Line(lines[i].Json)).Append('\n');
         }
         if (a.Output is null) output.Write(text.ToString());
         else AtomicFile.WriteAllText(a.Output, text.ToString());
         return 0;
     }
+
+    /// <summary>One row (or JSON line) per response to the one prompt; with exactly two responses each row also holds
+    /// σ(r_this − r_other), the probability that it is preferred over the other.</summary>
+    private static void WriteRows(TextWriter output, string[] responses, float[] rewards, bool json)
+    {
+        double? Preference(int i) => rewards.Length == 2 ? Sigmoid((double)rewards[i] - rewards[1 - i]) : null;
+        if (!json)
+            output.WriteLine(rewards.Length == 2 ? "prompt  response  reward          P(preferred)" : "prompt  response  reward");
+        for (int i = 0; i < rewards.Length; i++)
+        {
+            if (json)
+            {
+                var line = new JsonObject
+                {
+                    ["prompt_index"] = 0,
+                    ["response_index"] = i,
+                    ["response"] = responses[i],
+                    ["reward"] = ReportOutput.Finite(rewards[i]),
+                };
+                if (Preference(i) is double p) line["preference"] = p;
+                output.WriteLine(JsonLines.Line(line));
+                continue;
+            }
+            string reward = rewards[i].ToString("R", CultureInfo.InvariantCulture);
+            string preference = Preference(i) is double q ? "  " + q.ToString("F6", CultureInfo.InvariantCulture) : "";
+            output.WriteLine($"{0,-6}  {i,-8}  {reward,-14}{preference}".TrimEnd());
+        }
+    }
+
+    /// <summary>The Bradley-Terry probability of a reward difference, without overflow.</summary>
+    private static double Sigmoid(double delta) => delta >= 0 ? 1 / (1 + Math.Exp(-delta)) : Math.Exp(delta) / (1 + Math.Exp(delta));
 
     private static void CheckInputs(Arguments a)
     {
@@ -86,6 +120,8 @@ internal static class ScoreCommand
             throw new UsageException("nothing to score: give --response TEXT (with --prompt TEXT) or --file F");
         if (a.File is not null && (a.Responses.Length > 0 || a.Prompt is not null))
             throw new UsageException("--file scores the prompts and responses in the file; leave out --prompt and --response");
+        if (a.Json && a.File is not null)
+            throw new UsageException("--json is for --response rows; --file output is JSON Lines already");
         if (a.Output is not null && a.File is null)
             throw new UsageException("--output writes the scored lines of --file; without --file rewards go to stdout");
         if (a.File is not null && !File.Exists(a.File))

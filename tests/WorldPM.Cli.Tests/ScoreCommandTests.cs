@@ -13,8 +13,10 @@ public class ScoreCommandTests
     [OneTimeTearDown]
     public void DeleteIt() => _run.Dispose();
 
-    private static float[] Rewards(CliResult result) =>
-        result.OutputLines.Select(line => float.Parse(line, CultureInfo.InvariantCulture)).ToArray();
+    /// <summary>The reward column of the labelled rows (after the header line).</summary>
+    internal static float[] Rewards(CliResult result) =>
+        result.OutputLines.Skip(1).Select(line => float.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[2],
+            CultureInfo.InvariantCulture)).ToArray();
 
     [Test]
     public void PrintsOneFiniteRewardPerResponse()
@@ -25,6 +27,36 @@ public class ScoreCommandTests
         float[] rewards = Rewards(result);
         Assert.That(rewards, Has.Length.EqualTo(3));
         Assert.That(rewards, Is.All.Matches<float>(float.IsFinite));
+        Assert.That(result.OutputLines[0], Is.EqualTo("prompt  response  reward"));
+        Assert.That(result.OutputLines.Skip(1).Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[..2]),
+            Is.EqualTo(new[] { new[] { "0", "0" }, ["0", "1"], ["0", "2"] }), "prompt and response indices label the rows");
+    }
+
+    [Test]
+    public void TwoResponsesAlsoGetTheirPreferenceProbabilities()
+    {
+        CliResult result = Worldpm.Succeed("score", _run.Checkpoint, "--prompt", "Which is larger, 3 or 5?",
+            "--response", "5", "--response", "It's 3.");
+
+        float[] rewards = Rewards(result);
+        double[] preferences = [.. result.OutputLines.Skip(1).Select(l => double.Parse(l.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3], CultureInfo.InvariantCulture))];
+        Assert.That(result.OutputLines[0], Does.EndWith("P(preferred)"));
+        Assert.That(preferences[0], Is.EqualTo(1 / (1 + Math.Exp(-((double)rewards[0] - rewards[1])))).Within(1e-6));
+        Assert.That(preferences[0] + preferences[1], Is.EqualTo(1).Within(2e-6));
+    }
+
+    [Test]
+    public void JsonLinesKeepTheTextAsWritten()
+    {
+        CliResult result = Worldpm.Succeed("score", _run.Checkpoint, "--prompt", "Which is larger?",
+            "--response", "It's 5 <b>&</b>", "--response", "3", "--json");
+
+        Assert.That(result.OutputLines[0], Does.Contain("\"response\":\"It's 5 <b>&</b>\""), "no \\u0027 or \\u003C escapes");
+        JsonElement[] lines = [.. result.OutputLines.Select(l => JsonDocument.Parse(l).RootElement)];
+        Assert.That(lines.Select(l => (l.GetProperty("prompt_index").GetInt32(), l.GetProperty("response_index").GetInt32())),
+            Is.EqualTo(new[] { (0, 0), (0, 1) }));
+        double r0 = lines[0].GetProperty("reward").GetDouble(), r1 = lines[1].GetProperty("reward").GetDouble();
+        Assert.That(lines[1].GetProperty("preference").GetDouble(), Is.EqualTo(1 / (1 + Math.Exp(r0 - r1))).Within(1e-6));
     }
 
     [Test]
@@ -46,13 +78,15 @@ public class ScoreCommandTests
         [
             """{"prompt": "Which is larger, 3 or 5?", "response": "5", "id": 1}""",
             """{"prompt": [{"role": "user", "content": "Which is larger, 3 or 5?"}], "response": "5", "id": 2}""",
+            """{"prompt": "What's that?", "response": "It's 5", "id": 3}""",
         ]);
 
         CliResult result = Worldpm.Succeed("score", _run.Checkpoint, "--file", input, "--output", output);
 
         Assert.That(result.Output, Is.Empty);
         var lines = File.ReadAllLines(output).Select(l => JsonDocument.Parse(l).RootElement).ToList();
-        Assert.That(lines.Select(l => l.GetProperty("id").GetInt32()), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(lines.Select(l => l.GetProperty("id").GetInt32()), Is.EqualTo(new[] { 1, 2, 3 }));
+        Assert.That(File.ReadAllLines(output)[2], Does.Contain("\"What's that?\"").And.Contain("\"It's 5\""), "text unescaped");
         Assert.That(lines.Select(l => l.GetProperty("reward").GetDouble()), Is.All.Matches<double>(double.IsFinite));
         Assert.That(lines[1].GetProperty("reward").GetDouble(), Is.EqualTo(lines[0].GetProperty("reward").GetDouble()),
             "a string prompt is one user message");

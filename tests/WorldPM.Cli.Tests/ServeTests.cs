@@ -54,8 +54,7 @@ public class ServeTests
     }
 
     private float[] RewardsFromScoreCommand(params string[] responses) =>
-        Worldpm.Succeed(["score", _run.Checkpoint, "--prompt", Prompt, .. responses.SelectMany(r => new[] { "--response", r })])
-            .OutputLines.Select(l => float.Parse(l, CultureInfo.InvariantCulture)).ToArray();
+        ScoreCommandTests.Rewards(Worldpm.Succeed(["score", _run.Checkpoint, "--prompt", Prompt, .. responses.SelectMany(r => new[] { "--response", r })]));
 
     private static float[] Floats(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetSingle())];
 
