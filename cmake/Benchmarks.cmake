@@ -26,7 +26,8 @@ if(CMAKE_CUDA_COMPILER)
     ${CUDAToolkit_INCLUDE_DIRS})
   target_compile_definitions(worldpm_gpu_bench PRIVATE WPM_KERNELS_NS=kernels_cuda)
   target_compile_options(worldpm_gpu_bench PRIVATE -Wall -Wextra -O2)
-  target_link_libraries(worldpm_gpu_bench PRIVATE CUDA::cudart_static Threads::Threads ${CMAKE_DL_LIBS})
+  target_link_libraries(worldpm_gpu_bench PRIVATE worldpm_common_headers CUDA::cudart_static Threads::Threads
+    ${CMAKE_DL_LIBS})
   if(WORLDPM_TESTS)
     add_test(NAME gpu_bench.no_device_or_quick
       COMMAND ${CMAKE_COMMAND} -DBENCH=$<TARGET_FILE:worldpm_gpu_bench>

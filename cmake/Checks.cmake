@@ -7,7 +7,7 @@ endif()
 
 # The resource report (registers, shared memory, stack, spills per kernel and arch), rebuilt when a
 # kernel changes; the build fails when a kernel spills. `cat <build>/kernel_resources.txt` prints it.
-file(GLOB WORLDPM_KERNEL_HEADERS CONFIGURE_DEPENDS kernels/include/*)
+file(GLOB WORLDPM_KERNEL_HEADERS CONFIGURE_DEPENDS kernels/include/* common/include/*)
 add_custom_command(
   OUTPUT ${CMAKE_BINARY_DIR}/kernel_resources.txt
   COMMAND ${CMAKE_COMMAND} -E env CUDACXX=${CMAKE_CUDA_COMPILER} CUDAHOSTCXX=${CMAKE_CUDA_HOST_COMPILER}

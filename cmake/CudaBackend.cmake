@@ -14,6 +14,7 @@ set_target_properties(worldpm_kernels_cuda PROPERTIES
   CUDA_ARCHITECTURES "80;90" CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON POSITION_INDEPENDENT_CODE ON
   CUDA_VISIBILITY_PRESET hidden)
 target_include_directories(worldpm_kernels_cuda PRIVATE kernels/include)
+target_link_libraries(worldpm_kernels_cuda PRIVATE worldpm_common_headers)
 target_compile_definitions(worldpm_kernels_cuda PRIVATE WPM_KERNELS_NS=kernels_cuda)
 if(WORLDPM_PTXAS_VERBOSE)
   target_compile_options(worldpm_kernels_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:-Xptxas=-v>)
@@ -27,6 +28,7 @@ set_target_properties(worldpm_device_cuda PROPERTIES POSITION_INDEPENDENT_CODE O
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_include_directories(worldpm_device_cuda PRIVATE native/include native/src kernels/include
   ${CUDAToolkit_INCLUDE_DIRS})
+target_link_libraries(worldpm_device_cuda PRIVATE worldpm_common_headers)
 target_compile_definitions(worldpm_device_cuda PRIVATE WPM_KERNELS_NS=kernels_cuda)
 target_compile_options(worldpm_device_cuda PRIVATE -Wall -Wextra -Wno-missing-field-initializers -O2)
 target_sources(worldpm PRIVATE $<TARGET_OBJECTS:worldpm_device_cuda> $<TARGET_OBJECTS:worldpm_kernels_cuda>)

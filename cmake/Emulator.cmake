@@ -18,19 +18,20 @@ if(Boost_FOUND)
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp ${WORLDPM_EMU_KERNEL_WRAPPERS})
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
-  target_include_directories(worldpm_emu PUBLIC kernels/include native/emu)
+  target_include_directories(worldpm_emu PUBLIC kernels/include)
   target_compile_options(worldpm_emu PRIVATE -Wall -Wextra -O2
     # kernels move 16-byte packs through memcpy, but keep g++ from exploiting
     # any pointer cast that slips into a kernel (docs/emulator.md, "Pitfalls"); #pragma unroll is nvcc's.
     PUBLIC -fno-strict-aliasing -Wno-unknown-pragmas)
-  target_link_libraries(worldpm_emu PUBLIC Boost::context Threads::Threads)
+  target_link_libraries(worldpm_emu PUBLIC worldpm_common_headers Boost::context Threads::Threads)
   target_compile_definitions(worldpm_emu PUBLIC WPM_KERNELS_NS=kernels_emu)
 
   # The emu backend: the shared device host code on the emulator's platform.
   add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp)
   set_target_properties(worldpm_device_emu PROPERTIES POSITION_INDEPENDENT_CODE ON
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  target_include_directories(worldpm_device_emu PRIVATE native/include native/src)
+  # native/emu: device_range.h, the emulator's host-only allocation lookup (no kernel includes it).
+  target_include_directories(worldpm_device_emu PRIVATE native/include native/src native/emu)
   target_compile_options(worldpm_device_emu PRIVATE -Wall -Wextra -Wno-missing-field-initializers -O2)
   target_link_libraries(worldpm_device_emu PRIVATE worldpm_emu)
   target_sources(worldpm PRIVATE $<TARGET_OBJECTS:worldpm_device_emu>)

@@ -13,7 +13,8 @@ file(GLOB WORLDPM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/*.cpp)
 add_executable(worldpm_native_tests ${WORLDPM_TEST_SOURCES} native/src/cpu/convert.cpp
   native/src/cpu/thread_pool.cpp native/src/glibc_compat.cpp)
 target_include_directories(worldpm_native_tests PRIVATE native/include native/src tests/native)
-target_link_libraries(worldpm_native_tests PRIVATE worldpm GTest::gtest GTest::gtest_main Threads::Threads)
+target_link_libraries(worldpm_native_tests PRIVATE worldpm worldpm_common_headers GTest::gtest GTest::gtest_main
+  Threads::Threads)
 if(TARGET worldpm_emu)
   target_link_libraries(worldpm_native_tests PRIVATE worldpm_emu)
 else()
@@ -39,7 +40,7 @@ if(WORLDPM_MPI_HEADER_IS_OPENMPI)
   file(GLOB WORLDPM_COMM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/comm/*.cpp)
   add_executable(worldpm_comm_tests ${WORLDPM_COMM_TEST_SOURCES})
   target_include_directories(worldpm_comm_tests PRIVATE native/include native/src tests/native)
-  target_link_libraries(worldpm_comm_tests PRIVATE worldpm GTest::gtest Threads::Threads)
+  target_link_libraries(worldpm_comm_tests PRIVATE worldpm worldpm_common_headers GTest::gtest Threads::Threads)
   find_program(WORLDPM_MPIEXEC NAMES mpirun mpiexec REQUIRED)
   # As root OpenMPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer cores.
   set(WORLDPM_MPIRUN ${WORLDPM_MPIEXEC} --allow-run-as-root --oversubscribe)

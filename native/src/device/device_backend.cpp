@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "../error.h"
-#include "../half.h"
+#include "half.h"
 #include "../random.h"
 #include "../value_checks.h"
 #include "kernels.h"
