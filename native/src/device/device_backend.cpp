@@ -38,8 +38,6 @@ kpadding to_kpadding(wpm_padding padding) { return padding == WPM_PAD_LEFT ? kpa
 
 size_t dtype_bytes(wpm_dtype dtype) { return dtype == WPM_F16 || dtype == WPM_BF16 ? 2 : 4; }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 // Device memory for the duration of one op.
 class Scratch {
  public:
