@@ -311,8 +311,6 @@ kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, co
                  padding == kpadding::left);
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 // ---- backward
 
 // Delta_i = sum_d dO[i][d] O[i][d] in fp32, one thread per row; padding rows get 0.

@@ -12,8 +12,9 @@
 // floats or 8 halves) with one 128-bit load per input and one 128-bit store,
 // in a grid-stride loop; the last n % (16 / sizeof(T)) elements, or all of them
 // when a pointer is not 16-byte aligned, go through a scalar loop. Blocks of
-// 256 threads; at most kMaxBlocks blocks (about 8 resident blocks on each of
-// 132 SMs), so a large tensor is covered by the loop, not by a huge grid.
+// 256 threads; at most kMaxBlocks blocks (launch_util.cuh: about 8 resident
+// blocks on each of 132 SMs), so a large tensor is covered by the loop, not by
+// a huge grid.
 //
 // Cost per element: fwd ~10 FLOPs + expf + a division (exact: erfcf), 2 * sizeof(T)
 // bytes; bwd ~18 FLOPs + the same (exact: erfcf + expf), 3 * sizeof(T) bytes. At H100's
@@ -25,11 +26,12 @@
 // Emulator: the same source runs on the CPU through kemu.h; the kernel has no
 // barrier or shared memory, so its result is the same in every schedule.
 #include "kemu.h"
+#include "launch_util.cuh"
 
 namespace {
 
+using namespace klaunch_util;
 constexpr int kThreads = 256;
-constexpr int64_t kMaxBlocks = 1056;  // 132 SMs x 8
 constexpr float kSqrt2OverPi = 0.7978845608028654f;
 constexpr float kCubic = 0.044715f;
 constexpr float kInvSqrt2 = 0.7071067811865476f;
@@ -103,27 +105,12 @@ __global__ void __launch_bounds__(kThreads)
     dx[i] = from_float<T>(to_float(dout[i]) * gelu_grad<F>(to_float(x[i])));
 }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
-// Enough blocks for one 16-byte chunk (or element) per thread, capped at kMaxBlocks.
-dim3 grid_for(int64_t n, int width) {
-  const int64_t work = (n + width - 1) / width;
-  const int64_t blocks = (work + kThreads - 1) / kThreads;
-  return dim3(unsigned(blocks < kMaxBlocks ? blocks : kMaxBlocks));
-}
-
-kstatus check(const char* op, int64_t n, bool any_null) {
-  if (n < 0) return kfail(KSTATUS_INVALID_ARGUMENT, std::string(op) + ": n = " + std::to_string(n) + " is negative");
-  if (n > 0 && any_null) return kfail(KSTATUS_INVALID_ARGUMENT, std::string(op) + ": a pointer is null");
-  return KSTATUS_OK;
-}
-
 template <class T, gelu_form F>
 kstatus launch_fwd(kstream_t stream, const void* x, void* out, int64_t n) {
   const bool vec = aligned16(x) && aligned16(out);
   const T* in = static_cast<const T*>(x);
   T* dst = static_cast<T*>(out);
-  return klaunch(gelu_fwd_kernel<T, F>, grid_for(n, vec ? Pack16<T>::kCount : 1), dim3(kThreads), 0, stream, in,
+  return klaunch(gelu_fwd_kernel<T, F>, grid_for(pack16_work<T>(n, vec), kThreads), dim3(kThreads), 0, stream, in,
                  dst, n, vec);
 }
 
@@ -133,7 +120,7 @@ kstatus launch_bwd(kstream_t stream, const void* dout, const void* x, void* dx, 
   const T* g = static_cast<const T*>(dout);
   const T* in = static_cast<const T*>(x);
   T* dst = static_cast<T*>(dx);
-  return klaunch(gelu_bwd_kernel<T, F>, grid_for(n, vec ? Pack16<T>::kCount : 1), dim3(kThreads), 0, stream, g,
+  return klaunch(gelu_bwd_kernel<T, F>, grid_for(pack16_work<T>(n, vec), kThreads), dim3(kThreads), 0, stream, g,
                  in, dst, n, vec);
 }
 
@@ -142,18 +129,14 @@ struct Form {
   static constexpr gelu_form value = F;
 };
 
-// Calls fn(T{}, Form<F>{}) with the storage type T of dtype and the form F.
+// Calls fn(T{}, Form<F>{}) with the storage type T of dtype and the form F (the form is checked first).
 template <class Fn>
 kstatus dispatch(const char* op, kdtype dtype, gelu_form form, Fn&& fn) {
   const bool tanh_form = form == gelu_form::tanh;
-  if (!tanh_form && form != gelu_form::exact)
-    return kfail(KSTATUS_INVALID_ARGUMENT, std::string(op) + ": unknown form " + std::to_string(int(form)));
-  switch (dtype) {
-    case kdtype::f32: return tanh_form ? fn(float{}, Form<gelu_form::tanh>{}) : fn(float{}, Form<gelu_form::exact>{});
-    case kdtype::f16: return tanh_form ? fn(half_t{}, Form<gelu_form::tanh>{}) : fn(half_t{}, Form<gelu_form::exact>{});
-    case kdtype::bf16: return tanh_form ? fn(bf16_t{}, Form<gelu_form::tanh>{}) : fn(bf16_t{}, Form<gelu_form::exact>{});
-  }
-  return kfail(KSTATUS_INVALID_ARGUMENT, std::string(op) + ": unknown dtype " + std::to_string(int(dtype)));
+  if (!tanh_form && form != gelu_form::exact) return invalid(op, "unknown form " + std::to_string(int(form)));
+  return dispatch_dtype(op, dtype, [&](auto tag) {
+    return tanh_form ? fn(tag, Form<gelu_form::tanh>{}) : fn(tag, Form<gelu_form::exact>{});
+  });
 }
 
 }  // namespace
@@ -161,8 +144,9 @@ kstatus dispatch(const char* op, kdtype dtype, gelu_form form, Fn&& fn) {
 namespace WPM_KERNELS_NS {
 
 kstatus gelu_fwd(kstream_t stream, const void* x, void* out, int64_t n, gelu_form form, kdtype dtype) {
-  if (kstatus s = check("gelu_fwd", n, !x || !out)) return s;
+  if (kstatus s = check_size("gelu_fwd", "n", n)) return s;
   if (n == 0) return KSTATUS_OK;
+  if (kstatus s = check_pointers("gelu_fwd", !x || !out)) return s;
   return dispatch("gelu_fwd", dtype, form, [&](auto tag, auto f) {
     return launch_fwd<decltype(tag), decltype(f)::value>(stream, x, out, n);
   });
@@ -170,8 +154,9 @@ kstatus gelu_fwd(kstream_t stream, const void* x, void* out, int64_t n, gelu_for
 
 kstatus gelu_bwd(kstream_t stream, const void* dout, const void* x, void* dx, int64_t n, gelu_form form,
                  kdtype dtype) {
-  if (kstatus s = check("gelu_bwd", n, !dout || !x || !dx)) return s;
+  if (kstatus s = check_size("gelu_bwd", "n", n)) return s;
   if (n == 0) return KSTATUS_OK;
+  if (kstatus s = check_pointers("gelu_bwd", !dout || !x || !dx)) return s;
   return dispatch("gelu_bwd", dtype, form, [&](auto tag, auto f) {
     return launch_bwd<decltype(tag), decltype(f)::value>(stream, dout, x, dx, n);
   });

@@ -24,7 +24,7 @@ table=$work/table.txt
 printf '%-44s %-6s %5s %7s %6s %8s %8s\n' kernel arch regs smem stack spill_st spill_ld >"$table"
 for cu in kernels/*.cu; do
   for arch in 80 90; do
-    "$nvcc" -ccbin "$host" -std=c++17 -arch=sm_$arch -cubin -o "$work/k.cubin" -Xptxas -v -Ikernels/include "$cu" \
+    "$nvcc" -ccbin "$host" -std=c++17 -arch=sm_$arch -cubin -o "$work/k.cubin" -Xptxas -v -Ikernels/include -Icommon/include "$cu" \
       >"$work/ptxas.txt" 2>&1 || { cat "$work/ptxas.txt" >&2; echo "kernel_report.sh: nvcc failed on $cu (sm_$arch)" >&2; exit 1; }
     # ptxas prints, per entry: "Compiling entry function 'NAME'", then "N bytes stack frame, N bytes spill
     # stores, N bytes spill loads", then "Used N registers, [N bytes smem,] ...".

@@ -1,7 +1,7 @@
 // Device memory for the GPU bench: an owning buffer (cudaMalloc / cudaFree, freed on every
 // path out, exceptions included) and its fills. Inputs are never zeros: values are drawn on
 // the host (splitmix64, uniform in (lo, hi), never exactly 0 for a range around 0), converted
-// to the storage dtype with the library's own rounding (native/src/half.h) and copied up with
+// to the storage dtype with the library's own rounding (common/include/half.h) and copied up with
 // cudaMemcpy. Large buffers repeat a 4 Mi-element random pattern: the kernels timed here do
 // not depend on the values beyond them being finite and non-zero, and drawing a GiB on the
 // host would cost more than the whole measurement.

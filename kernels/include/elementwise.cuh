@@ -53,8 +53,8 @@ __device__ __forceinline__ void elementwise_loop(const Operands<T, NI, NO>& p, i
 template <class T, int NI, int NO>
 inline bool operands_aligned16(const Operands<T, NI, NO>& p) {
   bool ok = true;
-  for (int i = 0; i < NI; ++i) ok = ok && (reinterpret_cast<uintptr_t>(p.in[i]) & 15) == 0;
-  for (int o = 0; o < NO; ++o) ok = ok && (reinterpret_cast<uintptr_t>(p.out[o]) & 15) == 0;
+  for (int i = 0; i < NI; ++i) ok = ok && aligned16(p.in[i]);
+  for (int o = 0; o < NO; ++o) ok = ok && aligned16(p.out[o]);
   return ok;
 }
 
@@ -67,6 +67,6 @@ kstatus launch_elementwise(void (*kernel)(Operands<T, NI, NO>, int64_t, bool), k
   for (int i = 0; i < NI; ++i) p.in[i] = static_cast<const T*>(in[i]);
   for (int o = 0; o < NO; ++o) p.out[o] = static_cast<T*>(out[o]);
   const bool vec = operands_aligned16(p);
-  const int64_t work = vec ? (n + Pack16<T>::kCount - 1) / Pack16<T>::kCount : n;
-  return klaunch(kernel, klaunch_util::grid_for(work, threads), dim3(threads), 0, stream, p, n, vec);
+  return klaunch(kernel, klaunch_util::grid_for(klaunch_util::pack16_work<T>(n, vec), threads), dim3(threads), 0,
+                 stream, p, n, vec);
 }

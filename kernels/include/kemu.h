@@ -1,9 +1,10 @@
 // kemu.h: the ONE header a kernel includes. It gives every GPU construct a
 // kernel may use one name in both builds:
 //   - under nvcc (__CUDACC__): thin aliases / __forceinline__ wrappers over CUDA;
-//   - under a host compiler: the emulator in native/emu (emu.h), where every
-//     CUDA thread is a fiber, __syncthreads a block barrier and each warp
-//     collective a per-warp rendezvous (docs/emulator.md, "Warp collectives").
+//   - under a host compiler: the emulator (its interface emu.h in common/include,
+//     its runtime in native/emu), where every CUDA thread is a fiber,
+//     __syncthreads a block barrier and each warp collective a per-warp
+//     rendezvous (docs/emulator.md, "Warp collectives").
 //
 // The dialect (C++17; nvcc 11.8 has no C++20):
 //   __global__ __device__ __host__ __forceinline__ __launch_bounds__ __restrict__ __align__
@@ -83,8 +84,9 @@ inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
 // ====================================================================== emulator
 #else
 
-#include "../../native/emu/emu.h"
-#include "../../native/src/half.h"
+// Both from common/include, which the build puts on the include path of kernels/ and native/ alike.
+#include "emu.h"
+#include "half.h"
 
 #define __global__
 #define __device__
@@ -157,7 +159,7 @@ inline unsigned __ballot_sync(unsigned mask, int predicate, const char* file = _
   return unsigned(::emu::detail::warp_collective(::emu::detail::WarpOp::ballot, mask, predicate != 0, 0, 32, file, line));
 }
 
-// The RNE conversions of native/src/half.h: one implementation for the CPU backend and the emulator.
+// The RNE conversions of half.h: one implementation for the CPU backend and the emulator.
 inline float h2f(uint16_t h) { return wpm::f16_to_float(h); }
 inline uint16_t f2h(float f) { return wpm::float_to_f16(f); }
 inline float bf2f(uint16_t h) { return wpm::bf16_to_float(h); }

@@ -33,6 +33,11 @@ inline kstatus kfail(kstatus status, std::string message) {
   return status;
 }
 
+// 16-byte alignment: the condition of the 128-bit vector paths and a precondition of the tensor-core
+// attention launchers. Here rather than in launch_util.cuh because the backends' host code asks it too
+// before choosing a kernel, and that code must not see kemu.h.
+inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
+
 // ---- argument types of the launchers below
 enum class gelu_form : int { tanh, exact };
 enum class kpadding : int { right = 0, left = 1 };

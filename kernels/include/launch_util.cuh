@@ -12,12 +12,17 @@ namespace klaunch_util {
 
 constexpr int64_t kMaxBlocks = 1056;  // 132 SMs x 8 resident blocks: enough to cover an H100
 
-inline bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
-
 // Blocks of `threads` for `work` items, one item per thread, capped at kMaxBlocks (the loop covers the rest).
 inline dim3 grid_for(int64_t work, int threads) {
   const int64_t blocks = (work + threads - 1) / threads;
   return dim3(unsigned(blocks < 1 ? 1 : blocks < kMaxBlocks ? blocks : kMaxBlocks));
+}
+
+// The work items of a grid-stride loop over n elements of T: one 16-byte pack each on the vector path
+// (the last partial pack included), one element each on the scalar path.
+template <class T>
+inline int64_t pack16_work(int64_t n, bool vectorized) {
+  return vectorized ? (n + Pack16<T>::kCount - 1) / Pack16<T>::kCount : n;
 }
 
 inline kstatus invalid(const char* op, const std::string& what) {

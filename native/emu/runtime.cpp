@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "emu.h"
-#include "../src/half.h"
+#include "half.h"
 
 namespace emu {
 

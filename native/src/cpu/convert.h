@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "../half.h"
+#include "half.h"
 
 namespace wpm {
 

@@ -78,7 +78,7 @@ wpm_status dispatch_float(wpm_dtype dtype, Fn&& fn);
 
 }  // namespace wpm
 
-#include "../half.h"
+#include "half.h"
 
 namespace wpm {
 template <class Fn>

@@ -22,7 +22,7 @@
 #include <cstring>
 #include <type_traits>
 
-#include "../half.h"
+#include "half.h"
 #include "convert.h"
 
 #define WPM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "../error.h"
-#include "../half.h"
+#include "half.h"
 #include "../random.h"
 #include "../value_checks.h"
 #include "dtype_conversion.h"
@@ -29,7 +29,6 @@ namespace k = ::WPM_KERNELS_NS;
 
 kpadding to_kpadding(wpm_padding padding) { return padding == WPM_PAD_LEFT ? kpadding::left : kpadding::right; }
 
-bool aligned16(const void* p) { return (reinterpret_cast<uintptr_t>(p) & 15) == 0; }
 
 // Device memory for the duration of one op.
 class Scratch {

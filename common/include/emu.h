@@ -1,7 +1,9 @@
 // The kernel emulator's runtime: runs kernels/*.cu, compiled as C++ against
 // kernels/include/kemu.h, on the CPU. The design is docs/emulator.md;
 // this header is what the host side sees (launch, configuration, device
-// memory with guard bytes) plus the few hooks kemu.h expands to.
+// memory with guard bytes) plus the few hooks kemu.h expands to. It lives in
+// common/include because both sides include it: kemu.h (kernels/) and the
+// runtime and the emu backend (native/emu, native/src/device).
 //
 // Execution model, in short:
 // - launch() hands the grid to a persistent pool of `Config::threads` OS

@@ -1,5 +1,7 @@
 // fp16 / bf16 storage as bit containers with round-to-nearest-even conversions.
-// Arithmetic is always done in float; these are the only conversions used.
+// Arithmetic is always done in float; these are the only conversions used: by
+// the CPU backend, the emulator's runtime and the kernels compiled as C++
+// (kemu.h), hence common/include.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,59 @@
+# The native test suite under CTest (WORLDPM_TESTS): the GoogleTest binary with the CPU backend's and the
+# emulated kernels' tests, the library's load-time checks, the collectives under mpirun, and the CPU paths that
+# a feature switch hides. The GPU benchmark's smoke test lives with it in Benchmarks.cmake, the SASS checks
+# in Checks.cmake.
+if(NOT WORLDPM_TESTS)
+  return()
+endif()
+
+enable_testing()
+find_package(GTest REQUIRED)
+file(GLOB WORLDPM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/*.cpp)
+# The library exports only the C ABI; internal units tested directly are compiled into the test too.
+add_executable(worldpm_native_tests ${WORLDPM_TEST_SOURCES} native/src/cpu/convert.cpp
+  native/src/cpu/thread_pool.cpp native/src/glibc_compat.cpp)
+target_include_directories(worldpm_native_tests PRIVATE native/include native/src tests/native)
+target_link_libraries(worldpm_native_tests PRIVATE worldpm worldpm_common_headers GTest::gtest GTest::gtest_main
+  Threads::Threads)
+if(TARGET worldpm_emu)
+  target_link_libraries(worldpm_native_tests PRIVATE worldpm_emu)
+else()
+  # Without the emulator its kernel tests have nothing to run against.
+  file(GLOB WORLDPM_EMU_TESTS CONFIGURE_DEPENDS tests/native/emu_*_test.cpp)
+  set_source_files_properties(${WORLDPM_EMU_TESTS} PROPERTIES HEADER_FILE_ONLY ON)
+endif()
+include(GoogleTest)
+# MissingRuntimeLibraries.* run only as library.without_onednn_and_mpi below, with the libraries hidden.
+gtest_discover_tests(worldpm_native_tests DISCOVERY_TIMEOUT 60 TEST_FILTER -MissingRuntimeLibraries.*)
+
+# The load-time dependencies and exported symbols of the library itself.
+add_test(NAME library.load_dependencies
+  COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_load_dependencies.sh $<TARGET_FILE:worldpm>)
+# Without oneDNN and MPI (the overrides name a missing file) the library still loads, says what is missing,
+# and an MPI call fails with a status instead of crashing.
+add_test(NAME library.without_onednn_and_mpi COMMAND worldpm_native_tests --gtest_filter=MissingRuntimeLibraries.*)
+set_tests_properties(library.without_onednn_and_mpi PROPERTIES ENVIRONMENT
+  "WORLDPM_ONEDNN_LIBRARY=/nonexistent/libdnnl.so.2;WORLDPM_MPI_LIBRARY=/nonexistent/libmpi.so.40")
+
+# The collectives: one binary, run as a world of one and under mpirun with two ranks.
+if(WORLDPM_MPI_HEADER_IS_OPENMPI)
+  file(GLOB WORLDPM_COMM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/comm/*.cpp)
+  add_executable(worldpm_comm_tests ${WORLDPM_COMM_TEST_SOURCES})
+  target_include_directories(worldpm_comm_tests PRIVATE native/include native/src tests/native)
+  target_link_libraries(worldpm_comm_tests PRIVATE worldpm worldpm_common_headers GTest::gtest Threads::Threads)
+  find_program(WORLDPM_MPIEXEC NAMES mpirun mpiexec REQUIRED)
+  # As root OpenMPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer cores.
+  set(WORLDPM_MPIRUN ${WORLDPM_MPIEXEC} --allow-run-as-root --oversubscribe)
+  add_test(NAME comm.single COMMAND worldpm_comm_tests --gtest_filter=-StoppedRank.*)
+  add_test(NAME comm.mpirun_np2 COMMAND ${WORLDPM_MPIRUN} -np 2 $<TARGET_FILE:worldpm_comm_tests>
+           --gtest_filter=-StoppedRank.*)
+  add_test(NAME comm.stopped_rank COMMAND ${WORLDPM_MPIRUN} -np 2 $<TARGET_FILE:worldpm_comm_tests>
+           --gtest_filter=StoppedRank.*)
+  set_tests_properties(comm.single comm.mpirun_np2 comm.stopped_rank PROPERTIES TIMEOUT 120)
+  set_tests_properties(comm.mpirun_np2 comm.stopped_rank PROPERTIES RUN_SERIAL ON)
+endif()
+
+# The CPU attention takes its fused AVX-512 forward wherever the CPU has AVX-512; this run takes the
+# portable path on the same machine.
+add_test(NAME cpu_attention_without_avx512 COMMAND worldpm_native_tests --gtest_filter=Attention.*)
+set_tests_properties(cpu_attention_without_avx512 PROPERTIES ENVIRONMENT WORLDPM_CPU_MAX_ISA=avx2)
