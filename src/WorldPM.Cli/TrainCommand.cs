@@ -36,93 +36,98 @@ internal static class TrainCommand
         CommInfo launch = Communicator.Query();
         bool root = launch.Rank == 0;
         TextWriter log = a.Quiet || !root ? TextWriter.Null : output;
-        if (!root) terminal = null;
         CheckInputs(a);
-        long? resumeStep = a.Resume && Directory.Exists(a.Out) ? new CheckpointStore(a.Out).LatestStep() : null;
-        string? resumeFrom = resumeStep is long latest ? new CheckpointStore(a.Out).DirectoryOf(latest) : null;
-        string? init = a.Init is null ? null : ModelInputs.CheckpointDirectory(a.Init);
-        var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer, init);
-        ModelConfig config = resumeFrom is not null ? ModelInputs.CheckpointConfig(resumeFrom)
-            : init is not null ? ModelInputs.CheckpointConfig(init)
-            : a.Config is not null ? ModelInputs.ReadConfig(a.Config)
-            : ModelConfig.Small(tokenizer.VocabSize, a.MaxLength ?? ModelInputs.DefaultMaxLength);
-        if (a.ScoringToken is { } scoring && scoring != config.ScoringToken)
-        {
-            if (resumeFrom is not null || init is not null)
-                throw new UsageException($"--scoring-token {Name(scoring)} differs from the checkpoint's scoring_token " +
-                    $"{Name(config.ScoringToken)} ({resumeFrom ?? init}); leave it out to keep the checkpoint's");
-            config = config with { ScoringToken = scoring };
-        }
-        ModelInputs.RequireVocabulary(config, tokenizer, tokenizerName);
-        int maxLength = ModelInputs.MaxLength(a.MaxLength, config);
-
-        var (train, evaluation) = LoadPairs(a, tokenizer, config.ScoringToken, maxLength, log);
-        var options = new TrainingRunOptions
-        {
-            Training = new TrainingOptions
-            {
-                PairsPerMicroBatch = a.Batch,
-                AccumulationSteps = a.Accumulation,
-                LearningRate = a.LearningRate ?? (init is null ? ScratchLearningRate : new TrainingOptions().LearningRate),
-                WeightDecay = a.WeightDecay,
-                WarmupFraction = a.Warmup,
-                Decay = a.Schedule,
-                MaxGradNorm = a.MaxGradNorm,
-                Seed = a.Seed,
-                RecomputeActivations = a.Recompute,
-                Epsilon = a.AdamEpsilon,
-            },
-            Steps = a.Steps ?? Math.Max(1, (train.Count + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
-            OutputDirectory = a.Out,
-            CheckpointEvery = a.CheckpointEvery,
-            KeepLast = a.Keep,
-            Resume = a.Resume,
-            EvalEvery = a.EvalEvery,
-        };
+        TrainInputs inputs = TrainInputs.Resolve(a);
+        var (train, evaluation) = LoadPairs(a, inputs.Tokenizer, inputs.Config.ScoringToken, inputs.MaxLength, log);
+        TrainingRunOptions options = RunOptions(a, inputs, train.Count);
 
         // Ranks on one host share its cores (cpu) or take one GPU each (cuda: the local rank's).
         using var context = WorldPMContext.Create(backend, threads: launch.Launched ? RankThreads(launch) : 0,
             device: launch.LocalRank);
         using Communicator? comm = launch.Launched ? Communicator.Create(context, TimeSpan.FromSeconds(a.CommTimeout)) : null;
         int ranks = comm?.Size ?? 1;
-        using RewardModel model = init is not null && resumeFrom is null
-            ? RewardModelCheckpoint.Load(context, init, a.Seed, allowMissingHead: true, a.Precision)
-            : new RewardModel(context, config, a.Seed, a.Precision);
-        log.WriteLine($"model: {Describe(config)} from {(resumeFrom ?? init ?? a.Config ?? "the built-in small config")}; " +
-            $"tokenizer {tokenizerName}, max length {maxLength}");
+        using RewardModel model = inputs.CreateModel(context, a);
+        log.WriteLine($"model: {Describe(inputs.Config)} from {inputs.ConfigSource(a)}; " +
+            $"tokenizer {inputs.TokenizerName}, max length {inputs.MaxLength}");
+        log.WriteLine(DescribeTraining(options, a, context, inputs.ResumeFrom));
+        using DataParallel? parallel = comm is null ? null : new DataParallel(comm, model) { ShardOptimizerState = a.Zero1 };
+        if (parallel is not null) log.WriteLine(DescribeParallel(parallel, model, options.Training));
+
+        var progress = new TrainingProgress(log, a.LogEvery, options.Steps,
+            a.Metrics is null || !root ? null : new MetricsLog(a.Metrics, inputs.ResumeStep));
+        TrainingRunResult result;
+        using (progress)
+            result = progress.Show(a.Quiet || !root ? null : terminal, inputs.ResumeStep ?? 0,
+                () => TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval, parallel));
+
+        if (comm is not null) EndLaunch(comm);
+        if (root) Report(result, ranks, inputs.TokenizerName, a.Out, log, output);
+        return 0;
+    }
+
+    /// <summary>The run's settings from the command line: the optimizer's, and the run's length (default one epoch),
+    /// checkpoints and evaluation.</summary>
+    private static TrainingRunOptions RunOptions(TrainArguments a, TrainInputs inputs, int trainPairs) => new()
+    {
+        Training = new TrainingOptions
+        {
+            PairsPerMicroBatch = a.Batch,
+            AccumulationSteps = a.Accumulation,
+            LearningRate = a.LearningRate ?? (inputs.Init is null ? ScratchLearningRate : new TrainingOptions().LearningRate),
+            WeightDecay = a.WeightDecay,
+            WarmupFraction = a.Warmup,
+            Decay = a.Schedule,
+            MaxGradNorm = a.MaxGradNorm,
+            Seed = a.Seed,
+            RecomputeActivations = a.Recompute,
+            Epsilon = a.AdamEpsilon,
+        },
+        Steps = a.Steps ?? Math.Max(1, (trainPairs + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
+        OutputDirectory = a.Out,
+        CheckpointEvery = a.CheckpointEvery,
+        KeepLast = a.Keep,
+        Resume = a.Resume,
+        EvalEvery = a.EvalEvery,
+    };
+
+    private static string DescribeTraining(TrainingRunOptions options, TrainArguments a, WorldPMContext context, string? resumeFrom)
+    {
         TrainingOptions t = options.Training;
-        log.WriteLine($"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
+        return $"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
             (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; {BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads" +
-            (resumeFrom is null ? "" : $"; resuming from {resumeFrom}"));
-        using DataParallel? parallel = comm is null ? null : new DataParallel(comm, model) { ShardOptimizerState = a.Zero1 };
-        if (parallel is not null)
-            log.WriteLine($"data parallel: {comm!.Size} ranks, {t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank, " +
-                (a.Zero1
-                    ? $"ZeRO-1 (AdamW moments {8.0 * new ShardLayout(model.ParameterValues.Count, comm.Size, comm.Rank).OwnedCount / 1e6:F2} MB per rank " +
-                      $"instead of {8.0 * model.ParameterValues.Count / 1e6:F2} MB; {parallel.GradientBytesPerStep / 1e6:F1} MB of gradients reduce-scattered " +
-                      "and the fp32 weights all-gathered per step), "
-                    : $"{parallel.GradientBytesPerStep / 1e6:F1} MB of gradients all-reduced per step in buckets of {DataParallel.DefaultBucketElements >> 20} Mi elements, ") +
-                $"timeout {comm.Timeout.TotalSeconds:G} s ({Communicator.Query().Mpi})");
+            (resumeFrom is null ? "" : $"; resuming from {resumeFrom}");
+    }
 
-        var progress = new TrainingProgress(log, a.LogEvery, options.Steps,
-            a.Metrics is null || !root ? null : new MetricsLog(a.Metrics, resumeStep));
-        TrainingRunResult result;
-        using (progress)
-            result = progress.Show(a.Quiet ? null : terminal, resumeStep ?? 0,
-                () => TrainingRun.Run(context, model, train, evaluation, options, progress.OnStep, progress.OnEval, parallel));
+    /// <summary>The ranks, each rank's share of a micro-batch, and what crosses between ranks per step.</summary>
+    private static string DescribeParallel(DataParallel parallel, RewardModel model, TrainingOptions t)
+    {
+        Communicator comm = parallel.Communicator;
+        return $"data parallel: {comm.Size} ranks, {t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank, " +
+            (parallel.ShardOptimizerState
+                ? $"ZeRO-1 (AdamW moments {8.0 * new ShardLayout(model.ParameterValues.Count, comm.Size, comm.Rank).OwnedCount / 1e6:F2} MB per rank " +
+                  $"instead of {8.0 * model.ParameterValues.Count / 1e6:F2} MB; {parallel.GradientBytesPerStep / 1e6:F1} MB of gradients reduce-scattered " +
+                  "and the fp32 weights all-gathered per step), "
+                : $"{parallel.GradientBytesPerStep / 1e6:F1} MB of gradients all-reduced per step in buckets of {DataParallel.DefaultBucketElements >> 20} Mi elements, ") +
+            $"timeout {comm.Timeout.TotalSeconds:G} s ({Communicator.Query().Mpi})";
+    }
 
-        if (comm is not null)
-        {
-            // A clean end: every rank arrives, then MPI shuts down (mpirun counts a rank that skips it as failed).
-            comm.Barrier();
-            comm.Dispose();
-            Communicator.Shutdown();
-        }
-        if (!root) return 0;
-        CopyTokenizerFiles(tokenizerName, a.Out);
-        string checkpoint = result.LastCheckpoint ?? new CheckpointStore(a.Out).LatestDirectory() ?? a.Out;
+    /// <summary>A clean end of an mpirun launch: every rank arrives, then MPI shuts down (mpirun counts a rank that
+    /// skips it as failed).</summary>
+    private static void EndLaunch(Communicator comm)
+    {
+        comm.Barrier();
+        comm.Dispose();
+        Communicator.Shutdown();
+    }
+
+    /// <summary>Rank 0's last words: the tokenizer copied next to the checkpoints, how a resumed run continued, and the
+    /// final checkpoint.</summary>
+    private static void Report(TrainingRunResult result, int ranks, string tokenizerName, string runDirectory, TextWriter log, TextWriter output)
+    {
+        CopyTokenizerFiles(tokenizerName, runDirectory);
+        string checkpoint = result.LastCheckpoint ?? new CheckpointStore(runDirectory).LatestDirectory() ?? runDirectory;
         if (result.ResumedFromStep > 0)
             log.WriteLine($"resumed at step {result.ResumedFromStep}, trained {result.Steps - result.ResumedFromStep} more steps" +
                 (result.ResumedFromRanks is int written && written != ranks
@@ -130,7 +135,6 @@ internal static class TrainCommand
                       "the data order and the optimizer state (stored whole) do not depend on the count"
                     : ""));
         output.WriteLine($"checkpoint (step {result.Steps}): {checkpoint}");
-        return 0;
     }
 
     /// <summary>CPU threads of one rank: the host's cores split among its ranks (WORLDPM_NUM_THREADS still wins).</summary>
@@ -191,6 +195,4 @@ internal static class TrainCommand
     {
         if (Path.GetFullPath(from) != Path.GetFullPath(to)) File.Copy(from, to, overwrite: true);
     }
-
-    private static string Name(ScoringToken token) => token == ScoringToken.ImEnd ? "im_end" : "endoftext";
 }

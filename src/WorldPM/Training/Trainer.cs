@@ -11,7 +11,7 @@ namespace WorldPM.Training;
 /// global norm, AdamW step, report metrics.
 /// <para>
 /// The model owns the fp32 master weights, the working weights and the gradients (both in its
-/// <see cref="Precision"/>); the trainer owns the fp32 AdamW moments and the <see cref="LossScaler"/>. The AdamW
+/// <see cref="Precision"/>); the trainer owns the fp32 AdamW moments (through its gradient sync) and the <see cref="LossScaler"/>. The AdamW
 /// pass reads the f16/bf16 gradients, updates the fp32 masters and writes the rounded working copy in the same
 /// pass; unscaling and clipping are folded into its gradient factor (fp32 math), so fp16 gradients are never
 /// unscaled in place, where the small ones would flush to zero.
@@ -28,21 +28,18 @@ namespace WorldPM.Training;
 /// per growth interval).
 /// </para>
 /// <para>
-/// Data parallel with <see cref="DataParallel.ShardOptimizerState"/> (ZeRO-1), the moments live in a
-/// <see cref="ShardedAdamW"/> instead: each rank updates its share and the weights are gathered after the step.
+/// How the gradients reach the AdamW step, and where the moments live, is the one choice of the parallel mode, made
+/// at construction (<see cref="IGradientSync"/>): one process, data parallel with a bucketed all-reduce, or ZeRO-1
+/// (<see cref="DataParallel.ShardOptimizerState"/>: each rank updates its share and the weights are gathered after
+/// the step).
 /// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
-    private readonly WorldPMContext _context;
     private readonly RewardModel _model;
     private readonly TrainingOptions _options;
     private readonly LearningRateSchedule _schedule;
-    private readonly List<AdamWTensor> _optimizerState;
-    private readonly DeviceBuffer<float> _normOutput;
-    private readonly DeviceBuffer<float> _foundInf;
-    private readonly DataParallel? _parallel;
-    private readonly ShardedAdamW? _sharded;
+    private readonly IGradientSync _gradients;
     private const string UpdatesKey = "optimizer.updates";
 
     /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
@@ -57,7 +54,7 @@ public sealed class Trainer : IDisposable
     public LearningRateSchedule Schedule => _schedule;
 
     /// <summary>Whether <see cref="SaveState"/> is a collective every rank must call (ZeRO-1 gathers the moments).</summary>
-    public bool SavesStateCollectively => _sharded is not null;
+    public bool SavesStateCollectively => _gradients.SavesCollectively;
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
@@ -66,25 +63,13 @@ public sealed class Trainer : IDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
-        _context = context ?? throw new ArgumentNullException(nameof(context));
+        ArgumentNullException.ThrowIfNull(context);
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _options = options;
-        _parallel = parallel;
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
         _schedule = new LearningRateSchedule(options.LearningRate, warmup, totalSteps, options.Decay);
-        if (parallel is { ShardOptimizerState: true }) _sharded = new ShardedAdamW(parallel.Communicator, model);
-        _optimizerState = _sharded is not null ? [] : model.Parameters.Select(p =>
-        {
-            DeviceBuffer<float> m = context.Allocate<float>(p.Value.Count), v = context.Allocate<float>(p.Value.Count);
-            m.Fill(0);
-            v.Fill(0);
-            // In fp32 the master is the working copy; otherwise AdamW rewrites the f16/bf16 copy in the same pass.
-            DeviceBuffer? working = ReferenceEquals(p.Working, p.Value) ? null : p.Working;
-            return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay, Working = working };
-        }).ToList();
-        _normOutput = context.Allocate<float>(1);
-        _foundInf = context.Allocate<float>(1);
+        _gradients = IGradientSync.For(context, model, parallel);
         Scaler = new LossScaler(model.Precision == Precision.F16, (float)options.InitialLossScale,
             options.LossScaleGrowthInterval);
     }
@@ -103,12 +88,10 @@ public sealed class Trainer : IDisposable
         for (int m = 0; m < microBatches.Count; m++)
         {
             PairBatch batch = microBatches[m];
-            // Data parallel: the last micro-batch's backward starts the gradient all-reduce, bucket by bucket.
-            bool reduceDuringBackward = _parallel is not null && _sharded is null && m == microBatches.Count - 1;
-            if (reduceDuringBackward) _parallel!.BeginGradients();
+            Action<long>? gradientsFinalFrom = _gradients.BeginExchange(lastMicroBatch: m == microBatches.Count - 1);
             PairStepResult result = _model.ForwardBackward(batch,
                 lossScale: (float)(scale / microBatches.Count * batch.GradientShare),
-                gradientsFinalFrom: reduceDuringBackward ? _parallel!.GradientsFinalFrom : null);
+                gradientsFinalFrom: gradientsFinalFrom);
             loss += result.Loss * batch.Pairs;
             for (int i = 0; i < batch.Pairs; ++i)
             {
@@ -120,17 +103,13 @@ public sealed class Trainer : IDisposable
             tokens += batch.TokenCount;
         }
 
-        if (_parallel is not null)
-        {
-            // Every rank now holds the same mean gradient (ZeRO-1: of its block): the clip, the skip decision and the
-            // step agree everywhere.
-            if (_sharded is not null) _sharded.ReduceGradients();
-            else _parallel.FinishGradients();
-            Span<double> sums = [loss, correct, margin, pairs, tokens];
-            _parallel.SumOverRanks(sums);
-            (loss, correct, margin, pairs, tokens) = (sums[0], sums[1], sums[2], (long)sums[3], (long)sums[4]);
-        }
-        (bool overflow, double gradNorm) = _sharded is null ? (GradientsOverflowed(), GlobalGradNorm()) : ShardedOverflowAndNorm();
+        // Every rank now holds the same mean gradient (ZeRO-1: of its block): the clip, the skip decision and the step
+        // agree everywhere.
+        _gradients.FinishExchange();
+        Span<double> sums = [loss, correct, margin, pairs, tokens];
+        _gradients.SumOverRanks(sums);
+        (loss, correct, margin, pairs, tokens) = (sums[0], sums[1], sums[2], (long)sums[3], (long)sums[4]);
+        (bool overflow, double gradNorm) = _gradients.OverflowAndNorm();
         gradNorm /= scale;
         double clip = _options.MaxGradNorm > 0 && gradNorm > _options.MaxGradNorm ? _options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
 
@@ -147,8 +126,7 @@ public sealed class Trainer : IDisposable
                 WeightDecay = (float)_options.WeightDecay,
                 GradScale = (float)(clip / scale),
             };
-            Ops.AdamWStep(_context, _sharded?.Tensors ?? _optimizerState, settings, Updates);
-            _sharded?.GatherParameters();
+            _gradients.UpdateWeights(settings, Updates);
         }
         Scaler.Update(overflow);
 
@@ -164,14 +142,11 @@ public sealed class Trainer : IDisposable
         state.Step = Step;
         state.Scalars.SetInt64(UpdatesKey, Updates);
         Scaler.Save(state.Scalars);
-        (float[] M, float[] V)? whole = _sharded?.GatherMoments();
-        for (int i = 0; i < _model.Parameters.Count; i++)
+        (float[] m, float[] v) = _gradients.GatherMoments();
+        foreach (Parameter p in _model.Parameters)
         {
-            Parameter p = _model.Parameters[i];
-            float[] m = whole is null ? _optimizerState[i].M.ToArray() : Part(whole.Value.M, p);
-            float[] v = whole is null ? _optimizerState[i].V.ToArray() : Part(whole.Value.V, p);
-            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], m));
-            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], v));
+            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], Part(m, p)));
+            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], Part(v, p)));
         }
 
         static float[] Part(float[] whole, Parameter p) => whole.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
@@ -183,25 +158,14 @@ public sealed class Trainer : IDisposable
     public void RestoreState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        float[]? wholeM = _sharded is null ? null : new float[_model.ParameterValues.Count];
-        float[]? wholeV = _sharded is null ? null : new float[_model.ParameterValues.Count];
-        for (int i = 0; i < _model.Parameters.Count; i++)
+        var m = new float[_model.ParameterValues.Count];
+        var v = new float[_model.ParameterValues.Count];
+        foreach (Parameter p in _model.Parameters)
         {
-            Parameter p = _model.Parameters[i];
-            float[] m = Moment(state, TrainingState.FirstMomentName(p.Name), p.Count);
-            float[] v = Moment(state, TrainingState.SecondMomentName(p.Name), p.Count);
-            if (_sharded is null)
-            {
-                _optimizerState[i].M.CopyFrom(m);
-                _optimizerState[i].V.CopyFrom(v);
-            }
-            else
-            {
-                m.CopyTo(wholeM.AsSpan(checked((int)p.Offset)));
-                v.CopyTo(wholeV.AsSpan(checked((int)p.Offset)));
-            }
+            Moment(state, TrainingState.FirstMomentName(p.Name), p.Count).CopyTo(m.AsSpan(checked((int)p.Offset)));
+            Moment(state, TrainingState.SecondMomentName(p.Name), p.Count).CopyTo(v.AsSpan(checked((int)p.Offset)));
         }
-        _sharded?.RestoreMoments(wholeM!, wholeV!);
+        _gradients.RestoreMoments(m, v);
         Step = state.Step;
         // A state from before skipped steps existed has no count: every step was an update.
         Updates = state.Scalars.Contains(UpdatesKey) ? state.Scalars.GetInt64(UpdatesKey) : state.Step;
@@ -218,40 +182,5 @@ public sealed class Trainer : IDisposable
         return values;
     }
 
-    /// <summary>Whether any gradient is inf or NaN (a check only: scale 1 leaves the values as they are).</summary>
-    private bool GradientsOverflowed()
-    {
-        Ops.ScaleCheckFinite(_context, [_model.ParameterGradients], 1f, _foundInf);
-        return _foundInf.ToArray()[0] != 0;
-    }
-
-    /// <summary>ZeRO-1: whether any rank's reduced gradients hold inf/NaN, and the norm of all of them (each block
-    /// once, the tail that every rank holds counted on rank 0 only).</summary>
-    private (bool Overflow, double Norm) ShardedOverflowAndNorm()
-    {
-        Ops.ScaleCheckFinite(_context, _sharded!.OwnedGradients(withTail: true), 1f, _foundInf);
-        Ops.GlobalNorm(_context, _sharded.OwnedGradients(withTail: _parallel!.IsRoot), _normOutput);
-        double norm = _normOutput.ToArray()[0];
-        Span<double> sums = [_foundInf.ToArray()[0] != 0 ? 1 : 0, norm * norm];
-        _parallel.SumOverRanks(sums);
-        return (sums[0] != 0, Math.Sqrt(sums[1]));
-    }
-
-    private double GlobalGradNorm()
-    {
-        Ops.GlobalNorm(_context, _model.Parameters.Select(p => (DeviceBuffer)p.Grad).ToList(), _normOutput);
-        return _normOutput.ToArray()[0];
-    }
-
-    public void Dispose()
-    {
-        _sharded?.Dispose();
-        foreach (AdamWTensor t in _optimizerState)
-        {
-            t.M.Dispose();
-            t.V.Dispose();
-        }
-        _normOutput.Dispose();
-        _foundInf.Dispose();
-    }
+    public void Dispose() => _gradients.Dispose();
 }

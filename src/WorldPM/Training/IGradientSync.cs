@@ -1,0 +1,50 @@
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Training;
+
+/// <summary>
+/// How one optimizer step of <see cref="Trainer"/> turns this rank's accumulated gradients into updated weights: the
+/// exchange of the gradients between ranks, the inf/NaN check and the global norm, the AdamW step and the AdamW
+/// moments that go with it. Chosen once per trainer (<see cref="For"/>), so the step itself has no mode to ask about:
+/// <see cref="LocalGradients"/> (one process), <see cref="AllReducedGradients"/> (bucketed all-reduce during the
+/// backward) or <see cref="ShardedGradients"/> (ZeRO-1).
+/// </summary>
+internal interface IGradientSync : IDisposable
+{
+    /// <summary>The strategy for <paramref name="parallel"/>'s mode, or the local one without data parallelism.</summary>
+    static IGradientSync For(WorldPMContext context, RewardModel model, DataParallel? parallel) => parallel switch
+    {
+        null => new LocalGradients(context, model),
+        { ShardOptimizerState: true } => new ShardedGradients(context, model, parallel),
+        _ => new AllReducedGradients(context, model, parallel),
+    };
+
+    /// <summary>Whether <see cref="GatherMoments"/> is a collective that every rank must call.</summary>
+    bool SavesCollectively { get; }
+
+    /// <summary>Before a micro-batch's forward and backward: the callback the backward calls with each offset from
+    /// which on the gradients are final, or null when the exchange does not run during this backward.</summary>
+    Action<long>? BeginExchange(bool lastMicroBatch);
+
+    /// <summary>After the last backward: the gradients this rank steps with are final (the mean over ranks, where
+    /// there are several).</summary>
+    void FinishExchange();
+
+    /// <summary>Adds the step's metric sums over ranks, in place (nothing to add in one process).</summary>
+    void SumOverRanks(Span<double> values);
+
+    /// <summary>Whether any rank's gradients hold inf or NaN, and the global norm of the gradients (at the loss scale).</summary>
+    (bool Overflow, double Norm) OverflowAndNorm();
+
+    /// <summary>The AdamW step (<paramref name="settings"/>, bias correction of step <paramref name="updates"/>); the
+    /// fp32 masters and the working weights of every rank hold the updated weights afterwards.</summary>
+    void UpdateWeights(AdamWSettings settings, long updates);
+
+    /// <summary>The first and second moments of every element of the flat parameter buffer, laid out like
+    /// <see cref="RewardModel.ParameterValues"/> (elements between tensors are zero).</summary>
+    (float[] M, float[] V) GatherMoments();
+
+    /// <summary>Takes this rank's part of whole-buffer moments laid out as <see cref="GatherMoments"/> returns them.</summary>
+    void RestoreMoments(float[] m, float[] v);
+}

@@ -1,0 +1,84 @@
+using WorldPM.Model;
+using WorldPM.Native;
+
+namespace WorldPM.Training;
+
+/// <summary>
+/// The gradient path of one process: nothing to exchange; AdamW moments for every parameter. The AdamW pass reads
+/// the f16/bf16 gradients, updates the fp32 masters and, where the working copy is not the master itself, writes
+/// the rounded working copy in the same pass.
+/// </summary>
+internal class LocalGradients : IGradientSync
+{
+    private readonly WorldPMContext _context;
+    private readonly RewardModel _model;
+    private readonly List<AdamWTensor> _tensors;
+    private readonly GradientChecks _checks;
+
+    public LocalGradients(WorldPMContext context, RewardModel model)
+    {
+        _context = context;
+        _model = model;
+        _tensors = model.Parameters.Select(p =>
+        {
+            DeviceBuffer<float> m = context.Allocate<float>(p.Value.Count), v = context.Allocate<float>(p.Value.Count);
+            m.Fill(0);
+            v.Fill(0);
+            // In fp32 the master is the working copy; otherwise AdamW rewrites the f16/bf16 copy in the same pass.
+            DeviceBuffer? working = ReferenceEquals(p.Working, p.Value) ? null : p.Working;
+            return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay, Working = working };
+        }).ToList();
+        _checks = new GradientChecks(context);
+    }
+
+    public bool SavesCollectively => false;
+
+    public virtual Action<long>? BeginExchange(bool lastMicroBatch) => null;
+
+    public virtual void FinishExchange() { }
+
+    public virtual void SumOverRanks(Span<double> values) { }
+
+    public (bool Overflow, double Norm) OverflowAndNorm() =>
+        (_checks.AnyNonFinite([_model.ParameterGradients]), _checks.Norm(_model.Parameters.Select(p => (DeviceBuffer)p.Grad).ToList()));
+
+    public void UpdateWeights(AdamWSettings settings, long updates) => Ops.AdamWStep(_context, _tensors, settings, updates);
+
+    public (float[] M, float[] V) GatherMoments()
+    {
+        var m = new float[_model.ParameterValues.Count];
+        var v = new float[_model.ParameterValues.Count];
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            _tensors[i].M.CopyTo(Part(m, i));
+            _tensors[i].V.CopyTo(Part(v, i));
+        }
+        return (m, v);
+    }
+
+    public void RestoreMoments(float[] m, float[] v)
+    {
+        for (int i = 0; i < _tensors.Count; i++)
+        {
+            _tensors[i].M.CopyFrom(Part(m, i));
+            _tensors[i].V.CopyFrom(Part(v, i));
+        }
+    }
+
+    /// <summary>Parameter <paramref name="i"/>'s elements of a whole-buffer array.</summary>
+    private Span<float> Part(float[] whole, int i)
+    {
+        Parameter p = _model.Parameters[i];
+        return whole.AsSpan(checked((int)p.Offset), checked((int)p.Count));
+    }
+
+    public void Dispose()
+    {
+        foreach (AdamWTensor t in _tensors)
+        {
+            t.M.Dispose();
+            t.V.Dispose();
+        }
+        _checks.Dispose();
+    }
+}
