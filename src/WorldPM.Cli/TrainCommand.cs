@@ -158,8 +158,8 @@ internal static class TrainCommand
     private static (List<TokenizedPair> Train, List<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a, ITokenizer tokenizer,
         ScoringToken scoringToken, int maxLength, TextWriter log)
     {
-        var data = DataInputs.Load(a.Data, new DataLoadOptions { Strict = a.Strict }, "data", log).Pairs;
-        var heldOut = a.Eval is not null ? DataInputs.Load([a.Eval], new DataLoadOptions { Strict = a.Strict }, "evaluation data", log).Pairs : null;
+        var data = DataInputs.Load(a.Data, a.Loading, "data", log).Pairs;
+        var heldOut = a.Eval is not null ? DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs : null;
         if (a.EvalFraction is { } fraction)
         {
             (data, heldOut) = HeldOutSplit.Split(data, fraction, a.Seed);

@@ -54,6 +54,22 @@ public class DataOptionsTests
     }
 
     [Test]
+    public void TrainTakesTheSameDataOptions()
+    {
+        string data = _run.Files.PathOf("train-one-bad.jsonl");
+        File.WriteAllLines(data, [Good, Good, """{"prompt": "p", "chosen": 3, "rejected": "x"}""", Good]);
+        string[] common = ["train", data, "--out", _run.Files.PathOf("strict-run"), "--config", _run.Files.WriteTinyConfig(),
+            "--max-length", "128", "--steps", "1", "--batch", "2", "--quiet"];
+
+        CliResult unknown = Worldpm.Run([.. common, "--format", "csvish"]);
+        CliResult strict = Worldpm.Run([.. common, "--strict"]);
+
+        Assert.That((unknown.ExitCode, strict.ExitCode), Is.EqualTo((Cli.Usage, Cli.Failure)), () => unknown + "\n" + strict);
+        Assert.That(unknown.Error, Does.Contain("--format is csvish"));
+        Assert.That(strict.Error, Does.Contain($"{data}:3"));
+    }
+
+    [Test]
     public void AFolderIsAccountedForFileByFile()
     {
         string folder = _run.Files.PathOf("mixed-folder");

@@ -23,7 +23,7 @@ public class TrainerStateTests
         using (var model = new RewardModel(context, Tiny, seed: 2))
         using (var trainer = new Trainer(context, model, Optimizer, totalSteps: 10))
         {
-            trainer.TrainStep([new PairBatch(TrainingRunTests.Pairs(4))]);
+            trainer.TrainStep([new PairBatch(Tiny, TrainingRunTests.Pairs(4))]);
             trainer.SaveState(saved);
         }
         using var fresh = new RewardModel(context, Tiny, seed: 2);
