@@ -18,15 +18,14 @@
  *   - A parameter struct (wpm_<op>_params, first field struct_size) for ops
  *     with foreseeable new arguments: GEMM (epilogues), attention (masks,
  *     windows), RoPE (per-sequence position offsets of packed sequences, RoPE
- *     scaling), RMSNorm (a fused residual add), the Bradley-Terry loss and
+ *     scaling), RMSNorm (a fused residual add), last-token pooling (sequence
+ *     offsets of packed batches instead of [B, T]), the Bradley-Terry loss and
  *     AdamW (new hyperparameters). A later minor version adds fields at the
  *     end; a caller built against an older header passes its smaller
  *     struct_size and gets the documented default for the missing fields.
  *     The forward and backward of an op share one struct: fields marked
- *     "backward only" are not read by the forward and may be left unset.
- *   Last-token pooling is still positional although packed batches (sequence
- *     offsets instead of [B, T]) would add arguments: it is the next op to
- *     move to a struct.
+ *     "backward only" are not read by the forward and may be left unset,
+ *     and the same holds for "forward only" fields in the backward.
  *
  * Memory: device memory is owned by wpm_buffer handles, each tied to the
  * context that allocated it. A buffer has a dtype and an element count; ops
@@ -329,13 +328,24 @@ WPM_API wpm_status wpm_relu_bwd(wpm_context* context, const wpm_buffer* dout, co
 /* ---------------------------------------------------------------- last-token pooling
  * out[b, :] = hidden[b, s_b, :] with s_b = lengths[b] - 1 (right padding) or T - 1
  * (left padding); hidden [B, T, C], lengths i32 [B] in 1..T, out [B, C].
- * The backward writes the whole of dhidden: dout at the scoring rows, 0 elsewhere. */
-WPM_API wpm_status wpm_last_token_pool_fwd(wpm_context* context, const wpm_buffer* hidden,
-                                           const wpm_buffer* lengths, wpm_buffer* out, int64_t b, int64_t t,
-                                           int64_t c, wpm_padding padding);
-WPM_API wpm_status wpm_last_token_pool_bwd(wpm_context* context, const wpm_buffer* dout,
-                                           const wpm_buffer* lengths, wpm_buffer* dhidden, int64_t b, int64_t t,
-                                           int64_t c, wpm_padding padding);
+ * The backward writes the whole of dhidden [B, T, C]: dout [B, C] at the scoring rows, 0
+ * elsewhere. hidden and out share one dtype (f32, f16, bf16), as do dout and dhidden. A struct since
+ * 0.3 (per-sequence offsets of packed batches are the foreseeable field). */
+typedef struct wpm_last_token_pool_params {
+  size_t struct_size;
+  int64_t b, t, c;
+  wpm_padding padding;
+  const wpm_buffer* lengths; /* read by the forward and the backward */
+  const wpm_buffer* hidden;  /* forward only: the input */
+  wpm_buffer* out;           /* forward only: the output */
+  /* backward only */
+  const wpm_buffer* dout;
+  wpm_buffer* dhidden;
+} wpm_last_token_pool_params;
+
+WPM_API wpm_status wpm_last_token_pool_fwd(wpm_context* context, const wpm_last_token_pool_params* params);
+/* Reads dout and lengths; writes dhidden. */
+WPM_API wpm_status wpm_last_token_pool_bwd(wpm_context* context, const wpm_last_token_pool_params* params);
 
 /* ---------------------------------------------------------------- Bradley-Terry loss
  * delta_i = chosen_i - rejected_i - margin;  l_i = softplus(-delta_i) = -log sigmoid(delta_i)

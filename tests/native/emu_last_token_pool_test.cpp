@@ -46,10 +46,7 @@ TEST(EmuLastTokenPool, MatchesTheCpuBackendExactly) {
           Buffer bin(ctx, c.wpm, in), blen(ctx, WPM_I32, lengths.size()), bout(ctx, c.wpm, got.size());
           blen.upload_i32(lengths);
           const wpm_padding p = padding == kpadding::left ? WPM_PAD_LEFT : WPM_PAD_RIGHT;
-          ASSERT_EQ(bwd ? wpm_last_token_pool_bwd(ctx, bin, blen, bout, b, t, cols, p)
-                        : wpm_last_token_pool_fwd(ctx, bin, blen, bout, b, t, cols, p),
-                    WPM_OK)
-              << wpm_last_error();
+          ASSERT_EQ(wpm_test::last_token_pool(ctx, bwd, bin, blen, bout, b, t, cols, p), WPM_OK) << wpm_last_error();
           EXPECT_EQ(got, bout.download()) << wpm_test::dtype_label(c.wpm) << (bwd ? " bwd" : " fwd") << " c=" << cols
                                           << (padding == kpadding::left ? " left" : " right");
         }

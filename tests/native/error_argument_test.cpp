@@ -74,8 +74,22 @@ TEST(ErrorArgument, NamesTheBadArgumentOfManyOpsAsTheHeaderSpellsIt) {
        [&](wpm_context* c) { return wpm_embedding_bwd(c, ids, f12, table, 3, int64_t(1) << 40, int64_t(1) << 40); },
        "vocab * c"},
       {"last_token_pool_fwd: a length of 0",
-       [&](wpm_context* c) { return wpm_last_token_pool_fwd(c, f8, lengths, f4, 1, 2, 4, WPM_PAD_RIGHT); },
+       [&](wpm_context* c) { return wpm_test::last_token_pool(c, false, f8, lengths, f4, 1, 2, 4, WPM_PAD_RIGHT); },
        "lengths"},
+      {"last_token_pool_fwd: NULL params", [&](wpm_context* c) { return wpm_last_token_pool_fwd(c, nullptr); },
+       "params"},
+      {"last_token_pool_bwd: NULL params", [&](wpm_context* c) { return wpm_last_token_pool_bwd(c, nullptr); },
+       "params"},
+      {"last_token_pool_fwd: padding 2",
+       [&](wpm_context* c) {
+         return wpm_test::last_token_pool(c, false, f8, lengths, f4, 1, 2, 4, static_cast<wpm_padding>(2));
+       },
+       "padding"},
+      {"last_token_pool_bwd: c 0",
+       [&](wpm_context* c) { return wpm_test::last_token_pool(c, true, f4, lengths, f8, 1, 2, 0, WPM_PAD_LEFT); }, "c"},
+      {"last_token_pool_bwd: dhidden too small",
+       [&](wpm_context* c) { return wpm_test::last_token_pool(c, true, f4, lengths, f7, 1, 2, 4, WPM_PAD_RIGHT); },
+       "dhidden"},
       {"bt_loss_fwd: a negative weight",
        [&](wpm_context* c) {
          wpm_bt_loss_params p{};
@@ -134,6 +148,19 @@ TEST(ErrorArgument, ASmallerParameterStructIsRefusedNamingParams) {
   EXPECT_STREQ(wpm_last_error_argument(), "params") << wpm_last_error();
   EXPECT_EQ(wpm_rmsnorm_bwd(ctx, &norm), WPM_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(wpm_last_error_argument(), "params") << wpm_last_error();
+
+  Buffer hidden(ctx, WPM_F32, 8), lengths(ctx, WPM_I32, 1), out(ctx, WPM_F32, 4);
+  lengths.upload_i32({2});
+  wpm_last_token_pool_params pool{};
+  pool.struct_size = offsetof(wpm_last_token_pool_params, dhidden);  // a struct without its last field
+  pool.b = 1, pool.t = 2, pool.c = 4, pool.padding = WPM_PAD_RIGHT;
+  pool.lengths = lengths, pool.hidden = hidden, pool.out = out, pool.dout = out, pool.dhidden = hidden;
+  EXPECT_EQ(wpm_last_token_pool_fwd(ctx, &pool), WPM_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(wpm_last_error_argument(), "params") << wpm_last_error();
+  EXPECT_EQ(wpm_last_token_pool_bwd(ctx, &pool), WPM_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(wpm_last_error_argument(), "params") << wpm_last_error();
+  pool.struct_size = sizeof pool;  // the same call with the full size goes through
+  WPM_ASSERT_OK(wpm_last_token_pool_fwd(ctx, &pool));
 }
 
 TEST(ErrorArgument, TheForwardReadsNoBackwardOnlyField) {
@@ -151,6 +178,23 @@ TEST(ErrorArgument, TheForwardReadsNoBackwardOnlyField) {
   WPM_ASSERT_OK(wpm_rmsnorm_fwd(ctx, &norm));
   // The backward does read them.
   EXPECT_EQ(wpm_rmsnorm_bwd(ctx, &norm), WPM_ERR_INVALID_ARGUMENT);
+  EXPECT_STREQ(wpm_last_error_argument(), "dout") << wpm_last_error();
+}
+
+TEST(ErrorArgument, PoolingReadsOnlyTheFieldsOfItsDirection) {
+  Context ctx;
+  auto* garbage = reinterpret_cast<wpm_buffer*>(uintptr_t(0x10));  // never a live handle
+  Buffer hidden(ctx, WPM_F32, 16), lengths(ctx, WPM_I32, 2), pooled(ctx, WPM_F32, 8), dhidden(ctx, WPM_F32, 16);
+  lengths.upload_i32({1, 2});
+  wpm_last_token_pool_params pool{};
+  pool.struct_size = sizeof pool;
+  pool.b = 2, pool.t = 2, pool.c = 4, pool.padding = WPM_PAD_RIGHT, pool.lengths = lengths;
+  pool.hidden = hidden, pool.out = pooled, pool.dout = garbage, pool.dhidden = garbage;
+  WPM_ASSERT_OK(wpm_last_token_pool_fwd(ctx, &pool));
+  pool.hidden = garbage, pool.out = garbage, pool.dout = pooled, pool.dhidden = dhidden;
+  WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, &pool));
+  pool.dout = garbage;
+  EXPECT_EQ(wpm_last_token_pool_bwd(ctx, &pool), WPM_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(wpm_last_error_argument(), "dout") << wpm_last_error();
 }
 

@@ -12,6 +12,7 @@ namespace {
 using wpm_test::Buffer;
 using wpm_test::Context;
 using wpm_test::expect_error;
+using wpm_test::last_token_pool;
 
 struct Shape {
   int64_t b, t, c;
@@ -68,7 +69,7 @@ TEST_P(LastTokenPool, ForwardPicksEachSequencesScoringRow) {
   Buffer hidden_buf(ctx, dtype(), hidden), lengths_buf(ctx, WPM_I32, size_t(s.b)), out(ctx, dtype(), size_t(s.b * s.c));
   lengths_buf.upload_i32(lengths);
   out.poison();
-  WPM_ASSERT_OK(wpm_last_token_pool_fwd(ctx, hidden_buf, lengths_buf, out, s.b, s.t, s.c, padding()));
+  WPM_ASSERT_OK(last_token_pool(ctx, false, hidden_buf, lengths_buf, out, s.b, s.t, s.c, padding()));
   std::vector<double> ref = ref_pool(to_double(hidden), lengths, s, padding());
   EXPECT_LE(wpm_test::rel_error(out.download(), ref), wpm_test::tolerance(dtype(), false));
   EXPECT_EQ(to_double(out.download()), ref) << "pooling is a copy: it must be exact";
@@ -83,7 +84,7 @@ TEST_P(LastTokenPool, BackwardWritesDoutAtScoringRowsAndZerosElsewhere) {
   Buffer dhidden(ctx, dtype(), size_t(s.b * s.t * s.c));
   lengths_buf.upload_i32(lengths);
   dhidden.poison();
-  WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding()));
+  WPM_ASSERT_OK(last_token_pool(ctx, true, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding()));
   std::vector<double> ref = ref_pool_bwd(to_double(dout), lengths, s, padding());
   EXPECT_LE(wpm_test::rel_error(dhidden.download(), ref), wpm_test::tolerance(dtype(), false));
   EXPECT_EQ(to_double(dhidden.download()), ref);
@@ -100,7 +101,7 @@ TEST_P(LastTokenPool, BackwardOfAGradientBeyondTheCachesIsExactToo) {
   Buffer dhidden(ctx, dtype(), size_t(s.b * s.t * s.c));
   lengths_buf.upload_i32(lengths);
   dhidden.poison();
-  WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding()));
+  WPM_ASSERT_OK(last_token_pool(ctx, true, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding()));
   EXPECT_EQ(to_double(dhidden.download()), ref_pool_bwd(to_double(dout), lengths, s, padding()));
 }
 
@@ -131,7 +132,7 @@ TEST(LastTokenPoolGradient, MatchesFiniteDifferencesOfTheReference) {
     Buffer dhidden(ctx, WPM_F32, size_t(s.b * s.t * s.c));
     lengths_buf.upload_i32(lengths);
     dhidden.poison();
-    WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding));
+    WPM_ASSERT_OK(last_token_pool(ctx, true, dout_buf, lengths_buf, dhidden, s.b, s.t, s.c, padding));
     EXPECT_LE(wpm_test::rel_error(dhidden.download(), numeric), wpm_test::tolerance(WPM_F32, false));
   }
 }
@@ -146,10 +147,10 @@ TEST(LastTokenPoolThreads, WideRowsSplitOverThreadsMatchTheReference) {
   lengths_buf.upload_i32(lengths);
   out.poison();
   dhidden.poison();
-  WPM_ASSERT_OK(wpm_last_token_pool_fwd(ctx, hidden_buf, lengths_buf, out, s.b, s.t, s.c, WPM_PAD_RIGHT));
+  WPM_ASSERT_OK(last_token_pool(ctx, false, hidden_buf, lengths_buf, out, s.b, s.t, s.c, WPM_PAD_RIGHT));
   std::vector<double> pooled = ref_pool(to_double(hidden), lengths, s, WPM_PAD_RIGHT);
   EXPECT_LE(wpm_test::rel_error(out.download(), pooled), wpm_test::tolerance(WPM_F32, false));
-  WPM_ASSERT_OK(wpm_last_token_pool_bwd(ctx, out, lengths_buf, dhidden, s.b, s.t, s.c, WPM_PAD_RIGHT));
+  WPM_ASSERT_OK(last_token_pool(ctx, true, out, lengths_buf, dhidden, s.b, s.t, s.c, WPM_PAD_RIGHT));
   EXPECT_LE(wpm_test::rel_error(dhidden.download(), ref_pool_bwd(pooled, lengths, s, WPM_PAD_RIGHT)),
             wpm_test::tolerance(WPM_F32, false));
 }
@@ -171,9 +172,9 @@ TEST_F(LastTokenPoolArgs, LengthOutOfRangeIsReportedWithIndexAndValueAndNothingI
       out.poison();
       dhidden.poison();
       std::string expected = "'lengths[2]' is " + std::to_string(bad);
-      expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, b, t, c, padding),
+      expect_error(last_token_pool(ctx, false, hidden, lengths, out, b, t, c, padding),
                    WPM_ERR_INVALID_ARGUMENT, expected);
-      expect_error(wpm_last_token_pool_bwd(ctx, out, lengths, dhidden, b, t, c, padding),
+      expect_error(last_token_pool(ctx, true, out, lengths, dhidden, b, t, c, padding),
                    WPM_ERR_INVALID_ARGUMENT, expected);
       for (float v : out.download()) EXPECT_TRUE(std::isnan(v));
       for (float v : dhidden.download()) EXPECT_TRUE(std::isnan(v));
@@ -183,41 +184,41 @@ TEST_F(LastTokenPoolArgs, LengthOutOfRangeIsReportedWithIndexAndValueAndNothingI
 
 TEST_F(LastTokenPoolArgs, NullBuffersAreNamed) {
   lengths.upload_i32({1, 2, 3});
-  expect_error(wpm_last_token_pool_fwd(ctx, nullptr, lengths, out, b, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, false, nullptr, lengths, out, b, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'hidden'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, nullptr, out, b, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, false, hidden, nullptr, out, b, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'lengths'");
-  expect_error(wpm_last_token_pool_bwd(ctx, out, lengths, nullptr, b, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, true, out, lengths, nullptr, b, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'dhidden'");
-  expect_error(wpm_last_token_pool_fwd(nullptr, hidden, lengths, out, b, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(nullptr, false, hidden, lengths, out, b, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'context'");
 }
 
 TEST_F(LastTokenPoolArgs, WrongDtypesAreNamed) {
   Buffer f32_lengths(ctx, WPM_F32, size_t(b)), f16_out(ctx, WPM_F16, size_t(b * c));
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, f32_lengths, out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
+  expect_error(last_token_pool(ctx, false, hidden, f32_lengths, out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
                "'lengths'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, f16_out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
+  expect_error(last_token_pool(ctx, false, hidden, lengths, f16_out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
                "'out'");
-  expect_error(wpm_last_token_pool_fwd(ctx, lengths, lengths, out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
+  expect_error(last_token_pool(ctx, false, lengths, lengths, out, b, t, c, WPM_PAD_RIGHT), WPM_ERR_DTYPE,
                "'hidden'");
 }
 
 TEST_F(LastTokenPoolArgs, TooSmallBuffersAndBadSizesAreNamed) {
   lengths.upload_i32({1, 2, 3});
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, b, t + 1, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, false, hidden, lengths, out, b, t + 1, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'hidden'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, b, t, c + 1, WPM_PAD_LEFT),
+  expect_error(last_token_pool(ctx, false, hidden, lengths, out, b, t, c + 1, WPM_PAD_LEFT),
                WPM_ERR_INVALID_ARGUMENT, "'hidden'");
-  expect_error(wpm_last_token_pool_bwd(ctx, out, lengths, dhidden, b + 1, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, true, out, lengths, dhidden, b + 1, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'dout'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, -1, t, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, false, hidden, lengths, out, -1, t, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'b'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, b, 0, c, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, false, hidden, lengths, out, b, 0, c, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'t'");
-  expect_error(wpm_last_token_pool_bwd(ctx, out, lengths, dhidden, b, t, -5, WPM_PAD_RIGHT),
+  expect_error(last_token_pool(ctx, true, out, lengths, dhidden, b, t, -5, WPM_PAD_RIGHT),
                WPM_ERR_INVALID_ARGUMENT, "'c'");
-  expect_error(wpm_last_token_pool_fwd(ctx, hidden, lengths, out, b, t, c, static_cast<wpm_padding>(2)),
+  expect_error(last_token_pool(ctx, false, hidden, lengths, out, b, t, c, static_cast<wpm_padding>(2)),
                WPM_ERR_INVALID_ARGUMENT, "'padding'");
 }
 

@@ -146,8 +146,9 @@ inline const char* dtype_label(wpm_dtype dtype) {
   }
 }
 
-// One RoPE or RMSNorm call with its parameter struct filled from the arguments a test names
-// (x doubles as dx for the backward, which rotates its gradient in place).
+// One RoPE, RMSNorm or last-token pooling call with its parameter struct filled from the
+// arguments a test names (x doubles as dx for the RoPE backward, which rotates its gradient
+// in place).
 inline wpm_status rope(wpm_context* ctx, bool backward, wpm_buffer* x, const wpm_buffer* positions, int64_t b,
                        int64_t t, int64_t h, int64_t d, float theta) {
   wpm_rope_params p{};
@@ -172,6 +173,17 @@ inline wpm_status rmsnorm_bwd(wpm_context* ctx, const wpm_buffer* dout, const wp
   p.n = n, p.c = c;
   p.dout = dout, p.x = x, p.weight = weight, p.rstd = rstd, p.dx = dx, p.dweight = dweight;
   return wpm_rmsnorm_bwd(ctx, &p);
+}
+// The forward pools in = hidden into out; the backward scatters in = dout into out = dhidden.
+inline wpm_status last_token_pool(wpm_context* ctx, bool backward, const wpm_buffer* in, const wpm_buffer* lengths,
+                                  wpm_buffer* out, int64_t b, int64_t t, int64_t c, wpm_padding padding) {
+  wpm_last_token_pool_params p{};
+  p.struct_size = sizeof p;
+  p.b = b, p.t = t, p.c = c, p.padding = padding;
+  p.lengths = lengths;
+  (backward ? p.dout : p.hidden) = in;
+  (backward ? p.dhidden : p.out) = out;
+  return backward ? wpm_last_token_pool_bwd(ctx, &p) : wpm_last_token_pool_fwd(ctx, &p);
 }
 
 // Expects the call to fail with status want and a message that contains each word

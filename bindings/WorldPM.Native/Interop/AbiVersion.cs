@@ -4,8 +4,9 @@ namespace WorldPM.Native.Interop;
 /// The ABI version these bindings were written against (WPM_VERSION_MAJOR/MINOR of worldpm.h), and the
 /// rule for which native libraries they accept: the same major (an incompatible ABI otherwise), and a
 /// minor at least as new (older libraries lack functions or struct fields these bindings use). From 1.0 a
-/// newer minor is fine: it only adds. Before 1.0 a minor may change signatures (0.3 moved RoPE and RMSNorm
-/// to parameter structs), so a 0.x library must have exactly the bindings' minor; a newer patch is fine.
+/// newer minor is fine: it only adds. Before 1.0 a minor may change signatures (0.3 moved RoPE, RMSNorm and
+/// last-token pooling to parameter structs), so a 0.x library must have exactly the bindings' minor; a newer
+/// patch is fine.
 /// </summary>
 internal static class AbiVersion
 {

@@ -6,6 +6,19 @@ namespace WorldPM.Native.Interop;
 internal static unsafe partial class NativeMethods
 {
     [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_last_token_pool_params
+    {
+        public nuint struct_size;
+        public long b, t, c;
+        public Padding padding;
+        public nint lengths;
+        public nint hidden;
+        public nint @out;
+        public nint dout;
+        public nint dhidden;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     internal struct wpm_bt_loss_params
     {
         public nuint struct_size;
@@ -37,12 +50,10 @@ internal static unsafe partial class NativeMethods
     }
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_last_token_pool_fwd(nint context, nint hidden, nint lengths, nint @out,
-        long b, long t, long c, Padding padding);
+    internal static partial WorldPMStatus wpm_last_token_pool_fwd(nint context, wpm_last_token_pool_params* @params);
 
     [LibraryImport(Library)]
-    internal static partial WorldPMStatus wpm_last_token_pool_bwd(nint context, nint dout, nint lengths,
-        nint dhidden, long b, long t, long c, Padding padding);
+    internal static partial WorldPMStatus wpm_last_token_pool_bwd(nint context, wpm_last_token_pool_params* @params);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_bt_loss_fwd(nint context, wpm_bt_loss_params* @params);

@@ -15,8 +15,10 @@ public static unsafe partial class Ops
         Padding padding = Padding.Right) where T : unmanaged
     {
         using var lease = new HandleLease([context, hidden, lengths, output]);
-        Check(NativeMethods.wpm_last_token_pool_fwd(Ptr(context), Ptr(hidden), Ptr(lengths), Ptr(output), batch, tokens,
-            channels, padding));
+        var p = LastTokenPoolParams(lengths, batch, tokens, channels, padding);
+        p.hidden = Ptr(hidden);
+        p.@out = Ptr(output);
+        Check(NativeMethods.wpm_last_token_pool_fwd(Ptr(context), &p));
     }
 
     /// <summary>Writes the whole of dhidden [B, T, C]: dout at the scoring rows, 0 elsewhere.</summary>
@@ -25,9 +27,23 @@ public static unsafe partial class Ops
         Padding padding = Padding.Right) where T : unmanaged
     {
         using var lease = new HandleLease([context, dout, lengths, dhidden]);
-        Check(NativeMethods.wpm_last_token_pool_bwd(Ptr(context), Ptr(dout), Ptr(lengths), Ptr(dhidden), batch, tokens,
-            channels, padding));
+        var p = LastTokenPoolParams(lengths, batch, tokens, channels, padding);
+        p.dout = Ptr(dout);
+        p.dhidden = Ptr(dhidden);
+        Check(NativeMethods.wpm_last_token_pool_bwd(Ptr(context), &p));
     }
+
+    /// <summary>The fields the pooling forward and backward share.</summary>
+    private static NativeMethods.wpm_last_token_pool_params LastTokenPoolParams(DeviceBuffer<int> lengths, long batch,
+        long tokens, long channels, Padding padding) => new()
+    {
+        struct_size = (nuint)sizeof(NativeMethods.wpm_last_token_pool_params),
+        b = batch,
+        t = tokens,
+        c = channels,
+        padding = padding,
+        lengths = Ptr(lengths),
+    };
 
     /// <summary>
     /// loss[0] = sum_i w_i softplus(-(chosen_i - rejected_i - margin)) / sum_i w_i, the Bradley-Terry loss

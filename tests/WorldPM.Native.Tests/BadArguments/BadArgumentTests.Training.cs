@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WorldPM.Native.Interop;
 using WorldPM.Native.Tests.Support;
 using static WorldPM.Native.Interop.Native;
@@ -15,9 +16,25 @@ public sealed unsafe partial class BadArgumentTests
         Invalid("last_token_pool_fwd: padding 3", "padding", a =>
             Ops.LastTokenPoolForward(a.Context, a.F32(24), a.I32(2), a.F32(8), 2, 3, 4, (Padding)3)),
         WrongDType("last_token_pool_fwd: f32 lengths", "lengths", a =>
-            Check(NativeMethods.wpm_last_token_pool_fwd(a.Ctx, Arena.P(a.F32(24)), Arena.P(a.F32(2)), Arena.P(a.F32(8)), 2, 3, 4, Padding.Right))),
+        {
+            var p = RawLastTokenPool(a.F32(2));
+            p.hidden = Arena.P(a.F32(24));
+            p.@out = Arena.P(a.F32(8));
+            Check(NativeMethods.wpm_last_token_pool_fwd(a.Ctx, &p));
+        }),
         Invalid("last_token_pool_bwd: dhidden too small", "dhidden", a =>
             Ops.LastTokenPoolBackward(a.Context, a.F32(8), a.I32(2), a.F32(23), 2, 3, 4)),
+        Invalid("last_token_pool_bwd: c 0", "c", a => Ops.LastTokenPoolBackward(a.Context, a.F32(8), a.I32(2), a.F32(24), 2, 3, 0)),
+        Invalid("last_token_pool_fwd: NULL params", "params", a => Check(NativeMethods.wpm_last_token_pool_fwd(a.Ctx, null))),
+        Invalid("last_token_pool_bwd: struct_size of an older, smaller struct", "params", a =>
+        {
+            var p = RawLastTokenPool(a.I32(2));
+            p.dout = Arena.P(a.F32(8));
+            p.dhidden = Arena.P(a.F32(24));
+            p.struct_size = (nuint)Marshal.OffsetOf<NativeMethods.wpm_last_token_pool_params>(
+                nameof(NativeMethods.wpm_last_token_pool_params.dhidden));
+            Check(NativeMethods.wpm_last_token_pool_bwd(a.Ctx, &p));
+        }),
 
         // Bradley-Terry loss: 3 pairs.
         Invalid("bt_loss_fwd: NULL params", "params", a => Check(NativeMethods.wpm_bt_loss_fwd(a.Ctx, null))),
@@ -84,6 +101,17 @@ public sealed unsafe partial class BadArgumentTests
         Invalid("cast: dst too small", "dst", a => Ops.Cast(a.Context, a.F32(4), a.F16(3))),
         Invalid("cast: negative n", "n", a => Ops.Cast(a.Context, a.F32(4), a.F16(4), count: -4)),
     ];
+
+    /// <summary>Pooling parameters of shape B 2, T 3, C 4 with the given lengths and no tensors of either direction.</summary>
+    private static NativeMethods.wpm_last_token_pool_params RawLastTokenPool(DeviceBuffer lengths) => new()
+    {
+        struct_size = (nuint)sizeof(NativeMethods.wpm_last_token_pool_params),
+        b = 2,
+        t = 3,
+        c = 4,
+        padding = Padding.Right,
+        lengths = Arena.P(lengths),
+    };
 
     /// <summary>AdamW tensors of the given sizes with matching gradients and moments.</summary>
     private static List<AdamWTensor> Tensors(Arena a, params int[] counts) =>
