@@ -23,6 +23,8 @@ internal static class ServeCommand
         var defaults = new ServeLimits();
         var maxBatchTokens = new Option<int>("--max-batch-tokens") { Description = "Most padded tokens (sequences x longest) in one forward batch.", DefaultValueFactory = _ => defaults.MaxBatchTokens, HelpName = "N" }.AtLeast(1);
         var maxWait = new Option<int>("--max-wait-ms") { Description = "How long a request waits for others to share its batch.", DefaultValueFactory = _ => defaults.MaxWaitMs, HelpName = "MS" }.AtLeast(0);
+        var batchWait = new Option<string>("--batch-wait") { Description = "When a request waits --max-wait-ms for company: only while requests overlap (concurrent), or always.", DefaultValueFactory = _ => "concurrent", HelpName = "concurrent|always" }
+            .Must(v => v is "concurrent" or "always", "concurrent or always");
         var maxQueue = new Option<int>("--max-queue") { Description = "Sequences queued or being scored beyond which requests get 429.", DefaultValueFactory = _ => defaults.MaxQueuedSequences, HelpName = "N" }.AtLeast(1);
         var maxItems = new Option<int>("--max-items") { Description = "Items (or pairs) one request may hold (413 beyond).", DefaultValueFactory = _ => defaults.MaxItems, HelpName = "N" }.AtLeast(1);
         var maxChars = new Option<int>("--max-chars") { Description = "Characters of text one request may hold (413 beyond).", DefaultValueFactory = _ => defaults.MaxCharacters, HelpName = "N" }.AtLeast(1);
@@ -32,7 +34,7 @@ internal static class ServeCommand
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var command = new Command("serve", "Serve a reward model over HTTP: POST /v1/score and /v1/compare, GET /healthz, /readyz and /metrics.")
         {
-            model, host, port, maxBatchTokens, maxWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
+            model, host, port, maxBatchTokens, maxWait, batchWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
         };
         command.SetAction(r =>
         {
@@ -40,6 +42,7 @@ internal static class ServeCommand
             {
                 MaxBatchTokens = r.GetValue(maxBatchTokens),
                 MaxWaitMs = r.GetValue(maxWait),
+                WaitWhenAlone = r.GetValue(batchWait) == "always",
                 MaxQueuedSequences = r.GetValue(maxQueue),
                 MaxItems = r.GetValue(maxItems),
                 MaxCharacters = r.GetValue(maxChars),

@@ -18,7 +18,7 @@ public class ServeProcessTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "worldpm.dll"), "serve", run.Checkpoint, "--port", "0", "--max-wait-ms", "2000" })
+        foreach (string arg in new[] { Path.Combine(AppContext.BaseDirectory, "worldpm.dll"), "serve", run.Checkpoint, "--port", "0", "--max-wait-ms", "2000", "--batch-wait", "always" })
             start.ArgumentList.Add(arg);
         using Process process = Process.Start(start)!;
         try
@@ -32,12 +32,18 @@ public class ServeProcessTests
                 Assert.That(process.HasExited, Is.False, () => $"the server exited early: {process.StandardError.ReadToEnd()}");
                 HttpResponseMessage ready = await client.GetAsync("/readyz");
                 if (ready.StatusCode == HttpStatusCode.OK) break;
+                Assert.That(ready.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable), "loading");
                 await Task.Delay(50);
             }
 
             var inFlight = Enumerable.Range(0, 3).Select(i => client.PostAsync("/v1/score",
                 new StringContent($$"""{"prompt": "Which is larger, 3 or 5?", "response": "{{i}}"}""", Encoding.UTF8))).ToList();
-            while (!(await client.GetStringAsync("/metrics")).Contains("worldpm_queue_depth 3\n")) await Task.Delay(20);
+            var waited = Stopwatch.StartNew();
+            while (!(await client.GetStringAsync("/metrics")).Contains("worldpm_queue_depth 3\n"))
+            {
+                Assert.That(waited.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)), "the three requests never sat in the queue together");
+                await Task.Delay(20);
+            }
             using (Process kill = Process.Start("kill", ["-TERM", process.Id.ToString()])!) await kill.WaitForExitAsync();
 
             HttpResponseMessage[] answers = await Task.WhenAll(inFlight);

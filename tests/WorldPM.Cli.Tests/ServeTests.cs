@@ -168,7 +168,7 @@ public class ServeTests
     [Test]
     public async Task AFullQueueAnswers429WithRetryAfterAndTheQueuedRequestStillCompletes()
     {
-        await using Server server = await Start(new ServeLimits { MaxQueuedSequences = 2, MaxWaitMs = 3000 });
+        await using Server server = await Start(new ServeLimits { MaxQueuedSequences = 2, MaxWaitMs = 3000, WaitWhenAlone = true });
 
         var first = server.Post("/v1/score", JsonSerializer.Serialize(new { prompt = Prompt, responses = new[] { "5", "3" } }));
         await WaitFor(() => server.Inner.Metrics.ToPrometheusText().Contains("worldpm_queue_depth 2\n"));
@@ -183,7 +183,7 @@ public class ServeTests
     [Test]
     public async Task AStopAnswersEveryAcceptedRequestThenRefusesNewOnes()
     {
-        Server server = await Start(new ServeLimits { MaxWaitMs = 1500 });
+        Server server = await Start(new ServeLimits { MaxWaitMs = 1500, WaitWhenAlone = true });
         try
         {
             var inFlight = Enumerable.Range(0, 5).Select(i => server.Post("/v1/score", JsonSerializer.Serialize(new { prompt = Prompt, response = $"{i}" }))).ToList();

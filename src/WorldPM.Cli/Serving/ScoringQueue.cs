@@ -11,6 +11,11 @@ namespace WorldPM.Cli.Serving;
 /// <see cref="ServeLimits.MaxBatchTokens"/>, scores them with the same forward as <c>score</c>
 /// (<see cref="RewardModel.Score(SequenceBatch)"/>) and completes each request with its rewards in order.
 /// <para>
+/// The wait is only paid under concurrency: when the last batch held one request and no other is waiting, a lone
+/// client gets its answer without it (waiting could only add latency); as soon as requests overlap, the next batch
+/// waits for company again.
+/// </para>
+/// <para>
 /// The queue is bounded in sequences (<see cref="ServeLimits.MaxQueuedSequences"/>), counted from enqueue until
 /// scored: a request that would overfill it is refused at once (the caller answers 429), so memory and latency stay
 /// bounded under any load.
@@ -24,6 +29,7 @@ internal sealed class ScoringQueue
     private readonly ServeLimits limits;
     private readonly ServerMetrics metrics;
     private long queued;
+    private int waitingJobs;
 
     public ScoringQueue(ServeLimits limits, ServerMetrics metrics)
     {
@@ -45,8 +51,10 @@ internal sealed class ScoringQueue
         }
         metrics.QueueDepth(after);
         var job = new Job(sequences, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        Interlocked.Increment(ref waitingJobs);
         if (!channel.Writer.TryWrite(job))
         {
+            Interlocked.Decrement(ref waitingJobs);
             Interlocked.Add(ref queued, -sequences.Count);
             return null;
         }
@@ -61,37 +69,57 @@ internal sealed class ScoringQueue
     {
         ChannelReader<Job> reader = channel.Reader;
         var jobs = new List<Job>();
+        int lastBatchJobs = 0;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             jobs.Clear();
-            int rows = 0, longest = 0;
-            var deadline = Stopwatch.StartNew();
-            while (true)
+            try
             {
-                if (reader.TryPeek(out Job? next))
-                {
-                    int nextLongest = Math.Max(longest, next.Sequences.Max(s => s.Length));
-                    bool fits = (long)(rows + next.Sequences.Count) * nextLongest <= limits.MaxBatchTokens;
-                    if (jobs.Count > 0 && !fits) break;
-                    reader.TryRead(out _);
-                    jobs.Add(next);
-                    rows += next.Sequences.Count;
-                    longest = nextLongest;
-                    continue;
-                }
-                long waitMs = limits.MaxWaitMs - deadline.ElapsedMilliseconds;
-                if (waitMs <= 0) break;
-                using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs));
-                try
-                {
-                    if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) break;
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
+                await GatherAsync(reader, jobs, concurrent: limits.WaitWhenAlone || lastBatchJobs > 1 || Volatile.Read(ref waitingJobs) > 1)
+                    .ConfigureAwait(false);
             }
+            catch (Exception e)
+            {
+                // A fault here must not leave requests waiting for ever: fail the ones gathered; the loop goes on.
+                foreach (Job job in jobs) job.Done.TrySetException(e);
+                continue;
+            }
+            lastBatchJobs = jobs.Count;
             Score(model, jobs);
+        }
+    }
+
+    /// <summary>Takes the first waiting job and, while the padded batch stays within the token budget, the ones
+    /// that are waiting or arrive within the wait (waited for only under <paramref name="concurrent"/> load).</summary>
+    private async Task GatherAsync(ChannelReader<Job> reader, List<Job> jobs, bool concurrent)
+    {
+        int rows = 0, longest = 0;
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            if (reader.TryPeek(out Job? next))
+            {
+                int nextLongest = Math.Max(longest, next.Sequences.Max(s => s.Length));
+                bool fits = (long)(rows + next.Sequences.Count) * nextLongest <= limits.MaxBatchTokens;
+                if (jobs.Count > 0 && !fits) return;
+                reader.TryRead(out _);
+                Interlocked.Decrement(ref waitingJobs);
+                jobs.Add(next);
+                rows += next.Sequences.Count;
+                longest = nextLongest;
+                continue;
+            }
+            long waitMs = limits.MaxWaitMs - clock.ElapsedMilliseconds;
+            if (waitMs <= 0 || !concurrent) return;
+            using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(waitMs));
+            try
+            {
+                if (!await reader.WaitToReadAsync(timeout.Token).ConfigureAwait(false)) return;
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
         }
     }
 

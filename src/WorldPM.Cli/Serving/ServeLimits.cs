@@ -6,8 +6,13 @@ internal sealed record ServeLimits
     /// <summary>The most padded tokens (sequences x longest) one forward batch holds.</summary>
     public int MaxBatchTokens { get; init; } = 8192;
 
-    /// <summary>How long the first request of a batch waits for others to join it.</summary>
+    /// <summary>How long the first request of a batch waits for others to join it (under concurrency; see
+    /// <see cref="ScoringQueue"/>).</summary>
     public int MaxWaitMs { get; init; } = 5;
+
+    /// <summary>Wait <see cref="MaxWaitMs"/> even for a lone client (<c>--batch-wait always</c>): a fixed batching
+    /// window, at the cost of that much latency when requests do not overlap.</summary>
+    public bool WaitWhenAlone { get; init; }
 
     /// <summary>Sequences queued or being scored, beyond which requests get 429.</summary>
     public int MaxQueuedSequences { get; init; } = 1024;
