@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using WorldPM.Checkpoints;
 using WorldPM.Data;
+using WorldPM.Evaluation;
 using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tokenization;
@@ -87,7 +88,7 @@ internal static class ScoreCommand
     /// σ(r_this − r_other), the probability that it is preferred over the other.</summary>
     private static void WriteRows(TextWriter output, string[] responses, float[] rewards, bool json)
     {
-        double? Preference(int i) => rewards.Length == 2 ? Sigmoid((double)rewards[i] - rewards[1 - i]) : null;
+        double? Preference(int i) => rewards.Length == 2 ? BradleyTerry.PreferenceProbability((double)rewards[i] - rewards[1 - i]) : null;
         if (!json)
             output.WriteLine(rewards.Length == 2 ? "prompt  response  reward          P(preferred)" : "prompt  response  reward");
         for (int i = 0; i < rewards.Length; i++)
@@ -110,9 +111,6 @@ internal static class ScoreCommand
             output.WriteLine($"{0,-6}  {i,-8}  {reward,-14}{preference}".TrimEnd());
         }
     }
-
-    /// <summary>The Bradley-Terry probability of a reward difference, without overflow.</summary>
-    private static double Sigmoid(double delta) => delta >= 0 ? 1 / (1 + Math.Exp(-delta)) : Math.Exp(delta) / (1 + Math.Exp(delta));
 
     private static void CheckInputs(Arguments a)
     {

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using WorldPM.Evaluation;
 
 namespace WorldPM.Cli.Serving;
 
@@ -135,7 +136,7 @@ internal sealed class RewardServer : IAsyncDisposable
             var result = new JsonObject { ["rewards"] = new JsonArray([.. mine.Select(r => JsonValue.Create(r))]) };
             if (mine.Length >= 2)
                 result["preferences"] = new JsonArray([.. mine.Select(ri =>
-                    (JsonNode)new JsonArray([.. mine.Select(rj => JsonValue.Create(Sigmoid(ri - (double)rj)))]))]);
+                    (JsonNode)new JsonArray([.. mine.Select(rj => JsonValue.Create(BradleyTerry.PreferenceProbability(ri - (double)rj)))]))]);
             results.Add(result);
         }
         return new JsonObject { ["results"] = results };
@@ -154,14 +155,11 @@ internal sealed class RewardServer : IAsyncDisposable
             {
                 ["reward_a"] = a,
                 ["reward_b"] = b,
-                ["probability_a"] = Sigmoid(a - (double)b),
+                ["probability_a"] = BradleyTerry.PreferenceProbability(a - (double)b),
             });
         }
         return new JsonObject { ["results"] = results };
     }
-
-    /// <summary>P(first preferred) under Bradley-Terry, computed without overflow.</summary>
-    private static double Sigmoid(double delta) => delta >= 0 ? 1 / (1 + Math.Exp(-delta)) : Math.Exp(delta) / (1 + Math.Exp(delta));
 
     private Task<float[]> Scored(List<int[]> sequences) =>
         queue.TryEnqueue(sequences) ?? throw new ServeRequestException(429, "queue_full",

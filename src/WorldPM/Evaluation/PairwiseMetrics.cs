@@ -8,11 +8,8 @@ public sealed record PairwiseMetrics(int Pairs, double Accuracy, double Loss, do
     {
         if (deltas.Count == 0) return new PairwiseMetrics(0, double.NaN, double.NaN, double.NaN);
         double correct = deltas.Sum(d => d > 0 ? 1.0 : d == 0 ? 0.5 : 0.0);
-        return new PairwiseMetrics(deltas.Count, correct / deltas.Count, deltas.Average(Softplus), deltas.Average());
+        return new PairwiseMetrics(deltas.Count, correct / deltas.Count, deltas.Average(BradleyTerry.Loss), deltas.Average());
     }
-
-    /// <summary>-log sigmoid(d) = softplus(-d), in the stable form.</summary>
-    private static double Softplus(double delta) => Math.Max(-delta, 0) + Math.Log(1 + Math.Exp(-Math.Abs(delta)));
 }
 
 /// <summary>

@@ -67,7 +67,7 @@ public sealed class SequenceBatch
         var lengths = new int[sequences.Count];
         for (int b = 0; b < sequences.Count; b++)
         {
-            CheckIds(config, sequences[b], position(b), argument);
+            CheckIds(config, sequences[b], b, position, argument);
             sequences[b].CopyTo(tokens, b * seqLen);
             lengths[b] = sequences[b].Length;
         }
@@ -102,7 +102,7 @@ public sealed class SequenceBatch
             if (length < 1 || length > seqLen)
                 throw new ArgumentException($"lengths[{b}] is {length}; it must be in 1..{seqLen} (seqLen)", nameof(lengths));
             ReadOnlySpan<int> row = tokens.Slice(b * seqLen, length);
-            CheckIds(config, row, $"tokens[{b}, ", nameof(tokens));
+            CheckIds(config, row, b, static b => $"tokens[{b}, ", nameof(tokens));
             row.CopyTo(laidOut.AsSpan(b * seqLen));
         }
         return new SequenceBatch(laidOut, lengths.ToArray(), seqLen, config.VocabSize);
@@ -125,14 +125,14 @@ public sealed class SequenceBatch
                 $"{config.MaxPositionEmbeddings}", argument);
     }
 
-    /// <summary>Every id of <paramref name="row"/> in the vocabulary; the message names it as <paramref name="where"/>
-    /// followed by the position and "]".</summary>
-    private static void CheckIds(ModelConfig config, ReadOnlySpan<int> row, string where, string argument)
+    /// <summary>Every id of row <paramref name="b"/> in the vocabulary; the message names it as
+    /// <paramref name="position"/>(b) followed by the position and "]" (built only when an id is bad).</summary>
+    private static void CheckIds(ModelConfig config, ReadOnlySpan<int> row, int b, Func<int, string> position, string argument)
     {
         for (int t = 0; t < row.Length; t++)
             if ((uint)row[t] >= (uint)config.VocabSize)
                 throw new ArgumentException(
-                    $"{where}{t}] is {row[t]}; token ids must be in 0..{config.VocabSize - 1} (vocab_size {config.VocabSize})",
+                    $"{position(b)}{t}] is {row[t]}; token ids must be in 0..{config.VocabSize - 1} (vocab_size {config.VocabSize})",
                     argument);
     }
 }

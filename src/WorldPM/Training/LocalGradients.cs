@@ -14,6 +14,7 @@ internal class LocalGradients : IGradientSync
     private readonly RewardModel _model;
     private readonly List<AdamWTensor> _tensors;
     private readonly GradientChecks _checks;
+    private readonly IReadOnlyList<DeviceBuffer> _gradientTensors;
 
     public LocalGradients(WorldPMContext context, RewardModel model)
     {
@@ -29,6 +30,7 @@ internal class LocalGradients : IGradientSync
             return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay, Working = working };
         }).ToList();
         _checks = new GradientChecks(context);
+        _gradientTensors = [.. model.Parameters.Select(p => (DeviceBuffer)p.Grad)];
     }
 
     public bool SavesCollectively => false;
@@ -40,7 +42,7 @@ internal class LocalGradients : IGradientSync
     public virtual void SumOverRanks(Span<double> values) { }
 
     public (bool Overflow, double Norm) OverflowAndNorm() =>
-        (_checks.AnyNonFinite([_model.ParameterGradients]), _checks.Norm(_model.Parameters.Select(p => (DeviceBuffer)p.Grad).ToList()));
+        (_checks.AnyNonFinite([_model.ParameterGradients]), _checks.Norm(_gradientTensors));
 
     public void UpdateWeights(AdamWSettings settings, long updates) => Ops.AdamWStep(_context, _tensors, settings, updates);
 
