@@ -31,6 +31,11 @@ public static class Cli
             error.WriteLine($"worldpm: {OneLine(messages)} (--help lists the options)");
             return Usage;
         }
+        if (UnknownOption(parsed) is { } unknown)
+        {
+            error.WriteLine($"worldpm: unknown option '{unknown}' for '{parsed.CommandResult.Command.Name}' (--help lists the options)");
+            return Usage;
+        }
         try
         {
             return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
@@ -72,6 +77,16 @@ public static class Cli
         root.Subcommands.Add(BenchCommand.Create());
         return root;
     }
+
+    /// <summary>
+    /// A token that looks like an option but was taken as a value of a command's argument (DATA accepts one or more
+    /// paths, so the parser binds a misspelt flag to it): the first such token that is not an existing path.
+    /// </summary>
+    private static string? UnknownOption(ParseResult parsed) =>
+        parsed.CommandResult.Children.OfType<System.CommandLine.Parsing.ArgumentResult>()
+            .SelectMany(argument => argument.Tokens)
+            .Select(token => token.Value)
+            .FirstOrDefault(value => value.Length > 1 && value[0] == '-' && !File.Exists(value) && !Directory.Exists(value));
 
     /// <summary>"Cannot parse argument 'abc' for option '--lr' as expected type 'System.Nullable`1[System.Double]'": the .NET type name tells a user nothing.</summary>
     private static string WithoutTypeName(string message) => Regex.Replace(message, @" as expected type '[^']*'", "");

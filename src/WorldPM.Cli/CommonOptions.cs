@@ -18,17 +18,27 @@ internal static class CommonOptions
         HelpName = "N",
     }.AtLeast(8);
 
+    /// <summary>The most items one --batch may hold: far beyond what fits a step's memory, and small enough that the
+    /// per-batch arrays (items x sequence length) stay within .NET's array limits, so a huge value is a usage error
+    /// naming the option instead of an allocation failure.</summary>
+    public const int MaxBatch = 1 << 16;
+
     public static Option<int> Batch(string description, int fallback) => new Option<int>("--batch")
     {
         Description = description,
         DefaultValueFactory = _ => fallback,
         HelpName = "N",
-    }.AtLeast(1);
+    }.Must(v => v is >= 1 and <= MaxBatch, $"between 1 and {MaxBatch}");
 
     public static Argument<string[]> DataFiles(string description) => new("DATA")
     {
         Description = description,
         Arity = ArgumentArity.OneOrMore,
+    };
+
+    public static Option<bool> AllowNonFinite() => new("--allow-nonfinite")
+    {
+        Description = "Load a checkpoint even when its weights hold NaN or infinity (refused by default: such a model cannot give finite rewards).",
     };
 
     public static Argument<string> ModelDirectory() => new("MODEL_DIR")

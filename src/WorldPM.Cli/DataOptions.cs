@@ -36,12 +36,18 @@ internal sealed class DataOptions
         HelpName = "N",
     }.AtLeast(0);
 
-    public IEnumerable<Option> All => [_format, _strict, _weightByConfidence, _minScoreMargin, _acceptedAnswerBonus];
+    private readonly Option<bool> _lenientUtf8 = new("--lenient-utf8")
+    {
+        Description = "Read bytes that are not UTF-8 as U+FFFD instead of reporting their record as bad.",
+    };
+
+    public IEnumerable<Option> All => [_format, _strict, _lenientUtf8, _weightByConfidence, _minScoreMargin, _acceptedAnswerBonus];
 
     public DataLoadOptions Read(ParseResult r) => new()
     {
         Format = DataFormatNames.TryParse(r.GetValue(_format)!) ?? DataFormat.Auto,
         Strict = r.GetValue(_strict),
+        LenientUtf8 = r.GetValue(_lenientUtf8),
         WeightByConfidence = r.GetValue(_weightByConfidence),
         MinScoreMargin = r.GetValue(_minScoreMargin),
         AcceptedAnswerBonus = r.GetValue(_acceptedAnswerBonus),

@@ -20,7 +20,7 @@ namespace WorldPM.Cli;
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
-        DataLoadOptions Loading);
+        DataLoadOptions Loading, bool AllowNonFinite);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -30,20 +30,21 @@ internal static class EvalCommand
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var batch = CommonOptions.Batch("Pairs scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "Print one JSON object: model, overall metrics, subsets, length_bias, data counts." };
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var loading = new DataOptions();
         var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, BT loss and margin, per subset and by length.")
         {
-            model, data, tokenizer, maxLength, batch, json,
+            model, data, tokenizer, maxLength, batch, json, allowNonFinite,
         };
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
-            r.GetValue(batch), r.GetValue(json), loading.Read(r)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
     private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
-        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
+        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
         DataInputs.RequireExisting(a.Data, "data file");
 
         TextWriter? log = a.Json ? null : output;
@@ -56,7 +57,7 @@ internal static class EvalCommand
         log?.WriteLine($"tokens: {encoder.Statistics}");
 
         using var context = WorldPMContext.Create(backend);
-        using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
+        using RewardModel rewardModel = m.Load(context);
         EvaluationReport report = terminal is not null && !a.Json
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
                 Evaluator.Evaluate(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))

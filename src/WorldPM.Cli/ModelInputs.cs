@@ -1,26 +1,32 @@
 using System.Text.Json;
 using WorldPM.Checkpoints;
 using WorldPM.Model;
+using WorldPM.Native;
 using WorldPM.Tokenization;
 using WorldPM.Training;
 
 namespace WorldPM.Cli;
 
 /// <summary>A checkpoint to run and what goes with it: its config, the tokenizer, and the sequence length.</summary>
-internal sealed record CheckpointInputs(string Checkpoint, ModelConfig Config, ITokenizer Tokenizer, string TokenizerName, int MaxLength)
+internal sealed record CheckpointInputs(string Checkpoint, ModelConfig Config, ITokenizer Tokenizer, string TokenizerName, int MaxLength,
+    bool AllowNonFinite)
 {
     /// <summary>
     /// What <c>eval</c> and <c>score</c> need from MODEL_DIR, --tokenizer (default: the checkpoint's or its run
     /// directory's tokenizer files, else byte) and --max-length, each checked against the model.
     /// </summary>
-    public static CheckpointInputs Resolve(string modelDirectory, string? tokenizerSpec, int? maxLength)
+    public static CheckpointInputs Resolve(string modelDirectory, string? tokenizerSpec, int? maxLength, bool allowNonFinite)
     {
         string checkpoint = ModelInputs.CheckpointDirectory(modelDirectory);
         ModelConfig config = ModelInputs.CheckpointConfig(checkpoint);
         var (tokenizer, name) = ModelInputs.Tokenizer(tokenizerSpec, checkpoint, ModelInputs.RunDirectoryOf(checkpoint));
         ModelInputs.RequireVocabulary(config, tokenizer, name);
-        return new CheckpointInputs(checkpoint, config, tokenizer, name, ModelInputs.MaxLength(maxLength, config));
+        return new CheckpointInputs(checkpoint, config, tokenizer, name, ModelInputs.MaxLength(maxLength, config), allowNonFinite);
     }
+
+    /// <summary>The checkpoint's model on <paramref name="context"/> (its weights checked for NaN and infinity unless --allow-nonfinite).</summary>
+    public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32) =>
+        RewardModelCheckpoint.Load(context, Checkpoint, precision: precision, allowNonFinite: AllowNonFinite);
 }
 
 /// <summary>Finding what a command line names: checkpoints, configs, tokenizers, and the sequence length that fits them.</summary>

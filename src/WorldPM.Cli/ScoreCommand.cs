@@ -22,7 +22,7 @@ namespace WorldPM.Cli;
 internal static class ScoreCommand
 {
     private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
-        string? Tokenizer, int? MaxLength, int Batch, bool Json);
+        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite);
 
     private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
 
@@ -44,12 +44,14 @@ internal static class ScoreCommand
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var batch = CommonOptions.Batch("Sequences scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "With --response: one JSON line per response (prompt_index, response_index, response, reward, and preference with two responses)." };
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
         {
-            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json,
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json, allowNonFinite,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
-            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json)),
+            r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json),
+            r.GetValue(allowNonFinite)),
             r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
@@ -57,16 +59,17 @@ internal static class ScoreCommand
     private static int Run(Arguments a, TextWriter output, Backend backend)
     {
         CheckInputs(a);
-        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength);
+        CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
 
         List<FileLine>? lines = a.File is null ? null : ReadLines(a.File);
         List<Request> requests = lines?.Select(line => ToRequest(line, a.File!)).ToList()
             ?? a.Responses.Select(r => new Request(PromptJson.FromText(a.Prompt), r)).ToList();
 
         using var context = WorldPMContext.Create(backend);
-        using RewardModel rewardModel = RewardModelCheckpoint.Load(context, m.Checkpoint);
+        using RewardModel rewardModel = m.Load(context);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
         float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
+        FiniteRewards.Require(rewards, i => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}");
 
         if (lines is null)
         {

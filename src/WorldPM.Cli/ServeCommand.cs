@@ -32,9 +32,11 @@ internal static class ServeCommand
         var precision = new Option<Precision>("--precision") { Description = "Storage of weights and activations while scoring.", DefaultValueFactory = _ => Precision.F32, HelpName = "f32|f16|bf16" };
         var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
+        var allowNonFinite = CommonOptions.AllowNonFinite();
         var command = new Command("serve", "Serve a reward model over HTTP: POST /v1/score and /v1/compare, GET /healthz, /readyz and /metrics.")
         {
             model, host, port, maxBatchTokens, maxWait, batchWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
+            allowNonFinite,
         };
         command.SetAction(r =>
         {
@@ -48,7 +50,8 @@ internal static class ServeCommand
                 MaxCharacters = r.GetValue(maxChars),
             };
             var settings = new ServeSettings(r.GetValue(host)!, r.GetValue(port), limits, BearerToken(r.GetValue(tokenFile)));
-            CheckpointInputs m = CheckpointInputs.Resolve(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(maxLength));
+            CheckpointInputs m = CheckpointInputs.Resolve(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(maxLength),
+                r.GetValue(allowNonFinite));
             return Run(settings, m, r.GetValue(precision), BackendSelection.Of(r), r.InvocationConfiguration.Output);
         });
         return command;
@@ -82,7 +85,7 @@ internal static class ServeCommand
         WorldPMContext context = WorldPMContext.Create(backend);
         try
         {
-            RewardModel model = RewardModelCheckpoint.Load(context, m.Checkpoint, precision: precision);
+            RewardModel model = m.Load(context, precision);
             return new LoadedModel(context, model, new ChatTemplate(m.Tokenizer, model.Config.ScoringToken), m.MaxLength);
         }
         catch

@@ -150,6 +150,8 @@ internal static class TrainCommand
             throw new UsageException("give --eval or --eval-fraction, not both");
         if (a.Config is not null && a.Init is not null)
             throw new UsageException("--init brings its own config.json; leave out --config");
+        if (File.Exists(a.Out))
+            throw new UsageException($"--out '{a.Out}' is a file; it must name a run directory (new, or one to --resume)");
         if (!a.Resume && Directory.Exists(a.Out) && new CheckpointStore(a.Out).LatestStep() is long step)
             throw new UsageException($"output directory '{a.Out}' already holds a training run (latest step-{step}): pass --resume to continue it or choose another --out");
     }

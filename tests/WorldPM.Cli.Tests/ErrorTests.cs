@@ -86,4 +86,42 @@ public class ErrorTests
     [Test]
     public void EvalFractionAndEvalExcludeEachOther() =>
         AssertOneLineError(Worldpm.Run(Train("--eval", _run.Data, "--eval-fraction", "0.1")), 2, "--eval", "--eval-fraction");
+
+    [Test]
+    public void AMisspeltOptionIsNamedNotTakenForADataFile()
+    {
+        AssertOneLineError(Worldpm.Run(Train("--frobnicate")), 2, "unknown option '--frobnicate'", "'train'");
+        AssertOneLineError(Worldpm.Run("eval", _run.Checkpoint, _run.Data, "--stritc"), 2, "unknown option '--stritc'", "'eval'");
+    }
+
+    [Test]
+    public void OutNamingAFileSaysSo()
+    {
+        string file = _run.Files.PathOf("a-file");
+        File.WriteAllText(file, "not a directory");
+        AssertOneLineError(Worldpm.Run("train", _run.Data, "--out", file), 2, "--out", "a-file", "is a file");
+    }
+
+    [Test]
+    public void AHugeBatchIsAUsageErrorNamingTheOption() =>
+        AssertOneLineError(Worldpm.Run(Train("--batch", "2147483647")), 2, "--batch is 2147483647", "between 1 and");
+
+    [Test]
+    public void NaNWeightsAreRefusedAndNaNRewardsAreNeverPrinted()
+    {
+        string damaged = _run.Files.PathOf("nan-model");
+        using (var context = WorldPM.Native.WorldPMContext.Create(WorldPM.Native.Backend.Cpu))
+        using (var model = WorldPM.Checkpoints.RewardModelCheckpoint.Load(context, _run.Checkpoint))
+        {
+            model.Parameters.Single(p => p.Name == "score.2.bias").Value.CopyFrom([float.NaN]);
+            WorldPM.Checkpoints.RewardModelCheckpoint.Save(model, damaged);
+        }
+
+        AssertOneLineError(Worldpm.Run("eval", damaged, _run.Data), 1, "score.2.bias", "non-finite", "--allow-nonfinite");
+        AssertOneLineError(Worldpm.Run("score", damaged, "--response", "hi"), 1, "score.2.bias", "--allow-nonfinite");
+        AssertOneLineError(Worldpm.Run("eval", damaged, _run.Data, "--allow-nonfinite"), 1, "NaN reward", "pair 1");
+        AssertOneLineError(Worldpm.Run("score", damaged, "--response", "hi", "--response", "ho", "--allow-nonfinite"), 1,
+            "NaN reward", "--response 1");
+    }
 }
+

@@ -46,7 +46,7 @@ public class ServeTests
 
     private async Task<Server> Start(ServeLimits? limits = null, string? token = null, Func<Serving.LoadedModel>? load = null)
     {
-        CheckpointInputs m = CheckpointInputs.Resolve(_run.Checkpoint, null, null);
+        CheckpointInputs m = CheckpointInputs.Resolve(_run.Checkpoint, null, null, allowNonFinite: false);
         var settings = new ServeSettings("127.0.0.1", 0, limits ?? new ServeLimits(), token);
         RewardServer server = await RewardServer.StartAsync(settings, load ?? (() => ServeCommand.Load(m, Precision.F32, TestBackend.Kind)));
         await server.ModelLoaded.WaitAsync(TimeSpan.FromMinutes(2)).ContinueWith(_ => { });
@@ -206,7 +206,7 @@ public class ServeTests
     public async Task BeforeTheModelIsLoadedScoringIs503AndReadyzSaysLoading()
     {
         using var gate = new ManualResetEventSlim();
-        CheckpointInputs m = CheckpointInputs.Resolve(_run.Checkpoint, null, null);
+        CheckpointInputs m = CheckpointInputs.Resolve(_run.Checkpoint, null, null, allowNonFinite: false);
         var settings = new ServeSettings("127.0.0.1", 0, new ServeLimits(), null);
         await using RewardServer server = await RewardServer.StartAsync(settings, () =>
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using WorldPM.Evaluation;
 using WorldPM.Model;
 
 namespace WorldPM.Cli.Serving;
@@ -137,6 +138,7 @@ internal sealed class ScoringQueue
                 int count = SliceWithinBudget(sequences, start);
                 SequenceBatch batch = SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count));
                 model.Score(batch).CopyTo(rewards, start);
+                FiniteRewards.Require(rewards.AsSpan(start, count), i => $"item {start + i + 1} of this batch");
                 metrics.Batch(count, (long)count * batch.SeqLen);
                 realTokens += batch.TokenCount;
                 start += count;

@@ -24,15 +24,16 @@ public static class RewardModelCheckpoint
     /// <param name="allowMissingHead">Accept a checkpoint without <c>score.*</c> tensors (a base Qwen2 model):
     /// the head keeps its fresh initialisation from <paramref name="seed"/>.</param>
     /// <param name="precision">How the model stores its working weights, activations and gradients.</param>
+    /// <param name="allowNonFinite">Load weights holding NaN or infinity instead of refusing them (see <see cref="LoadInto"/>).</param>
     public static RewardModel Load(WorldPMContext context, string directory, int seed = 1, bool allowMissingHead = false,
-        Precision precision = Precision.F32)
+        Precision precision = Precision.F32, bool allowNonFinite = false)
     {
         using ModelCheckpointReader reader = ModelCheckpoint.Open(directory);
         ModelConfig config = ModelConfig.FromJson(reader.Config.ToJsonString());
         var model = new RewardModel(context, config, seed, precision);
         try
         {
-            LoadInto(model, reader, allowMissingHead);
+            LoadInto(model, reader, allowMissingHead, allowNonFinite);
             return model;
         }
         catch
@@ -47,8 +48,11 @@ public static class RewardModelCheckpoint
     /// or BF16 on disk), then refreshes its working weights.
     /// Every parameter must be present with its shape (head tensors may be missing when allowed); tensors a
     /// reward model does not have, such as a causal LM's <c>lm_head.weight</c>, are ignored.
+    /// A NaN or infinite weight is refused (a <see cref="CheckpointFormatException"/> naming the tensor and element)
+    /// unless <paramref name="allowNonFinite"/>: a checksum only proves the file is what was written, and a model with
+    /// one such weight scores every sequence NaN.
     /// </summary>
-    public static void LoadInto(RewardModel model, ModelCheckpointReader reader, bool allowMissingHead = false)
+    public static void LoadInto(RewardModel model, ModelCheckpointReader reader, bool allowMissingHead = false, bool allowNonFinite = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(reader);
@@ -62,9 +66,21 @@ public static class RewardModelCheckpoint
             if (tensor.DType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
                 throw new CheckpointFormatException(reader.Directory,
                     $"tensor {p.Name} has dtype {tensor.DType}; a reward model loads F32, F16 or BF16 weights");
-            p.Value.CopyFrom(tensor.ToFloats());
+            float[] values = tensor.ToFloats();
+            if (!allowNonFinite && FirstNonFinite(values) is int at)
+                throw new CheckpointFormatException(reader.Directory,
+                    $"tensor {p.Name} holds a non-finite weight ({values[at]} at element {at}); the checkpoint is damaged " +
+                    "or its training diverged (--allow-nonfinite loads it anyway)");
+            p.Value.CopyFrom(values);
         }
         model.SyncWorkingWeights();
+    }
+
+    private static int? FirstNonFinite(float[] values)
+    {
+        for (int i = 0; i < values.Length; i++)
+            if (!float.IsFinite(values[i])) return i;
+        return null;
     }
 
     private static bool IsHead(string name) => name.StartsWith("score.", StringComparison.Ordinal);

@@ -10,6 +10,12 @@ public sealed record DataLoadOptions
     public bool Strict { get; init; }
 
     /// <summary>
+    /// Read bytes that are not UTF-8 as U+FFFD. Off by default: a record holding them is a bad record naming its file
+    /// and line, since the replacement characters would be trained on as if someone wrote them.
+    /// </summary>
+    public bool LenientUtf8 { get; init; }
+
+    /// <summary>
     /// Keep pairs whose chosen and rejected responses are identical. They carry no preference (their
     /// Bradley-Terry gradient is zero), so by default they are left out and listed in
     /// <see cref="LoadResult.SkippedRecords"/>.

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 
 namespace WorldPM.Data;
@@ -18,11 +17,11 @@ internal sealed class DataSource(string path, string? root = null)
 
     public RecordLocation At(int? line = null, int? record = null) => new(path, line, record);
 
-    /// <summary>The file's content, decompressed if it is gzip.</summary>
+    /// <summary>The file's content, decompressed if it is gzip (reading past the end of a cut gzip file throws).</summary>
     public Stream OpenRead()
     {
         var file = OpenFile();
-        return StartsWith(file, GzipMagic) ? new GZipStream(file, CompressionMode.Decompress) : file;
+        return StartsWith(file, GzipMagic) ? new GzipLengthCheck(file, path) : file;
     }
 
     public TextReader OpenText() => new StreamReader(OpenRead(), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);

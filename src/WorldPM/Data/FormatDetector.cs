@@ -19,8 +19,8 @@ internal static class FormatDetector
         }
         if (head.StartsWith('<'))
         {
-            var root = RootElement(source);
-            return root == "posts" ? DataFormat.StackExchange : Unknown(source, $"XML root element <{root}>");
+            var (root, problem) = RootElement(source);
+            return root == "posts" ? DataFormat.StackExchange : Unknown(source, problem ?? $"XML root element <{root}>");
         }
         if (head.StartsWith('{') || head.StartsWith('['))
         {
@@ -51,16 +51,21 @@ internal static class FormatDetector
         return Unknown(source, $"first record has fields {string.Join(", ", record.EnumerateObject().Select(p => p.Name))}");
     }
 
-    private static string? RootElement(DataSource source)
+    /// <summary>The root element's name, or why the XML could not be read up to it.</summary>
+    private static (string? Root, string? Problem) RootElement(DataSource source)
     {
         try
         {
-            using var xml = XmlReader.Create(source.OpenText(), new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, CloseInput = true });
-            return xml.MoveToContent() == XmlNodeType.Element ? xml.Name : null;
+            using var xml = SafeXml.Open(source, lenientUtf8: true);
+            return xml.MoveToContent() == XmlNodeType.Element ? (xml.Name, null) : (null, "XML without a root element");
         }
-        catch (XmlException)
+        catch (XmlException e) when (SafeXml.IsDtdRefusal(e))
         {
-            return null;
+            throw new DataFormatException(source.At(), SafeXml.Reason(e));  // no --format would make it readable
+        }
+        catch (XmlException e)
+        {
+            return (null, SafeXml.Reason(e));
         }
     }
 

@@ -27,7 +27,7 @@ internal static class JsonRecords
     /// <summary>The first record that parses as a JSON object among the first few, for format detection.</summary>
     public static JsonElement? First(DataSource source)
     {
-        var probe = new PairCollector(new DataLoadOptions());
+        var probe = new PairCollector(new DataLoadOptions { LenientUtf8 = true });  // detection only looks at field names
         JsonElement? first = null;
         try
         {
@@ -45,17 +45,35 @@ internal static class JsonRecords
 
     private static void ForEachLine(DataSource source, PairCollector collector, Action<JsonElement, RecordLocation> read)
     {
-        using var text = source.OpenText();
-        var number = 0;
-        while (text.ReadLine() is { } line)
+        using var stream = new BufferedStream(source.OpenRead(), 1 << 16);
+        var line = new MemoryStream();
+        for (int number = 1; ReadLine(stream, line); number++)
         {
-            number++;
-            if (!string.IsNullOrWhiteSpace(line))
+            var bytes = new ReadOnlyMemory<byte>(line.GetBuffer(), 0, (int)line.Length);
+            if (number == 1 && bytes.Span.StartsWith(Utf8Bom)) bytes = bytes[Utf8Bom.Length..];
+            if (IsBlank(bytes.Span)) continue;
+            if (Utf8Text.Decode(bytes.Span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
             {
-                ReadOne(source.At(number), collector, read, () => JsonDocument.Parse(line));
+                collector.Bad(source.At(number), invalid);
+                continue;
             }
+            ReadOne(source.At(number), collector, read,
+                () => replaced is null ? JsonDocument.Parse(bytes) : JsonDocument.Parse(replaced));
         }
     }
+
+    private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
+
+    /// <summary>The next line's bytes (without its '\n') into <paramref name="line"/>; false at the end of the stream.</summary>
+    private static bool ReadLine(Stream stream, MemoryStream line)
+    {
+        line.SetLength(0);
+        int b;
+        while ((b = stream.ReadByte()) >= 0 && b != '\n') line.WriteByte((byte)b);
+        return b >= 0 || line.Length > 0;
+    }
+
+    private static bool IsBlank(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept(" \t\r"u8) < 0;
 
     private static void ForEachInArray(DataSource source, PairCollector collector, Action<JsonElement, RecordLocation> read)
     {
@@ -74,8 +92,21 @@ internal static class JsonRecords
             var record = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var at = source.At(lines.LineAt(reader.TokenStartIndex), ++record);
+                long start = reader.TokenStartIndex;
+                var at = source.At(lines.LineAt(start), ++record);
                 var document = JsonDocument.ParseValue(ref reader);
+                var span = bytes.AsSpan((int)start, (int)(reader.BytesConsumed - start));
+                if (Utf8Text.Decode(span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
+                {
+                    document.Dispose();
+                    collector.Bad(at, invalid);
+                    continue;
+                }
+                if (replaced is not null)
+                {
+                    document.Dispose();
+                    document = JsonDocument.Parse(replaced);
+                }
                 ReadOne(at, collector, read, () => document);
             }
         }

@@ -44,14 +44,35 @@ internal sealed class ParquetPairReader : IPairReader
         using var seekable = new MemoryStream();
         stream.CopyTo(seekable);
         seekable.Position = 0;
+        if (Damage(seekable.GetBuffer().AsSpan(0, (int)seekable.Length)) is { } damage)
+            throw new DataFormatException(source.At(), $"not a readable Parquet file: {damage}");
         try
         {
             return ParquetSerializer.DeserializeUntypedAsync(seekable).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
+                                       or ArgumentException or IndexOutOfRangeException or OverflowException)
         {
             throw new DataFormatException(source.At(), $"not a readable Parquet file: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// What is wrong with the frame every Parquet file has (PAR1, the data, the footer, its 4-byte length, PAR1), or
+    /// null: checked before the reader runs, whose own failures on a damaged frame name stream positions, not the file.
+    /// </summary>
+    private static string? Damage(ReadOnlySpan<byte> file)
+    {
+        ReadOnlySpan<byte> magic = "PAR1"u8;
+        const int frame = 12;  // both magics and the footer length
+        if (file.Length < frame)
+            return $"{file.Length} bytes is shorter than the smallest Parquet file ({frame})";
+        if (!file[..4].SequenceEqual(magic) || !file[^4..].SequenceEqual(magic))
+            return "a Parquet file begins and ends with the bytes PAR1, and this one does not (truncated, or another format)";
+        uint footer = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file[^8..^4]);
+        return footer > file.Length - frame
+            ? $"its footer length ({footer} bytes) exceeds the file ({file.Length} bytes): the file is damaged"
+            : null;
     }
 
     private static object? Value(Dictionary<string, object> row, string? column) =>

@@ -37,8 +37,7 @@ internal sealed class StackExchangeReader : IPairReader
 
     private static void ReadRows(DataSource source, PairCollector collector, List<Question> questions, Dictionary<string, List<Answer>> answers)
     {
-        using var text = source.OpenText();
-        using var xml = XmlReader.Create(text, new XmlReaderSettings { DtdProcessing = DtdProcessing.Prohibit, IgnoreWhitespace = true });
+        using var xml = SafeXml.Open(source, collector.Options.LenientUtf8);
         var lineInfo = (IXmlLineInfo)xml;
         try
         {
@@ -52,7 +51,7 @@ internal sealed class StackExchangeReader : IPairReader
         }
         catch (XmlException e)
         {
-            collector.Bad(source.At(e.LineNumber), $"invalid XML, rest of file not read: {e.Message}");
+            collector.Bad(source.At(e.LineNumber), $"{SafeXml.Reason(e)}; rest of file not read");
         }
     }
 

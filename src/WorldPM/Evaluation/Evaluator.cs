@@ -19,6 +19,9 @@ public static class Evaluator
             var slice = pairs.Skip(start).Take(pairsPerBatch).ToList();
             var batch = new PairBatch(model.Config, slice);
             float[] rewards = model.Score(batch.Sequences);
+            int first = start, pairsInBatch = batch.Pairs;
+            FiniteRewards.Require(rewards, i => i < pairsInBatch
+                ? $"the chosen response of pair {first + i + 1}" : $"the rejected response of pair {first + i - pairsInBatch + 1}");
             for (int i = 0; i < batch.Pairs; ++i) deltas[start + i] = (double)rewards[i] - rewards[batch.Pairs + i];
             onScored?.Invoke(start + batch.Pairs);
         }

@@ -23,7 +23,7 @@ internal sealed record BpeModelData(
     /// <exception cref="NotSupportedException">It describes a tokenizer WorldPM would not reproduce.</exception>
     public static BpeModelData ReadTokenizerJson(Stream stream, string name)
     {
-        using var document = JsonDocument.Parse(stream, new JsonDocumentOptions { MaxDepth = 256 });
+        using var document = ParseJson(stream, name, new JsonDocumentOptions { MaxDepth = 256 });
         var root = document.RootElement;
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{name}: no \"model\" object; not a Hugging Face tokenizer.json.");
@@ -45,9 +45,9 @@ internal sealed record BpeModelData(
     /// this form does too. The special tokens are not in these files: pass them as
     /// <paramref name="addedTokens"/> (see <see cref="ReadAddedTokensFromConfig"/>).
     /// </summary>
-    public static BpeModelData ReadVocabAndMerges(Stream vocab, Stream merges, IEnumerable<AddedToken> addedTokens)
+    public static BpeModelData ReadVocabAndMerges(Stream vocab, string vocabName, Stream merges, IEnumerable<AddedToken> addedTokens)
     {
-        using var document = JsonDocument.Parse(vocab);
+        using var document = ParseJson(vocab, vocabName);
         var mergeList = new List<string>();
         using var reader = new StreamReader(merges);
         for (string? line = reader.ReadLine(); line is not null; line = reader.ReadLine())
@@ -62,7 +62,7 @@ internal sealed record BpeModelData(
     /// <summary>The <c>added_tokens_decoder</c> of a <c>tokenizer_config.json</c>.</summary>
     public static List<AddedToken> ReadAddedTokensFromConfig(Stream tokenizerConfig, string name)
     {
-        using var document = JsonDocument.Parse(tokenizerConfig);
+        using var document = ParseJson(tokenizerConfig, name);
         if (!document.RootElement.TryGetProperty("added_tokens_decoder", out var decoder) || decoder.ValueKind != JsonValueKind.Object)
             throw new InvalidDataException($"{name}: no \"added_tokens_decoder\" object.");
         return decoder.EnumerateObject()
@@ -71,6 +71,20 @@ internal sealed record BpeModelData(
                 int.Parse(p.Name, System.Globalization.CultureInfo.InvariantCulture),
                 p.Value.TryGetProperty("special", out var s) && s.GetBoolean()))
             .ToList();
+    }
+
+    /// <summary>The JSON document in <paramref name="stream"/>; a file that is not JSON (binary, cut short) is an
+    /// <see cref="InvalidDataException"/> naming it, not a bare parser message.</summary>
+    private static JsonDocument ParseJson(Stream stream, string name, JsonDocumentOptions options = default)
+    {
+        try
+        {
+            return JsonDocument.Parse(stream, options);
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{name}: not a JSON file ({e.Message})", e);
+        }
     }
 
     private static JsonElement Required(JsonElement parent, string property, string name) =>

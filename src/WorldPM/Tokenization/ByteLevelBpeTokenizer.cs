@@ -63,7 +63,7 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
         }
         using var vocab = File.OpenRead(vocabPath);
         using var merges = File.OpenRead(mergesPath);
-        return new ByteLevelBpeTokenizer(BpeModelData.ReadVocabAndMerges(vocab, merges, added), vocabPath);
+        return new ByteLevelBpeTokenizer(BpeModelData.ReadVocabAndMerges(vocab, vocabPath, merges, added), vocabPath);
     }
 
     /// <inheritdoc/>

@@ -91,4 +91,26 @@ public class RewardModelCheckpointTests
         var e = Assert.Throws<CheckpointMismatchException>(() => RewardModelCheckpoint.LoadInto(wider, reader));
         Assert.That(e!.Message, Does.Contain("mlp.gate_proj.weight"));
     }
+
+    [TestCase(float.NaN)]
+    [TestCase(float.PositiveInfinity)]
+    public void ANonFiniteWeightIsRefusedNamingItsTensorUnlessAllowed(float bad)
+    {
+        using var dir = new TempDirectory();
+        using WorldPMContext context = Context();
+        const string damaged = "model.layers.0.mlp.up_proj.weight";
+        using (var model = new RewardModel(context, Tiny, seed: 1))
+            ModelCheckpoint.Write(dir.Path, model.Parameters.Select(p =>
+            {
+                float[] values = p.Value.ToArray();
+                if (p.Name == damaged) values[5] = bad;
+                return TensorData.FromFloats(p.Name, [.. p.Shape], values);
+            }), model.Config.ToJson());
+
+        var e = Assert.Throws<CheckpointFormatException>(() => RewardModelCheckpoint.Load(context, dir.Path).Dispose());
+        Assert.That(e!.Message, Does.Contain(damaged).And.Contain("element 5").And.Contain("--allow-nonfinite").And.Contain(dir.Path));
+
+        using RewardModel loaded = RewardModelCheckpoint.Load(context, dir.Path, allowNonFinite: true);
+        Assert.That(loaded.Parameters.Single(p => p.Name == damaged).Value.ToArray()[5], Is.EqualTo(bad));
+    }
 }
