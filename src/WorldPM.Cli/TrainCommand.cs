@@ -37,6 +37,8 @@ internal static class TrainCommand
         bool root = launch.Rank == 0;
         TextWriter log = a.Quiet || !root ? TextWriter.Null : output;
         CheckInputs(a);
+        // Rank 0 writes the checkpoints; it holds the directory before the (possibly long) data loading starts.
+        using RunDirectoryLock? writer = root ? RunDirectoryLock.Acquire(a.Out) : null;
         TrainInputs inputs = TrainInputs.Resolve(a);
         var (train, evaluation) = LoadPairs(a, inputs.Tokenizer, inputs.Config.ScoringToken, inputs.MaxLength, log);
         TrainingRunOptions options = RunOptions(a, inputs, train.Count);
@@ -87,6 +89,7 @@ internal static class TrainCommand
         CheckpointEvery = a.CheckpointEvery,
         KeepLast = a.Keep,
         Resume = a.Resume,
+        ResumeAnyway = a.ResumeAnyway,
         EvalEvery = a.EvalEvery,
     };
 
@@ -148,6 +151,8 @@ internal static class TrainCommand
         if (a.Eval is not null) DataInputs.RequireExisting([a.Eval], "evaluation data");
         if (a.Eval is not null && a.EvalFraction is not null)
             throw new UsageException("give --eval or --eval-fraction, not both");
+        if (a.ResumeAnyway && !a.Resume)
+            throw new UsageException("--resume-anyway only changes what --resume accepts; add --resume");
         if (a.Config is not null && a.Init is not null)
             throw new UsageException("--init brings its own config.json; leave out --config");
         if (File.Exists(a.Out))

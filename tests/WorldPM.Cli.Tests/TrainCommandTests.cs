@@ -143,6 +143,48 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void ResumeRefusesOtherDataOrBatchesUnlessAskedToGoOn()
+    {
+        string run = _files.PathOf("run");
+        Train(run, 2);
+        string[] Resume(string data, params string[] more) =>
+            ["train", data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "4", "--resume", .. more];
+
+        CliResult otherBatch = Worldpm.Run([.. Resume(_data), "--batch", "6"]);
+        Assert.That(otherBatch.ExitCode, Is.EqualTo(1), otherBatch.ToString);
+        Assert.That(otherBatch.Error, Does.Contain("pairs per micro-batch 4 then, 6 now").And.Contain("--resume-anyway"));
+
+        // Same count of pairs, one response changed: only the fingerprint tells.
+        string edited = _files.PathOf("edited.jsonl");
+        string[] lines = File.ReadAllLines(_data);
+        lines[7] = lines[7].Replace("\"rejected\":\"", "\"rejected\":\"edited ", StringComparison.Ordinal);
+        Assert.That(lines[7], Does.Contain("edited"), "the test data changed");
+        File.WriteAllLines(edited, lines);
+        CliResult otherData = Worldpm.Run([.. Resume(edited), "--batch", "4"]);
+        Assert.That(otherData.ExitCode, Is.EqualTo(1), otherData.ToString);
+        Assert.That(otherData.Error, Does.Contain("content or order differs"));
+
+        CliResult anyway = Worldpm.Run([.. Resume(edited), "--batch", "4", "--resume-anyway"]);
+        Assert.That(anyway.ExitCode, Is.EqualTo(0), anyway.ToString);
+        Assert.That(anyway.Output, Does.Contain("resumed at step 2"));
+    }
+
+    [Test]
+    public void ASecondWriterOfARunDirectoryFailsAtOnceNamingTheFirst()
+    {
+        string run = _files.PathOf("busy-run");
+        using (WorldPM.Checkpoints.RunDirectoryLock.Acquire(run))
+        {
+            CliResult second = Worldpm.Run("train", _data, "--out", run, "--config", _config, "--steps", "1");
+            Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString);
+            Assert.That(second.Error, Does.Contain("in use by another training process").And.Contain($"pid {Environment.ProcessId}"));
+            Assert.That(Path.Combine(run, "latest"), Does.Not.Exist, "nothing written");
+        }
+        Train(run, 1);  // released: the directory is usable again
+        Assert.That(Path.Combine(run, "step-1"), Does.Exist);
+    }
+
+    [Test]
     public void EvalFractionHoldsOutPairsAndEvaluatesThemAtTheEnd()
     {
         CliResult result = Train(_files.PathOf("run"), 2, "--eval-fraction", "0.25");

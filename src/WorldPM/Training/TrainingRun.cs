@@ -26,6 +26,13 @@ public sealed record TrainingRunOptions
     /// <summary>Continue from the latest committed checkpoint in <see cref="OutputDirectory"/>, if there is one.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Resume even when the checkpoint was written for other training data or another batch shape (pairs per
+    /// micro-batch, accumulation steps): the saved data position then points into different pairs. Off by default:
+    /// such a resume is refused with what differs.
+    /// </summary>
+    public bool ResumeAnyway { get; init; }
+
     /// <summary>Evaluate on the evaluation pairs every this many steps (0: only at the end).</summary>
     public long EvalEvery { get; init; }
 }
@@ -49,6 +56,10 @@ public static class TrainingRun
     private const string PositionKey = "data.position";
     private const string SeedKey = "data.seed";
     private const string RanksKey = "parallel.ranks";
+    private const string FingerprintKey = "data.fingerprint";
+    private const string PairsKey = "data.pairs";
+    private const string MicroBatchKey = "batch.pairs_per_micro_batch";
+    private const string AccumulationKey = "batch.accumulation_steps";
 
     /// <param name="parallel">Data parallel across the ranks of an mpirun launch, or null for one process. Every rank
     /// calls Run with the same data and options; each trains on its slice of every micro-batch (the global batch is
@@ -71,11 +82,12 @@ public static class TrainingRun
         using var trainer = new Trainer(context, model, t, options.Steps, parallel);
         var order = new DataOrder(t.Seed, train.Count);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
+        var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch, t.AccumulationSteps);
         long position = 0, resumedFrom = 0;
         int? resumedFromRanks = null;
         if (options.Resume && store?.LatestDirectory() is string latest)
         {
-            (position, resumedFromRanks) = Restore(latest, model, trainer, t.Seed);
+            (position, resumedFromRanks) = Restore(latest, model, trainer, t.Seed, options.ResumeAnyway ? null : shape);
             resumedFrom = trainer.Step;
         }
         // Whatever each rank initialized or loaded, they start from rank 0's weights.
@@ -104,7 +116,7 @@ public static class TrainingRun
             if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0))
                 && (writes || trainer.SavesStateCollectively))
             {
-                TrainingState state = CaptureState(trainer, position, t.Seed, ranks);
+                TrainingState state = CaptureState(trainer, position, t.Seed, ranks, shape);
                 if (writes) lastCheckpoint = Save(store, model, state, trainer.Step);
             }
         }
@@ -122,14 +134,39 @@ public static class TrainingRun
 
     /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls
     /// it).</summary>
-    private static TrainingState CaptureState(Trainer trainer, long position, int seed, int ranks)
+    private static TrainingState CaptureState(Trainer trainer, long position, int seed, int ranks, RunShape shape)
     {
         var state = new TrainingState();
         trainer.SaveState(state);
         state.Scalars.SetInt64(PositionKey, position);
         state.Scalars.SetInt64(SeedKey, seed);
         state.Scalars.SetInt64(RanksKey, ranks);
+        state.Scalars.SetInt64(FingerprintKey, shape.Fingerprint);
+        state.Scalars.SetInt64(PairsKey, shape.Pairs);
+        state.Scalars.SetInt64(MicroBatchKey, shape.PairsPerMicroBatch);
+        state.Scalars.SetInt64(AccumulationKey, shape.AccumulationSteps);
         return state;
+    }
+
+    /// <summary>What a checkpoint's data position is relative to: the training pairs and how steps take them.</summary>
+    private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long AccumulationSteps);
+
+    /// <summary>How <paramref name="state"/> was written for other data or batches than <paramref name="shape"/>
+    /// (checkpoints from before these keys were stored are taken as matching), or null.</summary>
+    private static string? Differences(TrainingState state, RunShape shape)
+    {
+        var differences = new List<string>();
+        void Compare(string key, long now, string what)
+        {
+            if (state.Scalars.Contains(key) && state.Scalars.GetInt64(key) is long then && then != now)
+                differences.Add($"{what} {then} then, {now} now");
+        }
+        Compare(PairsKey, shape.Pairs, "training pairs");
+        Compare(MicroBatchKey, shape.PairsPerMicroBatch, "pairs per micro-batch");
+        Compare(AccumulationKey, shape.AccumulationSteps, "accumulation steps");
+        if (differences.Count == 0 && state.Scalars.Contains(FingerprintKey) && state.Scalars.GetInt64(FingerprintKey) != shape.Fingerprint)
+            differences.Add("the training pairs' content or order differs");
+        return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
     private static string Save(CheckpointStore store, RewardModel model, TrainingState state, long step) =>
@@ -140,11 +177,16 @@ public static class TrainingRun
             TrainingStateFile.Write(Path.Combine(directory, TrainingStateFile.FileName), state);
         });
 
-    private static (long Position, int? Ranks) Restore(string directory, RewardModel model, Trainer trainer, int seed)
+    /// <param name="shape">What the checkpoint must have been written for; null resumes whatever it was.</param>
+    private static (long Position, int? Ranks) Restore(string directory, RewardModel model, Trainer trainer, int seed, RunShape? shape)
     {
+        TrainingState state = TrainingStateFile.Read(Path.Combine(directory, TrainingStateFile.FileName));
+        if (shape is not null && Differences(state, shape) is { } differences)
+            throw new InvalidDataException($"{directory} was written for other training data or batches ({differences}): its data " +
+                "position would point into different pairs; resume with the same data and --batch/--accumulation, or pass " +
+                "--resume-anyway to continue regardless");
         using (ModelCheckpointReader reader = ModelCheckpoint.Open(directory))
             RewardModelCheckpoint.LoadInto(model, reader);
-        TrainingState state = TrainingStateFile.Read(Path.Combine(directory, TrainingStateFile.FileName));
         long savedSeed = state.Scalars.GetInt64(SeedKey);
         if (savedSeed != seed)
             throw new InvalidDataException($"{directory} was written by a run with seed {savedSeed}; this run has seed {seed} " +

@@ -1,0 +1,34 @@
+using WorldPM.Tokenization;
+
+namespace WorldPM.Training;
+
+/// <summary>
+/// A 64-bit digest of the tokenized training pairs in their loaded order (token ids, weights), stored with every
+/// checkpoint so a resume can tell that it is given other data: the data position saved with the checkpoint only
+/// means something for the same pairs. FNV-1a over the values: not a cryptographic hash, only a change detector.
+/// </summary>
+public static class TrainingDataFingerprint
+{
+    private const ulong Offset = 14695981039346656037UL;
+    private const ulong Prime = 1099511628211UL;
+
+    public static long Of(IReadOnlyList<TokenizedPair> pairs)
+    {
+        ArgumentNullException.ThrowIfNull(pairs);
+        ulong hash = Offset;
+        void Mix(int value)
+        {
+            for (int shift = 0; shift < 32; shift += 8)
+                hash = (hash ^ (byte)(value >> shift)) * Prime;
+        }
+        foreach (TokenizedPair pair in pairs)
+        {
+            Mix(pair.Chosen.Length);
+            foreach (int id in pair.Chosen) Mix(id);
+            Mix(pair.Rejected.Length);
+            foreach (int id in pair.Rejected) Mix(id);
+            Mix(BitConverter.SingleToInt32Bits(pair.Weight));
+        }
+        return unchecked((long)hash);
+    }
+}
