@@ -30,10 +30,19 @@ internal sealed record TrainInputs(long? ResumeStep, string? ResumeFrom, string?
 
     /// <summary>A new model (the config's, seeded), or --init's weights with a fresh score head where it has none; a
     /// resumed run starts from a new model and loads its checkpoint into it.</summary>
-    public RewardModel CreateModel(WorldPMContext context, TrainArguments a) =>
-        Init is not null && ResumeFrom is null
-            ? RewardModelCheckpoint.Load(context, Init, a.Seed, allowMissingHead: true, a.Precision)
-            : new RewardModel(context, Config, a.Seed, a.Precision);
+    public RewardModel CreateModel(WorldPMContext context, TrainArguments a)
+    {
+        if (Init is not null && ResumeFrom is null)
+            return RewardModelCheckpoint.Load(context, Init, a.Seed, allowMissingHead: true, a.Precision);
+        try
+        {
+            return new RewardModel(context, Config, a.Seed, a.Precision);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new InsufficientMemoryException($"{ConfigSource(a)}: {e.Message}", e);
+        }
+    }
 
     /// <summary>The checkpoint's config (resumed or --init), else --config's or the built-in small one; --scoring-token
     /// may choose the scoring token of a new model only.</summary>

@@ -123,5 +123,14 @@ public class ErrorTests
         AssertOneLineError(Worldpm.Run("score", damaged, "--response", "hi", "--response", "ho", "--allow-nonfinite"), 1,
             "NaN reward", "--response 1");
     }
+
+    [Test]
+    public void AConfigTooLargeForTheMachineIsRefusedAtOnceNamingIt()
+    {
+        string config = _run.Files.PathOf("deep-config.json");
+        File.WriteAllText(config, """{"vocab_size": 259, "hidden_size": 64, "num_hidden_layers": 2000000000, "num_attention_heads": 4, "num_key_value_heads": 2, "intermediate_size": 192}""");
+        AssertOneLineError(Worldpm.Run("train", _run.Data, "--out", _run.Files.PathOf("deep"), "--config", config), 1,
+            "deep-config.json", "the model needs", "backend has");
+    }
 }
 

@@ -30,6 +30,17 @@ public static class RewardModelCheckpoint
     {
         using ModelCheckpointReader reader = ModelCheckpoint.Open(directory);
         ModelConfig config = ModelConfig.FromJson(reader.Config.ToJsonString());
+        // Both checks before any allocation: a config that cannot fit, or weights of other shapes, fail at once.
+        try
+        {
+            ModelMemory.RequireFits(config, precision, context.Backend);
+        }
+        catch (InsufficientMemoryException e)
+        {
+            throw new InsufficientMemoryException($"{directory}: {e.Message}", e);
+        }
+        reader.Validate(Expected(RewardModel.Specs(config).Select(s => (s.Name, s.Shape)), reader, allowMissingHead),
+            ignoreUnexpected: _ => true);
         var model = new RewardModel(context, config, seed, precision);
         try
         {
@@ -56,9 +67,7 @@ public static class RewardModelCheckpoint
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(reader);
-        var expected = model.Parameters
-            .Where(p => !(allowMissingHead && IsHead(p.Name) && !reader.Contains(p.Name)))
-            .ToDictionary(p => p.Name, p => new TensorExpectation([.. p.Shape]), StringComparer.Ordinal);
+        var expected = Expected(model.Parameters.Select(p => (p.Name, p.Shape.ToArray())), reader, allowMissingHead);
         reader.Validate(expected, ignoreUnexpected: _ => true);
         foreach (Parameter p in model.Parameters.Where(p => expected.ContainsKey(p.Name)))
         {
@@ -75,6 +84,13 @@ public static class RewardModelCheckpoint
         }
         model.SyncWorkingWeights();
     }
+
+    /// <summary>The tensors a model's parameters need from <paramref name="reader"/> (a missing head left out when allowed).</summary>
+    private static Dictionary<string, TensorExpectation> Expected(IEnumerable<(string Name, long[] Shape)> parameters,
+        ModelCheckpointReader reader, bool allowMissingHead) =>
+        parameters
+            .Where(p => !(allowMissingHead && IsHead(p.Name) && !reader.Contains(p.Name)))
+            .ToDictionary(p => p.Name, p => new TensorExpectation(p.Shape), StringComparer.Ordinal);
 
     private static int? FirstNonFinite(float[] values)
     {

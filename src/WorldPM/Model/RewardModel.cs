@@ -23,6 +23,7 @@ public sealed class RewardModel : IDisposable
         ArgumentNullException.ThrowIfNull(context);
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
+        ModelMemory.RequireFits(config, precision, context.Backend);
         Config = config;
         Precision = precision;
         network = precision switch
