@@ -16,7 +16,8 @@ pkg_check_modules(OPENBLAS REQUIRED openblas)
 # looked up at run time too. NCCL is never needed to build
 # (native/src/comm/nccl_library.h opens it at run time).
 find_package(MPI COMPONENTS C QUIET)
-target_sources(worldpm PRIVATE native/src/comm/launch_env.cpp native/src/comm/nccl_library.cpp)
+target_sources(worldpm PRIVATE native/src/comm/launch_env.cpp native/src/comm/nccl_library.cpp
+  native/src/comm/nccl_calls.cpp)
 set(WORLDPM_MPI_HEADER_IS_OPENMPI FALSE)
 if(MPI_C_FOUND)
   find_file(WORLDPM_MPI_HEADER mpi.h PATHS ${MPI_C_INCLUDE_DIRS} NO_DEFAULT_PATH)

@@ -27,7 +27,8 @@ if(Boost_FOUND)
   target_compile_definitions(worldpm_emu PUBLIC WPM_KERNELS_NS=kernels_emu)
 
   # The emu backend: the shared device host code on the emulator's platform.
-  add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp)
+  add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp
+    native/src/device/emu_stream.cpp)
   set_target_properties(worldpm_device_emu PROPERTIES POSITION_INDEPENDENT_CODE ON
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   # native/emu: device_range.h, the emulator's host-only allocation lookup (no kernel includes it).

@@ -26,6 +26,32 @@ include(GoogleTest)
 # MissingRuntimeLibraries.* run only as library.without_onednn_and_mpi below, with the libraries hidden.
 gtest_discover_tests(worldpm_native_tests DISCOVERY_TIMEOUT 60 TEST_FILTER -MissingRuntimeLibraries.*)
 
+# The emu backend with WORLDPM_EMU_QUEUE=deferred: launches wait on a stream until the next synchronising call,
+# so the planted host ordering bugs of EmuQueue.* must show, and the C ABI's emu tests must pass as they are.
+if(TARGET worldpm_emu)
+  add_test(NAME emu.deferred_queue COMMAND worldpm_native_tests --gtest_filter=EmuQueue.*:WrapEmu.*)
+  set_tests_properties(emu.deferred_queue PROPERTIES ENVIRONMENT WORLDPM_EMU_QUEUE=deferred)
+endif()
+
+# The host code that talks to vendor libraries, against in-process fakes (tests/native/vendor): the cuda
+# communicator's NCCL calls always; the cuda backend's cuBLASLt GEMM only where the CUDA toolkit's cublasLt.h is
+# found (cublaslt.cpp takes its types from it), else the CublasLtGemm and FakeCublasLt suites are not built.
+find_path(WORLDPM_CUBLASLT_INCLUDE_DIR cublasLt.h HINTS ${CUDAToolkit_INCLUDE_DIRS})
+add_executable(worldpm_vendor_tests tests/native/vendor/fake_nccl.cpp tests/native/vendor/nccl_calls_test.cpp
+  native/src/comm/nccl_calls.cpp)
+if(WORLDPM_CUBLASLT_INCLUDE_DIR)
+  target_sources(worldpm_vendor_tests PRIVATE tests/native/vendor/fake_cublaslt.cpp
+    tests/native/vendor/cublaslt_test.cpp native/src/cuda/cublaslt.cpp native/src/error.cpp)
+  target_include_directories(worldpm_vendor_tests PRIVATE ${WORLDPM_CUBLASLT_INCLUDE_DIR})
+  message(STATUS "WorldPM vendor tests: NCCL and cuBLASLt fakes (cublasLt.h in ${WORLDPM_CUBLASLT_INCLUDE_DIR})")
+else()
+  message(STATUS "WorldPM vendor tests: NCCL fake only (no cublasLt.h: the cuBLASLt GEMM tests are not built)")
+endif()
+target_include_directories(worldpm_vendor_tests PRIVATE native/include native/src tests/native/vendor)
+target_link_libraries(worldpm_vendor_tests PRIVATE worldpm_common_headers GTest::gtest GTest::gtest_main
+  Threads::Threads ${CMAKE_DL_LIBS})
+gtest_discover_tests(worldpm_vendor_tests DISCOVERY_TIMEOUT 60)
+
 # The load-time dependencies and exported symbols of the library itself.
 add_test(NAME library.load_dependencies
   COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_load_dependencies.sh $<TARGET_FILE:worldpm>)

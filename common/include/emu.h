@@ -26,11 +26,15 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
+
+// kernels.h's stream type: on the emulator a stream is null (launches run at once) or a LaunchQueue.
+struct CUstream_st;
 
 // CUDA's index types (the emulator's own; no CUDA header is involved).
 struct uint3 { unsigned x, y, z; };
@@ -149,6 +153,31 @@ void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t dyn_smem, A&&...
     std::apply(c.kernel, c.params);
   };
   detail::launch(detail::Thunk{run, &call}, grid, block, dyn_smem);
+}
+
+// A stream whose launches run later (the emu backend's deferred mode, WORLDPM_EMU_QUEUE=deferred):
+// launch_on() hands it each launch, holding the kernel and by-value copies of its arguments, and its
+// owner runs them in order at its synchronisation points, where a LaunchError surfaces as a CUDA
+// kernel error does. Streams are LaunchQueues converted with stream(); there is no other kind.
+class LaunchQueue {
+ public:
+  virtual void push(std::function<void()> launch) = 0;
+  CUstream_st* stream() { return reinterpret_cast<CUstream_st*>(this); }
+  static LaunchQueue* of(CUstream_st* stream) { return reinterpret_cast<LaunchQueue*>(stream); }
+
+ protected:
+  ~LaunchQueue() = default;
+};
+
+// launch() on a stream: at once on the null stream, else queued on the stream's LaunchQueue.
+template <class... P, class... A>
+void launch_on(CUstream_st* stream, void (*kernel)(P...), dim3 grid, dim3 block, size_t dyn_smem, A&&... args) {
+  if (stream == nullptr) return launch(kernel, grid, block, dyn_smem, std::forward<A>(args)...);
+  static_assert(sizeof...(P) == sizeof...(A), "emu::launch_on: argument count differs from the kernel's");
+  std::tuple<std::decay_t<P>...> params(std::forward<A>(args)...);
+  LaunchQueue::of(stream)->push([kernel, params, grid, block, dyn_smem] {
+    std::apply([&](const auto&... p) { launch(kernel, grid, block, dyn_smem, p...); }, params);
+  });
 }
 
 }  // namespace emu

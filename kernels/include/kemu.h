@@ -173,9 +173,9 @@ inline uint4 ld128(const void* p) {
 inline void st128(void* p, uint4 v) { std::memcpy(p, &v, 16); }
 
 template <class... P, class... A>
-inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t /*stream*/, A&&... args) {
+inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
   try {
-    ::emu::launch(kernel, grid, block, smem, std::forward<A>(args)...);
+    ::emu::launch_on(stream, kernel, grid, block, smem, std::forward<A>(args)...);
   } catch (const ::emu::LaunchError& e) {
     return kfail(KSTATUS_LAUNCH_FAILED, e.what());
   }

@@ -11,6 +11,7 @@
 #include "communicator.h"
 #include "mpi_library.h"
 #include "mpi_thread.h"
+#include "nccl_calls.h"
 #include "nccl_library.h"
 #include "peer_watch.h"
 #ifdef WPM_HAVE_CUDA
@@ -22,20 +23,12 @@ namespace wpm::comm {
 #ifdef WPM_HAVE_CUDA
 namespace {
 
-int nccl_type(wpm_dtype dtype) {
-  switch (dtype) {
-    case WPM_F16: return kNcclFloat16;
-    case WPM_BF16: return kNcclBfloat16;
-    case WPM_I32: return kNcclInt32;
-    default: return kNcclFloat32;
-  }
-}
-
 class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(std::shared_ptr<Backend> backend, const NcclLibrary& nccl, NcclComm comm, MPI_Comm control,
                    int rank, int size, double timeout)
-      : backend_(std::move(backend)), nccl_(nccl), comm_(comm), control_(control) {
+      : backend_(std::move(backend)), nccl_(nccl), comm_(comm), calls_(nccl, comm, backend_->native_stream()),
+        control_(control) {
     rank_ = rank;
     size_ = size;
     watch_ = std::make_unique<PeerWatch>(control_, rank, size, timeout);
@@ -54,10 +47,7 @@ class NcclCommunicator final : public Communicator {
   }
 
   Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) override {
-    void* data = buffer->data();
-    return queued(nccl_.all_reduce(data, data, buffer->count, nccl_type(buffer->dtype),
-                                   op == WPM_REDUCE_MEAN ? kNcclAvg : kNcclSum, comm_, stream_),
-                  "all_reduce");
+    return queued(calls_.all_reduce(buffer->data(), buffer->count, buffer->dtype, op), "all_reduce");
   }
 
   Outcome wait() override {
@@ -85,22 +75,17 @@ class NcclCommunicator final : public Communicator {
   }
 
   Outcome broadcast(wpm_buffer* buffer, int root) override {
-    void* data = buffer->data();
-    Outcome q = queued(nccl_.broadcast(data, data, buffer->count, nccl_type(buffer->dtype), root, comm_, stream_),
-                       "broadcast");
+    Outcome q = queued(calls_.broadcast(buffer->data(), buffer->count, buffer->dtype, root), "broadcast");
     return q.ok() ? wait() : q;
   }
 
   Outcome all_gather(const wpm_buffer* send, wpm_buffer* recv) override {
-    Outcome q = queued(
-        nccl_.all_gather(send->data(), recv->data(), send->count, nccl_type(send->dtype), comm_, stream_),
-        "all_gather");
+    Outcome q = queued(calls_.all_gather(send->data(), send->count, recv->data(), send->dtype), "all_gather");
     return q.ok() ? wait() : q;
   }
 
   Outcome reduce_scatter(const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op) override {
-    Outcome q = queued(nccl_.reduce_scatter(send->data(), recv->data(), recv->count, nccl_type(send->dtype),
-                                            op == WPM_REDUCE_MEAN ? kNcclAvg : kNcclSum, comm_, stream_),
+    Outcome q = queued(calls_.reduce_scatter(send->data(), recv->data(), recv->count, send->dtype, op),
                        "reduce_scatter");
     return q.ok() ? wait() : q;
   }
@@ -130,6 +115,7 @@ class NcclCommunicator final : public Communicator {
   std::shared_ptr<Backend> backend_;
   const NcclLibrary& nccl_;
   NcclComm comm_;
+  NcclCalls calls_;
   MPI_Comm control_;
   std::unique_ptr<PeerWatch> watch_;
   void* stream_ = nullptr;

@@ -2,6 +2,7 @@
 
 #include <dlfcn.h>
 
+#include <cstdint>
 #include <mutex>
 
 #include "../error.h"
@@ -29,6 +30,17 @@ cudaDataType_t cuda_type(wpm_dtype dtype) {
     case WPM_BF16: return CUDA_R_16BF;
     default: return CUDA_R_32F;
   }
+}
+
+// The largest power of two up to 256 dividing the address. cuBLASLt assumes 256-byte aligned operands unless the
+// preference says otherwise, and a view at an element offset is not: its kernels would fault on misaligned vector
+// loads, or the heuristic finds no algorithm. The library knows ld and batch strides from the layouts; only the
+// pointers are ours to describe.
+uint32_t pointer_alignment(const void* p) {
+  const uintptr_t address = reinterpret_cast<uintptr_t>(p);
+  uint32_t alignment = 256;
+  while (alignment > 1 && address % alignment != 0) alignment /= 2;
+  return alignment;
 }
 
 // Destroys whatever descriptors were created, on every path out of gemm().
@@ -129,6 +141,14 @@ wpm_status Cublas::gemm(const GemmArgs& g, cudaStream_t stream) {
   if (wpm_status s = check(api_.pref_set(d.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes_,
                                          sizeof workspace_bytes_), "workspace preference"))
     return s;
+  // cuBLASLt's A is our B, its B our A; C and D are both our C.
+  const struct { cublasLtMatmulPreferenceAttributes_t attribute; const void* pointer; } alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, g.b}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, g.a},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, g.c}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, g.c}};
+  for (const auto& a : alignments) {
+    const uint32_t bytes = pointer_alignment(a.pointer);
+    if (wpm_status s = check(api_.pref_set(d.pref, a.attribute, &bytes, sizeof bytes), "alignment preference")) return s;
+  }
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
   if (wpm_status s = check(api_.heuristic(handle_, d.op, d.a, d.b, d.c, d.c, d.pref, 1, &result, &found), "heuristic"))

@@ -1,9 +1,14 @@
 // The emu backend's platform: the kernel emulator (native/emu) as a device.
 // Memory is the emulator's guarded, poisoned device memory; copies are
-// memcpy/memmove; kernels run synchronously inside their launch (so there is
-// no stream and synchronize has nothing to wait for); GEMMs run on a CPU
-// backend's BLAS, which can read emulated device memory because it is host
-// memory (docs/emulator.md, "GEMMs and device memory": cuBLASLt is not emulated).
+// memcpy/memmove; GEMMs run on a CPU backend's BLAS, which can read emulated
+// device memory because it is host memory (docs/emulator.md, "GEMMs and device
+// memory": cuBLASLt is not emulated).
+//
+// Two queue modes, WORLDPM_EMU_QUEUE (read once): `immediate` (the default) runs
+// each kernel inside its launch, so there is no stream and synchronize has
+// nothing to wait for; `deferred` queues kernels, device copies and GEMMs on an
+// EmuStream until the next synchronising call, as a CUDA stream would, so host
+// ordering bugs show (emu_stream.h).
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -11,20 +16,43 @@
 #include "../device_backends.h"
 #include "../error.h"
 #include "device_backend.h"
-#include "emu.h"
 #include "device_range.h"
+#include "emu.h"
+#include "emu_stream.h"
 
 namespace wpm {
 
 namespace {
 
+// WORLDPM_EMU_QUEUE: true for deferred; false with *error set for a value that is neither mode.
+bool parse_queue_mode(const char* text, bool* deferred, std::string* error) {
+  const std::string value = text == nullptr ? "" : text;
+  *deferred = value == "deferred";
+  if (value.empty() || value == "immediate" || value == "deferred") return true;
+  *error = "'" + value + "' is not a queue mode (immediate or deferred)";
+  return false;
+}
+
+// The environment's queue mode, read once per process.
+bool deferred_queue() {
+  static const bool deferred = [] {
+    bool d = false;
+    std::string ignored;  // a bad value never gets this far: emu_unavailable_reason refuses it
+    parse_queue_mode(std::getenv("WORLDPM_EMU_QUEUE"), &d, &ignored);
+    return d;
+  }();
+  return deferred;
+}
+
 class EmuPlatform final : public DevicePlatform {
  public:
-  explicit EmuPlatform(std::unique_ptr<Backend> cpu) : cpu_(std::move(cpu)) {}
+  EmuPlatform(std::unique_ptr<Backend> cpu, bool deferred)
+      : cpu_(std::move(cpu)), stream_(deferred ? std::make_unique<EmuStream>() : nullptr) {}
 
   wpm_backend kind() const override { return WPM_BACKEND_EMU; }
   int num_threads() const override { return cpu_->num_threads(); }
-  CUstream_st* launch_stream() override { return nullptr; }  // launches run to completion
+  // Null in immediate mode: the launch runs to completion inside klaunch.
+  CUstream_st* launch_stream() override { return stream_ ? stream_->stream() : nullptr; }
 
   wpm_status alloc(size_t bytes, void** ptr) override {
     try {
@@ -32,22 +60,37 @@ class EmuPlatform final : public DevicePlatform {
     } catch (const std::bad_alloc&) {
       return fail(WPM_ERR_OUT_OF_MEMORY, "emu backend: could not allocate %zu bytes", bytes);
     }
+    if (stream_) stream_->track(*ptr, bytes);
     return WPM_OK;
   }
-  void release(void* ptr) override { emu::device_free(ptr); }
+  void release(void* ptr) override {
+    if (stream_) stream_->release(ptr);
+    else emu::device_free(ptr);
+  }
+  // Host copies wait for the queued work first, as the cuda platform's stream-ordered copy and sync do.
   wpm_status to_device(void* dst, const void* host, size_t bytes) override {
+    if (wpm_status s = synchronize()) return s;
     if (bytes) std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
   wpm_status to_host(void* host, const void* src, size_t bytes) override {
+    if (wpm_status s = synchronize()) return s;
     if (bytes) std::memcpy(host, src, bytes);
     return WPM_OK;
   }
   wpm_status on_device(void* dst, const void* src, size_t bytes) override {
-    if (bytes) std::memmove(dst, src, bytes);
+    if (bytes == 0) return WPM_OK;
+    if (!stream_) {
+      std::memmove(dst, src, bytes);
+      return WPM_OK;
+    }
+    stream_->push_op([dst, src, bytes] {
+      std::memmove(dst, src, bytes);
+      return WPM_OK;
+    });
     return WPM_OK;
   }
-  wpm_status synchronize() override { return WPM_OK; }
+  wpm_status synchronize() override { return stream_ ? stream_->drain() : WPM_OK; }
   // Emulated device memory is host memory too, so "device pointer" means: inside a live
   // allocation of the emulator (a buffer's wpm_buffer_device_pointer, or an offset into it).
   // This is the check that lets the emu backend stand in for cuda's cudaPointerGetAttributes.
@@ -56,10 +99,16 @@ class EmuPlatform final : public DevicePlatform {
     return "it is not inside the emulator's device memory (a host pointer, or a range past the end of an "
            "emulated allocation)";
   }
-  wpm_status gemm(const GemmArgs& args) override { return cpu_->gemm(args); }
+  // Queued like cuBLASLt's matmul on the stream; a failure then surfaces at the next synchronising call.
+  wpm_status gemm(const GemmArgs& args) override {
+    if (!stream_) return cpu_->gemm(args);
+    stream_->push_op([this, args] { return cpu_->gemm(args); });
+    return WPM_OK;
+  }
 
  private:
   std::unique_ptr<Backend> cpu_;
+  std::unique_ptr<EmuStream> stream_;  // null in immediate mode; destroyed (drained) before cpu_
 };
 
 }  // namespace
@@ -70,6 +119,8 @@ std::string emu_unavailable_reason() {
   std::string error;
   if (schedule != nullptr && !emu::parse_schedule(schedule, config, &error))
     return "WORLDPM_EMU_SCHEDULE: " + error;
+  bool deferred = false;
+  if (!parse_queue_mode(std::getenv("WORLDPM_EMU_QUEUE"), &deferred, &error)) return "WORLDPM_EMU_QUEUE: " + error;
   return "";
 }
 
@@ -81,7 +132,7 @@ std::unique_ptr<Backend> make_emu_backend(int threads) {
   }
   std::unique_ptr<Backend> cpu = make_cpu_backend(threads);
   if (!cpu) return nullptr;  // make_cpu_backend set the message
-  return kernels_emu::make_device_backend(std::make_unique<EmuPlatform>(std::move(cpu)));
+  return kernels_emu::make_device_backend(std::make_unique<EmuPlatform>(std::move(cpu), deferred_queue()));
 }
 
 }  // namespace wpm
