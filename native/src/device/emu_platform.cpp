@@ -70,6 +70,8 @@ std::string emu_unavailable_reason() {
   std::string error;
   if (schedule != nullptr && !emu::parse_schedule(schedule, config, &error))
     return "WORLDPM_EMU_SCHEDULE: " + error;
+  const char* mma = std::getenv("WORLDPM_EMU_MMA");
+  if (mma != nullptr && !emu::parse_mma_accumulate(mma, config, &error)) return "WORLDPM_EMU_MMA: " + error;
   return "";
 }
 
