@@ -3,6 +3,12 @@
 # (native/emu) and the shared device host code native/src/device/device_backend.cpp on the emulator's platform.
 # Built when Boost.Context is found; the emu backend is part of libworldpm.so. Sets WORLDPM_EMU_STATUS.
 
+# WORLDPM_EMU_HARDWARE_NUMERICS: the kernels' arithmetic closer to a GPU's (docs/numerics.md, "Hardware-numerics
+# emulator build"): multiply-adds contracted into FMAs as nvcc does by default, and exp2f, expf and erfcf
+# replaced by models that are as far off as the GPU's documented bounds allow. Its own build directory;
+# scripts/test.sh runs the emulator tests there.
+option(WORLDPM_EMU_HARDWARE_NUMERICS "Emulated kernels with FMA contraction and modelled approximate math" OFF)
+
 # Static Boost.Context: libworldpm.so (and the NuGet package) must not need Boost at run time.
 set(Boost_USE_STATIC_LIBS ON)
 find_package(Boost 1.74 QUIET COMPONENTS context)
@@ -41,6 +47,22 @@ if(Boost_FOUND)
   # The emulator's and Boost's symbols stay inside the library (--exclude-libs,ALL in Library.cmake: only the
   # C ABI is exported).
   set(WORLDPM_EMU_STATUS "yes (Boost.Context ${Boost_VERSION})")
+  if(WORLDPM_EMU_HARDWARE_NUMERICS)
+    # Only the kernels: the emulator's own arithmetic (the exact mma sum) must stay as written. Without
+    # FMA instructions on the host the compiler has nothing to contract into, and -mfma would build code
+    # this host cannot run.
+    include(CheckCXXSourceRuns)
+    check_cxx_source_runs("int main() { return __builtin_cpu_supports(\"fma\") ? 0 : 1; }" WORLDPM_HOST_HAS_FMA)
+    set(hardware_numerics_options -ffp-contract=fast)
+    if(WORLDPM_HOST_HAS_FMA)
+      list(APPEND hardware_numerics_options -mfma)
+      string(APPEND WORLDPM_EMU_STATUS ", hardware numerics: FMA contraction, modelled exp2f/expf/erfcf")
+    else()
+      string(APPEND WORLDPM_EMU_STATUS ", hardware numerics: modelled exp2f/expf/erfcf; no FMA contraction (the host has no FMA)")
+    endif()
+    set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
+      COMPILE_OPTIONS "${hardware_numerics_options}" COMPILE_DEFINITIONS WORLDPM_EMU_HARDWARE_NUMERICS)
+  endif()
 else()
   set(WORLDPM_EMU_STATUS "no: Boost.Context not found (install libboost-context-dev)")
 endif()
