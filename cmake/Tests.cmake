@@ -24,7 +24,13 @@ else()
 endif()
 include(GoogleTest)
 # MissingRuntimeLibraries.* run only as library.without_onednn_and_mpi below, with the libraries hidden.
-gtest_discover_tests(worldpm_native_tests DISCOVERY_TIMEOUT 60 TEST_FILTER -MissingRuntimeLibraries.*)
+# The hardware-numerics build (Emulator.cmake) also sums mma products with the tensor-core model.
+set(WORLDPM_TEST_PROPERTIES "")
+if(WORLDPM_EMU_HARDWARE_NUMERICS)
+  set(WORLDPM_TEST_PROPERTIES PROPERTIES ENVIRONMENT WORLDPM_EMU_MMA=truncate)
+endif()
+gtest_discover_tests(worldpm_native_tests DISCOVERY_TIMEOUT 60 TEST_FILTER -MissingRuntimeLibraries.*
+  ${WORLDPM_TEST_PROPERTIES})
 
 # The emu backend with WORLDPM_EMU_QUEUE=deferred: launches wait on a stream until the next synchronising call,
 # so the planted host ordering bugs of EmuQueue.* must show, and the C ABI's emu tests must pass as they are.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds everything from this checkout and runs every test: the native
-# GoogleTest suite (CTest) and the managed NUnit suites, twice: on the cpu
+# GoogleTest suite (CTest), its emulator suites again in a hardware-numerics
+# build (build/emu-hw), and the managed NUnit suites, twice: on the cpu
 # backend and on the emu backend (the CUDA kernels under the emulator, behind
 # the same C ABI; WORLDPM_BACKEND=emu); then packs the NuGet packages and
 # builds and runs samples/EmbedInTrainer against them (scripts/check_package.sh,
@@ -53,6 +54,19 @@ echo "== native tests"
 native_rc=0
 ctest --test-dir build/native --output-on-failure -j "$(nproc)" --output-junit "$results/native.xml" || native_rc=$?
 
+echo "== emulator tests in the hardware-numerics build (build/emu-hw)"
+# The kernels with FMA contraction and modelled approximate math, mma with the tensor-core accumulation
+# (docs/numerics.md, "Hardware-numerics emulator build"): its own build directory, only the native test binary
+# and what it links, and only the emulator suites. ccache, when installed, spares the second compile of the
+# sources the two builds share.
+emu_hw_rc=0
+emu_hw_launcher=()
+if command -v ccache >/dev/null; then emu_hw_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+{ cmake -S . -B build/emu-hw -DWORLDPM_CUDA=OFF -DWORLDPM_TESTS=ON -DWORLDPM_EMU_HARDWARE_NUMERICS=ON "${emu_hw_launcher[@]}" \
+    && cmake --build build/emu-hw -j "$(nproc)" --target worldpm_native_tests \
+    && ctest --test-dir build/emu-hw --output-on-failure -j "$(nproc)" -R '^Emu' --output-junit "$results/emu-hw.xml"
+} || emu_hw_rc=$?
+
 echo "== managed build and tests (cpu backend)"
 managed_rc=0
 WORLDPM_BACKEND=cpu dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/managed" || managed_rc=$?
@@ -79,7 +93,7 @@ fi
 # ---- count
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
-for junit in "$results/native.xml" "$results/package.xml" "$results/fresh-machine.xml"; do
+for junit in "$results/native.xml" "$results/emu-hw.xml" "$results/package.xml" "$results/fresh-machine.xml"; do
   [[ -f "$junit" ]] || continue
   suite=$(tr '\n\t' '  ' <"$junit" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
@@ -91,6 +105,7 @@ report_failures() {
   [[ -f "$1" ]] || { echo 0; return; }
   attr failures "$(tr '\n\t' '  ' <"$1" | grep -o '<testsuite [^>]*>' | head -1 || true)"
 }
+if (( emu_hw_rc != 0 && $(report_failures "$results/emu-hw.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( package_rc != 0 && $(report_failures "$results/package.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( fresh_rc != 0 && $(report_failures "$results/fresh-machine.xml") == 0 )); then failed=$((failed + 1)); fi
 shopt -s nullglob
@@ -104,7 +119,9 @@ done
 line="$passed passed, $failed failed"
 (( skipped > 0 )) && line+=", $skipped skipped"
 status=0
-if (( native_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then status=1; fi
+if (( native_rc != 0 || emu_hw_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then
+  status=1
+fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
 summary_printed=1
 echo "$line"

@@ -48,6 +48,12 @@ namespace emu {
 // greedy: the lowest runnable lane first, its warp running on as far as it can (see runtime.cpp).
 enum class Order { forward, reverse, random, greedy };
 
+// How mma.sync sums its products (docs/numerics.md, "Tensor-core accumulation"):
+// exact: in double, rounded to float once; truncate: the tensor-core model
+// (addends aligned to the largest with the bits below a 27-bit adder dropped,
+// the sum truncated to fp32), two passes of 8 products per m16n8k16.
+enum class MmaAccumulate { exact, truncate };
+
 struct Config {
   int threads = 2;                  // OS threads that run blocks
   Order order = Order::forward;     // fiber resume order between barriers
@@ -58,15 +64,19 @@ struct Config {
   // retires the copy's group, or at the lane's exit (the latest legal moment,
   // so a missing wait reads poison); false copies at issue (for comparison).
   bool defer_cp_async = true;
+  MmaAccumulate mma = MmaAccumulate::exact;
 };
 
 // The configuration the next launch uses. Before the first set_config it comes
-// from WORLDPM_EMU_SCHEDULE=forward|reverse|greedy|random:SEED (default forward); a bad
-// value makes every launch fail with a message naming it until set_config.
+// from WORLDPM_EMU_SCHEDULE=forward|reverse|greedy|random:SEED (default forward)
+// and WORLDPM_EMU_MMA=exact|truncate (default exact); a bad value makes every
+// launch fail with a message naming the variable until set_config.
 Config config();
 void set_config(const Config& config);
 // Parses a WORLDPM_EMU_SCHEDULE value into config.order / config.seed.
 bool parse_schedule(const std::string& text, Config& config, std::string* error);
+// Parses a WORLDPM_EMU_MMA value into config.mma.
+bool parse_mma_accumulate(const std::string& text, Config& config, std::string* error);
 
 class LaunchError : public std::runtime_error {
  public:
@@ -105,7 +115,7 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
 // calling lane's warp (all 32 lanes must call it at the same site): every lane
 // hands in its fragments a[4], b[2], c[4] (docs/emulator.md, "Fragment layouts") and
 // gets its d[4]. d may alias c. Products are exact; the 16 products and c are
-// summed in double and rounded to float once.
+// summed as Config::mma says.
 void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* b, const float* c, const char* file, int line);
 // ldmatrix.sync.aligned.m8n8.{x1,x2,x4}[.trans].shared.b16: lanes 8j..8j+7 hand
 // in the row addresses of matrix j (count = 1, 2 or 4); each lane gets count

@@ -18,7 +18,8 @@
 //                                NOT poisoned (zero on a thread's first block, stale afterwards)
 //   half_t / bf16_t              bit containers; f2h h2f f2bf bf2f; to_float(), from_float<T>()
 //   ld128 / st128 / load16<T>    16-byte loads and stores (memcpy in the emulator, no aliasing UB)
-//   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU)
+//   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU); in the
+//         emulator's hardware-numerics build exp2f, expf and erfcf are gpu_math_models.h's models
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
 //
 // Tensor cores and async copies live in their own headers (both builds, emulated as above):
@@ -171,6 +172,17 @@ inline uint4 ld128(const void* p) {
   return v;
 }
 inline void st128(void* p, uint4 v) { std::memcpy(p, &v, 16); }
+
+// The hardware-numerics build of the kernels (WORLDPM_EMU_HARDWARE_NUMERICS, set by CMake for the
+// kernel sources only): the math calls nvcc builds on the GPU's approximate units return a result as far
+// from the correctly rounded one as their documented bound allows. Macros, because the calls are the
+// C library's own unqualified names; every standard header a kernel needs is included above.
+#if defined(WORLDPM_EMU_HARDWARE_NUMERICS)
+#include "gpu_math_models.h"
+#define exp2f(x) ::gpu_math::exp2f_model(x)
+#define expf(x) ::gpu_math::expf_model(x)
+#define erfcf(x) ::gpu_math::erfcf_model(x)
+#endif
 
 template <class... P, class... A>
 inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {

@@ -19,6 +19,7 @@
 
 #include "emu.h"
 #include "half.h"
+#include "mma_accumulate.h"
 
 namespace emu {
 
@@ -39,12 +40,16 @@ using detail::WarpOp;
 struct ConfigState {
   std::mutex mutex;
   Config config;
-  std::string env_error;  // a bad WORLDPM_EMU_SCHEDULE, until set_config replaces it
+  std::string env_error;  // a bad WORLDPM_EMU_SCHEDULE or WORLDPM_EMU_MMA, until set_config replaces it
 
   ConfigState() {
     if (const char* env = std::getenv("WORLDPM_EMU_SCHEDULE")) {
       std::string error;
       if (!parse_schedule(env, config, &error)) env_error = "WORLDPM_EMU_SCHEDULE: " + error;
+    }
+    if (const char* env = std::getenv("WORLDPM_EMU_MMA")) {
+      std::string error;
+      if (!parse_mma_accumulate(env, config, &error) && env_error.empty()) env_error = "WORLDPM_EMU_MMA: " + error;
     }
   }
 };
@@ -262,6 +267,8 @@ std::string complete_barrier(Block& b, bool strict) {
 
 // [p, p + n) lies inside one EMU_SHARED buffer or the dynamic shared memory of the block.
 bool in_shared(const Block& b, const void* p, size_t n);
+// The block's launch's Config::mma (Launch is defined further down).
+MmaAccumulate mma_accumulation(const Block& b);
 
 struct MmaIn {  // one lane's operands, as warp_mma hands them in
   uint32_t a[4], b[2];
@@ -275,8 +282,8 @@ float unpack(uint32_t reg, int half, bool bf16) {
 
 // m16n8k16, layouts of docs/emulator.md, "Fragment layouts" (PTX ISA "Matrix Fragments for
 // mma.m16n8k16"): g = lane >> 2, t = lane & 3; a register's low half holds the
-// lower column (A) or k (B) index.
-void perform_mma(Lane* lanes, bool bf16) {
+// lower column (A) or k (B) index. Each element of D is summed as `mode` says (mma_accumulate.h).
+void perform_mma(Lane* lanes, bool bf16, MmaAccumulate mode) {
   float A[16][16], B[16][8], C[16][8];
   for (unsigned l = 0; l < 32; ++l) {
     const MmaIn& in = *static_cast<const MmaIn*>(lanes[l].in);
@@ -297,9 +304,9 @@ void perform_mma(Lane* lanes, bool bf16) {
   float D[16][8];
   for (int i = 0; i < 16; ++i)
     for (int j = 0; j < 8; ++j) {
-      double sum = C[i][j];
-      for (int k = 0; k < 16; ++k) sum += double(A[i][k]) * double(B[k][j]);
-      D[i][j] = float(sum);
+      double products[detail::kMmaProducts];
+      for (int k = 0; k < 16; ++k) products[k] = double(A[i][k]) * double(B[k][j]);
+      D[i][j] = detail::mma_accumulate(mode, C[i][j], products);
     }
   for (unsigned l = 0; l < 32; ++l) {
     float* d = static_cast<float*>(lanes[l].out);
@@ -352,7 +359,7 @@ void perform(Block& b, Warp& w, unsigned warp_index) {
                        w.op == WarpOp::ldmatrix_x1_trans || w.op == WarpOp::ldmatrix_x2_trans ||
                            w.op == WarpOp::ldmatrix_x4_trans);
     } else {
-      perform_mma(lanes, w.op == WarpOp::mma_bf16);
+      perform_mma(lanes, w.op == WarpOp::mma_bf16, mma_accumulation(b));
     }
     for (unsigned i = 0; i < 32; ++i) lanes[i].state = State::runnable;
     w.arrived = 0;
@@ -414,6 +421,8 @@ struct Launch {
     failed = true;
   }
 };
+
+MmaAccumulate mma_accumulation(const Block& b) { return b.launch->config.mma; }
 
 uint64_t splitmix64(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ull);

@@ -6,8 +6,12 @@
 // inputs (tolerance) and small dyadic inputs (exact), d aliasing c, several
 // warps and blocks, every schedule bitwise identical; divergent and partial-warp
 // mma reported; and kernels/mma_probe.cu end to end (cp.async -> ldmatrix -> mma).
+// The random-input tolerance follows emu::Config::mma (WORLDPM_EMU_MMA); the
+// truncating accumulation is also checked on its own against a float64 model of
+// it written here.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -98,6 +102,19 @@ __global__ void mma_kernel(const uint32_t* a, const uint32_t* b, const float* c,
   for (int i = 0; i < 4; ++i) d[(tile * 32 + lane) * 4 + i] = df[i];
 }
 
+// |D - exact| allowed for random inputs, relative to the sum of the addends' magnitudes.
+// exact accumulation rounds once: a few fp32 ulps. The truncating model
+// (docs/numerics.md, "Tensor-core accumulation") runs 2 passes of 9 addends (the
+// running sum and 8 products); in a pass whose largest addend lies in
+// [2^e, 2^(e+1)), each addend loses less than 2^(e-26) (fp32's 24 bits plus 3),
+// and truncating the pass's sum to fp32 loses less than 2^-23 of it. Neither step
+// grows a magnitude, so each pass errs by less than (9 * 2^-26 + 2^-23) * mag:
+// 5.07e-7 * mag for the two.
+double mma_tolerance() {
+  if (emu::config().mma == emu::MmaAccumulate::exact) return 4e-7;
+  return 2 * (9 * std::ldexp(1.0, -26) + std::ldexp(1.0, -23));
+}
+
 enum class Values { random, dyadic };
 
 std::vector<Tile> make_tiles(int n, bool bf16, Values kind, uint64_t seed) {
@@ -143,8 +160,8 @@ void check_mma(Values kind, uint64_t seed) {
           if (kind == Values::dyadic) {
             ASSERT_EQ(got, float(want)) << s.name << " tile " << t << " D[" << p.row << "][" << p.col << "]";
           } else {
-            // tensor cores accumulate in (about) fp32: allow a few fp32 ulps of the terms' magnitude
-            ASSERT_NEAR(got, want, 4e-7 * mag + 1e-30) << s.name << " tile " << t << " D[" << p.row << "][" << p.col
+            // tensor cores accumulate in (about) fp32: a few fp32 ulps of the terms' magnitude
+            ASSERT_NEAR(got, want, mma_tolerance() * mag + 1e-30) << s.name << " tile " << t << " D[" << p.row << "][" << p.col
                                                        << "]";
           }
         }
@@ -162,6 +179,105 @@ TEST(EmuMma, F16DyadicIsExact) { check_mma<false, false>(Values::dyadic, 3); }
 TEST(EmuMma, Bf16DyadicIsExact) { check_mma<true, false>(Values::dyadic, 4); }
 TEST(EmuMma, F16WithDAliasingC) { check_mma<false, true>(Values::random, 5); }
 TEST(EmuMma, Bf16WithDAliasingC) { check_mma<true, true>(Values::dyadic, 6); }
+
+// ---- the truncating accumulation (Config::mma = truncate) against a float64 model of it written from
+// its description in docs/numerics.md: in each pass of 8 products, every addend is cut toward zero to a
+// multiple of the largest addend's fp32 ulp / 2^3, and the exact sum of those is cut toward zero to fp32.
+float truncating_model(float c, const Tile& t, int row, int col) {
+  float acc = c;
+  for (int pass = 0; pass < 2; ++pass) {
+    double terms[9] = {acc};
+    for (int k = 0; k < 8; ++k) terms[k + 1] = double(t.A[row][pass * 8 + k]) * t.B[pass * 8 + k][col];
+    double largest = 0, sum = 0;
+    for (double v : terms) largest = std::max(largest, std::fabs(v));
+    if (largest == 0) {
+      for (double v : terms) sum += v;
+      acc = float(sum);
+      continue;
+    }
+    const double unit = std::ldexp(1.0, std::ilogb(largest) - 23 - 3);
+    for (double v : terms) sum += v - std::fmod(v, unit);  // fmod keeps v's sign: the cut is toward zero
+    float f = float(sum);
+    if (std::fabs(double(f)) > std::fabs(sum)) f = std::nextafter(f, 0.0f);
+    acc = f;
+  }
+  return acc;
+}
+
+// D[row][col] of one tile through the emulated mma, accumulating as `mode` says.
+std::vector<float> run_tile(const Tile& t, bool bf16, emu::MmaAccumulate mode) {
+  uint32_t a[32 * 4], b[32 * 2];
+  float c[32 * 4];
+  make_fragments(t, bf16, a, b, c);
+  ConfigScope scope;
+  emu::Config config = scope.saved();
+  config.mma = mode;
+  scope.set(config);
+  std::vector<float> d(32 * 4, std::nanf(""));
+  if (bf16) {
+    emu::launch(mma_kernel<true, false>, dim3(1), dim3(32), 0, a, b, c, d.data());
+  } else {
+    emu::launch(mma_kernel<false, false>, dim3(1), dim3(32), 0, a, b, c, d.data());
+  }
+  std::vector<float> D(16 * 8);
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < 4; ++i) {
+      const Pos p = c_pos(lane, i);
+      D[p.row * 8 + p.col] = d[lane * 4 + i];
+    }
+  return D;
+}
+
+// c = 1 plus sixteen products of 3 * 2^-28 (2^-14 times 3 * 2^-14, both exact in f16 and bf16): the
+// exact sum 1 + 1.5 * 2^-23 rounds to 1 + 2^-22, but each product lies below the adder's last bit next
+// to 1 (2^-26) and is dropped, so the tensor-core model gives 1.
+TEST(EmuMma, TruncatingAccumulationDropsBitsBelowTheAdder) {
+  for (bool bf16 : {false, true}) {
+    Tile t{};
+    for (auto& r : t.A)
+      for (float& v : r) v = std::ldexp(1.0f, -14);
+    for (auto& r : t.B)
+      for (float& v : r) v = 3 * std::ldexp(1.0f, -14);
+    for (auto& r : t.C)
+      for (float& v : r) v = 1.0f;
+    const std::vector<float> exact = run_tile(t, bf16, emu::MmaAccumulate::exact);
+    const std::vector<float> truncated = run_tile(t, bf16, emu::MmaAccumulate::truncate);
+    for (int i = 0; i < 16 * 8; ++i) {
+      EXPECT_EQ(exact[i], 1.0f + std::ldexp(1.0f, -22)) << "bf16 " << bf16 << " element " << i;
+      EXPECT_EQ(truncated[i], 1.0f) << "bf16 " << bf16 << " element " << i;
+      EXPECT_EQ(truncated[i], truncating_model(1.0f, t, i / 8, i % 8)) << "bf16 " << bf16 << " element " << i;
+    }
+  }
+}
+
+// Random tiles, bit for bit against the float64 model; the two accumulations must differ somewhere,
+// or this test would not see a truncating mode that quietly summed exactly.
+TEST(EmuMma, TruncatingAccumulationMatchesFloat64Model) {
+  for (bool bf16 : {false, true}) {
+    int differ = 0;
+    for (const Tile& t : make_tiles(8, bf16, Values::random, bf16 ? 32 : 31)) {
+      const std::vector<float> exact = run_tile(t, bf16, emu::MmaAccumulate::exact);
+      const std::vector<float> truncated = run_tile(t, bf16, emu::MmaAccumulate::truncate);
+      for (int i = 0; i < 16 * 8; ++i) {
+        ASSERT_EQ(truncated[i], truncating_model(t.C[i / 8][i % 8], t, i / 8, i % 8))
+            << "bf16 " << bf16 << " D[" << i / 8 << "][" << i % 8 << "]";
+        differ += truncated[i] != exact[i];
+      }
+    }
+    EXPECT_GT(differ, 0) << "bf16 " << bf16;
+  }
+}
+
+TEST(EmuMma, MmaAccumulationParsesItsEnvironmentValue) {
+  emu::Config c;
+  std::string error;
+  ASSERT_TRUE(emu::parse_mma_accumulate("truncate", c, &error));
+  EXPECT_EQ(c.mma, emu::MmaAccumulate::truncate);
+  ASSERT_TRUE(emu::parse_mma_accumulate("exact", c, &error));
+  EXPECT_EQ(c.mma, emu::MmaAccumulate::exact);
+  EXPECT_FALSE(emu::parse_mma_accumulate("round", c, &error));
+  EXPECT_NE(error.find("'round'"), std::string::npos) << error;
+}
 
 // Lanes 0..15 call the f16 mma, lanes 16..31 the bf16 one: reported, with the site.
 __global__ void divergent_mma_kernel(float* d) {
@@ -222,7 +338,7 @@ void check_probe(kdtype dtype, int a_rows, Values kind, uint64_t seed) {
         if (kind == Values::dyadic || m >= a_rows) {
           ASSERT_EQ(got[m * 8 + n], float(want)) << s.name << " C[" << m << "][" << n << "]";
         } else {
-          ASSERT_NEAR(got[m * 8 + n], want, 4e-7 * mag + 1e-30) << s.name << " C[" << m << "][" << n << "]";
+          ASSERT_NEAR(got[m * 8 + n], want, mma_tolerance() * mag + 1e-30) << s.name << " C[" << m << "][" << n << "]";
         }
       }
     if (first.empty()) {

@@ -62,17 +62,28 @@ TEST(Library, EmuBackendIsBuiltAndStarts) {
   WPM_ASSERT_OK(wpm_context_destroy(ctx));
 }
 
-TEST(Library, EmuWithBadScheduleRefusesContextNamingTheVariable) {
-  setenv("WORLDPM_EMU_SCHEDULE", "sideways", 1);
+namespace {
+// With `variable` set to a bad `value`, creating an emu context fails naming both.
+void expect_emu_context_refused(const char* variable, const char* value) {
+  setenv(variable, value, 1);
   wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 0, 0};
   wpm_context* ctx = reinterpret_cast<wpm_context*>(0x1);
   const wpm_status status = wpm_context_create(&options, &ctx);
   const std::string message = wpm_last_error();
-  unsetenv("WORLDPM_EMU_SCHEDULE");
+  unsetenv(variable);
   EXPECT_EQ(status, WPM_ERR_BACKEND_UNAVAILABLE);
   EXPECT_EQ(ctx, nullptr);
-  EXPECT_NE(message.find("WORLDPM_EMU_SCHEDULE"), std::string::npos) << message;
-  EXPECT_NE(message.find("sideways"), std::string::npos) << message;
+  EXPECT_NE(message.find(variable), std::string::npos) << message;
+  EXPECT_NE(message.find(value), std::string::npos) << message;
+}
+}  // namespace
+
+TEST(Library, EmuWithBadScheduleRefusesContextNamingTheVariable) {
+  expect_emu_context_refused("WORLDPM_EMU_SCHEDULE", "sideways");
+}
+
+TEST(Library, EmuWithBadMmaAccumulationRefusesContextNamingTheVariable) {
+  expect_emu_context_refused("WORLDPM_EMU_MMA", "rounded");
 }
 
 TEST(Library, BackendQueryRejectsSmallStruct) {

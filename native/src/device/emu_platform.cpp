@@ -121,6 +121,8 @@ std::string emu_unavailable_reason() {
     return "WORLDPM_EMU_SCHEDULE: " + error;
   bool deferred = false;
   if (!parse_queue_mode(std::getenv("WORLDPM_EMU_QUEUE"), &deferred, &error)) return "WORLDPM_EMU_QUEUE: " + error;
+  const char* mma = std::getenv("WORLDPM_EMU_MMA");
+  if (mma != nullptr && !emu::parse_mma_accumulate(mma, config, &error)) return "WORLDPM_EMU_MMA: " + error;
   return "";
 }
 
