@@ -980,9 +980,9 @@ void* shared_slot(const void* site, size_t bytes, const char* file, int line) {
   const SharedLimits limit = shared_limits(b.launch->config.arch);
   const size_t total = b.static_smem + bytes;
   if (total > limit.static_max || total + b.launch->dyn_smem > limit.per_block)
-    throw KernelError(where(SrcLoc{file, line}) + ": EMU_SHARED of " + std::to_string(bytes) + " bytes brings the block to " +
-                      std::to_string(total) + " bytes of static and " + std::to_string(b.launch->dyn_smem) +
-                      " of dynamic shared memory, over " + limit.arch + "'s limits (" +
+    throw KernelError(where(SrcLoc{file, line}) + ": EMU_SHARED of " + std::to_string(bytes) +
+                      " bytes brings the block to " + std::to_string(total) + " bytes of static and " +
+                      std::to_string(b.launch->dyn_smem) + " of dynamic shared memory, over " + limit.arch + "'s limits (" +
                       std::to_string(limit.static_max) + " static, " + std::to_string(limit.per_block) +
                       " in all per block; emu::Config::arch, WORLDPM_EMU_ARCH)");
   b.static_smem = total;

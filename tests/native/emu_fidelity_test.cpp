@@ -18,14 +18,12 @@
 
 namespace {
 
-using emu_test::ConfigScope;
-using emu_test::launch_error;
+using emu_test::contains;
 
+// Lines the kernels below record, for the expected messages to name.
 int g_line_a = 0, g_line_b = 0;
 
-std::string here(int line) { return std::string(__FILE__) + ":" + std::to_string(line); }
-
-bool contains(const std::string& text, const std::string& word) { return text.find(word) != std::string::npos; }
+std::string here(int line) { return emu_test::site(__FILE__, line); }
 
 // ------------------------------------------------------------ 16-byte accesses
 
@@ -49,7 +47,8 @@ __global__ void misaligned_16_kernel(float* data) {
 template <int kHow>
 void expect_misaligned_16_reported(const char* what) {
   emu_test::DeviceArray data(kdtype::f32, 16);
-  const std::string error = launch_error([&] { emu::launch(misaligned_16_kernel<kHow>, dim3(1), dim3(1), 0, data.as<float>()); });
+  const std::string error = emu_test::launch_error(
+      [&] { emu::launch(misaligned_16_kernel<kHow>, dim3(1), dim3(1), 0, data.as<float>()); });
   EXPECT_EQ(error.rfind(here(g_line_a) + ": " + what, 0), 0u) << error;
   EXPECT_TRUE(contains(error, "is not 16-byte aligned")) << error;
 }
@@ -71,7 +70,8 @@ __global__ void misaligned_float4_kernel(const float* in, float* out) {
 TEST(EmuFidelity, MisalignedTypedAccessIsReportedAtItsLine) {
   emu_test::DeviceArray in(kdtype::f32, std::vector<float>(8, 1.0f)), out(kdtype::f32, 1);
   const std::string error =
-      launch_error([&] { emu::launch(misaligned_float4_kernel, dim3(1), dim3(1), 0, in.as<const float>(), out.as<float>()); });
+      emu_test::launch_error([&] { emu::launch(misaligned_float4_kernel, dim3(1), dim3(1), 0, in.as<const float>(),
+                                               out.as<float>()); });
   EXPECT_EQ(error.rfind(here(g_line_a) + ": misaligned", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "float4'")) << error;
   EXPECT_TRUE(contains(error, "16-byte alignment")) << error;
@@ -97,9 +97,9 @@ __global__ void divergent_ldmatrix_kernel(uint32_t* out) {
 TEST(EmuFidelity, LdmatrixFromTwoBranchesIsReportedWithBothSites) {
   std::vector<uint32_t> out(32 * 4);
   for (const auto& s : emu_test::schedules()) {
-    ConfigScope scope(s);
+    emu_test::ConfigScope scope(s);
     const std::string error =
-        launch_error([&] { emu::launch(divergent_ldmatrix_kernel, dim3(1), dim3(32), 64 * 16, out.data()); });
+        emu_test::launch_error([&] { emu::launch(divergent_ldmatrix_kernel, dim3(1), dim3(32), 64 * 16, out.data()); });
     EXPECT_TRUE(contains(error, "different call sites")) << s.name << ": " << error;
     EXPECT_TRUE(contains(error, here(g_line_a))) << s.name << ": " << error;
     EXPECT_TRUE(contains(error, here(g_line_b))) << s.name << ": " << error;
@@ -120,28 +120,30 @@ __global__ void static_smem_kernel(float* out) {
 TEST(EmuFidelity, DynamicSharedMemoryIsCheckedAgainstTheArchitecture) {
   float out = 0;
   const size_t kib200 = 200u << 10;
-  const std::string error = launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), kib200, &out); });
+  const std::string error =
+      emu_test::launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), kib200, &out); });
   EXPECT_TRUE(contains(error, std::to_string(kib200) + " bytes of dynamic shared memory exceed sm_80's 166912"))
       << error;
-  ConfigScope scope;
+  emu_test::ConfigScope scope;
   emu::Config sm90 = scope.saved();
   sm90.arch = emu::Arch::sm_90;
   scope.set(sm90);
-  EXPECT_EQ(launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), kib200, &out); }), "");
-  EXPECT_TRUE(contains(launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), 228u << 10, &out); }),
-                       "exceed sm_90's 232448"));
+  EXPECT_EQ(emu_test::launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), kib200, &out); }), "");
+  const std::string over =
+      emu_test::launch_error([&] { emu::launch(dynamic_smem_kernel, dim3(1), dim3(32), 228u << 10, &out); });
+  EXPECT_TRUE(contains(over, "exceed sm_90's 232448")) << over;
 }
 
 TEST(EmuFidelity, StaticSharedMemoryCountsTowardsTheLimits) {
   float out = 0;
   // 40 KiB static is legal alone, but not with 130 KiB dynamic on sm_80 (163 KiB per block).
-  EXPECT_EQ(launch_error([&] { emu::launch(static_smem_kernel<10240>, dim3(1), dim3(32), 0, &out); }), "");
+  EXPECT_EQ(emu_test::launch_error([&] { emu::launch(static_smem_kernel<10240>, dim3(1), dim3(32), 0, &out); }), "");
   std::string error =
-      launch_error([&] { emu::launch(static_smem_kernel<10240>, dim3(1), dim3(32), 130u << 10, &out); });
+      emu_test::launch_error([&] { emu::launch(static_smem_kernel<10240>, dim3(1), dim3(32), 130u << 10, &out); });
   EXPECT_EQ(error.rfind(here(g_line_a) + ": EMU_SHARED of 40960 bytes", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "sm_80")) << error;
   // 64 KiB static exceeds the 48 KiB any __shared__ array may have.
-  error = launch_error([&] { emu::launch(static_smem_kernel<16384>, dim3(1), dim3(32), 0, &out); });
+  error = emu_test::launch_error([&] { emu::launch(static_smem_kernel<16384>, dim3(1), dim3(32), 0, &out); });
   EXPECT_TRUE(contains(error, "49152 static")) << error;
 }
 
@@ -154,8 +156,9 @@ __global__ void __launch_bounds__(64) bounded_kernel(float* out) {
 
 TEST(EmuFidelity, LaunchOverTheKernelsBoundIsReported) {
   std::vector<float> out(128, 0.0f);
-  EXPECT_EQ(launch_error([&] { emu::launch(bounded_kernel, dim3(2), dim3(64), 0, out.data()); }), "");
-  const std::string error = launch_error([&] { emu::launch(bounded_kernel, dim3(1), dim3(128), 0, out.data()); });
+  EXPECT_EQ(emu_test::launch_error([&] { emu::launch(bounded_kernel, dim3(2), dim3(64), 0, out.data()); }), "");
+  const std::string error =
+      emu_test::launch_error([&] { emu::launch(bounded_kernel, dim3(1), dim3(128), 0, out.data()); });
   EXPECT_EQ(error.rfind(here(g_line_a) + ": a block of 128 threads", 0), 0u) << error;
   EXPECT_TRUE(contains(error, "__launch_bounds__ of 64")) << error;
 }
@@ -207,7 +210,7 @@ void compare_chained_blocks_across_schedules() {
 }
 
 TEST(EmuFidelity, BlockOrderSchedulesExposeACrossBlockDependency) {
-  ConfigScope scope;
+  emu_test::ConfigScope scope;
   emu::Config one_thread = scope.saved();
   one_thread.threads = 1;  // blocks start in exactly the schedule's order
   scope.set(one_thread);
@@ -231,7 +234,7 @@ __global__ void count_runs_kernel(int* runs) {
 
 TEST(EmuFidelity, EveryBlockRunsOnceInEveryBlockOrder) {
   for (const auto& s : emu_test::schedules()) {
-    ConfigScope scope(s);
+    emu_test::ConfigScope scope(s);
     std::vector<int> runs(1000, 0);
     emu::launch(count_runs_kernel, dim3(10, 100), dim3(32), 0, runs.data());
     for (int b = 0; b < 1000; ++b) ASSERT_EQ(runs[b], 1) << s.name << " block " << b;
@@ -293,7 +296,10 @@ TEST(EmuFidelity, CpAsyncFromMemoryThatIsNotDeviceMemoryIsReported) {
   emu_test::DeviceArray out(kdtype::f32, 32);
   {
     emu_test::DeviceArray live(kdtype::f32, std::vector<float>(128, 2.0f));
-    EXPECT_EQ(launch_error([&] { emu::launch(cp_async_from_kernel, dim3(1), dim3(32), 512, live.as<const float>(), out.as<float>()); }), "");
+    EXPECT_EQ(emu_test::launch_error([&] {
+                emu::launch(cp_async_from_kernel, dim3(1), dim3(32), 512, live.as<const float>(), out.as<float>());
+              }),
+              "");
     EXPECT_EQ(out.download(), std::vector<float>(32, 2.0f));
   }
   float* freed = static_cast<float*>(emu::device_alloc(512, "freed"));
@@ -301,7 +307,8 @@ TEST(EmuFidelity, CpAsyncFromMemoryThatIsNotDeviceMemoryIsReported) {
   alignas(16) static float host[128] = {};
   for (const float* src : {static_cast<const float*>(freed), static_cast<const float*>(host)}) {
     const std::string error =
-        launch_error([&] { emu::launch(cp_async_from_kernel, dim3(1), dim3(32), 512, src, out.as<float>()); });
+        emu_test::launch_error(
+            [&] { emu::launch(cp_async_from_kernel, dim3(1), dim3(32), 512, src, out.as<float>()); });
     EXPECT_EQ(error.rfind(here(g_line_a) + ": cp.async", 0), 0u) << error;
     EXPECT_TRUE(contains(error, "not inside a live device allocation")) << error;
   }

@@ -68,6 +68,11 @@ std::string launch_error(F&& launch) {
   return "";
 }
 
+inline bool contains(const std::string& text, const std::string& word) { return text.find(word) != std::string::npos; }
+
+// "file:line", as the emulator's messages name a call site.
+inline std::string site(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
+
 // The storage dtypes, named for both sides: the C ABI (CPU backend) and the launchers.
 struct DtypeCase {
   wpm_dtype wpm;
