@@ -23,7 +23,14 @@ if(Boost_FOUND)
     list(APPEND WORLDPM_EMU_KERNEL_WRAPPERS ${wrapper})
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp native/emu/mma_accumulate.cpp
-    ${WORLDPM_EMU_KERNEL_WRAPPERS})
+    native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp ${WORLDPM_EMU_KERNEL_WRAPPERS})
+  # Kernel code only (the wrappers here, the emulator tests' own kernels in Tests.cmake): every typed
+  # access checks its alignment, the misaligned one becoming a kernel error through the handler in
+  # native/emu/ubsan_alignment.cpp (no libubsan at run time, in the tests and libworldpm.so alike);
+  # and locals start as 0xFE bytes, so a register array read before it is written gives a
+  # visibly wrong value (-1.7e38 as a float) instead of a fresh stack's zero.
+  set(WORLDPM_EMU_KERNEL_CHECKS -fsanitize=alignment -fno-sanitize-recover=alignment -ftrivial-auto-var-init=pattern)
+  set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(worldpm_emu PUBLIC kernels/include)
   target_compile_options(worldpm_emu PRIVATE -Wall -Wextra -O2
@@ -62,7 +69,8 @@ if(Boost_FOUND)
       string(APPEND WORLDPM_EMU_STATUS ", hardware numerics: modelled exp2f/expf/erfcf; no FMA contraction (the host has no FMA)")
     endif()
     set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
-      COMPILE_OPTIONS "${hardware_numerics_options}" COMPILE_DEFINITIONS WORLDPM_EMU_HARDWARE_NUMERICS)
+      COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${hardware_numerics_options}"
+      COMPILE_DEFINITIONS WORLDPM_EMU_HARDWARE_NUMERICS)
   endif()
 else()
   set(WORLDPM_EMU_STATUS "no: Boost.Context not found (install libboost-context-dev)")

@@ -15,11 +15,13 @@ add_executable(worldpm_native_tests ${WORLDPM_TEST_SOURCES} native/src/cpu/conve
 target_include_directories(worldpm_native_tests PRIVATE native/include native/src tests/native)
 target_link_libraries(worldpm_native_tests PRIVATE worldpm worldpm_common_headers GTest::gtest GTest::gtest_main
   Threads::Threads)
+file(GLOB WORLDPM_EMU_TESTS CONFIGURE_DEPENDS tests/native/emu_*_test.cpp)
 if(TARGET worldpm_emu)
   target_link_libraries(worldpm_native_tests PRIVATE worldpm_emu)
+  # Their kernels get the same checks as kernels/ (Emulator.cmake).
+  set_source_files_properties(${WORLDPM_EMU_TESTS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
 else()
   # Without the emulator its kernel tests have nothing to run against.
-  file(GLOB WORLDPM_EMU_TESTS CONFIGURE_DEPENDS tests/native/emu_*_test.cpp)
   set_source_files_properties(${WORLDPM_EMU_TESTS} PROPERTIES HEADER_FILE_ONLY ON)
 endif()
 include(GoogleTest)

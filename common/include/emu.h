@@ -47,6 +47,12 @@ namespace emu {
 
 // greedy: the lowest runnable lane first, its warp running on as far as it can (see runtime.cpp).
 enum class Order { forward, reverse, random, greedy };
+// The order in which the pool takes blocks: ascending, descending, or a seeded permutation
+// (Config::block_seed). A block that reads what another block of the same launch writes
+// gives a different answer under one of them (exact with Config::threads = 1).
+enum class BlockOrder { forward, reverse, random };
+// The shared-memory limits a launch is checked against (docs/emulator.md, "Checks").
+enum class Arch { sm_80, sm_90 };
 
 // How mma.sync sums its products (docs/numerics.md, "Tensor-core accumulation"):
 // exact: in double, rounded to float once; truncate: the tensor-core model
@@ -65,15 +71,26 @@ struct Config {
   // so a missing wait reads poison); false copies at issue (for comparison).
   bool defer_cp_async = true;
   MmaAccumulate mma = MmaAccumulate::exact;
+  BlockOrder block_order = BlockOrder::forward;
+  uint64_t block_seed = 0;          // for BlockOrder::random
+  // sm_80 (the strictest supported): 163 KiB of static + dynamic shared memory per block;
+  // sm_90: 227 KiB. Static (EMU_SHARED) is at most 48 KiB on both.
+  Arch arch = Arch::sm_80;
+  // A fiber that runs this long without reaching a barrier, a collective or its end is
+  // reported as a spin-wait and the process aborts (a hang would never end); 0 disables.
+  double watchdog_seconds = 60;
 };
 
-// The configuration the next launch uses. Before the first set_config it comes
-// from WORLDPM_EMU_SCHEDULE=forward|reverse|greedy|random:SEED (default forward)
-// and WORLDPM_EMU_MMA=exact|truncate (default exact); a bad value makes every
-// launch fail with a message naming the variable until set_config.
+// The configuration the next launch uses. Before the first set_config it comes from the
+// environment: WORLDPM_EMU_SCHEDULE (parse_schedule; default forward),
+// WORLDPM_EMU_MMA=exact|truncate (default exact), WORLDPM_EMU_ARCH=sm_80|sm_90 and
+// WORLDPM_EMU_WATCHDOG=SECONDS; a bad value makes every
+// launch fail with a message naming it until set_config.
 Config config();
 void set_config(const Config& config);
-// Parses a WORLDPM_EMU_SCHEDULE value into config.order / config.seed.
+// Parses a WORLDPM_EMU_SCHEDULE value, THREADS[,blocks=BLOCKS] with THREADS one of
+// forward|reverse|greedy|random:SEED and BLOCKS one of forward|reverse|random:SEED, into
+// config.order / seed / block_order / block_seed.
 bool parse_schedule(const std::string& text, Config& config, std::string* error);
 // Parses a WORLDPM_EMU_MMA value into config.mma.
 bool parse_mma_accumulate(const std::string& text, Config& config, std::string* error);
@@ -132,12 +149,18 @@ void cp_async_commit();
 // cp.async.wait_group n: delivers every committed group of the lane but the newest n.
 void cp_async_wait(int n);
 
-// The block's buffer for an EMU_SHARED declaration (keyed by its site), poisoned on first use.
-void* shared_slot(const void* site, size_t bytes);
+// The block's buffer for an EMU_SHARED declaration (keyed by its site), poisoned on first use;
+// a kernel error naming file:line when it takes the block over Config::arch's limits.
+void* shared_slot(const void* site, size_t bytes, const char* file, int line);
 // The block's dynamic shared memory: exactly dyn_smem bytes, poisoned.
 void* dynamic_smem();
 // Records an error for the running block from kernel code and unwinds the fiber.
 [[noreturn]] void kernel_error(const std::string& message);
+// A 16-byte access (what) at p that is not 16-byte aligned: a kernel error naming file:line.
+[[noreturn]] void misaligned_access(const char* what, const void* p, const char* file, int line);
+// KERNEL_BOUNDS(max_threads, min_blocks) at the top of a kernel: a block larger than
+// max_threads is a kernel error naming file:line (CUDA refuses such a launch).
+void check_launch_bounds(unsigned max_threads, unsigned min_blocks, const char* file, int line);
 
 struct Thunk {
   void (*call)(const void* context);

@@ -17,7 +17,13 @@
 //   __shared__                   allowed for small scalars/arrays; emulated as static thread_local:
 //                                NOT poisoned (zero on a thread's first block, stale afterwards)
 //   half_t / bf16_t              bit containers; f2h h2f f2bf bf2f; to_float(), from_float<T>()
-//   ld128 / st128 / load16<T>    16-byte loads and stores (memcpy in the emulator, no aliasing UB)
+//   ld128 / st128 / load16<T> / store16<T>
+//                                16-byte loads and stores (memcpy in the emulator, no aliasing UB);
+//                                the emulator reports an address that is not 16-byte aligned
+//   kernel_launch_bounds(max_threads[, min_blocks])
+//                                the first statement of a kernel declared __launch_bounds__(...),
+//                                repeating its arguments: the emulator cannot see the attribute
+//                                and reports a block larger than max_threads (nvcc: nothing)
 //   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU); in the
 //         emulator's hardware-numerics build exp2f, expf and erfcf are gpu_math_models.h's models
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
@@ -66,6 +72,13 @@ __device__ __forceinline__ uint16_t f2bf(float f) { return __bfloat16_as_ushort(
 __device__ __forceinline__ uint4 ld128(const void* p) { return *reinterpret_cast<const uint4*>(p); }
 __device__ __forceinline__ void st128(void* p, uint4 v) { *reinterpret_cast<uint4*>(p) = v; }
 
+// The attribute itself bounds the kernel under nvcc.
+__device__ __forceinline__ void kernel_launch_bounds(unsigned /*max_threads*/, unsigned /*min_blocks*/ = 0) {}
+
+// The call site of a checked access, passed on only in the emulator (see load16 below).
+#define KEMU_SITE_PARAMS
+#define KEMU_SITE_ARGS
+
 // The launch helper: the one place <<<>>> is written. Checks the block size
 // and shared memory against sm_80/sm_90 limits and reports the launch error.
 template <class... P, class... A>
@@ -93,6 +106,8 @@ inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem,
 #define __device__
 #define __host__
 #define __forceinline__ inline
+// An attribute in the declarator leaves nothing the emulator can read at run time;
+// kernel_launch_bounds() at the top of the body carries the bound instead.
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
 #define __shared__ static thread_local
@@ -108,9 +123,10 @@ struct alignas(8) float2 { float x, y; };
 struct alignas(16) float4 { float x, y, z, w; };
 
 // One poisoned buffer per declaration site per block; the static key only gives the site an address.
-#define EMU_SHARED(T, name, dims)                 \
-  static const char emu_shared_site_##name = 0;   \
-  auto& name = *static_cast<T(*) dims>(::emu::detail::shared_slot(&emu_shared_site_##name, sizeof(T dims)))
+#define EMU_SHARED(T, name, dims)                                \
+  static const char emu_shared_site_##name = 0;                  \
+  auto& name = *static_cast<T(*) dims>(                          \
+      ::emu::detail::shared_slot(&emu_shared_site_##name, sizeof(T dims), __FILE__, __LINE__))
 
 template <class T>
 inline T* emu_dynamic_smem() { return static_cast<T*>(::emu::detail::dynamic_smem()); }
@@ -166,12 +182,25 @@ inline uint16_t f2h(float f) { return wpm::float_to_f16(f); }
 inline float bf2f(uint16_t h) { return wpm::bf16_to_float(h); }
 inline uint16_t f2bf(float f) { return wpm::float_to_bf16(f); }
 
-inline uint4 ld128(const void* p) {
+// 16-byte accesses fault on the GPU when misaligned; a memcpy would not, so check first.
+#define KEMU_SITE_PARAMS , const char* file = __builtin_FILE(), int line = __builtin_LINE()
+#define KEMU_SITE_ARGS , file, line
+
+inline uint4 ld128(const void* p KEMU_SITE_PARAMS) {
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("ld128", p, file, line);
   uint4 v;
   std::memcpy(&v, p, 16);
   return v;
 }
-inline void st128(void* p, uint4 v) { std::memcpy(p, &v, 16); }
+inline void st128(void* p, uint4 v KEMU_SITE_PARAMS) {
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("st128", p, file, line);
+  std::memcpy(p, &v, 16);
+}
+
+inline void kernel_launch_bounds(unsigned max_threads, unsigned min_blocks = 0, const char* file = __builtin_FILE(),
+                                 int line = __builtin_LINE()) {
+  ::emu::detail::check_launch_bounds(max_threads, min_blocks, file, line);
+}
 
 // The hardware-numerics build of the kernels (WORLDPM_EMU_HARDWARE_NUMERICS, set by CMake for the
 // kernel sources only): the math calls nvcc builds on the GPU's approximate units return a result as far
@@ -217,16 +246,18 @@ struct alignas(16) Pack16 {
   static constexpr int kCount = 16 / int(sizeof(T));
   T v[kCount];
 };
+// In the emulator both take the caller's file:line (KEMU_SITE_*) so that ld128/st128 report
+// the kernel's line, not this one.
 template <class T>
-__device__ __forceinline__ Pack16<T> load16(const T* p) {
-  const uint4 raw = ld128(p);
+__device__ __forceinline__ Pack16<T> load16(const T* p KEMU_SITE_PARAMS) {
+  const uint4 raw = ld128(p KEMU_SITE_ARGS);
   Pack16<T> out;
   memcpy(&out, &raw, 16);
   return out;
 }
 template <class T>
-__device__ __forceinline__ void store16(T* p, const Pack16<T>& v) {
+__device__ __forceinline__ void store16(T* p, const Pack16<T>& v KEMU_SITE_PARAMS) {
   uint4 raw;
   memcpy(&raw, &v, 16);
-  st128(p, raw);
+  st128(p, raw KEMU_SITE_ARGS);
 }

@@ -1,7 +1,8 @@
 // Emulated device memory: every allocation sits between two guard zones of
 // kGuard bytes filled with a position-dependent pattern (so a stray write of
-// any single value is seen), and its contents start poisoned (0xFF: NaN in
-// f32/f16/bf16) as cudaMalloc memory is never zeroed. check_guards() runs
+// any single value is seen) that reads as NaN through every aligned f32, f16
+// or bf16 (so an out-of-bounds read shows in the result), and its contents
+// start poisoned (0xFF: NaN in f32/f16/bf16) as cudaMalloc memory is never zeroed. check_guards() runs
 // after every launch and names each allocation whose guards changed, with the
 // distance of the farthest damaged byte.
 #include <cstdlib>
@@ -36,13 +37,34 @@ Registry& registry() {
   return r;
 }
 
-unsigned char pattern(size_t i) { return static_cast<unsigned char>(0x5a + i * 0x3b); }
+// By address, since the zone after an allocation of odd size starts at an odd address.
+// Little-endian, the byte at an odd address is the high byte of an aligned 16-bit
+// value: 0x7F or 0xFF sets the f16 exponent to all ones with a nonzero mantissa, and
+// the bf16 (and f32) exponent's high seven bits. An even byte in 0x81..0xFF completes
+// the bf16/f32 exponent and makes the bf16 and f32 mantissas nonzero: NaN in all three.
+unsigned char pattern(const unsigned char* at) {
+  const uintptr_t a = reinterpret_cast<uintptr_t>(at);
+  if (a & 1) return (a >> 1 & 1) ? 0x7F : 0xFF;
+  return static_cast<unsigned char>(0x81 + ((a >> 1) * 0x3b + 0x5a) % 0x7F);
+}
 
 void arm(unsigned char* user, size_t bytes) {
   for (size_t i = 0; i < kGuard; ++i) {
-    user[-1 - ptrdiff_t(i)] = pattern(i);
-    user[bytes + i] = pattern(i);
+    user[-1 - ptrdiff_t(i)] = pattern(user - 1 - i);
+    user[bytes + i] = pattern(user + bytes + i);
   }
+}
+
+// The live allocation holding [p, p + bytes), or live.end(); the caller holds the mutex.
+std::map<unsigned char*, Allocation>::iterator find_live(Registry& r, const void* ptr, size_t bytes) {
+  const auto* p = static_cast<const unsigned char*>(ptr);
+  // The allocation that could hold p is the last one starting at or before it.
+  auto it = r.live.upper_bound(const_cast<unsigned char*>(p));
+  if (it == r.live.begin()) return r.live.end();
+  --it;
+  const size_t into = static_cast<size_t>(p - it->first);
+  if (into <= it->second.bytes && bytes <= it->second.bytes - into) return it;
+  return r.live.end();
 }
 
 }  // namespace
@@ -70,16 +92,14 @@ void device_free(void* ptr) {
   r.live.erase(it);
 }
 
-bool device_range_live(const void* ptr, size_t bytes) {
-  const auto* p = static_cast<const unsigned char*>(ptr);
+bool device_range_live(const void* ptr, size_t bytes) { return device_allocation_of(ptr, bytes).base != nullptr; }
+
+DeviceRange device_allocation_of(const void* ptr, size_t bytes) {
   auto& r = registry();
   std::lock_guard<std::mutex> lock(r.mutex);
-  // The allocation that could hold p is the last one starting at or before it.
-  auto it = r.live.upper_bound(const_cast<unsigned char*>(p));
-  if (it == r.live.begin()) return false;
-  --it;
-  const size_t into = static_cast<size_t>(p - it->first);
-  return into <= it->second.bytes && bytes <= it->second.bytes - into;
+  const auto it = find_live(r, ptr, bytes);
+  if (it == r.live.end()) return DeviceRange{};
+  return DeviceRange{it->first, it->second.bytes};
 }
 
 std::string check_guards() {
@@ -89,8 +109,8 @@ std::string check_guards() {
   for (auto& [user, a] : r.live) {
     size_t before = 0, after = 0;  // distance of the farthest damaged byte on each side
     for (size_t i = 0; i < kGuard; ++i) {
-      if (user[-1 - ptrdiff_t(i)] != pattern(i)) before = i + 1;
-      if (user[a.bytes + i] != pattern(i)) after = i + 1;
+      if (user[-1 - ptrdiff_t(i)] != pattern(user - 1 - i)) before = i + 1;
+      if (user[a.bytes + i] != pattern(user + a.bytes + i)) after = i + 1;
     }
     if (!before && !after) continue;
     const std::string label = "allocation '" + (a.name.empty() ? std::string("(unnamed)") : a.name) + "' (" +

@@ -17,9 +17,13 @@
 #include <thread>
 #include <vector>
 
+#include "arch_limits.h"
+#include "block_order.h"
+#include "device_range.h"
 #include "emu.h"
 #include "half.h"
 #include "mma_accumulate.h"
+#include "watchdog.h"
 
 namespace emu {
 
@@ -50,6 +54,23 @@ struct ConfigState {
     if (const char* env = std::getenv("WORLDPM_EMU_MMA")) {
       std::string error;
       if (!parse_mma_accumulate(env, config, &error) && env_error.empty()) env_error = "WORLDPM_EMU_MMA: " + error;
+    }
+    if (const char* env = std::getenv("WORLDPM_EMU_ARCH")) {
+      const std::string arch = env;
+      if (arch == "sm_80" || arch == "sm_90") {
+        config.arch = arch == "sm_90" ? Arch::sm_90 : Arch::sm_80;
+      } else {
+        env_error = "WORLDPM_EMU_ARCH: bad value '" + arch + "' (expected sm_80 or sm_90)";
+      }
+    }
+    if (const char* env = std::getenv("WORLDPM_EMU_WATCHDOG")) {
+      char* end = nullptr;
+      const double seconds = std::strtod(env, &end);
+      if (end != env && *end == '\0' && seconds >= 0) {
+        config.watchdog_seconds = seconds;
+      } else {
+        env_error = "WORLDPM_EMU_WATCHDOG: bad value '" + std::string(env) + "' (expected seconds >= 0; 0 disables)";
+      }
     }
   }
 };
@@ -186,7 +207,9 @@ struct Block {
     size_t bytes;
   };
   std::vector<Slot> shared;  // EMU_SHARED site -> buffer
+  size_t static_smem = 0;    // the bytes of `shared`
   void* dyn = nullptr;
+  DeviceRange cp_source;     // the last allocation a cp.async read from (saves the registry's lock)
   uint64_t rng = 0;
 
   void fail(const std::string& message) {
@@ -270,6 +293,12 @@ bool in_shared(const Block& b, const void* p, size_t n);
 // The block's launch's Config::mma (Launch is defined further down).
 MmaAccumulate mma_accumulation(const Block& b);
 
+// [p, p + n) lies inside the range r (never inside an empty one).
+bool inside(const DeviceRange& r, const void* p, size_t n) {
+  const uintptr_t lo = reinterpret_cast<uintptr_t>(r.base), q = reinterpret_cast<uintptr_t>(p);
+  return r.base && q >= lo && q - lo <= r.bytes && n <= r.bytes - (q - lo);
+}
+
 struct MmaIn {  // one lane's operands, as warp_mma hands them in
   uint32_t a[4], b[2];
   float c[4];
@@ -335,6 +364,10 @@ void perform_ldmatrix(Lane* lanes, int count, bool trans) {
     }
   }
 }
+
+// mma.sync.aligned and ldmatrix.sync.aligned: every lane of the warp must execute the
+// same instruction, not merely the same operation from two branches.
+bool is_aligned_op(WarpOp op) { return op >= WarpOp::mma_f16; }
 
 int ldmatrix_count(WarpOp op) {
   switch (op) {
@@ -406,10 +439,11 @@ struct Launch {
   size_t dyn_smem;
   Config config;
   uint64_t nblocks;
+  BlockSequence sequence{BlockOrder::forward, 0, 0};  // which block each start position runs
   std::atomic<uint64_t> next{0};
-  std::atomic<bool> failed{false};
+  std::atomic<bool> failed{false};  // set once error_block is below max
   std::mutex mutex;
-  uint64_t error_block = std::numeric_limits<uint64_t>::max();
+  std::atomic<uint64_t> error_block{std::numeric_limits<uint64_t>::max()};
   std::string error;
 
   void record(uint64_t block, const std::string& message) {
@@ -476,10 +510,26 @@ void start_lane(Block& b, Lane& lane) {
                            });
 }
 
+thread_local watchdog::Beat tl_beat;
+
+// The watchdog's report on the fiber a worker is running (its Block); see watchdog.h.
+std::string describe_running_fiber(const void* block) {
+  const Block& b = *static_cast<const Block*>(block);
+  const Lane* lane = b.current;
+  if (!lane) return "a fiber";
+  const std::string last = lane->loc.line ? "its last barrier or collective was at " + where(lane->loc)
+                                          : "it has reached no barrier or collective yet";
+  return (lane->loc.line ? where(lane->loc) + ": " : std::string()) + thread_name(lane->tid) + " of block (" +
+         std::to_string(b.idx.x) + "," + std::to_string(b.idx.y) + "," + std::to_string(b.idx.z) + ") (" + last +
+         ")";
+}
+
 void resume(Block& b, Lane& lane) {
   b.current = &lane;
   detail::tl_thread_idx = &lane.tid;
+  tl_beat.enter(&b, b.launch->config.watchdog_seconds, describe_running_fiber);
   lane.fiber = std::move(lane.fiber).resume();
+  tl_beat.leave();
   b.current = nullptr;
 }
 
@@ -529,6 +579,8 @@ void prepare_order(Block& b, Order order) {
 void free_block_memory(Block& b) {
   for (auto& s : b.shared) ::operator delete(s.ptr, std::align_val_t(64));
   b.shared.clear();
+  b.static_smem = 0;
+  b.cp_source = DeviceRange{};
   ::operator delete(b.dyn, std::align_val_t(64));
   b.dyn = nullptr;
 }
@@ -616,9 +668,12 @@ void run_blocks(Launch& launch) {
   detail::tl_block_dim = &launch.block;
   detail::tl_grid_dim = &launch.grid;
   for (;;) {
-    if (launch.failed) break;
-    const uint64_t i = launch.next.fetch_add(1);
-    if (i >= launch.nblocks) break;
+    const uint64_t position = launch.next.fetch_add(1);
+    if (position >= launch.nblocks) break;
+    const uint64_t i = launch.sequence[position];
+    // After a failure only lower-numbered blocks still run, whatever the block order: one of
+    // them may fail too, and the lowest failing block is the one reported.
+    if (launch.failed && i > launch.error_block) continue;
     std::string error;
     try {
       error = run_block(block, launch, i);
@@ -716,6 +771,7 @@ Config config() {
 void set_config(const Config& c) {
   if (c.threads < 1 || c.threads > 256) throw std::invalid_argument("emu::Config::threads must be 1..256");
   if (c.stack_bytes < (16u << 10)) throw std::invalid_argument("emu::Config::stack_bytes must be >= 16 KiB");
+  if (!(c.watchdog_seconds >= 0)) throw std::invalid_argument("emu::Config::watchdog_seconds must be >= 0");
   auto& s = config_state();
   std::lock_guard<std::mutex> lock(s.mutex);
   s.config = c;
@@ -723,7 +779,37 @@ void set_config(const Config& c) {
   s.env_error.clear();
 }
 
+namespace {
+bool parse_block_order(const std::string& text, Config& c) {
+  if (text == "forward" || text == "reverse") {
+    c.block_order = text == "forward" ? BlockOrder::forward : BlockOrder::reverse;
+    return true;
+  }
+  if (text.rfind("random:", 0) != 0 || text.size() == 7 || text[7] == '-') return false;
+  char* end = nullptr;
+  const unsigned long long seed = std::strtoull(text.c_str() + 7, &end, 10);
+  if (*end != '\0') return false;
+  c.block_order = BlockOrder::random;
+  c.block_seed = seed;
+  return true;
+}
+}  // namespace
+
 bool parse_schedule(const std::string& text, Config& c, std::string* error) {
+  const size_t comma = text.find(',');
+  if (comma != std::string::npos) {
+    const std::string blocks = text.substr(comma + 1);
+    Config parsed = c;
+    if (blocks.rfind("blocks=", 0) != 0 || !parse_block_order(blocks.substr(7), parsed) ||
+        !parse_schedule(text.substr(0, comma), parsed, nullptr)) {
+      if (error)
+        *error = "bad value '" + text + "' (expected THREADS[,blocks=BLOCKS]: THREADS forward, reverse, greedy or " +
+                 "random:SEED; BLOCKS forward, reverse or random:SEED)";
+      return false;
+    }
+    c = parsed;
+    return true;
+  }
   if (text == "forward") {
     c.order = Order::forward;
     return true;
@@ -787,6 +873,10 @@ void arrive(Block& b, Lane& lane, WarpOp op, unsigned mask, int width, const Src
                         std::to_string(lane.linear % 32) + " calls it with mask " + hex(mask) + " while lane " +
                         std::to_string(warp.first) + " waits in " + op_name(warp.op) + " (mask " +
                         hex(warp.mask) + ") at " + where(warp.loc));
+    if (is_aligned_op(op) && !same_site(warp.loc, loc))
+      throw KernelError(at() + "lanes of warp " + std::to_string(w) + " reach this .aligned instruction from "
+                        "different call sites: lane " + std::to_string(lane.linear % 32) + " here, lane " +
+                        std::to_string(warp.first) + " at " + where(warp.loc));
   } else {
     warp.op = op;
     warp.mask = mask;
@@ -871,6 +961,12 @@ void cp_async(void* dst, const void* src, int src_bytes, const char* file, int l
   if (!in_shared(b, dst, 16))
     throw KernelError(who() + ": dst is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
   if (in_shared(b, src, 1)) throw KernelError(who() + ": src is in shared memory (cp.async reads global memory)");
+  if (src_bytes > 0 && !inside(b.cp_source, src, size_t(src_bytes))) {
+    b.cp_source = device_allocation_of(src, size_t(src_bytes));
+    if (!b.cp_source.base)
+      throw KernelError(who() + ": the " + std::to_string(src_bytes) +
+                        " source bytes are not inside a live device allocation (freed, host memory, or past an end)");
+  }
   lane.cp.push_back(CpCopy{dst, src, src_bytes, lane.cp_commits});
   if (!b.launch->config.defer_cp_async) deliver_copies(lane, ~0u);
 }
@@ -886,10 +982,19 @@ void cp_async_wait(int n) {
   if (lane.cp_commits > keep) deliver_copies(lane, lane.cp_commits - keep);
 }
 
-void* shared_slot(const void* site, size_t bytes) {
+void* shared_slot(const void* site, size_t bytes, const char* file, int line) {
   Block& b = *tl_block;
   for (auto& s : b.shared)
     if (s.site == site) return s.ptr;
+  const SharedLimits limit = shared_limits(b.launch->config.arch);
+  const size_t total = b.static_smem + bytes;
+  if (total > limit.static_max || total + b.launch->dyn_smem > limit.per_block)
+    throw KernelError(where(SrcLoc{file, line}) + ": EMU_SHARED of " + std::to_string(bytes) +
+                      " bytes brings the block to " + std::to_string(total) + " bytes of static and " +
+                      std::to_string(b.launch->dyn_smem) + " of dynamic shared memory, over " + limit.arch + "'s limits (" +
+                      std::to_string(limit.static_max) + " static, " + std::to_string(limit.per_block) +
+                      " in all per block; emu::Config::arch, WORLDPM_EMU_ARCH)");
+  b.static_smem = total;
   void* p = ::operator new(bytes, std::align_val_t(64));
   std::memset(p, 0xFF, bytes);
   b.shared.push_back(Block::Slot{site, p, bytes});
@@ -900,17 +1005,28 @@ void* dynamic_smem() { return tl_block->dyn; }
 
 void kernel_error(const std::string& message) { throw KernelError(message); }
 
+void misaligned_access(const char* what, const void* p, const char* file, int line) {
+  char address[32];
+  std::snprintf(address, sizeof address, "%p", p);
+  throw KernelError(where(SrcLoc{file, line}) + ": " + what + ": address " + address +
+                    " is not 16-byte aligned (a 16-byte access faults on the GPU)");
+}
+
+void check_launch_bounds(unsigned max_threads, unsigned /*min_blocks*/, const char* file, int line) {
+  const Block& b = *tl_block;
+  if (b.nthreads > max_threads)
+    throw KernelError(where(SrcLoc{file, line}) + ": a block of " + std::to_string(b.nthreads) + " threads " +
+                      dim_text(*tl_block_dim) + " exceeds the kernel's __launch_bounds__ of " +
+                      std::to_string(max_threads) + " (CUDA refuses the launch)");
+}
+
 }  // namespace detail
 
 namespace {
 bool in_shared(const Block& b, const void* p, size_t n) {
-  const auto inside = [&](const void* base, size_t bytes) {
-    const uintptr_t lo = reinterpret_cast<uintptr_t>(base), q = reinterpret_cast<uintptr_t>(p);
-    return base && q >= lo && q - lo <= bytes && n <= bytes - (q - lo);
-  };
-  if (inside(b.dyn, b.launch->dyn_smem)) return true;
+  if (inside(DeviceRange{b.dyn, b.launch->dyn_smem}, p, n)) return true;
   for (const auto& s : b.shared)
-    if (inside(s.ptr, s.bytes)) return true;
+    if (inside(DeviceRange{s.ptr, s.bytes}, p, n)) return true;
   return false;
 }
 }  // namespace
@@ -935,9 +1051,13 @@ void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
     throw LaunchError("emu::launch: block " + dim_text(block) + " must have 1..1024 threads and z <= 64");
   if (grid.x == 0 || grid.y == 0 || grid.z == 0 || grid.x > 0x7fffffffu || grid.y > 65535 || grid.z > 65535)
     throw LaunchError("emu::launch: grid " + dim_text(grid) + " is out of CUDA's limits");
-  if (dyn_smem > (227u << 10))
-    throw LaunchError("emu::launch: " + std::to_string(dyn_smem) + " bytes of dynamic shared memory exceed 227 KiB");
+  const SharedLimits smem = shared_limits(l.config.arch);
+  if (dyn_smem > smem.per_block)
+    throw LaunchError("emu::launch: " + std::to_string(dyn_smem) + " bytes of dynamic shared memory exceed " +
+                      smem.arch + "'s " + std::to_string(smem.per_block) +
+                      " per block (emu::Config::arch, WORLDPM_EMU_ARCH)");
   l.nblocks = uint64_t(grid.x) * grid.y * grid.z;
+  l.sequence = BlockSequence(l.config.block_order, l.config.block_seed, l.nblocks);
   std::lock_guard<std::mutex> lock(launch_mutex());
   pool().run(l, l.config.threads);
   std::string error = l.error;

@@ -27,12 +27,22 @@ const Chunk kPoison = [] {
   return c;
 }();
 
-std::vector<Chunk> source(size_t n) {
-  std::vector<Chunk> v(n);
-  for (size_t i = 0; i < n; ++i)
-    for (int k = 0; k < 16; ++k) v[i].b[k] = uint8_t(i * 16 + k + 1);  // never 0xFF for i < 15
-  return v;
-}
+// n chunks of the copies' source in emulated device memory (cp.async reads only live device allocations).
+class Source {
+ public:
+  explicit Source(size_t n) : chunks_(static_cast<Chunk*>(emu::device_alloc(n * sizeof(Chunk), "cp.async source"))) {
+    for (size_t i = 0; i < n; ++i)
+      for (int k = 0; k < 16; ++k) chunks_[i].b[k] = uint8_t(i * 16 + k + 1);  // never 0xFF for i < 15
+  }
+  ~Source() { emu::device_free(chunks_); }
+  Source(const Source&) = delete;
+  Source& operator=(const Source&) = delete;
+  const Chunk* data() const { return chunks_; }
+  const Chunk& operator[](size_t i) const { return chunks_[i]; }
+
+ private:
+  Chunk* chunks_;
+};
 
 emu::Config eager() {
   emu::Config c = emu::config();
@@ -61,7 +71,7 @@ __global__ void groups_kernel(const Chunk* src, Chunk* out) {
 }
 
 TEST(EmuCpAsync, DataLandsOnlyWhenWaitGroupRetiresItsGroup) {
-  const std::vector<Chunk> src = source(64);
+  const Source src(64);
   for (const auto& s : schedules()) {
     ConfigScope scope(s);
     std::vector<Chunk> out(32 * 6);
@@ -78,7 +88,7 @@ TEST(EmuCpAsync, DataLandsOnlyWhenWaitGroupRetiresItsGroup) {
 }
 
 TEST(EmuCpAsync, EagerModeCopiesAtIssue) {
-  const std::vector<Chunk> src = source(64);
+  const Source src(64);
   ConfigScope scope;
   scope.set(eager());
   std::vector<Chunk> out(32 * 6);
@@ -100,7 +110,7 @@ __global__ void uncommitted_kernel(const Chunk* src, Chunk* out) {
 }
 
 TEST(EmuCpAsync, WaitGroupDoesNotRetireUncommittedCopies) {
-  const std::vector<Chunk> src = source(32);
+  const Source src(32);
   std::vector<Chunk> out(64);
   emu::launch(uncommitted_kernel, dim3(1), dim3(32), 32 * 16, src.data(), out.data());
   for (int l = 0; l < 32; ++l) {
@@ -120,7 +130,7 @@ __global__ void zfill_kernel(const Chunk* src, Chunk* out) {
 }
 
 TEST(EmuCpAsync, ZfillPadsWithZeros) {
-  const std::vector<Chunk> src = source(32);
+  const Source src(32);
   for (const auto& s : schedules()) {
     ConfigScope scope(s);
     std::vector<Chunk> out(32, kPoison);
@@ -146,7 +156,7 @@ __global__ void neighbour_kernel(const Chunk* src, Chunk* out) {
 }
 
 TEST(EmuCpAsync, MissingWaitReadsPoisonInEverySchedule) {
-  const std::vector<Chunk> src = source(128);
+  const Source src(128);
   for (const auto& s : schedules()) {
     ConfigScope scope(s);
     std::vector<Chunk> good(128), bad(128);
@@ -175,7 +185,7 @@ __global__ void pending_at_exit_kernel(const Chunk* src) {
 }
 
 TEST(EmuCpAsync, PendingCopiesAtExitAreHarmless) {
-  const std::vector<Chunk> src = source(32);
+  const Source src(32);
   EXPECT_EQ(emu_test::launch_error([&] { emu::launch(pending_at_exit_kernel, dim3(3), dim3(32), 32 * 16, src.data()); }),
             "");
 }

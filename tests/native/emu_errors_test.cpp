@@ -15,13 +15,12 @@
 namespace {
 
 using emu_test::ConfigScope;
+using emu_test::contains;
 using emu_test::launch_error;
 
 int g_line_a = 0, g_line_b = 0;
 
-std::string here(int line) { return std::string(__FILE__) + ":" + std::to_string(line); }
-
-bool contains(const std::string& text, const std::string& word) { return text.find(word) != std::string::npos; }
+std::string here(int line) { return emu_test::site(__FILE__, line); }
 
 __global__ void two_barriers_kernel() {
   if (threadIdx.x < 16) {

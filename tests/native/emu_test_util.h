@@ -1,5 +1,6 @@
-// Helpers for the emulator tests: the five schedules every emulated result is
-// checked under, and a scope that sets one and restores the previous config.
+// Helpers for the emulator tests: the schedules every emulated result is checked
+// under (five fiber orders, two more block orders), and a scope that sets one and
+// restores the previous config.
 #pragma once
 
 #include <cstring>
@@ -17,15 +18,21 @@ namespace emu_test {
 struct Schedule {
   emu::Order order;
   uint64_t seed;
-  const char* name;
+  const char* name;  // as WORLDPM_EMU_SCHEDULE writes it
+  emu::BlockOrder block_order = emu::BlockOrder::forward;
+  uint64_t block_seed = 0;
 };
 
+// The first is the reference the others are compared with.
 inline const std::vector<Schedule>& schedules() {
-  static const std::vector<Schedule> all = {{emu::Order::forward, 0, "forward"},
-                                            {emu::Order::reverse, 0, "reverse"},
-                                            {emu::Order::greedy, 0, "greedy"},
-                                            {emu::Order::random, 1, "random:1"},
-                                            {emu::Order::random, 2, "random:2"}};
+  static const std::vector<Schedule> all = {
+      {emu::Order::forward, 0, "forward"},
+      {emu::Order::reverse, 0, "reverse"},
+      {emu::Order::greedy, 0, "greedy"},
+      {emu::Order::random, 1, "random:1"},
+      {emu::Order::random, 2, "random:2"},
+      {emu::Order::forward, 0, "forward,blocks=reverse", emu::BlockOrder::reverse},
+      {emu::Order::forward, 0, "forward,blocks=random:1", emu::BlockOrder::random, 1}};
   return all;
 }
 
@@ -36,6 +43,8 @@ class ConfigScope {
     emu::Config c = saved_;
     c.order = s.order;
     c.seed = s.seed;
+    c.block_order = s.block_order;
+    c.block_seed = s.block_seed;
     emu::set_config(c);
   }
   ~ConfigScope() { emu::set_config(saved_); }
@@ -58,6 +67,11 @@ std::string launch_error(F&& launch) {
   }
   return "";
 }
+
+inline bool contains(const std::string& text, const std::string& word) { return text.find(word) != std::string::npos; }
+
+// "file:line", as the emulator's messages name a call site.
+inline std::string site(const char* file, int line) { return std::string(file) + ":" + std::to_string(line); }
 
 // The storage dtypes, named for both sides: the C ABI (CPU backend) and the launchers.
 struct DtypeCase {
@@ -133,11 +147,11 @@ inline void expect_same_bits_in_every_schedule(const std::function<std::vector<u
   for (const Schedule& s : schedules()) {
     ConfigScope scope(s);
     const std::vector<uint8_t> bytes = run();
-    if (s.order == emu::Order::forward) {
+    if (&s == &schedules().front()) {
       first = bytes;
       EXPECT_FALSE(first.empty()) << label;
     } else {
-      EXPECT_EQ(bytes, first) << label << ": " << s.name << " differs from forward";
+      EXPECT_EQ(bytes, first) << label << ": " << s.name << " differs from " << schedules().front().name;
     }
   }
 }
