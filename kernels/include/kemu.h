@@ -18,6 +18,8 @@
 //                                NOT poisoned (zero on a thread's first block, stale afterwards)
 //   half_t / bf16_t              bit containers; f2h h2f f2bf bf2f; to_float(), from_float<T>()
 //   ld128 / st128 / load16<T>    16-byte loads and stores (memcpy in the emulator, no aliasing UB)
+//   st32 / st64                  4- and 8-byte stores (two packed halves, a float2): one STG of that
+//                                width, where a memcpy through a 2-byte pointer compiles to byte stores
 //   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU)
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
 //
@@ -64,6 +66,8 @@ __device__ __forceinline__ uint16_t f2bf(float f) { return __bfloat16_as_ushort(
 
 __device__ __forceinline__ uint4 ld128(const void* p) { return *reinterpret_cast<const uint4*>(p); }
 __device__ __forceinline__ void st128(void* p, uint4 v) { *reinterpret_cast<uint4*>(p) = v; }
+__device__ __forceinline__ void st32(void* p, uint32_t v) { *reinterpret_cast<uint32_t*>(p) = v; }
+__device__ __forceinline__ void st64(void* p, float2 v) { *reinterpret_cast<float2*>(p) = v; }
 
 // The launch helper: the one place <<<>>> is written. Checks the block size
 // and shared memory against sm_80/sm_90 limits and reports the launch error.
@@ -171,6 +175,8 @@ inline uint4 ld128(const void* p) {
   return v;
 }
 inline void st128(void* p, uint4 v) { std::memcpy(p, &v, 16); }
+inline void st32(void* p, uint32_t v) { std::memcpy(p, &v, 4); }
+inline void st64(void* p, float2 v) { std::memcpy(p, &v, 8); }
 
 template <class... P, class... A>
 inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t /*stream*/, A&&... args) {
