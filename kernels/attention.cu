@@ -52,19 +52,24 @@
 // ptxas (nvcc 11.8, -Xptxas -v, scripts/kernel_report.sh): D = 64: 128 registers
 // (sm_80) / 146 (sm_90); D = 128: 239 / 188; f16 and bf16 alike; 0-byte stack
 // frame, no spills; dynamic shared memory only (46,080 / 87,040 bytes).
-// SASS: HMMA.16816.F32[.BF16], LDSM, LDGSTS (scripts/check_sass.sh).
+// SASS: HMMA.16816.F32[.BF16], LDSM, LDGSTS; no byte loads or stores, no local memory
+// (scripts/check_sass.sh, CTest kernel_sass.attention and kernel_sass_deny.attention). Each lane holds
+// two adjacent columns of a row per n-tile, so out goes out as 32-bit stores (st32 of a packed pair).
 // Not measured on a GPU (none here). Emulator: tests/native/emu_attention_test.cpp.
 //
 // Backward (attention_bwd): dq [B, T, H, D], dk, dv [B, T, KVH, D] from q, k, v, out, lse and dout,
 // in three kernels with no atomics: every output element is written once by one thread, so the result
 // is bitwise deterministic. Padding rows of dq, dk, dv are written 0; dk, dv of a kv head sum over its
-// H / KVH query heads in head order, inside one block.
-//   preprocess  grid (ceil(T / 128), H, B), 128 threads, one per row: Delta[b, h, t] = sum_d dO O in
-//               fp32 (0 on padding rows), into the caller's workspace (attention_bwd_workspace_bytes:
-//               f32 [B, H, T]).
-//   dK/dV       grid (ceil(T / 64), KVH, B), 4 warps. Block x owns keys 64x .. 64x + 63 (from the first
-//               valid row), warp w 16 of them. The K and V tiles are loaded once; the steps (query head
-//               of the group in order, then query tiles x .. ceil(L / 64) - 1: earlier ones are fully
+// H / KVH query heads in head order (with GQA, in the reduce kernel).
+//   preprocess  grid (ceil(T / (1024 / D)), H, B), 128 threads, D / 8 lanes per row (each one 16-byte
+//               chunk of dO and O: a warp reads whole rows, coalesced; shuffles sum the lanes):
+//               Delta[b, h, t] = sum_d dO O in fp32 (0 on padding rows), into the caller's workspace
+//               (attention_bwd_workspace_bytes: f32 [B, H, T] first).
+//   dK/dV       grid (ceil(T / 64), H, B), 4 warps: one block per key tile and query head, so a GQA
+//               group's heads run in parallel (H / KVH times the blocks of one block per kv head: at
+//               the reference model, H 8 over KVH 2, 32 B blocks instead of 8 B at T = 256). Block x owns
+//               keys 64x .. 64x + 63 (from the first valid row), warp w 16 of them. The K and V tiles are
+//               loaded once; the steps (query tiles x .. ceil(L / 64) - 1: earlier ones are fully
 //               masked) stream Q and dO tiles, double-buffered like the forward's K and V. Per step and
 //               warp (16 keys x 64 queries):
 //                 S^T = K Q^T; P^T = exp2(S^T scale log2e - lse log2e), 0 above the diagonal (diagonal
@@ -74,7 +79,13 @@
 //                 32); dS^T = P^T (dP^T - Delta); dK += dS^T Q. dK = scale * acc at the store.
 //               dK accumulates in registers; dV in registers at D = 64 and in shared memory at D = 128
 //               (f32, fragment order, each lane owns its elements: no barrier needed; with dK, dV, S
-//               all in registers, D = 128 spilled ~100 bytes).
+//               all in registers, D = 128 spilled ~100 bytes). Without GQA the block stores dK, dV
+//               (32-bit stores of packed pairs); with GQA it stores its head's f32 partials (64-bit
+//               stores, zeros on padding rows) into the workspace, [H / KVH][B, T, KVH, D] each.
+//   reduce      (GQA only) grid (ceil(B T KVH D / 1024), 2), 128 threads, 8 elements each: dK, dV =
+//               the partials summed in head order (scale applied to dK), 16-byte loads and stores.
+//               Deterministic without atomics; it costs 2 (H / KVH) B T KVH D f32 of workspace and
+//               traffic, O(T) beside the O(T^2) of the kernels.
 //   dQ          grid (ceil(T / 64), H, B), 4 warps, the forward's structure: Q and dO tiles once, key
 //               tiles 0..x double-buffered; S = Q K^T, P recomputed from lse, dP = dO V^T per n-tile,
 //               dS = P (dP - Delta), dQ += dS K (dS packed to the input dtype); dQ = scale * acc.
@@ -86,8 +97,9 @@
 // recomputation of S and dP (2 B H T^2 D) is the price of determinism without atomics. The dP A
 // fragments are re-read from shared memory 8x (per n-tile) to save registers.
 // ptxas (nvcc 11.8, -Xptxas -v), registers sm_80 / sm_90, f16 and bf16 alike, 0-byte stack frame, no
-// spills: preprocess 30 / 32; dK/dV D = 64: 194 / 182, D = 128: 244 / 246; dQ D = 64: 140 / 139,
-// D = 128: 253 / 251. Not measured on a GPU. Emulator: tests/native/emu_attention_bwd_test.cpp.
+// spills: preprocess 20 (bf16 18) / 21; dK/dV D = 64: 184 / 157, D = 128: 255 / 254; dQ D = 64: 140 / 139,
+// D = 128: 253 / 251; reduce 34 / 34 (scripts/kernel_report.sh; blocks per SM and waves:
+// scripts/occupancy_report.sh). Not measured on a GPU. Emulator: tests/native/emu_attention_bwd_test.cpp.
 #include "attention_check.cuh"
 #include "cp_async.cuh"
 #include "kemu.h"
@@ -293,8 +305,7 @@ __global__ void __launch_bounds__(kThreads)
     uint16_t* dst = out + ((int64_t(b) * t_len + off + row) * heads + h) * D + 2 * tq;
 #pragma unroll
     for (int n = 0; n < D / 8; ++n) {
-      const uint32_t packed = pack2<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv);
-      memcpy(dst + n * 8, &packed, 4);
+      st32(dst + n * 8, pack2<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv));
     }
     if (tq == 0) lse[(int64_t(b) * heads + h) * t_len + off + row] = (m[r] + log2f(l[r])) * kLn2;
   }
@@ -313,33 +324,44 @@ kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, co
 
 // ---- backward
 
-// Delta_i = sum_d dO[i][d] O[i][d] in fp32, one thread per row; padding rows get 0.
+// Delta_i = sum_d dO[i][d] O[i][d] in fp32; padding rows get 0. D / 8 adjacent lanes share a row, each
+// reading one 16-byte chunk of dO and of O, so a warp reads 32 / (D / 8) whole rows per load instruction;
+// the lanes' partial dots are then summed with butterfly shuffles inside their group of D / 8 lanes.
+template <int D>
+constexpr int kPreprocessRows = kThreads / (D / 8);  // rows per block
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads)
     attention_bwd_preprocess_kernel(const uint16_t* __restrict__ out, const uint16_t* __restrict__ dout,
                                     const int32_t* __restrict__ lengths, float* __restrict__ delta, int t_len,
                                     int heads, bool left_padding) {
+  constexpr int kLanesPerRow = D / 8;
   const int h = int(blockIdx.y), b = int(blockIdx.z);
-  const int row = int(blockIdx.x) * kThreads + int(threadIdx.x);
-  if (row >= t_len) return;
+  const int row = int(blockIdx.x) * kPreprocessRows<D> + int(threadIdx.x) / kLanesPerRow;
+  const int chunk = int(threadIdx.x) % kLanesPerRow;
   const int len = lengths ? lengths[b] : t_len;
   const int off = left_padding ? t_len - len : 0;
   float acc = 0.0f;
-  if (row >= off && row < off + len) {
-    const int64_t base = ((int64_t(b) * t_len + row) * heads + h) * D;
-    for (int x = 0; x < D; ++x) acc += to_float(T{dout[base + x]}) * to_float(T{out[base + x]});
+  if (row < t_len && row >= off && row < off + len) {
+    const int64_t at = ((int64_t(b) * t_len + row) * heads + h) * D + chunk * 8;
+    const Pack16<uint16_t> d = load16(dout + at), o = load16(out + at);
+#pragma unroll
+    for (int x = 0; x < 8; ++x) acc += to_float(T{d.v[x]}) * to_float(T{o.v[x]});
   }
-  delta[(int64_t(b) * heads + h) * t_len + row] = acc;
+  // Every lane takes part (no early return): the shuffles need the whole warp.
+#pragma unroll
+  for (int s = kLanesPerRow / 2; s > 0; s /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, s);
+  if (chunk == 0 && row < t_len) delta[(int64_t(b) * heads + h) * t_len + row] = acc;
 }
 
-// Zeroes the padding rows tile*64 .. tile*64 + 63 (numbered 0 .. t_len - len - 1) of one head of x [B, T, heads, D].
-template <int D>
-__device__ __forceinline__ void zero_padding_rows(uint16_t* x, int tile, int b, int head, int heads, int t_len,
-                                                  int len, bool left_padding) {
-  for (int p = tile * 64 + int(threadIdx.x) / (D / 8); p < tile * 64 + 64 && p < t_len - len;
-       p += kThreads / (D / 8)) {
+// Zeroes the padding rows tile*64 .. tile*64 + 63 (numbered 0 .. t_len - len - 1) of one head of x [B, T, heads, D]
+// (16-bit or f32 elements).
+template <int D, class E>
+__device__ __forceinline__ void zero_padding_rows(E* x, int tile, int b, int head, int heads, int t_len, int len,
+                                                  bool left_padding) {
+  constexpr int kChunks = D * int(sizeof(E)) / 16;  // 16-byte chunks per row
+  for (int p = tile * 64 + int(threadIdx.x) / kChunks; p < tile * 64 + 64 && p < t_len - len; p += kThreads / kChunks) {
     const int row = left_padding ? p : len + p;
-    st128(x + ((int64_t(b) * t_len + row) * heads + head) * D + (int(threadIdx.x) % (D / 8)) * 8,
+    st128(x + ((int64_t(b) * t_len + row) * heads + head) * D + (int(threadIdx.x) % kChunks) * int(16 / sizeof(E)),
           uint4{0u, 0u, 0u, 0u});
   }
 }
@@ -434,46 +456,76 @@ __device__ __forceinline__ void pack_a(uint32_t (&pf)[4][4], const float (&s)[8]
   }
 }
 
-// Stores this lane's part of a warp's 16 x D fp32 accumulator times `mul` into rows r0 + g and r0 + g + 8
-// (from the sequence start) of x [B, T, heads, D], rows < len only.
-template <class T, int D>
-__device__ __forceinline__ void store_rows(uint16_t* x, const float (&acc)[D / 8][4], float mul, int r0, int len,
-                                           int64_t row_base, int64_t row_stride, int lane) {
+// Calls put(at, lo, hi) for every pair of adjacent columns (2t, 2t + 1 of each n-tile) this lane holds of a
+// warp's 16 x D fp32 accumulator, rows r0 + g and r0 + g + 8 (from the sequence start) when < len, with
+// at = row_base + row * row_stride + column: the element offset of the pair in a [B, T, heads, D] tensor.
+template <int D, class Put>
+__device__ __forceinline__ void for_each_pair(const float (&acc)[D / 8][4], int r0, int len, int64_t row_base,
+                                              int64_t row_stride, int lane, Put put) {
   const int g = lane >> 2, tq = lane & 3;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const int row = r0 + g + r * 8;
     if (row >= len) continue;
-    uint16_t* dst = x + row_base + row * row_stride + 2 * tq;
+    const int64_t at = row_base + row * row_stride + 2 * tq;
 #pragma unroll
-    for (int n = 0; n < D / 8; ++n) {
-      const uint32_t packed = pack2<T>(acc[n][2 * r] * mul, acc[n][2 * r + 1] * mul);
-      memcpy(dst + n * 8, &packed, 4);
-    }
+    for (int n = 0; n < D / 8; ++n) put(at + n * 8, acc[n][2 * r], acc[n][2 * r + 1]);
   }
 }
 
-// dK, dV of key block x (64 keys) of kv head kvh: the query heads of the group in order, and for each the
-// query tiles x .. (causal), streamed through double-buffered Q and dO tiles.
+// Stores the accumulator times `mul` into x in the input dtype, one 32-bit store per pair of halves.
+template <class T, int D>
+__device__ __forceinline__ void store_rows(uint16_t* x, const float (&acc)[D / 8][4], float mul, int r0, int len,
+                                           int64_t row_base, int64_t row_stride, int lane) {
+  for_each_pair<D>(acc, r0, len, row_base, row_stride, lane,
+                   [&](int64_t at, float lo, float hi) { st32(x + at, pack2<T>(lo * mul, hi * mul)); });
+}
+
+// Stores the accumulator as it is into an f32 tensor, one 64-bit store per pair (a quad fills a 32-byte sector).
+template <int D>
+__device__ __forceinline__ void store_rows_f32(float* x, const float (&acc)[D / 8][4], int r0, int len,
+                                               int64_t row_base, int64_t row_stride, int lane) {
+  for_each_pair<D>(acc, r0, len, row_base, row_stride, lane,
+                   [&](int64_t at, float lo, float hi) { st64(x + at, float2{lo, hi}); });
+}
+
+// The contribution of query head h to dK, dV of key block x (64 keys) of its kv head: query tiles x ..
+// (causal), streamed through double-buffered Q and dO tiles. Without GQA that is dK, dV itself (stored in
+// the input dtype); with GQA it is stored f32 into slice h % group of dk_part / dv_part ([group][B, T, KVH,
+// D]), and attention_bwd_reduce_kernel sums the group. Either way the padding rows are zeroed here.
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads)
     attention_bwd_dkdv_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
                               const uint16_t* __restrict__ v, const uint16_t* __restrict__ dout,
                               const float* __restrict__ lse, const float* __restrict__ delta,
                               const int32_t* __restrict__ lengths, uint16_t* __restrict__ dk,
-                              uint16_t* __restrict__ dv, int t_len, int heads, int kv_heads, float scale,
-                              float scale_log2, bool left_padding) {
+                              uint16_t* __restrict__ dv, float* __restrict__ dk_part, float* __restrict__ dv_part,
+                              int t_len, int heads, int kv_heads, float scale, float scale_log2, bool left_padding) {
   constexpr int kStride = D + kPad;
-  const int tile = int(blockIdx.x), kvh = int(blockIdx.y), b = int(blockIdx.z);
-  const int group = heads / kv_heads;
+  const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
+  const int group = heads / kv_heads, kvh = h / group;
+  const bool partial = group > 1;
   const int len = lengths ? lengths[b] : t_len;
   const int off = left_padding ? t_len - len : 0;
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
 
-  zero_padding_rows<D>(dk, tile, b, kvh, kv_heads, t_len, len, left_padding);
-  zero_padding_rows<D>(dv, tile, b, kvh, kv_heads, t_len, len, left_padding);
+  // This head's slice of dk_part, dv_part. The padding rows are zeroed on the way out, so that nothing
+  // derived from the slice lives through the main loop (at D = 64 that made sm_90 spill).
+  auto slice = [&] { return int64_t(h % group) * gridDim.z * t_len * kv_heads * D; };
+  auto zero_padding = [&] {
+    if (partial) {
+      zero_padding_rows<D>(dk_part + slice(), tile, b, kvh, kv_heads, t_len, len, left_padding);
+      zero_padding_rows<D>(dv_part + slice(), tile, b, kvh, kv_heads, t_len, len, left_padding);
+    } else {
+      zero_padding_rows<D>(dk, tile, b, kvh, kv_heads, t_len, len, left_padding);
+      zero_padding_rows<D>(dv, tile, b, kvh, kv_heads, t_len, len, left_padding);
+    }
+  };
   const int k0 = tile * kBlockK;
-  if (k0 >= len) return;  // the whole block: before any barrier
+  if (k0 >= len) {  // the whole block: before any barrier
+    zero_padding();
+    return;
+  }
 
   uint16_t* smem = emu_dynamic_smem<uint16_t>();
   uint16_t* ks = smem;                    // [64][kStride]
@@ -487,12 +539,11 @@ __global__ void __launch_bounds__(kThreads)
   const int64_t seq = int64_t(b) * t_len + off;
   const uint16_t* k_seq = k + seq * kv_stride + int64_t(kvh) * D;
   const uint16_t* v_seq = v + seq * kv_stride + int64_t(kvh) * D;
-  const int q_tiles = (len + kBlockQ - 1) / kBlockQ - tile;  // query tiles tile .. per head
-  const int steps = group * q_tiles;
+  const int steps = (len + kBlockQ - 1) / kBlockQ - tile;  // query tiles tile ..
 
-  // Step j: query head kvh * group + j / q_tiles, query tile tile + j % q_tiles.
+  // Step j: query tile tile + j.
   auto load_step = [&](int j, int buf) {
-    const int h = kvh * group + j / q_tiles, q0 = (tile + j % q_tiles) * kBlockQ;
+    const int q0 = (tile + j) * kBlockQ;
     const int64_t at = (seq + q0) * q_stride + int64_t(h) * D;
     load_tile<D>(qs + buf * kBlockQ * kStride, q + at, q_stride, len - q0);
     load_tile<D>(dos + buf * kBlockQ * kStride, dout + at, q_stride, len - q0);
@@ -524,7 +575,7 @@ __global__ void __launch_bounds__(kThreads)
     }
     __syncthreads();  // RAW: step j's Q and dO (and K, V) copied by every thread have landed before any ldmatrix
 
-    const int h = kvh * group + j / q_tiles, qt = tile + j % q_tiles, q0 = qt * kBlockQ;
+    const int qt = tile + j, q0 = qt * kBlockQ;
     const uint16_t* qt_s = qs + buf * kBlockQ * kStride;
     const uint16_t* dot_s = dos + buf * kBlockQ * kStride;
     const float* lse_h = lse + (int64_t(b) * heads + h) * t_len + off;
@@ -567,14 +618,46 @@ __global__ void __launch_bounds__(kThreads)
     __syncthreads();  // WAR: every warp is done reading buffer j & 1 before iteration j + 1 refills it (step j + 2)
   }
 
-  const int64_t base = seq * kv_stride + int64_t(kvh) * D;
-  store_rows<T, D>(dk, dkacc, scale, k0 + warp * 16, len, base, kv_stride, lane);
   if (kDvInSmem<D>)
 #pragma unroll
     for (int n = 0; n < D / 8; ++n)
 #pragma unroll
       for (int e = 0; e < 4; ++e) dvacc[n][e] = dv_smem[(n * 4 + e) * 32 + lane];
-  store_rows<T, D>(dv, dvacc, 1.0f, k0 + warp * 16, len, base, kv_stride, lane);
+  const int64_t base = seq * kv_stride + int64_t(kvh) * D;
+  if (partial) {
+    store_rows_f32<D>(dk_part + slice(), dkacc, k0 + warp * 16, len, base, kv_stride, lane);
+    store_rows_f32<D>(dv_part + slice(), dvacc, k0 + warp * 16, len, base, kv_stride, lane);
+  } else {
+    store_rows<T, D>(dk, dkacc, scale, k0 + warp * 16, len, base, kv_stride, lane);
+    store_rows<T, D>(dv, dvacc, 1.0f, k0 + warp * 16, len, base, kv_stride, lane);
+  }
+  zero_padding();
+}
+
+// GQA: dK (y = 0) or dV (y = 1) from the f32 partials of the group's query heads (padding rows 0 in every
+// partial), summed in head order (a fixed order: deterministic), times scale for dK, in the input dtype.
+// One thread per 8 consecutive elements of the [B, T, KVH, D] plane: two 16-byte loads per partial, one
+// 16-byte store.
+template <class T>
+__global__ void __launch_bounds__(kThreads)
+    attention_bwd_reduce_kernel(const float* __restrict__ dk_part, const float* __restrict__ dv_part,
+                                uint16_t* __restrict__ dk, uint16_t* __restrict__ dv, int64_t plane, int group,
+                                float scale) {
+  const bool is_dv = blockIdx.y == 1;
+  const int64_t at = (int64_t(blockIdx.x) * kThreads + threadIdx.x) * 8;
+  if (at >= plane) return;
+  const float* part = (is_dv ? dv_part : dk_part) + at;
+  float sum[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+  for (int s = 0; s < group; ++s) {
+    const Pack16<float> lo = load16(part + s * plane), hi = load16(part + s * plane + 4);
+#pragma unroll
+    for (int x = 0; x < 4; ++x) sum[x] += lo.v[x], sum[4 + x] += hi.v[x];
+  }
+  const float mul = is_dv ? 1.0f : scale;
+  Pack16<uint16_t> o;
+#pragma unroll
+  for (int x = 0; x < 8; ++x) o.v[x] = from_float<T>(sum[x] * mul).bits;
+  store16((is_dv ? dv : dk) + at, o);
 }
 
 // dQ of query block x of head h: key tiles 0..x streamed like the forward, P and dS recomputed.
@@ -667,9 +750,24 @@ __global__ void __launch_bounds__(kThreads)
   store_rows<T, D>(dq, dqacc, scale, q0 + warp * 16, len, seq * q_stride + int64_t(h) * D, q_stride, lane);
 }
 
+// The backward's workspace: Delta, f32 [B, H, T], then with GQA the dK and dV partials, f32
+// [H / KVH][B, T, KVH, D] each, every part 256-byte aligned.
+struct BwdWorkspace {
+  int64_t delta_bytes, part_elems;  // part_elems: of one partial tensor (0 without GQA)
+  BwdWorkspace(int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d)
+      : delta_bytes((b * h * t * int64_t(sizeof(float)) + 255) / 256 * 256),
+        part_elems(kvh > 0 && h > kvh ? (h / kvh) * b * t * kvh * d : 0) {}
+  int64_t part_bytes() const { return (part_elems * int64_t(sizeof(float)) + 255) / 256 * 256; }
+  int64_t bytes() const { return delta_bytes + 2 * part_bytes(); }
+  float* delta(void* w) const { return static_cast<float*>(w); }
+  float* part(void* w, int i) const {
+    return part_elems ? reinterpret_cast<float*>(static_cast<char*>(w) + delta_bytes + i * part_bytes()) : nullptr;
+  }
+};
+
 template <class T, int D>
 kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
-                   const void* dout, void* dq, void* dk, void* dv, float* delta, const int32_t* lengths, int64_t b,
+                   const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths, int64_t b,
                    int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding) {
   const auto* q16 = static_cast<const uint16_t*>(q);
   const auto* k16 = static_cast<const uint16_t*>(k);
@@ -678,16 +776,28 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
   const bool left = padding == kpadding::left;
   const float sc = scale != 0.0f ? scale : 1.0f / sqrtf(float(D));
   const unsigned tiles = unsigned((t + kBlockQ - 1) / kBlockQ);
-  if (kstatus s = klaunch(attention_bwd_preprocess_kernel<T, D>, dim3(unsigned((t + kThreads - 1) / kThreads),
-                                                                      unsigned(h), unsigned(b)),
+  const BwdWorkspace ws(b, t, h, kvh, D);
+  float* delta = ws.delta(workspace);
+  float *dk_part = ws.part(workspace, 0), *dv_part = ws.part(workspace, 1);
+  const unsigned pre_blocks = unsigned((t + kPreprocessRows<D> - 1) / kPreprocessRows<D>);
+  if (kstatus s = klaunch(attention_bwd_preprocess_kernel<T, D>, dim3(pre_blocks, unsigned(h), unsigned(b)),
                           dim3(kThreads), 0, stream, static_cast<const uint16_t*>(out), do16, lengths, delta, int(t),
                           int(h), left))
     return s;
-  if (kstatus s = klaunch(attention_bwd_dkdv_kernel<T, D>, dim3(tiles, unsigned(kvh), unsigned(b)), dim3(kThreads),
+  // One block per (key tile, query head): with GQA the group's heads run in parallel, H / KVH times the
+  // blocks of one per kv head, and the reduce kernel sums their partials.
+  if (kstatus s = klaunch(attention_bwd_dkdv_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                           smem_bytes_bwd<D>(true), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta),
-                          lengths, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), int(t), int(h), int(kvh),
-                          sc, sc * kLog2e, left))
+                          lengths, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), dk_part, dv_part, int(t),
+                          int(h), int(kvh), sc, sc * kLog2e, left))
     return s;
+  if (dk_part) {
+    const int64_t plane = ws.part_elems / (h / kvh);  // B T KVH D
+    if (kstatus s = klaunch(attention_bwd_reduce_kernel<T>, dim3(unsigned((plane / 8 + kThreads - 1) / kThreads), 2u),
+                            dim3(kThreads), 0, stream, dk_part, dv_part, static_cast<uint16_t*>(dk),
+                            static_cast<uint16_t*>(dv), plane, int(h / kvh), sc))
+      return s;
+  }
   return klaunch(attention_bwd_dq_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                  smem_bytes_bwd<D>(false), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta), lengths,
                  static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);
@@ -725,7 +835,9 @@ kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void
 }
 
 
-int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h) { return b * h * t * int64_t(sizeof(float)); }
+int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d) {
+  return BwdWorkspace(b, t, h, kvh, d).bytes();
+}
 
 kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
                       const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
@@ -738,16 +850,15 @@ kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void
   if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(dout) || !aligned16(dq) || !aligned16(dk) ||
       !aligned16(dv))
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v, dout, dq, dk and dv must be 16-byte aligned");
-  float* delta = static_cast<float*>(workspace);
   const bool bf16 = dtype == kdtype::bf16;
   if (d == 64)
-    return bf16 ? launch_bwd<bf16_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+    return bf16 ? launch_bwd<bf16_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
                                          scale, padding)
-                : launch_bwd<half_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+                : launch_bwd<half_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
                                          scale, padding);
-  return bf16 ? launch_bwd<bf16_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+  return bf16 ? launch_bwd<bf16_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
                                         scale, padding)
-              : launch_bwd<half_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, delta, lengths, b, t, h, kvh,
+              : launch_bwd<half_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
                                         scale, padding);
 }
 

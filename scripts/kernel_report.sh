@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The kernel resource report: every kernel of kernels/*.cu compiled by nvcc for
-# sm_80 and sm_90, with the registers, shared memory, stack frame and spill
-# bytes ptxas reports. Writes the table to OUT (default: stdout only), prints
+# sm_80 and sm_90, with the registers, static shared memory, stack frame and spill
+# bytes ptxas reports, and the threads per block its __launch_bounds__ allows
+# (the cubin's EIATTR_MAX_THREADS; "-" without one). Writes the table to OUT (default: stdout only), prints
 # it, and exits 1 when any kernel spills (docs/architecture.md, "Kernels": no spills).
 #
 #   scripts/kernel_report.sh [--quiet] [OUT]      (--quiet: print only spills and the summary)
@@ -21,11 +22,16 @@ command -v "$nvcc" >/dev/null || { echo "kernel_report.sh: nvcc not found (scrip
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 table=$work/table.txt
-printf '%-44s %-6s %5s %7s %6s %8s %8s\n' kernel arch regs smem stack spill_st spill_ld >"$table"
+printf '%-44s %-6s %5s %7s %7s %6s %8s %8s\n' kernel arch regs smem threads stack spill_st spill_ld >"$table"
 for cu in kernels/*.cu; do
   for arch in 80 90; do
     "$nvcc" -ccbin "$host" -std=c++17 -arch=sm_$arch -cubin -o "$work/k.cubin" -Xptxas -v -Ikernels/include -Icommon/include "$cu" \
       >"$work/ptxas.txt" 2>&1 || { cat "$work/ptxas.txt" >&2; echo "kernel_report.sh: nvcc failed on $cu (sm_$arch)" >&2; exit 1; }
+    # Max threads per block by mangled entry name, from the .nv.info.NAME section of each entry.
+    cuobjdump -elf "$work/k.cubin" | awk '
+      /^\.nv\.info\./ { name = substr($1, 10) }
+      /EIATTR_MAX_THREADS/ { want = 1 }
+      want && /Value:/ { print name, $2; want = 0 }' >"$work/threads.txt"
     # ptxas prints, per entry: "Compiling entry function 'NAME'", then "N bytes stack frame, N bytes spill
     # stores, N bytes spill loads", then "Used N registers, [N bytes smem,] ...".
     awk -v arch="sm_$arch" '
@@ -37,7 +43,9 @@ for cu in kernels/*.cu; do
         print name, arch, regs, smem, stack, spill_st, spill_ld
       }' "$work/ptxas.txt" | while read -r name a regs smem stack st ld; do
         pretty=$(echo "$name" | c++filt | sed -E 's/\(anonymous namespace\):://; s/\(.*//')
-        printf '%-44s %-6s %5s %7s %6s %8s %8s\n' "$pretty" "$a" "$regs" "$smem" "$stack" "$st" "$ld"
+        threads=$(awk -v n="$name" '$1 == n { print $2 }' "$work/threads.txt")
+        threads=${threads:+$((threads))}
+        printf '%-44s %-6s %5s %7s %7s %6s %8s %8s\n' "$pretty" "$a" "$regs" "$smem" "${threads:--}" "$stack" "$st" "$ld"
       done >>"$table"
   done
 done

@@ -42,7 +42,7 @@ void run_shape(Bench& bench, const AttentionShape& s) {
   DeviceBuffer out(size_t(nq) * elem), dq(size_t(nq) * elem), dk(size_t(nkv) * elem), dv(size_t(nkv) * elem);
   DeviceBuffer lse(size_t(s.b * s.h * s.t) * 4);
   const int64_t ws_bytes = s.generic ? k::attention_generic_bwd_workspace_bytes(s.b, s.t, s.h)
-                                     : k::attention_bwd_workspace_bytes(s.b, s.t, s.h);
+                                     : k::attention_bwd_workspace_bytes(s.b, s.t, s.h, s.kvh, s.d);
   DeviceBuffer workspace(static_cast<size_t>(ws_bytes));
 
   const std::string shape = "B=" + std::to_string(s.b) + " H=" + std::to_string(s.h) + " KVH=" +

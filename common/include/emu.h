@@ -156,9 +156,9 @@ void* shared_slot(const void* site, size_t bytes, const char* file, int line);
 void* dynamic_smem();
 // Records an error for the running block from kernel code and unwinds the fiber.
 [[noreturn]] void kernel_error(const std::string& message);
-// A 16-byte access (what) at p that is not 16-byte aligned: a kernel error naming file:line.
-[[noreturn]] void misaligned_access(const char* what, const void* p, const char* file, int line);
-// KERNEL_BOUNDS(max_threads, min_blocks) at the top of a kernel: a block larger than
+// A vector access (what, `bytes` wide) at p that is not aligned to its width: a kernel error naming file:line.
+[[noreturn]] void misaligned_access(const char* what, int bytes, const void* p, const char* file, int line);
+// kernel_launch_bounds(max_threads, min_blocks) at the top of a kernel (kemu.h): a block larger than
 // max_threads is a kernel error naming file:line (CUDA refuses such a launch).
 void check_launch_bounds(unsigned max_threads, unsigned min_blocks, const char* file, int line);
 

@@ -20,6 +20,9 @@
 //   ld128 / st128 / load16<T> / store16<T>
 //                                16-byte loads and stores (memcpy in the emulator, no aliasing UB);
 //                                the emulator reports an address that is not 16-byte aligned
+//   st32 / st64                  4- and 8-byte stores (two packed halves, a float2): one STG of that
+//                                width, where a memcpy through a 2-byte pointer compiles to byte stores;
+//                                the emulator reports an address not aligned to the width
 //   kernel_launch_bounds(max_threads[, min_blocks])
 //                                the first statement of a kernel declared __launch_bounds__(...),
 //                                repeating its arguments: the emulator cannot see the attribute
@@ -71,6 +74,8 @@ __device__ __forceinline__ uint16_t f2bf(float f) { return __bfloat16_as_ushort(
 
 __device__ __forceinline__ uint4 ld128(const void* p) { return *reinterpret_cast<const uint4*>(p); }
 __device__ __forceinline__ void st128(void* p, uint4 v) { *reinterpret_cast<uint4*>(p) = v; }
+__device__ __forceinline__ void st32(void* p, uint32_t v) { *reinterpret_cast<uint32_t*>(p) = v; }
+__device__ __forceinline__ void st64(void* p, float2 v) { *reinterpret_cast<float2*>(p) = v; }
 
 // The attribute itself bounds the kernel under nvcc.
 __device__ __forceinline__ void kernel_launch_bounds(unsigned /*max_threads*/, unsigned /*min_blocks*/ = 0) {}
@@ -182,19 +187,28 @@ inline uint16_t f2h(float f) { return wpm::float_to_f16(f); }
 inline float bf2f(uint16_t h) { return wpm::bf16_to_float(h); }
 inline uint16_t f2bf(float f) { return wpm::float_to_bf16(f); }
 
-// 16-byte accesses fault on the GPU when misaligned; a memcpy would not, so check first.
+// Vector accesses fault on the GPU when misaligned; a memcpy would not, so check first.
 #define KEMU_SITE_PARAMS , const char* file = __builtin_FILE(), int line = __builtin_LINE()
 #define KEMU_SITE_ARGS , file, line
 
 inline uint4 ld128(const void* p KEMU_SITE_PARAMS) {
-  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("ld128", p, file, line);
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("ld128", 16, p, file, line);
   uint4 v;
   std::memcpy(&v, p, 16);
   return v;
 }
 inline void st128(void* p, uint4 v KEMU_SITE_PARAMS) {
-  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("st128", p, file, line);
+  if (reinterpret_cast<uintptr_t>(p) % 16 != 0) ::emu::detail::misaligned_access("st128", 16, p, file, line);
   std::memcpy(p, &v, 16);
+}
+
+inline void st32(void* p, uint32_t v KEMU_SITE_PARAMS) {
+  if (reinterpret_cast<uintptr_t>(p) % 4 != 0) ::emu::detail::misaligned_access("st32", 4, p, file, line);
+  std::memcpy(p, &v, 4);
+}
+inline void st64(void* p, float2 v KEMU_SITE_PARAMS) {
+  if (reinterpret_cast<uintptr_t>(p) % 8 != 0) ::emu::detail::misaligned_access("st64", 8, p, file, line);
+  std::memcpy(p, &v, 8);
 }
 
 inline void kernel_launch_bounds(unsigned max_threads, unsigned min_blocks = 0, const char* file = __builtin_FILE(),

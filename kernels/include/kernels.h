@@ -144,10 +144,10 @@ kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void
                       kpadding padding, kdtype dtype);
 // Backward: reads q, k, v, out, lse (from attention_fwd) and dout [b, t, h, d]; writes dq [b, t, h, d],
 // dk, dv [b, t, kvh, d] whole (padding rows 0; dk/dv of a kv head sum over its h / kvh query heads in a
-// fixed order, no atomics: bitwise deterministic). workspace: attention_bwd_workspace_bytes(b, t, h)
-// bytes of device memory (Delta, f32 [b, h, t]). Same preconditions as the forward; dout, dq, dk, dv
-// 16-byte aligned too.
-int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h);
+// fixed order, no atomics: bitwise deterministic). workspace: attention_bwd_workspace_bytes(b, t, h, kvh, d)
+// bytes of device memory (Delta, f32 [b, h, t]; with GQA also the per-query-head dK, dV partials, f32).
+// Same preconditions as the forward; dout, dq, dk, dv 16-byte aligned too.
+int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d);
 kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
                       const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,

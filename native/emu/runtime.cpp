@@ -1005,11 +1005,12 @@ void* dynamic_smem() { return tl_block->dyn; }
 
 void kernel_error(const std::string& message) { throw KernelError(message); }
 
-void misaligned_access(const char* what, const void* p, const char* file, int line) {
+void misaligned_access(const char* what, int bytes, const void* p, const char* file, int line) {
   char address[32];
   std::snprintf(address, sizeof address, "%p", p);
-  throw KernelError(where(SrcLoc{file, line}) + ": " + what + ": address " + address +
-                    " is not 16-byte aligned (a 16-byte access faults on the GPU)");
+  const std::string width = std::to_string(bytes) + "-byte";
+  throw KernelError(where(SrcLoc{file, line}) + ": " + what + ": address " + address + " is not " + width +
+                    " aligned (a " + width + " access faults on the GPU)");
 }
 
 void check_launch_bounds(unsigned max_threads, unsigned /*min_blocks*/, const char* file, int line) {

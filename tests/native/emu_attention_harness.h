@@ -24,11 +24,12 @@ using FwdLauncher = decltype(&attention_fwd);
 struct BwdKernel {
   FwdLauncher fwd;  // makes the backward's out and lse
   decltype(&attention_bwd) bwd;
-  decltype(&attention_bwd_workspace_bytes) workspace_bytes;
+  decltype(&attention_bwd_workspace_bytes) workspace_bytes;  // (b, t, h, kvh, d)
 };
 inline constexpr BwdKernel kTensorCoreBwd{attention_fwd, attention_bwd, attention_bwd_workspace_bytes};
-inline constexpr BwdKernel kGenericBwd{attention_generic_fwd, attention_generic_bwd,
-                                       attention_generic_bwd_workspace_bytes};
+inline constexpr BwdKernel kGenericBwd{
+    attention_generic_fwd, attention_generic_bwd,
+    [](int64_t b, int64_t t, int64_t h, int64_t, int64_t) { return attention_generic_bwd_workspace_bytes(b, t, h); }};
 
 // The storage dtypes of the tensor-core kernels.
 inline constexpr std::initializer_list<emu_test::DtypeCase> kHalf = {{WPM_F16, kdtype::f16}, {WPM_BF16, kdtype::bf16}};
@@ -162,7 +163,7 @@ inline Grads run_emu_bwd(const BwdKernel& kernel, const Shape& s, const emu_test
   DeviceArray q(c.kd, in.q), k(c.kd, in.k), v(c.kd, in.v), out(c.kd, in.out), lse(kdtype::f32, in.lse),
       dout(c.kd, in.dout);
   DeviceArray dq(c.kd, s.q_count()), dk(c.kd, s.kv_count()), dv(c.kd, s.kv_count());
-  DeviceArray work(kdtype::f32, size_t(kernel.workspace_bytes(s.b, s.t, s.h) / 4));
+  DeviceArray work(kdtype::f32, size_t(kernel.workspace_bytes(s.b, s.t, s.h, s.kvh, s.d) / 4));
   DeviceArray lengths(lengths_or_dummy(s));
   for (DeviceArray* a : {&dq, &dk, &dv, &work}) a->poison();
   const kstatus status =

@@ -155,7 +155,7 @@ class DeviceBackend final : public Backend {
   wpm_status attention_bwd(const AttentionArgs& a) override {
     const bool tensor_cores = tensor_core_attention(a, true);
     auto bwd = tensor_cores ? k::attention_bwd : k::attention_generic_bwd;
-    const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(a.b, a.t, a.h)
+    const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(a.b, a.t, a.h, a.kvh, a.d)
                                                  : k::attention_generic_bwd_workspace_bytes(a.b, a.t, a.h);
     Scratch workspace(*platform_);
     if (wpm_status s = workspace.alloc(size_t(workspace_bytes))) return s;
