@@ -45,11 +45,10 @@ internal static class JsonRecords
 
     private static void ForEachLine(DataSource source, PairCollector collector, Action<JsonElement, RecordLocation> read)
     {
-        using var stream = new BufferedStream(source.OpenRead(), 1 << 16);
-        var line = new MemoryStream();
-        for (int number = 1; ReadLine(stream, line); number++)
+        using var stream = source.OpenRead();
+        var lines = new ByteLines(stream);
+        for (int number = 1; lines.Next(out ReadOnlyMemory<byte> bytes); number++)
         {
-            var bytes = new ReadOnlyMemory<byte>(line.GetBuffer(), 0, (int)line.Length);
             if (number == 1 && bytes.Span.StartsWith(Utf8Bom)) bytes = bytes[Utf8Bom.Length..];
             if (IsBlank(bytes.Span)) continue;
             if (Utf8Text.Decode(bytes.Span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
@@ -63,15 +62,6 @@ internal static class JsonRecords
     }
 
     private static ReadOnlySpan<byte> Utf8Bom => [0xEF, 0xBB, 0xBF];
-
-    /// <summary>The next line's bytes (without its '\n') into <paramref name="line"/>; false at the end of the stream.</summary>
-    private static bool ReadLine(Stream stream, MemoryStream line)
-    {
-        line.SetLength(0);
-        int b;
-        while ((b = stream.ReadByte()) >= 0 && b != '\n') line.WriteByte((byte)b);
-        return b >= 0 || line.Length > 0;
-    }
 
     private static bool IsBlank(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept(" \t\r"u8) < 0;
 
