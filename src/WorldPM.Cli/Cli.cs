@@ -73,6 +73,7 @@ public static class Cli
         root.Subcommands.Add(EvalCommand.Create(terminal));
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         return root;

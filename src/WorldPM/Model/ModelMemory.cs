@@ -13,19 +13,45 @@ public static class ModelMemory
     /// <summary>Parameters of a reward model with <paramref name="config"/> (a double: absurd configs overflow a long).</summary>
     public static double ParameterCount(ModelConfig config)
     {
+        ParameterBreakdown parts = Components(config);
+        return parts.Embedding + parts.Layers + parts.FinalNorm + parts.Head;
+    }
+
+    /// <summary>The parameters by component: the token embedding, one decoder layer, all layers, the final norm, the head.</summary>
+    public static ParameterBreakdown Components(ModelConfig config)
+    {
         ArgumentNullException.ThrowIfNull(config);
         static double Count(IEnumerable<ParameterSpec> specs) => specs.Sum(s => s.Shape.Aggregate(1.0, (n, dim) => n * dim));
-        return (double)config.VocabSize * config.HiddenSize
-            + (double)config.NumHiddenLayers * Count(DecoderLayer.Specs(config, 0))
-            + config.HiddenSize
-            + Count(PreferenceHead.Specs(config));
+        double perLayer = Count(DecoderLayer.Specs(config, 0));
+        return new ParameterBreakdown((double)config.VocabSize * config.HiddenSize, perLayer, perLayer * config.NumHiddenLayers,
+            config.HiddenSize, Count(PreferenceHead.Specs(config)));
     }
+
+    /// <summary>
+    /// Bytes of the activations of one batch of <paramref name="sequences"/> sequences of <paramref name="tokens"/> tokens
+    /// (a training micro-batch of P pairs is 2 P sequences): sized by the same layout the model carves its activation
+    /// buffers with, so the figure is the allocation, not an estimate. Scoring (forward only) always plans the
+    /// <paramref name="recompute"/> layout; training plans it when it recomputes.
+    /// </summary>
+    public static double ActivationBytes(ModelConfig config, Precision precision, int sequences, int tokens, bool recompute = false)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var shape = new BatchShape(config, sequences, tokens);
+        var sizer = new ArenaSizer();
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer: false, recompute);
+        return (double)sizer.Size * StorageBytes(precision) + (double)sizer.F32Size * 4 + (double)(shape.N + 2 * shape.B) * 4;
+    }
+
+    /// <summary>AdamW's two fp32 moments per parameter.</summary>
+    public static double OptimizerBytes(ModelConfig config) => ParameterCount(config) * 8;
+
+    private static int StorageBytes(Precision precision) => precision == Precision.F32 ? 4 : 2;
 
     /// <summary>Bytes of the model's own buffers: fp32 master weights, gradients in the storage type, and the storage-type
     /// working copy when that is not fp32. Training adds AdamW's two fp32 moments (8 bytes a parameter) and activations.</summary>
     public static double WeightBytes(ModelConfig config, Precision precision)
     {
-        int storage = precision == Precision.F32 ? 4 : 2;
+        int storage = StorageBytes(precision);
         return ParameterCount(config) * (4 + storage + (precision == Precision.F32 ? 0 : storage));
     }
 
@@ -36,15 +62,19 @@ public static class ModelMemory
     /// </summary>
     public static void RequireFits(ModelConfig config, Precision precision, Backend backend)
     {
-        if (backend is not (Backend.Cpu or Backend.Emu)) return;
+        if (Available(backend) is not long available) return;
         double needed = WeightBytes(config, precision);
-        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         if (needed > available)
             throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
                 $"the model needs {Size(needed)} for its weights and gradients ({ParameterCount(config):G3} parameters, " +
                 $"{precision.ToString().ToLowerInvariant()}), and this {backend.ToString().ToLowerInvariant()} backend has " +
                 $"{Size(available)} of memory"));
     }
+
+    /// <summary>The memory a host-memory backend (cpu, emu) works in: the machine's physical memory or the process's
+    /// container limit; null for a device backend, whose memory its allocator checks.</summary>
+    public static long? Available(Backend backend) =>
+        backend is Backend.Cpu or Backend.Emu ? GC.GetGCMemoryInfo().TotalAvailableMemoryBytes : null;
 
     /// <summary>A byte count as "1.03 TB" (decimal units).</summary>
     public static string Size(double bytes)
@@ -59,3 +89,6 @@ public static class ModelMemory
         return string.Create(CultureInfo.InvariantCulture, $"{bytes:0.##} {units[unit]}");
     }
 }
+
+/// <summary>A model's parameters by component (doubles: a shape may be far beyond what a long counts in bytes).</summary>
+public sealed record ParameterBreakdown(double Embedding, double PerLayer, double Layers, double FinalNorm, double Head);

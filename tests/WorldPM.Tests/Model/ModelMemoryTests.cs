@@ -36,4 +36,18 @@ public class ModelMemoryTests
     [TestCase(1.03e12, "1.03 TB")]
     [TestCase(25_280_000_000.0, "25.28 GB")]
     public void SizesReadInDecimalUnits(double bytes, string text) => Assert.That(ModelMemory.Size(bytes), Is.EqualTo(text));
+
+    [TestCase(Precision.F32, false)]
+    [TestCase(Precision.BF16, false)]
+    [TestCase(Precision.F16, true)]
+    public void ActivationBytesAreWhatTheModelAllocates(Precision precision, bool recompute)
+    {
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 3, precision) { RecomputeActivations = recompute };
+        int[] lengths = [5, 3, 7, 2];
+        model.ForwardBackward(Tokens(new Random(1), Tiny, lengths, 7), lengths, 2, 7);
+
+        Assert.That(ModelMemory.ActivationBytes(Tiny, precision, sequences: 4, tokens: 7, recompute), Is.EqualTo(model.ActivationBytes));
+    }
 }
+
