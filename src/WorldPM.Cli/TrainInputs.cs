@@ -44,13 +44,20 @@ internal sealed record TrainInputs(long? ResumeStep, string? ResumeFrom, string?
         }
     }
 
+    /// <summary>
+    /// The max_position_embeddings of the built-in small model: Qwen2's. RoPE places any position, so the limit is what
+    /// the config promises to score, not the training length (eval and score may then run longer sequences than the
+    /// model was trained on; --max-length chooses).
+    /// </summary>
+    private const int SmallModelPositions = 32768;
+
     /// <summary>The checkpoint's config (resumed or --init), else --config's or the built-in small one; --scoring-token
     /// may choose the scoring token of a new model only.</summary>
     private static ModelConfig Configure(TrainArguments a, string? checkpoint, ITokenizer tokenizer)
     {
         ModelConfig config = checkpoint is not null ? ModelInputs.CheckpointConfig(checkpoint)
             : a.Config is not null ? ModelInputs.ReadConfig(a.Config)
-            : ModelConfig.Small(tokenizer.VocabSize, a.MaxLength ?? ModelInputs.DefaultMaxLength);
+            : ModelConfig.Small(tokenizer.VocabSize, Math.Max(SmallModelPositions, a.MaxLength ?? ModelInputs.DefaultMaxLength));
         if (a.ScoringToken is not { } scoring || scoring == config.ScoringToken) return config;
         if (checkpoint is not null)
             throw new UsageException($"--scoring-token {Name(scoring)} differs from the checkpoint's scoring_token " +

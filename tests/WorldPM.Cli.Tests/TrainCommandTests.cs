@@ -185,6 +185,21 @@ public class TrainCommandTests
     }
 
     [Test]
+    public void TheBuiltInModelScoresBeyondItsTrainingLength()
+    {
+        string run = _files.PathOf("short-run");
+        Worldpm.Succeed("train", _data, "--out", run, "--max-length", "64", "--steps", "1", "--batch", "4", "--quiet");
+
+        JsonElement config = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "step-1", "config.json"))).RootElement;
+        Assert.That(config.GetProperty("max_position_embeddings").GetInt32(), Is.EqualTo(32768), "Qwen2's, not the training length");
+
+        string longResponse = string.Concat(Enumerable.Repeat("The larger one is 97. ", 12));  // about 260 byte tokens
+        CliResult scored = Worldpm.Succeed("score", run, "--prompt", "Which is larger, 3 or 97?", "--response", longResponse,
+            "--max-length", "400", "--json");
+        Assert.That(JsonDocument.Parse(scored.OutputLines.Single()).RootElement.GetProperty("reward").GetDouble(), Is.Not.NaN);
+    }
+
+    [Test]
     public void EvalFractionHoldsOutPairsAndEvaluatesThemAtTheEnd()
     {
         CliResult result = Train(_files.PathOf("run"), 2, "--eval-fraction", "0.25");
