@@ -3,7 +3,12 @@
 // any single value is seen), and its contents start poisoned (0xFF: NaN in
 // f32/f16/bf16) as cudaMalloc memory is never zeroed. check_guards() runs
 // after every launch and names each allocation whose guards changed, with the
-// distance of the farthest damaged byte.
+// distance of the farthest damaged byte. In the AddressSanitizer build the
+// guards (and the padding up to the next kGuard boundary) are also poisoned,
+// so a read past either end is reported where it happens; freed allocations
+// are ASan's own (poisoned and quarantined by free).
+#include <sanitizer/asan_interface.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -38,18 +43,30 @@ Registry& registry() {
 
 unsigned char pattern(size_t i) { return static_cast<unsigned char>(0x5a + i * 0x3b); }
 
+size_t total_bytes(size_t bytes) { return (kGuard + bytes + kGuard + kGuard - 1) / kGuard * kGuard; }
+
+// Everything of the block around [user, user + bytes): ASan may (un)poison it (no-ops in other builds).
+void poison_guards(unsigned char* user, size_t bytes) {
+  ASAN_POISON_MEMORY_REGION(user - kGuard, kGuard);
+  ASAN_POISON_MEMORY_REGION(user + bytes, total_bytes(bytes) - kGuard - bytes);
+}
+void unpoison_guards(unsigned char* user, size_t bytes) {
+  ASAN_UNPOISON_MEMORY_REGION(user - kGuard, kGuard);
+  ASAN_UNPOISON_MEMORY_REGION(user + bytes, total_bytes(bytes) - kGuard - bytes);
+}
+
 void arm(unsigned char* user, size_t bytes) {
   for (size_t i = 0; i < kGuard; ++i) {
     user[-1 - ptrdiff_t(i)] = pattern(i);
     user[bytes + i] = pattern(i);
   }
+  poison_guards(user, bytes);
 }
 
 }  // namespace
 
 void* device_alloc(size_t bytes, const char* name) {
-  const size_t total = (kGuard + bytes + kGuard + kGuard - 1) / kGuard * kGuard;
-  auto* base = static_cast<unsigned char*>(std::aligned_alloc(kGuard, total));
+  auto* base = static_cast<unsigned char*>(std::aligned_alloc(kGuard, total_bytes(bytes)));
   if (!base) throw std::bad_alloc();
   unsigned char* user = base + kGuard;
   std::memset(user, 0xFF, bytes);
@@ -66,6 +83,7 @@ void device_free(void* ptr) {
   std::lock_guard<std::mutex> lock(r.mutex);
   auto it = r.live.find(static_cast<unsigned char*>(ptr));
   if (it == r.live.end()) throw std::invalid_argument("emu::device_free: pointer was not returned by device_alloc");
+  unpoison_guards(it->first, it->second.bytes);
   std::free(it->first - kGuard);
   r.live.erase(it);
 }
@@ -88,11 +106,15 @@ std::string check_guards() {
   std::lock_guard<std::mutex> lock(r.mutex);
   for (auto& [user, a] : r.live) {
     size_t before = 0, after = 0;  // distance of the farthest damaged byte on each side
+    unpoison_guards(user, a.bytes);
     for (size_t i = 0; i < kGuard; ++i) {
       if (user[-1 - ptrdiff_t(i)] != pattern(i)) before = i + 1;
       if (user[a.bytes + i] != pattern(i)) after = i + 1;
     }
-    if (!before && !after) continue;
+    if (!before && !after) {
+      poison_guards(user, a.bytes);
+      continue;
+    }
     const std::string label = "allocation '" + (a.name.empty() ? std::string("(unnamed)") : a.name) + "' (" +
                               std::to_string(a.bytes) + " bytes)";
     if (after)
