@@ -84,6 +84,10 @@ class BlockSync {
   std::vector<unsigned> warp_gen_;
 };
 
+// Outside the sanitizer builds the parameters below go unused.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+
 // ---- the scheduler's side (run on the OS thread's own stack)
 // Around constructing the fiber: its creation runs briefly on the new stack.
 WPM_EMU_SAN_FN(void fiber_creating(Fiber& f))
@@ -113,6 +117,8 @@ WPM_EMU_SAN_FN(void kernel_read(const void* p, size_t bytes))
 // Runtime bookkeeping from here to the end of the scope is not checked (nests).
 WPM_EMU_SAN_FN(void runtime_begin())
 WPM_EMU_SAN_FN(void runtime_end())
+
+#pragma GCC diagnostic pop
 
 struct RuntimeScope {
   RuntimeScope() { runtime_begin(); }
