@@ -2,6 +2,15 @@
 # worldpm_emu (namespace kernels_emu; docs/emulator.md, "One source, two builds"), with the emulator's runtime
 # (native/emu) and the shared device host code native/src/device/device_backend.cpp on the emulator's platform.
 # Built when Boost.Context is found; the emu backend is part of libworldpm.so. Sets WORLDPM_EMU_STATUS.
+#
+# WORLDPM_EMU_SANITIZE=thread|address compiles the emulator (and what links it) with ThreadSanitizer or
+# AddressSanitizer, for the race and out-of-bounds checks of EmulatorSanitizers.cmake. libworldpm.so is then
+# built without the emu backend: an instrumented emulator cannot go into a library linked with --no-undefined.
+set(WORLDPM_EMU_SANITIZE "" CACHE STRING "Build the emulator with a sanitizer: thread, address or empty (off)")
+set_property(CACHE WORLDPM_EMU_SANITIZE PROPERTY STRINGS "" thread address)
+if(NOT WORLDPM_EMU_SANITIZE MATCHES "^(thread|address)?$")
+  message(FATAL_ERROR "WORLDPM_EMU_SANITIZE must be thread, address or empty, not '${WORLDPM_EMU_SANITIZE}'")
+endif()
 
 # WORLDPM_EMU_HARDWARE_NUMERICS: the kernels' arithmetic closer to a GPU's (docs/numerics.md, "Hardware-numerics
 # emulator build"): multiply-adds contracted into FMAs as nvcc does by default, and exp2f, expf and erfcf
@@ -23,7 +32,8 @@ if(Boost_FOUND)
     list(APPEND WORLDPM_EMU_KERNEL_WRAPPERS ${wrapper})
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp native/emu/mma_accumulate.cpp
-    native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp ${WORLDPM_EMU_KERNEL_WRAPPERS})
+    native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp native/emu/fiber_sanitizer.cpp
+    ${WORLDPM_EMU_KERNEL_WRAPPERS})
   # Kernel code only (the wrappers here, the emulator tests' own kernels in Tests.cmake): every typed
   # access checks its alignment, the misaligned one becoming a kernel error through the handler in
   # native/emu/ubsan_alignment.cpp (no libubsan at run time, in the tests and libworldpm.so alike);
@@ -39,6 +49,14 @@ if(Boost_FOUND)
     PUBLIC -fno-strict-aliasing -Wno-unknown-pragmas)
   target_link_libraries(worldpm_emu PUBLIC worldpm_common_headers Boost::context Threads::Threads)
   target_compile_definitions(worldpm_emu PUBLIC WPM_KERNELS_NS=kernels_emu)
+  if(WORLDPM_EMU_SANITIZE)
+    # PUBLIC: the kernels' callers (the sanitizer tests) are instrumented too; -g names the kernel lines in reports.
+    target_compile_options(worldpm_emu PUBLIC -fsanitize=${WORLDPM_EMU_SANITIZE} -fno-omit-frame-pointer -g)
+    target_link_options(worldpm_emu PUBLIC -fsanitize=${WORLDPM_EMU_SANITIZE})
+    set(WORLDPM_EMU_STATUS "no: WORLDPM_EMU_SANITIZE=${WORLDPM_EMU_SANITIZE} builds the emulator for its sanitizer tests only")
+    message(STATUS "WorldPM backends: emu: ${WORLDPM_EMU_STATUS}")
+    return()
+  endif()
 
   # The emu backend: the shared device host code on the emulator's platform.
   add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp

@@ -3,17 +3,20 @@
 # GoogleTest suite (CTest), its emulator suites again in a hardware-numerics
 # build (build/emu-hw), and the managed NUnit suites, twice: on the cpu
 # backend and on the emu backend (the CUDA kernels under the emulator, behind
-# the same C ABI; WORLDPM_BACKEND=emu); then packs the NuGet packages and
+# the same C ABI; WORLDPM_BACKEND=emu); the emulator's sanitizer builds (its
+# tests and planted-bug probes under ThreadSanitizer and AddressSanitizer,
+# build/native-tsan and build/native-asan); then packs the NuGet packages and
 # builds and runs samples/EmbedInTrainer against them (scripts/check_package.sh,
 # on the library built here, cpu backend). Ends with one line
 # "N passed, M failed" (", K skipped" when any were skipped), counted from the
-# CTest JUnit report, the TRX files and the package check's JUnit report (one
+# CTest JUnit reports, the TRX files and the package check's JUnit report (one
 # case per step and per sample check), and exits non-zero on any failure or
 # when no test ran.
 #
 #   scripts/test.sh           CPU build; CUDA objects too when nvcc is installed
 #   scripts/test.sh --cuda    install the CUDA toolkit if missing and require it (CI does this)
 #   scripts/test.sh --no-emu  skip the second managed pass on the emu backend (quicker, local only)
+#   scripts/test.sh --no-sanitizers   skip the emulator's sanitizer builds (quicker, local only)
 #   scripts/test.sh --fresh-machine   also run the README's first command in a throw-away Debian 12 root
 #                             (scripts/check_fresh_machine.sh --only run, counted; needs root; CI does this)
 set -euo pipefail
@@ -22,17 +25,20 @@ root=$PWD
 
 cuda=AUTO
 emu_pass=1
+sanitizers=1
 fresh_machine=0
 setup_args=()
 for arg in "$@"; do
   case "$arg" in
     --cuda) cuda=ON; setup_args+=(--cuda) ;;
     --no-emu) emu_pass=0 ;;
+    --no-sanitizers) sanitizers=0 ;;
     --fresh-machine) fresh_machine=1 ;;
-    *) echo "test.sh: unknown argument '$arg' (expected --cuda, --no-emu or --fresh-machine)" >&2; exit 2 ;;
+    *) echo "test.sh: unknown argument '$arg' (expected --cuda, --no-emu, --no-sanitizers or --fresh-machine)" >&2
+       exit 2 ;;
   esac
 done
-if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); emu_pass=1; fresh_machine=1; fi
+if [[ "${CI:-}" == "true" ]]; then cuda=ON; setup_args=(--cuda); emu_pass=1; sanitizers=1; fresh_machine=1; fi
 
 # Whatever stops the script early (a failed install or build), the closing line is still printed,
 # counting that step as one failure, so CI never ends without its "N passed, M failed".
@@ -60,12 +66,27 @@ echo "== emulator tests in the hardware-numerics build (build/emu-hw)"
 # and what it links, and only the emulator suites. ccache, when installed, spares the second compile of the
 # sources the two builds share.
 emu_hw_rc=0
-emu_hw_launcher=()
-if command -v ccache >/dev/null; then emu_hw_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
-{ cmake -S . -B build/emu-hw -DWORLDPM_CUDA=OFF -DWORLDPM_TESTS=ON -DWORLDPM_EMU_HARDWARE_NUMERICS=ON "${emu_hw_launcher[@]}" \
+ccache_launcher=()
+if command -v ccache >/dev/null; then ccache_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+{ cmake -S . -B build/emu-hw -DWORLDPM_CUDA=OFF -DWORLDPM_TESTS=ON -DWORLDPM_EMU_HARDWARE_NUMERICS=ON "${ccache_launcher[@]}" \
     && cmake --build build/emu-hw -j "$(nproc)" --target worldpm_native_tests \
     && ctest --test-dir build/emu-hw --output-on-failure -j "$(nproc)" -R '^Emu' --output-junit "$results/emu-hw.xml"
 } || emu_hw_rc=$?
+sanitizer_rc=0
+sanitizer_builds_failed=0
+if (( sanitizers )); then
+  # Each: its own build directory, only the emulator and its tests instrumented (docs/emulator.md, "Sanitizer builds").
+  for san in thread address; do
+    echo "== the emulator under the ${san} sanitizer (build/native-${san:0:1}san)"
+    dir=build/native-${san:0:1}san
+    if cmake -S . -B "$dir" -DWORLDPM_CUDA=OFF -DWORLDPM_EMU_SANITIZE=$san "${ccache_launcher[@]}" && cmake --build "$dir" -j "$(nproc)"; then
+      ctest --test-dir "$dir" --output-on-failure -j "$(nproc)" --output-junit "$results/emu-$san.xml" || sanitizer_rc=$?
+    else
+      sanitizer_rc=1
+      sanitizer_builds_failed=$((sanitizer_builds_failed + 1))
+    fi
+  done
+fi
 
 echo "== managed build and tests (cpu backend)"
 managed_rc=0
@@ -93,7 +114,8 @@ fi
 # ---- count
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
-for junit in "$results/native.xml" "$results/emu-hw.xml" "$results/package.xml" "$results/fresh-machine.xml"; do
+for junit in "$results/native.xml" "$results/emu-hw.xml" "$results/emu-thread.xml" "$results/emu-address.xml" \
+             "$results/package.xml" "$results/fresh-machine.xml"; do
   [[ -f "$junit" ]] || continue
   suite=$(tr '\n\t' '  ' <"$junit" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
@@ -108,6 +130,7 @@ report_failures() {
 if (( emu_hw_rc != 0 && $(report_failures "$results/emu-hw.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( package_rc != 0 && $(report_failures "$results/package.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( fresh_rc != 0 && $(report_failures "$results/fresh-machine.xml") == 0 )); then failed=$((failed + 1)); fi
+failed=$((failed + sanitizer_builds_failed))  # a sanitizer build that did not build ran no test: one failure each
 shopt -s nullglob
 for trx in "$results"/managed/*.trx "$results"/managed-emu/*.trx; do
   counters=$(tr '\n\t' '  ' <"$trx" | grep -o '<Counters [^>]*>' | head -1 || true)
@@ -119,7 +142,7 @@ done
 line="$passed passed, $failed failed"
 (( skipped > 0 )) && line+=", $skipped skipped"
 status=0
-if (( native_rc != 0 || emu_hw_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then
+if (( native_rc != 0 || emu_hw_rc != 0 || sanitizer_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then
   status=1
 fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi

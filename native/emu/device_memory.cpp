@@ -4,7 +4,12 @@
 // or bf16 (so an out-of-bounds read shows in the result), and its contents
 // start poisoned (0xFF: NaN in f32/f16/bf16) as cudaMalloc memory is never zeroed. check_guards() runs
 // after every launch and names each allocation whose guards changed, with the
-// distance of the farthest damaged byte.
+// distance of the farthest damaged byte. In the AddressSanitizer build the
+// guards (and the padding up to the next kGuard boundary) are also poisoned,
+// so a read past either end is reported where it happens; freed allocations
+// are ASan's own (poisoned and quarantined by free).
+#include <sanitizer/asan_interface.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -48,11 +53,24 @@ unsigned char pattern(const unsigned char* at) {
   return static_cast<unsigned char>(0x81 + ((a >> 1) * 0x3b + 0x5a) % 0x7F);
 }
 
+size_t total_bytes(size_t bytes) { return (kGuard + bytes + kGuard + kGuard - 1) / kGuard * kGuard; }
+
+// Everything of the block around [user, user + bytes): ASan may (un)poison it (no-ops in other builds).
+void poison_guards(unsigned char* user, size_t bytes) {
+  ASAN_POISON_MEMORY_REGION(user - kGuard, kGuard);
+  ASAN_POISON_MEMORY_REGION(user + bytes, total_bytes(bytes) - kGuard - bytes);
+}
+void unpoison_guards(unsigned char* user, size_t bytes) {
+  ASAN_UNPOISON_MEMORY_REGION(user - kGuard, kGuard);
+  ASAN_UNPOISON_MEMORY_REGION(user + bytes, total_bytes(bytes) - kGuard - bytes);
+}
+
 void arm(unsigned char* user, size_t bytes) {
   for (size_t i = 0; i < kGuard; ++i) {
     user[-1 - ptrdiff_t(i)] = pattern(user - 1 - i);
     user[bytes + i] = pattern(user + bytes + i);
   }
+  poison_guards(user, bytes);
 }
 
 // The live allocation holding [p, p + bytes), or live.end(); the caller holds the mutex.
@@ -70,8 +88,7 @@ std::map<unsigned char*, Allocation>::iterator find_live(Registry& r, const void
 }  // namespace
 
 void* device_alloc(size_t bytes, const char* name) {
-  const size_t total = (kGuard + bytes + kGuard + kGuard - 1) / kGuard * kGuard;
-  auto* base = static_cast<unsigned char*>(std::aligned_alloc(kGuard, total));
+  auto* base = static_cast<unsigned char*>(std::aligned_alloc(kGuard, total_bytes(bytes)));
   if (!base) throw std::bad_alloc();
   unsigned char* user = base + kGuard;
   std::memset(user, 0xFF, bytes);
@@ -88,6 +105,7 @@ void device_free(void* ptr) {
   std::lock_guard<std::mutex> lock(r.mutex);
   auto it = r.live.find(static_cast<unsigned char*>(ptr));
   if (it == r.live.end()) throw std::invalid_argument("emu::device_free: pointer was not returned by device_alloc");
+  unpoison_guards(it->first, it->second.bytes);
   std::free(it->first - kGuard);
   r.live.erase(it);
 }
@@ -108,11 +126,15 @@ std::string check_guards() {
   std::lock_guard<std::mutex> lock(r.mutex);
   for (auto& [user, a] : r.live) {
     size_t before = 0, after = 0;  // distance of the farthest damaged byte on each side
+    unpoison_guards(user, a.bytes);
     for (size_t i = 0; i < kGuard; ++i) {
       if (user[-1 - ptrdiff_t(i)] != pattern(user - 1 - i)) before = i + 1;
       if (user[a.bytes + i] != pattern(user + a.bytes + i)) after = i + 1;
     }
-    if (!before && !after) continue;
+    if (!before && !after) {
+      poison_guards(user, a.bytes);
+      continue;
+    }
     const std::string label = "allocation '" + (a.name.empty() ? std::string("(unnamed)") : a.name) + "' (" +
                               std::to_string(a.bytes) + " bytes)";
     if (after)

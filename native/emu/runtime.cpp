@@ -21,6 +21,7 @@
 #include "block_order.h"
 #include "device_range.h"
 #include "emu.h"
+#include "fiber_sanitizer.h"
 #include "half.h"
 #include "mma_accumulate.h"
 #include "watchdog.h"
@@ -111,7 +112,7 @@ class StackPool {
     return s;
   }
   void release(bctx::stack_context& s) noexcept {
-    if (s.size == size_) {
+    if (s.size == size_ && san::kReuseStacks) {
       free_.push_back(s);
     } else {
       munmap(static_cast<char*>(s.sp) - s.size - page(), s.size + page());
@@ -131,7 +132,12 @@ thread_local StackPool tl_stacks;
 
 struct PooledStack {  // Boost.Context's StackAllocator concept over tl_stacks
   size_t size;
-  bctx::stack_context allocate() { return tl_stacks.allocate(size); }
+  san::Fiber* san;
+  bctx::stack_context allocate() {
+    bctx::stack_context s = tl_stacks.allocate(size);
+    san::stack_allocated(*san, s.sp, s.size);
+    return s;
+  }
   void deallocate(bctx::stack_context& s) noexcept { tl_stacks.release(s); }
 };
 
@@ -176,6 +182,7 @@ struct Lane {
   // cp.async: queued copies (oldest first) and the number of commit_groups so far
   std::vector<CpCopy> cp;
   unsigned cp_commits;
+  san::Fiber san;
 };
 
 struct Warp {
@@ -211,6 +218,7 @@ struct Block {
   void* dyn = nullptr;
   DeviceRange cp_source;     // the last allocation a cp.async read from (saves the registry's lock)
   uint64_t rng = 0;
+  san::BlockSync sync;  // the barrier's and warp collectives' happens-before edges (sanitizer builds)
 
   void fail(const std::string& message) {
     if (error.empty()) error = message;
@@ -258,7 +266,9 @@ const char* op_name(WarpOp op) {
 
 // Parks the running lane until the scheduler resumes it; a cancelled block unwinds it.
 void park(Block& b, Lane& lane) {
+  san::lane_parking(lane.san);
   lane.sched = std::move(lane.sched).resume();
+  san::lane_resumed(lane.san);
   if (b.cancel) throw Cancelled{};
 }
 
@@ -285,6 +295,7 @@ std::string complete_barrier(Block& b, bool strict) {
   for (auto& l : b.lanes)
     if (l.state == State::barrier) l.state = State::runnable;
   b.waiting = 0;
+  b.sync.barrier_done();
   return "";
 }
 
@@ -445,6 +456,7 @@ struct Launch {
   std::mutex mutex;
   std::atomic<uint64_t> error_block{std::numeric_limits<uint64_t>::max()};
   std::string error;
+  san::LaunchSync sync;  // the host's edges to and from the blocks (sanitizer builds)
 
   void record(uint64_t block, const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -471,6 +483,7 @@ void deliver_copies(Lane& lane, unsigned groups) {
   for (size_t i = 0; i < lane.cp.size(); ++i) {
     const CpCopy& c = lane.cp[i];
     if (c.group < groups) {
+      san::KernelScope kernel;  // the copy is the lane's access
       unsigned char chunk[16] = {};
       if (c.bytes) std::memcpy(chunk, c.src, size_t(c.bytes));
       std::memcpy(c.dst, chunk, 16);
@@ -491,11 +504,16 @@ void lane_exit(Block& b, Lane& lane) {
 }
 
 void start_lane(Block& b, Lane& lane) {
-  lane.fiber = bctx::fiber(std::allocator_arg, PooledStack{b.launch->config.stack_bytes},
+  san::fiber_creating(lane.san);
+  lane.fiber = bctx::fiber(std::allocator_arg, PooledStack{b.launch->config.stack_bytes, &lane.san},
                            [&b, &lane](bctx::fiber&& sched) {
+                             san::lane_started(lane.san, b.launch->sync);
                              lane.sched = std::move(sched);
                              try {
-                               if (!b.cancel) b.launch->thunk.call(b.launch->thunk.context);
+                               if (!b.cancel) {
+                                 san::KernelScope kernel;
+                                 b.launch->thunk.call(b.launch->thunk.context);
+                               }
                                if (!b.cancel) deliver_copies(lane, ~0u);  // still pending at exit
                              } catch (const Cancelled&) {
                              } catch (const bctx::detail::forced_unwind&) {
@@ -506,8 +524,10 @@ void start_lane(Block& b, Lane& lane) {
                                b.fail(thread_name(lane.tid) + ": kernel threw an unknown exception");
                              }
                              lane_exit(b, lane);
+                             san::lane_finishing(lane.san, b.launch->sync);
                              return std::move(lane.sched);
                            });
+  san::fiber_created(lane.san);
 }
 
 thread_local watchdog::Beat tl_beat;
@@ -528,7 +548,9 @@ void resume(Block& b, Lane& lane) {
   b.current = &lane;
   detail::tl_thread_idx = &lane.tid;
   tl_beat.enter(&b, b.launch->config.watchdog_seconds, describe_running_fiber);
+  san::entering(lane.san);
   lane.fiber = std::move(lane.fiber).resume();
+  san::left(lane.san, lane.state == State::done);
   tl_beat.leave();
   b.current = nullptr;
 }
@@ -602,6 +624,7 @@ std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
     const unsigned count = std::min(32u, b.nthreads - w * 32);
     b.warps[w].exists = count == 32 ? ~0u : (1u << count) - 1;
   }
+  b.sync.reset(b.warps.size());
   uint64_t seed = launch.config.seed ^ (linear * 0xd1b54a32d192ed03ull);
   b.rng = splitmix64(seed);
   if (launch.dyn_smem) {
@@ -664,7 +687,9 @@ std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
 }
 
 void run_blocks(Launch& launch) {
+  san::RuntimeScope runtime;  // the scheduler's bookkeeping, which the CUDA threads read unordered
   thread_local Block block;
+  san::launch_starting();
   detail::tl_block_dim = &launch.block;
   detail::tl_grid_dim = &launch.grid;
   for (;;) {
@@ -838,16 +863,20 @@ bool parse_schedule(const std::string& text, Config& c, std::string* error) {
 namespace detail {
 
 void syncthreads(const char* file, int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   Lane& lane = *b.current;
   lane.state = State::barrier;
   lane.loc = SrcLoc{file, line};
+  const void* sync = b.sync.barrier();
+  san::release(sync);  // arrival publishes the thread's writes; leaving acquires everyone's
   ++b.waiting;
   if (b.waiting + b.exited == b.nthreads) {
     const std::string error = complete_barrier(b, b.launch->config.strict);
     if (!error.empty()) throw KernelError(error);
   }
   park(b, lane);
+  san::acquire(sync);
 }
 
 namespace {
@@ -887,15 +916,22 @@ void arrive(Block& b, Lane& lane, WarpOp op, unsigned mask, int width, const Src
   lane.mask = mask;
   lane.state = State::warp;
   lane.loc = loc;
+  const void* sync = b.sync.warp(w);
+  san::release(sync);  // as a barrier among the lanes of the mask
   warp.arrived |= bit;
-  if (warp.arrived == mask) perform(b, warp, w);
+  if (warp.arrived == mask) {
+    perform(b, warp, w);
+    b.sync.warp_done(w);
+  }
   park(b, lane);
+  san::acquire(sync);
 }
 
 }  // namespace
 
 uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const char* file,
                          int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   Lane& lane = *b.current;
   lane.value = value;
@@ -907,6 +943,7 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int 
 
 void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* bfrag, const float* c, const char* file,
               int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   Lane& lane = *b.current;
   MmaIn in;  // copied, so d may alias c
@@ -921,6 +958,7 @@ void warp_mma(bool bf16, float* d, const uint32_t* a, const uint32_t* bfrag, con
 }
 
 void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const char* file, int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   Lane& lane = *b.current;
   const WarpOp op = count == 1   ? (trans ? WarpOp::ldmatrix_x1_trans : WarpOp::ldmatrix_x1)
@@ -938,6 +976,7 @@ void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const ch
     if (reinterpret_cast<uintptr_t>(row) % 16 != 0) throw KernelError(who() + " is not 16-byte aligned");
     if (!in_shared(b, row, 16))
       throw KernelError(who() + " is not in this block's shared memory (EMU_SHARED or emu_dynamic_smem)");
+    san::kernel_read(row, 16);  // the warp reads the row when the last lane arrives
   }
   uint32_t out[4];
   lane.in = row;
@@ -947,6 +986,7 @@ void warp_ldmatrix(int count, bool trans, uint32_t* r, const void* row, const ch
 }
 
 void cp_async(void* dst, const void* src, int src_bytes, const char* file, int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   Lane& lane = *b.current;
   auto who = [&] {
@@ -972,17 +1012,20 @@ void cp_async(void* dst, const void* src, int src_bytes, const char* file, int l
 }
 
 void cp_async_commit() {
+  san::RuntimeScope runtime;
   Lane& lane = *tl_block->current;
   ++lane.cp_commits;
 }
 
 void cp_async_wait(int n) {
+  san::RuntimeScope runtime;
   Lane& lane = *tl_block->current;
   const unsigned keep = unsigned(n < 0 ? 0 : n);
   if (lane.cp_commits > keep) deliver_copies(lane, lane.cp_commits - keep);
 }
 
 void* shared_slot(const void* site, size_t bytes, const char* file, int line) {
+  san::RuntimeScope runtime;
   Block& b = *tl_block;
   for (auto& s : b.shared)
     if (s.site == site) return s.ptr;
@@ -1001,7 +1044,10 @@ void* shared_slot(const void* site, size_t bytes, const char* file, int line) {
   return p;
 }
 
-void* dynamic_smem() { return tl_block->dyn; }
+void* dynamic_smem() {
+  san::RuntimeScope runtime;
+  return tl_block->dyn;
+}
 
 void kernel_error(const std::string& message) { throw KernelError(message); }
 
@@ -1060,7 +1106,9 @@ void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
   l.nblocks = uint64_t(grid.x) * grid.y * grid.z;
   l.sequence = BlockSequence(l.config.block_order, l.config.block_seed, l.nblocks);
   std::lock_guard<std::mutex> lock(launch_mutex());
+  san::release(&l.sync.start);  // the host's writes happen before every thread of the launch
   pool().run(l, l.config.threads);
+  san::acquire(&l.sync.end);    // and every thread's happen before the host goes on
   std::string error = l.error;
   const std::string guards = check_guards();
   if (!guards.empty()) error += (error.empty() ? "" : "\n") + guards;
