@@ -18,10 +18,11 @@ internal static class ReportOutput
         output.WriteLine($"  {"length bias".PadRight(width)}  {"pairs",6}  {"accuracy",8}");
         output.WriteLine($"  {"chosen shorter".PadRight(width)}  {report.ChosenShorter.Pairs,6}  {Percent(report.ChosenShorter.Accuracy),8}");
         output.WriteLine($"  {"chosen longer".PadRight(width)}  {report.ChosenLonger.Pairs,6}  {Percent(report.ChosenLonger.Accuracy),8}");
+        output.WriteLine($"  {"same length".PadRight(width)}  {report.SameLength.Pairs,6}  {Percent(report.SameLength.Accuracy),8}");
     }
 
     /// <summary>
-    /// "overall", each of "subsets" by name, and "length_bias" ("chosen_shorter", "chosen_longer"), each
+    /// "overall", each of "subsets" by name, and "length_bias" ("chosen_shorter", "chosen_longer", "same_length"), each
     /// with pairs, accuracy, loss and margin; added to <paramref name="into"/> when given.
     /// </summary>
     public static JsonObject ToJson(EvaluationReport report, JsonObject? into = null)
@@ -35,6 +36,7 @@ internal static class ReportOutput
         {
             ["chosen_shorter"] = Metrics(report.ChosenShorter),
             ["chosen_longer"] = Metrics(report.ChosenLonger),
+            ["same_length"] = Metrics(report.SameLength),
         };
         return json;
     }

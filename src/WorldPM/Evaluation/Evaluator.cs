@@ -41,7 +41,8 @@ public static class Evaluator
         return new EvaluationReport(
             Of(indices),
             bySubset,
-            Of(indices.Where(i => pairs[i].Chosen.Length < pairs[i].Rejected.Length)),
-            Of(indices.Where(i => pairs[i].Chosen.Length > pairs[i].Rejected.Length)));
+            Of(indices.Where(i => pairs[i].ChosenLengthOrder < 0)),
+            Of(indices.Where(i => pairs[i].ChosenLengthOrder > 0)),
+            Of(indices.Where(i => pairs[i].ChosenLengthOrder == 0)));
     }
 }

@@ -15,10 +15,12 @@ public sealed record PairwiseMetrics(int Pairs, double Accuracy, double Loss, do
 /// <summary>
 /// An evaluation: overall metrics, per subset/category, and the length-bias split: accuracy on the
 /// pairs whose chosen response is the shorter one vs the longer one (a model that prefers length
-/// scores high on one and low on the other).
+/// scores high on one and low on the other), and on those of equal length, so every pair is in one of
+/// the three. Lengths are the responses' untruncated tokens (<see cref="WorldPM.Tokenization.TokenizedPair.ChosenLengthOrder"/>).
 /// </summary>
 public sealed record EvaluationReport(
     PairwiseMetrics Overall,
     IReadOnlyDictionary<string, PairwiseMetrics> BySubset,
     PairwiseMetrics ChosenShorter,
-    PairwiseMetrics ChosenLonger);
+    PairwiseMetrics ChosenLonger,
+    PairwiseMetrics SameLength);

@@ -72,12 +72,15 @@ public sealed class ChatTemplate
     /// </summary>
     public TokenizedPair EncodePair(IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, int maxLength = int.MaxValue)
     {
-        var sequences = PromptFirstTruncation.Fit(EncodePrompt(prompt), [EncodeResponse(chosen), EncodeResponse(rejected)], maxLength);
+        TemplateBlock chosenBlock = EncodeResponse(chosen), rejectedBlock = EncodeResponse(rejected);
+        var sequences = PromptFirstTruncation.Fit(EncodePrompt(prompt), [chosenBlock, rejectedBlock], maxLength);
         (EncodedSequence c, EncodedSequence r) = (sequences[0], sequences[1]);
         return new TokenizedPair(c.Ids, r.Ids)
         {
             PromptTruncated = c.PromptTruncated || r.PromptTruncated,
             ResponseTruncated = c.ResponseTruncated || r.ResponseTruncated,
+            ChosenResponseTokens = chosenBlock.ContentLength,
+            RejectedResponseTokens = rejectedBlock.ContentLength,
         };
     }
 

@@ -16,4 +16,21 @@ public sealed record TokenizedPair(int[] Chosen, int[] Rejected, float Weight = 
 
     /// <summary>Whether either sequence was cut.</summary>
     public bool Truncated => PromptTruncated || ResponseTruncated;
+
+    /// <summary>The chosen response's tokens before any truncation (its text only, without the template), or null when
+    /// the pair was built without the template.</summary>
+    public int? ChosenResponseTokens { get; init; }
+
+    /// <summary>The rejected response's tokens before any truncation, or null (see <see cref="ChosenResponseTokens"/>).</summary>
+    public int? RejectedResponseTokens { get; init; }
+
+    /// <summary>
+    /// How the chosen response's length compares with the rejected one's (-1 shorter, 0 the same, 1 longer): by the
+    /// untruncated response tokens when known, so cutting both to the length limit hides no difference; else by the
+    /// sequences as they are.
+    /// </summary>
+    public int ChosenLengthOrder =>
+        ChosenResponseTokens is int chosen && RejectedResponseTokens is int rejected
+            ? chosen.CompareTo(rejected)
+            : Chosen.Length.CompareTo(Rejected.Length);
 }

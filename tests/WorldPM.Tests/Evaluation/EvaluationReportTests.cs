@@ -41,5 +41,22 @@ public class EvaluationReportTests
         Assert.That(r.ChosenShorter.Accuracy, Is.EqualTo(1.0));
         Assert.That(r.ChosenLonger.Pairs, Is.EqualTo(2));
         Assert.That(r.ChosenLonger.Accuracy, Is.EqualTo(0.5));
+        Assert.That(r.SameLength.Pairs, Is.EqualTo(1), "every pair is in one of the three");
+    }
+
+    [Test]
+    public void LengthBiasUsesTheResponsesBeforeTruncation()
+    {
+        // Byte tokenizer: a response's tokens are its bytes. Both responses are cut to the same length by a tight
+        // limit, yet the chosen one was the longer.
+        var template = new ChatTemplate(ByteTokenizer.Instance, ScoringToken.EndOfText);
+        var prompt = new[] { new WorldPM.Data.ChatTurn(WorldPM.Data.ChatRole.User, "Pick one.") };
+        string chosen = new('x', 300), rejected = new('y', 200);
+        TokenizedPair cut = template.EncodePair(prompt, chosen, rejected, maxLength: 60);
+        Assert.That(cut.Chosen.Length, Is.EqualTo(cut.Rejected.Length), "the limit made the sequences equal");
+        Assert.That((cut.ChosenResponseTokens, cut.RejectedResponseTokens), Is.EqualTo(((int?)300, (int?)200)));
+
+        EvaluationReport r = Evaluator.Report([cut], [1.0]);
+        Assert.That((r.ChosenLonger.Pairs, r.ChosenShorter.Pairs, r.SameLength.Pairs), Is.EqualTo((1, 0, 0)));
     }
 }
