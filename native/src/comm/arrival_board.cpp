@@ -50,15 +50,24 @@ bool ArrivalBoard::arrived(int rank) const {
   return access((directory_ + "/rank-" + std::to_string(rank)).c_str(), F_OK) == 0;
 }
 
+std::string ArrivalBoard::absent() const {
+  std::string absent;
+  for (int rank = 0; rank < env_.world_size; ++rank)
+    if (!arrived(rank)) absent = list(absent, "rank " + std::to_string(rank) + " (host " + host_ + ")");
+  return absent;
+}
+
+bool ArrivalBoard::everyone_arrived() const {
+  return !directory_.empty() && env_.local_size >= env_.world_size && absent().empty();
+}
+
 std::string ArrivalBoard::missing() const {
   const std::string total = std::to_string(env_.world_size);
   if (directory_.empty())
     return "a rank of the " + total + " did not arrive" + kWhy +
            "; which one cannot be seen from here (the launcher gives no per-launch directory)";
   if (env_.local_size >= env_.world_size) {  // one host: every rank should have left its file here
-    std::string missing;
-    for (int rank = 0; rank < env_.world_size; ++rank)
-      if (!arrived(rank)) missing = list(missing, "rank " + std::to_string(rank) + " (host " + host_ + ")");
+    std::string missing = absent();
     if (missing.empty()) return "every rank arrived, but one stopped or died inside MPI start-up";
     return missing + " did not arrive" + kWhy;
   }

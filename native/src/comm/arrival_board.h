@@ -7,7 +7,8 @@
 // OpenMPI's job session directory, which mpirun removes at the end). When
 // start-up does not complete in time, a rank reads the files of its host: on
 // a one-host launch the ranks without a file are the ones that never came;
-// across hosts it can only count its own host's ranks.
+// across hosts it can only count its own host's ranks. When every rank came,
+// they are all inside MPI's start-up, which may just be slow on a busy host.
 #pragma once
 
 #include <string>
@@ -22,6 +23,8 @@ class ArrivalBoard {
 
   // Records this rank's arrival; a no-op where the launcher gives no per-launch directory.
   void announce();
+  // Whether every rank of the launch is known to have arrived (a one-host launch whose ranks all left their file).
+  bool everyone_arrived() const;
   // For a start-up that timed out: the ranks that did not arrive, as "rank 1 (host vm)" or
   // "rank 1 (host vm), rank 3 (host vm)", else what can be said about them.
   std::string missing() const;
@@ -30,6 +33,8 @@ class ArrivalBoard {
 
  private:
   bool arrived(int rank) const;
+  // The ranks of a one-host launch without a file, as "rank 1 (host vm), ..." ("" when all arrived).
+  std::string absent() const;
 
   LaunchEnv env_;
   std::string directory_;  // "" when the launcher gives none

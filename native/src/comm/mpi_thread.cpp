@@ -51,7 +51,11 @@ Outcome MpiThread::start_mpi(double timeout_seconds) {
   std::promise<Outcome> started;
   std::future<Outcome> result = started.get_future();
   std::thread(&MpiThread::loop, this, std::move(started)).detach();
-  if (result.wait_for(std::chrono::duration<double>(timeout_seconds)) == std::future_status::ready) return result.get();
+  const auto timeout = std::chrono::duration<double>(timeout_seconds);
+  if (result.wait_for(timeout) == std::future_status::ready) return result.get();
+  // The timeout bounds the wait for the other ranks: once every rank is known to be inside MPI_Init_thread, MPI's
+  // own start-up (slow on a busy host) gets one more timeout.
+  if (board.everyone_arrived() && result.wait_for(timeout) == std::future_status::ready) return result.get();
   // MPI_Init_thread cannot be interrupted: the MPI thread stays in it, and this process can only report and end.
   char seconds[32];
   std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);

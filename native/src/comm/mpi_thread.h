@@ -6,8 +6,9 @@
 // layers goes on: the thread keeps MPI progressing without the caller.
 //
 // MPI_Init_thread waits for every rank of the launch. The caller of start()
-// waits for it only up to a deadline: when a rank never arrives, start() fails
-// with WPM_ERR_COMM naming it (ArrivalBoard) and the MPI thread is left
+// waits for it only up to the timeout (twice that when every rank is known to
+// have arrived and only MPI's start-up is slow): when a rank never arrives,
+// start() fails with WPM_ERR_COMM naming it (ArrivalBoard) and the MPI thread is left
 // blocked in MPI_Init_thread; the process should then exit non-zero, and
 // mpirun ends the others.
 //

@@ -18,9 +18,7 @@
 namespace {
 
 TEST(StoppedBeforeStart, CreateFailsWithinTheTimeoutNamingTheRankThatNeverCame) {
-  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_CPU, 1, 0};
-  wpm_context* context = nullptr;
-  WPM_ASSERT_OK(wpm_context_create(&options, &context));
+  wpm_test::Context context(1);
   const double timeout = 2.0;
   wpm_comm_options quick{sizeof(wpm_comm_options), timeout};
   wpm_comm* comm = nullptr;
@@ -45,7 +43,6 @@ TEST(StoppedBeforeStart, CreateFailsWithinTheTimeoutNamingTheRankThatNeverCame) 
   EXPECT_EQ(wpm_comm_create(context, &quick, &comm), WPM_ERR_COMM);
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
   EXPECT_NE(std::string(wpm_last_error()).find("rank 1 (host "), std::string::npos) << wpm_last_error();
-  wpm_context_destroy(context);
 }
 
 }  // namespace
