@@ -22,7 +22,9 @@ std::string launch_directory() {
   return "";
 }
 
-std::string list(const std::string& items, const std::string& item) { return items + (items.empty() ? "" : ", ") + item; }
+std::string list(const std::string& items, const std::string& item) {
+  return items + (items.empty() ? "" : ", ") + item;
+}
 
 }  // namespace
 
