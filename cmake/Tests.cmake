@@ -78,13 +78,19 @@ if(WORLDPM_MPI_HEADER_IS_OPENMPI)
   find_program(WORLDPM_MPIEXEC NAMES mpirun mpiexec REQUIRED)
   # As root OpenMPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer cores.
   set(WORLDPM_MPIRUN ${WORLDPM_MPIEXEC} --allow-run-as-root --oversubscribe)
-  add_test(NAME comm.single COMMAND worldpm_comm_tests --gtest_filter=-StoppedRank.*)
+  add_test(NAME comm.single COMMAND worldpm_comm_tests --gtest_filter=-StoppedRank.*:StoppedBeforeStart.*)
   add_test(NAME comm.mpirun_np2 COMMAND ${WORLDPM_MPIRUN} -np 2 $<TARGET_FILE:worldpm_comm_tests>
-           --gtest_filter=-StoppedRank.*)
+           --gtest_filter=-StoppedRank.*:StoppedBeforeStart.*)
   add_test(NAME comm.stopped_rank COMMAND ${WORLDPM_MPIRUN} -np 2 $<TARGET_FILE:worldpm_comm_tests>
            --gtest_filter=StoppedRank.*)
+  # Rank 1 stops before MPI starts; mpirun then ends non-zero by design (rank 0 leaves without MPI_Finalize), so
+  # rank 0's gtest verdict decides, and the timeout catches a launch that does not end.
+  add_test(NAME comm.stopped_before_start COMMAND ${WORLDPM_MPIRUN} -np 2 -x WORLDPM_TEST_STOP_RANK_BEFORE_MPI_START=1
+           $<TARGET_FILE:worldpm_comm_tests> --gtest_filter=StoppedBeforeStart.* --gtest_color=no)
+  set_tests_properties(comm.stopped_before_start PROPERTIES TIMEOUT 60
+    PASS_REGULAR_EXPRESSION "\\[  PASSED  \\] 1 test" FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\]")
   set_tests_properties(comm.single comm.mpirun_np2 comm.stopped_rank PROPERTIES TIMEOUT 120)
-  set_tests_properties(comm.mpirun_np2 comm.stopped_rank PROPERTIES RUN_SERIAL ON)
+  set_tests_properties(comm.mpirun_np2 comm.stopped_rank comm.stopped_before_start PROPERTIES RUN_SERIAL ON)
 endif()
 
 # The CPU attention takes its fused AVX-512 forward wherever the CPU has AVX-512; this run takes the

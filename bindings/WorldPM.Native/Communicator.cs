@@ -47,7 +47,12 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
     /// <summary>How long one collective waits for the other ranks before it fails.</summary>
     public TimeSpan Timeout { get; }
 
-    /// <summary>Starts MPI in this process if needed and builds a communicator over every rank.</summary>
+    /// <summary>
+    /// Starts MPI in this process if needed and builds a communicator over every rank. Both wait for every rank at
+    /// most <paramref name="timeout"/>: a rank that does not arrive (stopped or hung before MPI started) makes this
+    /// throw <see cref="CommunicationException"/> naming it, and MPI cannot start in this process afterwards, so the
+    /// process should exit non-zero (mpirun then ends the other ranks).
+    /// </summary>
     public static Communicator Create(WorldPMContext context, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(context);

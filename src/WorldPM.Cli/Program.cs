@@ -12,6 +12,9 @@
 // Errors print one line, "worldpm: <what went wrong>", on stderr and exit non-zero: 2 for a bad command
 // line (see Cli.cs), 1 for a failure, 4 when `demo` ends below its target held-out accuracy.
 // On an interactive terminal train, demo and eval draw live progress bars; piped or redirected, plain lines.
+using Spectre.Console;
 using WorldPM.Cli;
 
-return Cli.Run(args, Console.Out, Console.Error, Terminal.ForStandardOutput());
+// The terminal is looked at before Console is first used: under mpirun that first use must find TERM=dumb.
+IAnsiConsole? terminal = Terminal.ForStandardOutput();
+return Cli.Run(args, Console.Out, Console.Error, terminal);

@@ -1,4 +1,5 @@
 using Spectre.Console;
+using WorldPM.Native;
 
 namespace WorldPM.Cli;
 
@@ -7,12 +8,28 @@ namespace WorldPM.Cli;
 /// progress bars. Everywhere else (a pipe, a file, a test's writer, CI logs, TERM=dumb) they print plain
 /// lines, because cursor movements and redraws would litter a log that a program or a person reads later.
 /// </summary>
+/// <remarks>
+/// Under mpirun every rank's standard output is a pseudo-terminal that the launcher relays to its own output (a
+/// pipe, a log file, or a terminal: a rank cannot tell which), shared with the other ranks. So a launched rank is
+/// never interactive, and it must not let .NET's console set the terminal up either: on its first use, with
+/// standard output a terminal, it writes the terminal's keypad-transmit string (<c>ESC[?1h ESC=</c> for xterm),
+/// which mpirun relays into its output.
+/// </remarks>
 internal static class Terminal
 {
-    /// <summary>A console on standard output for live display, or null when output goes anywhere but a capable terminal.</summary>
+    /// <summary>
+    /// A console on standard output for live display, or null when output goes anywhere but a capable terminal.
+    /// Call it before anything uses <see cref="Console"/>: in a rank of an mpirun launch it sets TERM=dumb first,
+    /// so that .NET's console writes no terminal modes.
+    /// </summary>
     public static IAnsiConsole? ForStandardOutput()
     {
         if (Console.IsOutputRedirected || Environment.GetEnvironmentVariable("TERM") is null or "dumb") return null;
+        if (LaunchedRank())
+        {
+            Environment.SetEnvironmentVariable("TERM", "dumb");
+            return null;
+        }
         IAnsiConsole console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(Console.Out),
@@ -24,6 +41,19 @@ internal static class Terminal
         if (console.Profile.Capabilities is not { Ansi: true, Interactive: true }) return null;
         PinSize(console);
         return console;
+    }
+
+    /// <summary>Whether mpirun (or another launcher) started this process as one rank of several, from its environment.</summary>
+    private static bool LaunchedRank()
+    {
+        try
+        {
+            return Communicator.Query().Launched;
+        }
+        catch (DllNotFoundException)
+        {
+            return false;  // without the native library nothing trains; the command itself will say why
+        }
     }
 
     /// <summary>

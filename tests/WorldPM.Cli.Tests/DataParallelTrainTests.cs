@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.Json;
 using WorldPM.Checkpoints;
 using WorldPM.Model;
@@ -159,6 +160,44 @@ public class DataParallelTrainTests
         TestContext.Out.WriteLine($"launch ended {clock.Elapsed.TotalSeconds:F1} s after rank 1 was killed");
         string latest = new CheckpointStore(_files.PathOf("killed")).LatestDirectory()!;
         Assert.That(Weights(latest), Has.All.Matches<float>(float.IsFinite), $"the last good checkpoint ({latest}) loads");
+    }
+
+    [Test]
+    public void ARankStoppedBeforeMpiStartsEndsTheLaunchAfterTheTimeoutNamingIt()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig();
+        string host = Dns.GetHostName();  // gethostname, as the native library reads it
+        var stopRank1 = new Dictionary<string, string> { ["WORLDPM_TEST_STOP_RANK_BEFORE_MPI_START"] = "1" };
+        using var launch = new MpiLaunch(stopRank1, 2, TrainArgs("early", 1_000_000, "--comm-timeout", "3"));
+        int? rank1 = null;
+        try
+        {
+            int? exit = launch.WaitForExit(TimeSpan.FromSeconds(90));
+            Assert.That(exit, Is.Not.Null, $"the launch still ran 90 s after it started\n{launch.Output}");
+            Assert.That(exit, Is.Not.EqualTo(0));
+            Assert.That(launch.Output, Does.Contain($"worldpm: wpm_comm_create: rank 0 (host {host})"), launch.Output);
+            Assert.That(launch.Output, Does.Contain($"did not complete within 3 s: rank 1 (host {host}) did not arrive"),
+                launch.Output);
+        }
+        finally
+        {
+            try { rank1 = launch.PidOfRank(1); } catch (InvalidOperationException) { }
+            if (rank1 is { } pid) MpiLaunch.Signal(pid, "KILL");
+        }
+        Assert.That(rank1, Is.Null, "mpirun left rank 1 behind");
+    }
+
+    [Test]
+    public void RanksWriteNoTerminalEscapeCodesEvenWhenTermNamesATerminal()
+    {
+        // mpirun gives each rank a pseudo-terminal for standard output, so a rank sees a terminal whatever mpirun's
+        // own output is; xterm's terminfo has a keypad-transmit string, which .NET's console would write there.
+        using var launch = new MpiLaunch(new Dictionary<string, string> { ["TERM"] = "xterm" }, 2, "info");
+        Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(0), launch.Output);
+        Assert.That(launch.Output.Split("collectives   (data parallel").Length - 1, Is.EqualTo(2), $"both ranks report\n{launch.Output}");
+        // By character (ordinal): a culture-aware string search ignores control characters and finds ESC anywhere.
+        Assert.That(launch.Output.IndexOf('\u001b'), Is.EqualTo(-1), launch.Output.Replace("\u001b", "<ESC>"));
     }
 
     [Test]

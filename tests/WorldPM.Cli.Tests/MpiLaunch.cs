@@ -15,7 +15,10 @@ public sealed class MpiLaunch : IDisposable
     private readonly StringBuilder _output = new();
     private readonly string _runId = Guid.NewGuid().ToString("N");
 
-    public MpiLaunch(int ranks, params string[] args)
+    public MpiLaunch(int ranks, params string[] args) : this(new Dictionary<string, string>(), ranks, args) { }
+
+    /// <summary>The same, with <paramref name="environment"/> set in every rank.</summary>
+    public MpiLaunch(IReadOnlyDictionary<string, string> environment, int ranks, params string[] args)
     {
         string cli = Path.Combine(AppContext.BaseDirectory, "worldpm.dll");
         var start = new ProcessStartInfo("mpirun")
@@ -27,11 +30,17 @@ public sealed class MpiLaunch : IDisposable
         // As root OpenMPI refuses to start without --allow-run-as-root; --oversubscribe: more ranks than cores is fine here.
         foreach (string a in new[] { "--allow-run-as-root", "--oversubscribe", "-np", ranks.ToString(), "-x", "WORLDPM_TEST_RUN_ID" })
             start.ArgumentList.Add(a);
+        foreach (string name in environment.Keys)
+        {
+            start.ArgumentList.Add("-x");
+            start.ArgumentList.Add(name);
+        }
         start.ArgumentList.Add(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet");
         start.ArgumentList.Add(cli);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         start.Environment["WORLDPM_TEST_RUN_ID"] = _runId;
         start.Environment["WORLDPM_BACKEND"] = "cpu";
+        foreach ((string name, string value) in environment) start.Environment[name] = value;
         _process = Process.Start(start) ?? throw new InvalidOperationException("mpirun did not start");
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);

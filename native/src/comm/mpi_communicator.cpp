@@ -177,16 +177,12 @@ class MpiCommunicator final : public Communicator {
 
 std::unique_ptr<Communicator> make_mpi_communicator(std::shared_ptr<Backend> backend, double timeout_seconds,
                                                     Outcome* outcome) {
-  *outcome = MpiThread::instance().start();
+  *outcome = MpiThread::instance().start(timeout_seconds);
   if (!outcome->ok()) return nullptr;
   std::unique_ptr<Communicator> created;
   *outcome = MpiThread::instance().run([&] {
     MPI_Comm data, control;
-    int code = mpi().Comm_dup(mpi().COMM_WORLD, &data);
-    if (code == MPI_SUCCESS) code = mpi().Comm_dup(mpi().COMM_WORLD, &control);
-    if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
-    mpi().Comm_set_errhandler(data, mpi().ERRORS_RETURN);
-    mpi().Comm_set_errhandler(control, mpi().ERRORS_RETURN);
+    if (Outcome copied = duplicate_world({&data, &control}, timeout_seconds); !copied.ok()) return copied;
     int rank = 0, size = 1;
     mpi().Comm_rank(data, &rank);
     mpi().Comm_size(data, &size);

@@ -26,7 +26,7 @@ Loaded load() {
   bind("MPI_Finalize", &l.Finalize);
   bind("MPI_Get_library_version", &l.Get_library_version);
   bind("MPI_Error_string", &l.Error_string);
-  bind("MPI_Comm_dup", &l.Comm_dup);
+  bind("MPI_Comm_idup", &l.Comm_idup);
   bind("MPI_Comm_free", &l.Comm_free);
   bind("MPI_Comm_rank", &l.Comm_rank);
   bind("MPI_Comm_size", &l.Comm_size);

@@ -26,14 +26,14 @@
 namespace wpm::comm {
 
 // Members are named after the MPI function or handle without its MPI_ prefix,
-// so a call reads as the MPI call it is: mpi().Comm_dup(mpi().COMM_WORLD, &comm).
+// so a call reads as the MPI call it is: mpi().Comm_rank(mpi().COMM_WORLD, &rank).
 struct MpiLibrary {
   decltype(&::MPI_Initialized) Initialized;
   decltype(&::MPI_Init_thread) Init_thread;
   decltype(&::MPI_Finalize) Finalize;
   decltype(&::MPI_Get_library_version) Get_library_version;
   decltype(&::MPI_Error_string) Error_string;
-  decltype(&::MPI_Comm_dup) Comm_dup;
+  decltype(&::MPI_Comm_idup) Comm_idup;
   decltype(&::MPI_Comm_free) Comm_free;
   decltype(&::MPI_Comm_rank) Comm_rank;
   decltype(&::MPI_Comm_size) Comm_size;

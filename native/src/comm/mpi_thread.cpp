@@ -1,7 +1,13 @@
 #include "mpi_thread.h"
 
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 
+#include "arrival_board.h"
+#include "launch_env.h"
 #include "mpi_library.h"
 #include "peer_watch.h"
 
@@ -12,7 +18,8 @@ MpiThread& MpiThread::instance() {
   return *thread;
 }
 
-Outcome MpiThread::start() {
+Outcome MpiThread::start(double timeout_seconds) {
+  std::lock_guard<std::mutex> one_starter(starting_);
   std::unique_lock<std::mutex> lock(mutex_);
   std::string missing;
   if (state_ == State::kNotStarted && mpi_library(&missing) == nullptr) {
@@ -20,11 +27,8 @@ Outcome MpiThread::start() {
     state_ = State::kFailed;
   }
   if (state_ == State::kNotStarted) {
-    std::promise<Outcome> started;
-    std::future<Outcome> result = started.get_future();
-    std::thread(&MpiThread::loop, this, std::move(started)).detach();
     lock.unlock();
-    Outcome outcome = result.get();
+    Outcome outcome = start_mpi(timeout_seconds);
     lock.lock();
     start_outcome_ = outcome;
     state_ = outcome.ok() ? State::kRunning : State::kFailed;
@@ -35,6 +39,29 @@ Outcome MpiThread::start() {
       return Outcome::failure(WPM_ERR_COMM, "MPI was finalized in this process (wpm_comm_finalize); it cannot start again");
     default: return start_outcome_;
   }
+}
+
+Outcome MpiThread::start_mpi(double timeout_seconds) {
+  const LaunchEnv env = read_launch_env();
+  if (const char* stop = std::getenv("WORLDPM_TEST_STOP_RANK_BEFORE_MPI_START");
+      stop != nullptr && env.launched && std::to_string(env.rank) == stop)
+    raise(SIGSTOP);
+  ArrivalBoard board(env);
+  board.announce();
+  std::promise<Outcome> started;
+  std::future<Outcome> result = started.get_future();
+  std::thread(&MpiThread::loop, this, std::move(started)).detach();
+  const auto timeout = std::chrono::duration<double>(timeout_seconds);
+  if (result.wait_for(timeout) == std::future_status::ready) return result.get();
+  // The timeout bounds the wait for the other ranks: once every rank is known to be inside MPI_Init_thread, MPI's
+  // own start-up (slow on a busy host) gets one more timeout.
+  if (board.everyone_arrived() && result.wait_for(timeout) == std::future_status::ready) return result.get();
+  // MPI_Init_thread cannot be interrupted: the MPI thread stays in it, and this process can only report and end.
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%g", timeout_seconds);
+  return Outcome::failure(WPM_ERR_COMM, "rank " + std::to_string(env.rank) + " (host " + board.host() +
+                                            "): MPI start-up (MPI_Init_thread) did not complete within " + seconds +
+                                            " s: " + board.missing());
 }
 
 bool MpiThread::running() {

@@ -5,6 +5,17 @@
 // an all-reduce of one gradient bucket runs while the backward of the next
 // layers goes on: the thread keeps MPI progressing without the caller.
 //
+// MPI_Init_thread waits for every rank of the launch. The caller of start()
+// waits for it only up to the timeout (twice that when every rank is known to
+// have arrived and only MPI's start-up is slow): when a rank never arrives,
+// start() fails with WPM_ERR_COMM naming it (ArrivalBoard) and the MPI thread is left
+// blocked in MPI_Init_thread; the process should then exit non-zero, and
+// mpirun ends the others.
+//
+// WORLDPM_TEST_STOP_RANK_BEFORE_MPI_START=R (tests only): rank R stops itself
+// (SIGSTOP) in start(), before it records its arrival or starts MPI, the way
+// a rank stopped early in a launch would.
+//
 // The object lives for the whole process (never destroyed: a joinable thread
 // in a static destructor would terminate the process at exit).
 #pragma once
@@ -25,8 +36,9 @@ class MpiThread {
  public:
   static MpiThread& instance();
 
-  // Starts the thread and MPI on first call; later calls report how that went.
-  Outcome start();
+  // Starts the thread and MPI on first call, waiting at most timeout_seconds for
+  // every rank to arrive; later calls report how that went.
+  Outcome start(double timeout_seconds);
   // Queues task on the MPI thread; the future holds its outcome.
   std::future<Outcome> post(std::function<Outcome()> task);
   Outcome run(std::function<Outcome()> task) { return post(std::move(task)).get(); }
@@ -38,9 +50,12 @@ class MpiThread {
 
  private:
   MpiThread() = default;
+  // The MPI thread's start and the bounded wait for it (start() without the state).
+  Outcome start_mpi(double timeout_seconds);
   void loop(std::promise<Outcome> started);
 
   enum class State { kNotStarted, kRunning, kFailed, kFinalized };
+  std::mutex starting_;  // held through start(): one caller starts MPI, the others wait for its outcome
   std::mutex mutex_;
   std::condition_variable ready_;
   std::deque<std::packaged_task<Outcome()>> queue_;

@@ -140,7 +140,7 @@ std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> ba
     *outcome = Outcome::failure(WPM_ERR_BACKEND_UNAVAILABLE, "NCCL is unavailable: " + why);
     return nullptr;
   }
-  *outcome = MpiThread::instance().start();
+  *outcome = MpiThread::instance().start(timeout_seconds);
   if (!outcome->ok()) return nullptr;
   MPI_Comm control = mpi().COMM_NULL;
   int rank = 0, size = 1;
@@ -151,9 +151,7 @@ std::unique_ptr<Communicator> make_nccl_communicator(std::shared_ptr<Backend> ba
   } made;
   // A temporary watch bounds the broadcast like any collective.
   *outcome = MpiThread::instance().run([&] {
-    int code = mpi().Comm_dup(mpi().COMM_WORLD, &control);
-    if (code != MPI_SUCCESS) return Outcome::failure(WPM_ERR_COMM, "MPI_Comm_dup failed: " + mpi_error_text(code));
-    mpi().Comm_set_errhandler(control, mpi().ERRORS_RETURN);
+    if (Outcome copied = duplicate_world({&control}, timeout_seconds); !copied.ok()) return copied;
     mpi().Comm_rank(control, &rank);
     mpi().Comm_size(control, &size);
     if (rank == 0) made.status = nccl->get_unique_id(&made.id);

@@ -141,6 +141,24 @@ std::string PeerWatch::silent_ranks() {
   return silent;
 }
 
+Outcome duplicate_world(std::initializer_list<MPI_Comm*> copies, double timeout_seconds) {
+  int rank = 0, size = 1;
+  mpi().Comm_rank(mpi().COMM_WORLD, &rank);
+  mpi().Comm_size(mpi().COMM_WORLD, &size);
+  // Nothing else travels on MPI_COMM_WORLD (every communicator is a copy): its probes meet only other probes.
+  PeerWatch watch(mpi().COMM_WORLD, rank, size, timeout_seconds);
+  for (MPI_Comm* copy : copies) {
+    MPI_Request request;
+    int code = mpi().Comm_idup(mpi().COMM_WORLD, copy, &request);
+    if (code != MPI_SUCCESS)
+      return Outcome::failure(WPM_ERR_COMM,
+                              "rank " + std::to_string(rank) + ": MPI_Comm_idup failed: " + mpi_error_text(code));
+    if (Outcome done = watch.await(&request, "creating the communicator (MPI_Comm_idup)"); !done.ok()) return done;
+    mpi().Comm_set_errhandler(*copy, mpi().ERRORS_RETURN);
+  }
+  return {};
+}
+
 void retire(std::unique_ptr<PeerWatch> watch, std::initializer_list<MPI_Comm*> communicators) {
   if (!MpiThread::instance().running()) {
     watch.release();  // finalized: cancelling its persistent receive now would be an error

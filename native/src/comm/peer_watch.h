@@ -63,6 +63,11 @@ class PeerWatch {
 
 std::string mpi_error_text(int code);
 
+// On the MPI thread: MPI_COMM_WORLD copied into each of `copies` (errors returned, not aborting). Copying is
+// collective, so it is bounded like a collective: a rank that does not make the same copies within the timeout is
+// named. On failure the copies are unusable and left alone (freeing one could wait for that rank).
+Outcome duplicate_world(std::initializer_list<MPI_Comm*> copies, double timeout_seconds);
+
 // A communicator's teardown, from any thread: on the MPI thread, drops the watch and frees the communicators,
 // unless the watch saw a failure (then requests may never complete and freeing could wait on them: they leak).
 // Once MPI is finalized it only lets the watch go without touching MPI (MPI freed its requests already).
