@@ -50,9 +50,12 @@ const char* access_kind(unsigned char kind) {
 
 }  // namespace
 
-extern "C" [[noreturn]] void __ubsan_handle_type_mismatch_v1_abort(TypeMismatchData* data, uintptr_t pointer) {
+// Declared as GCC declares it built in (two pointers): with a sanitizer on the whole file (the emulator's
+// sanitizer builds, WORLDPM_EMU_SANITIZE) any other parameter types clash with that declaration.
+extern "C" [[noreturn]] void __ubsan_handle_type_mismatch_v1_abort(void* raw_data, void* pointer) {
+  const auto* data = static_cast<const TypeMismatchData*>(raw_data);
   char address[32];
-  std::snprintf(address, sizeof address, "%p", reinterpret_cast<void*>(pointer));
+  std::snprintf(address, sizeof address, "%p", pointer);
   const std::string message = std::string(data->location.file) + ":" + std::to_string(data->location.line) +
                               ": misaligned " + access_kind(data->check_kind) + " type " + data->type->name +
                               " at address " + address + ", which needs " +
