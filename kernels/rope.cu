@@ -58,12 +58,14 @@ __device__ __forceinline__ void rope_apply(T* __restrict__ x, const int32_t* __r
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     rope_fwd_kernel(T* x, const int32_t* positions, int64_t t, int h, int d, double log_theta) {
+  kernel_launch_bounds(kThreads);
   rope_apply(x, positions, t, h, d, log_theta, 1.0f);
 }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     rope_bwd_kernel(T* dx, const int32_t* positions, int64_t t, int h, int d, double log_theta) {
+  kernel_launch_bounds(kThreads);
   rope_apply(dx, positions, t, h, d, log_theta, -1.0f);
 }
 
