@@ -16,7 +16,8 @@ for file in "$@"; do
   while IFS=: read -r line _; do
     # The source from this declaration on, without // comments, as one line: the declarator, then the body.
     text=$(tail -n +"$line" "$file" | sed 's://.*$::' | tr '\n' ' ')
-    bounds=$(grep -oE '^[^{]*__launch_bounds__\([^)]*\)' <<<"$text" | sed -E 's/.*__launch_bounds__\(([^)]*)\)$/\1/' || true)
+    bounds=$(grep -oE '^[^{]*__launch_bounds__\([^)]*\)' <<<"$text" |
+             sed -E 's/.*__launch_bounds__\(([^)]*)\)$/\1/' || true)
     [[ -n "$bounds" ]] || continue  # not a declaration (the attribute named in a string or after a brace)
     kernels=$((kernels + 1))
     name=$(grep -oE '__launch_bounds__\([^)]*\)[[:space:]]*[A-Za-z_][A-Za-z_0-9]*' <<<"$text" | head -n 1 |

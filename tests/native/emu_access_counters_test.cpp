@@ -109,7 +109,8 @@ __global__ void cp_async_stride_kernel(const uint8_t* src, int stride, int activ
 // Distinct 32-byte sectors of the addresses the kernel above reads in one instruction of warp w.
 uint64_t reference_sectors(const uint8_t* src, int w, int stride, int active, int i) {
   std::set<uintptr_t> sectors;
-  for (int l = 0; l < active; ++l) sectors.insert(reinterpret_cast<uintptr_t>(src + (32 * w + l) * stride + i * 4096) / 32);
+  for (int l = 0; l < active; ++l)
+    sectors.insert(reinterpret_cast<uintptr_t>(src + (32 * w + l) * stride + i * 4096) / 32);
   return sectors.size();
 }
 
@@ -131,7 +132,8 @@ TEST(EmuAccessCounters, CpAsyncSectorsPerWarpInstruction) {
       for (int i = 0; i < 2; ++i) want += reference_sectors(base, w, c.stride, c.active, i);
     EXPECT_EQ(stats.cp_async, 4u) << "2 warps x 2 copies, stride " << c.stride;
     EXPECT_EQ(stats.cp_async_sectors, want) << "stride " << c.stride;
-    if (c.sectors_per_instruction) EXPECT_EQ(want, 4 * c.sectors_per_instruction) << "the reference, stride " << c.stride;
+    if (c.sectors_per_instruction)
+      EXPECT_EQ(want, 4 * c.sectors_per_instruction) << "the reference, stride " << c.stride;
     const uint64_t bytes = c.stride == 0 ? 16 : uint64_t(16 * c.active);
     EXPECT_EQ(stats.cp_async_min_sectors, 4 * ((bytes + 31) / 32)) << "stride " << c.stride;
   }
@@ -180,7 +182,7 @@ TEST(EmuAccessCounters, AttentionForwardHasNoBankConflictsNorExtraSectors) {
     const uint64_t visits = tiles * (tiles + 1) / 2;
     EXPECT_EQ(s.ldmatrix, heads * visits * 4 * (10 * d / 32 + d / 4)) << "D " << d;
     EXPECT_EQ(s.cp_async, heads * 4 * (d / 16) * (tiles + 2 * visits)) << "D " << d;
-    EXPECT_EQ(s.bank_conflicts(), 0u) << "D " << d << ": rows padded to D + 8 halves put a matrix's rows in 8 bank groups";
+    EXPECT_EQ(s.bank_conflicts(), 0u) << "D " << d << ": rows of D + 8 halves put a matrix's rows in 8 bank groups";
     EXPECT_EQ(s.cp_async_sectors, s.cp_async_min_sectors) << "D " << d << ": a warp reads whole rows";
     EXPECT_EQ(s.cp_async_min_sectors, 16 * s.cp_async) << "D " << d << ": every lane copies 16 bytes (no padding rows)";
   }
