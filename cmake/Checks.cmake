@@ -1,7 +1,21 @@
-# Checks on nvcc's output, when there is nvcc: the kernel resource report (built by default; it fails the build
-# when a kernel spills), the occupancy report derived from it (fails when a kernel cannot launch at all) and,
-# with the tests, the SASS checks that the tensor-core kernels reach the hardware instructions and that the
-# attention kernels use none of the denied ones. None needs a GPU.
+# Checks on the kernel sources and on nvcc's output. On the sources, always (with the tests): every kernel
+# declared __launch_bounds__ repeats its bound in kernel_launch_bounds(), the emulator's only view of it.
+# When there is nvcc: the kernel resource report (built by default; it fails the build when a kernel spills),
+# the occupancy report derived from it (fails when a kernel cannot launch at all) and, with the tests, the SASS
+# checks that the tensor-core kernels reach the hardware instructions and that no kernel uses a denied one.
+# None needs a GPU.
+if(WORLDPM_TESTS)
+  add_test(NAME kernel_launch_bounds
+    COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_launch_bounds.sh ${WORLDPM_KERNEL_SOURCES})
+  # The check itself: of the planted kernels, exactly the three that do not repeat their bound are named.
+  add_test(NAME kernel_launch_bounds.planted
+    COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_launch_bounds.sh
+            ${CMAKE_SOURCE_DIR}/tests/native/launch_bounds/planted.cu)
+  set_tests_properties(kernel_launch_bounds.planted PROPERTIES
+    PASS_REGULAR_EXPRESSION
+      "planted.cu:17: lacks_the_call .*planted.cu:21: drops_min_blocks .*planted.cu:26: calls_it_late .*3 of 5 kernels")
+endif()
+
 if(NOT CMAKE_CUDA_COMPILER)
   return()
 endif()
@@ -36,12 +50,16 @@ if(WORLDPM_TESTS)
       COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_sass.sh
               ${CMAKE_BINARY_DIR}/CMakeFiles/worldpm_kernels_cuda.dir/kernels/${kernel}.cu.o HMMA LDSM LDGSTS)
   endforeach()
-  # Legal instructions that mark a performance bug in the attention kernels: byte loads and stores (packed
-  # halves go out 4 or 16 bytes at a time) and local memory (spills, or a register array indexed at run time).
-  add_test(NAME kernel_sass_deny.attention
-    COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_sass.sh
-            ${CMAKE_BINARY_DIR}/CMakeFiles/worldpm_kernels_cuda.dir/kernels/attention.cu.o
-            --deny STG.E.U8 LDG.E.U8 LDL STL)
+  # Legal instructions that mark a performance bug, in every kernel object: byte loads and stores (16-bit
+  # data moves as packed pairs or 16-byte packs, never a byte at a time) and local memory (spills, a register
+  # array indexed at run time, or a math call's slow path such as sinf's large-argument reduction).
+  foreach(source ${WORLDPM_KERNEL_SOURCES})
+    get_filename_component(kernel ${source} NAME_WE)
+    add_test(NAME kernel_sass_deny.${kernel}
+      COMMAND ${CMAKE_SOURCE_DIR}/scripts/check_sass.sh
+              ${CMAKE_BINARY_DIR}/CMakeFiles/worldpm_kernels_cuda.dir/kernels/${kernel}.cu.o
+              --deny STG.E.U8 LDG.E.U8 LDL STL)
+  endforeach()
   # Prints the occupancy report in the test log (CI); fails only when a kernel cannot launch at all.
   add_test(NAME kernel_occupancy
     COMMAND ${CMAKE_SOURCE_DIR}/scripts/occupancy_report.sh ${CMAKE_BINARY_DIR}/kernel_resources.txt)

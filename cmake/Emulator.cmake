@@ -33,6 +33,7 @@ if(Boost_FOUND)
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp native/emu/mma_accumulate.cpp
     native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp native/emu/fiber_sanitizer.cpp
+    native/emu/access_counters.cpp
     ${WORLDPM_EMU_KERNEL_WRAPPERS})
   # Kernel code only (the wrappers here, the emulator tests' own kernels in Tests.cmake): every typed
   # access checks its alignment, the misaligned one becoming a kernel error through the handler in

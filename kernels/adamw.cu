@@ -70,6 +70,7 @@ __device__ __forceinline__ void adamw_tensor_by_working(const kadamw_tensor& t, 
 
 __global__ void __launch_bounds__(kThreads)
     adamw_step_kernel(const kadamw_tensor* __restrict__ tensors, int64_t count, StepConstants k) {
+  kernel_launch_bounds(kThreads);
   for (int64_t ti = 0; ti < count; ++ti) {
     const kadamw_tensor t = tensors[ti];
     switch (t.grad_dtype) {

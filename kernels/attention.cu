@@ -164,6 +164,7 @@ __global__ void __launch_bounds__(kThreads)
                          const uint16_t* __restrict__ v, const int32_t* __restrict__ lengths,
                          uint16_t* __restrict__ out, float* __restrict__ lse, int t_len, int heads, int kv_heads,
                          float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int kvh = h / (heads / kv_heads);
@@ -334,6 +335,7 @@ __global__ void __launch_bounds__(kThreads)
     attention_bwd_preprocess_kernel(const uint16_t* __restrict__ out, const uint16_t* __restrict__ dout,
                                     const int32_t* __restrict__ lengths, float* __restrict__ delta, int t_len,
                                     int heads, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   constexpr int kLanesPerRow = D / 8;
   const int h = int(blockIdx.y), b = int(blockIdx.z);
   const int row = int(blockIdx.x) * kPreprocessRows<D> + int(threadIdx.x) / kLanesPerRow;
@@ -501,6 +503,7 @@ __global__ void __launch_bounds__(kThreads)
                               const int32_t* __restrict__ lengths, uint16_t* __restrict__ dk,
                               uint16_t* __restrict__ dv, float* __restrict__ dk_part, float* __restrict__ dv_part,
                               int t_len, int heads, int kv_heads, float scale, float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int group = heads / kv_heads, kvh = h / group;
@@ -643,6 +646,7 @@ __global__ void __launch_bounds__(kThreads)
     attention_bwd_reduce_kernel(const float* __restrict__ dk_part, const float* __restrict__ dv_part,
                                 uint16_t* __restrict__ dk, uint16_t* __restrict__ dv, int64_t plane, int group,
                                 float scale) {
+  kernel_launch_bounds(kThreads);
   const bool is_dv = blockIdx.y == 1;
   const int64_t at = (int64_t(blockIdx.x) * kThreads + threadIdx.x) * 8;
   if (at >= plane) return;
@@ -668,6 +672,7 @@ __global__ void __launch_bounds__(kThreads)
                             const float* __restrict__ lse, const float* __restrict__ delta,
                             const int32_t* __restrict__ lengths, uint16_t* __restrict__ dq, int t_len, int heads,
                             int kv_heads, float scale, float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int kvh = h / (heads / kv_heads);

@@ -109,6 +109,7 @@ __global__ void __launch_bounds__(kThreads)
     attention_generic_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                                  const int32_t* __restrict__ lengths, T* __restrict__ out, float* __restrict__ lse,
                                  int t_len, int heads, int kv_heads, int d, float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), h = int(blockIdx.y), b = int(blockIdx.z);
   if (row >= t_len) return;  // the last block's spare warps (no barrier anywhere, so they may leave)
@@ -174,6 +175,7 @@ __global__ void __launch_bounds__(kThreads)
                                     const T* __restrict__ dout, const int32_t* __restrict__ lengths,
                                     T* __restrict__ dq, float* __restrict__ delta, int t_len, int heads, int kv_heads,
                                     int d, float scale, float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), h = int(blockIdx.y), b = int(blockIdx.z);
   if (row >= t_len) return;
@@ -234,6 +236,7 @@ __global__ void __launch_bounds__(kThreads)
                                       const float* __restrict__ delta, const int32_t* __restrict__ lengths,
                                       T* __restrict__ dk, T* __restrict__ dv, int t_len, int heads, int kv_heads,
                                       int d, float scale, float scale_log2, bool left_padding) {
+  kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), g = int(blockIdx.y), b = int(blockIdx.z);
   if (row >= t_len) return;

@@ -44,6 +44,7 @@ __device__ __forceinline__ float sigmoid_minus_one(float delta) {
 __global__ void __launch_bounds__(kThreads)
     bt_loss_fwd_kernel(const float* __restrict__ chosen, const float* __restrict__ rejected,
                        const float* __restrict__ weights, float* __restrict__ loss, int64_t pairs, float margin) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
   float weighted = 0.0f, weight = 0.0f;
   for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) {
@@ -60,6 +61,7 @@ __global__ void __launch_bounds__(kThreads)
     bt_loss_bwd_kernel(const float* __restrict__ chosen, const float* __restrict__ rejected,
                        const float* __restrict__ weights, float* __restrict__ dchosen,
                        float* __restrict__ drejected, int64_t pairs, float margin, float dloss) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
   float weight_sum = float(pairs);
   if (weights) {  // uniform across the block: every thread takes the barriers or none does

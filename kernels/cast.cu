@@ -28,6 +28,7 @@ constexpr int kThreads = 256;
 
 template <class S, class D>
 __global__ void __launch_bounds__(kThreads) cast_kernel(const S* __restrict__ src, D* __restrict__ dst, int64_t n) {
+  kernel_launch_bounds(kThreads);
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     if constexpr (std::is_same_v<S, D>) {

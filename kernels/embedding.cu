@@ -45,6 +45,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     embedding_fwd_kernel(const int32_t* __restrict__ ids, const T* __restrict__ table, T* __restrict__ out,
                          int64_t vocab, int64_t c) {
+  kernel_launch_bounds(kThreads);
   const int64_t n = blockIdx.x;
   const int64_t id = ids[n];
   const bool valid = id >= 0 && id < vocab;
@@ -56,6 +57,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     embedding_bwd_kernel(const int32_t* __restrict__ ids, const T* __restrict__ dout, T* __restrict__ dtable,
                          int64_t n, int64_t vocab, int64_t c) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(int, seen_before, [1]);
   const int64_t token = blockIdx.x;
   const int32_t id = ids[token];

@@ -23,6 +23,7 @@ constexpr int kThreads = 256;
 // words: the 4-byte-aligned body; head / tail: the 2-byte elements before and after it.
 __global__ void __launch_bounds__(kThreads) fill_kernel(uint32_t* words, int64_t count, uint32_t pattern,
                                                         uint16_t* head, uint16_t* tail, uint16_t half_pattern) {
+  kernel_launch_bounds(kThreads);
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < count; i += stride) words[i] = pattern;
   if (blockIdx.x == 0 && threadIdx.x == 0) {

@@ -73,6 +73,7 @@ __device__ __forceinline__ float gelu_grad(float x) {
 template <class T, gelu_form F>
 __global__ void __launch_bounds__(kThreads)
     gelu_fwd_kernel(const T* __restrict__ x, T* __restrict__ out, int64_t n, bool vectorized) {
+  kernel_launch_bounds(kThreads);
   constexpr int W = Pack16<T>::kCount;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -90,6 +91,7 @@ template <class T, gelu_form F>
 __global__ void __launch_bounds__(kThreads)
     gelu_bwd_kernel(const T* __restrict__ dout, const T* __restrict__ x, T* __restrict__ dx, int64_t n,
                     bool vectorized) {
+  kernel_launch_bounds(kThreads);
   constexpr int W = Pack16<T>::kCount;
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   const int64_t first = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;

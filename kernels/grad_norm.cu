@@ -52,6 +52,7 @@ __device__ __forceinline__ double sum_squares(const ktensor& t) {
 
 __global__ void __launch_bounds__(kThreads)
     global_norm_partial_kernel(const ktensor* __restrict__ tensors, int64_t count, double* __restrict__ partial) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(double, scratch, [32]);
   double sum = 0.0;
   for (int64_t ti = 0; ti < count; ++ti) {
@@ -68,6 +69,7 @@ __global__ void __launch_bounds__(kThreads)
 
 __global__ void __launch_bounds__(kThreads)
     global_norm_final_kernel(const double* __restrict__ partial, float* __restrict__ out) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(double, scratch, [32]);
   double sum = 0.0;
   for (int k = threadIdx.x; k < kPartials; k += blockDim.x) sum += partial[k];
@@ -92,6 +94,7 @@ __global__ void scale_check_finite_clear_kernel(float* found_inf) { found_inf[0]
 
 __global__ void __launch_bounds__(kThreads)
     scale_check_finite_kernel(const ktensor* __restrict__ tensors, int64_t count, float scale, float* found_inf) {
+  kernel_launch_bounds(kThreads);
   bool bad = false;
   for (int64_t ti = 0; ti < count; ++ti) {
     const ktensor t = tensors[ti];

@@ -37,6 +37,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     last_token_pool_fwd_kernel(const T* __restrict__ hidden, const int32_t* __restrict__ lengths,
                                T* __restrict__ out, int64_t t, int64_t c, bool left) {
+  kernel_launch_bounds(kThreads);
   const int64_t b = blockIdx.x;
   const int64_t s = scoring_token(lengths, b, t, left);
   const T* src = hidden + (b * t + (s < 0 ? 0 : s)) * c;
@@ -47,6 +48,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads)
     last_token_pool_bwd_kernel(const T* __restrict__ dout, const int32_t* __restrict__ lengths,
                                T* __restrict__ dhidden, int64_t t, int64_t c, bool left) {
+  kernel_launch_bounds(kThreads);
   const int64_t row = blockIdx.x, b = blockIdx.y;
   const int64_t s = scoring_token(lengths, b, t, left);
   T* dst = dhidden + (b * t + row) * c;

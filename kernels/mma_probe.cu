@@ -21,6 +21,7 @@ namespace {
 template <bool kBf16>
 __global__ void __launch_bounds__(32) mma_tile_kernel(const uint16_t* __restrict__ a, const uint16_t* __restrict__ b,
                                                       float* __restrict__ c, int a_rows) {
+  kernel_launch_bounds(32);
   EMU_SHARED(uint16_t, As, [16][16]);
   EMU_SHARED(uint16_t, Bs, [16][8]);
   const int lane = threadIdx.x & 31;

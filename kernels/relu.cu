@@ -20,6 +20,7 @@ constexpr int kThreads = 256;
 
 template <class T>
 __global__ void __launch_bounds__(kThreads) relu_fwd_kernel(Operands<T, 1, 1> p, int64_t n, bool vectorized) {
+  kernel_launch_bounds(kThreads);
   elementwise_loop(p, n, vectorized, [](const float (&in)[1], float (&out)[1]) {
     const float x = in[0];
     out[0] = x > 0.0f || x != x ? x : 0.0f;
@@ -28,6 +29,7 @@ __global__ void __launch_bounds__(kThreads) relu_fwd_kernel(Operands<T, 1, 1> p,
 
 template <class T>
 __global__ void __launch_bounds__(kThreads) relu_bwd_kernel(Operands<T, 2, 1> p, int64_t n, bool vectorized) {
+  kernel_launch_bounds(kThreads);
   elementwise_loop(p, n, vectorized, [](const float (&in)[2], float (&out)[1]) {
     out[0] = in[1] > 0.0f ? in[0] : 0.0f;
   });

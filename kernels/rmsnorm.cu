@@ -53,6 +53,7 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) rmsnorm_fwd_kernel(const T* __restrict__ x, const T* __restrict__ weight,
                                                                T* __restrict__ out, float* __restrict__ rstd,
                                                                int64_t c, float eps) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
   const T* xr = x + int64_t(blockIdx.x) * c;
   T* outr = out + int64_t(blockIdx.x) * c;
@@ -71,6 +72,7 @@ __global__ void __launch_bounds__(kThreads)
     rmsnorm_bwd_kernel(const T* __restrict__ dout, const T* __restrict__ x, const T* __restrict__ weight,
                        const float* __restrict__ rstd, T* __restrict__ dx, float* __restrict__ partial, int64_t n,
                        int64_t c, int64_t rows_per_block) {
+  kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
   float* part = partial + int64_t(blockIdx.x) * c;
   const int64_t first = int64_t(blockIdx.x) * rows_per_block;
@@ -94,6 +96,7 @@ __global__ void __launch_bounds__(kThreads)
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     rmsnorm_bwd_dweight_kernel(const float* __restrict__ partial, T* __restrict__ dweight, int64_t c, int64_t blocks) {
+  kernel_launch_bounds(kThreads);
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; j < c; j += stride) {
     float sum = 0.0f;

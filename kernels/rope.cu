@@ -8,9 +8,11 @@
 //       x_{i+D/2} <- x_{i+D/2} cos + x_i sin
 //   The backward is the transpose: the same rotation with -sin, in place on dx.
 //
-// Angles are formed and reduced to [-pi, pi] in float64 (as the CPU backend),
-// then cosf/sinf in fp32: ~1e-7 at every position, where an fp32 angle is off
-// by up to pos * 6e-8 rad (2e-3 at pos 32k).
+// Angles are formed in float64 as turns of pi (angle / pi) and reduced to
+// [-1, 1] there, then sincospif in fp32: ~1e-7 at every position, where an
+// fp32 angle is off by up to pos * 6e-8 rad (2e-3 at pos 32k). sincospif, not
+// cosf/sinf of a reduced angle: those keep a local-memory slow path for large
+// arguments (include/sincospi.cuh).
 //
 // Tiling: one block of 128 threads per token (grid B*T). The threads first
 // build the token's D/2 cos/sin pairs in dynamic shared memory (D * 4 bytes),
@@ -22,12 +24,13 @@
 // Emulator: the cos/sin table lives in poisoned dynamic shared memory, so a
 // missing barrier would rotate by NaN; the tests compare every schedule bitwise.
 #include "launch_util.cuh"
+#include "sincospi.cuh"
 
 namespace {
 
 using namespace klaunch_util;
 constexpr int kThreads = 128;
-constexpr double kTwoPi = 6.283185307179586;
+constexpr double kPi = 3.14159265358979323846;
 
 template <class T>
 __device__ __forceinline__ void rope_apply(T* __restrict__ x, const int32_t* __restrict__ positions, int64_t t,
@@ -38,10 +41,12 @@ __device__ __forceinline__ void rope_apply(T* __restrict__ x, const int32_t* __r
   const int64_t token = blockIdx.x;
   const double pos = positions ? double(positions[token]) : double(token % t);
   for (int i = threadIdx.x; i < half; i += blockDim.x) {
-    double angle = pos * exp(-2.0 * double(i) / double(d) * log_theta);
-    angle -= kTwoPi * rint(angle / kTwoPi);
-    cosv[i] = cosf(float(angle));
-    sinv[i] = sign * sinf(float(angle));
+    double turns = pos * exp(-2.0 * double(i) / double(d) * log_theta) / kPi;
+    turns -= 2.0 * rint(0.5 * turns);
+    float s, c;
+    sincospi_f(float(turns), &s, &c);
+    cosv[i] = c;
+    sinv[i] = sign * s;
   }
   // The whole table is written before any thread rotates with it.
   __syncthreads();
@@ -58,12 +63,14 @@ __device__ __forceinline__ void rope_apply(T* __restrict__ x, const int32_t* __r
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     rope_fwd_kernel(T* x, const int32_t* positions, int64_t t, int h, int d, double log_theta) {
+  kernel_launch_bounds(kThreads);
   rope_apply(x, positions, t, h, d, log_theta, 1.0f);
 }
 
 template <class T>
 __global__ void __launch_bounds__(kThreads)
     rope_bwd_kernel(T* dx, const int32_t* positions, int64_t t, int h, int d, double log_theta) {
+  kernel_launch_bounds(kThreads);
   rope_apply(dx, positions, t, h, d, log_theta, -1.0f);
 }
 

@@ -36,6 +36,7 @@ __device__ __forceinline__ SigmoidPair sigmoid_pair(float g) {
 
 template <class T>
 __global__ void __launch_bounds__(kThreads) swiglu_fwd_kernel(Operands<T, 2, 1> p, int64_t n, bool vectorized) {
+  kernel_launch_bounds(kThreads);
   elementwise_loop(p, n, vectorized, [](const float (&in)[2], float (&out)[1]) {
     const float g = in[0];
     out[0] = g * sigmoid_pair(g).s * in[1];
@@ -44,6 +45,7 @@ __global__ void __launch_bounds__(kThreads) swiglu_fwd_kernel(Operands<T, 2, 1> 
 
 template <class T>
 __global__ void __launch_bounds__(kThreads) swiglu_bwd_kernel(Operands<T, 3, 2> p, int64_t n, bool vectorized) {
+  kernel_launch_bounds(kThreads);
   elementwise_loop(p, n, vectorized, [](const float (&in)[3], float (&out)[2]) {
     const float d = in[0], g = in[1], u = in[2];
     const SigmoidPair s = sigmoid_pair(g);

@@ -32,6 +32,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 // kernels.h's stream type: on the emulator a stream is null (launches run at once) or a LaunchQueue.
 struct CUstream_st;
@@ -212,5 +213,40 @@ void launch_on(CUstream_st* stream, void (*kernel)(P...), dim3 grid, dim3 block,
     std::apply([&](const auto&... p) { launch(kernel, grid, block, dyn_smem, p...); }, params);
   });
 }
+
+// ---------------------------------------------------------------- access counters
+// What one launch's warps asked of shared and global memory (docs/emulator.md, "Access counters"):
+// the emulator sees a whole warp's addresses where the hardware would serve them together, so it can count
+// what a profiler would, without timing anything. Counted only while a LaunchStatsLog exists.
+struct LaunchStats {
+  dim3 grid, block;
+  size_t dyn_smem = 0;
+  // ldmatrix: warp instructions; the shared-memory wavefronts they took, one 8-row phase per 8x8 matrix
+  // (32 banks of 4 bytes: a 16-byte row covers one of 8 bank groups, and rows of a phase at different
+  // addresses in the same group are served one after another); and the minimum, one per matrix.
+  uint64_t ldmatrix = 0, ldmatrix_wavefronts = 0, ldmatrix_min_wavefronts = 0;
+  // cp.async: warp instructions (the lanes' n-th copy from one call site since their warp last met at a
+  // barrier or a full-warp collective); the 32-byte sectors of global memory they read; and the minimum
+  // for the bytes they read (16 per instruction when all 32 lanes read 16 bytes).
+  uint64_t cp_async = 0, cp_async_sectors = 0, cp_async_min_sectors = 0;
+
+  uint64_t bank_conflicts() const { return ldmatrix_wavefronts - ldmatrix_min_wavefronts; }
+  uint64_t excess_sectors() const { return cp_async_sectors - cp_async_min_sectors; }
+  LaunchStats& operator+=(const LaunchStats& o);  // adds the counts (not grid, block, dyn_smem)
+};
+
+// Collects the LaunchStats of every launch that finishes without error while it exists, in launch order.
+// Launches count only while one exists (counting costs time); at most one exists at a time (a second
+// throws std::logic_error).
+class LaunchStatsLog {
+ public:
+  LaunchStatsLog();
+  ~LaunchStatsLog();
+  LaunchStatsLog(const LaunchStatsLog&) = delete;
+  LaunchStatsLog& operator=(const LaunchStatsLog&) = delete;
+  std::vector<LaunchStats> launches() const;
+  // The counts of launches() added up.
+  LaunchStats total() const;
+};
 
 }  // namespace emu

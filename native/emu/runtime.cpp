@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "access_counters.h"
 #include "arch_limits.h"
 #include "block_order.h"
 #include "device_range.h"
@@ -219,6 +220,8 @@ struct Block {
   DeviceRange cp_source;     // the last allocation a cp.async read from (saves the registry's lock)
   uint64_t rng = 0;
   san::BlockSync sync;  // the barrier's and warp collectives' happens-before edges (sanitizer builds)
+  bool counting = false;     // the launch counts accesses (a LaunchStatsLog exists)
+  detail::AccessCounters counters;
 
   void fail(const std::string& message) {
     if (error.empty()) error = message;
@@ -296,6 +299,7 @@ std::string complete_barrier(Block& b, bool strict) {
     if (l.state == State::barrier) l.state = State::runnable;
   b.waiting = 0;
   b.sync.barrier_done();
+  if (b.counting) b.counters.block_synchronised();
   return "";
 }
 
@@ -389,6 +393,13 @@ int ldmatrix_count(WarpOp op) {
   }
 }
 
+// The row addresses the warp's lanes handed to an ldmatrix, for the bank-conflict counter.
+void count_ldmatrix(Block& b, const Lane* lanes, int count) {
+  const void* rows[32];
+  for (int i = 0; i < 8 * count; ++i) rows[i] = lanes[i].in;
+  b.counters.ldmatrix(rows, count);
+}
+
 // The whole warp's collective, computed at once by the last lane to arrive.
 // Shuffle lane selection follows PTX shfl.sync: c = ((32 - width) << 8) | clamp,
 // segmask = c[12:8], clamp 0 for .up and 31 otherwise; an out-of-range source
@@ -397,11 +408,13 @@ int ldmatrix_count(WarpOp op) {
 void perform(Block& b, Warp& w, unsigned warp_index) {
   Lane* lanes = &b.lanes[warp_index * 32];
   const unsigned mask = w.mask;
+  if (b.counting && mask == w.exists) b.counters.warp_synchronised(warp_index);
   if (w.op == WarpOp::mma_f16 || w.op == WarpOp::mma_bf16 || ldmatrix_count(w.op)) {
     if (ldmatrix_count(w.op)) {
       perform_ldmatrix(lanes, ldmatrix_count(w.op),
                        w.op == WarpOp::ldmatrix_x1_trans || w.op == WarpOp::ldmatrix_x2_trans ||
                            w.op == WarpOp::ldmatrix_x4_trans);
+      if (b.counting) count_ldmatrix(b, lanes, ldmatrix_count(w.op));
     } else {
       perform_mma(lanes, w.op == WarpOp::mma_bf16, mma_accumulation(b));
     }
@@ -457,6 +470,8 @@ struct Launch {
   std::atomic<uint64_t> error_block{std::numeric_limits<uint64_t>::max()};
   std::string error;
   san::LaunchSync sync;  // the host's edges to and from the blocks (sanitizer builds)
+  bool counting = false;  // count accesses into `stats` (detail::launch_stats_wanted())
+  LaunchStats stats;
 
   void record(uint64_t block, const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex);
@@ -625,6 +640,8 @@ std::string run_block(Block& b, const Launch& launch, uint64_t linear) {
     b.warps[w].exists = count == 32 ? ~0u : (1u << count) - 1;
   }
   b.sync.reset(b.warps.size());
+  b.counting = launch.counting;
+  if (b.counting) b.counters.start_block(b.nthreads);
   uint64_t seed = launch.config.seed ^ (linear * 0xd1b54a32d192ed03ull);
   b.rng = splitmix64(seed);
   if (launch.dyn_smem) {
@@ -708,6 +725,10 @@ void run_blocks(Launch& launch) {
       error = std::string("emulator: ") + e.what();
     }
     if (!error.empty()) launch.record(i, error);
+    if (launch.counting) {
+      std::lock_guard<std::mutex> lock(launch.mutex);
+      block.counters.add_to(launch.stats);
+    }
   }
 }
 
@@ -1007,6 +1028,7 @@ void cp_async(void* dst, const void* src, int src_bytes, const char* file, int l
       throw KernelError(who() + ": the " + std::to_string(src_bytes) +
                         " source bytes are not inside a live device allocation (freed, host memory, or past an end)");
   }
+  if (b.counting) b.counters.cp_async(lane.linear, src, src_bytes, file, line);
   lane.cp.push_back(CpCopy{dst, src, src_bytes, lane.cp_commits});
   if (!b.launch->config.defer_cp_async) deliver_copies(lane, ~0u);
 }
@@ -1105,6 +1127,7 @@ void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
                       " per block (emu::Config::arch, WORLDPM_EMU_ARCH)");
   l.nblocks = uint64_t(grid.x) * grid.y * grid.z;
   l.sequence = BlockSequence(l.config.block_order, l.config.block_seed, l.nblocks);
+  l.counting = launch_stats_wanted();
   std::lock_guard<std::mutex> lock(launch_mutex());
   san::release(&l.sync.start);  // the host's writes happen before every thread of the launch
   pool().run(l, l.config.threads);
@@ -1113,6 +1136,12 @@ void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
   const std::string guards = check_guards();
   if (!guards.empty()) error += (error.empty() ? "" : "\n") + guards;
   if (!error.empty()) throw LaunchError(error);
+  if (l.counting) {
+    l.stats.grid = grid;
+    l.stats.block = block;
+    l.stats.dyn_smem = dyn_smem;
+    record_launch_stats(l.stats);
+  }
 }
 
 }  // namespace detail

@@ -1,0 +1,47 @@
+// The emulator's access counters (emu::LaunchStats): shared-memory bank conflicts of
+// ldmatrix and global-memory sectors of cp.async, per warp instruction, as a
+// profiler would count them on the GPU. The runtime feeds one AccessCounters per
+// running block from the warp rendezvous and the cp.async issue, tells it where a
+// warp or the block synchronises, and adds each block's totals to its launch.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "emu.h"
+
+namespace emu::detail {
+
+class AccessCounters {
+ public:
+  // Forgets everything (a new block of `threads` threads).
+  void start_block(unsigned threads);
+  // One ldmatrix of `matrices` 8x8 matrices: rows[8j + r] is row r of matrix j (16 bytes of shared memory).
+  void ldmatrix(const void* const* rows, int matrices);
+  // One lane's cp.async reading `bytes` (0..16) at src, issued at file:line.
+  void cp_async(unsigned thread, const void* src, int bytes, const char* file, int line);
+  // Every lane of `warp` (or of the block) has met: their copies since the last meeting are grouped into
+  // warp instructions and counted.
+  void warp_synchronised(unsigned warp);
+  void block_synchronised();
+  // Counts what is pending, adds the block's totals to `stats` and clears them.
+  void add_to(LaunchStats& stats);
+
+ private:
+  struct Copy {
+    uint32_t seq;      // the lane's how-manieth copy since its warp last met
+    uint32_t line;
+    const char* file;  // a string literal: one call site, one pointer
+    uintptr_t address;
+    int bytes;
+  };
+  std::vector<uint32_t> seq_;             // per thread
+  std::vector<std::vector<Copy>> copies_;  // per warp, since it last met
+  LaunchStats totals_;
+};
+
+// Whether launches should count (a LaunchStatsLog exists), and where a finished launch's counts go.
+bool launch_stats_wanted();
+void record_launch_stats(const LaunchStats& stats);
+
+}  // namespace emu::detail
