@@ -243,6 +243,23 @@ class Session {
     add(b);
   }
 
+  // A parameter struct, or now and then NULL in its place.
+  template <class Params>
+  const Params* maybe_null(const Params& p) {
+    return in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
+  }
+
+  // The forward or the backward of an op whose two halves share one parameter struct.
+  template <class Params>
+  void forward_or_backward(const char* forward_name, wpm_status (*forward)(wpm_context*, const Params*),
+                           const char* backward_name, wpm_status (*backward)(wpm_context*, const Params*),
+                           const Params& p) {
+    const Params* arg = maybe_null(p);
+    const bool fwd = in_.ConsumeBool();
+    expect_status(fwd ? forward_name : backward_name, (fwd ? forward : backward)(context(), arg));
+  }
+#define PARAMS_CALL(op, p) forward_or_backward(#op "_fwd", op##_fwd, #op "_bwd", op##_bwd, p)
+
   template <size_t N>
   void handle_array(const wpm_buffer* (&array)[N], int64_t count) {
     for (int64_t i = 0; i < std::min<int64_t>(count, N); ++i) array[i] = buffer();
@@ -280,7 +297,7 @@ class Session {
     p.weight_decay = real();
     p.grad_scale = real();
     p.step = dim();
-    CALL(wpm_adamw_step(context(), in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr));
+    CALL(wpm_adamw_step(context(), maybe_null(p)));
   }
 
   void one_call();
@@ -343,7 +360,7 @@ void Session::one_call() {
       p.a = buffer(), p.b = buffer(), p.c = buffer();
       p.lda = dim(), p.ldb = dim(), p.ldc = dim();
       p.stride_a = dim(), p.stride_b = dim(), p.stride_c = dim();
-      CALL(wpm_gemm(context(), in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr));
+      CALL(wpm_gemm(context(), maybe_null(p)));
       break;
     }
     case 11: {
@@ -360,9 +377,7 @@ void Session::one_call() {
       p.eps = real();
       p.x = buffer(), p.weight = buffer(), p.out = buffer(), p.rstd = buffer();
       p.dout = buffer(), p.dx = buffer(), p.dweight = buffer();
-      const wpm_rmsnorm_params* arg = in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
-      if (in_.ConsumeBool()) CALL(wpm_rmsnorm_fwd(context(), arg));
-      else CALL(wpm_rmsnorm_bwd(context(), arg));
+      PARAMS_CALL(wpm_rmsnorm, p);
       break;
     }
     case 13: {
@@ -372,9 +387,7 @@ void Session::one_call() {
       p.theta = real();
       p.positions = in_.ConsumeBool() ? buffer() : nullptr;
       p.x = buffer(), p.dx = buffer();
-      const wpm_rope_params* arg = in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
-      if (in_.ConsumeBool()) CALL(wpm_rope_fwd(context(), arg));
-      else CALL(wpm_rope_bwd(context(), arg));
+      PARAMS_CALL(wpm_rope, p);
       break;
     }
     case 14: {
@@ -386,9 +399,7 @@ void Session::one_call() {
       p.lengths = in_.ConsumeBool() ? buffer() : nullptr;
       p.q = buffer(), p.k = buffer(), p.v = buffer(), p.out = buffer(), p.lse = buffer();
       p.dout = buffer(), p.dq = buffer(), p.dk = buffer(), p.dv = buffer();
-      const wpm_attention_params* arg = in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
-      if (in_.ConsumeBool()) CALL(wpm_attention_fwd(context(), arg));
-      else CALL(wpm_attention_bwd(context(), arg));
+      PARAMS_CALL(wpm_attention, p);
       break;
     }
     case 15: {
@@ -419,9 +430,7 @@ void Session::one_call() {
       p.b = dim(), p.t = dim(), p.c = dim();
       p.padding = enumeration<wpm_padding>(2);
       p.lengths = buffer(), p.hidden = buffer(), p.out = buffer(), p.dout = buffer(), p.dhidden = buffer();
-      const wpm_last_token_pool_params* arg = in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
-      if (in_.ConsumeBool()) CALL(wpm_last_token_pool_fwd(context(), arg));
-      else CALL(wpm_last_token_pool_bwd(context(), arg));
+      PARAMS_CALL(wpm_last_token_pool, p);
       break;
     }
     case 19: {
@@ -434,9 +443,7 @@ void Session::one_call() {
       p.loss = buffer();
       p.dloss = real();
       p.dchosen = buffer(), p.drejected = buffer();
-      const wpm_bt_loss_params* arg = in_.ConsumeIntegralInRange<int>(0, 15) ? &p : nullptr;
-      if (in_.ConsumeBool()) CALL(wpm_bt_loss_fwd(context(), arg));
-      else CALL(wpm_bt_loss_bwd(context(), arg));
+      PARAMS_CALL(wpm_bt_loss, p);
       break;
     }
     case 20: adamw(); break;
