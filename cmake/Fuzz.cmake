@@ -1,7 +1,8 @@
 # The libFuzzer targets (WORLDPM_FUZZ, its own build directory configured with clang: scripts/fuzz.sh):
 #   worldpm_fuzz_abi_calls    sequences of C ABI calls with arbitrary arguments and handles, cpu backend
 #   worldpm_fuzz_env_parsers  the parsers of the launcher's environment and of WORLDPM_EMU_SCHEDULE / _MMA
-# Both run under AddressSanitizer and UBSan. They link a static copy of libworldpm's own sources (the
+# Both run under AddressSanitizer and UBSan (WORLDPM_SANITIZER_FLAGS, Sanitize.cmake: a report stops the run
+# and libFuzzer keeps the input). They link a static copy of libworldpm's own sources (the
 # shared library hides everything but the C ABI and links the C++ runtime statically, which the
 # sanitizers' runtimes cannot share), built with the fuzzer's coverage instrumentation; the emu backend
 # is left out (its kernels are minutes of sanitized compiling and the ABI's checks are the same code),
@@ -14,13 +15,6 @@ if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   message(FATAL_ERROR "WORLDPM_FUZZ needs clang (CXX=clang++-14), not ${CMAKE_CXX_COMPILER_ID}")
 endif()
 
-# Every UBSan finding stops the run like an ASan one (libFuzzer keeps the input). Not the enum check: the
-# ABI's enums come from C (and P/Invoke) as any int, which C allows; C++ would call a value outside the
-# enumerators undefined, but neither compiler narrows an enum without -fstrict-enums, and the library
-# range-checks every enum argument itself (the fuzzer passes out-of-range ones to test exactly that).
-set(WORLDPM_FUZZ_SANITIZERS -fsanitize=address,undefined -fno-sanitize=enum -fno-sanitize-recover=all
-  -fno-omit-frame-pointer -g)
-
 # libworldpm's sources and settings, less the emu backend.
 get_target_property(fuzz_sources worldpm SOURCES)
 list(FILTER fuzz_sources EXCLUDE REGEX "TARGET_OBJECTS")
@@ -30,7 +24,7 @@ get_target_property(fuzz_includes worldpm INCLUDE_DIRECTORIES)
 add_library(worldpm_fuzz_core STATIC ${fuzz_sources})
 target_include_directories(worldpm_fuzz_core PUBLIC ${fuzz_includes})
 target_compile_definitions(worldpm_fuzz_core PRIVATE ${fuzz_definitions})
-target_compile_options(worldpm_fuzz_core PUBLIC ${WORLDPM_FUZZ_SANITIZERS} PRIVATE -fsanitize=fuzzer-no-link -O1)
+target_compile_options(worldpm_fuzz_core PUBLIC ${WORLDPM_SANITIZER_FLAGS} PRIVATE -fsanitize=fuzzer-no-link -O1)
 target_link_libraries(worldpm_fuzz_core PUBLIC worldpm_common_headers Threads::Threads ${CMAKE_DL_LIBS})
 # clang 14 refuses the 64-byte vector returns of the attention tiles' baseline clone unless the compiled-for
 # ISA has AVX-512 (GCC only warns, and they are always inlined): compiled for this host, where the fuzz
@@ -48,7 +42,7 @@ if(TARGET worldpm_emu)
   list(FILTER fuzz_emu_sources EXCLUDE REGEX "emu_kernels/|ubsan_alignment")
   add_library(worldpm_fuzz_emu_runtime STATIC ${fuzz_emu_sources})
   target_include_directories(worldpm_fuzz_emu_runtime PUBLIC kernels/include native/emu)
-  target_compile_options(worldpm_fuzz_emu_runtime PUBLIC ${WORLDPM_FUZZ_SANITIZERS} PRIVATE -fsanitize=fuzzer-no-link -O1)
+  target_compile_options(worldpm_fuzz_emu_runtime PUBLIC ${WORLDPM_SANITIZER_FLAGS} PRIVATE -fsanitize=fuzzer-no-link -O1)
   target_link_libraries(worldpm_fuzz_emu_runtime PUBLIC worldpm_common_headers Boost::context Threads::Threads)
 
   add_executable(worldpm_fuzz_env_parsers tests/fuzz/env_parsers_fuzz.cpp native/src/comm/launch_env.cpp)

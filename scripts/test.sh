@@ -5,7 +5,8 @@
 # backend and on the emu backend (the CUDA kernels under the emulator, behind
 # the same C ABI; WORLDPM_BACKEND=emu); then packs the NuGet packages and
 # builds and runs samples/EmbedInTrainer against them (scripts/check_package.sh,
-# on the library built here, cpu backend). Ends with one line
+# on the library built here, cpu backend). Also the native suite once more under AddressSanitizer and UBSan
+# (build/native-asan-lib) and the libFuzzer targets for a bounded time (scripts/fuzz.sh, build/fuzz). Ends with one line
 # "N passed, M failed" (", K skipped" when any were skipped), counted from the
 # CTest JUnit report, the TRX files and the package check's JUnit report (one
 # case per step and per sample check), and exits non-zero on any failure or
@@ -67,6 +68,24 @@ if command -v ccache >/dev/null; then emu_hw_launcher=(-DCMAKE_CXX_COMPILER_LAUN
     && ctest --test-dir build/emu-hw --output-on-failure -j "$(nproc)" -R '^Emu' --output-junit "$results/emu-hw.xml"
 } || emu_hw_rc=$?
 
+echo "== native tests under AddressSanitizer and UBSan (build/native-asan-lib)"
+# libworldpm.so and the native test binaries built with the sanitizers (cmake/Sanitize.cmake), any report
+# failing its test. Without the emu backend (no Boost.Context here): the emulator's own sanitizer builds
+# cover it. library.load_dependencies is left out: a sanitized library needs the sanitizers' runtimes.
+asan_rc=0
+asan_launcher=()
+if command -v ccache >/dev/null; then asan_launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+{ cmake -S . -B build/native-asan-lib -DWORLDPM_CUDA=OFF -DWORLDPM_TESTS=ON -DWORLDPM_SANITIZE=ON -DWORLDPM_BENCH=OFF \
+    -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON "${asan_launcher[@]}" \
+    && cmake --build build/native-asan-lib -j "$(nproc)" \
+    && ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build/native-asan-lib --output-on-failure -j "$(nproc)" \
+         -E '^library[.]load_dependencies$' --output-junit "$results/native-asan.xml"
+} || asan_rc=$?
+
+echo "== fuzzing: the libFuzzer targets under ASan and UBSan (scripts/fuzz.sh, build/fuzz)"
+fuzz_rc=0
+scripts/fuzz.sh --junit "$results/fuzz.xml" || fuzz_rc=$?
+
 echo "== managed build and tests (cpu backend)"
 managed_rc=0
 WORLDPM_BACKEND=cpu dotnet test WorldPM.sln -c Release --logger "trx" --results-directory "$results/managed" || managed_rc=$?
@@ -93,7 +112,8 @@ fi
 # ---- count
 passed=0 failed=0 skipped=0
 attr() { grep -o "$1=\"[0-9]*\"" <<<"$2" | head -1 | grep -o '[0-9]*' || echo 0; }
-for junit in "$results/native.xml" "$results/emu-hw.xml" "$results/package.xml" "$results/fresh-machine.xml"; do
+for junit in "$results/native.xml" "$results/emu-hw.xml" "$results/native-asan.xml" "$results/fuzz.xml" \
+             "$results/package.xml" "$results/fresh-machine.xml"; do
   [[ -f "$junit" ]] || continue
   suite=$(tr '\n\t' '  ' <"$junit" | grep -o '<testsuite [^>]*>' | head -1 || true)
   tests=$(attr tests "$suite"); fails=$(attr failures "$suite"); errs=$(attr errors "$suite")
@@ -106,6 +126,8 @@ report_failures() {
   attr failures "$(tr '\n\t' '  ' <"$1" | grep -o '<testsuite [^>]*>' | head -1 || true)"
 }
 if (( emu_hw_rc != 0 && $(report_failures "$results/emu-hw.xml") == 0 )); then failed=$((failed + 1)); fi
+if (( asan_rc != 0 && $(report_failures "$results/native-asan.xml") == 0 )); then failed=$((failed + 1)); fi
+if (( fuzz_rc != 0 && $(report_failures "$results/fuzz.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( package_rc != 0 && $(report_failures "$results/package.xml") == 0 )); then failed=$((failed + 1)); fi
 if (( fresh_rc != 0 && $(report_failures "$results/fresh-machine.xml") == 0 )); then failed=$((failed + 1)); fi
 shopt -s nullglob
@@ -119,7 +141,7 @@ done
 line="$passed passed, $failed failed"
 (( skipped > 0 )) && line+=", $skipped skipped"
 status=0
-if (( native_rc != 0 || emu_hw_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then
+if (( native_rc != 0 || emu_hw_rc != 0 || asan_rc != 0 || fuzz_rc != 0 || managed_rc != 0 || package_rc != 0 || fresh_rc != 0 || failed > 0 )); then
   status=1
 fi
 if (( passed + failed == 0 )); then echo "test.sh: no test ran" >&2; status=1; fi
