@@ -1,5 +1,6 @@
 #include "convert.h"
 
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstring>
@@ -35,7 +36,9 @@ using Narrow = void (*)(const float*, uint16_t*, int64_t);
 
 bool has_f16c() {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  // F16C from cpuid leaf 1 (ECX): clang's __builtin_cpu_supports does not know "f16c".
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __builtin_cpu_supports("avx") && __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_F16C) != 0;
 }
 
 const Widen widen_f16 = has_f16c() ? widen_f16_f16c : widen_f16_scalar;

@@ -25,7 +25,12 @@
 #include "half.h"
 #include "convert.h"
 
+#if defined(__clang__)
+// clang cannot multiversion templates; only the sanitizer fuzz build (cmake/Fuzz.cmake) compiles with it.
+#define WPM_SIMD_CLONES
+#else
 #define WPM_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 
 namespace wpm {
 namespace {

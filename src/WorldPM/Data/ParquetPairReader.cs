@@ -51,7 +51,8 @@ internal sealed class ParquetPairReader : IPairReader
             return ParquetSerializer.DeserializeUntypedAsync(seekable).GetAwaiter().GetResult();
         }
         catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
-                                       or ArgumentException or IndexOutOfRangeException or OverflowException)
+                                       or ArgumentException or IndexOutOfRangeException or OverflowException
+                                       or Parquet.Meta.Proto.ThriftProtocolException)
         {
             throw new DataFormatException(source.At(), $"not a readable Parquet file: {e.Message}");
         }

@@ -43,8 +43,11 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     /// <exception cref="NotSupportedException">It is not a byte-level BPE with Qwen2's split regex.</exception>
     public static ByteLevelBpeTokenizer FromTokenizerJson(string path)
     {
-        using var stream = File.OpenRead(path);
-        return new ByteLevelBpeTokenizer(BpeModelData.ReadTokenizerJson(stream, path), path);
+        return FromFile(path, () =>
+        {
+            using var stream = File.OpenRead(path);
+            return BpeModelData.ReadTokenizerJson(stream, path);
+        });
     }
 
     /// <summary>
@@ -52,18 +55,41 @@ public sealed class ByteLevelBpeTokenizer : ITokenizer
     /// <paramref name="addedTokens"/>, or give <paramref name="tokenizerConfigPath"/> to read them from the
     /// <c>added_tokens_decoder</c> of a <c>tokenizer_config.json</c>.
     /// </summary>
+    /// <exception cref="InvalidDataException">A file is not JSON, not a vocabulary, merges or config, or lacks the chat special tokens.</exception>
     public static ByteLevelBpeTokenizer FromVocabAndMerges(
         string vocabPath, string mergesPath, IEnumerable<AddedToken>? addedTokens = null, string? tokenizerConfigPath = null)
     {
-        var added = new List<AddedToken>(addedTokens ?? []);
-        if (tokenizerConfigPath is not null)
+        return FromFile(vocabPath, () =>
         {
-            using var config = File.OpenRead(tokenizerConfigPath);
-            added.AddRange(BpeModelData.ReadAddedTokensFromConfig(config, tokenizerConfigPath));
+            var added = new List<AddedToken>(addedTokens ?? []);
+            if (tokenizerConfigPath is not null)
+            {
+                using var config = File.OpenRead(tokenizerConfigPath);
+                added.AddRange(BpeModelData.ReadAddedTokensFromConfig(config, tokenizerConfigPath));
+            }
+            using var vocab = File.OpenRead(vocabPath);
+            using var merges = File.OpenRead(mergesPath);
+            return BpeModelData.ReadVocabAndMerges(vocab, vocabPath, merges, added);
+        });
+    }
+
+    /// <summary>
+    /// The tokenizer built from what <paramref name="read"/> takes from the files named by <paramref name="name"/>.
+    /// A file whose content the reader or the BPE builder cannot use (a merge of tokens not in the vocabulary, a
+    /// malformed merge line, two added tokens with one id, a JSON value of the wrong kind) is an
+    /// <see cref="InvalidDataException"/> naming it, like every other bad tokenizer file.
+    /// </summary>
+    private static ByteLevelBpeTokenizer FromFile(string name, Func<BpeModelData> read)
+    {
+        try
+        {
+            return new ByteLevelBpeTokenizer(read(), name);
         }
-        using var vocab = File.OpenRead(vocabPath);
-        using var merges = File.OpenRead(mergesPath);
-        return new ByteLevelBpeTokenizer(BpeModelData.ReadVocabAndMerges(vocab, vocabPath, merges, added), vocabPath);
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or KeyNotFoundException or FormatException
+                                       or OverflowException or IndexOutOfRangeException)
+        {
+            throw new InvalidDataException($"{name}: not a usable tokenizer file ({e.Message})", e);
+        }
     }
 
     /// <inheritdoc/>
