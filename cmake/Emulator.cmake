@@ -12,8 +12,8 @@ if(NOT WORLDPM_EMU_SANITIZE MATCHES "^(thread|address)?$")
   message(FATAL_ERROR "WORLDPM_EMU_SANITIZE must be thread, address or empty, not '${WORLDPM_EMU_SANITIZE}'")
 endif()
 
-# WORLDPM_EMU_HARDWARE_NUMERICS: the kernels' arithmetic closer to a GPU's (docs/numerics.md, "Hardware-numerics
-# emulator build"): multiply-adds contracted into FMAs as nvcc does by default, and exp2f, expf and erfcf
+# WORLDPM_EMU_HARDWARE_NUMERICS: the kernels' arithmetic closer to a GPU's
+# (docs/numerics.md, "Hardware-numerics emulator build"): multiply-adds contracted into FMAs as nvcc does by default, and exp2f, expf and erfcf
 # replaced by models that are as far off as the GPU's documented bounds allow. Its own build directory;
 # scripts/test.sh runs the emulator tests there.
 option(WORLDPM_EMU_HARDWARE_NUMERICS "Emulated kernels with FMA contraction and modelled approximate math" OFF)

@@ -4,8 +4,8 @@
 // ex2.approx.ftz and rcp.approx.ftz. Each model returns the correctly rounded
 // result moved by up to the documented error bound, in units in the last
 // place (ulps), so the emulator's hardware-numerics build proves that the
-// tests' tolerances absorb that bound (docs/numerics.md, "Hardware-numerics
-// emulator build"). The offset is a hash of the argument's bits: the same
+// tests' tolerances absorb that bound
+// (docs/numerics.md, "Hardware-numerics emulator build"). The offset is a hash of the argument's bits: the same
 // argument always gives the same result, as on a GPU, and about two arguments
 // in five get the full bound, one sign or the other.
 //

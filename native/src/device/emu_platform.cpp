@@ -1,8 +1,8 @@
 // The emu backend's platform: the kernel emulator (native/emu) as a device.
 // Memory is the emulator's guarded, poisoned device memory; copies are
 // memcpy/memmove; GEMMs run on a CPU backend's BLAS, which can read emulated
-// device memory because it is host memory (docs/emulator.md, "GEMMs and device
-// memory": cuBLASLt is not emulated).
+// device memory because it is host memory
+// (docs/emulator.md, "GEMMs and device memory": cuBLASLt is not emulated).
 //
 // Two queue modes, WORLDPM_EMU_QUEUE (read once): `immediate` (the default) runs
 // each kernel inside its launch, so there is no stream and synchronize has
