@@ -13,6 +13,9 @@ file(GLOB WORLDPM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/*.cpp)
 add_executable(worldpm_native_tests ${WORLDPM_TEST_SOURCES} native/src/cpu/convert.cpp
   native/src/cpu/thread_pool.cpp native/src/glibc_compat.cpp)
 target_include_directories(worldpm_native_tests PRIVATE native/include native/src tests/native)
+# The handle confusion tests read the prototypes of the header they are built against.
+set(WORLDPM_HEADER_DEFINITION WORLDPM_HEADER_PATH="${CMAKE_SOURCE_DIR}/native/include/worldpm.h")
+target_compile_definitions(worldpm_native_tests PRIVATE ${WORLDPM_HEADER_DEFINITION})
 target_link_libraries(worldpm_native_tests PRIVATE worldpm worldpm_common_headers GTest::gtest GTest::gtest_main
   Threads::Threads)
 file(GLOB WORLDPM_EMU_TESTS CONFIGURE_DEPENDS tests/native/emu_*_test.cpp)
@@ -74,6 +77,7 @@ if(WORLDPM_MPI_HEADER_IS_OPENMPI)
   file(GLOB WORLDPM_COMM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/comm/*.cpp)
   add_executable(worldpm_comm_tests ${WORLDPM_COMM_TEST_SOURCES})
   target_include_directories(worldpm_comm_tests PRIVATE native/include native/src tests/native)
+  target_compile_definitions(worldpm_comm_tests PRIVATE ${WORLDPM_HEADER_DEFINITION})
   target_link_libraries(worldpm_comm_tests PRIVATE worldpm worldpm_common_headers GTest::gtest Threads::Threads)
   find_program(WORLDPM_MPIEXEC NAMES mpirun mpiexec REQUIRED)
   # As root OpenMPI needs --allow-run-as-root; --oversubscribe lets 2 ranks share fewer cores.

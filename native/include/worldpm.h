@@ -34,6 +34,26 @@
  * its parent's memory alive. wpm_buffer_wrap makes a buffer of memory the
  * caller owns (no copy); such a buffer, and its views, never free it.
  *
+ * Handles: wpm_context, wpm_buffer and wpm_comm are told apart by the library.
+ * A handle of another kind, a freed one, a pointer the library never returned,
+ * or NULL where a handle is required, is WPM_ERR_INVALID_ARGUMENT naming the
+ * parameter (or field); a destroy or free given such a pointer frees nothing.
+ *
+ * Overlap: an op's outputs must not share memory with its other buffer
+ * arguments, inputs or outputs, counted in bytes over the elements the op
+ * touches (for GEMM, from the first to the last element of each operand),
+ * whatever handles they come through: views of one buffer and wrapped memory
+ * count. Violations are WPM_ERR_INVALID_ARGUMENT naming the output. Inputs may
+ * share memory (k and v may be one buffer). Exceptions: an output of SwiGLU,
+ * GELU or ReLU may lie exactly over one of its inputs (in place: same first
+ * byte, same byte length), not partly; RoPE rotates in place by design;
+ * wpm_buffer_copy, and wpm_cast within one dtype (a copy), take overlapping
+ * ranges as memmove does (a cast between dtypes must not overlap). The tensors of one AdamW step (params, grads, m, v, working
+ * of every tensor), and those of a gradient utility with its output, must not
+ * overlap one another (the error names the later argument of an overlapping
+ * pair, "m[0]" over "params[0]"); the send and recv of a collective must not
+ * overlap.
+ *
  * Layouts are row-major. Shape letters: B batch, T tokens, H query heads,
  * KVH key/value heads, D head dim, C model width, N rows, V vocabulary,
  * P preference pairs.
@@ -372,7 +392,8 @@ WPM_API wpm_status wpm_bt_loss_bwd(wpm_context* context, const wpm_bt_loss_param
  *   g = grad * grad_scale;  m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
  *   p -= lr * (m / (1-b1^step) / (sqrt(v / (1-b2^step)) + eps) + wd_i p)
  * with wd_i = weight_decay where decay[i] != 0, else 0. params, m, v are f32;
- * grads f32/f16/bf16; working[i] (or NULL) receives p cast to its dtype in the same pass. */
+ * grads f32/f16/bf16; working[i] (or NULL) receives p cast to its dtype in the same pass.
+ * tensors is at most 2^24; no two buffers of the step may overlap (see "Overlap" above). */
 typedef struct wpm_adamw_params {
   size_t struct_size;
   int64_t tensors;
@@ -391,7 +412,8 @@ WPM_API wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* 
 
 /* ---------------------------------------------------------------- gradient utilities
  * Global L2 norm over many tensors (f32/f16/bf16) into out f32 [1]; a fixed-order
- * two-phase sum, so the same input gives the same bits for a thread count. */
+ * two-phase sum, so the same input gives the same bits for a thread count. count is at
+ * most 2^24; the tensors and the output must not overlap one another. */
 WPM_API wpm_status wpm_global_norm(wpm_context* context, const wpm_buffer* const* tensors, int64_t count,
                                    wpm_buffer* out);
 /* Multiplies every tensor by scale in place and writes 1.0f to found_inf f32 [1] if any

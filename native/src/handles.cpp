@@ -1,30 +1,65 @@
 #include "handles.h"
 
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 
 namespace wpm {
 namespace {
+
+// "wpm-hndl": a live handle's header; a freed one's is zeroed.
+constexpr uint64_t kLiveMagic = 0x6c646e682d6d7077;
+
+struct Registration {
+  HandleKind kind;
+  uint32_t generation;
+  const HandleHeader* header;
+};
+
 std::mutex registry_mutex;
-std::unordered_set<const void*>& registry() {
-  static auto* live = new std::unordered_set<const void*>();  // never destroyed: safe at exit
+uint32_t next_generation = 1;  // guarded by registry_mutex
+
+std::unordered_map<const void*, Registration>& registry() {
+  static auto* live = new std::unordered_map<const void*, Registration>();  // never destroyed: safe at exit
   return *live;
 }
+
 }  // namespace
 
-void register_handle(const void* handle) {
-  std::lock_guard<std::mutex> lock(registry_mutex);
-  registry().insert(handle);
+const char* handle_kind_name(HandleKind kind) {
+  switch (kind) {
+    case HandleKind::context: return "context";
+    case HandleKind::buffer: return "buffer";
+    case HandleKind::comm: return "communicator";
+  }
+  return "unknown handle";
 }
 
-void unregister_handle(const void* handle) {
+void register_handle(const void* handle, HandleHeader* header, HandleKind kind) {
+  std::lock_guard<std::mutex> lock(registry_mutex);
+  const uint32_t generation = next_generation++;
+  header->magic = kLiveMagic;
+  header->kind = kind;
+  header->generation = generation;
+  registry()[handle] = Registration{kind, generation, header};
+}
+
+void unregister_handle(const void* handle, HandleHeader* header) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   registry().erase(handle);
+  *header = HandleHeader{};
 }
 
-bool is_live_handle(const void* handle) {
+HandleLookup look_up_handle(const void* handle, HandleKind expected) {
+  if (handle == nullptr) return {HandleProblem::null, expected};
   std::lock_guard<std::mutex> lock(registry_mutex);
-  return registry().count(handle) != 0;
+  auto found = registry().find(handle);
+  if (found == registry().end()) return {HandleProblem::unknown, expected};
+  const Registration& entry = found->second;
+  if (entry.kind != expected) return {HandleProblem::wrong_kind, entry.kind};
+  const HandleHeader& header = *entry.header;  // registered and of this kind: safe to read
+  if (header.magic != kLiveMagic || header.kind != entry.kind || header.generation != entry.generation)
+    return {HandleProblem::damaged, entry.kind};
+  return {HandleProblem::none, entry.kind};
 }
 
 }  // namespace wpm

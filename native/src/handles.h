@@ -1,4 +1,5 @@
-// What the opaque handles of the C ABI are.
+// What the opaque handles of the C ABI are, and the registry that tells a live
+// handle of the expected kind from anything else a caller may pass.
 #pragma once
 
 #include <atomic>
@@ -20,19 +21,63 @@ struct Storage {
   ~Storage() { if (ptr && owned) backend->release(ptr); }
 };
 
-// Registries of live handles, so a freed or foreign pointer is reported, not dereferenced.
-void register_handle(const void* handle);
-void unregister_handle(const void* handle);
-bool is_live_handle(const void* handle);
+// Every opaque type worldpm.h declares.
+enum class HandleKind : uint32_t { context = 1, buffer = 2, comm = 3 };
+
+// "context", "buffer", "communicator": as messages name them.
+const char* handle_kind_name(HandleKind kind);
+
+// The first member of every handle object. The registry stamps it when the handle
+// is registered and clears it when the handle goes; it is read only after the
+// registry has vouched for the pointer and its kind, and checked before any other
+// field, so memory overwritten behind a live handle is reported, not trusted.
+struct HandleHeader {
+  uint64_t magic = 0;
+  HandleKind kind{};
+  uint32_t generation = 0;  // which registration this object is: a reused address gets a new one
+};
+
+// Enters a new handle object in the registry of live handles.
+void register_handle(const void* handle, HandleHeader* header, HandleKind kind);
+// Removes it (before the object is deleted) and clears its header.
+void unregister_handle(const void* handle, HandleHeader* header);
+
+template <class Handle>
+void register_handle(Handle* handle) {
+  register_handle(handle, &handle->header, Handle::kKind);
+}
+template <class Handle>
+void unregister_handle(Handle* handle) {
+  unregister_handle(handle, &handle->header);
+}
+
+// What a pointer passed as a handle of some kind turned out to be. The lookup never
+// reads through a pointer the registry does not hold as a live handle.
+enum class HandleProblem {
+  none,        // a live handle of the expected kind, header intact
+  null,        // NULL
+  unknown,     // not a live handle: freed, never created, or not the library's
+  wrong_kind,  // a live handle of another kind (actual says which)
+  damaged,     // registered with the expected kind, but its header no longer matches
+};
+struct HandleLookup {
+  HandleProblem problem;
+  HandleKind actual;  // the registered kind, for wrong_kind and damaged
+};
+HandleLookup look_up_handle(const void* handle, HandleKind expected);
 
 }  // namespace wpm
 
 struct wpm_context {
+  static constexpr wpm::HandleKind kKind = wpm::HandleKind::context;
+  wpm::HandleHeader header;
   std::shared_ptr<wpm::Backend> backend;
   uint64_t id = 0;  // unique per context, so buffers know whose they are
 };
 
 struct wpm_buffer {
+  static constexpr wpm::HandleKind kKind = wpm::HandleKind::buffer;
+  wpm::HandleHeader header;
   uint64_t context_id = 0;
   std::shared_ptr<wpm::Storage> storage;
   size_t offset = 0;  // elements

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdarg>
+#include <algorithm>
 #include <cstdio>
 #include <string>
 
@@ -37,18 +38,30 @@ struct Detail {
   Detail(const char* format, va_list args) { std::vsnprintf(text, sizeof text, format, args); }
 };
 
+// The bytes [begin, end) a span touches, in the address space of its context's backend.
+struct ByteRange {
+  uintptr_t begin = 0, end = 0;
+  bool empty() const { return begin == end; }
+  bool overlaps(const ByteRange& other) const {
+    return !empty() && !other.empty() && begin < other.end && other.begin < end;
+  }
+  bool operator==(const ByteRange& other) const { return begin == other.begin && end == other.end; }
+};
+
+// Only for buffers already checked live: the span's elements are clamped to the buffer's.
+ByteRange bytes_of(const Checker::Span& span) {
+  if (span.buffer == nullptr) return {};
+  const size_t elements = std::min(span.elements, span.buffer->count);
+  const auto begin = reinterpret_cast<uintptr_t>(span.buffer->data());
+  return {begin, begin + elements * wpm_dtype_size(span.buffer->dtype)};
+}
+
 }  // namespace
 
 Checker::Checker(const char* function, const wpm_context* context) : function_(function) {
   clear_error();
-  if (context == nullptr) {
-    fail_argument(WPM_ERR_INVALID_ARGUMENT, "context", "is NULL");
-  } else if (!is_live_handle(context)) {
-    fail_argument(WPM_ERR_INVALID_ARGUMENT, "context", "(%p) is not a live context (freed or never created)",
-                  static_cast<const void*>(context));
-  } else {
-    context_ = context;
-  }
+  handle("context", context, HandleKind::context);
+  if (ok()) context_ = context;
 }
 
 Checker::Checker(const char* function) : function_(function) { clear_error(); }
@@ -126,14 +139,32 @@ Checker& Checker::finite(const char* name, double value) {
   return *this;
 }
 
-Checker& Checker::buffer(const char* name, const wpm_buffer* buffer, size_t needed, DtypeSet allowed) {
+Checker& Checker::handle(const char* name, const void* handle, HandleKind kind) {
   if (!ok()) return *this;
-  if (buffer == nullptr) {
-    fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "is NULL");
-  } else if (!is_live_handle(buffer)) {
-    fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "(%p) is not a live buffer (freed or never allocated)",
-                  static_cast<const void*>(buffer));
-  } else if (context_ != nullptr && buffer->context_id != context_->id) {
+  const HandleLookup found = look_up_handle(handle, kind);
+  switch (found.problem) {
+    case HandleProblem::none: break;
+    case HandleProblem::null: fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "is NULL"); break;
+    case HandleProblem::unknown:
+      fail_argument(WPM_ERR_INVALID_ARGUMENT, name,
+                    "(%p) is not a live %s (freed, never created, or not a WorldPM handle)", handle,
+                    handle_kind_name(kind));
+      break;
+    case HandleProblem::wrong_kind:
+      fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "(%p) is a %s handle, not a live %s", handle,
+                    handle_kind_name(found.actual), handle_kind_name(kind));
+      break;
+    case HandleProblem::damaged:
+      fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "(%p) is a %s whose header was overwritten", handle,
+                    handle_kind_name(kind));
+      break;
+  }
+  return *this;
+}
+
+Checker& Checker::buffer(const char* name, const wpm_buffer* buffer, size_t needed, DtypeSet allowed) {
+  if (!handle(name, buffer, HandleKind::buffer).ok()) return *this;
+  if (context_ != nullptr && buffer->context_id != context_->id) {
     fail_argument(WPM_ERR_WRONG_CONTEXT, name, "belongs to another context");
   } else if (!contains(allowed, buffer->dtype)) {
     fail_argument(WPM_ERR_DTYPE, name, "has dtype %s; expected %s", dtype_name(buffer->dtype),
@@ -156,12 +187,67 @@ Checker& Checker::same_dtype(const char* name, const wpm_buffer* buffer, const c
   return *this;
 }
 
-size_t Checker::elementwise(int64_t n, std::initializer_list<NamedBuffer> buffers) {
+size_t Checker::elementwise(int64_t n, std::initializer_list<NamedBuffer> inputs,
+                            std::initializer_list<NamedBuffer> outputs) {
   size_t total = count("n", {n});
-  const NamedBuffer& first = *buffers.begin();
-  for (const NamedBuffer& b : buffers) buffer(b.first, b.second, total, kFloatTypes);
-  for (const NamedBuffer& b : buffers) same_dtype(b.first, b.second, first.first, first.second);
+  const NamedBuffer& first = *inputs.begin();
+  for (auto list : {inputs, outputs})
+    for (const NamedBuffer& b : list) buffer(b.first, b.second, total, kFloatTypes);
+  for (auto list : {inputs, outputs})
+    for (const NamedBuffer& b : list) same_dtype(b.first, b.second, first.first, first.second);
+  std::vector<Span> input_spans, output_spans;
+  for (const NamedBuffer& b : inputs) input_spans.push_back({b.first, b.second, total});
+  for (const NamedBuffer& b : outputs) output_spans.push_back({b.first, b.second, total});
+  outputs_disjoint(output_spans, input_spans, true);
   return ok() ? total : 0;
+}
+
+Checker& Checker::disjoint(const Span& output, const std::vector<Span>& others, bool in_place) {
+  if (!ok()) return *this;  // the spans' buffers are checked only when every check so far passed
+  const ByteRange mine = bytes_of(output);
+  for (const Span& other : others) {
+    if (!ok()) break;
+    const ByteRange theirs = bytes_of(other);
+    if (!mine.overlaps(theirs) || (in_place && mine == theirs)) continue;
+    fail_argument(WPM_ERR_INVALID_ARGUMENT, output.name,
+                  "shares memory with '%s' (bytes %#zx..%#zx and %#zx..%#zx)%s", other.name, size_t(mine.begin),
+                  size_t(mine.end), size_t(theirs.begin), size_t(theirs.end),
+                  in_place ? "; an output may lie exactly over an input (in place), not partly"
+                           : "; an output must not overlap another argument");
+  }
+  return *this;
+}
+
+Checker& Checker::outputs_disjoint(const std::vector<Span>& outputs, const std::vector<Span>& inputs,
+                                   bool in_place) {
+  for (size_t o = 0; o < outputs.size(); ++o) {
+    disjoint(outputs[o], inputs, in_place);
+    // Two outputs never share memory, in place or not; the message names the earlier one.
+    disjoint(outputs[o], std::vector<Span>(outputs.begin() + o + 1, outputs.end()));
+  }
+  return *this;
+}
+
+Checker& Checker::all_disjoint(const std::vector<Span>& spans) {
+  if (!ok()) return *this;
+  // Sorted by first byte, a span overlaps an earlier one iff it starts before the furthest end so far.
+  std::vector<size_t> order(spans.size());
+  std::vector<ByteRange> ranges(spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) order[i] = i, ranges[i] = bytes_of(spans[i]);
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return ranges[x].begin != ranges[y].begin ? ranges[x].begin < ranges[y].begin : x < y;
+  });
+  size_t reach = spans.size();  // the index of the non-empty span reaching furthest so far
+  for (size_t i : order) {
+    if (ranges[i].empty()) continue;
+    if (reach != spans.size() && ranges[i].overlaps(ranges[reach])) {
+      const size_t later = std::max(i, reach), earlier = std::min(i, reach);
+      disjoint(spans[later], {spans[earlier]});
+      return *this;
+    }
+    if (reach == spans.size() || ranges[i].end > ranges[reach].end) reach = i;
+  }
+  return *this;
 }
 
 size_t Checker::count(const char* what, std::initializer_list<int64_t> dims) {

@@ -16,6 +16,7 @@
 #include <initializer_list>
 #include <new>
 #include <utility>
+#include <vector>
 
 #include "error.h"
 #include "handles.h"
@@ -36,9 +37,13 @@ inline constexpr DtypeSet kFloatTypes = kF32 | kF16 | kBF16;
 
 const char* dtype_name(wpm_dtype dtype);
 
+// The most entries an array of handles may have (the tensors of an AdamW step or a gradient
+// utility): far above any model's tensor count, and checked before anything is sized by it.
+inline constexpr int64_t kMaxHandleArray = int64_t(1) << 24;
+
 class Checker {
  public:
-  // Checks that context is a live context (not null, not freed).
+  // Checks that context is a live context (not null, not freed, not a handle of another kind).
   Checker(const char* function, const wpm_context* context);
   // For calls without a context (buffer functions): the context comes from the first buffer.
   explicit Checker(const char* function);
@@ -58,6 +63,9 @@ class Checker {
   // "<function>: argument '<name>' <format...>".
   Checker& require(bool condition, const char* name, const char* format, ...) __attribute__((format(printf, 4, 5)));
 
+  // A live handle of `kind`: not NULL, not freed, not foreign, not a handle of another kind.
+  Checker& handle(const char* name, const void* handle, HandleKind kind);
+
   // A live buffer of this context, dtype in allowed, at least `needed` elements.
   Checker& buffer(const char* name, const wpm_buffer* buffer, size_t needed, DtypeSet allowed);
   // Same, but NULL is accepted (optional argument).
@@ -66,9 +74,29 @@ class Checker {
                       const wpm_buffer* reference);
 
   // The operands of an elementwise op over n elements: each a float buffer of at least n
-  // elements, all of the first one's dtype. Returns the element count (0 after a failure).
+  // elements, all of the first input's dtype; each output either exactly over an input
+  // (in place) or sharing no byte with it, and no two outputs overlapping. Returns the
+  // element count (0 after a failure).
   using NamedBuffer = std::pair<const char*, const wpm_buffer*>;
-  size_t elementwise(int64_t n, std::initializer_list<NamedBuffer> buffers);
+  size_t elementwise(int64_t n, std::initializer_list<NamedBuffer> inputs, std::initializer_list<NamedBuffer> outputs);
+
+  // The bytes an op touches of a buffer argument: its first `elements` elements.
+  struct Span {
+    const char* name;
+    const wpm_buffer* buffer;  // NULL (an optional argument left out) touches nothing
+    size_t elements;
+  };
+  // Spans are of buffers already checked. Fails naming `output` when its bytes share memory
+  // with any of `others`, whichever handles they come through (views of one allocation,
+  // wrapped memory). With in_place, an output that covers exactly the bytes of one of them
+  // (same first byte, same length) is allowed.
+  Checker& disjoint(const Span& output, const std::vector<Span>& others, bool in_place = false);
+  // Each output disjoint from every input (or, with in_place, exactly over one) and from the
+  // other outputs; an overlap of two outputs names the earlier.
+  Checker& outputs_disjoint(const std::vector<Span>& outputs, const std::vector<Span>& inputs,
+                            bool in_place = false);
+  // No two of spans share a byte; names the later argument (in spans' order) of an overlapping pair.
+  Checker& all_disjoint(const std::vector<Span>& spans);
 
   // Product of dims as an element count; fails on a negative dim or on overflow, naming `what`
   // (an argument, or a product of them such as "vocab * c").

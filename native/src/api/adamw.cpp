@@ -1,8 +1,10 @@
 // AdamW entry point: validates the hyper-parameters and every tensor of the
 // step (naming the index: 'grads[3]'), then hands the backend one flat list.
-// The tensors of one call must not overlap one another in memory.
+// No two of the step's buffers (every tensor's params, grads, m, v, working) may
+// share memory: each is read and written in one pass, tensor by tensor.
 #include <cmath>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "../validate.h"
@@ -60,6 +62,23 @@ wpm::AdamwTensor check_tensor(wpm::Checker& check, const wpm_adamw_params& p, in
   return t;
 }
 
+// Every buffer of the step, over the elements the step touches (params[i]'s count), in argument order.
+void check_disjoint(wpm::Checker& check, const wpm_adamw_params& p) {
+  if (!check.ok()) return;
+  const char* arrays[] = {"params", "grads", "m", "v", "working"};
+  std::vector<std::string> names;
+  std::vector<wpm::Checker::Span> spans;
+  names.reserve(size_t(p.tensors) * 5);  // the spans point into names: no reallocation
+  for (int64_t i = 0; i < p.tensors; ++i) {
+    const wpm_buffer* buffers[] = {p.params[i], p.grads[i], p.m[i], p.v[i], p.working ? p.working[i] : nullptr};
+    for (int a = 0; a < 5; ++a) {
+      names.push_back(IndexedName(arrays[a], i).text);
+      spans.push_back({names.back().c_str(), buffers[a], p.params[i]->count});
+    }
+  }
+  check.all_disjoint(spans);
+}
+
 }  // namespace
 
 extern "C" {
@@ -70,13 +89,15 @@ wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) 
     check.not_null("params", params);
     if (!check.ok()) return check.status();
     const wpm_adamw_params& p = *params;
-    check.struct_size("params", p.struct_size, sizeof(wpm_adamw_params)).non_negative("tensors", p.tensors);
+    check.struct_size("params", p.struct_size, sizeof(wpm_adamw_params))
+        .in_range("tensors", p.tensors, 0, wpm::kMaxHandleArray);
     if (p.tensors > 0)  // the arrays; "params->params" tells the array from the struct
       check.not_null("params->params", p.params).not_null("grads", p.grads).not_null("m", p.m).not_null("v", p.v);
     check_hyper(check, p);
     if (!check.ok()) return check.status();
     std::vector<wpm::AdamwTensor> tensors(size_t(p.tensors));
     for (int64_t i = 0; i < p.tensors && check.ok(); ++i) tensors[size_t(i)] = check_tensor(check, p, i);
+    check_disjoint(check, p);
     if (!check.ok()) return check.status();
     wpm::AdamwArgs args;
     args.tensors = tensors.data();

@@ -49,6 +49,11 @@ Counts check_shapes(wpm::Checker& check, const wpm_attention_params* params) {
   return counts;
 }
 
+// What forward and backward both read (lengths may be NULL: it then touches nothing).
+std::vector<wpm::Checker::Span> inputs(const wpm_attention_params& p, const Counts& counts) {
+  return {{"q", p.q, counts.q}, {"k", p.k, counts.kv}, {"v", p.v, counts.kv}, {"lengths", p.lengths, size_t(p.b)}};
+}
+
 // The lengths the backend reads: the caller's buffer once its values are checked, or an all-T array
 // in backend memory for the duration of the call.
 class Lengths {
@@ -116,7 +121,9 @@ wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* p
     if (!check.ok()) return check.status();
     check.buffer("out", params->out, counts.q, wpm::kFloatTypes)
         .same_dtype("out", params->out, "q", params->q)
-        .buffer("lse", params->lse, counts.lse, wpm::kF32);
+        .buffer("lse", params->lse, counts.lse, wpm::kF32)
+        .outputs_disjoint({{"out", params->out, counts.q}, {"lse", params->lse, counts.lse}},
+                          inputs(*params, counts));
     if (!check.ok()) return check.status();
     Lengths lengths(check, *params);
     if (!check.ok()) return check.status();
@@ -141,6 +148,9 @@ wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* p
         .same_dtype("dq", p.dq, "q", p.q)
         .same_dtype("dk", p.dk, "q", p.q)
         .same_dtype("dv", p.dv, "q", p.q);
+    std::vector<wpm::Checker::Span> read = inputs(p, counts);
+    read.insert(read.end(), {{"out", p.out, counts.q}, {"lse", p.lse, counts.lse}, {"dout", p.dout, counts.q}});
+    check.outputs_disjoint({{"dq", p.dq, counts.q}, {"dk", p.dk, counts.kv}, {"dv", p.dv, counts.kv}}, read);
     if (!check.ok()) return check.status();
     Lengths lengths(check, p);
     if (!check.ok()) return check.status();

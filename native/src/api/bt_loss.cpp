@@ -1,5 +1,7 @@
 // Bradley-Terry loss entry points (f32 only). The weight values are checked by
 // the backend (they live in device memory); everything else is checked here.
+#include <vector>
+
 #include "../validate.h"
 
 namespace {
@@ -26,6 +28,12 @@ wpm::BtLossArgs check_common(wpm::Checker& check, const wpm_bt_loss_params* p) {
   return args;
 }
 
+// What both directions read (weights may be NULL: it then touches nothing).
+std::vector<wpm::Checker::Span> inputs(const wpm_bt_loss_params& p) {
+  const size_t pairs = size_t(p.pairs);
+  return {{"chosen", p.chosen, pairs}, {"rejected", p.rejected, pairs}, {"weights", p.weights, pairs}};
+}
+
 }  // namespace
 
 extern "C" {
@@ -34,7 +42,8 @@ wpm_status wpm_bt_loss_fwd(wpm_context* context, const wpm_bt_loss_params* param
   return wpm::guarded("wpm_bt_loss_fwd", [&] {
     wpm::Checker check("wpm_bt_loss_fwd", context);
     wpm::BtLossArgs args = check_common(check, params);
-    if (check.ok()) check.buffer("loss", params->loss, 1, wpm::kF32);
+    if (check.ok())
+      check.buffer("loss", params->loss, 1, wpm::kF32).disjoint({"loss", params->loss, 1}, inputs(*params));
     if (!check.ok()) return check.status();
     args.loss = static_cast<float*>(params->loss->data());
     return check.backend().bt_loss_fwd(args);
@@ -48,7 +57,10 @@ wpm_status wpm_bt_loss_bwd(wpm_context* context, const wpm_bt_loss_params* param
     if (check.ok())
       check.finite("dloss", params->dloss)
           .buffer("dchosen", params->dchosen, size_t(params->pairs), wpm::kF32)
-          .buffer("drejected", params->drejected, size_t(params->pairs), wpm::kF32);
+          .buffer("drejected", params->drejected, size_t(params->pairs), wpm::kF32)
+          .outputs_disjoint({{"dchosen", params->dchosen, size_t(params->pairs)},
+                             {"drejected", params->drejected, size_t(params->pairs)}},
+                            inputs(*params));
     if (!check.ok()) return check.status();
     args.dloss = params->dloss;
     args.dchosen = static_cast<float*>(params->dchosen->data());

@@ -9,6 +9,9 @@ wpm_status wpm_cast(wpm_context* context, const wpm_buffer* src, wpm_buffer* dst
     wpm::Checker check("wpm_cast", context);
     size_t count = check.count("n", {n});
     check.buffer("src", src, count, wpm::kFloatTypes).buffer("dst", dst, count, wpm::kFloatTypes);
+    // Within one dtype the cast is a device copy, memmove-like over overlapping views; between
+    // dtypes an element written could be one not yet read.
+    if (check.ok() && src->dtype != dst->dtype) check.disjoint({"dst", dst, count}, {{"src", src, count}});
     if (!check.ok()) return check.status();
     return check.backend().cast(src->data(), src->dtype, dst->data(), dst->dtype, n);
   });

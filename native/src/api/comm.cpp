@@ -14,12 +14,9 @@
 #include "../comm/mpi_thread.h"
 #endif
 
-// Handles of every kind share one registry; the tag tells a communicator from a
-// buffer or context passed in its place (every handle type starts with 8 bytes).
-constexpr uint64_t kCommTag = 0x6d6d6f632d6d7077;  // "wpm-comm"
-
 struct wpm_comm {
-  uint64_t tag = kCommTag;
+  static constexpr wpm::HandleKind kKind = wpm::HandleKind::comm;
+  wpm::HandleHeader header;
 #ifdef WPM_HAVE_MPI
   std::unique_ptr<wpm::comm::Communicator> impl;
 #endif
@@ -40,22 +37,18 @@ wpm_status report(const wpm::comm::Outcome& outcome, const char* function) {
 // A live communicator; the buffers (by name) live, of its context, of the allowed dtypes.
 wpm::Checker& comm_and_buffers(wpm::Checker& check, const wpm_comm* comm,
                                std::initializer_list<wpm::Checker::NamedBuffer> buffers, wpm::DtypeSet allowed) {
-  if (comm == nullptr) {
-    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "comm", "is NULL");
-    return check;
-  }
-  if (!wpm::is_live_handle(comm) || comm->tag != kCommTag) {
-    check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "comm",
-                        "(%p) is not a live communicator (destroyed or never created)",
-               static_cast<const void*>(comm));
-    return check;
-  }
+  if (!check.handle("comm", comm, wpm::HandleKind::comm).ok()) return check;
   for (const auto& [name, buffer] : buffers) {
     check.buffer(name, buffer, 0, allowed);
     if (check.ok() && buffer->context_id != comm->context_id)
       check.fail_argument(WPM_ERR_WRONG_CONTEXT, name, "belongs to another context than the communicator's");
   }
   return check;
+}
+
+// all_gather / reduce_scatter: MPI forbids a receive buffer that aliases the send buffer.
+void send_recv_disjoint(wpm::Checker& check, const wpm_buffer* send, wpm_buffer* recv) {
+  if (check.ok()) check.disjoint({"recv", recv, recv->count}, {{"send", send, send->count}});
 }
 
 #ifdef WPM_HAVE_MPI
@@ -239,6 +232,7 @@ wpm_status wpm_all_gather(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* re
     wpm::Checker check("wpm_all_gather");
     comm_and_buffers(check, comm, {{"send", send}, {"recv", recv}}, wpm::kFloatTypes | wpm::kI32)
         .same_dtype("recv", recv, "send", send);
+    send_recv_disjoint(check, send, recv);
 #ifdef WPM_HAVE_MPI
     check_blocks(check, comm, "recv", recv, "send", send);
 #endif
@@ -252,6 +246,7 @@ wpm_status wpm_reduce_scatter(wpm_comm* comm, const wpm_buffer* send, wpm_buffer
     comm_and_buffers(check, comm, {{"send", send}, {"recv", recv}}, wpm::kFloatTypes)
         .same_dtype("recv", recv, "send", send)
         .in_range("op", op, WPM_REDUCE_SUM, WPM_REDUCE_MEAN);
+    send_recv_disjoint(check, send, recv);
 #ifdef WPM_HAVE_MPI
     check_blocks(check, comm, "send", send, "recv", recv);
 #endif

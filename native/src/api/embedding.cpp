@@ -25,7 +25,8 @@ wpm_status wpm_embedding_fwd(wpm_context* context, const wpm_buffer* ids, const 
     check.buffer("ids", ids, size_t(n), wpm::kI32)
         .buffer("table", table, table_count, wpm::kFloatTypes)
         .buffer("out", out, rows, wpm::kFloatTypes)
-        .same_dtype("out", out, "table", table);
+        .same_dtype("out", out, "table", table)
+        .disjoint({"out", out, rows}, {{"ids", ids, size_t(n)}, {"table", table, table_count}});
     if (!check.ok()) return check.status();
     return check.backend().embedding_fwd(static_cast<const int32_t*>(ids->data()), table->data(), out->data(), n,
                                          vocab, c, table->dtype);
@@ -41,7 +42,8 @@ wpm_status wpm_embedding_bwd(wpm_context* context, const wpm_buffer* ids, const 
     check.buffer("ids", ids, size_t(n), wpm::kI32)
         .buffer("dout", dout, rows, wpm::kFloatTypes)
         .buffer("dtable", dtable, table_count, wpm::kFloatTypes)
-        .same_dtype("dtable", dtable, "dout", dout);
+        .same_dtype("dtable", dtable, "dout", dout)
+        .disjoint({"dtable", dtable, table_count}, {{"ids", ids, size_t(n)}, {"dout", dout, rows}});
     if (!check.ok()) return check.status();
     return check.backend().embedding_bwd(static_cast<const int32_t*>(ids->data()), dout->data(), dtable->data(), n,
                                          vocab, c, dout->dtype);

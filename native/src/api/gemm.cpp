@@ -26,7 +26,8 @@ bool span(const Operand& op, int64_t batch, size_t* elements) {
   return true;
 }
 
-wpm::Checker& check_operand(wpm::Checker& check, const Operand& op, int64_t batch) {
+// Returns the elements the operand spans (0 after a failure).
+size_t check_operand(wpm::Checker& check, const Operand& op, int64_t batch) {
   check.non_negative(op.ld_name, op.ld).non_negative(op.stride_name, op.stride);
   check.require(op.ld >= op.cols, op.ld_name, "is %lld; it must be at least %lld, the row length of %s as stored",
                 (long long)op.ld, (long long)op.cols, op.name);
@@ -34,7 +35,8 @@ wpm::Checker& check_operand(wpm::Checker& check, const Operand& op, int64_t batc
   if (check.ok() && !span(op, batch, &needed))
     check.fail_argument(WPM_ERR_INVALID_ARGUMENT, op.ld_name, "and '%s' make %s span more than 2^63 elements",
                         op.stride_name, op.name);
-  return check.buffer(op.name, op.buffer, needed, wpm::kFloatTypes);
+  check.buffer(op.name, op.buffer, needed, wpm::kFloatTypes);
+  return check.ok() ? needed : 0;
 }
 
 }  // namespace
@@ -60,10 +62,12 @@ wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params) {
     Operand a{"a", "lda", "stride_a", p.a, a_rows, a_cols, p.lda == 0 ? a_cols : p.lda, p.stride_a};
     Operand b{"b", "ldb", "stride_b", p.b, b_rows, b_cols, p.ldb == 0 ? b_cols : p.ldb, p.stride_b};
     Operand c{"c", "ldc", "stride_c", p.c, p.m, p.n, p.ldc == 0 ? p.n : p.ldc, p.stride_c};
-    check_operand(check, a, p.batch);
-    check_operand(check, b, p.batch);
-    check_operand(check, c, p.batch);
+    const size_t a_span = check_operand(check, a, p.batch);
+    const size_t b_span = check_operand(check, b, p.batch);
+    const size_t c_span = check_operand(check, c, p.batch);
     check.same_dtype("b", p.b, "a", p.a).same_dtype("c", p.c, "a", p.a);
+    // C is written while A and B are still read (by whole tiles): no byte of C may be one of theirs.
+    check.disjoint({"c", p.c, c_span}, {{"a", p.a, a_span}, {"b", p.b, b_span}});
     // A and B may repeat across the batch (stride 0 broadcasts); C items must not overlap.
     if (p.batch > 1 && check.ok())  // the spans above fit, so this cannot overflow
       check.require(p.stride_c >= (c.rows - 1) * c.ld + c.cols,

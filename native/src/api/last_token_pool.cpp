@@ -31,7 +31,9 @@ wpm_status wpm_last_token_pool_fwd(wpm_context* context, const wpm_last_token_po
     check.buffer("hidden", p.hidden, total, wpm::kFloatTypes)
         .buffer("lengths", p.lengths, size_t(p.b), wpm::kI32)
         .buffer("out", p.out, size_t(p.b) * size_t(p.c), wpm::kFloatTypes)
-        .same_dtype("out", p.out, "hidden", p.hidden);
+        .same_dtype("out", p.out, "hidden", p.hidden)
+        .disjoint({"out", p.out, size_t(p.b) * size_t(p.c)},
+                  {{"hidden", p.hidden, total}, {"lengths", p.lengths, size_t(p.b)}});
     if (!check.ok()) return check.status();
     return check.backend().last_token_pool_fwd(p.hidden->data(), static_cast<const int32_t*>(p.lengths->data()),
                                                p.out->data(), p.b, p.t, p.c, p.padding, p.hidden->dtype);
@@ -47,7 +49,9 @@ wpm_status wpm_last_token_pool_bwd(wpm_context* context, const wpm_last_token_po
     check.buffer("dout", p.dout, size_t(p.b) * size_t(p.c), wpm::kFloatTypes)
         .buffer("lengths", p.lengths, size_t(p.b), wpm::kI32)
         .buffer("dhidden", p.dhidden, total, wpm::kFloatTypes)
-        .same_dtype("dhidden", p.dhidden, "dout", p.dout);
+        .same_dtype("dhidden", p.dhidden, "dout", p.dout)
+        .disjoint({"dhidden", p.dhidden, total},
+                  {{"dout", p.dout, size_t(p.b) * size_t(p.c)}, {"lengths", p.lengths, size_t(p.b)}});
     if (!check.ok()) return check.status();
     return check.backend().last_token_pool_bwd(p.dout->data(), static_cast<const int32_t*>(p.lengths->data()),
                                                p.dhidden->data(), p.b, p.t, p.c, p.padding, p.dout->dtype);

@@ -31,7 +31,9 @@ wpm_status wpm_rmsnorm_fwd(wpm_context* context, const wpm_rmsnorm_params* param
         .buffer("out", p.out, total, wpm::kFloatTypes)
         .buffer("rstd", p.rstd, size_t(p.n), wpm::kF32)
         .same_dtype("weight", p.weight, "x", p.x)
-        .same_dtype("out", p.out, "x", p.x);
+        .same_dtype("out", p.out, "x", p.x)
+        .outputs_disjoint({{"out", p.out, total}, {"rstd", p.rstd, size_t(p.n)}},
+                          {{"x", p.x, total}, {"weight", p.weight, size_t(p.c)}});
     if (!check.ok()) return check.status();
     return check.backend().rmsnorm_fwd(p.x->data(), p.weight->data(), p.out->data(),
                                        static_cast<float*>(p.rstd->data()), p.n, p.c, p.eps, p.x->dtype);
@@ -53,7 +55,10 @@ wpm_status wpm_rmsnorm_bwd(wpm_context* context, const wpm_rmsnorm_params* param
         .same_dtype("x", p.x, "dout", p.dout)
         .same_dtype("weight", p.weight, "dout", p.dout)
         .same_dtype("dx", p.dx, "dout", p.dout)
-        .same_dtype("dweight", p.dweight, "dout", p.dout);
+        .same_dtype("dweight", p.dweight, "dout", p.dout)
+        .outputs_disjoint({{"dx", p.dx, total}, {"dweight", p.dweight, size_t(p.c)}},
+                          {{"dout", p.dout, total}, {"x", p.x, total}, {"weight", p.weight, size_t(p.c)},
+                           {"rstd", p.rstd, size_t(p.n)}});
     if (!check.ok()) return check.status();
     return check.backend().rmsnorm_bwd(p.dout->data(), p.x->data(), p.weight->data(),
                                        static_cast<const float*>(p.rstd->data()), p.dx->data(), p.dweight->data(),

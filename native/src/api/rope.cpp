@@ -25,7 +25,9 @@ wpm_status rope(const char* function, wpm_context* context, const wpm_rope_param
   size_t total = check.count("b * t * h * d", {p.b, p.t, p.h, p.d});
   size_t tokens = check.count("b * t", {p.b, p.t});
   wpm_buffer* x = p.*rotated.field;
-  check.buffer(rotated.name, x, total, wpm::kFloatTypes).optional_buffer("positions", p.positions, tokens, wpm::kI32);
+  check.buffer(rotated.name, x, total, wpm::kFloatTypes)
+      .optional_buffer("positions", p.positions, tokens, wpm::kI32)
+      .disjoint({rotated.name, x, total}, {{"positions", p.positions, tokens}});
   if (!check.ok()) return check.status();
   const int32_t* positions = p.positions ? static_cast<const int32_t*>(p.positions->data()) : nullptr;
   return check.backend().rope(x->data(), positions, p.b, p.t, p.h, p.d, p.theta, rotated.sign, x->dtype);
