@@ -71,6 +71,9 @@ echo "== fuzz targets: ${fuzz_seconds} s each"
 pids=()
 for t in "${targets[@]}"; do
   mkdir -p "$build/corpus/$t" "$build/findings/$t"
+  # A call that asks for more memory than there is must get WPM_ERR_OUT_OF_MEMORY, as it does from the system's
+  # allocator: allocator_may_return_null makes ASan's allocator fail such a request instead of aborting.
+  ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1" \
   "$build/worldpm_fuzz_$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
     -print_final_stats=1 -artifact_prefix="$build/findings/$t/" "$build/corpus/$t" "tests/fuzz/corpus/$t" \
     >"$build/$t.fuzz.log" 2>&1 &

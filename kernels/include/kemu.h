@@ -84,10 +84,12 @@ __device__ __forceinline__ void kernel_launch_bounds(unsigned /*max_threads*/, u
 #define KEMU_SITE_PARAMS
 #define KEMU_SITE_ARGS
 
-// The launch helper: the one place <<<>>> is written. Checks the block size
-// and shared memory against sm_80/sm_90 limits and reports the launch error.
+// The launch helper: the one place <<<>>> is written. Static in both builds: its instantiations have the same
+// signature under nvcc and in the emulator, and one library holds both, so with external linkage the linker would
+// keep one of them for both (the CUDA one running an emulated kernel as a plain host call, or the reverse).
+// Checks the block size and shared memory against sm_80/sm_90 limits and reports the launch error.
 template <class... P, class... A>
-inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
+static inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
   const unsigned threads = block.x * block.y * block.z;
   if (threads == 0 || threads > 1024) return kfail(KSTATUS_LAUNCH_FAILED, "klaunch: block of " + std::to_string(threads) + " threads (1..1024)");
   if (smem > (48u << 10)) {
@@ -228,7 +230,7 @@ inline void kernel_launch_bounds(unsigned max_threads, unsigned min_blocks = 0, 
 #endif
 
 template <class... P, class... A>
-inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
+static inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_t smem, kstream_t stream, A&&... args) {
   try {
     ::emu::launch_on(stream, kernel, grid, block, smem, std::forward<A>(args)...);
   } catch (const ::emu::LaunchError& e) {
