@@ -60,8 +60,10 @@ inline bool operands_aligned16(const Operands<T, NI, NO>& p) {
 
 // Launches kernel(operands, n, vectorized) over n elements with `threads` per
 // block: the vector path when every pointer is 16-byte aligned.
+// Static, like klaunch (kemu.h): the CUDA and the emulator build of one library instantiate it with the same
+// signature, and the linker must not keep one for both.
 template <class T, int NI, int NO>
-kstatus launch_elementwise(void (*kernel)(Operands<T, NI, NO>, int64_t, bool), kstream_t stream, int threads,
+static kstatus launch_elementwise(void (*kernel)(Operands<T, NI, NO>, int64_t, bool), kstream_t stream, int threads,
                            const void* const (&in)[NI], void* const (&out)[NO], int64_t n) {
   Operands<T, NI, NO> p;
   for (int i = 0; i < NI; ++i) p.in[i] = static_cast<const T*>(in[i]);
