@@ -38,6 +38,9 @@
  * A handle of another kind, a freed one, a pointer the library never returned,
  * or NULL where a handle is required, is WPM_ERR_INVALID_ARGUMENT naming the
  * parameter (or field); a destroy or free given such a pointer frees nothing.
+ * A freed handle's address is not given to a new handle until 4096 more have
+ * been freed, so a stale handle is recognised until then (after that it may be
+ * a new, live handle: a freed handle must not be used).
  *
  * Overlap: an op's outputs must not share memory with its other buffer
  * arguments, inputs or outputs, counted in bytes over the elements the op

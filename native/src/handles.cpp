@@ -1,5 +1,6 @@
 #include "handles.h"
 
+#include <deque>
 #include <mutex>
 #include <unordered_map>
 
@@ -21,6 +22,12 @@ uint32_t next_generation = 1;  // guarded by registry_mutex
 std::unordered_map<const void*, Registration>& registry() {
   static auto* live = new std::unordered_map<const void*, Registration>();  // never destroyed: safe at exit
   return *live;
+}
+
+std::mutex quarantine_mutex;
+std::deque<void*>& quarantine() {  // oldest first; never destroyed, like the registry
+  static auto* held = new std::deque<void*>();
+  return *held;
 }
 
 }  // namespace
@@ -47,6 +54,18 @@ void unregister_handle(const void* handle, HandleHeader* header) {
   std::lock_guard<std::mutex> lock(registry_mutex);
   registry().erase(handle);
   *header = HandleHeader{};
+}
+
+void quarantine_handle_memory(void* memory) {
+  void* oldest = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(quarantine_mutex);
+    quarantine().push_back(memory);
+    if (quarantine().size() <= kHandleQuarantine) return;
+    oldest = quarantine().front();
+    quarantine().pop_front();
+  }
+  ::operator delete(oldest);
 }
 
 HandleLookup look_up_handle(const void* handle, HandleKind expected) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 
@@ -39,16 +40,24 @@ struct HandleHeader {
 
 // Enters a new handle object in the registry of live handles.
 void register_handle(const void* handle, HandleHeader* header, HandleKind kind);
-// Removes it (before the object is deleted) and clears its header.
+// Removes it and clears its header (the object is destroyed right after).
 void unregister_handle(const void* handle, HandleHeader* header);
+// Takes the memory of a destroyed handle object. It is given back to the allocator
+// only after kHandleQuarantine later ones: a handle freed recently is not yet at an
+// address a new handle may get, so passing it again is reported, not taken for the new one.
+void quarantine_handle_memory(void* memory);
+constexpr size_t kHandleQuarantine = 4096;
 
 template <class Handle>
 void register_handle(Handle* handle) {
   register_handle(handle, &handle->header, Handle::kKind);
 }
+// The one way a handle object goes: out of the registry, destroyed, its memory quarantined.
 template <class Handle>
-void unregister_handle(Handle* handle) {
+void destroy_handle(Handle* handle) {
   unregister_handle(handle, &handle->header);
+  handle->~Handle();
+  quarantine_handle_memory(handle);
 }
 
 // What a pointer passed as a handle of some kind turned out to be. The lookup never

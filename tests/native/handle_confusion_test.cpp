@@ -91,6 +91,36 @@ TEST_P(HandleConfusion, AHandleWhoseHeaderWasOverwrittenIsRefused) {
   WPM_ASSERT_OK(wpm_buffer_info(buffer, nullptr, &count));
 }
 
+// A handle freed a moment ago is still refused after new handles of its kind were made:
+// the allocator would hand its address to the next one at once, and the stale pointer
+// would then pass for the new handle (freed memory is quarantined, handles.h).
+TEST_P(HandleConfusion, AFreedHandleIsRefusedAfterNewOnesOfItsKindWereMade) {
+  const wpm_context_options options{sizeof(wpm_context_options), GetParam().kind, 1, 0, nullptr};
+  wpm_context* stale_context = nullptr;
+  WPM_ASSERT_OK(wpm_context_create(&options, &stale_context));
+  WPM_ASSERT_OK(wpm_context_destroy(stale_context));
+  wpm_context* ctx = nullptr;
+  WPM_ASSERT_OK(wpm_context_create(&options, &ctx));
+  wpm_buffer* stale_buffer = nullptr;
+  WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, 4, &stale_buffer));
+  WPM_ASSERT_OK(wpm_buffer_free(stale_buffer));
+
+  std::vector<wpm_buffer*> buffers(64, nullptr);
+  for (wpm_buffer*& b : buffers) WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, 4, &b));
+  std::vector<wpm_context*> contexts(8, nullptr);
+  for (wpm_context*& c : contexts) WPM_ASSERT_OK(wpm_context_create(&options, &c));
+  EXPECT_EQ(std::count(buffers.begin(), buffers.end(), stale_buffer), 0);
+  EXPECT_EQ(std::count(contexts.begin(), contexts.end(), stale_context), 0);
+  EXPECT_NE(ctx, stale_context);
+
+  size_t count = 0;
+  wpm_test::expect_error(wpm_buffer_info(stale_buffer, nullptr, &count), WPM_ERR_INVALID_ARGUMENT, "'buffer'");
+  wpm_test::expect_error(wpm_synchronize(stale_context), WPM_ERR_INVALID_ARGUMENT, "'context'");
+  for (wpm_buffer* b : buffers) WPM_ASSERT_OK(wpm_buffer_free(b));
+  for (wpm_context* c : contexts) WPM_ASSERT_OK(wpm_context_destroy(c));
+  WPM_ASSERT_OK(wpm_context_destroy(ctx));
+}
+
 WPM_INSTANTIATE_HOST_BACKENDS(HandleConfusion);
 
 }  // namespace

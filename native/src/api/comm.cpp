@@ -147,8 +147,7 @@ wpm_status wpm_comm_destroy(wpm_comm* comm) {
     wpm::Checker check("wpm_comm_destroy");
     comm_and_buffers(check, comm, {}, 0);
     if (!check.ok()) return check.status();
-    wpm::unregister_handle(comm);
-    delete comm;
+    wpm::destroy_handle(comm);
     return WPM_OK;
   });
 }

@@ -80,8 +80,7 @@ wpm_status wpm_context_destroy(wpm_context* context) {
   if (context == nullptr) return WPM_OK;
   wpm::Checker check("wpm_context_destroy", context);
   if (!check.ok()) return check.status();
-  wpm::unregister_handle(context);
-  delete context;  // buffers keep the backend alive through their storage
+  wpm::destroy_handle(context);  // buffers keep the backend alive through their storage
   return WPM_OK;
 }
 

@@ -126,8 +126,7 @@ wpm_status wpm_buffer_free(wpm_buffer* buffer) {
   wpm::Checker check("wpm_buffer_free");
   live_buffer(check, "buffer", buffer);
   if (!check.ok()) return check.status();
-  wpm::unregister_handle(buffer);
-  delete buffer;
+  wpm::destroy_handle(buffer);
   return WPM_OK;
 }
 
