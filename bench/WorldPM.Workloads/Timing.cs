@@ -6,9 +6,11 @@ namespace WorldPM.Workloads;
 /// <summary>
 /// The median and the minimum wall time of repeated runs of one workload, in milliseconds. The median is the
 /// number to report (robust to the odd slow run on a shared machine); the minimum shows what the code can do
-/// when nothing interferes, and the gap between the two shows the noise.
+/// when nothing interferes, and the gap between the two shows the noise. On a device backend
+/// <see cref="PerRun"/> counts what one run of the body did on the device (host waits, copies, launches, GEMMs),
+/// without the benchmark's own synchronisation around it.
 /// </summary>
-public readonly record struct Timing(double MedianMs, double MinMs)
+public readonly record struct Timing(double MedianMs, double MinMs, DeviceCounters? PerRun = null)
 {
     /// <summary>
     /// Runs <paramref name="setup"/> then <paramref name="body"/> once as a warm-up (first-touch page faults, thread
@@ -24,8 +26,9 @@ public readonly record struct Timing(double MedianMs, double MinMs)
         body();
         context.Synchronize();
         var ms = new double[repetitions];
-        for (int r = 0; r < repetitions; ++r) ms[r] = TimeOnce(context, setup, body);
-        return Summarize(ms);
+        DeviceCounters? perRun = null;
+        for (int r = 0; r < repetitions; ++r) ms[r] = TimeOnce(context, setup, body, out perRun);
+        return Summarize(ms, perRun);
     }
 
     /// <summary>
@@ -39,6 +42,7 @@ public readonly record struct Timing(double MedianMs, double MinMs)
         ArgumentOutOfRangeException.ThrowIfLessThan(repetitions, 1);
         (Action Setup, Action Body)[] variants = [first, second];
         var ms = new double[2][];
+        var perRun = new DeviceCounters?[2];
         for (int v = 0; v < 2; ++v)
         {
             variants[v].Setup();
@@ -47,24 +51,28 @@ public readonly record struct Timing(double MedianMs, double MinMs)
             ms[v] = new double[repetitions];
         }
         for (int r = 0; r < repetitions; ++r)
-            for (int v = 0; v < 2; ++v) ms[v][r] = TimeOnce(context, variants[v].Setup, variants[v].Body);
-        return (Summarize(ms[0]), Summarize(ms[1]));
+            for (int v = 0; v < 2; ++v) ms[v][r] = TimeOnce(context, variants[v].Setup, variants[v].Body, out perRun[v]);
+        return (Summarize(ms[0], perRun[0]), Summarize(ms[1], perRun[1]));
     }
 
-    /// <summary>Setup untimed, then the body timed to completion on the context: milliseconds.</summary>
-    private static double TimeOnce(WorldPMContext context, Action setup, Action body)
+    /// <summary>Setup untimed, then the body timed to completion on the context: milliseconds. The device
+    /// counters are read right before and after the body, so the synchronisation that stops the clock is not
+    /// counted as the body's (reading them waits for nothing).</summary>
+    private static double TimeOnce(WorldPMContext context, Action setup, Action body, out DeviceCounters? perRun)
     {
         setup();
         context.Synchronize();
+        DeviceCounters? before = context.DeviceCounters;
         long start = Stopwatch.GetTimestamp();
         body();
+        perRun = context.DeviceCounters?.Since(before!);
         context.Synchronize();
         return Stopwatch.GetElapsedTime(start).TotalMilliseconds;
     }
 
-    private static Timing Summarize(double[] ms)
+    private static Timing Summarize(double[] ms, DeviceCounters? perRun)
     {
         Array.Sort(ms);
-        return new Timing(ms[ms.Length / 2], ms[0]);
+        return new Timing(ms[ms.Length / 2], ms[0], perRun);
     }
 }

@@ -74,6 +74,20 @@ public sealed unsafe partial class WorldPMContext : IDisposable, INativeObject
         Check(NativeMethods.wpm_synchronize(Ptr(this)));
     }
 
+    /// <summary>What this context has done on its device so far; null on the cpu backend, which queues no device work.</summary>
+    public DeviceCounters? DeviceCounters
+    {
+        get
+        {
+            if (Backend == Backend.Cpu) return null;
+            using var lease = new HandleLease([this]);
+            var counters = new NativeMethods.wpm_device_counters { struct_size = (nuint)sizeof(NativeMethods.wpm_device_counters) };
+            Check(NativeMethods.wpm_context_device_counters(Ptr(this), &counters));
+            return new DeviceCounters((long)counters.host_waits, (long)counters.d2h_copies, (long)counters.h2d_copies,
+                (long)counters.launches, (long)counters.gemms);
+        }
+    }
+
     /// <summary>Allocates a buffer of the given shape (row-major), contents undefined.</summary>
     /// <typeparam name="T">float, <see cref="Half"/>, <see cref="BFloat16"/> or int.</typeparam>
     public DeviceBuffer<T> Allocate<T>(params ReadOnlySpan<long> shape) where T : unmanaged

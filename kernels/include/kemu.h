@@ -99,6 +99,7 @@ static inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_
   kernel<<<grid, block, smem, stream>>>(std::forward<A>(args)...);
   const cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) return kfail(KSTATUS_LAUNCH_FAILED, std::string("klaunch: ") + cudaGetErrorString(e));
+  ++klaunch_count();
   return KSTATUS_OK;
 }
 
@@ -236,6 +237,7 @@ static inline kstatus klaunch(void (*kernel)(P...), dim3 grid, dim3 block, size_
   } catch (const ::emu::LaunchError& e) {
     return kfail(KSTATUS_LAUNCH_FAILED, e.what());
   }
+  ++klaunch_count();
   return KSTATUS_OK;
 }
 

@@ -28,6 +28,12 @@ inline std::string& klast_error_slot() {
   return message;
 }
 inline const char* klast_error() { return klast_error_slot().c_str(); }
+// Kernels the calling thread has launched, counted by klaunch: a backend takes the difference across
+// one launcher call to count that op's launches (a launcher may launch several kernels).
+inline uint64_t& klaunch_count() {
+  static thread_local uint64_t launches = 0;
+  return launches;
+}
 inline kstatus kfail(kstatus status, std::string message) {
   klast_error_slot() = std::move(message);
   return status;

@@ -82,7 +82,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 3
+#define WPM_VERSION_MINOR 4
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -183,6 +183,23 @@ WPM_API wpm_status wpm_context_backend(const wpm_context* context, wpm_backend* 
 WPM_API wpm_status wpm_context_num_threads(const wpm_context* context, int32_t* num_threads);
 /* Waits for all work queued on the context. */
 WPM_API wpm_status wpm_synchronize(wpm_context* context);
+
+/* Added in 0.4. What a device context (cuda, emu) has done since it was created, for
+ * counting a training step's synchronisation and launches. The emu backend runs the cuda
+ * backend's host code, so its counts are the ones a GPU would see. */
+typedef struct wpm_device_counters {
+  size_t struct_size;
+  uint64_t host_waits; /* times the host waited for the context's stream: a read, a synchronize,
+                          an upload that waits for queued work (today every upload does) */
+  uint64_t d2h_copies; /* device-to-host copies (non-empty reads, including the library's own) */
+  uint64_t h2d_copies; /* host-to-device copies (writes, argument tables, random fills) */
+  uint64_t launches;   /* kernel launches */
+  uint64_t gemms;      /* GEMM calls (one cuBLASLt matmul each on cuda) */
+} wpm_device_counters;
+
+/* Fills counters (struct_size set by the caller). The cpu backend queues no device work:
+ * WPM_ERR_UNSUPPORTED naming 'context'. */
+WPM_API wpm_status wpm_context_device_counters(const wpm_context* context, wpm_device_counters* counters);
 
 /* ---------------------------------------------------------------- memory */
 

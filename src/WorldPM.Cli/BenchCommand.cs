@@ -175,6 +175,15 @@ internal static class BenchCommand
         line["formula"] = r.Formula;
         line["shape"] = r.Shape;
         line["peak_rss_mib"] = peak is null ? null : Math.Round(peak.Value, 1);
+        if (r.Timing.PerRun is { } counted)
+        {
+            // What one step (one repetition) asked of the device; absent on the cpu backend.
+            line["host_waits_per_step"] = counted.HostWaits;
+            line["d2h_copies_per_step"] = counted.DeviceToHostCopies;
+            line["h2d_copies_per_step"] = counted.HostToDeviceCopies;
+            line["launches_per_step"] = counted.Launches;
+            line["gemms_per_step"] = counted.Gemms;
+        }
         if (r.Fp32 is { } fp32)
         {
             line["fp32_median"] = fp32.MedianMs;

@@ -32,6 +32,33 @@ public class BenchCommandTests
             Assert.That(double.IsFinite(line.GetProperty("fraction_of_ceiling").GetDouble()), Is.True, line.ToString());
     }
 
+    private static readonly string[] PerStepFields =
+        ["host_waits_per_step", "d2h_copies_per_step", "h2d_copies_per_step", "launches_per_step", "gemms_per_step"];
+
+    // On emu the training step and the scoring forward report what one step asked of the device; a step runs kernels
+    // and GEMMs and reads its metrics back at least once. The cpu lines have no device to count.
+    [Test]
+    public void OnEmuW4AndW5CountTheirHostWaitsCopiesLaunchesAndGemmsPerStep()
+    {
+        JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--backend", "emu", "--quick", "--json", "--only", "W4,W5"));
+
+        JsonElement[] steps = [.. lines.Where(l => l.GetProperty("id").GetString() is "W4" or "W5")];
+        Assert.That(steps, Has.Length.EqualTo(2));
+        foreach (JsonElement step in steps)
+        {
+            Dictionary<string, long> counted = PerStepFields.ToDictionary(f => f, f => step.GetProperty(f).GetInt64());
+            Assert.That(counted["launches_per_step"], Is.GreaterThan(0), step.ToString());
+            Assert.That(counted["gemms_per_step"], Is.GreaterThan(0), step.ToString());
+            Assert.That(counted["host_waits_per_step"], Is.GreaterThanOrEqualTo(1), step.ToString());
+            Assert.That(counted["d2h_copies_per_step"], Is.GreaterThanOrEqualTo(1), step.ToString());
+            Assert.That(counted["host_waits_per_step"], Is.LessThanOrEqualTo(
+                counted["d2h_copies_per_step"] + counted["h2d_copies_per_step"] + 1), "every wait is a copy's or the step's one sync");
+        }
+        JsonElement[] cpu = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--only", "W5"));
+        Assert.That(cpu.Where(l => l.GetProperty("id").GetString() == "W5").SelectMany(l => PerStepFields.Where(f => l.TryGetProperty(f, out _))),
+            Is.Empty);
+    }
+
     [Test]
     public void OnlyRunsTheNamedWorkloadsBesideTheCeilings()
     {

@@ -63,6 +63,29 @@ public sealed class ContextTests
     }
 
     [Test]
+    public void ACpuContextHasNoDeviceCounters()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        Assert.That(context.DeviceCounters, Is.Null);
+    }
+
+    // One upload, one elementwise kernel, one read-back: each moves its own counter by one, and the upload and the
+    // read-back each wait for the stream (as cudaMemcpy from pageable memory does).
+    [Test]
+    public void AnEmuContextCountsItsCopiesWaitsAndLaunches()
+    {
+        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
+        using DeviceBuffer<float> x = context.Allocate<float>(32), y = context.Allocate<float>(32);
+        DeviceCounters start = context.DeviceCounters!;
+        x.CopyFrom(new float[32]);
+        Ops.GeluForward(context, x, y);
+        var back = new float[32];
+        y.CopyTo(back);
+        Assert.That(context.DeviceCounters!.Since(start), Is.EqualTo(new DeviceCounters(HostWaits: 2, DeviceToHostCopies: 1,
+            HostToDeviceCopies: 1, Launches: 1, Gemms: 0)));
+    }
+
+    [Test]
     public void CpuFeaturesAreSpaceSeparatedNames()
     {
         Assert.That(WorldPMContext.CpuFeatures, Does.Match(@"^([a-z0-9_]+( [a-z0-9_]+)*)?$"));

@@ -492,6 +492,9 @@ void Session::one_call() {
       int32_t threads;
       CALL(wpm_context_backend(context(), in_.ConsumeBool() ? &backend : nullptr));
       CALL(wpm_context_num_threads(context(), in_.ConsumeBool() ? &threads : nullptr));
+      wpm_device_counters counters{};
+      counters.struct_size = in_.ConsumeBool() ? sizeof counters : in_.ConsumeIntegralInRange<size_t>(0, 64);
+      CALL(wpm_context_device_counters(context(), in_.ConsumeBool() ? &counters : nullptr));
       CALL(wpm_synchronize(context()));
       break;
     }

@@ -233,6 +233,14 @@ inline const std::map<std::string, Invoker>& invokers() {
          return wpm_context_num_threads(c.context("context", f.context()), &threads);
        }},
       {"wpm_synchronize", [](F& f, Call& c) { return wpm_synchronize(c.context("context", f.context())); }},
+      {"wpm_context_device_counters",
+       [](F& f, Call& c) {
+         wpm_device_counters counters{};
+         counters.struct_size = sizeof counters;
+         const wpm_status s = wpm_context_device_counters(c.context("context", f.context()), &counters);
+         // A live cpu context has no device counters: that refusal is the backend's, not the handle's.
+         return s == WPM_ERR_UNSUPPORTED && !c.replaced("context") ? WPM_OK : s;
+       }},
       // ---- memory
       {"wpm_buffer_alloc",
        [](F& f, Call& c) {

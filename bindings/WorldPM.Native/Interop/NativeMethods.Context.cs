@@ -29,4 +29,18 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_synchronize(nint context);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_device_counters
+    {
+        public nuint struct_size;
+        public ulong host_waits;
+        public ulong d2h_copies;
+        public ulong h2d_copies;
+        public ulong launches;
+        public ulong gemms;
+    }
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_context_device_counters(nint context, wpm_device_counters* counters);
 }

@@ -100,6 +100,22 @@ wpm_status wpm_context_num_threads(const wpm_context* context, int32_t* num_thre
   return WPM_OK;
 }
 
+wpm_status wpm_context_device_counters(const wpm_context* context, wpm_device_counters* counters) {
+  wpm::Checker check("wpm_context_device_counters", context);
+  check.not_null("counters", counters);
+  if (check.ok()) check.struct_size("counters", counters->struct_size, sizeof(wpm_device_counters));
+  if (!check.ok()) return check.status();
+  wpm::DeviceCounters counted;
+  if (!context->backend->device_counters(&counted))
+    return check.fail_argument(WPM_ERR_UNSUPPORTED, "context", "is a cpu context, which queues no device work");
+  counters->host_waits = counted.host_waits;
+  counters->d2h_copies = counted.d2h_copies;
+  counters->h2d_copies = counted.h2d_copies;
+  counters->launches = counted.launches;
+  counters->gemms = counted.gemms;
+  return WPM_OK;
+}
+
 wpm_status wpm_synchronize(wpm_context* context) {
   wpm::Checker check("wpm_synchronize", context);
   if (!check.ok()) return check.status();

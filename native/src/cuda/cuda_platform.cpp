@@ -90,17 +90,19 @@ class CudaPlatform final : public DevicePlatform {
   }
   void release(void* ptr) override { allocator_.release(ptr); }
 
-  wpm_status to_device(void* dst, const void* host, size_t bytes) override {
+  wpm_status copy_to_device(void* dst, const void* host, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
     cudaSetDevice(device_);
     WPM_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, stream_), "copy to device");
+    count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to device");
     return WPM_OK;
   }
-  wpm_status to_host(void* host, const void* src, size_t bytes) override {
+  wpm_status copy_to_host(void* host, const void* src, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
     cudaSetDevice(device_);
     WPM_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, stream_), "copy to host");
+    count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to host");
     return WPM_OK;
   }
@@ -123,6 +125,7 @@ class CudaPlatform final : public DevicePlatform {
   }
   wpm_status synchronize() override {
     cudaSetDevice(device_);
+    count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "synchronize");
     return WPM_OK;
   }
@@ -149,7 +152,7 @@ class CudaPlatform final : public DevicePlatform {
       default: return "it is host memory, not CUDA device memory";
     }
   }
-  wpm_status gemm(const GemmArgs& args) override {
+  wpm_status run_gemm(const GemmArgs& args) override {
     cudaSetDevice(device_);
     return cublas_->gemm(args, stream_);
   }

@@ -63,6 +63,10 @@ class DeviceBackend final : public Backend {
   wpm_backend kind() const override { return platform_->kind(); }
   void* native_stream() override { return kind() == WPM_BACKEND_CUDA ? platform_->launch_stream() : nullptr; }
   int num_threads() const override { return platform_->num_threads(); }
+  bool device_counters(DeviceCounters* counters) const override {
+    *counters = platform_->counters();
+    return true;
+  }
 
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
@@ -83,7 +87,9 @@ class DeviceBackend final : public Backend {
       case WPM_BF16: bits = float_to_bf16(float(value)); break;
       case WPM_I32: bits = uint32_t(int32_t(value)); break;
     }
-    return launched(k::fill_bits(stream(), dst, int64_t(count), int(wpm_dtype_size(dtype)), bits), "wpm_buffer_fill");
+    return launch("wpm_buffer_fill", [&](CUstream_st* s) {
+      return k::fill_bits(s, dst, int64_t(count), int(wpm_dtype_size(dtype)), bits);
+    });
   }
 
   // Generated on the host in chunks with the CPU backend's counter-based formulas (random.h) and
@@ -117,40 +123,49 @@ class DeviceBackend final : public Backend {
   wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab, int64_t c,
                            wpm_dtype dtype) override {
     if (wpm_status s = check_device_ids("wpm_embedding_fwd", ids, n, vocab)) return s;
-    return launched(k::embedding_fwd(stream(), ids, table, out, n, vocab, c, to_kdtype(dtype)), "wpm_embedding_fwd");
+    return launch("wpm_embedding_fwd", [&](CUstream_st* s) {
+      return k::embedding_fwd(s, ids, table, out, n, vocab, c, to_kdtype(dtype));
+    });
   }
   wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab, int64_t c,
                            wpm_dtype dtype) override {
     if (wpm_status s = check_device_ids("wpm_embedding_bwd", ids, n, vocab)) return s;
-    return launched(k::embedding_bwd(stream(), ids, dout, dtable, n, vocab, c, to_kdtype(dtype)), "wpm_embedding_bwd");
+    return launch("wpm_embedding_bwd", [&](CUstream_st* s) {
+      return k::embedding_bwd(s, ids, dout, dtable, n, vocab, c, to_kdtype(dtype));
+    });
   }
 
   wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
                          wpm_dtype dtype) override {
-    return launched(k::rmsnorm_fwd(stream(), x, weight, out, rstd, n, c, eps, to_kdtype(dtype)), "wpm_rmsnorm_fwd");
+    return launch("wpm_rmsnorm_fwd", [&](CUstream_st* s) {
+      return k::rmsnorm_fwd(s, x, weight, out, rstd, n, c, eps, to_kdtype(dtype));
+    });
   }
   wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
                          void* dweight, int64_t n, int64_t c, wpm_dtype dtype) override {
     Scratch workspace(*platform_);
     if (wpm_status s = workspace.alloc(size_t(k::rmsnorm_bwd_workspace_bytes(n, c)))) return s;
-    return launched(
-        k::rmsnorm_bwd(stream(), dout, x, weight, rstd, dx, dweight, workspace.get(), n, c, to_kdtype(dtype)),
-        "wpm_rmsnorm_bwd");
+    return launch("wpm_rmsnorm_bwd", [&](CUstream_st* s) {
+      return k::rmsnorm_bwd(s, dout, x, weight, rstd, dx, dweight, workspace.get(), n, c, to_kdtype(dtype));
+    });
   }
 
   wpm_status rope(void* x, const int32_t* positions, int64_t b, int64_t t, int64_t h, int64_t d, float theta,
                   float sign, wpm_dtype dtype) override {
-    if (sign > 0) return launched(k::rope_fwd(stream(), x, positions, b, t, h, d, theta, to_kdtype(dtype)), "wpm_rope_fwd");
-    return launched(k::rope_bwd(stream(), x, positions, b, t, h, d, theta, to_kdtype(dtype)), "wpm_rope_bwd");
+    auto rotate = sign > 0 ? k::rope_fwd : k::rope_bwd;
+    return launch(sign > 0 ? "wpm_rope_fwd" : "wpm_rope_bwd", [&](CUstream_st* s) {
+      return rotate(s, x, positions, b, t, h, d, theta, to_kdtype(dtype));
+    });
   }
 
   // The tensor-core flash kernels where they apply (f16/bf16, d 64 or 128, 16-byte aligned operands),
   // the CUDA-core kernels of attention_generic.cu for everything else the C ABI allows.
   wpm_status attention_fwd(const AttentionArgs& a) override {
     auto fwd = tensor_core_attention(a, false) ? k::attention_fwd : k::attention_generic_fwd;
-    return launched(fwd(stream(), a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d, a.scale,
-                        to_kpadding(a.padding), to_kdtype(a.dtype)),
-                    "wpm_attention_fwd");
+    return launch("wpm_attention_fwd", [&](CUstream_st* s) {
+      return fwd(s, a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding),
+                 to_kdtype(a.dtype));
+    });
   }
   wpm_status attention_bwd(const AttentionArgs& a) override {
     const bool tensor_cores = tensor_core_attention(a, true);
@@ -159,55 +174,65 @@ class DeviceBackend final : public Backend {
                                                  : k::attention_generic_bwd_workspace_bytes(a.b, a.t, a.h);
     Scratch workspace(*platform_);
     if (wpm_status s = workspace.alloc(size_t(workspace_bytes))) return s;
-    return launched(bwd(stream(), a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(), a.lengths,
-                        a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype)),
-                    "wpm_attention_bwd");
+    return launch("wpm_attention_bwd", [&](CUstream_st* s) {
+      return bwd(s, a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(), a.lengths, a.b, a.t, a.h,
+                 a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype));
+    });
   }
 
   wpm_status swiglu_fwd(const void* gate, const void* up, void* out, int64_t n, wpm_dtype dtype) override {
-    return launched(k::swiglu_fwd(stream(), gate, up, out, n, to_kdtype(dtype)), "wpm_swiglu_fwd");
+    return launch("wpm_swiglu_fwd", [&](CUstream_st* s) {
+      return k::swiglu_fwd(s, gate, up, out, n, to_kdtype(dtype));
+    });
   }
   wpm_status swiglu_bwd(const void* dout, const void* gate, const void* up, void* dgate, void* dup, int64_t n,
                         wpm_dtype dtype) override {
-    return launched(k::swiglu_bwd(stream(), dout, gate, up, dgate, dup, n, to_kdtype(dtype)), "wpm_swiglu_bwd");
+    return launch("wpm_swiglu_bwd", [&](CUstream_st* s) {
+      return k::swiglu_bwd(s, dout, gate, up, dgate, dup, n, to_kdtype(dtype));
+    });
   }
   wpm_status gelu_fwd(const void* x, void* out, int64_t n, wpm_gelu_kind kind, wpm_dtype dtype) override {
-    return launched(k::gelu_fwd(stream(), x, out, n, to_form(kind), to_kdtype(dtype)), "wpm_gelu_fwd");
+    return launch("wpm_gelu_fwd", [&](CUstream_st* s) {
+      return k::gelu_fwd(s, x, out, n, to_form(kind), to_kdtype(dtype));
+    });
   }
   wpm_status gelu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_gelu_kind kind,
                       wpm_dtype dtype) override {
-    return launched(k::gelu_bwd(stream(), dout, x, dx, n, to_form(kind), to_kdtype(dtype)), "wpm_gelu_bwd");
+    return launch("wpm_gelu_bwd", [&](CUstream_st* s) {
+      return k::gelu_bwd(s, dout, x, dx, n, to_form(kind), to_kdtype(dtype));
+    });
   }
   wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) override {
-    return launched(k::relu_fwd(stream(), x, out, n, to_kdtype(dtype)), "wpm_relu_fwd");
+    return launch("wpm_relu_fwd", [&](CUstream_st* s) { return k::relu_fwd(s, x, out, n, to_kdtype(dtype)); });
   }
   wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) override {
-    return launched(k::relu_bwd(stream(), dout, x, dx, n, to_kdtype(dtype)), "wpm_relu_bwd");
+    return launch("wpm_relu_bwd", [&](CUstream_st* s) { return k::relu_bwd(s, dout, x, dx, n, to_kdtype(dtype)); });
   }
 
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
     if (wpm_status s = check_device_lengths("wpm_last_token_pool_fwd", lengths, b, t)) return s;
-    return launched(
-        k::last_token_pool_fwd(stream(), hidden, lengths, out, b, t, c, to_kpadding(padding), to_kdtype(dtype)),
-        "wpm_last_token_pool_fwd");
+    return launch("wpm_last_token_pool_fwd", [&](CUstream_st* s) {
+      return k::last_token_pool_fwd(s, hidden, lengths, out, b, t, c, to_kpadding(padding), to_kdtype(dtype));
+    });
   }
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
     if (wpm_status s = check_device_lengths("wpm_last_token_pool_bwd", lengths, b, t)) return s;
-    return launched(
-        k::last_token_pool_bwd(stream(), dout, lengths, dhidden, b, t, c, to_kpadding(padding), to_kdtype(dtype)),
-        "wpm_last_token_pool_bwd");
+    return launch("wpm_last_token_pool_bwd", [&](CUstream_st* s) {
+      return k::last_token_pool_bwd(s, dout, lengths, dhidden, b, t, c, to_kpadding(padding), to_kdtype(dtype));
+    });
   }
 
   wpm_status bt_loss_fwd(const BtLossArgs& a) override {
-    return launched(k::bt_loss_fwd(stream(), a.chosen, a.rejected, a.weights, a.loss, a.pairs, a.margin),
-                    "wpm_bt_loss_fwd");
+    return launch("wpm_bt_loss_fwd", [&](CUstream_st* s) {
+      return k::bt_loss_fwd(s, a.chosen, a.rejected, a.weights, a.loss, a.pairs, a.margin);
+    });
   }
   wpm_status bt_loss_bwd(const BtLossArgs& a) override {
-    return launched(k::bt_loss_bwd(stream(), a.chosen, a.rejected, a.weights, a.dchosen, a.drejected, a.pairs,
-                                   a.margin, a.dloss),
-                    "wpm_bt_loss_bwd");
+    return launch("wpm_bt_loss_bwd", [&](CUstream_st* s) {
+      return k::bt_loss_bwd(s, a.chosen, a.rejected, a.weights, a.dchosen, a.drejected, a.pairs, a.margin, a.dloss);
+    });
   }
 
   wpm_status adamw_step(const AdamwArgs& a) override {
@@ -221,36 +246,46 @@ class DeviceBackend final : public Backend {
     Scratch device_table(*platform_);
     if (wpm_status s = device_table.upload(table)) return s;
     const kadamw_hyper hyper{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.grad_scale, a.step};
-    return launched(k::adamw_step(stream(), device_table.as<kadamw_tensor>(), a.count, hyper), "wpm_adamw_step");
+    return launch("wpm_adamw_step", [&](CUstream_st* s) {
+      return k::adamw_step(s, device_table.as<kadamw_tensor>(), a.count, hyper);
+    });
   }
 
   wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override {
     Scratch device_table(*platform_), workspace(*platform_);
     if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
     if (wpm_status s = workspace.alloc(size_t(k::global_norm_workspace_bytes()))) return s;
-    return launched(k::global_norm(stream(), device_table.as<ktensor>(), count, workspace.get(), out),
-                    "wpm_global_norm");
+    return launch("wpm_global_norm", [&](CUstream_st* s) {
+      return k::global_norm(s, device_table.as<ktensor>(), count, workspace.get(), out);
+    });
   }
   wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override {
     Scratch device_table(*platform_);
     if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
-    return launched(k::scale_check_finite(stream(), device_table.as<ktensor>(), count, scale, found_inf),
-                    "wpm_scale_check_finite");
+    return launch("wpm_scale_check_finite", [&](CUstream_st* s) {
+      return k::scale_check_finite(s, device_table.as<ktensor>(), count, scale, found_inf);
+    });
   }
 
   wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) override {
     if (src_dtype == dst_dtype) return copy(dst, src, size_t(n) * wpm_dtype_size(src_dtype));
-    return launched(k::cast_dtype(stream(), src, to_kdtype(src_dtype), dst, to_kdtype(dst_dtype), n), "wpm_cast");
+    return launch("wpm_cast", [&](CUstream_st* s) {
+      return k::cast_dtype(s, src, to_kdtype(src_dtype), dst, to_kdtype(dst_dtype), n);
+    });
   }
 
  private:
-  CUstream_st* stream() { return platform_->launch_stream(); }
   const char* backend_name() const { return kind() == WPM_BACKEND_EMU ? "emu" : "cuda"; }
 
-  // A kernel's precondition that the boundary does not check (alignment, a size limit) is a
+  // Runs one launcher on the platform's stream, counts the kernels it launched, and turns its kstatus into
+  // a wpm_status. A kernel's precondition that the boundary does not check (alignment, a size limit) is a
   // request this backend does not support; anything else (a CUDA error, an emulator report with
   // file:line) is internal.
-  wpm_status launched(kstatus status, const char* function) const {
+  template <class Launcher>
+  wpm_status launch(const char* function, Launcher&& launcher) {
+    const uint64_t before = klaunch_count();
+    const kstatus status = launcher(platform_->launch_stream());
+    platform_->count_launches(klaunch_count() - before);
     if (status == KSTATUS_OK) return WPM_OK;
     return fail(status == KSTATUS_INVALID_ARGUMENT ? WPM_ERR_UNSUPPORTED : WPM_ERR_INTERNAL, "%s (%s backend): %s",
                 function, backend_name(), klast_error());

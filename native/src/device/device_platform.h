@@ -9,7 +9,9 @@
 // with guard bytes, but the backend never relies on that).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,15 +34,50 @@ class DevicePlatform {
   // Stream-ordered: memory released here may be handed out again only to work
   // queued after the work that used it (a single stream guarantees that).
   virtual void release(void* ptr) = 0;
-  virtual wpm_status to_device(void* dst, const void* host, size_t bytes) = 0;
-  virtual wpm_status to_host(void* host, const void* src, size_t bytes) = 0;  // waits for the stream
+  // Both copies wait for the stream (the host buffer is free, or filled, when they return); no bytes, no wait.
+  wpm_status to_device(void* dst, const void* host, size_t bytes) {
+    if (bytes) count(h2d_copies_);
+    return copy_to_device(dst, host, bytes);
+  }
+  wpm_status to_host(void* host, const void* src, size_t bytes) {
+    if (bytes) count(d2h_copies_);
+    return copy_to_host(host, src, bytes);
+  }
   // Overlapping ranges are allowed (views of one buffer): the result is memmove's.
   virtual wpm_status on_device(void* dst, const void* src, size_t bytes) = 0;
   virtual wpm_status synchronize() = 0;
   // Backend::caller_memory_problem: "" when [ptr, ptr + bytes) is device memory this platform's
   // kernels may address, else why not (a host pointer, another device, outside any allocation).
   virtual std::string device_memory_problem(const void* ptr, size_t bytes) = 0;
-  virtual wpm_status gemm(const GemmArgs& args) = 0;
+  wpm_status gemm(const GemmArgs& args) {
+    count(gemms_);
+    return run_gemm(args);
+  }
+
+  // Kernels the backend launched through this platform's stream (klaunch counts them, the backend reports them).
+  void count_launches(uint64_t n) { launches_.fetch_add(n, std::memory_order_relaxed); }
+  // What this platform has done since it was made. Host waits are counted by each platform where
+  // it waits, so the count stays true when a copy stops waiting on one of them.
+  DeviceCounters counters() const {
+    DeviceCounters c;
+    c.host_waits = host_waits_.load(std::memory_order_relaxed);
+    c.d2h_copies = d2h_copies_.load(std::memory_order_relaxed);
+    c.h2d_copies = h2d_copies_.load(std::memory_order_relaxed);
+    c.launches = launches_.load(std::memory_order_relaxed);
+    c.gemms = gemms_.load(std::memory_order_relaxed);
+    return c;
+  }
+
+ protected:
+  void count_host_wait() { count(host_waits_); }
+
+ private:
+  virtual wpm_status copy_to_device(void* dst, const void* host, size_t bytes) = 0;
+  virtual wpm_status copy_to_host(void* host, const void* src, size_t bytes) = 0;
+  virtual wpm_status run_gemm(const GemmArgs& args) = 0;
+
+  static void count(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }
+  std::atomic<uint64_t> host_waits_{0}, d2h_copies_{0}, h2d_copies_{0}, launches_{0}, gemms_{0};
 };
 
 }  // namespace wpm

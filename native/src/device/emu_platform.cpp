@@ -67,15 +67,18 @@ class EmuPlatform final : public DevicePlatform {
     if (stream_) stream_->release(ptr);
     else emu::device_free(ptr);
   }
-  // Host copies wait for the queued work first, as the cuda platform's stream-ordered copy and sync do.
-  wpm_status to_device(void* dst, const void* host, size_t bytes) override {
+  // Host copies wait for the queued work first, as the cuda platform's stream-ordered copy and sync do
+  // (and, as there, an empty copy does not).
+  wpm_status copy_to_device(void* dst, const void* host, size_t bytes) override {
+    if (bytes == 0) return WPM_OK;
     if (wpm_status s = synchronize()) return s;
-    if (bytes) std::memcpy(dst, host, bytes);
+    std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
-  wpm_status to_host(void* host, const void* src, size_t bytes) override {
+  wpm_status copy_to_host(void* host, const void* src, size_t bytes) override {
+    if (bytes == 0) return WPM_OK;
     if (wpm_status s = synchronize()) return s;
-    if (bytes) std::memcpy(host, src, bytes);
+    std::memcpy(host, src, bytes);
     return WPM_OK;
   }
   wpm_status on_device(void* dst, const void* src, size_t bytes) override {
@@ -90,7 +93,10 @@ class EmuPlatform final : public DevicePlatform {
     });
     return WPM_OK;
   }
-  wpm_status synchronize() override { return stream_ ? stream_->drain() : WPM_OK; }
+  wpm_status synchronize() override {
+    count_host_wait();
+    return stream_ ? stream_->drain() : WPM_OK;
+  }
   // Emulated device memory is host memory too, so "device pointer" means: inside a live
   // allocation of the emulator (a buffer's wpm_buffer_device_pointer, or an offset into it).
   // This is the check that lets the emu backend stand in for cuda's cudaPointerGetAttributes.
@@ -100,7 +106,7 @@ class EmuPlatform final : public DevicePlatform {
            "emulated allocation)";
   }
   // Queued like cuBLASLt's matmul on the stream; a failure then surfaces at the next synchronising call.
-  wpm_status gemm(const GemmArgs& args) override {
+  wpm_status run_gemm(const GemmArgs& args) override {
     if (!stream_) return cpu_->gemm(args);
     stream_->push_op([this, args] { return cpu_->gemm(args); });
     return WPM_OK;

@@ -38,6 +38,12 @@ public sealed unsafe partial class BadArgumentTests
         }),
         Invalid("context_num_threads: NULL out", "num_threads", a => Check(NativeMethods.wpm_context_num_threads(a.Ctx, null))),
         Invalid("synchronize: NULL context", "context", _ => Check(NativeMethods.wpm_synchronize(0))),
+        Invalid("context_device_counters: NULL out", "counters", a => Check(NativeMethods.wpm_context_device_counters(a.Ctx, null))),
+        Invalid("context_device_counters: struct_size 0", "counters", a =>
+        {
+            var counters = new NativeMethods.wpm_device_counters();
+            Check(NativeMethods.wpm_context_device_counters(a.Ctx, &counters));
+        }),
         Invalid("context_destroy: destroyed twice", "context", a => Check(NativeMethods.wpm_context_destroy(a.DestroyedContext()))),
     ];
 }
