@@ -17,7 +17,7 @@ namespace WorldPM.Cli;
 /// </summary>
 internal static class ExplainCommand
 {
-    private sealed record Arguments(string ModelDirectory, string Prompt, string Response, string Method, int Steps, int Samples,
+    private sealed record Arguments(string ModelDirectory, string Prompt, string Response, string Method, int? Steps, int? Samples,
         int Seed, bool Json, string? Html, string? Tokenizer, bool AllowNonFinite);
 
     public static Command Create(IAnsiConsole? terminal)
@@ -32,16 +32,16 @@ internal static class ExplainCommand
             DefaultValueFactory = _ => AttributionMethods.IntegratedGradients,
             HelpName = string.Join('|', AttributionMethods.Names),
         }.Must(AttributionMethods.Names.Contains, "one of " + string.Join(", ", AttributionMethods.Names));
-        var steps = new Option<int>("--steps")
+        // --steps and --samples have no default value so that null says they were not given: each belongs to one
+        // method, and giving it with another is refused rather than silently ignored (Run).
+        var steps = new Option<int?>("--steps")
         {
-            Description = "Integrated gradients: points on the path.",
-            DefaultValueFactory = _ => IntegratedGradients.DefaultSteps,
+            Description = $"Integrated gradients only: points on the path. Default: {IntegratedGradients.DefaultSteps}.",
             HelpName = "N",
         }.AtLeast(1);
-        var samples = new Option<int>("--samples")
+        var samples = new Option<int?>("--samples")
         {
-            Description = "Shapley: sampled permutations of the words.",
-            DefaultValueFactory = _ => ShapleySampling.DefaultSamples,
+            Description = $"Shapley only: sampled permutations of the words. Default: {ShapleySampling.DefaultSamples}.",
             HelpName = "K",
         }.AtLeast(2);
         var seed = new Option<int>("--seed") { Description = "Shapley: seed of the permutations.", DefaultValueFactory = _ => 1 };
@@ -61,6 +61,10 @@ internal static class ExplainCommand
 
     private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
+        if (a.Steps is not null && a.Method != AttributionMethods.IntegratedGradients)
+            throw new UsageException($"--steps is for --method {AttributionMethods.IntegratedGradients}; --method {a.Method} does not use it");
+        if (a.Samples is not null && a.Method != AttributionMethods.Shapley)
+            throw new UsageException($"--samples is for --method {AttributionMethods.Shapley}; --method {a.Method} does not use it");
         if (string.IsNullOrWhiteSpace(a.Response)) throw new UsageException("--response is empty; give the text whose reward to explain");
         if (a.Html is not null && Path.GetDirectoryName(Path.GetFullPath(a.Html)) is { } folder && !Directory.Exists(folder))
             throw new UsageException($"--html: folder '{folder}' does not exist");
@@ -81,8 +85,8 @@ internal static class ExplainCommand
         Attribution attribution = a.Method switch
         {
             AttributionMethods.GradientTimesInput => GradientTimesInput.Explain(rewardModel, sequence),
-            AttributionMethods.Shapley => ShapleySampling.Explain(rewardModel, sequence, a.Samples, a.Seed),
-            _ => IntegratedGradients.Explain(rewardModel, sequence, a.Steps),
+            AttributionMethods.Shapley => ShapleySampling.Explain(rewardModel, sequence, a.Samples ?? ShapleySampling.DefaultSamples, a.Seed),
+            _ => IntegratedGradients.Explain(rewardModel, sequence, a.Steps ?? IntegratedGradients.DefaultSteps),
         };
 
         if (a.Html is not null) AtomicFile.WriteAllText(a.Html, AttributionHtml.Render(sequence, attribution, m.Checkpoint));

@@ -18,8 +18,10 @@ public class ExplainCommandTests
     public void JsonHoldsEveryUnitWithItsTextSpanAndTheRewardOfScore(string method)
     {
         const string response = "it is <b>7</b> & done";
-        CliResult result = Worldpm.Succeed("explain", _run.Checkpoint, "--prompt", "what is 3 + 4?", "--response", response,
-            "--method", method, "--samples", "4", "--steps", "8", "--json");
+        // Each method gets only its own option: --steps and --samples are refused with the other methods.
+        string[] budget = method switch { "shapley" => ["--samples", "4"], "integrated-gradients" => ["--steps", "8"], _ => [] };
+        CliResult result = Worldpm.Succeed(["explain", _run.Checkpoint, "--prompt", "what is 3 + 4?", "--response", response,
+            "--method", method, .. budget, "--json"]);
         JsonElement json = JsonDocument.Parse(result.Output).RootElement;
         CliResult score = Worldpm.Succeed("score", _run.Checkpoint, "--prompt", "what is 3 + 4?", "--response", response, "--json");
         Assert.That(json.GetProperty("reward").GetDouble(), Is.EqualTo(JsonDocument.Parse(score.OutputLines[0]).RootElement.GetProperty("reward").GetDouble()).Within(1e-5));
@@ -80,6 +82,23 @@ public class ExplainCommandTests
         Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage), result.ToString);
         Assert.That(result.Error.Trim().Split('\n'), Has.Length.EqualTo(1));
         Assert.That(result.Error, Does.Contain(named));
+    }
+
+    [TestCase("--steps", "8", "shapley")]
+    [TestCase("--steps", "8", "grad-input")]
+    [TestCase("--samples", "4", "integrated-gradients")]
+    [TestCase("--samples", "4", "grad-input")]
+    [TestCase("--samples", "4", null)]
+    public void AnOptionOfAnotherMethodIsAUsageErrorNamingItAndTheMethod(string option, string value, string? method)
+    {
+        // null: --method left out, so the default (integrated gradients) is the method named.
+        string[] methodArgs = method is null ? [] : ["--method", method];
+        CliResult result = Worldpm.Run(["explain", _run.Checkpoint, "--prompt", "q", "--response", "a", option, value, .. methodArgs]);
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage), result.ToString);
+        Assert.That(result.Error.Trim().Split('\n'), Has.Length.EqualTo(1));
+        Assert.That(result.Error, Does.Contain(option));
+        Assert.That(result.Error, Does.Contain("--method " + (method ?? "integrated-gradients")));
+        Assert.That(result.Output, Is.Empty, "refused before any work");
     }
 
     [Test]
