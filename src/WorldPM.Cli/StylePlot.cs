@@ -14,35 +14,13 @@ internal static class StylePlot
     {
         StyleFeatureReport length = report.Features.First(f => f.Feature == "tokens");
         var plot = new ScottPlot.Plot();
-        var palette = new ScottPlot.Palettes.Category10();
         (string Label, Func<StyleBucket, double> Value)[] series =
         [
             ("model accuracy", b => b.Model.Accuracy),
             ("share of pairs", b => b.Share),
         ];
-        const double groupWidth = 0.8;
-        double barWidth = groupWidth / series.Length;
         for (int s = 0; s < series.Length; s++)
-        {
-            ScottPlot.Color color = palette.GetColor(s);
-            var bars = new List<ScottPlot.Bar>();
-            for (int g = 0; g < length.Buckets.Count; g++)
-            {
-                double value = series[s].Value(length.Buckets[g]);
-                if (!double.IsFinite(value)) continue;
-                bars.Add(new ScottPlot.Bar
-                {
-                    Position = g - groupWidth / 2 + barWidth * (s + 0.5),
-                    Value = value,
-                    Size = barWidth * 0.9,
-                    FillColor = color,
-                    LineWidth = 0,
-                    Label = value.ToString("0.00", CultureInfo.InvariantCulture),
-                });
-            }
-            plot.Add.Bars(bars).ValueLabelStyle.FontSize = 10;
-            plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = series[s].Label, FillColor = color });
-        }
+            GroupedBars.AddSeries(plot, s, series.Length, series[s].Label, [.. length.Buckets.Select(series[s].Value)]);
         var chance = plot.Add.Line(-0.5, 0.5, length.Buckets.Count - 0.5, 0.5);
         chance.LineColor = ScottPlot.Colors.Black;
         chance.LinePattern = ScottPlot.LinePattern.Dashed;
