@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -66,39 +65,19 @@ internal static class BenchPlot
 
     private static ScottPlot.Plot Chart(IReadOnlyList<Run> runs, IReadOnlyList<string> groups)
     {
-        const double groupWidth = 0.8;
-        double barWidth = groupWidth / runs.Count;
         var plot = new ScottPlot.Plot();
-        var palette = new ScottPlot.Palettes.Category10();
         double top = 1.0;
         for (int r = 0; r < runs.Count; ++r)
         {
-            ScottPlot.Color color = palette.GetColor(r);
-            var bars = new List<ScottPlot.Bar>();
-            for (int g = 0; g < groups.Count; ++g)
-            {
-                if (!runs[r].Parts.TryGetValue(groups[g], out var part) || part.Fraction is not double fraction) continue;
-                bars.Add(new ScottPlot.Bar
-                {
-                    Position = g - groupWidth / 2 + barWidth * (r + 0.5),
-                    Value = fraction,
-                    Size = barWidth * 0.9,
-                    FillColor = color,
-                    LineWidth = 0,
-                    Label = fraction.ToString("0.00", CultureInfo.InvariantCulture),
-                });
-                top = Math.Max(top, fraction);
-            }
-            var barPlot = plot.Add.Bars(bars);
-            barPlot.ValueLabelStyle.FontSize = 10;
-            plot.Legend.ManualItems.Add(new ScottPlot.LegendItem { LabelText = runs[r].Label, FillColor = color });
+            double[] fractions = [.. groups.Select(g => runs[r].Parts.TryGetValue(g, out var part) && part.Fraction is double f ? f : double.NaN)];
+            top = Math.Max(top, GroupedBars.AddSeries(plot, r, runs.Count, runs[r].Label, fractions));
         }
 
         var targetColor = ScottPlot.Colors.Black;
         for (int g = 0; g < groups.Count; ++g)
         {
             if (runs.Select(r => r.Parts.GetValueOrDefault(groups[g]).Target).FirstOrDefault(t => t is not null) is not double target) continue;
-            var line = plot.Add.Line(g - groupWidth / 2 - 0.05, target, g + groupWidth / 2 + 0.05, target);
+            var line = plot.Add.Line(g - GroupedBars.GroupWidth / 2 - 0.05, target, g + GroupedBars.GroupWidth / 2 + 0.05, target);
             line.LineColor = targetColor;
             line.LineWidth = 2;
             line.LinePattern = ScottPlot.LinePattern.Dashed;

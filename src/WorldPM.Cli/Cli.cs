@@ -72,6 +72,7 @@ public static class Cli
         root.Subcommands.Add(TrainCommand.Create(terminal));
         root.Subcommands.Add(EvalCommand.Create(terminal));
         root.Subcommands.Add(ScoreCommand.Create());
+        root.Subcommands.Add(ExplainCommand.Create(terminal));
         root.Subcommands.Add(ServeCommand.Create());
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());

@@ -14,13 +14,15 @@ namespace WorldPM.Cli;
 /// <summary>
 /// <c>worldpm eval MODEL_DIR DATA...</c>: scores both responses of every pair and prints pairwise accuracy,
 /// mean Bradley-Terry loss and mean reward margin overall, per subset, and split by whether the chosen
-/// response is the shorter or the longer one; <c>--json</c> prints all of it as one JSON object. On an
+/// response is the shorter or the longer one; <c>--style</c> adds the style-bias report (<see cref="StyleReport"/>:
+/// length and markdown features, model against labels) and <c>--style-plot FILE</c> also draws its PNG;
+/// <c>--json</c> prints all of it as one JSON object. On an
 /// interactive terminal (and without --json) a live bar shows the scoring.
 /// </summary>
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
-        DataLoadOptions Loading, bool AllowNonFinite);
+        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -31,14 +33,26 @@ internal static class EvalCommand
         var batch = CommonOptions.Batch("Pairs scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "Print one JSON object: model, overall metrics, subsets, length_bias, data counts." };
         var allowNonFinite = CommonOptions.AllowNonFinite();
+        var style = new Option<bool>("--style")
+        {
+            Description = "Add the style-bias report: per feature (length in tokens and characters, markdown headers, list items, bold, " +
+                "italic, code blocks, links, emoji) accuracy and margin by chosen-minus-rejected difference, Spearman of margin and " +
+                "difference, and how often the labels and the model prefer the response with more of it (\"style\" in --json).",
+        };
+        var stylePlot = new Option<string?>("--style-plot")
+        {
+            Description = "With the style report (implies --style): write a PNG of accuracy by length-difference bucket here.",
+            HelpName = "FILE",
+        };
         var loading = new DataOptions();
         var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, BT loss and margin, per subset and by length.")
         {
-            model, data, tokenizer, maxLength, batch, json, allowNonFinite,
+            model, data, tokenizer, maxLength, batch, json, allowNonFinite, style, stylePlot,
         };
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
-            r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite), r.GetValue(style) || r.GetValue(stylePlot) is not null,
+            r.GetValue(stylePlot)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
@@ -46,6 +60,8 @@ internal static class EvalCommand
     {
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
         DataInputs.RequireExisting(a.Data, "data file");
+        if (a.StylePlot is not null && Path.GetDirectoryName(Path.GetFullPath(a.StylePlot)) is { } folder && !Directory.Exists(folder))
+            throw new UsageException($"--style-plot: folder '{folder}' does not exist");
 
         TextWriter? log = a.Json ? null : output;
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
@@ -58,10 +74,13 @@ internal static class EvalCommand
 
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = m.Load(context);
-        EvaluationReport report = terminal is not null && !a.Json
+        double[] deltas = terminal is not null && !a.Json
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
-                Evaluator.Evaluate(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
-            : Evaluator.Evaluate(rewardModel, pairs, a.Batch);
+                Evaluator.RewardDifferences(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
+            : Evaluator.RewardDifferences(rewardModel, pairs, a.Batch);
+        EvaluationReport report = Evaluator.Report(pairs, deltas);
+        StyleReport? style = a.Style ? StyleReport.Build(data.Pairs, pairs, deltas) : null;
+        if (style is not null && a.StylePlot is not null) StylePlot.Write(style, a.StylePlot);
 
         if (a.Json)
         {
@@ -69,11 +88,14 @@ internal static class EvalCommand
             json["model"] = m.Checkpoint;
             json["bad_records"] = data.BadRecords;
             json["truncated_pairs"] = encoder.Statistics.TruncatedPairs;
+            if (style is not null) json["style"] = StyleOutput.ToJson(style);
             output.WriteLine(json.ToJsonString());
         }
         else
         {
             ReportOutput.WriteText(output, report);
+            if (style is not null) StyleOutput.WriteText(output, style);
+            if (a.StylePlot is not null) output.WriteLine($"wrote {a.StylePlot}");
         }
         return 0;
     }

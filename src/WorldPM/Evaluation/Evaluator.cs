@@ -8,6 +8,12 @@ public static class Evaluator
 {
     /// <summary>Scores <paramref name="pairs"/> in batches; <paramref name="onScored"/> hears how many pairs are done after each batch.</summary>
     public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16,
+        Action<int>? onScored = null) =>
+        Report(pairs, RewardDifferences(model, pairs, pairsPerBatch, onScored));
+
+    /// <summary>r(chosen) - r(rejected) of every pair, scored as <see cref="Evaluate"/> scores them: for reports that
+    /// read the differences themselves (<see cref="StyleReport"/>).</summary>
+    public static double[] RewardDifferences(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16,
         Action<int>? onScored = null)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -25,7 +31,7 @@ public static class Evaluator
             for (int i = 0; i < batch.Pairs; ++i) deltas[start + i] = (double)rewards[i] - rewards[batch.Pairs + i];
             onScored?.Invoke(start + batch.Pairs);
         }
-        return Report(pairs, deltas);
+        return deltas;
     }
 
     /// <summary>The report for given reward differences (one per pair, r(chosen) - r(rejected)).</summary>

@@ -153,6 +153,27 @@ public sealed class RewardModel : IDisposable
     public float[] Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int count, int seqLen) =>
         Score(SequenceBatch.FromPadded(Config, tokens, lengths, count, seqLen));
 
+    /// <summary>
+    /// Each sequence's reward and its gradient with respect to the input of layer 0 (the token embeddings), from one
+    /// forward and one backward: what per-token attributions are made of. With <paramref name="inputs"/> empty the
+    /// input is the embedding rows of the batch's ids; otherwise <paramref name="inputs"/> [Count, SeqLen,
+    /// hidden_size] replaces them (the ids still give each row's length), e.g. points on a path between a baseline and
+    /// the real embeddings. Values at padding positions are ignored. The backward goes through the parameters too:
+    /// every parameter gradient is zero on return.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batch was made for a larger vocabulary or more positions than this
+    /// model has, or <paramref name="inputs"/> is neither empty nor Count x SeqLen x hidden_size values.</exception>
+    public InputGradients RewardInputGradients(SequenceBatch batch, ReadOnlySpan<float> inputs = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.CheckRunnableBy(Config);
+        long expected = (long)batch.Count * batch.SeqLen * Config.HiddenSize;
+        if (!inputs.IsEmpty && inputs.Length != expected)
+            throw new ArgumentException($"inputs holds {inputs.Length} values; {batch.Count} sequences of {batch.SeqLen} " +
+                $"positions of hidden_size {Config.HiddenSize} need {expected}", nameof(inputs));
+        return network.RewardInputGradients(batch, inputs);
+    }
+
     /// <summary>Frees the activations and the parameters (not the context).</summary>
     public void Dispose() => network.Dispose();
 }

@@ -32,6 +32,9 @@ internal interface IRewardNetwork : IDisposable
 
     /// <summary>See <see cref="RewardModel.Score(SequenceBatch)"/>.</summary>
     float[] Score(SequenceBatch sequences);
+
+    /// <summary>See <see cref="RewardModel.RewardInputGradients"/>.</summary>
+    InputGradients RewardInputGradients(SequenceBatch sequences, ReadOnlySpan<float> inputs);
 }
 
 /// <summary>
@@ -115,11 +118,36 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         return rewards;
     }
 
-    private void Forward(ActivationArena<T> a)
+    public InputGradients RewardInputGradients(SequenceBatch sequences, ReadOnlySpan<float> inputs)
+    {
+        ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
+        DeviceBuffer<T> layerInput = a.Layout.Layers[0].Input;
+        if (!inputs.IsEmpty)
+        {
+            using DeviceBuffer<float> given = context.Allocate<float>(inputs.Length);
+            given.CopyFrom(inputs);
+            Ops.Cast(context, given, layerInput);
+        }
+        Forward(a, embedTokens: inputs.IsEmpty);
+        // Each row's reward depends on its own sequence only, so seeding d reward / d reward = 1 in every row gives
+        // each sequence's own input gradient from one backward.
+        a.Layout.Backward.Rewards.Fill(1);
+        Backward(a, gradientsFinalFrom: null, intoEmbeddingTable: false);
+        float[] rewards = new float[sequences.Count];
+        a.Layout.Head.Rewards.CopyTo(rewards);
+        var result = new InputGradients(rewards, layerInput.ToFloats(), a.Layout.Backward.Residual.ToFloats());
+        store.Grads.Fill(0);
+        return result;
+    }
+
+    /// <summary>The forward from layer 0's input: the token ids' embedding rows, or (<paramref name="embedTokens"/>
+    /// false) whatever the caller wrote there.</summary>
+    private void Forward(ActivationArena<T> a, bool embedTokens = true)
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
-        Ops.EmbeddingForward(context, a.TokenIds, embedding.Value, acts.Layers[0].Input, s.N, config.VocabSize, s.C);
+        if (embedTokens)
+            Ops.EmbeddingForward(context, a.TokenIds, embedding.Value, acts.Layers[0].Input, s.N, config.VocabSize, s.C);
         for (int l = 0; l + 1 < layers.Length; l++) layers[l].Forward(a, acts.Layers[l], acts.Layers[l + 1].Input);
         if (FullLastLayer)
         {
@@ -141,8 +169,9 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// out in forward order, so the backward finishes them from the end of the flat gradient buffer down:
     /// <paramref name="gradientsFinalFrom"/> hears each offset from which on every gradient is final (after the head
     /// and final norm, after each layer, after the embedding: 0), which is when a data-parallel bucket can start.
+    /// Without <paramref name="intoEmbeddingTable"/> it stops at d loss / d layer 0's input, left in g.Residual.
     /// </summary>
-    private void Backward(ActivationArena<T> a, Action<long>? gradientsFinalFrom)
+    private void Backward(ActivationArena<T> a, Action<long>? gradientsFinalFrom, bool intoEmbeddingTable = true)
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
@@ -168,6 +197,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             layers[l].Backward(a, acts.Layers[l], g);
             gradientsFinalFrom?.Invoke(LayerStart(l));
         }
+        if (!intoEmbeddingTable) return;
         Ops.EmbeddingBackward(context, a.TokenIds, g.Residual, embedding.Grad, s.N, config.VocabSize, s.C);
         gradientsFinalFrom?.Invoke(0);
     }

@@ -58,8 +58,9 @@ public sealed record EmbeddedDemoResult(EvaluationReport HeldOut, long Steps, do
 /// </summary>
 public static class EmbeddedDemo
 {
+    /// <param name="onTrained">Hears the trained model before it is freed (to analyse it further).</param>
     public static EmbeddedDemoResult Run(WorldPMContext context, EmbeddedDemoOptions options,
-        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null)
+        Action<StepMetrics>? onStep = null, Action<long, EvaluationReport>? onEval = null, Action<RewardModel>? onTrained = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
@@ -93,6 +94,7 @@ public static class EmbeddedDemo
                 if (report.Overall.Accuracy >= options.StopAtAccuracy) break;  // false while null
             }
         }
+        onTrained?.Invoke(model);
         return new EmbeddedDemoResult(report!, trainer.Step, clock.Elapsed.TotalSeconds, lastLoss);
     }
 }
