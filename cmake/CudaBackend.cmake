@@ -23,7 +23,7 @@ message(STATUS "WorldPM kernels: nvcc for sm_80 and sm_90 (${CMAKE_CUDA_COMPILER
 
 # The cuda backend: the shared device host code on the CUDA platform, with nvcc's kernel objects.
 add_library(worldpm_device_cuda OBJECT native/src/device/device_backend.cpp native/src/cuda/cuda_platform.cpp
-  native/src/cuda/caching_allocator.cpp native/src/cuda/cublaslt.cpp)
+  native/src/cuda/caching_allocator.cpp native/src/cuda/cublaslt.cpp native/src/cuda/upload_staging.cpp)
 set_target_properties(worldpm_device_cuda PROPERTIES POSITION_INDEPENDENT_CODE ON
   CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
 target_include_directories(worldpm_device_cuda PRIVATE native/include native/src kernels/include

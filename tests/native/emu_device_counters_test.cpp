@@ -1,9 +1,10 @@
 // wpm_context_device_counters on the emu backend, which runs the cuda backend's host code: each kind of call
-// moves the counters by what it does by definition (an upload is one host-to-device copy, and today it waits
-// for the stream; an elementwise op is one kernel; a GEMM is one GEMM call and no kernel of ours), counted
-// here call by call rather than read from the library.
+// moves the counters by what it does by definition (an upload is one host-to-device copy, waiting for the stream
+// only above the staged size; a read waits; an elementwise op is one kernel; a GEMM is one GEMM call and no
+// kernel of ours), counted here call by call rather than read from the library.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "test_util.h"
@@ -67,11 +68,41 @@ TEST(EmuDeviceCounters, CopiesAndWaitsAreCountedCallByCall) {
   wpm_buffer* x = nullptr;
   EXPECT_EQ(moved_by(ctx, [&] { ASSERT_EQ(wpm_buffer_alloc(ctx, WPM_F32, 64, &x), WPM_OK); }), (Moved{0, 0, 0, 0, 0}));
   std::vector<float> host(64, 0.5f);
-  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_write(x, 0, host.data(), 64)); }), (Moved{1, 0, 1, 0, 0}));
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_write(x, 0, host.data(), 64)); }), (Moved{0, 0, 1, 0, 0}));
   EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_read(x, 0, host.data(), 64)); }), (Moved{1, 1, 0, 0, 0}));
   EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_read(x, 0, host.data(), 0)); }), (Moved{0, 0, 0, 0, 0}));
   EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_synchronize(ctx)); }), (Moved{1, 0, 0, 0, 0}));
   WPM_ASSERT_OK(wpm_buffer_free(x));
+
+  // 1 MiB is past the 256 KiB an upload may stage: that one waits for its copy.
+  wpm_buffer* big = nullptr;
+  std::vector<float> weights(size_t(1) << 18, 0.25f);
+  WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, weights.size(), &big));
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_write(big, 0, weights.data(), weights.size())); }),
+            (Moved{1, 0, 1, 0, 0}));
+  WPM_ASSERT_OK(wpm_buffer_free(big));
+}
+
+// An upload that does not wait is queued behind the work before it and carries its own copy of the bytes: the
+// caller may overwrite its buffer at once, and a kernel queued before the upload still reads the old values.
+// Telling under WORLDPM_EMU_QUEUE=deferred (the emu.deferred_queue test runs EmuQueue.*); true in either mode.
+TEST(EmuQueue, AStagedUploadKeepsStreamOrderAndHoldsItsOwnCopy) {
+  EmuContext ctx;
+  wpm_buffer *x = nullptr, *y = nullptr;
+  WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, 4, &x));
+  WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, 4, &y));
+  std::vector<float> host = {1, 2, 3, 4};
+  WPM_ASSERT_OK(wpm_buffer_write(x, 0, host.data(), 4));
+  WPM_ASSERT_OK(wpm_relu_fwd(ctx, x, y, 4));  // queued: reads 1, 2, 3, 4
+  std::vector<float> second = {-1, -2, -3, -4};
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_write(x, 0, second.data(), 4)); }), (Moved{0, 0, 1, 0, 0}));
+  std::fill(second.begin(), second.end(), 100.0f);  // the upload holds its own copy
+  std::vector<float> got_x(4), got_y(4);
+  WPM_ASSERT_OK(wpm_buffer_read(y, 0, got_y.data(), 4));
+  WPM_ASSERT_OK(wpm_buffer_read(x, 0, got_x.data(), 4));
+  EXPECT_EQ(got_y, (std::vector<float>{1, 2, 3, 4}));
+  EXPECT_EQ(got_x, (std::vector<float>{-1, -2, -3, -4}));
+  for (wpm_buffer* buffer : {x, y}) WPM_ASSERT_OK(wpm_buffer_free(buffer));
 }
 
 TEST(EmuDeviceCounters, AnElementwiseOpIsOneLaunchAndAGemmNoneOfOurs) {

@@ -72,6 +72,7 @@ TEST(EmuQueue, AResultReadWithoutSynchronizingIsPoisonOnlyWhenDeferred) {
 TEST(EmuQueue, AnInputRewrittenBeforeItsKernelRanChangesTheResultOnlyWhenDeferred) {
   EmuContext ctx;
   Buffer x(ctx, WPM_F32, ramp(kCount, 1.0f)), out(ctx, WPM_F32, kCount);
+  ASSERT_EQ(wpm_synchronize(ctx), WPM_OK) << wpm_last_error();  // the upload is queued too: let it land first
   ASSERT_EQ(wpm_relu_fwd(ctx, x, out, int64_t(kCount)), WPM_OK) << wpm_last_error();
   // The planted bug: the input, like a staging buffer, is refilled by the host before the kernel
   // that reads it is known to have run.

@@ -4,8 +4,9 @@
 // a cuBLASLt handle with its workspace. Kernels come from nvcc's build of
 // kernels/*.cu (namespace kernels_cuda) through the shared DeviceBackend.
 //
-// Host copies are synchronous for the caller (the host buffer may be gone as
-// soon as the call returns); kernel errors surface at the next synchronising
+// The host buffer of a copy may be gone as soon as the call returns: reads wait
+// for the stream; small uploads go through pinned staging (upload_staging.h) and
+// do not wait, larger ones do. Kernel errors surface at the next synchronising
 // call (a read, synchronize), as CUDA reports them.
 #include <cuda_runtime_api.h>
 
@@ -18,6 +19,7 @@
 #include "caching_allocator.h"
 #include "device.h"
 #include "cublaslt.h"
+#include "upload_staging.h"
 
 namespace wpm {
 
@@ -93,6 +95,13 @@ class CudaPlatform final : public DevicePlatform {
   wpm_status copy_to_device(void* dst, const void* host, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
     cudaSetDevice(device_);
+    if (bytes <= kStagedUploadBytes) {
+      bool waited = false;
+      const cudaError_t staged = staging_.upload(dst, host, bytes, stream_, &waited);
+      if (waited) count_host_wait();
+      if (staged != cudaSuccess) return cuda_failed(staged, "copy to device");
+      return WPM_OK;
+    }
     WPM_CUDA_CHECK(cudaMemcpyAsync(dst, host, bytes, cudaMemcpyHostToDevice, stream_), "copy to device");
     count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to device");
@@ -162,6 +171,7 @@ class CudaPlatform final : public DevicePlatform {
   cudaStream_t stream_ = nullptr;
   bool owns_stream_ = true;
   CachingAllocator allocator_;
+  UploadStaging staging_;  // destroyed after the destructor body has synchronized the stream
   void* workspace_ = nullptr;
   std::unique_ptr<Cublas> cublas_;
 };

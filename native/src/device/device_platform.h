@@ -21,6 +21,10 @@ struct CUstream_st;
 
 namespace wpm {
 
+// Uploads up to this size return without waiting for the stream (staged through pinned memory on cuda,
+// queued with a copy of the bytes on emu); larger ones (weights at load time) wait for their copy.
+constexpr size_t kStagedUploadBytes = size_t(256) << 10;
+
 class DevicePlatform {
  public:
   virtual ~DevicePlatform() = default;
@@ -34,7 +38,8 @@ class DevicePlatform {
   // Stream-ordered: memory released here may be handed out again only to work
   // queued after the work that used it (a single stream guarantees that).
   virtual void release(void* ptr) = 0;
-  // Both copies wait for the stream (the host buffer is free, or filled, when they return); no bytes, no wait.
+  // When either returns, the host buffer may be reused (to_device) or holds the bytes (to_host). to_host waits
+  // for the stream; to_device waits only above kStagedUploadBytes. No bytes, no copy and no wait.
   wpm_status to_device(void* dst, const void* host, size_t bytes) {
     if (bytes) count(h2d_copies_);
     return copy_to_device(dst, host, bytes);

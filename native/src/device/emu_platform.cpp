@@ -11,7 +11,9 @@
 // ordering bugs show (emu_stream.h).
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
+#include <vector>
 
 #include "../device_backends.h"
 #include "../error.h"
@@ -67,11 +69,21 @@ class EmuPlatform final : public DevicePlatform {
     if (stream_) stream_->release(ptr);
     else emu::device_free(ptr);
   }
-  // Host copies wait for the queued work first, as the cuda platform's stream-ordered copy and sync do
-  // (and, as there, an empty copy does not).
+  // As on cuda: a small upload is queued with its own copy of the bytes and returns without waiting; a large
+  // one, and every read, waits for the queued work first; an empty copy does nothing.
   wpm_status copy_to_device(void* dst, const void* host, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
-    if (wpm_status s = synchronize()) return s;
+    if (bytes > kStagedUploadBytes) {
+      if (wpm_status s = synchronize()) return s;
+    } else if (stream_) {
+      auto staged = std::make_shared<std::vector<unsigned char>>(static_cast<const unsigned char*>(host),
+                                                                 static_cast<const unsigned char*>(host) + bytes);
+      stream_->push_op([dst, staged] {
+        std::memcpy(dst, staged->data(), staged->size());
+        return WPM_OK;
+      });
+      return WPM_OK;
+    }
     std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
