@@ -1,0 +1,175 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json.Nodes;
+using WorldPM.Checkpoints;
+using WorldPM.Scaling;
+
+namespace WorldPM.Cli;
+
+/// <summary>
+/// A sweep's results and fits: held-out loss against training compute over every run (<c>"fit"</c>), and against
+/// non-embedding parameters over the runs of the largest data size (<c>"fit_parameters"</c>), each L = a·x^(-b) + c
+/// with equal weights in log space (every run is evaluated on the same held-out pairs, so the relative error of each
+/// mean loss is about the same). A fit that cannot be made (too few points) is recorded as <c>{"error": ...}</c>.
+/// Written as <c>sweep.json</c> and as a markdown table <c>sweep.md</c> (also printed), each atomically.
+/// </summary>
+internal sealed class SweepReport
+{
+    public const string JsonFileName = "sweep.json";
+
+    public const string TableFileName = "sweep.md";
+
+    /// <summary>The seed of the fits' bootstrap: the same runs always give the same intervals.</summary>
+    public const int BootstrapSeed = 1;
+
+    private readonly JsonObject _recipe;
+    private readonly IReadOnlyList<string> _data;
+    private readonly SweepGrid _grid;
+
+    private SweepReport(IReadOnlyList<SweepResult> results, SweepGrid grid, IReadOnlyList<string> data, JsonObject recipe)
+    {
+        Results = results;
+        _grid = grid;
+        _data = data;
+        _recipe = recipe;
+    }
+
+    public IReadOnlyList<SweepResult> Results { get; }
+
+    public PowerLawFit? ComputeFit { get; private init; }
+
+    public string? ComputeFitError { get; private init; }
+
+    public PowerLawFit? ParameterFit { get; private init; }
+
+    public string? ParameterFitError { get; private init; }
+
+    /// <summary>The step count of the runs the parameter fit is over (the largest).</summary>
+    public long ParameterFitSteps => _grid.Steps.Max();
+
+    public static SweepReport Create(IReadOnlyList<SweepResult> results, SweepGrid grid, IReadOnlyList<string> data, int batch, int maxLength,
+        double evalFraction, double learningRate, int seed, int bootstrap)
+    {
+        var recipe = new JsonObject
+        {
+            ["batch"] = batch, ["max_length"] = maxLength, ["eval_fraction"] = evalFraction, ["lr"] = learningRate,
+            ["schedule"] = "cosine", ["seed"] = seed,
+        };
+        var (computeFit, computeError) = TryFit(results.Select(r => r.TrainingFlops), results.Select(r => r.Final.Loss), bootstrap);
+        var atLargest = results.Where(r => r.Run.Steps == grid.Steps.Max()).ToList();
+        var (parameterFit, parameterError) = TryFit(atLargest.Select(r => r.NonEmbeddingParameters), atLargest.Select(r => r.Final.Loss), bootstrap);
+        return new SweepReport(results, grid, data, recipe)
+        {
+            ComputeFit = computeFit, ComputeFitError = computeError, ParameterFit = parameterFit, ParameterFitError = parameterError,
+        };
+    }
+
+    private static (PowerLawFit? Fit, string? Error) TryFit(IEnumerable<double> x, IEnumerable<double> loss, int bootstrap)
+    {
+        try
+        {
+            return (PowerLawFitter.Fit(x.ToList(), loss.ToList(), bootstrapSamples: bootstrap, seed: BootstrapSeed), null);
+        }
+        catch (ArgumentException e)
+        {
+            // The message without the " (Parameter 'x')" that .NET appends: the report names no code.
+            return (null, e.ParamName is null ? e.Message : e.Message.Replace($" (Parameter '{e.ParamName}')", ""));
+        }
+        catch (InvalidOperationException e)
+        {
+            return (null, e.Message);
+        }
+    }
+
+    /// <summary>Writes sweep.json and sweep.md into <paramref name="directory"/> and prints the table.</summary>
+    public void Write(string directory, TextWriter output)
+    {
+        AtomicFile.WriteAllText(Path.Combine(directory, JsonFileName), ToJson().ToJsonString(new(JsonLines.Readable) { WriteIndented = true }) + "\n");
+        string table = Table();
+        AtomicFile.WriteAllText(Path.Combine(directory, TableFileName), table);
+        output.Write(table);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["data"] = new JsonArray([.. _data.Select(d => JsonValue.Create(d))]),
+        ["grid"] = new JsonObject
+        {
+            ["models"] = new JsonArray([.. _grid.Models.Select(m => JsonValue.Create($"{m.Hidden}x{m.Layers}"))]),
+            ["steps"] = new JsonArray([.. _grid.Steps.Select(s => JsonValue.Create(s))]),
+        },
+        ["recipe"] = _recipe.DeepClone(),
+        ["flops"] = $"{SweepResult.FlopsPerParameterToken} * non_embedding_parameters * tokens (non-padding tokens trained on, both responses of every pair)",
+        ["fit"] = FitJson(ComputeFit, ComputeFitError, "flops", Results.Count),
+        ["fit_parameters"] = FitJson(ParameterFit, ParameterFitError, "non_embedding_parameters", Results.Count(r => r.Run.Steps == ParameterFitSteps), ParameterFitSteps),
+        ["runs"] = new JsonArray([.. Results.Select(RunJson)]),
+    };
+
+    private JsonObject RunJson(SweepResult r) => new()
+    {
+        ["name"] = r.Run.Name,
+        ["directory"] = Path.Combine("runs", r.Run.Name),
+        ["hidden_size"] = r.Config.HiddenSize,
+        ["layers"] = r.Config.NumHiddenLayers,
+        ["parameters"] = new JsonObject { ["non_embedding"] = r.NonEmbeddingParameters, ["total"] = r.TotalParameters },
+        ["steps"] = r.Run.Steps,
+        ["pairs_seen"] = r.Run.Steps * (int)_recipe["batch"]!,
+        ["tokens"] = r.Final.Tokens,
+        ["flops"] = r.TrainingFlops,
+        ["heldout"] = new JsonObject { ["loss"] = ReportOutput.Finite(r.Final.Loss), ["accuracy"] = ReportOutput.Finite(r.Final.Accuracy) },
+        ["curve"] = new JsonArray([.. r.Curve.Select(p => new JsonObject
+        {
+            ["step"] = p.Step, ["tokens"] = p.Tokens, ["flops"] = r.Flops(p),
+            ["loss"] = ReportOutput.Finite(p.Loss), ["accuracy"] = ReportOutput.Finite(p.Accuracy),
+        })]),
+    };
+
+    private static JsonObject FitJson(PowerLawFit? fit, string? error, string x, int points, long? steps = null)
+    {
+        var json = new JsonObject { ["x"] = x };
+        if (steps is long s) json["steps"] = s;
+        if (fit is null)
+        {
+            json["points"] = points;
+            json["error"] = error;
+            return json;
+        }
+        static JsonArray Interval(ConfidenceInterval i) => [ReportOutput.Finite(i.Lower), ReportOutput.Finite(i.Upper)];
+        json["a"] = fit.Curve.A;
+        json["b"] = fit.Curve.B;
+        json["c"] = fit.Curve.C;
+        json["r2"] = ReportOutput.Finite(fit.R2);
+        json["points"] = fit.Points;
+        json["intervals"] = new JsonObject { ["a"] = Interval(fit.AInterval), ["b"] = Interval(fit.BInterval), ["c"] = Interval(fit.CInterval) };
+        json["level"] = fit.Level;
+        json["bootstrap_samples"] = fit.BootstrapSamples;
+        json["bootstrap_fits"] = fit.Bootstrap.Count;
+        json["bootstrap_seed"] = fit.Seed;
+        json["weights"] = "equal, in log space";
+        return json;
+    }
+
+    /// <summary>The markdown table of the runs and a line per fit.</summary>
+    public string Table()
+    {
+        var text = new StringBuilder();
+        text.AppendLine("| run | non-embedding params | params | steps | tokens | FLOPs | held-out loss | held-out accuracy |");
+        text.AppendLine("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+        foreach (SweepResult r in Results)
+            text.AppendLine(Invariant($"| {r.Run.Name} | {r.NonEmbeddingParameters:N0} | {r.TotalParameters:N0} | {r.Run.Steps} | {r.Final.Tokens:N0} | {r.TrainingFlops:G3} | {r.Final.Loss:F4} | {r.Final.Accuracy:P1} |"));
+        text.AppendLine();
+        text.AppendLine(FitLine("held-out loss vs compute C", "C", ComputeFit, ComputeFitError));
+        text.AppendLine(FitLine($"held-out loss vs non-embedding parameters N at {ParameterFitSteps} steps", "N", ParameterFit, ParameterFitError));
+        return text.ToString();
+    }
+
+    private static string FitLine(string what, string x, PowerLawFit? fit, string? error)
+    {
+        if (fit is null) return $"{what}: no fit ({error})";
+        static string Range(ConfidenceInterval i) => Invariant($"[{i.Lower:G3}, {i.Upper:G3}]");
+        return Invariant($"{what}: L = a·{x}^(-b) + c, a = {fit.Curve.A:G4} {Range(fit.AInterval)}, b = {fit.Curve.B:G4} {Range(fit.BInterval)}, ") +
+            Invariant($"c = {fit.Curve.C:G4} {Range(fit.CInterval)} ({fit.Level:P0} bootstrap intervals, {fit.Bootstrap.Count} of {fit.BootstrapSamples} resamples fitted), R² = {fit.R2:F3} over {fit.Points} runs");
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+}
