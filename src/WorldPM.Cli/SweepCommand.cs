@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Nodes;
 using WorldPM.Checkpoints;
 using WorldPM.Data;
 using WorldPM.Model;
@@ -19,6 +20,8 @@ namespace WorldPM.Cli;
 /// </summary>
 internal static class SweepCommand
 {
+    public const string RecipeFileName = "recipe.json";
+
     private sealed record Arguments(string[] Data, string Out, bool Quick, SweepGrid? Grid, int Batch, int MaxLength,
         double EvalFraction, int Evaluations, double? LearningRate, int Seed, string? Tokenizer, int Bootstrap, DataLoadOptions Loading);
 
@@ -50,8 +53,9 @@ internal static class SweepCommand
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(result =>
         {
-            SweepModel[]? sizes = result.GetValue(models);
-            long[]? counts = result.GetValue(steps);
+            // An option left out reads as an empty list: the grid's own sizes or steps then.
+            SweepModel[]? sizes = result.GetValue(models) is { Length: > 0 } givenSizes ? givenSizes : null;
+            long[]? counts = result.GetValue(steps) is { Length: > 0 } givenSteps ? givenSteps : null;
             bool isQuick = result.GetValue(quick);
             SweepGrid baseGrid = isQuick ? SweepGrid.Quick : SweepGrid.Default;
             SweepGrid? grid = sizes is null && counts is null ? null : new SweepGrid(sizes ?? [.. baseGrid.Models], counts ?? [.. baseGrid.Steps]);
@@ -72,6 +76,7 @@ internal static class SweepCommand
         var (tokenizer, _) = ModelInputs.Tokenizer(a.Tokenizer);
         string configs = Path.Combine(a.Out, "configs");
         Directory.CreateDirectory(configs);
+        JsonObject recipe = RequireSameRecipe(a);
 
         var results = new List<SweepResult>();
         var runs = grid.Runs.ToList();
@@ -102,12 +107,34 @@ internal static class SweepCommand
         }
         output.WriteLine($"{runs.Count} runs: {runs.Count - kept} trained, {kept} kept as they were");
 
-        var report = SweepReport.Create(results, grid, a.Data, a.Batch, a.MaxLength, a.EvalFraction, a.LearningRate ?? TrainCommand.ScratchLearningRate, a.Seed, a.Bootstrap);
+        var report = SweepReport.Create(results, grid, recipe, a.Bootstrap);
         report.Write(a.Out, output);
         SweepPlot.Write(report, Path.Combine(a.Out, SweepPlot.FileName));
         output.WriteLine($"wrote {SweepReport.JsonFileName}, {SweepReport.TableFileName} and {SweepPlot.FileName} to {Path.GetFullPath(a.Out)}");
         if (report.ComputeFitError is { } error) throw new InvalidDataException($"the power-law fit of held-out loss against compute failed: {error}");
         return 0;
+    }
+
+    /// <summary>
+    /// The recipe every run of the sweep shares, saved in DIR/recipe.json by the first sweep of DIR; a later one with
+    /// another recipe is refused, since its runs would not compare with the finished ones it keeps.
+    /// </summary>
+    private static JsonObject RequireSameRecipe(Arguments a)
+    {
+        var recipe = new JsonObject
+        {
+            ["data"] = new JsonArray([.. a.Data.Select(d => JsonValue.Create(Path.GetFullPath(d)))]),
+            ["data_options"] = a.Loading.ToString(),
+            ["tokenizer"] = a.Tokenizer is null ? "byte" : Path.GetFullPath(a.Tokenizer),
+            ["batch"] = a.Batch, ["max_length"] = a.MaxLength, ["eval_fraction"] = a.EvalFraction, ["evals"] = a.Evaluations,
+            ["lr"] = a.LearningRate ?? TrainCommand.ScratchLearningRate, ["schedule"] = "cosine", ["seed"] = a.Seed,
+        };
+        string path = Path.Combine(a.Out, RecipeFileName), text = recipe.ToJsonString(new(JsonLines.Readable) { WriteIndented = true }) + "\n";
+        if (!File.Exists(path))
+            AtomicFile.WriteAllText(path, text);
+        else if (File.ReadAllText(path) != text)
+            throw new UsageException($"'{a.Out}' was swept with another recipe ({path}); continue it with the same data and options, or choose another --out");
+        return recipe;
     }
 
     /// <summary>Trains (or resumes) <paramref name="run"/> through the train command, its log appended to the run's train.log.</summary>

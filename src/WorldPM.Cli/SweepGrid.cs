@@ -7,11 +7,11 @@ namespace WorldPM.Cli;
 /// </summary>
 internal sealed record SweepGrid(IReadOnlyList<SweepModel> Models, IReadOnlyList<long> Steps)
 {
-    /// <summary>The <c>--quick</c> grid: 4 sizes from 3.5 k to 150 k non-embedding parameters (43×) by 3 data sizes,
+    /// <summary>The <c>--quick</c> grid: 4 sizes from 3.7 k to 153 k non-embedding parameters (41×) by 3 data sizes,
     /// a few minutes on 2 cores (docs/sweep.md has the measured time).</summary>
     public static readonly SweepGrid Quick = new([new(16, 1), new(32, 2), new(48, 2), new(64, 3)], [30, 60, 120]);
 
-    /// <summary>The default grid: 5 sizes from 3.5 k to 800 k non-embedding parameters (230×) by 4 data sizes.</summary>
+    /// <summary>The default grid: 5 sizes from 3.7 k to 805 k non-embedding parameters (217×) by 4 data sizes.</summary>
     public static readonly SweepGrid Default = new([new(16, 1), new(32, 2), new(64, 2), new(96, 3), new(128, 4)], [60, 120, 240, 480]);
 
     public IEnumerable<(SweepModel Model, long Steps)> Runs =>

@@ -32,8 +32,9 @@ internal static class SweepPlot
                 var fill = plot.Add.FillY(logX, band.Select(b => Math.Log10(b.Lower)).ToArray(), band.Select(b => Math.Log10(b.Upper)).ToArray());
                 fill.FillColor = ScottPlot.Colors.Gray.WithAlpha(0.25);
                 fill.LegendText = $"{fit.Level:P0} bootstrap band";
-                ys.AddRange(band.Select(b => b.Lower).Concat(band.Select(b => b.Upper)).Where(double.IsFinite));
             }
+            // The axes follow the points and the curve; a band that flares out where there are no points is cut off.
+            ys.AddRange(x.Select(fit.Curve.At));
             var curve = plot.Add.Scatter(logX, x.Select(v => Math.Log10(fit.Curve.At(v))).ToArray());
             curve.MarkerSize = 0;
             curve.LineWidth = 2;
@@ -51,7 +52,7 @@ internal static class SweepPlot
             points.MarkerSize = 9;
             points.LineWidth = 1;
             points.LinePattern = ScottPlot.LinePattern.Dotted;
-            points.LegendText = string.Create(CultureInfo.InvariantCulture, $"{sizes[i].Name} ({ofSize[0].NonEmbeddingParameters:N0} params)");
+            points.LegendText = string.Create(CultureInfo.InvariantCulture, $"{sizes[i].Name} ({ofSize[0].NonEmbeddingParameters:N0} non-embedding params)");
         }
 
         double lowY = ys.Where(y => y > 0).Min() / 1.03, highY = ys.Max() * 1.03;

@@ -23,14 +23,12 @@ internal sealed class SweepReport
     public const int BootstrapSeed = 1;
 
     private readonly JsonObject _recipe;
-    private readonly IReadOnlyList<string> _data;
     private readonly SweepGrid _grid;
 
-    private SweepReport(IReadOnlyList<SweepResult> results, SweepGrid grid, IReadOnlyList<string> data, JsonObject recipe)
+    private SweepReport(IReadOnlyList<SweepResult> results, SweepGrid grid, JsonObject recipe)
     {
         Results = results;
         _grid = grid;
-        _data = data;
         _recipe = recipe;
     }
 
@@ -47,18 +45,12 @@ internal sealed class SweepReport
     /// <summary>The step count of the runs the parameter fit is over (the largest).</summary>
     public long ParameterFitSteps => _grid.Steps.Max();
 
-    public static SweepReport Create(IReadOnlyList<SweepResult> results, SweepGrid grid, IReadOnlyList<string> data, int batch, int maxLength,
-        double evalFraction, double learningRate, int seed, int bootstrap)
+    public static SweepReport Create(IReadOnlyList<SweepResult> results, SweepGrid grid, JsonObject recipe, int bootstrap)
     {
-        var recipe = new JsonObject
-        {
-            ["batch"] = batch, ["max_length"] = maxLength, ["eval_fraction"] = evalFraction, ["lr"] = learningRate,
-            ["schedule"] = "cosine", ["seed"] = seed,
-        };
         var (computeFit, computeError) = TryFit(results.Select(r => r.TrainingFlops), results.Select(r => r.Final.Loss), bootstrap);
         var atLargest = results.Where(r => r.Run.Steps == grid.Steps.Max()).ToList();
         var (parameterFit, parameterError) = TryFit(atLargest.Select(r => r.NonEmbeddingParameters), atLargest.Select(r => r.Final.Loss), bootstrap);
-        return new SweepReport(results, grid, data, recipe)
+        return new SweepReport(results, grid, recipe)
         {
             ComputeFit = computeFit, ComputeFitError = computeError, ParameterFit = parameterFit, ParameterFitError = parameterError,
         };
@@ -92,18 +84,25 @@ internal sealed class SweepReport
 
     public JsonObject ToJson() => new()
     {
-        ["data"] = new JsonArray([.. _data.Select(d => JsonValue.Create(d))]),
+        ["data"] = _recipe["data"]!.DeepClone(),
         ["grid"] = new JsonObject
         {
             ["models"] = new JsonArray([.. _grid.Models.Select(m => JsonValue.Create($"{m.Hidden}x{m.Layers}"))]),
             ["steps"] = new JsonArray([.. _grid.Steps.Select(s => JsonValue.Create(s))]),
         },
-        ["recipe"] = _recipe.DeepClone(),
+        ["recipe"] = Without(_recipe, "data"),
         ["flops"] = $"{SweepResult.FlopsPerParameterToken} * non_embedding_parameters * tokens (non-padding tokens trained on, both responses of every pair)",
         ["fit"] = FitJson(ComputeFit, ComputeFitError, "flops", Results.Count),
         ["fit_parameters"] = FitJson(ParameterFit, ParameterFitError, "non_embedding_parameters", Results.Count(r => r.Run.Steps == ParameterFitSteps), ParameterFitSteps),
         ["runs"] = new JsonArray([.. Results.Select(RunJson)]),
     };
+
+    private static JsonObject Without(JsonObject o, string key)
+    {
+        var copy = o.DeepClone().AsObject();
+        copy.Remove(key);
+        return copy;
+    }
 
     private JsonObject RunJson(SweepResult r) => new()
     {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using WorldPM.Checkpoints;
+using WorldPM.Testing;
 
 namespace WorldPM.Cli.Tests;
 
@@ -141,6 +142,46 @@ public class SweepCommandTests
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(sweep, "sweep.json")));
         Assert.That(json.RootElement.GetProperty("runs").GetArrayLength(), Is.EqualTo(1));
         Assert.That(json.RootElement.GetProperty("fit").GetProperty("error").GetString(), Does.Contain("at least 4 points"));
+    }
+
+    [Test]
+    public void ASweepDirectoryIsContinuedOnlyWithItsOwnRecipe()
+    {
+        string sweep = _files.PathOf("sweep");
+        string[] args = ["sweep", _data, "--out", sweep, "--models", "16x1", "--steps", "1", "--batch", "2", "--max-length", "32", "--evals", "1"];
+        Assert.That(Worldpm.Run(args).ExitCode, Is.EqualTo(Cli.Failure), "one run is too few to fit");
+        CliResult other = Worldpm.Run([.. args, "--lr", "0.01"]);
+        Assert.That(other.ExitCode, Is.EqualTo(Cli.Usage), other.ToString);
+        Assert.That(other.Error.Trim(), Does.Match("^worldpm: '[^']*' was swept with another recipe \\([^)]*recipe.json\\); continue it with the same data and options, or choose another --out$"));
+        Assert.That(Metrics(Path.Combine(sweep, "runs", "d16-l1-s1"), "step"), Has.Count.EqualTo(1), "the refused sweep trained nothing");
+    }
+
+    [Test]
+    public void QuickSweepsTheQuickGridsSizesAndStepsOverrideItsDataSizes()
+    {
+        string sweep = _files.PathOf("sweep");
+        CliResult result = Worldpm.Run("sweep", _data, "--out", sweep, "--quick", "--steps", "1", "--batch", "2", "--max-length", "32", "--evals", "1", "--bootstrap", "0");
+        string[] expected = ["d16-l1-s1", "d32-l2-s1", "d48-l2-s1", "d64-l3-s1"];
+        Assert.That(Directory.GetDirectories(Path.Combine(sweep, "runs")).Select(Path.GetFileName).Order(), Is.EqualTo(expected.Order()), result.ToString);
+        Assert.That(result.Output, Does.Contain("[4/4] d64-l3-s1: 1 steps of 2 pairs"));
+    }
+
+    [Test]
+    public void RealDataIsSweptWithTheDataOptionsOfTrain()
+    {
+        string posts = SharedData.PathOf("stackexchange");
+        int HeldOutPairs(string name, params string[] more)
+        {
+            string sweep = _files.PathOf(name);
+            // One run: too few to fit, so exit 1 after the files are written.
+            CliResult result = Worldpm.Run(["sweep", posts, "--out", sweep, "--models", "16x1", "--steps", "1", "--batch", "2",
+                "--max-length", "32", "--evals", "1", .. more]);
+            Assert.That(result.ExitCode, Is.EqualTo(Cli.Failure), result.ToString);
+            return Metrics(Path.Combine(sweep, "runs", "d16-l1-s1"), "eval")[^1].GetProperty("overall").GetProperty("pairs").GetInt32();
+        }
+        int all = HeldOutPairs("all"), wideMargins = HeldOutPairs("wide", "--min-score-margin", "3");
+        Assert.That(all, Is.GreaterThan(100));
+        Assert.That(wideMargins, Is.GreaterThan(0).And.LessThan(all), "--min-score-margin reaches the StackExchange reader of every run");
     }
 
     [TestCase(new[] { "sweep", "--out", "DIR" }, Cli.Usage, "sweep needs DATA")]
