@@ -109,8 +109,9 @@ internal static class SweepCommand
 
         var report = SweepReport.Create(results, grid, recipe, a.Bootstrap);
         report.Write(a.Out, output);
-        SweepPlot.Write(report, Path.Combine(a.Out, SweepPlot.FileName));
-        output.WriteLine($"wrote {SweepReport.JsonFileName}, {SweepReport.TableFileName} and {SweepPlot.FileName} to {Path.GetFullPath(a.Out)}");
+        bool plotted = SweepPlot.Write(report, Path.Combine(a.Out, SweepPlot.FileName));
+        output.WriteLine($"wrote {SweepReport.JsonFileName}, {SweepReport.TableFileName}" +
+            (plotted ? $" and {SweepPlot.FileName}" : $" (no {SweepPlot.FileName}: no run has a finite held-out loss)") + $" to {Path.GetFullPath(a.Out)}");
         if (report.ComputeFitError is { } error) throw new InvalidDataException($"the power-law fit of held-out loss against compute failed: {error}");
         return 0;
     }

@@ -14,11 +14,13 @@ internal static class SweepPlot
     /// <summary>Points on the drawn curve and band, evenly spaced in log compute.</summary>
     private const int CurvePoints = 100;
 
-    public static void Write(SweepReport report, string path)
+    /// <summary>Draws the runs with a finite positive loss and compute; false (nothing written) when there is none.</summary>
+    public static bool Write(SweepReport report, string path)
     {
+        var results = report.Results.Where(r => r.TrainingFlops > 0 && r.Final.Loss > 0 && double.IsFinite(r.Final.Loss)).ToList();
+        if (results.Count == 0) return false;
         var plot = new ScottPlot.Plot();
         var palette = new ScottPlot.Palettes.Category10();
-        var results = report.Results.Where(r => r.TrainingFlops > 0 && r.Final.Loss > 0).ToList();
         double lowX = results.Min(r => r.TrainingFlops) / 1.5, highX = results.Max(r => r.TrainingFlops) * 1.5;
         var ys = results.Select(r => r.Final.Loss).ToList();
 
@@ -64,6 +66,7 @@ internal static class SweepPlot
         plot.YLabel("held-out BT loss (log scale)");
         plot.ShowLegend(ScottPlot.Edge.Right);
         PlotCommand.SavePng(plot, path, 1100, 550);
+        return true;
     }
 
     /// <summary>Ticks at the powers of ten in [low, high] (and at both ends when it holds fewer than two).</summary>
