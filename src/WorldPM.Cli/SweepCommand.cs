@@ -112,6 +112,9 @@ internal static class SweepCommand
         bool plotted = SweepPlot.Write(report, Path.Combine(a.Out, SweepPlot.FileName));
         output.WriteLine($"wrote {SweepReport.JsonFileName}, {SweepReport.TableFileName}" +
             (plotted ? $" and {SweepPlot.FileName}" : $" (no {SweepPlot.FileName}: no run has a finite held-out loss)") + $" to {Path.GetFullPath(a.Out)}");
+        // The compute fit is the sweep's result: without it (too few runs, or no falling trend) the command fails, after
+        // writing every file. The parameter fit is over one run per size and is only reported: its failure, such as no
+        // trend across sizes in a short sweep, leaves the exit code 0.
         if (report.ComputeFitError is { } error) throw new InvalidDataException($"the power-law fit of held-out loss against compute failed: {error}");
         return 0;
     }

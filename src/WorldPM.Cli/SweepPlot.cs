@@ -5,7 +5,8 @@ namespace WorldPM.Cli;
 
 /// <summary>
 /// <c>sweep.png</c>: held-out BT loss against training compute on log-log axes, one colour per model size (every data
-/// size of that size in its colour), the fitted power law and its bootstrap band. Written atomically.
+/// size of that size in its colour), the fitted power law and its bootstrap band; a fit that failed (no falling trend,
+/// too few runs) is drawn as no curve and a note with its reason instead. Written atomically.
 /// </summary>
 internal static class SweepPlot
 {
@@ -45,6 +46,13 @@ internal static class SweepPlot
                 $"L = {fit.Curve.A:G3}·C^(-{fit.Curve.B:G3}) + {fit.Curve.C:G3}, R² = {fit.R2:F3}");
         }
 
+        // No curve for a failed fit, and the reason on the plot, so a PNG without one is not read as a missing layer.
+        // Lower left: where falling points leave room (the common case is a compute trend with a failed parameter fit).
+        var notes = new List<string>();
+        if (report.ComputeFitError is { } computeError) notes.Add(Note("no fit against compute", computeError));
+        if (report.ParameterFitError is { } parameterError) notes.Add(Note($"no fit against parameters at {report.ParameterFitSteps} steps", parameterError));
+        if (notes.Count > 0) plot.Add.Annotation(string.Join("\n", notes), ScottPlot.Alignment.LowerLeft);
+
         var sizes = results.Select(r => r.Run.Model).Distinct().OrderBy(m => results.First(r => r.Run.Model == m).NonEmbeddingParameters).ToList();
         for (int i = 0; i < sizes.Count; ++i)
         {
@@ -68,6 +76,10 @@ internal static class SweepPlot
         PlotCommand.SavePng(plot, path, 1100, 550);
         return true;
     }
+
+    /// <summary>A failed fit's note, a clause a line (a reason on one line is wider than the plot).</summary>
+    private static string Note(string what, string reason) =>
+        what + ":\n  " + string.Join(":\n  ", reason.Split(": ", StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>Ticks at the powers of ten in [low, high] (and at both ends when it holds fewer than two).</summary>
     private static ScottPlot.TickGenerators.NumericManual Decades(double low, double high)

@@ -10,7 +10,10 @@ namespace WorldPM.Cli;
 /// A sweep's results and fits: held-out loss against training compute over every run (<c>"fit"</c>), and against
 /// non-embedding parameters over the runs of the largest data size (<c>"fit_parameters"</c>), each L = a·x^(-b) + c
 /// with equal weights in log space (every run is evaluated on the same held-out pairs, so the relative error of each
-/// mean loss is about the same). A fit that cannot be made (too few points) is recorded as <c>{"error": ...}</c>.
+/// mean loss is about the same). A fit that cannot be made (too few points), or that shows no falling trend (the best fit
+/// has b ≤ 0: held-out loss rises, or stays flat, with x), is recorded as <c>{"error": ...}</c> naming the reason.
+/// Only a failed compute fit fails the sweep (<see cref="SweepCommand"/>); the parameter fit is over few runs (one per
+/// size) and often shows no trend in short sweeps, which is a finding, not a failure.
 /// Written as <c>sweep.json</c> and as a markdown table <c>sweep.md</c> (also printed), each atomically.
 /// </summary>
 internal sealed class SweepReport
@@ -47,20 +50,22 @@ internal sealed class SweepReport
 
     public static SweepReport Create(IReadOnlyList<SweepResult> results, SweepGrid grid, JsonObject recipe, int bootstrap)
     {
-        var (computeFit, computeError) = TryFit(results.Select(r => r.TrainingFlops), results.Select(r => r.Final.Loss), bootstrap);
+        var (computeFit, computeError) = TryFit(results.Select(r => r.TrainingFlops), results.Select(r => r.Final.Loss), bootstrap, "flops");
         var atLargest = results.Where(r => r.Run.Steps == grid.Steps.Max()).ToList();
-        var (parameterFit, parameterError) = TryFit(atLargest.Select(r => r.NonEmbeddingParameters), atLargest.Select(r => r.Final.Loss), bootstrap);
+        var (parameterFit, parameterError) = TryFit(atLargest.Select(r => r.NonEmbeddingParameters), atLargest.Select(r => r.Final.Loss), bootstrap,
+            "non_embedding_parameters");
         return new SweepReport(results, grid, recipe)
         {
             ComputeFit = computeFit, ComputeFitError = computeError, ParameterFit = parameterFit, ParameterFitError = parameterError,
         };
     }
 
-    private static (PowerLawFit? Fit, string? Error) TryFit(IEnumerable<double> x, IEnumerable<double> loss, int bootstrap)
+    /// <param name="xName">The axis as sweep.json names it (its <c>"x"</c>), for the no-trend reason.</param>
+    private static (PowerLawFit? Fit, string? Error) TryFit(IEnumerable<double> x, IEnumerable<double> loss, int bootstrap, string xName)
     {
         try
         {
-            return (PowerLawFitter.Fit(x.ToList(), loss.ToList(), bootstrapSamples: bootstrap, seed: BootstrapSeed), null);
+            return (PowerLawFitter.Fit(x.ToList(), loss.ToList(), bootstrapSamples: bootstrap, seed: BootstrapSeed, xName: xName, lossName: "held-out loss"), null);
         }
         catch (ArgumentException e)
         {
@@ -69,6 +74,7 @@ internal sealed class SweepReport
         }
         catch (InvalidOperationException e)
         {
+            // Also a NoTrendException: "held-out loss does not fall with flops: the best fit has b = ...".
             return (null, e.Message);
         }
     }
@@ -143,6 +149,8 @@ internal sealed class SweepReport
         json["level"] = fit.Level;
         json["bootstrap_samples"] = fit.BootstrapSamples;
         json["bootstrap_fits"] = fit.Bootstrap.Count;
+        // Refits of resamples that show no falling trend (b ≤ 0): left out of the intervals, counted here.
+        json["bootstrap_without_trend"] = fit.BootstrapWithoutTrend;
         json["bootstrap_seed"] = fit.Seed;
         json["weights"] = "equal, in log space";
         return json;
@@ -167,7 +175,9 @@ internal sealed class SweepReport
         if (fit is null) return $"{what}: no fit ({error})";
         static string Range(ConfidenceInterval i) => Invariant($"[{i.Lower:G3}, {i.Upper:G3}]");
         return Invariant($"{what}: L = a·{x}^(-b) + c, a = {fit.Curve.A:G4} {Range(fit.AInterval)}, b = {fit.Curve.B:G4} {Range(fit.BInterval)}, ") +
-            Invariant($"c = {fit.Curve.C:G4} {Range(fit.CInterval)} ({fit.Level:P0} bootstrap intervals, {fit.Bootstrap.Count} of {fit.BootstrapSamples} resamples fitted), R² = {fit.R2:F3} over {fit.Points} runs");
+            Invariant($"c = {fit.Curve.C:G4} {Range(fit.CInterval)} ({fit.Level:P0} bootstrap intervals, {fit.Bootstrap.Count} of {fit.BootstrapSamples} resamples fitted") +
+            (fit.BootstrapWithoutTrend > 0 ? Invariant($"; {fit.BootstrapWithoutTrend} more ({fit.ShareWithoutTrend:P0} of the fitted) without a falling trend, left out") : "") +
+            Invariant($"), R² = {fit.R2:F3} over {fit.Points} runs");
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -6,6 +6,15 @@ namespace WorldPM.Scaling;
 /// orders of magnitude without the large-x points dominating. Levenberg–Marquardt from several starting floors (each
 /// start a straight-line fit of ln(L − c₀) against ln x), keeping the best; then the same fit on bootstrap resamples of
 /// the points (drawn with a fixed seed, so the intervals are reproducible) for percentile intervals of a, b and c.
+/// <para>
+/// The curve describes a scaling trend only when the loss falls with x: b &gt; 0. When the best fit has b ≤ 0, or the
+/// loss does not fall across the points at all (the weighted straight line through ln L against ln x does not go down
+/// from the smallest x to the largest), there is no trend to report and <see cref="Fit"/> throws a
+/// <see cref="NoTrendException"/> that names the axis and the best fit's b, rather than returning a curve that rises.
+/// A bootstrap refit without a trend by the same test is counted (<see cref="PowerLawFit.BootstrapWithoutTrend"/>)
+/// and left out of the intervals: they are the spread of the trend given that there is one, and the share of refits
+/// without one says how sure the trend itself is.
+/// </para>
 /// </summary>
 public static class PowerLawFitter
 {
@@ -20,17 +29,28 @@ public static class PowerLawFitter
 
     private const int MaxIterations = 200;
 
+    /// <summary>
+    /// The least fall in ln L, across the points, of the straight line through ln L against ln x that counts as a fall.
+    /// Held-out losses are means of float32 values, resolved to about 1e-7; a line through equal losses comes out
+    /// with a slope of rounding size (either sign), which must read as flat, not as a trend.
+    /// </summary>
+    private const double LeastFall = 1e-9;
+
     /// <param name="x">Compute (or parameters) per point: finite and positive, at least three distinct values.</param>
     /// <param name="loss">The loss per point: finite and positive.</param>
     /// <param name="weights">Per point, the inverse variance of ln L (null: all 1).</param>
     /// <param name="bootstrapSamples">Resamples for the intervals (0: none; the intervals are then NaN).</param>
     /// <param name="seed">Seed of the resampling.</param>
     /// <param name="level">Central probability of the intervals.</param>
+    /// <param name="xName">What x is, for the no-trend reason (e.g. "non_embedding_parameters").</param>
+    /// <param name="lossName">What the loss is, for the no-trend reason (e.g. "held-out loss").</param>
     /// <exception cref="ArgumentException">Too few points, lengths that differ, or a value that is not finite and positive,
     /// named with its index.</exception>
+    /// <exception cref="NoTrendException">The loss does not fall with x: the best fit has b ≤ 0, or the points do not
+    /// fall at all; the message names <paramref name="xName"/> and the best fit's b.</exception>
     /// <exception cref="InvalidOperationException">No start converged to a finite fit.</exception>
     public static PowerLawFit Fit(IReadOnlyList<double> x, IReadOnlyList<double> loss, IReadOnlyList<double>? weights = null,
-        int bootstrapSamples = DefaultBootstrapSamples, int seed = 1, double level = 0.95)
+        int bootstrapSamples = DefaultBootstrapSamples, int seed = 1, double level = 0.95, string xName = "x", string lossName = "the loss")
     {
         ArgumentNullException.ThrowIfNull(x);
         ArgumentNullException.ThrowIfNull(loss);
@@ -39,19 +59,57 @@ public static class PowerLawFitter
         double[] lnX = x.Select(v => Math.Log(v)).ToArray(), lnL = loss.Select(v => Math.Log(v)).ToArray();
         PowerLaw curve = FitLogs(lnX, lnL, w)
             ?? throw new InvalidOperationException($"no power law a·x^(-b) + c fits the {x.Count} points: every start diverged");
+        if (NoTrend(curve, lnX, lnL, w) is { } why)
+            throw new NoTrendException($"{lossName} does not fall with {xName}: {why}", curve);
 
         var random = new Random(seed);
         var refits = new List<PowerLaw>(bootstrapSamples);
+        int withoutTrend = 0;
         int[] pick = new int[x.Count];
         for (int s = 0; s < bootstrapSamples; ++s)
         {
             for (int i = 0; i < pick.Length; ++i) pick[i] = random.Next(pick.Length);
             if (pick.Select(i => x[i]).Distinct().Count() < 3) continue;
-            if (FitLogs(pick.Select(i => lnX[i]).ToArray(), pick.Select(i => lnL[i]).ToArray(), pick.Select(i => w[i]).ToArray()) is { } refit)
-                refits.Add(refit);
+            double[] pickedX = pick.Select(i => lnX[i]).ToArray(), pickedL = pick.Select(i => lnL[i]).ToArray(), pickedW = pick.Select(i => w[i]).ToArray();
+            if (FitLogs(pickedX, pickedL, pickedW) is not { } refit) continue;
+            // A resample that rises (or is flat) has no trend: its b ≤ 0 would stretch the intervals of a, b and c over
+            // curves that are no scaling law. Counted instead, so its share says how often the points show no trend.
+            if (NoTrend(refit, pickedX, pickedL, pickedW) is null) refits.Add(refit);
+            else ++withoutTrend;
         }
-        return new PowerLawFit(curve, RSquared(curve, lnX, lnL, w), x.Count, refits, bootstrapSamples, seed, level);
+        return new PowerLawFit(curve, RSquared(curve, lnX, lnL, w), x.Count, refits, bootstrapSamples, seed, level, withoutTrend);
     }
+
+    /// <summary>
+    /// Why <paramref name="curve"/>, the best fit to the points, shows no falling trend; null when it does: b &gt; 0 and
+    /// the weighted straight line through ln L against ln x falls across the points by at least <see cref="LeastFall"/>.
+    /// </summary>
+    private static string? NoTrend(PowerLaw curve, double[] lnX, double[] lnL, double[] w)
+    {
+        // + 0.0 turns a −0 (the exponent of a flat start) into 0, so the reason does not read "b = -0".
+        double b = curve.B + 0.0;
+        if (!(b > 0)) return Invariant($"the best fit has b = {b:G3}, and a falling trend needs b > 0");
+        double fall = -Slope(lnX, lnL, w) * (lnX.Max() - lnX.Min());
+        if (!(fall >= LeastFall))
+            return "the straight line through ln L against ln x " + (Math.Abs(fall) < LeastFall ? "is flat" : Invariant($"rises by {-fall:G3}")) +
+                Invariant($" across the points, though the best fit has b = {b:G3}");
+        return null;
+    }
+
+    /// <summary>The slope of the weighted least-squares line through (ln x, ln L); the x hold at least 3 distinct values.</summary>
+    private static double Slope(double[] lnX, double[] lnL, double[] w)
+    {
+        double sw = w.Sum(), meanX = lnX.Zip(w, (u, wi) => u * wi).Sum() / sw, meanL = lnL.Zip(w, (y, wi) => y * wi).Sum() / sw;
+        double sxy = 0, sxx = 0;
+        for (int i = 0; i < lnX.Length; ++i)
+        {
+            sxy += w[i] * (lnX[i] - meanX) * (lnL[i] - meanL);
+            sxx += w[i] * (lnX[i] - meanX) * (lnX[i] - meanX);
+        }
+        return sxy / sxx;
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static void Validate(IReadOnlyList<double> x, IReadOnlyList<double> loss, IReadOnlyList<double>? weights, int bootstrapSamples, double level)
     {

@@ -89,6 +89,51 @@ public class PowerLawFitterTests
     }
 
     [Test]
+    public void RisingPointsGiveNoTrendNamingTheAxisAndB()
+    {
+        // L = 0.2·N^(+0.3) + 0.5 is a·x^(-b) + c with b = −0.3: the loss rises with size, as the sweep's parameter fit
+        // did on 4 noisy points. The curve is exactly representable, so the best fit is the generating one, b = −0.3.
+        var rising = new PowerLaw(A: 0.2, B: -0.3, C: 0.5);
+        double[] x = [1e3, 1e4, 1e5, 1e6, 1e7];
+        double[] loss = x.Select(rising.At).ToArray();
+        var e = Assert.Throws<NoTrendException>(() =>
+            PowerLawFitter.Fit(x, loss, bootstrapSamples: 50, xName: "non_embedding_parameters", lossName: "held-out loss"));
+        Assert.That(e!.Message, Is.EqualTo("held-out loss does not fall with non_embedding_parameters: the best fit has b = -0.3, and a falling trend needs b > 0"));
+        Assert.That(e.BestFit.B, Is.EqualTo(rising.B).Within(1e-4).Percent);
+        Assert.That(e, Is.InstanceOf<InvalidOperationException>(), "callers that record the fitter's other failures record this one alike");
+    }
+
+    [Test]
+    public void FlatPointsGiveNoTrendNamingTheAxisAndB()
+    {
+        // Every loss ln 2 (a model at chance): nothing falls, whatever sign rounding gives the exponent of the best fit
+        // (the reason is then either "b = 0 or less" or "the line through the points is flat", naming b either way).
+        double[] x = [1e6, 1e7, 1e8, 1e9, 1e10];
+        double[] loss = x.Select(_ => Math.Log(2)).ToArray();
+        var e = Assert.Throws<NoTrendException>(() => PowerLawFitter.Fit(x, loss, bootstrapSamples: 0, xName: "flops"));
+        Assert.That(e!.Message, Does.StartWith("the loss does not fall with flops: "));
+        Assert.That(e.Message, Does.Match(@"b = -?[0-9][0-9.E+-]*"), "names the best fit's b");
+        // Equal losses are fitted exactly by a flat curve: b (or the fall a·x^(-b) adds across the points) is nothing.
+        Assert.That(Math.Abs(e.BestFit.At(x[0]) - e.BestFit.At(x[^1])), Is.LessThan(1e-12));
+    }
+
+    [Test]
+    public void BootstrapRefitsWithoutATrendAreCountedAndLeftOutOfTheIntervals()
+    {
+        // Eight noisy points that fall only on the whole (0.69 to 0.665, up and down on the way): resamples of them
+        // often rise, and those refits are counted instead of stretching b's interval below 0.
+        double[] x = Enumerable.Range(6, 8).Select(e => Math.Pow(10, e)).ToArray();
+        double[] loss = [0.69, 0.66, 0.70, 0.67, 0.68, 0.66, 0.69, 0.665];
+        PowerLawFit fit = PowerLawFitter.Fit(x, loss, bootstrapSamples: 200, seed: 2);
+        Assert.That(fit.Curve.B, Is.GreaterThan(0));
+        Assert.That(fit.BootstrapWithoutTrend, Is.GreaterThan(0), "some resamples of these points rise");
+        Assert.That(fit.Bootstrap.All(refit => refit.B > 0), "no refit without a trend is in the intervals");
+        Assert.That(fit.BInterval.Lower, Is.GreaterThan(0));
+        Assert.That(fit.Bootstrap.Count + fit.BootstrapWithoutTrend, Is.LessThanOrEqualTo(200));
+        Assert.That(fit.ShareWithoutTrend, Is.EqualTo((double)fit.BootstrapWithoutTrend / (fit.Bootstrap.Count + fit.BootstrapWithoutTrend)));
+    }
+
+    [Test]
     public void TooFewPointsAreRefusedNamingTheCount()
     {
         var e = Assert.Throws<ArgumentException>(() => PowerLawFitter.Fit([1e6, 1e7, 1e8], [1.0, 0.9, 0.8]));
