@@ -7,6 +7,7 @@
 //   worldpm score   the reward of responses to a prompt, or of every line of a JSONL file
 //   worldpm serve   a reward-model HTTP server (score/compare with dynamic batching, health, readiness, metrics)
 //   worldpm bench   the reference workloads W1-W5 against this machine's copy and GEMM ceilings
+//   worldpm sweep   a grid of model sizes x data sizes, held-out loss fitted as a power law of compute
 //
 // Run from the repository: dotnet run --project src/WorldPM.Cli -- info
 // Errors print one line, "worldpm: <what went wrong>", on stderr and exit non-zero: 2 for a bad command

@@ -30,7 +30,7 @@ internal static class TrainCommand
         return command;
     }
 
-    private static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
+    internal static int Run(TrainArguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
         // Under mpirun every rank runs this; rank 0 prints and writes, the others stay quiet.
         CommInfo launch = Communicator.Query();
