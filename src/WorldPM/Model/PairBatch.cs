@@ -5,17 +5,19 @@ namespace WorldPM.Model;
 /// <summary>
 /// A micro-batch of preference pairs as the model trains on it: 2P right-padded <see cref="Sequences"/>, rows 0..P-1
 /// the chosen sequences and rows P..2P-1 the rejected ones (pair i = rows i and P+i), so both sides of a pair run in
-/// the same batch, and one loss weight per pair. Built once from tokenized pairs and checked then against the model's
+/// the same batch, one loss weight per pair and, when the data gives them, one margin per pair. Built once from tokenized pairs and checked then against the model's
 /// config (ids, lengths, weights): <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/> takes it
 /// as it is.
 /// </summary>
 public sealed class PairBatch
 {
     private readonly float[] weights;
+    private readonly float[] margins;
 
     /// <summary>Lays out <paramref name="pairs"/> for a model with <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">No pair, an empty sequence, a sequence longer than max_position_embeddings, an
-    /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0.</exception>
+    /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0, or some pairs with
+    /// a margin and others without.</exception>
     public PairBatch(ModelConfig config, IReadOnlyList<TokenizedPair> pairs)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -28,11 +30,17 @@ public sealed class PairBatch
             nameof(pairs), Side, row => Side(row) + "[");
         weights = [.. pairs.Select(p => p.Weight)];
         CheckWeights(weights, nameof(pairs));
+        int withMargin = pairs.Count(p => p.Margin is not null);
+        if (withMargin != 0 && withMargin != count)
+            throw new ArgumentException($"pairs[{IndexOf(pairs, p => p.Margin is null)}] has no margin while {withMargin} of the " +
+                $"{count} pairs have one; give every pair a margin or none", nameof(pairs));
+        margins = withMargin == 0 ? [] : [.. pairs.Select(p => p.Margin!.Value)];
+        CheckMargins(margins, nameof(pairs));
     }
 
-    /// <summary>A batch from sequences already laid out (the chosen half first) and per-pair weights (empty: the plain
-    /// mean over pairs).</summary>
-    public PairBatch(SequenceBatch sequences, ReadOnlySpan<float> weights = default)
+    /// <summary>A batch from sequences already laid out (the chosen half first), per-pair weights (empty: the plain
+    /// mean over pairs) and per-pair margins (empty: none).</summary>
+    public PairBatch(SequenceBatch sequences, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> margins = default)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         if (sequences.Count % 2 != 0)
@@ -45,6 +53,11 @@ public sealed class PairBatch
                 nameof(weights));
         this.weights = weights.ToArray();
         CheckWeights(this.weights, nameof(weights));
+        if (!margins.IsEmpty && margins.Length != pairs)
+            throw new ArgumentException($"margins holds {margins.Length} values; expected one per pair ({pairs})",
+                nameof(margins));
+        this.margins = margins.ToArray();
+        CheckMargins(this.margins, nameof(margins));
     }
 
     /// <summary>The 2P rows: chosen sequences, then rejected ones.</summary>
@@ -59,6 +72,9 @@ public sealed class PairBatch
     /// <summary>One loss weight per pair (finite, non-negative, with a positive sum), or empty for the plain mean.</summary>
     public ReadOnlySpan<float> Weights => weights;
 
+    /// <summary>One margin per pair (finite), or empty when the data gives none; margin losses read them.</summary>
+    public ReadOnlySpan<float> Margins => margins;
+
     /// <summary>Number of real (non-padding) tokens.</summary>
     public long TokenCount => Sequences.TokenCount;
 
@@ -68,6 +84,20 @@ public sealed class PairBatch
     /// the gradient of the whole micro-batch's weighted mean loss.
     /// </summary>
     public double GradientShare { get; init; } = 1;
+
+    private static void CheckMargins(ReadOnlySpan<float> margins, string argument)
+    {
+        for (int i = 0; i < margins.Length; i++)
+            if (!float.IsFinite(margins[i]))
+                throw new ArgumentException($"margins[{i}] is {margins[i]}; margins must be finite", argument);
+    }
+
+    private static int IndexOf(IReadOnlyList<TokenizedPair> pairs, Func<TokenizedPair, bool> match)
+    {
+        for (int i = 0; i < pairs.Count; i++)
+            if (match(pairs[i])) return i;
+        return -1;
+    }
 
     private static void CheckWeights(ReadOnlySpan<float> weights, string argument)
     {
