@@ -114,7 +114,9 @@ public static class TrainingRun
                 for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
                 microBatches.Add(ranks == 1 ? new PairBatch(model.Config, pairs) : Shard(model.Config, pairs, rank, ranks));
             }
-            onStep?.Invoke(trainer.TrainStep(microBatches));
+            // Not onStep?.Invoke(trainer.TrainStep(...)): without a listener that would skip the step itself.
+            StepMetrics metrics = trainer.TrainStep(microBatches);
+            onStep?.Invoke(metrics);
 
             bool last = trainer.Step == options.Steps;
             if (evaluation is { Count: > 0 } && (last || (options.EvalEvery > 0 && trainer.Step % options.EvalEvery == 0)))

@@ -1,0 +1,77 @@
+using System.Text.Json;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary><c>worldpm train --loss NAME [--margin-from FIELD] [--label-smoothing E]</c>: each loss trains from the
+/// command line, and bad loss options are one-line usage errors naming the option.</summary>
+public class LossOptionsTests
+{
+    private TestFiles _files = null!;
+    private string _data = null!;
+    private string _config = null!;
+
+    [SetUp]
+    public void CreateFiles()
+    {
+        _files = new TestFiles();
+        // Generic JSONL pairs with a graded field: how much larger the chosen number is, in tenths of the range.
+        string plain = _files.WritePairs("plain.jsonl", 24);
+        _data = _files.PathOf("graded.jsonl");
+        File.WriteAllLines(_data, File.ReadAllLines(plain).Select((line, i) =>
+        {
+            var record = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
+            record["gap"] = JsonSerializer.SerializeToElement(0.1 * (i % 5));
+            return JsonSerializer.Serialize(record);
+        }));
+        _config = _files.WriteTinyConfig();
+    }
+
+    [TearDown]
+    public void DeleteFiles() => _files.Dispose();
+
+    private string[] Train(params string[] more) =>
+    [
+        "train", _data, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "64", "--steps", "2",
+        "--batch", "4", "--metrics", _files.PathOf("metrics.jsonl"), .. more,
+    ];
+
+    [TestCase("bt-margin", "--margin-from", "gap")]
+    [TestCase("hinge", "--margin-from", "gap")]
+    [TestCase("hinge")]
+    [TestCase("bt-smooth", "--label-smoothing", "0.1")]
+    public void EachLossTrainsFromTheCommandLine(string loss, params string[] more)
+    {
+        CliResult result = Worldpm.Succeed(Train(["--loss", loss, .. more]));
+
+        Assert.That(result.Output, Does.Contain($"loss {loss}"));
+        if (more.Contains("gap")) Assert.That(result.Output, Does.Contain("with margins from gap"));
+        double[] losses = [.. File.ReadAllLines(_files.PathOf("metrics.jsonl"))
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "step")
+            .Select(e => e.GetProperty("loss").GetDouble())];
+        Assert.That(losses, Has.Length.EqualTo(2).And.All.Matches<double>(double.IsFinite));
+    }
+
+    [TestCase(new[] { "--loss", "bt-smooth", "--label-smoothing", "-0.1" }, "--label-smoothing is -0.1; it must be in [0, 0.5)")]
+    [TestCase(new[] { "--loss", "bt-smooth", "--label-smoothing", "0.5" }, "--label-smoothing is 0.5; it must be in [0, 0.5)")]
+    [TestCase(new[] { "--loss", "focal" }, "--loss is focal; it must be one of bt, bt-margin, bt-smooth, hinge")]
+    [TestCase(new[] { "--loss", "hinge", "--label-smoothing", "0.1" }, "--label-smoothing applies to --loss bt-smooth only, not --loss hinge")]
+    [TestCase(new[] { "--margin-from", "gap" }, "--margin-from applies to the margin losses (bt-margin, hinge), not --loss bt")]
+    [TestCase(new[] { "--loss", "bt-margin", "--margin-from", "votes" }, "--margin-from votes: 24 of 24 training pairs carry no 'votes'")]
+    public void BadLossOptionsAreOneLineUsageErrorsNamingTheOption(string[] options, string message)
+    {
+        CliResult result = Worldpm.Run(Train(options));
+
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage), result.ToString);
+        Assert.That(result.Error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), result.ToString);
+        Assert.That(result.Error, Does.StartWith("worldpm: ").And.Contain(message));
+    }
+
+    [Test]
+    public void InfoNamesTheIlgpuAccelerators()
+    {
+        CliResult result = Worldpm.Succeed("info");
+        Assert.That(result.Output.Split('\n').Single(line => line.StartsWith("ilgpu ", StringComparison.Ordinal)),
+            Does.Contain("CPU: ").And.Contain("train --loss"));
+    }
+}
