@@ -15,16 +15,8 @@ public readonly ref struct PreferenceLossBatch
         RequireLength(rejected, chosen.Length, nameof(rejected));
         if (!margins.IsEmpty) RequireLength(margins, chosen.Length, nameof(margins));
         if (!weights.IsEmpty) RequireLength(weights, chosen.Length, nameof(weights));
-        double sum = 0;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            if (!float.IsFinite(weights[i]) || weights[i] < 0)
-                throw new ArgumentException($"weights[{i}] is {weights[i]}; weights must be finite and >= 0", nameof(weights));
-            sum += weights[i];
-        }
-        if (!weights.IsEmpty && sum <= 0) throw new ArgumentException("weights sum to 0; at least one pair must count", nameof(weights));
-        for (int i = 0; i < margins.Length; i++)
-            if (!float.IsFinite(margins[i])) throw new ArgumentException($"margins[{i}] is {margins[i]}; margins must be finite", nameof(margins));
+        PairValueChecks.Weights(weights, nameof(weights));
+        PairValueChecks.Margins(margins, nameof(margins));
         Chosen = chosen;
         Rejected = rejected;
         Margins = margins;

@@ -1,3 +1,4 @@
+using WorldPM.Losses;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Model;
@@ -29,13 +30,13 @@ public sealed class PairBatch
         Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)],
             nameof(pairs), Side, row => Side(row) + "[");
         weights = [.. pairs.Select(p => p.Weight)];
-        CheckWeights(weights, nameof(pairs));
+        PairValueChecks.Weights(weights, nameof(pairs));
         int withMargin = pairs.Count(p => p.Margin is not null);
         if (withMargin != 0 && withMargin != count)
-            throw new ArgumentException($"pairs[{IndexOf(pairs, p => p.Margin is null)}] has no margin while {withMargin} of the " +
+            throw new ArgumentException($"pairs[{pairs.Select((p, i) => (p, i)).First(x => x.p.Margin is null).i}] has no margin while {withMargin} of the " +
                 $"{count} pairs have one; give every pair a margin or none", nameof(pairs));
         margins = withMargin == 0 ? [] : [.. pairs.Select(p => p.Margin!.Value)];
-        CheckMargins(margins, nameof(pairs));
+        PairValueChecks.Margins(margins, nameof(pairs));
     }
 
     /// <summary>A batch from sequences already laid out (the chosen half first), per-pair weights (empty: the plain
@@ -52,12 +53,12 @@ public sealed class PairBatch
             throw new ArgumentException($"weights holds {weights.Length} values; expected one per pair ({pairs})",
                 nameof(weights));
         this.weights = weights.ToArray();
-        CheckWeights(this.weights, nameof(weights));
+        PairValueChecks.Weights(this.weights, nameof(weights));
         if (!margins.IsEmpty && margins.Length != pairs)
             throw new ArgumentException($"margins holds {margins.Length} values; expected one per pair ({pairs})",
                 nameof(margins));
         this.margins = margins.ToArray();
-        CheckMargins(this.margins, nameof(margins));
+        PairValueChecks.Margins(this.margins, nameof(margins));
     }
 
     /// <summary>The 2P rows: chosen sequences, then rejected ones.</summary>
@@ -84,31 +85,4 @@ public sealed class PairBatch
     /// the gradient of the whole micro-batch's weighted mean loss.
     /// </summary>
     public double GradientShare { get; init; } = 1;
-
-    private static void CheckMargins(ReadOnlySpan<float> margins, string argument)
-    {
-        for (int i = 0; i < margins.Length; i++)
-            if (!float.IsFinite(margins[i]))
-                throw new ArgumentException($"margins[{i}] is {margins[i]}; margins must be finite", argument);
-    }
-
-    private static int IndexOf(IReadOnlyList<TokenizedPair> pairs, Func<TokenizedPair, bool> match)
-    {
-        for (int i = 0; i < pairs.Count; i++)
-            if (match(pairs[i])) return i;
-        return -1;
-    }
-
-    private static void CheckWeights(ReadOnlySpan<float> weights, string argument)
-    {
-        if (weights.IsEmpty) return;
-        double sum = 0;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            if (!float.IsFinite(weights[i]) || weights[i] < 0)
-                throw new ArgumentException($"weights[{i}] is {weights[i]}; weights must be finite and >= 0", argument);
-            sum += weights[i];
-        }
-        if (sum <= 0) throw new ArgumentException("weights sum to 0; at least one pair must count", argument);
-    }
 }
