@@ -31,7 +31,8 @@ public class LossOptionsTests
 
     private string[] Train(params string[] more) =>
     [
-        "train", _data, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "64", "--steps", "2",
+        "train", _data, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "64",
+        .. more.Contains("--steps") ? Array.Empty<string>() : ["--steps", "2"],
         "--batch", "4", "--metrics", _files.PathOf("metrics.jsonl"), .. more,
     ];
 
@@ -65,6 +66,18 @@ public class LossOptionsTests
         Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage), result.ToString);
         Assert.That(result.Error.TrimEnd().Split('\n'), Has.Length.EqualTo(1), result.ToString);
         Assert.That(result.Error, Does.StartWith("worldpm: ").And.Contain(message));
+    }
+
+    [Test]
+    public void ResumingWithAnotherLossIsRefusedNamingTheOption()
+    {
+        Worldpm.Succeed(Train("--loss", "hinge"));
+
+        CliResult result = Worldpm.Run(Train("--loss", "bt", "--resume", "--steps", "3"));
+
+        Assert.That(result.ExitCode, Is.EqualTo(Cli.Failure), result.ToString);
+        Assert.That(result.Error, Does.Contain("--loss hinge then, bt now").And.Contain("--resume-anyway"));
+        Worldpm.Succeed(Train("--loss", "hinge", "--resume", "--steps", "3"));
     }
 
     [Test]

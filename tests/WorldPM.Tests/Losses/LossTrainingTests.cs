@@ -105,6 +105,17 @@ public class LossTrainingTests
     }
 
     [Test]
+    public void TheDataFingerprintCoversMarginsAndIgnoresTheirAbsence()
+    {
+        List<TokenizedPair> plain = TrainingRunTests.Pairs(4), graded = Pairs(4);
+        List<TokenizedPair> regraded = [.. graded.Select((p, i) => i == 2 ? p with { Margin = p.Margin + 1 } : p)];
+        List<TokenizedPair> unweighted = [.. graded.Select((p, i) => p with { Margin = null, Weight = plain[i].Weight })];
+
+        Assert.That(TrainingDataFingerprint.Of(regraded), Is.Not.EqualTo(TrainingDataFingerprint.Of(graded)));
+        Assert.That(TrainingDataFingerprint.Of(unweighted), Is.EqualTo(TrainingDataFingerprint.Of(plain)));
+    }
+
+    [Test]
     public void EvaluationReportsTheRunsLossInItsLossColumn()
     {
         List<TokenizedPair> pairs = [.. Pairs(6).Select((p, i) => p with { Subset = i < 2 ? "a" : "b" })];
