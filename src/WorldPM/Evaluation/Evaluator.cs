@@ -21,7 +21,9 @@ public static class Evaluator
         var deltas = new double[pairs.Count];
         for (int start = 0; start < pairs.Count; start += pairsPerBatch)
         {
-            var slice = pairs.Skip(start).Take(pairsPerBatch).ToList();
+            // Scoring reads only the sequences; the margins (which evaluation data may give for some pairs only) are
+            // the loss column's, below.
+            var slice = pairs.Skip(start).Take(pairsPerBatch).Select(p => p.Margin is null ? p : p with { Margin = null }).ToList();
             var batch = new PairBatch(model.Config, slice);
             float[] rewards = model.Score(batch.Sequences);
             int first = start, pairsInBatch = batch.Pairs;

@@ -116,6 +116,21 @@ public class LossTrainingTests
     }
 
     [Test]
+    public void EvaluationScoresPairsWhoseMarginsAreOnlyPartlyGiven()
+    {
+        List<TokenizedPair> pairs = [.. Pairs(5).Select((p, i) => i == 1 ? p with { Margin = null } : p)];
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 2);
+        Randomize(model, seed: 4);
+
+        EvaluationReport report = Evaluator.Evaluate(model, pairs, loss: PreferenceLosses.Hinge());
+
+        float[] rewards = model.Score(new PairBatch(Tiny, [.. pairs.Select(p => p with { Margin = null })]).Sequences);
+        double expected = Enumerable.Range(0, 5).Average(i => Math.Max(0, 1 - ((double)rewards[i] - rewards[5 + i])));
+        Assert.That(report.Overall.Loss, Is.EqualTo(expected).Within(1e-5), "hinge at its default margin when not every pair has one");
+    }
+
+    [Test]
     public void EvaluationReportsTheRunsLossInItsLossColumn()
     {
         List<TokenizedPair> pairs = [.. Pairs(6).Select((p, i) => p with { Subset = i < 2 ? "a" : "b" })];
