@@ -6,34 +6,39 @@ namespace WorldPM.Cli.Tests;
 /// command line, and bad loss options are one-line usage errors naming the option.</summary>
 public class LossOptionsTests
 {
-    private TestFiles _files = null!;
-    private string _data = null!;
-    private string _config = null!;
+    // The data and config are read only: written once for the fixture; each test trains into a run folder of its own.
+    private TestFiles _shared = null!;
+    private string _gradedPairs = null!;
+    private string _tinyConfig = null!;
 
-    [SetUp]
-    public void CreateFiles()
+    [OneTimeSetUp]
+    public void WriteGradedPairs()
     {
-        _files = new TestFiles();
-        // Generic JSONL pairs with a graded field: how much larger the chosen number is, in tenths of the range.
-        string plain = _files.WritePairs("plain.jsonl", 24);
-        _data = _files.PathOf("graded.jsonl");
-        File.WriteAllLines(_data, File.ReadAllLines(plain).Select((line, i) =>
+        _shared = new TestFiles();
+        // Generic JSONL pairs with a graded number field "gap" (0 to 0.4) for --margin-from.
+        string plain = _shared.WritePairs("plain.jsonl", 24);
+        _gradedPairs = _shared.PathOf("graded.jsonl");
+        File.WriteAllLines(_gradedPairs, File.ReadAllLines(plain).Select((line, i) =>
         {
             var record = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
             record["gap"] = JsonSerializer.SerializeToElement(0.1 * (i % 5));
             return JsonSerializer.Serialize(record);
         }));
-        _config = _files.WriteTinyConfig();
+        _tinyConfig = _shared.WriteTinyConfig();
     }
 
-    [TearDown]
-    public void DeleteFiles() => _files.Dispose();
+    [OneTimeTearDown]
+    public void DeleteGradedPairs() => _shared.Dispose();
+
+    private string RunFolder => _shared.PathOf("run-" + TestContext.CurrentContext.Test.ID);
+
+    private string MetricsFile => RunFolder + ".metrics.jsonl";
 
     private string[] Train(params string[] more) =>
     [
-        "train", _data, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "64",
+        "train", _gradedPairs, "--out", RunFolder, "--config", _tinyConfig, "--max-length", "64",
         .. more.Contains("--steps") ? Array.Empty<string>() : ["--steps", "2"],
-        "--batch", "4", "--metrics", _files.PathOf("metrics.jsonl"), .. more,
+        "--batch", "4", "--metrics", MetricsFile, .. more,
     ];
 
     [TestCase("bt-margin", "--margin-from", "gap")]
@@ -46,7 +51,7 @@ public class LossOptionsTests
 
         Assert.That(result.Output, Does.Contain($"loss {loss}"));
         if (more.Contains("gap")) Assert.That(result.Output, Does.Contain("with margins from gap"));
-        double[] losses = [.. File.ReadAllLines(_files.PathOf("metrics.jsonl"))
+        double[] losses = [.. File.ReadAllLines(MetricsFile)
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.GetProperty("type").GetString() == "step")
             .Select(e => e.GetProperty("loss").GetDouble())];
