@@ -1,4 +1,5 @@
 using System.Reflection;
+using WorldPM.Losses;
 using WorldPM.Native;
 
 namespace WorldPM.Cli;
@@ -28,6 +29,9 @@ internal static class InfoCommand
         output.WriteLine($"  mpi   {comm.Mpi}" +
             (comm.Launched ? $"; this process is rank {comm.Rank} of {comm.WorldSize} (local rank {comm.LocalRank})" : "; not launched by mpirun"));
         output.WriteLine($"  nccl  {comm.Nccl} (cuda backend only, loaded at run time)");
+        IReadOnlyList<string> accelerators = LossAccelerator.DescribeDevices();
+        output.WriteLine($"ilgpu         {string.Join("; ", accelerators)} (train --loss other than " +
+            $"{PreferenceLosses.BradleyTerryName} runs on the first)");
         return 0;
     }
 

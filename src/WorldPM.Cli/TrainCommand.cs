@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using WorldPM.Checkpoints;
 using WorldPM.Data;
+using WorldPM.Losses;
 using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tokenization;
@@ -83,7 +84,9 @@ internal static class TrainCommand
             Seed = a.Seed,
             RecomputeActivations = a.Recompute,
             Epsilon = a.AdamEpsilon,
+            Loss = PreferenceLosses.Create(a.Loss, a.LabelSmoothing),
         },
+        MarginFrom = a.MarginFrom,
         Steps = a.Steps ?? Math.Max(1, (trainPairs + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
         OutputDirectory = a.Out,
         CheckpointEvery = a.CheckpointEvery,
@@ -98,7 +101,8 @@ internal static class TrainCommand
         TrainingOptions t = options.Training;
         return $"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
-            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}" +
+            $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}, loss {t.Loss.Name}" +
+            (t.Loss.Settings.Length > 0 ? $" ({t.Loss.Settings})" : "") + (a.MarginFrom is null ? "" : $" with margins from {a.MarginFrom}") +
             (t.RecomputeActivations ? ", activations recomputed per layer" : "") + $"; {BackendNames.Name(context.Backend)} backend, {context.NumThreads} threads" +
             (resumeFrom is null ? "" : $"; resuming from {resumeFrom}");
     }
@@ -153,6 +157,11 @@ internal static class TrainCommand
             throw new UsageException("give --eval or --eval-fraction, not both");
         if (a.ResumeAnyway && !a.Resume)
             throw new UsageException("--resume-anyway only changes what --resume accepts; add --resume");
+        if (a.LabelSmoothing is not null && a.Loss != PreferenceLosses.SmoothedBradleyTerryName)
+            throw new UsageException($"--label-smoothing applies to --loss {PreferenceLosses.SmoothedBradleyTerryName} only, not --loss {a.Loss}");
+        if (a.MarginFrom is not null && !PreferenceLosses.Create(a.Loss, a.LabelSmoothing).UsesMargins)
+            throw new UsageException($"--margin-from applies to the margin losses ({PreferenceLosses.MarginBradleyTerryName}, " +
+                $"{PreferenceLosses.HingeName}), not --loss {a.Loss}");
         if (a.Config is not null && a.Init is not null)
             throw new UsageException("--init brings its own config.json; leave out --config");
         if (File.Exists(a.Out))
@@ -173,6 +182,9 @@ internal static class TrainCommand
             log.WriteLine($"held out {heldOut.Count} of {data.Count + heldOut.Count} pairs for evaluation (--eval-fraction {fraction}, seed {a.Seed})");
         }
         if (data.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
+        if (a.MarginFrom is { } field && data.FirstOrDefault(pair => pair.Margin is null) is { } without)
+            throw new UsageException($"--margin-from {field}: {data.Count(pair => pair.Margin is null)} of {data.Count} training " +
+                $"pairs carry no '{field}' (the first from {without.Source}); name a graded field of this data");
 
         var template = new ChatTemplate(tokenizer, scoringToken);
         var trainEncoder = new PairEncoder(template, maxLength);

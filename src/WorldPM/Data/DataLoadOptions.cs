@@ -46,6 +46,20 @@ public sealed record DataLoadOptions
     /// </summary>
     public bool WeightByConfidence { get; init; }
 
+    /// <summary>
+    /// The graded field each pair's <see cref="PreferencePair.Margin"/> comes from, or null for none. Generic JSONL: a
+    /// number of the record by that name. HelpSteer: a score attribute (margin = chosen's minus rejected's score).
+    /// StackExchange: <see cref="VotesMarginField"/>, the vote gap of the two answers. Summarize-from-feedback:
+    /// <see cref="ConfidenceMarginField"/>, |confidence - 5| / 4. A pair whose record lacks the field gets no margin.
+    /// </summary>
+    public string? MarginFrom { get; init; }
+
+    /// <summary>The StackExchange margin field (<see cref="MarginFrom"/>): the answers' score difference.</summary>
+    public const string VotesMarginField = "votes";
+
+    /// <summary>The summarize-from-feedback margin field (<see cref="MarginFrom"/>): the labeller's confidence.</summary>
+    public const string ConfidenceMarginField = "confidence";
+
     /// <summary>Parquet: which columns hold the prompt, responses, subset and weight.</summary>
     public ParquetColumnMapping Columns { get; init; } = new();
 }

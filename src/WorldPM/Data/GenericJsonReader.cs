@@ -6,7 +6,8 @@ namespace WorldPM.Data;
 /// Generic pairs, one JSON object per line (or a JSON array of them): <c>prompt</c> as a string or a
 /// message list; <c>chosen</c>/<c>rejected</c> as strings or as message lists whose last turn is the
 /// assistant's response (with no <c>prompt</c>, the turns before it are the prompt and must match);
-/// optional <c>weight</c> and <c>subset</c> (or <c>category</c>, or <c>domain</c>). RewardBench's jsonl is this shape.
+/// optional <c>weight</c> and <c>subset</c> (or <c>category</c>, or <c>domain</c>), and the margin as the number named by
+/// <see cref="DataLoadOptions.MarginFrom"/>. RewardBench's jsonl is this shape.
 /// <para>
 /// <c>chosen</c> and <c>rejected</c> may also be lists of plain-string responses to one <c>prompt</c> (several of
 /// each, as in style-controlled benchmarks): every chosen response against every rejected one. When both lists hold
@@ -34,10 +35,13 @@ internal sealed class GenericJsonReader : IPairReader
             var prompt = record.Optional("prompt") is { } value
                 ? ChatMessages.Prompt(value, "prompt")
                 : SharedPrompt(chosenPrompt, rejectedPrompt);
-            collector.Add(at, prompt, chosen, rejected, Weight(record), Subset(record));
+            collector.Add(at, prompt, chosen, rejected, Weight(record), Subset(record), Margin(record, collector.Options));
         });
 
     private static double Weight(JsonElement record) => record.OptionalNumber("weight") ?? 1.0;
+
+    private static double? Margin(JsonElement record, DataLoadOptions options) =>
+        options.MarginFrom is { } field ? record.OptionalNumber(field) : null;
 
     private static string? Subset(JsonElement record) =>
         record.OptionalString("subset") ?? record.OptionalString("category") ?? record.OptionalString("domain");
@@ -56,6 +60,7 @@ internal sealed class GenericJsonReader : IPairReader
         var chosen = Responses(record.Required("chosen"), "chosen");
         var rejected = Responses(record.Required("rejected"), "rejected");
         double weight = Weight(record);
+        double? margin = Margin(record, collector.Options);
         string? subset = Subset(record);
         bool styleLevels = chosen.Count == StyleLevels && rejected.Count == StyleLevels;
         for (int i = 0; i < chosen.Count; i++)
@@ -63,7 +68,7 @@ internal sealed class GenericJsonReader : IPairReader
             for (int j = 0; j < rejected.Count; j++)
             {
                 string? pairSubset = styleLevels ? Combine(subset, StyleDifficulty(i, j)) : subset;
-                collector.Add(at, prompt, chosen[i], rejected[j], weight, pairSubset);
+                collector.Add(at, prompt, chosen[i], rejected[j], weight, pairSubset, margin);
             }
         }
     }

@@ -5,11 +5,12 @@ namespace WorldPM.Data;
 /// Responses are grouped by prompt (in order of first appearance); every two responses to one
 /// prompt whose <see cref="DataLoadOptions.ScoreAttribute"/> differs by more than
 /// <see cref="DataLoadOptions.MinScoreMargin"/> make a pair, the higher-scored one chosen.
-/// Equal scores make no pair (counted as ties).
+/// Equal scores make no pair (counted as ties). With <see cref="DataLoadOptions.MarginFrom"/> naming an attribute, a
+/// pair's margin is the chosen response's score on it minus the rejected one's.
 /// </summary>
 internal sealed class HelpSteerReader : IPairReader
 {
-    private sealed record Scored(string Response, double Score, string? Subset, RecordLocation At);
+    private sealed record Scored(string Response, double Score, double? MarginScore, string? Subset, RecordLocation At);
 
     public void Read(DataSource source, PairCollector collector)
     {
@@ -19,7 +20,9 @@ internal sealed class HelpSteerReader : IPairReader
         JsonRecords.ForEach(source, collector, (record, at) =>
         {
             var prompt = record.RequiredString("prompt");
+            var marginField = collector.Options.MarginFrom;
             var scored = new Scored(record.RequiredString("response"), record.RequiredNumber(attribute),
+                marginField is null ? null : record.OptionalNumber(marginField),
                 record.OptionalString("subset") ?? record.OptionalString("category"), at);
             if (!byPrompt.TryGetValue(prompt, out var responses))
             {
@@ -38,6 +41,7 @@ internal sealed class HelpSteerReader : IPairReader
     {
         var turns = new[] { new ChatTurn(ChatRole.User, prompt) };
         ScoreRanking.Pairs(responses, response => response.Score, collector, (chosen, rejected) =>
-            collector.Add(chosen.At, turns, chosen.Response, rejected.Response, subset: chosen.Subset ?? rejected.Subset));
+            collector.Add(chosen.At, turns, chosen.Response, rejected.Response, subset: chosen.Subset ?? rejected.Subset,
+                margin: chosen.MarginScore - rejected.MarginScore));
     }
 }

@@ -1,7 +1,7 @@
 namespace WorldPM.Data;
 
 /// <summary>
-/// Receives what the readers find: checks each pair (non-empty prompt and responses, a sane weight),
+/// Receives what the readers find: checks each pair (non-empty prompt and responses, a sane weight and margin),
 /// keeps it, skips it (identical responses) or reports it as bad, and in strict mode throws on the
 /// first bad record.
 /// </summary>
@@ -21,9 +21,10 @@ internal sealed class PairCollector(DataLoadOptions options)
 
     public int TiedComparisons { get; private set; }
 
-    public void Add(RecordLocation at, IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, double weight = 1.0, string? subset = null)
+    public void Add(RecordLocation at, IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, double weight = 1.0,
+        string? subset = null, double? margin = null)
     {
-        if (Problem(prompt, chosen, rejected, weight) is { } problem)
+        if (Problem(prompt, chosen, rejected, weight, margin) is { } problem)
         {
             Bad(at, problem);
         }
@@ -33,7 +34,7 @@ internal sealed class PairCollector(DataLoadOptions options)
         }
         else
         {
-            _pairs.Add(new PreferencePair(prompt, chosen, rejected, weight, options.Subset ?? subset, at.ToString()));
+            _pairs.Add(new PreferencePair(prompt, chosen, rejected, weight, options.Subset ?? subset, at.ToString(), margin));
         }
     }
 
@@ -48,7 +49,7 @@ internal sealed class PairCollector(DataLoadOptions options)
 
     public void Tie() => TiedComparisons++;
 
-    private static string? Problem(IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, double weight)
+    private static string? Problem(IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, double weight, double? margin)
     {
         if (prompt.Count == 0 || prompt.All(turn => string.IsNullOrWhiteSpace(turn.Content)))
         {
@@ -61,6 +62,10 @@ internal sealed class PairCollector(DataLoadOptions options)
         if (string.IsNullOrWhiteSpace(rejected))
         {
             return "empty rejected response";
+        }
+        if (margin is { } m && !double.IsFinite(m))
+        {
+            return $"margin {m} is not a finite number";
         }
         return double.IsFinite(weight) && weight >= 0 ? null : $"weight {weight} is not a finite non-negative number";
     }

@@ -8,7 +8,8 @@ namespace WorldPM.Data;
 /// <see cref="DataLoadOptions.MinScoreMargin"/> make a pair, the higher-scored one chosen (the
 /// accepted answer first gets <see cref="DataLoadOptions.AcceptedAnswerBonus"/>). The prompt is the
 /// question's title and body; bodies are converted from HTML to text; the subset is the site name,
-/// the name of the folder holding the file.
+/// the name of the folder holding the file. With <see cref="DataLoadOptions.MarginFrom"/>
+/// <see cref="DataLoadOptions.VotesMarginField"/>, a pair's margin is the two answers' vote (score) gap, bonus left out.
 /// </summary>
 internal sealed class StackExchangeReader : IPairReader
 {
@@ -88,7 +89,8 @@ internal sealed class StackExchangeReader : IPairReader
         var prompt = new[] { new ChatTurn(ChatRole.User, question.Text) };
         double Ranked(Answer answer) => answer.Score + (answer.Id == question.AcceptedAnswerId ? collector.Options.AcceptedAnswerBonus : 0);
         ScoreRanking.Pairs(answers, Ranked, collector, (chosen, rejected) =>
-            collector.Add(source.At(question.Line), prompt, chosen.Text, rejected.Text, subset: site));
+            collector.Add(source.At(question.Line), prompt, chosen.Text, rejected.Text, subset: site,
+                margin: collector.Options.MarginFrom == DataLoadOptions.VotesMarginField ? chosen.Score - rejected.Score : null));
     }
 
     private static string Attribute(XmlReader row, string name) =>

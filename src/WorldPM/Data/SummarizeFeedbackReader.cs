@@ -9,7 +9,9 @@ namespace WorldPM.Data;
 /// <c>extra.confidence</c> (1-9, 5 unused; above 5 favours summary 1). The prompt is the post in the
 /// paper's layout (subreddit, title, post, "TL;DR:"); the subset says whether a human-written
 /// summary (<c>policy</c> "ref") is in the pair: "human-vs-model" or "model-vs-model". A confidence
-/// that contradicts the choice makes the record bad.
+/// that contradicts the choice makes the record bad. With <see cref="DataLoadOptions.MarginFrom"/>
+/// <see cref="DataLoadOptions.ConfidenceMarginField"/>, a pair's margin is |confidence - 5| / 4 (a record without a
+/// confidence has none).
 /// </summary>
 internal sealed class SummarizeFeedbackReader : IPairReader
 {
@@ -35,8 +37,10 @@ internal sealed class SummarizeFeedbackReader : IPairReader
             }
             var chosen = summaries[choice];
             var rejected = summaries[1 - choice];
-            var weight = collector.Options.WeightByConfidence && confidence is { } strength ? Math.Abs(strength - 5) / 4 : 1.0;
-            collector.Add(at, Prompt(record.Required("info")), chosen.RequiredString("text").Trim(), rejected.RequiredString("text").Trim(), weight, Subset(chosen, rejected));
+            var strength = confidence is { } level ? Math.Abs(level - 5) / 4 : (double?)null;
+            var weight = collector.Options.WeightByConfidence && strength is { } w ? w : 1.0;
+            var margin = collector.Options.MarginFrom == DataLoadOptions.ConfidenceMarginField ? strength : null;
+            collector.Add(at, Prompt(record.Required("info")), chosen.RequiredString("text").Trim(), rejected.RequiredString("text").Trim(), weight, Subset(chosen, rejected), margin);
         });
 
     /// <summary>The text to summarize in the paper's layout: a Reddit post (subreddit, title, post) or a news article

@@ -1,3 +1,4 @@
+using WorldPM.Losses;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Model;
@@ -5,17 +6,19 @@ namespace WorldPM.Model;
 /// <summary>
 /// A micro-batch of preference pairs as the model trains on it: 2P right-padded <see cref="Sequences"/>, rows 0..P-1
 /// the chosen sequences and rows P..2P-1 the rejected ones (pair i = rows i and P+i), so both sides of a pair run in
-/// the same batch, and one loss weight per pair. Built once from tokenized pairs and checked then against the model's
+/// the same batch, one loss weight per pair and, when the data gives them, one margin per pair. Built once from tokenized pairs and checked then against the model's
 /// config (ids, lengths, weights): <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/> takes it
 /// as it is.
 /// </summary>
 public sealed class PairBatch
 {
     private readonly float[] weights;
+    private readonly float[] margins;
 
     /// <summary>Lays out <paramref name="pairs"/> for a model with <paramref name="config"/>.</summary>
     /// <exception cref="ArgumentException">No pair, an empty sequence, a sequence longer than max_position_embeddings, an
-    /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0.</exception>
+    /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0, or some pairs with
+    /// a margin and others without.</exception>
     public PairBatch(ModelConfig config, IReadOnlyList<TokenizedPair> pairs)
     {
         ArgumentNullException.ThrowIfNull(config);
@@ -27,12 +30,18 @@ public sealed class PairBatch
         Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)],
             nameof(pairs), Side, row => Side(row) + "[");
         weights = [.. pairs.Select(p => p.Weight)];
-        CheckWeights(weights, nameof(pairs));
+        PairValueChecks.Weights(weights, nameof(pairs));
+        int withMargin = pairs.Count(p => p.Margin is not null);
+        if (withMargin != 0 && withMargin != count)
+            throw new ArgumentException($"pairs[{pairs.Select((p, i) => (p, i)).First(x => x.p.Margin is null).i}] has no margin while {withMargin} of the " +
+                $"{count} pairs have one; give every pair a margin or none", nameof(pairs));
+        margins = withMargin == 0 ? [] : [.. pairs.Select(p => p.Margin!.Value)];
+        PairValueChecks.Margins(margins, nameof(pairs));
     }
 
-    /// <summary>A batch from sequences already laid out (the chosen half first) and per-pair weights (empty: the plain
-    /// mean over pairs).</summary>
-    public PairBatch(SequenceBatch sequences, ReadOnlySpan<float> weights = default)
+    /// <summary>A batch from sequences already laid out (the chosen half first), per-pair weights (empty: the plain
+    /// mean over pairs) and per-pair margins (empty: none).</summary>
+    public PairBatch(SequenceBatch sequences, ReadOnlySpan<float> weights = default, ReadOnlySpan<float> margins = default)
     {
         ArgumentNullException.ThrowIfNull(sequences);
         if (sequences.Count % 2 != 0)
@@ -44,7 +53,12 @@ public sealed class PairBatch
             throw new ArgumentException($"weights holds {weights.Length} values; expected one per pair ({pairs})",
                 nameof(weights));
         this.weights = weights.ToArray();
-        CheckWeights(this.weights, nameof(weights));
+        PairValueChecks.Weights(this.weights, nameof(weights));
+        if (!margins.IsEmpty && margins.Length != pairs)
+            throw new ArgumentException($"margins holds {margins.Length} values; expected one per pair ({pairs})",
+                nameof(margins));
+        this.margins = margins.ToArray();
+        PairValueChecks.Margins(this.margins, nameof(margins));
     }
 
     /// <summary>The 2P rows: chosen sequences, then rejected ones.</summary>
@@ -59,6 +73,9 @@ public sealed class PairBatch
     /// <summary>One loss weight per pair (finite, non-negative, with a positive sum), or empty for the plain mean.</summary>
     public ReadOnlySpan<float> Weights => weights;
 
+    /// <summary>One margin per pair (finite), or empty when the data gives none; margin losses read them.</summary>
+    public ReadOnlySpan<float> Margins => margins;
+
     /// <summary>Number of real (non-padding) tokens.</summary>
     public long TokenCount => Sequences.TokenCount;
 
@@ -68,17 +85,4 @@ public sealed class PairBatch
     /// the gradient of the whole micro-batch's weighted mean loss.
     /// </summary>
     public double GradientShare { get; init; } = 1;
-
-    private static void CheckWeights(ReadOnlySpan<float> weights, string argument)
-    {
-        if (weights.IsEmpty) return;
-        double sum = 0;
-        for (int i = 0; i < weights.Length; i++)
-        {
-            if (!float.IsFinite(weights[i]) || weights[i] < 0)
-                throw new ArgumentException($"weights[{i}] is {weights[i]}; weights must be finite and >= 0", argument);
-            sum += weights[i];
-        }
-        if (sum <= 0) throw new ArgumentException("weights sum to 0; at least one pair must count", argument);
-    }
 }

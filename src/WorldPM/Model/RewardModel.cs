@@ -1,3 +1,4 @@
+using WorldPM.Losses;
 using WorldPM.Native;
 
 namespace WorldPM.Model;
@@ -117,11 +118,34 @@ public sealed class RewardModel : IDisposable
     /// model has.</exception>
     public PairStepResult ForwardBackward(PairBatch batch, float lossScale = 1f, Action<long>? gradientsFinalFrom = null)
     {
+        CheckStep(batch, lossScale);
+        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom);
+    }
+
+    /// <summary>
+    /// <see cref="ForwardBackward(PairBatch, float, Action{long}?)"/> with another loss than Bradley-Terry: the rewards
+    /// come to the host, <paramref name="loss"/> (on <paramref name="accelerator"/>) gives the loss and its gradient with
+    /// respect to each reward, and the backward goes on from there. The built-in <see cref="PreferenceLosses.BradleyTerry"/>
+    /// stays on the device as the native fused op.
+    /// </summary>
+    public PairStepResult ForwardBackward(PairBatch batch, IPreferenceLoss loss, LossAccelerator accelerator,
+        float lossScale = 1f, Action<long>? gradientsFinalFrom = null)
+    {
+        ArgumentNullException.ThrowIfNull(loss);
+        ArgumentNullException.ThrowIfNull(accelerator);
+        if (PreferenceLosses.RunsNatively(loss)) return ForwardBackward(batch, lossScale, gradientsFinalFrom);
+        CheckStep(batch, lossScale);
+        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom,
+            (chosen, rejected, dChosen, dRejected) => loss.Compute(accelerator,
+                new PreferenceLossBatch(chosen, rejected, batch.Margins, batch.Weights), dChosen, dRejected));
+    }
+
+    private void CheckStep(PairBatch batch, float lossScale)
+    {
         ArgumentNullException.ThrowIfNull(batch);
         if (!float.IsFinite(lossScale))
             throw new ArgumentOutOfRangeException(nameof(lossScale), lossScale, "the loss scale must be finite");
         batch.Sequences.CheckRunnableBy(Config);
-        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom);
     }
 
     /// <summary>

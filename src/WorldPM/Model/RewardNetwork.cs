@@ -23,9 +23,11 @@ internal interface IRewardNetwork : IDisposable
     long ActivationBytes { get; }
 
     /// <summary>See <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/>: the pairs' 2P
-    /// sequences (chosen half first) and their weights (empty: the plain mean).</summary>
+    /// sequences (chosen half first) and their weights (empty: the plain mean). Without <paramref name="hostLoss"/> the
+    /// loss is the native fused Bradley-Terry on the device; with it, the rewards go to the host, it computes the loss and
+    /// d loss / d reward, and those (times <paramref name="lossScale"/>) come back for the backward.</summary>
     PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
-        Action<long>? gradientsFinalFrom);
+        Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null);
 
     /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
     DeviceBuffer AllocateGradients(long count);
@@ -85,7 +87,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private DecoderLayer<T> LastLayer => layers[^1];
 
     public PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
-        Action<long>? gradientsFinalFrom)
+        Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null)
     {
         int pairs = sequences.Count / 2;
         ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
@@ -93,10 +95,10 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g = a.Layout.Backward;
         using DeviceBuffer<float> chosen = h.Rewards.View(0, pairs), rejected = h.Rewards.View(pairs, pairs);
         using DeviceBuffer<float> dChosen = g.Rewards.View(0, pairs), dRejected = g.Rewards.View(pairs, pairs);
+        Forward(a);
+        if (hostLoss is not null) return HostLossBackward(a, hostLoss, pairs, lossScale, gradientsFinalFrom);
         using DeviceBuffer<float>? w = weights.IsEmpty ? null : h.Weights.View(0, pairs);
         w?.CopyFrom(weights);
-
-        Forward(a);
         Ops.BradleyTerryLossForward(context, chosen, rejected, h.Loss, weights: w, pairs: pairs);
         Ops.BradleyTerryLossBackward(context, chosen, rejected, dChosen, dRejected, lossScale, weights: w, pairs: pairs);
         Backward(a, gradientsFinalFrom);
@@ -105,6 +107,22 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         h.Loss.CopyTo(loss);
         h.Rewards.CopyTo(rewards);
         return new PairStepResult(loss[0], rewards[..pairs], rewards[pairs..]);
+    }
+
+    /// <summary>The loss on the host: the rewards come over, <paramref name="hostLoss"/> gives the loss and d loss / d
+    /// reward, and those times <paramref name="lossScale"/> (as the fused op's dloss) go back into the backward's
+    /// scratch.</summary>
+    private PairStepResult HostLossBackward(ActivationArena<T> a, HostPairLoss hostLoss, int pairs, float lossScale,
+        Action<long>? gradientsFinalFrom)
+    {
+        float[] rewards = new float[2 * pairs], gradients = new float[2 * pairs];
+        a.Layout.Head.Rewards.CopyTo(rewards);
+        float loss = (float)hostLoss(rewards.AsSpan(0, pairs), rewards.AsSpan(pairs), gradients.AsSpan(0, pairs),
+            gradients.AsSpan(pairs));
+        for (int i = 0; i < gradients.Length; i++) gradients[i] *= lossScale;
+        a.Layout.Backward.Rewards.CopyFrom(gradients);
+        Backward(a, gradientsFinalFrom);
+        return new PairStepResult(loss, rewards[..pairs], rewards[pairs..]);
     }
 
     public float[] Score(SequenceBatch sequences)

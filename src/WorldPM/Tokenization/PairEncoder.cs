@@ -34,12 +34,12 @@ public sealed class PairEncoder
         Interlocked.Read(ref _pairs), Interlocked.Read(ref _truncated),
         Interlocked.Read(ref _promptTruncated), Interlocked.Read(ref _responseTruncated));
 
-    /// <summary>Encodes one pair (with its weight and subset) and counts it.</summary>
+    /// <summary>Encodes one pair (with its weight, subset and margin) and counts it.</summary>
     public TokenizedPair Encode(PreferencePair pair)
     {
         ArgumentNullException.ThrowIfNull(pair);
         TokenizedPair encoded = Template.EncodePair(pair.Prompt, pair.Chosen, pair.Rejected, MaxLength)
-            with { Weight = (float)pair.Weight, Subset = pair.Subset };
+            with { Weight = (float)pair.Weight, Subset = pair.Subset, Margin = (float?)pair.Margin };
         Interlocked.Increment(ref _pairs);
         if (encoded.Truncated)
             Interlocked.Increment(ref _truncated);

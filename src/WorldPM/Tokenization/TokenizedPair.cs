@@ -8,6 +8,9 @@ namespace WorldPM.Tokenization;
 /// </summary>
 public sealed record TokenizedPair(int[] Chosen, int[] Rejected, float Weight = 1f, string? Subset = null)
 {
+    /// <summary>The pair's margin from the data (<see cref="WorldPM.Data.PreferencePair.Margin"/>), or null.</summary>
+    public float? Margin { get; init; }
+
     /// <summary>Whether the shared prompt was cut.</summary>
     public bool PromptTruncated { get; init; }
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using WorldPM.Checkpoints;
+using WorldPM.Losses;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -28,6 +29,11 @@ namespace WorldPM.Training;
 /// per growth interval).
 /// </para>
 /// <para>
+/// The loss is the options' <see cref="TrainingOptions.Loss"/>: the default Bradley-Terry runs on the device as the
+/// native fused op; another loss runs on the host side through the trainer's <see cref="LossAccelerator"/> (ILGPU,
+/// made on the first step that needs it and released with the trainer).
+/// </para>
+/// <para>
 /// How the gradients reach the AdamW step, and where the moments live, is the one choice of the parallel mode, made
 /// at construction (<see cref="IGradientSync"/>): one process, data parallel with a bucketed all-reduce, or ZeRO-1
 /// (<see cref="DataParallel.ShardOptimizerState"/>: each rank updates its share and the weights are gathered after
@@ -47,6 +53,12 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Steps that updated the weights (the AdamW step count).</summary>
     public long Updates { get; private set; }
+
+    /// <summary>The objective this trainer minimizes (<see cref="TrainingOptions.Loss"/>).</summary>
+    public IPreferenceLoss Loss => _options.Loss;
+
+    /// <summary>Where <see cref="Loss"/> runs when it is not the native Bradley-Terry; owned by the trainer.</summary>
+    public LossAccelerator LossAccelerator { get; } = new();
 
     /// <summary>The loss scale and its adaptation (dynamic for an fp16 model, 1 otherwise).</summary>
     public LossScaler Scaler { get; }
@@ -89,7 +101,7 @@ public sealed class Trainer : IDisposable
         {
             PairBatch batch = microBatches[m];
             Action<long>? gradientsFinalFrom = _gradients.BeginExchange(lastMicroBatch: m == microBatches.Count - 1);
-            PairStepResult result = _model.ForwardBackward(batch,
+            PairStepResult result = _model.ForwardBackward(batch, _options.Loss, LossAccelerator,
                 lossScale: (float)(scale / microBatches.Count * batch.GradientShare),
                 gradientsFinalFrom: gradientsFinalFrom);
             loss += result.Loss * batch.Pairs;
@@ -182,5 +194,9 @@ public sealed class Trainer : IDisposable
         return values;
     }
 
-    public void Dispose() => _gradients.Dispose();
+    public void Dispose()
+    {
+        _gradients.Dispose();
+        LossAccelerator.Dispose();
+    }
 }

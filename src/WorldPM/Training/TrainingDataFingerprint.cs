@@ -3,7 +3,7 @@ using WorldPM.Tokenization;
 namespace WorldPM.Training;
 
 /// <summary>
-/// A 64-bit digest of the tokenized training pairs in their loaded order (token ids, weights), stored with every
+/// A 64-bit digest of the tokenized training pairs in their loaded order (token ids, weights, margins), stored with every
 /// checkpoint so a resume can tell that it is given other data: the data position saved with the checkpoint only
 /// means something for the same pairs. FNV-1a over the values: not a cryptographic hash, only a change detector.
 /// </summary>
@@ -28,6 +28,8 @@ public static class TrainingDataFingerprint
             Mix(pair.Rejected.Length);
             foreach (int id in pair.Rejected) Mix(id);
             Mix(BitConverter.SingleToInt32Bits(pair.Weight));
+            // Only pairs that have a margin mix one in: data without margins keeps the digest it always had.
+            if (pair.Margin is float margin) Mix(BitConverter.SingleToInt32Bits(margin));
         }
         return unchecked((long)hash);
     }

@@ -1,3 +1,5 @@
+using WorldPM.Losses;
+
 namespace WorldPM.Training;
 
 /// <summary>
@@ -51,6 +53,10 @@ public sealed record TrainingOptions
     /// bitwise the same training.</summary>
     public bool RecomputeActivations { get; init; }
 
+    /// <summary>The objective (<see cref="PreferenceLosses"/> by name, or a user's <see cref="IPreferenceLoss"/>). The
+    /// default Bradley-Terry runs as the native fused op; any other loss runs on the trainer's ILGPU accelerator.</summary>
+    public IPreferenceLoss Loss { get; init; } = PreferenceLosses.BradleyTerry;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first bad field.</summary>
     public void Validate()
     {
@@ -58,6 +64,7 @@ public sealed record TrainingOptions
         {
             if (!ok) throw new ArgumentException($"training option {name} is {value}; {rule}", name);
         }
+        Require(Loss is not null, nameof(Loss), "null", "it must be a loss (PreferenceLosses names the built-in ones)");
         Require(PairsPerMicroBatch >= 1, nameof(PairsPerMicroBatch), PairsPerMicroBatch, "it must be at least 1");
         Require(AccumulationSteps >= 1, nameof(AccumulationSteps), AccumulationSteps, "it must be at least 1");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "it must be positive");

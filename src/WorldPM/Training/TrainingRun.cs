@@ -1,5 +1,6 @@
 using WorldPM.Checkpoints;
 using WorldPM.Evaluation;
+using WorldPM.Losses;
 using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tokenization;
@@ -35,6 +36,10 @@ public sealed record TrainingRunOptions
 
     /// <summary>Evaluate on the evaluation pairs every this many steps (0: only at the end).</summary>
     public long EvalEvery { get; init; }
+
+    /// <summary>The data field the pairs' margins were read from (<see cref="WorldPM.Data.DataLoadOptions.MarginFrom"/>),
+    /// or null: recorded with the loss in every checkpoint, so a resume with other margins is refused.</summary>
+    public string? MarginFrom { get; init; }
 }
 
 /// <summary>What a run ended with.</summary>
@@ -60,6 +65,9 @@ public static class TrainingRun
     private const string PairsKey = "data.pairs";
     private const string MicroBatchKey = "batch.pairs_per_micro_batch";
     private const string AccumulationKey = "batch.accumulation_steps";
+    private const string LossKey = "loss.name";
+    private const string LossSettingsKey = "loss.settings";
+    private const string MarginFromKey = "loss.margin_from";
 
     /// <param name="parallel">Data parallel across the ranks of an mpirun launch, or null for one process. Every rank
     /// calls Run with the same data and options; each trains on its slice of every micro-batch (the global batch is
@@ -82,7 +90,8 @@ public static class TrainingRun
         using var trainer = new Trainer(context, model, t, options.Steps, parallel);
         var order = new DataOrder(t.Seed, train.Count);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
-        var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch, t.AccumulationSteps);
+        var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch, t.AccumulationSteps,
+            new RunObjective(t.Loss.Name, t.Loss.Settings, options.MarginFrom ?? ""));
         long position = 0, resumedFrom = 0;
         int? resumedFromRanks = null;
         if (options.Resume && store?.LatestDirectory() is string latest)
@@ -105,12 +114,17 @@ public static class TrainingRun
                 for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
                 microBatches.Add(ranks == 1 ? new PairBatch(model.Config, pairs) : Shard(model.Config, pairs, rank, ranks));
             }
-            onStep?.Invoke(trainer.TrainStep(microBatches));
+            // Not onStep?.Invoke(trainer.TrainStep(...)): without a listener that would skip the step itself.
+            StepMetrics metrics = trainer.TrainStep(microBatches);
+            onStep?.Invoke(metrics);
 
             bool last = trainer.Step == options.Steps;
             if (evaluation is { Count: > 0 } && (last || (options.EvalEvery > 0 && trainer.Step % options.EvalEvery == 0)))
             {
-                report = Evaluator.Evaluate(model, evaluation);
+                // The native Bradley-Terry keeps the float64 loss column; another loss reports itself.
+                report = PreferenceLosses.RunsNatively(t.Loss)
+                    ? Evaluator.Evaluate(model, evaluation)
+                    : Evaluator.Evaluate(model, evaluation, loss: t.Loss, accelerator: trainer.LossAccelerator);
                 onEval?.Invoke(trainer.Step, report);
             }
             if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0))
@@ -145,11 +159,18 @@ public static class TrainingRun
         state.Scalars.SetInt64(PairsKey, shape.Pairs);
         state.Scalars.SetInt64(MicroBatchKey, shape.PairsPerMicroBatch);
         state.Scalars.SetInt64(AccumulationKey, shape.AccumulationSteps);
+        state.Scalars.SetString(LossKey, shape.Objective.Loss);
+        state.Scalars.SetString(LossSettingsKey, shape.Objective.Settings);
+        state.Scalars.SetString(MarginFromKey, shape.Objective.MarginFrom);
         return state;
     }
 
     /// <summary>What a checkpoint's data position is relative to: the training pairs and how steps take them.</summary>
-    private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long AccumulationSteps);
+    private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long AccumulationSteps,
+        RunObjective Objective);
+
+    /// <summary>What the run minimizes: the loss's name and settings and where the margins came from ("" for none).</summary>
+    private sealed record RunObjective(string Loss, string Settings, string MarginFrom);
 
     /// <summary>How <paramref name="state"/> was written for other data or batches than <paramref name="shape"/>
     /// (checkpoints from before these keys were stored are taken as matching), or null.</summary>
@@ -169,6 +190,24 @@ public static class TrainingRun
         return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
+    /// <summary>How <paramref name="state"/> was trained with another objective than <paramref name="now"/>, naming the
+    /// option that differs (a checkpoint from before the loss was recorded was trained with the native bt), or null.</summary>
+    private static string? ObjectiveDifferences(TrainingState state, RunObjective now)
+    {
+        var differences = new List<string>();
+        void Compare(string key, string saved, string current, string option)
+        {
+            string then = state.Scalars.Contains(key) ? state.Scalars.GetString(key) : saved;
+            if (then != current) differences.Add($"{option} {Shown(then)} then, {Shown(current)} now");
+        }
+        Compare(LossKey, PreferenceLosses.BradleyTerryName, now.Loss, "--loss");
+        if (differences.Count == 0) Compare(LossSettingsKey, "", now.Settings, "--label-smoothing (loss settings)");
+        Compare(MarginFromKey, "", now.MarginFrom, "--margin-from");
+        return differences.Count == 0 ? null : string.Join("; ", differences);
+
+        static string Shown(string value) => value.Length == 0 ? "(none)" : value;
+    }
+
     private static string Save(CheckpointStore store, RewardModel model, TrainingState state, long step) =>
         store.Save(step, directory =>
         {
@@ -185,6 +224,9 @@ public static class TrainingRun
             throw new InvalidDataException($"{directory} was written for other training data or batches ({differences}): its data " +
                 "position would point into different pairs; resume with the same data and --batch/--accumulation, or pass " +
                 "--resume-anyway to continue regardless");
+        if (shape is not null && ObjectiveDifferences(state, shape.Objective) is { } objective)
+            throw new InvalidDataException($"{directory} was trained with another objective ({objective}): resume with the " +
+                "same --loss, --label-smoothing and --margin-from, or pass --resume-anyway to continue regardless");
         using (ModelCheckpointReader reader = ModelCheckpoint.Open(directory))
             RewardModelCheckpoint.LoadInto(model, reader);
         long savedSeed = state.Scalars.GetInt64(SeedKey);
