@@ -13,19 +13,9 @@ namespace {
 
 using wpm_test::expect_error;
 
-class EmuContext {
+class EmuContext : public wpm_test::Context {
  public:
-  EmuContext() {
-    const wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 1, 0, nullptr};
-    if (wpm_context_create(&options, &ctx_) != WPM_OK) ADD_FAILURE() << wpm_last_error();
-  }
-  ~EmuContext() { wpm_context_destroy(ctx_); }
-  EmuContext(const EmuContext&) = delete;
-  EmuContext& operator=(const EmuContext&) = delete;
-  operator wpm_context*() const { return ctx_; }
-
- private:
-  wpm_context* ctx_ = nullptr;
+  EmuContext() : Context(1, WPM_BACKEND_EMU) {}
 };
 
 wpm_device_counters read(wpm_context* ctx) {

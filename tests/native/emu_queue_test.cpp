@@ -15,25 +15,16 @@
 namespace {
 
 using wpm_test::Buffer;
+using wpm_test::Context;
 
 bool deferred_mode() {
   const char* mode = std::getenv("WORLDPM_EMU_QUEUE");
   return mode != nullptr && std::string(mode) == "deferred";
 }
 
-class EmuContext {
+class EmuContext : public Context {
  public:
-  EmuContext() {
-    wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 2, 0, nullptr};
-    if (wpm_context_create(&options, &ctx_) != WPM_OK) ADD_FAILURE() << wpm_last_error();
-  }
-  ~EmuContext() { wpm_context_destroy(ctx_); }
-  EmuContext(const EmuContext&) = delete;
-  EmuContext& operator=(const EmuContext&) = delete;
-  operator wpm_context*() const { return ctx_; }
-
- private:
-  wpm_context* ctx_ = nullptr;
+  EmuContext() : Context(2, WPM_BACKEND_EMU) {}
 };
 
 float* device_floats(const Buffer& buffer) {

@@ -24,11 +24,11 @@ namespace wpm_test {
     ASSERT_EQ(status_, WPM_OK) << #expr << ": " << wpm_last_error(); \
   } while (0)
 
-// A CPU context for one test.
+// A context for one test, on the CPU unless told otherwise.
 class Context {
  public:
-  explicit Context(int threads = 0) {
-    wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_CPU, threads, 0};
+  explicit Context(int threads = 0, wpm_backend backend = WPM_BACKEND_CPU) {
+    wpm_context_options options{sizeof(wpm_context_options), backend, threads, 0};
     if (wpm_context_create(&options, &ctx_) != WPM_OK) ADD_FAILURE() << wpm_last_error();
   }
   ~Context() { wpm_context_destroy(ctx_); }
