@@ -22,7 +22,10 @@ namespace WorldPM.Cli;
 /// <c>gemm_gflops</c>) has <c>median</c> and <c>max</c> as rates, from the median and min times; <c>peak_rss</c> has
 /// <c>value</c> in MiB and its <c>scope</c> (W4, or the process when W4 did not run). With <c>--bf16</c>, W4 and W5
 /// add a bf16 part (<c>step_ms_bf16</c>, <c>score_ms_bf16</c>), timed alternating with fp32, whose line also has
-/// <c>fp32_median</c>, <c>fp32_min</c> and <c>speedup_vs_fp32</c> (fp32 median over bf16 median).
+/// <c>fp32_median</c>, <c>fp32_min</c> and <c>speedup_vs_fp32</c> (fp32 median over bf16 median). On a device
+/// backend (cuda, emu) every workload part also counts what one repetition asked of the device:
+/// <c>host_waits_per_step</c>, <c>d2h_copies_per_step</c>, <c>h2d_copies_per_step</c>, <c>launches_per_step</c> and
+/// <c>gemms_per_step</c> (<see cref="WorldPMContext.DeviceCounters"/>).
 /// </para>
 /// </summary>
 internal static class BenchCommand
