@@ -13,7 +13,7 @@ namespace WorldPM.Cli;
 
 /// <summary>
 /// <c>worldpm eval MODEL_DIR DATA...</c>: scores both responses of every pair and prints pairwise accuracy,
-/// mean Bradley-Terry loss and mean reward margin overall, per subset, and split by whether the chosen
+/// mean loss (Bradley-Terry, or the loss the checkpoint was trained with, or --loss: <see cref="EvalLossColumn"/>) and mean reward margin overall, per subset, and split by whether the chosen
 /// response is the shorter or the longer one; <c>--style</c> adds the style-bias report (<see cref="StyleReport"/>:
 /// length and markdown features, model against labels) and <c>--style-plot FILE</c> also draws its PNG;
 /// <c>--json</c> prints all of it as one JSON object. On an
@@ -22,7 +22,7 @@ namespace WorldPM.Cli;
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
-        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot);
+        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot, LossChoice Loss);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -45,14 +45,17 @@ internal static class EvalCommand
             HelpName = "FILE",
         };
         var loading = new DataOptions();
-        var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, BT loss and margin, per subset and by length.")
+        var losses = new LossOptions("evaluation", defaultLoss: null,
+            " Default: as recorded with the checkpoint (its training state), else bt; --loss replaces the recorded loss and its margin field.");
+        var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, loss (BT, or the loss the run was trained with) and margin, per subset and by length.")
         {
             model, data, tokenizer, maxLength, batch, json, allowNonFinite, style, stylePlot,
         };
+        foreach (Option option in losses.All) command.Options.Add(option);
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
             r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite), r.GetValue(style) || r.GetValue(stylePlot) is not null,
-            r.GetValue(stylePlot)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(stylePlot), losses.Read(r)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
@@ -60,13 +63,15 @@ internal static class EvalCommand
     {
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
         DataInputs.RequireExisting(a.Data, "data file");
+        EvalLossColumn column = EvalLossColumn.Choose(a.Loss, TrainingRun.RecordedObjective(m.Checkpoint));
         if (a.StylePlot is not null && Path.GetDirectoryName(Path.GetFullPath(a.StylePlot)) is { } folder && !Directory.Exists(folder))
             throw new UsageException($"--style-plot: folder '{folder}' does not exist");
 
         TextWriter? log = a.Json ? null : output;
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
-        LoadedData data = DataInputs.Load(a.Data, a.Loading, "data", log);
+        LoadedData data = DataInputs.Load(a.Data, column.Loading(a.Loading), "data", log);
         if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
+        column.RequireMargins(data.Pairs);
         ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
         var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
         List<TokenizedPair> pairs = encoder.EncodeAll(data.Pairs);
@@ -78,7 +83,7 @@ internal static class EvalCommand
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
                 Evaluator.RewardDifferences(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
             : Evaluator.RewardDifferences(rewardModel, pairs, a.Batch);
-        EvaluationReport report = Evaluator.Report(pairs, deltas);
+        EvaluationReport report = column.Report(pairs, deltas);
         StyleReport? style = a.Style ? StyleReport.Build(data.Pairs, pairs, deltas) : null;
         if (style is not null && a.StylePlot is not null) StylePlot.Write(style, a.StylePlot);
 
@@ -86,6 +91,9 @@ internal static class EvalCommand
         {
             JsonObject json = ReportOutput.ToJson(report);
             json["model"] = m.Checkpoint;
+            json["loss"] = column.Loss.Name;
+            if (column.Loss.Settings.Length > 0) json["loss_settings"] = column.Loss.Settings;
+            if (column.MarginFrom is not null) json["margin_from"] = column.MarginFrom;
             json["bad_records"] = data.BadRecords;
             json["truncated_pairs"] = encoder.Statistics.TruncatedPairs;
             if (style is not null) json["style"] = StyleOutput.ToJson(style);
@@ -93,7 +101,9 @@ internal static class EvalCommand
         }
         else
         {
-            ReportOutput.WriteText(output, report);
+            // Bradley-Terry from the checkpoint or by default prints as it always has; any other column says which it is.
+            if (!column.IsBradleyTerry || column.LossOrigin == "--loss") output.WriteLine(column.Describe());
+            ReportOutput.WriteText(output, report, column.Label);
             if (style is not null) StyleOutput.WriteText(output, style);
             if (a.StylePlot is not null) output.WriteLine($"wrote {a.StylePlot}");
         }

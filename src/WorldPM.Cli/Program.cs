@@ -3,7 +3,7 @@
 //   worldpm info    versions, backends and why each is (not) available, CPU threads and features
 //   worldpm demo    train + evaluate a small reward model on the embedded task (CPU, no download)
 //   worldpm train   train a reward model on preference data files, with checkpoints, resume and evaluation
-//   worldpm eval    pairwise accuracy, BT loss, margin, per subset and by length, of a checkpoint on data
+//   worldpm eval    pairwise accuracy, loss (BT or the run's own), margin, per subset and by length, of a checkpoint on data
 //   worldpm score   the reward of responses to a prompt, or of every line of a JSONL file
 //   worldpm serve   a reward-model HTTP server (score/compare with dynamic batching, health, readiness, metrics)
 //   worldpm bench   the reference workloads W1-W5 against this machine's copy and GEMM ceilings

@@ -7,10 +7,11 @@ namespace WorldPM.Cli;
 /// <summary>An <see cref="EvaluationReport"/> as text tables or as JSON (non-finite numbers become null).</summary>
 internal static class ReportOutput
 {
-    public static void WriteText(TextWriter output, EvaluationReport report)
+    /// <param name="lossName">What the loss column is ("BT": Bradley-Terry; eval names another loss it reports).</param>
+    public static void WriteText(TextWriter output, EvaluationReport report, string lossName = "BT")
     {
         PairwiseMetrics o = report.Overall;
-        output.WriteLine(Invariant($"overall: {o.Pairs} pairs, accuracy {Percent(o.Accuracy)}, mean BT loss {Number(o.Loss, "F4")}, mean margin {Number(o.Margin, "F4")}"));
+        output.WriteLine(Invariant($"overall: {o.Pairs} pairs, accuracy {Percent(o.Accuracy)}, mean {lossName} loss {Number(o.Loss, "F4")}, mean margin {Number(o.Margin, "F4")}"));
         int width = Math.Max("chosen shorter".Length, report.BySubset.Keys.DefaultIfEmpty("").Max(k => k.Length));
         output.WriteLine($"  {"subset".PadRight(width)}  {"pairs",6}  {"accuracy",8}  {"loss",8}  {"margin",8}");
         foreach (var (subset, m) in report.BySubset)

@@ -157,11 +157,7 @@ internal static class TrainCommand
             throw new UsageException("give --eval or --eval-fraction, not both");
         if (a.ResumeAnyway && !a.Resume)
             throw new UsageException("--resume-anyway only changes what --resume accepts; add --resume");
-        if (a.LabelSmoothing is not null && a.Loss != PreferenceLosses.SmoothedBradleyTerryName)
-            throw new UsageException($"--label-smoothing applies to --loss {PreferenceLosses.SmoothedBradleyTerryName} only, not --loss {a.Loss}");
-        if (a.MarginFrom is not null && !PreferenceLosses.Create(a.Loss, a.LabelSmoothing).UsesMargins)
-            throw new UsageException($"--margin-from applies to the margin losses ({PreferenceLosses.MarginBradleyTerryName}, " +
-                $"{PreferenceLosses.HingeName}), not --loss {a.Loss}");
+        LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom);  // for its checks: a bad combination stops before any loading
         if (a.Config is not null && a.Init is not null)
             throw new UsageException("--init brings its own config.json; leave out --config");
         if (File.Exists(a.Out))
@@ -182,9 +178,7 @@ internal static class TrainCommand
             log.WriteLine($"held out {heldOut.Count} of {data.Count + heldOut.Count} pairs for evaluation (--eval-fraction {fraction}, seed {a.Seed})");
         }
         if (data.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
-        if (a.MarginFrom is { } field && data.FirstOrDefault(pair => pair.Margin is null) is { } without)
-            throw new UsageException($"--margin-from {field}: {data.Count(pair => pair.Margin is null)} of {data.Count} training " +
-                $"pairs carry no '{field}' (the first from {without.Source}); name a graded field of this data");
+        if (a.MarginFrom is { } field) LossOptions.RequireMargins(field, data, "training");
 
         var template = new ChatTemplate(tokenizer, scoringToken);
         var trainEncoder = new PairEncoder(template, maxLength);

@@ -60,11 +60,7 @@ internal sealed class TrainOptions
     private readonly Option<double> _adamEpsilon = new Option<double>("--adam-epsilon") { Description = "AdamW's epsilon (added to the root of the second moment).", DefaultValueFactory = _ => new TrainingOptions().Epsilon, HelpName = "EPS" }
         .InRange(1e-30, 1, "between 1e-30 and 1");
     private readonly Option<bool> _zero1 = new("--zero1") { Description = "Under mpirun: ZeRO-1, each rank keeps the AdamW moments of 1/N of the parameters (gradients reduce-scattered, weights all-gathered); the same weights as without it. With one process it changes nothing." };
-    private readonly Option<string> _loss = new Option<string>("--loss") { Description = $"The objective: {PreferenceLosses.BradleyTerryName} (Bradley-Terry, native fused op), {PreferenceLosses.MarginBradleyTerryName} (-log sigmoid(gap - margin)), {PreferenceLosses.SmoothedBradleyTerryName} (label smoothing, see --label-smoothing) or {PreferenceLosses.HingeName} (max(0, margin - gap), margin 1 without --margin-from); every one weighted per pair. The others run as ILGPU kernels.", DefaultValueFactory = _ => PreferenceLosses.BradleyTerryName, HelpName = "NAME" }
-        .Must(name => PreferenceLosses.Names.Contains(name), $"one of {string.Join(", ", PreferenceLosses.Names)}");
-    private readonly Option<string?> _marginFrom = new("--margin-from") { Description = $"With --loss {PreferenceLosses.MarginBradleyTerryName} or {PreferenceLosses.HingeName}: the graded field each pair's margin comes from: a number of a JSONL record, a HelpSteer score attribute (chosen minus rejected), {DataLoadOptions.VotesMarginField} (StackExchange vote gap) or {DataLoadOptions.ConfidenceMarginField} (summarize-from-feedback, |confidence - 5| / 4). Every training pair must carry it.", HelpName = "FIELD" };
-    private readonly Option<double?> _labelSmoothing = new Option<double?>("--label-smoothing") { Description = $"With --loss {PreferenceLosses.SmoothedBradleyTerryName}: the chance that a label is wrong, in [0, 0.5) (default 0).", HelpName = "E" }
-        .Must(v => v is double e && e >= 0 && e < 0.5, "in [0, 0.5)");
+    private readonly LossOptions _losses = new("training", PreferenceLosses.BradleyTerryName);
     private readonly Option<bool> _recompute = new("--recompute") { Description = "Keep only each layer's input in the forward and recompute the layer before its backward: activations hold one layer's intermediates instead of every layer's, for about one more forward per step; results are bitwise the same." };
 
     public IEnumerable<Argument> Arguments => [_data];
@@ -73,16 +69,20 @@ internal sealed class TrainOptions
     [
         _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
         _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _resume, _resumeAnyway, _metrics, _logEvery, _quiet,
-        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, _loss, _marginFrom, _labelSmoothing, .. _loading.All,
+        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, .. _losses.All, .. _loading.All,
     ];
 
-    public TrainArguments Read(ParseResult r) => new(
-        r.GetValue(_data)!, r.GetValue(_out)!, r.GetValue(_config), r.GetValue(_init), r.GetValue(_tokenizer), r.GetValue(_maxLength),
-        r.GetValue(_eval), r.GetValue(_evalFraction), r.GetValue(_evalEvery), r.GetValue(_steps), r.GetValue(_batch), r.GetValue(_accumulation),
-        r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
-        r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = r.GetValue(_marginFrom) }, r.GetValue(_metrics), r.GetValue(_logEvery),
-        r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
-        r.GetValue(_zero1), r.GetValue(_loss)!, r.GetValue(_marginFrom), r.GetValue(_labelSmoothing));
+    public TrainArguments Read(ParseResult r)
+    {
+        LossChoice loss = _losses.Read(r);
+        return new(
+            r.GetValue(_data)!, r.GetValue(_out)!, r.GetValue(_config), r.GetValue(_init), r.GetValue(_tokenizer), r.GetValue(_maxLength),
+            r.GetValue(_eval), r.GetValue(_evalFraction), r.GetValue(_evalEvery), r.GetValue(_steps), r.GetValue(_batch), r.GetValue(_accumulation),
+            r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
+            r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = loss.MarginFrom }, r.GetValue(_metrics), r.GetValue(_logEvery),
+            r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
+            r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing);
+    }
 
     private static ScoringToken? ParseScoringToken(System.CommandLine.Parsing.ArgumentResult result)
     {

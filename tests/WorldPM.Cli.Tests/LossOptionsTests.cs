@@ -16,14 +16,7 @@ public class LossOptionsTests
     {
         _shared = new TestFiles();
         // Generic JSONL pairs with a graded number field "gap" (0 to 0.4) for --margin-from.
-        string plain = _shared.WritePairs("plain.jsonl", 24);
-        _gradedPairs = _shared.PathOf("graded.jsonl");
-        File.WriteAllLines(_gradedPairs, File.ReadAllLines(plain).Select((line, i) =>
-        {
-            var record = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
-            record["gap"] = JsonSerializer.SerializeToElement(0.1 * (i % 5));
-            return JsonSerializer.Serialize(record);
-        }));
+        _gradedPairs = _shared.WriteGradedPairs("graded.jsonl", 24);
         _tinyConfig = _shared.WriteTinyConfig();
     }
 

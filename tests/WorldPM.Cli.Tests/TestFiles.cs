@@ -42,6 +42,24 @@ public sealed class TestFiles : IDisposable
         return path;
     }
 
+    /// <summary>The pairs of <see cref="WritePairs"/> with a graded number field "gap" (0.1 times the line index
+    /// modulo 5: 0 to 0.4), for --margin-from.</summary>
+    public string WriteGradedPairs(string name, int count)
+    {
+        string plain = WritePairs("plain-" + name, count);
+        string path = PathOf(name);
+        File.WriteAllLines(path, File.ReadAllLines(plain).Select((line, i) =>
+        {
+            var record = JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(line)!;
+            record["gap"] = JsonSerializer.SerializeToElement(GradedGap(i));
+            return JsonSerializer.Serialize(record);
+        }));
+        return path;
+    }
+
+    /// <summary>The "gap" of line <paramref name="index"/> of <see cref="WriteGradedPairs"/>.</summary>
+    public static double GradedGap(int index) => 0.1 * (index % 5);
+
     /// <summary>A d 16 model of <paramref name="layers"/> layers over the byte tokenizer, 128 positions.</summary>
     public string WriteTinyConfig(string name = "tiny.json", int layers = 1)
     {

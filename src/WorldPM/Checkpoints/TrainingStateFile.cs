@@ -30,6 +30,22 @@ public static class TrainingStateFile
     public static TrainingState Read(string path)
     {
         using var file = SafeTensorsFile.Open(path);
+        TrainingState state = FromHeader(file, path);
+        foreach (var tensor in file.ReadAll()) state.Add(tensor);
+        return state;
+    }
+
+    /// <summary>The step and scalars at <paramref name="path"/>, read from the header alone: for readers of what a run
+    /// recorded (its objective), which need none of the optimizer tensors, so their bytes are neither read nor
+    /// checksummed (the header is still validated).</summary>
+    public static TrainingState ReadHeader(string path)
+    {
+        using var file = SafeTensorsFile.Open(path, verifyChecksum: false);
+        return FromHeader(file, path);
+    }
+
+    private static TrainingState FromHeader(SafeTensorsFile file, string path)
+    {
         if (!file.Metadata.TryGetValue(StepKey, out var stepText))
             throw new CheckpointFormatException(path, $"no {StepKey} in the metadata: not a WorldPM training state");
         if (!long.TryParse(stepText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long step))
@@ -38,7 +54,6 @@ public static class TrainingStateFile
         foreach (var (key, value) in file.Metadata)
             if (key.StartsWith(ScalarPrefix, StringComparison.Ordinal))
                 state.Scalars.SetString(key[ScalarPrefix.Length..], value);
-        foreach (var tensor in file.ReadAll()) state.Add(tensor);
         return state;
     }
 }

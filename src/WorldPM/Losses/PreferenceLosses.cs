@@ -22,6 +22,9 @@ public static class PreferenceLosses
     /// <summary>The margin of <c>hinge</c> when the data gives none: the usual ranking-loss margin.</summary>
     public const float HingeDefaultMargin = 1f;
 
+    /// <summary>How bt-smooth's <see cref="IPreferenceLoss.Settings"/> start: the smoothing follows, in round-trip form.</summary>
+    private const string LabelSmoothingSetting = "label_smoothing=";
+
     public static IReadOnlyList<string> Names { get; } =
         [BradleyTerryName, MarginBradleyTerryName, SmoothedBradleyTerryName, HingeName];
 
@@ -42,7 +45,7 @@ public static class PreferenceLosses
                 $"label smoothing is {labelSmoothing.ToString(CultureInfo.InvariantCulture)}; it must be in [0, 0.5)");
         return new(SmoothedBradleyTerryName, new SmoothedBradleyTerryTerm((float)labelSmoothing))
         {
-            Settings = "label_smoothing=" + ((float)labelSmoothing).ToString("R", CultureInfo.InvariantCulture),
+            Settings = LabelSmoothingSetting + ((float)labelSmoothing).ToString("R", CultureInfo.InvariantCulture),
         };
     }
 
@@ -66,6 +69,20 @@ public static class PreferenceLosses
             HingeName => Hinge(),
             _ => throw new ArgumentException($"unknown loss '{name}'; the losses are {string.Join(", ", Names)}", nameof(name)),
         };
+    }
+
+    /// <summary>The built-in loss a run recorded as <paramref name="name"/> and <paramref name="settings"/> (its
+    /// <see cref="IPreferenceLoss.Name"/> and <see cref="IPreferenceLoss.Settings"/>): the inverse of how they are
+    /// written, so a checkpoint's loss can be rebuilt (<c>worldpm eval</c>'s loss column).</summary>
+    /// <exception cref="ArgumentException">A name that is not built in, or settings this loss does not write.</exception>
+    public static IPreferenceLoss Recreate(string name, string settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (settings.Length == 0) return Create(name);
+        if (name == SmoothedBradleyTerryName && settings.StartsWith(LabelSmoothingSetting, StringComparison.Ordinal)
+            && float.TryParse(settings.AsSpan(LabelSmoothingSetting.Length), NumberStyles.Float, CultureInfo.InvariantCulture, out float e))
+            return Create(name, e);
+        throw new ArgumentException($"the loss {name} does not record the settings '{settings}'", nameof(settings));
     }
 
     /// <summary>Whether training runs <paramref name="loss"/> as the native fused Bradley-Terry op rather than on ILGPU.</summary>

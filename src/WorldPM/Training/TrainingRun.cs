@@ -169,9 +169,6 @@ public static class TrainingRun
     private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long AccumulationSteps,
         RunObjective Objective);
 
-    /// <summary>What the run minimizes: the loss's name and settings and where the margins came from ("" for none).</summary>
-    private sealed record RunObjective(string Loss, string Settings, string MarginFrom);
-
     /// <summary>How <paramref name="state"/> was written for other data or batches than <paramref name="shape"/>
     /// (checkpoints from before these keys were stored are taken as matching), or null.</summary>
     private static string? Differences(TrainingState state, RunShape shape)
@@ -190,19 +187,37 @@ public static class TrainingRun
         return differences.Count == 0 ? null : string.Join("; ", differences);
     }
 
-    /// <summary>How <paramref name="state"/> was trained with another objective than <paramref name="now"/>, naming the
-    /// option that differs (a checkpoint from before the loss was recorded was trained with the native bt), or null.</summary>
-    private static string? ObjectiveDifferences(TrainingState state, RunObjective now)
+    /// <summary>
+    /// The objective the checkpoint in <paramref name="checkpointDirectory"/> was trained with, from the training state
+    /// saved beside its weights (only its header is read); null for a checkpoint without one (a model saved on its own,
+    /// e.g. an imported Qwen2). Rebuild the loss with <see cref="PreferenceLosses.Recreate"/>.
+    /// </summary>
+    public static RunObjective? RecordedObjective(string checkpointDirectory)
+    {
+        string path = Path.Combine(checkpointDirectory, TrainingStateFile.FileName);
+        return File.Exists(path) ? ObjectiveOf(TrainingStateFile.ReadHeader(path)) : null;
+    }
+
+    /// <summary>The objective <paramref name="state"/> records; a checkpoint from before the loss was recorded was
+    /// trained with the native bt and no margins.</summary>
+    private static RunObjective ObjectiveOf(TrainingState state)
+    {
+        string Saved(string key, string before) => state.Scalars.Contains(key) ? state.Scalars.GetString(key) : before;
+        return new RunObjective(Saved(LossKey, PreferenceLosses.BradleyTerryName), Saved(LossSettingsKey, ""), Saved(MarginFromKey, ""));
+    }
+
+    /// <summary>How <paramref name="then"/> (a checkpoint's objective) differs from <paramref name="now"/>, naming the
+    /// option that differs, or null.</summary>
+    private static string? ObjectiveDifferences(RunObjective then, RunObjective now)
     {
         var differences = new List<string>();
-        void Compare(string key, string saved, string current, string option)
+        void Compare(string saved, string current, string option)
         {
-            string then = state.Scalars.Contains(key) ? state.Scalars.GetString(key) : saved;
-            if (then != current) differences.Add($"{option} {Shown(then)} then, {Shown(current)} now");
+            if (saved != current) differences.Add($"{option} {Shown(saved)} then, {Shown(current)} now");
         }
-        Compare(LossKey, PreferenceLosses.BradleyTerryName, now.Loss, "--loss");
-        if (differences.Count == 0) Compare(LossSettingsKey, "", now.Settings, "--label-smoothing (loss settings)");
-        Compare(MarginFromKey, "", now.MarginFrom, "--margin-from");
+        Compare(then.Loss, now.Loss, "--loss");
+        if (differences.Count == 0) Compare(then.Settings, now.Settings, "--label-smoothing (loss settings)");
+        Compare(then.MarginFrom, now.MarginFrom, "--margin-from");
         return differences.Count == 0 ? null : string.Join("; ", differences);
 
         static string Shown(string value) => value.Length == 0 ? "(none)" : value;
@@ -224,7 +239,7 @@ public static class TrainingRun
             throw new InvalidDataException($"{directory} was written for other training data or batches ({differences}): its data " +
                 "position would point into different pairs; resume with the same data and --batch/--accumulation, or pass " +
                 "--resume-anyway to continue regardless");
-        if (shape is not null && ObjectiveDifferences(state, shape.Objective) is { } objective)
+        if (shape is not null && ObjectiveDifferences(ObjectiveOf(state), shape.Objective) is { } objective)
             throw new InvalidDataException($"{directory} was trained with another objective ({objective}): resume with the " +
                 "same --loss, --label-smoothing and --margin-from, or pass --resume-anyway to continue regardless");
         using (ModelCheckpointReader reader = ModelCheckpoint.Open(directory))
