@@ -32,6 +32,28 @@ public class LossOptionTests
         Assert.That(e!.ParamName, Is.EqualTo("labelSmoothing"));
     }
 
+    // What a checkpoint records (name and settings) rebuilds the same loss: eval's loss column depends on it.
+    [TestCase("bt", 0.0)]
+    [TestCase("hinge", 0.0)]
+    [TestCase("bt-margin", 0.0)]
+    [TestCase("bt-smooth", 0.1)]
+    [TestCase("bt-smooth", 0.3333333)]
+    public void ARecordedLossIsRebuiltWithItsSettings(string name, double smoothing)
+    {
+        IPreferenceLoss made = smoothing == 0 ? PreferenceLosses.Create(name) : PreferenceLosses.Create(name, smoothing);
+        IPreferenceLoss rebuilt = PreferenceLosses.Recreate(made.Name, made.Settings);
+        Assert.That((rebuilt.Name, rebuilt.Settings), Is.EqualTo((made.Name, made.Settings)));
+        if (smoothing != 0) Assert.That(made.Settings, Does.Contain(((float)smoothing).ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    [Test]
+    public void SettingsALossNeverWritesAreRefused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => PreferenceLosses.Recreate("hinge", "label_smoothing=0.1"));
+        Assert.That(e!.ParamName, Is.EqualTo("settings"));
+        Assert.Throws<ArgumentException>(() => PreferenceLosses.Recreate("bt-smooth", "label_smoothing=abc"));
+    }
+
     [Test]
     public void ASmoothedTermRefusesABadEpsilonToo()
     {
