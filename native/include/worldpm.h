@@ -233,7 +233,10 @@ WPM_API wpm_status wpm_buffer_wrap(wpm_context* context, wpm_dtype dtype, void* 
  * lives, and is the caller's own pointer for a wrapped buffer. */
 WPM_API wpm_status wpm_buffer_device_pointer(const wpm_buffer* buffer, void** pointer);
 WPM_API wpm_status wpm_buffer_info(const wpm_buffer* buffer, wpm_dtype* dtype, size_t* count);
-/* Host <-> device copies of count elements at element offset; host data has the buffer's dtype. */
+/* Host <-> device copies of count elements at element offset; host data has the buffer's dtype.
+ * The host memory may be reused as soon as either returns. A read waits for the work queued
+ * before it; on cuda and emu a write of up to 256 KiB is queued in stream order without waiting
+ * (the bytes are staged first), a larger one waits for its copy. */
 WPM_API wpm_status wpm_buffer_write(wpm_buffer* buffer, size_t offset, const void* host, size_t count);
 WPM_API wpm_status wpm_buffer_read(const wpm_buffer* buffer, size_t offset, void* host, size_t count);
 /* Device-to-device copy of the whole of src into dst (same dtype, same count). */
