@@ -54,7 +54,7 @@ public class BenchCommandTests
             Assert.That(counted["host_waits_per_step"], Is.LessThanOrEqualTo(
                 counted["d2h_copies_per_step"] + counted["h2d_copies_per_step"] + 1), "every wait is a copy's or the step's one sync");
         }
-        JsonElement[] cpu = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--only", "W5"));
+        JsonElement[] cpu = JsonLines(Worldpm.Succeed("bench", "--backend", "cpu", "--quick", "--json", "--only", "W5"));
         Assert.That(cpu.Where(l => l.GetProperty("id").GetString() == "W5").SelectMany(l => PerStepFields.Where(f => l.TryGetProperty(f, out _))),
             Is.Empty);
     }
