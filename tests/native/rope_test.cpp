@@ -122,6 +122,10 @@ TEST(Rope, RejectsBadArguments) {
   expect_error(rope(ctx, false, x, pos_small, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'positions'");
   expect_error(rope(ctx, true, nullptr, pos, 2, 3, 4, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'dx'");
   expect_error(rope(ctx, true, x, pos, 2, 3, 4, 9, 1e6f), WPM_ERR_INVALID_ARGUMENT, "'d'");
+  // No tokens, but a row of h * d past int64: refused, not multiplied (a fuzz finding under UBSan).
+  const int64_t huge = int64_t(1) << 61;
+  expect_error(rope(ctx, false, x, nullptr, 0, 3, huge, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "h * d");
+  expect_error(rope(ctx, false, x, nullptr, 2, 0, huge, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "h * d");
 }
 
 }  // namespace
