@@ -66,15 +66,6 @@ struct TensorRef {
   wpm_dtype dtype;
 };
 
-// What a device backend has done since its context was made (wpm_device_counters).
-struct DeviceCounters {
-  uint64_t host_waits = 0;
-  uint64_t d2h_copies = 0;
-  uint64_t h2d_copies = 0;
-  uint64_t launches = 0;
-  uint64_t gemms = 0;
-};
-
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -82,8 +73,9 @@ class Backend {
   virtual int num_threads() const = 0;
   // The CUDA stream every op of this backend runs on (NCCL collectives join it); null off CUDA.
   virtual void* native_stream() { return nullptr; }
-  // Fills `counters` and returns true on a device backend (cuda, emu); false on cpu, which queues nothing.
-  virtual bool device_counters(DeviceCounters* counters) const { (void)counters; return false; }
+  // Fills the counts of `counters` (not its struct_size) and returns true on a device backend (cuda, emu);
+  // false on cpu, which queues nothing.
+  virtual bool device_counters(wpm_device_counters* counters) const { (void)counters; return false; }
 
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;

@@ -105,14 +105,8 @@ wpm_status wpm_context_device_counters(const wpm_context* context, wpm_device_co
   check.not_null("counters", counters);
   if (check.ok()) check.struct_size("counters", counters->struct_size, sizeof(wpm_device_counters));
   if (!check.ok()) return check.status();
-  wpm::DeviceCounters counted;
-  if (!context->backend->device_counters(&counted))
+  if (!context->backend->device_counters(counters))
     return check.fail_argument(WPM_ERR_UNSUPPORTED, "context", "is a cpu context, which queues no device work");
-  counters->host_waits = counted.host_waits;
-  counters->d2h_copies = counted.d2h_copies;
-  counters->h2d_copies = counted.h2d_copies;
-  counters->launches = counted.launches;
-  counters->gemms = counted.gemms;
   return WPM_OK;
 }
 

@@ -23,8 +23,9 @@ cudaError_t UploadStaging::upload(void* dst, const void* host, size_t bytes, cud
   *waited = false;
   if (slots_.empty()) slots_.resize(kSlots);
   Slot& slot = slots_[next_];
-  if (slot.memory == nullptr) {
-    if (cudaError_t e = cudaHostAlloc(&slot.memory, kStagedUploadBytes, cudaHostAllocDefault)) return e;
+  if (slot.copied == nullptr) {  // first use (or a first use that failed half way): memory, then its event
+    if (slot.memory == nullptr)
+      if (cudaError_t e = cudaHostAlloc(&slot.memory, kStagedUploadBytes, cudaHostAllocDefault)) return e;
     if (cudaError_t e = cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming)) return e;
   } else if (cudaEventQuery(slot.copied) == cudaErrorNotReady) {
     *waited = true;

@@ -63,8 +63,8 @@ class DeviceBackend final : public Backend {
   wpm_backend kind() const override { return platform_->kind(); }
   void* native_stream() override { return kind() == WPM_BACKEND_CUDA ? platform_->launch_stream() : nullptr; }
   int num_threads() const override { return platform_->num_threads(); }
-  bool device_counters(DeviceCounters* counters) const override {
-    *counters = platform_->counters();
+  bool device_counters(wpm_device_counters* counters) const override {
+    platform_->counters(counters);
     return true;
   }
 

@@ -63,14 +63,12 @@ class DevicePlatform {
   void count_launches(uint64_t n) { launches_.fetch_add(n, std::memory_order_relaxed); }
   // What this platform has done since it was made. Host waits are counted by each platform where
   // it waits, so the count stays true when a copy stops waiting on one of them.
-  DeviceCounters counters() const {
-    DeviceCounters c;
-    c.host_waits = host_waits_.load(std::memory_order_relaxed);
-    c.d2h_copies = d2h_copies_.load(std::memory_order_relaxed);
-    c.h2d_copies = h2d_copies_.load(std::memory_order_relaxed);
-    c.launches = launches_.load(std::memory_order_relaxed);
-    c.gemms = gemms_.load(std::memory_order_relaxed);
-    return c;
+  void counters(wpm_device_counters* c) const {
+    c->host_waits = host_waits_.load(std::memory_order_relaxed);
+    c->d2h_copies = d2h_copies_.load(std::memory_order_relaxed);
+    c->h2d_copies = h2d_copies_.load(std::memory_order_relaxed);
+    c->launches = launches_.load(std::memory_order_relaxed);
+    c->gemms = gemms_.load(std::memory_order_relaxed);
   }
 
  protected:
