@@ -126,6 +126,8 @@ TEST(Rope, RejectsBadArguments) {
   const int64_t huge = int64_t(1) << 61;
   expect_error(rope(ctx, false, x, nullptr, 0, 3, huge, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "h * d");
   expect_error(rope(ctx, false, x, nullptr, 2, 0, huge, 8, 1e6f), WPM_ERR_INVALID_ARGUMENT, "h * d");
+  // No tokens and a huge (legal) d: nothing to rotate, and no table of d / 2 frequencies is made (a fuzz finding).
+  WPM_ASSERT_OK(rope(ctx, true, x, nullptr, 0, 3, 1, int64_t(1) << 50, 1e6f));
 }
 
 }  // namespace

@@ -24,12 +24,13 @@ wpm_status rope(const char* function, wpm_context* context, const wpm_rope_param
   check.finite("theta", p.theta).require(p.theta > 0, "theta", "is %g; it must be positive", double(p.theta));
   size_t total = check.count("b * t * h * d", {p.b, p.t, p.h, p.d});
   size_t tokens = check.count("b * t", {p.b, p.t});
-  check.count("h * d", {p.h, p.d});  // a token's row: the backends size their work by it even when b * t is 0
+  check.count("h * d", {p.h, p.d});  // a token's row, refused past the limit even when there are no tokens
   wpm_buffer* x = p.*rotated.field;
   check.buffer(rotated.name, x, total, wpm::kFloatTypes)
       .optional_buffer("positions", p.positions, tokens, wpm::kI32)
       .disjoint({rotated.name, x, total}, {{"positions", p.positions, tokens}});
   if (!check.ok()) return check.status();
+  if (total == 0) return WPM_OK;  // nothing to rotate: no backend sizes its tables by d for no tokens
   const int32_t* positions = p.positions ? static_cast<const int32_t*>(p.positions->data()) : nullptr;
   return check.backend().rope(x->data(), positions, p.b, p.t, p.h, p.d, p.theta, rotated.sign, x->dtype);
 }
