@@ -50,17 +50,19 @@ internal sealed class ParquetPairReader : IPairReader
         {
             return ParquetSerializer.DeserializeUntypedAsync(seekable).GetAwaiter().GetResult();
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or NotSupportedException or InvalidOperationException
-                                       or ArgumentException or IndexOutOfRangeException or OverflowException
-                                       or Parquet.Meta.Proto.ThriftProtocolException)
+        // Only the Parquet library runs in here, and on damaged metadata it fails with whatever its code meets first
+        // (a NullReferenceException for a column chunk without metadata, index and cast errors, its Thrift errors):
+        // any of them means the file cannot be read. Running out of memory is not about the file, so it escapes.
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new DataFormatException(source.At(), $"not a readable Parquet file: {e.Message}");
         }
     }
 
     /// <summary>
-    /// What is wrong with the frame every Parquet file has (PAR1, the data, the footer, its 4-byte length, PAR1), or
-    /// null: checked before the reader runs, whose own failures on a damaged frame name stream positions, not the file.
+    /// What is wrong with the frame every Parquet file has (PAR1, the data, the footer, its 4-byte length, PAR1) or
+    /// with the footer's encoding, or null: checked before the reader runs, whose own failures on a damaged frame name
+    /// stream positions, not the file, and which does not stop on a footer cut inside a value.
     /// </summary>
     private static string? Damage(ReadOnlySpan<byte> file)
     {
@@ -71,8 +73,10 @@ internal sealed class ParquetPairReader : IPairReader
         if (!file[..4].SequenceEqual(magic) || !file[^4..].SequenceEqual(magic))
             return "a Parquet file begins and ends with the bytes PAR1, and this one does not (truncated, or another format)";
         uint footer = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file[^8..^4]);
-        return footer > file.Length - frame
-            ? $"its footer length ({footer} bytes) exceeds the file ({file.Length} bytes): the file is damaged"
+        if (footer > file.Length - frame)
+            return $"its footer length ({footer} bytes) exceeds the file ({file.Length} bytes): the file is damaged";
+        return ThriftCompactShape.Problem(file[(file.Length - 8 - (int)footer)..^8]) is { } problem
+            ? $"its footer is damaged: {problem}"
             : null;
     }
 

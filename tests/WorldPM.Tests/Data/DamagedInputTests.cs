@@ -120,6 +120,11 @@ public class DamagedInputTests
     [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31 }, "shorter than the smallest Parquet file")]
     [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 0x50, 0x41, 0x52, 0x30 }, "begins and ends with the bytes PAR1")]
     [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31, 1, 2, 3, 4, 0xff, 0, 0, 0, 0x50, 0x41, 0x52, 0x31 }, "footer length (255 bytes) exceeds the file")]
+    // Footers in Thrift's compact encoding (field header: id delta << 4 | type; 5 = i32, 9 = list, 0 = stop),
+    // damaged so that a reader trusting them would run past their end (Parquet.Net's then never returns).
+    [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31, 0x15, 0x80, 2, 0, 0, 0, 0x50, 0x41, 0x52, 0x31 }, "a varint runs past the end")]
+    [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31, 0x15, 0x02, 2, 0, 0, 0, 0x50, 0x41, 0x52, 0x31 }, "a struct does not end")]
+    [TestCase(new byte[] { 0x50, 0x41, 0x52, 0x31, 0x19, 0xF5, 0xE8, 0x07, 0, 5, 0, 0, 0, 0x50, 0x41, 0x52, 0x31 }, "a collection of 1000 elements cannot fit")]
     public void AFakeParquetFileNamesWhatIsWrongWithIt(byte[] content, string reason)
     {
         using var folder = new TempFolder();

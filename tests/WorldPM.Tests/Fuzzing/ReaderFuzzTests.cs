@@ -28,22 +28,12 @@ public class ReaderFuzzTests
     /// failure is one anyone can replay; set WORLDPM_FUZZ_SEED to explore others.</summary>
     private const int DefaultSeed = 1234;
 
-    private const string KnownHangTarget = "data-parquet";
-
     [TestCaseSource(nameof(Targets))]
     public void DamagedInputIsRefusedWithTheDocumentedExceptions(ReaderTarget target)
     {
         var failures = new List<string>();
         foreach (var (name, files) in Regressions(target))
             Check(target, files, $"regression {name}", failures);
-        // Mutated Parquet files can hang Parquet.Net's reader (tests/fuzz/known/README.md, data-parquet-hang): until
-        // that is fixed, the Parquet target replays its regressions only, and the issue stays open.
-        if (target.Name == KnownHangTarget)
-        {
-            Assert.That(failures, Is.Empty, string.Join("\n", failures));
-            Assert.Ignore($"{target.Name}: mutation paused, a known hang in the Parquet reader (tests/fuzz/known/README.md)");
-        }
-
         // A stable per-target stream (string.GetHashCode differs between runs).
         var random = new Random(RunSeed ^ target.Name.Aggregate(17, (h, c) => h * 31 + c));
         var mutator = new ByteMutator(random);
