@@ -43,9 +43,14 @@ internal static class Terminal
         return console;
     }
 
-    /// <summary>Whether mpirun (or another launcher) started this process as one rank of several, from its environment.</summary>
+    /// <summary>
+    /// Whether mpirun (or another launcher) started this process as one rank of several, from its environment, or
+    /// OpenMPI's mpirun started it alone: a world of one is not "launched" for training, but its output still goes
+    /// through mpirun's pseudo-terminal (OpenMPI sets OMPI_COMM_WORLD_SIZE in every process it starts).
+    /// </summary>
     private static bool LaunchedRank()
     {
+        if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_SIZE") is not null) return true;
         try
         {
             return Communicator.Query().Launched;

@@ -188,14 +188,16 @@ public class DataParallelTrainTests
         Assert.That(rank1, Is.Null, "mpirun left rank 1 behind");
     }
 
-    [Test]
-    public void RanksWriteNoTerminalEscapeCodesEvenWhenTermNamesATerminal()
+    [TestCase(1)]
+    [TestCase(2)]
+    public void RanksWriteNoTerminalEscapeCodesEvenWhenTermNamesATerminal(int ranks)
     {
         // mpirun gives each rank a pseudo-terminal for standard output, so a rank sees a terminal whatever mpirun's
         // own output is; xterm's terminfo has a keypad-transmit string, which .NET's console would write there.
-        using var launch = new MpiLaunch(new Dictionary<string, string> { ["TERM"] = "xterm" }, 2, "info");
+        // A launch of one rank too: its world has one rank, but its output goes through mpirun all the same.
+        using var launch = new MpiLaunch(new Dictionary<string, string> { ["TERM"] = "xterm" }, ranks, "info");
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(60)), Is.EqualTo(0), launch.Output);
-        Assert.That(launch.Output.Split("collectives   (data parallel").Length - 1, Is.EqualTo(2), $"both ranks report\n{launch.Output}");
+        Assert.That(launch.Output.Split("collectives   (data parallel").Length - 1, Is.EqualTo(ranks), $"every rank reports\n{launch.Output}");
         // By character (ordinal): a culture-aware string search ignores control characters and finds ESC anywhere.
         Assert.That(launch.Output.IndexOf('\u001b'), Is.EqualTo(-1), launch.Output.Replace("\u001b", "<ESC>"));
     }
