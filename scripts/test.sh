@@ -101,13 +101,13 @@ if (( sanitize_native )); then
   # libworldpm.so and the native test binaries built with the sanitizers (cmake/Sanitize.cmake), any report
   # failing its test. Without the emu backend (no Boost.Context here): the emulator's own sanitizer builds
   # cover it, so the tests that need it are left out (Library.Emu*, and the collectives' tests, which run on
-  # every backend); so is library.load_dependencies, since a sanitized library needs the sanitizers'
+  # every backend; the stopped-rank tests, cpu only, stay); so is library.load_dependencies, since a sanitized library needs the sanitizers'
   # runtimes. No leak check: LeakSanitizer's exit-time scan crashes on OpenBLAS's threads.
   { cmake -S . -B build/native-asan-lib -DWORLDPM_CUDA=OFF -DWORLDPM_TESTS=ON -DWORLDPM_SANITIZE=ON -DWORLDPM_BENCH=OFF \
       -DCMAKE_DISABLE_FIND_PACKAGE_Boost=ON "${ccache_launcher[@]}" \
       && cmake --build build/native-asan-lib -j "$(nproc)" \
       && ASAN_OPTIONS=detect_leaks=0 ctest --test-dir build/native-asan-lib --output-on-failure -j "$(nproc)" \
-           -E '^(library[.]load_dependencies|Library[.]Emu.*|comm[.].*)$' --output-junit "$results/native-asan.xml"
+           -E '^(library[.]load_dependencies|Library[.]Emu.*|comm[.](single|mpirun_np2))$' --output-junit "$results/native-asan.xml"
   } || asan_rc=$?
 fi
 

@@ -1,5 +1,7 @@
 #include "host_staging.h"
 
+#include <mutex>
+
 #include "../cpu/convert.h"
 #include "../error.h"
 
@@ -15,7 +17,16 @@ Outcome from_status(wpm_status status) {
 
 HostStaging::HostStaging(wpm_buffer* buffer, bool as_f32)
     : buffer_(buffer), as_f32_(as_f32 && buffer->dtype != WPM_F32 && buffer->dtype != WPM_I32) {
-  in_place_ = buffer->storage->backend->kind() == WPM_BACKEND_CPU && !as_f32_;
+  in_place_ = buffer->storage->backend->kind() == WPM_BACKEND_CPU && buffer->storage->owned && !as_f32_;
+  if (in_place_) in_place_storage_ = buffer->storage;
+}
+
+void keep_after_failure(std::shared_ptr<HostStaging> staging) {
+  static std::mutex guard;
+  // Never destroyed, not even at exit: MPI's progress thread may still write into these.
+  static auto* kept = new std::vector<std::shared_ptr<HostStaging>>();
+  std::lock_guard<std::mutex> lock(guard);
+  kept->push_back(std::move(staging));
 }
 
 Outcome HostStaging::load() {

@@ -1,10 +1,17 @@
 // Host copies of buffers for the MPI collectives. On the cpu backend a buffer
-// IS host memory and MPI works on it in place; on the emu backend (guarded
-// emulator memory) it is copied out and back through the backend. Reductions
+// the library allocated IS host memory and MPI works on it in place; memory the
+// caller wrapped, and emu's guarded memory, are copied out and back. Reductions
 // run in f32: f16/bf16 buffers are widened into an f32 copy and narrowed back.
+//
+// A collective that times out leaves its MPI request posted (MPI cannot cancel
+// a collective), so MPI may write into that memory whenever the silent rank
+// wakes up. The staging of a failed collective is therefore kept until the
+// process ends (keep_after_failure), together with the library's storage it
+// works in; this is why memory the library does not own is never used in place.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "../handles.h"
@@ -29,7 +36,13 @@ class HostStaging {
  private:
   wpm_buffer* buffer_;
   bool as_f32_, in_place_;
+  std::shared_ptr<Storage> in_place_storage_;  // the memory MPI works in when in place
   std::vector<uint8_t> host_;
 };
+
+// Keeps the memory of a collective that failed (its request may still be posted)
+// alive until the process ends: a leak bounded by the failed collectives, which
+// break their communicator for good, instead of MPI writing into freed memory.
+void keep_after_failure(std::shared_ptr<HostStaging> staging);
 
 }  // namespace wpm::comm

@@ -82,60 +82,63 @@ class MpiCommunicator final : public Communicator {
       Pending next = std::move(pending_.front());
       pending_.pop_front();
       Outcome outcome = next.done.get();
-      if (outcome.ok() && next.staging) outcome = next.staging->store();
+      if (!outcome.ok()) keep_after_failure(std::move(next.staging));
+      else if (next.staging) outcome = next.staging->store();
       if (first.ok() && !outcome.ok()) first = outcome;
     }
     return first;
   }
 
   Outcome broadcast(wpm_buffer* buffer, int root) override {
-    HostStaging staging(buffer, /*as_f32=*/false);
-    if (Outcome ready = prepare(staging); !ready.ok()) return ready;
+    auto staging = std::make_shared<HostStaging>(buffer, /*as_f32=*/false);
+    if (Outcome ready = prepare(*staging); !ready.ok()) return ready;
     const MPI_Datatype type = element_type(buffer->dtype);
     Outcome outcome = MpiThread::instance().run([&] {
-      const size_t n = staging.count();
+      const size_t n = staging->count();
       const size_t element = wpm_dtype_size(buffer->dtype);
       for (size_t at = 0; at < n; at += size_t(1) << 30) {
         const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
         MPI_Request request;
-        int code = mpi().Ibcast(static_cast<char*>(staging.data()) + at * element, slice, type, root, data_, &request);
+        int code = mpi().Ibcast(static_cast<char*>(staging->data()) + at * element, slice, type, root, data_, &request);
         if (Outcome done = issued(code, &request, "broadcast of " + elements(n) + " from rank " + std::to_string(root));
             !done.ok())
           return done;
       }
       return Outcome{};
     });
-    return outcome.ok() ? staging.store() : outcome;
+    return finished(outcome, staging);
   }
 
   Outcome all_gather(const wpm_buffer* send, wpm_buffer* recv) override {
-    HostStaging in(const_cast<wpm_buffer*>(send), false), out(recv, false);
-    if (Outcome ready = prepare(in); !ready.ok()) return ready;
-    out.reserve_output();
+    auto in = std::make_shared<HostStaging>(const_cast<wpm_buffer*>(send), false);
+    auto out = std::make_shared<HostStaging>(recv, false);
+    if (Outcome ready = prepare(*in); !ready.ok()) return ready;
+    out->reserve_output();
     const MPI_Datatype type = element_type(send->dtype);
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
-      int code = mpi().Iallgather(in.data(), static_cast<int>(in.count()), type, out.data(),
-                                  static_cast<int>(in.count()), type, data_, &request);
-      return issued(code, &request, "all_gather of " + elements(in.count()) + " per rank");
+      int code = mpi().Iallgather(in->data(), static_cast<int>(in->count()), type, out->data(),
+                                  static_cast<int>(in->count()), type, data_, &request);
+      return issued(code, &request, "all_gather of " + elements(in->count()) + " per rank");
     });
-    return outcome.ok() ? out.store() : outcome;
+    return finished(outcome, out, in);
   }
 
   Outcome reduce_scatter(const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op) override {
-    HostStaging in(const_cast<wpm_buffer*>(send), true), out(recv, true);
-    if (Outcome ready = prepare(in); !ready.ok()) return ready;
+    auto in = std::make_shared<HostStaging>(const_cast<wpm_buffer*>(send), true);
+    auto out = std::make_shared<HostStaging>(recv, true);
+    if (Outcome ready = prepare(*in); !ready.ok()) return ready;
     const float factor = op == WPM_REDUCE_MEAN ? 1.0f / static_cast<float>(size_) : 1.0f;
-    out.reserve_output();
+    out->reserve_output();
     Outcome outcome = MpiThread::instance().run([&] {
       MPI_Request request;
-      int code = mpi().Ireduce_scatter_block(in.data(), out.data(), static_cast<int>(out.count()), mpi().FLOAT,
+      int code = mpi().Ireduce_scatter_block(in->data(), out->data(), static_cast<int>(out->count()), mpi().FLOAT,
                                              mpi().SUM, data_, &request);
-      Outcome done = issued(code, &request, "reduce_scatter of " + elements(out.count()) + " per rank");
-      if (done.ok() && factor != 1.0f) scale(out.data(), out.count(), factor);
+      Outcome done = issued(code, &request, "reduce_scatter of " + elements(out->count()) + " per rank");
+      if (done.ok() && factor != 1.0f) scale(out->data(), out->count(), factor);
       return done;
     });
-    return outcome.ok() ? out.store() : outcome;
+    return finished(outcome, out, in);
   }
 
   Outcome barrier() override {
@@ -157,6 +160,16 @@ class MpiCommunicator final : public Communicator {
     if (watch_->broken()) return Outcome::failure(WPM_ERR_COMM, watch_->broken_message());
     if (backend_->synchronize() != WPM_OK) return Outcome::failure(WPM_ERR_INTERNAL, last_error());
     return staging.load();
+  }
+
+  // After a blocking collective: on success the output's host copy goes back into its buffer; on failure every
+  // staging it used is kept, since its request may still be posted.
+  Outcome finished(const Outcome& outcome, std::shared_ptr<HostStaging> output,
+                   std::shared_ptr<HostStaging> input = nullptr) {
+    if (outcome.ok()) return output->store();
+    keep_after_failure(std::move(output));
+    if (input) keep_after_failure(std::move(input));
+    return outcome;
   }
 
   // On the MPI thread: a non-blocking call's return code, then its bounded wait.
