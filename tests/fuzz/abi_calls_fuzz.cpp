@@ -2,8 +2,8 @@
 //
 // Each input is decoded into a sequence of C ABI calls whose arguments come from the input: shapes and
 // counts (mostly small, sometimes any 64-bit value), dtypes and enums (in range or not), struct sizes,
-// floats (NaN and infinities included) and handles (live, NULL, freed, of another context, and with
-// WORLDPM_FUZZ_WRONG_KIND=1 a handle of the wrong kind). The property, checked after every call: the call
+// floats (NaN and infinities included) and handles (live, NULL, freed, of another context, or of the
+// wrong kind; WORLDPM_FUZZ_WRONG_KIND=0 leaves out the last). The property, checked after every call: the call
 // returns a known wpm_status, and a failed call leaves a non-empty wpm_last_error(). AddressSanitizer and
 // UBSan turn a read or write out of bounds, a use after free or undefined arithmetic into a crash.
 //
@@ -65,10 +65,12 @@ const Contexts& contexts() {
   return c;
 }
 
+// On unless WORLDPM_FUZZ_WRONG_KIND=0: every handle carries its kind, so a wrong one must be refused like
+// any other bad argument; the switch is there to tell a new finding's cause apart.
 bool wrong_kind_handles() {
   static const bool on = [] {
     const char* v = std::getenv("WORLDPM_FUZZ_WRONG_KIND");
-    return v != nullptr && std::strcmp(v, "1") == 0;
+    return v == nullptr || std::strcmp(v, "0") != 0;
   }();
   return on;
 }
