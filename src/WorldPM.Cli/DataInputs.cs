@@ -18,8 +18,8 @@ internal static class DataInputs
 
     /// <summary>
     /// The pairs of every path in order, with one summary line per path on <paramref name="log"/>; for a folder (or
-    /// several files) also one line per file (its format, pairs, bad and skipped records; files that gave no pair
-    /// stand out) and one per file left out with the reason; then the first bad records.
+    /// several files) also one line per file (its format, pairs, bad and skipped records, tied comparisons when there are
+    /// any; files that gave no pair stand out) and one per file left out with the reason; then the first bad records.
     /// </summary>
     public static LoadedData Load(IReadOnlyList<string> paths, DataLoadOptions options, string what, TextWriter? log)
     {
@@ -47,8 +47,9 @@ internal static class DataInputs
         {
             string format = file.Format == DataFormat.Auto ? "format unknown" : DataFormatNames.Name(file.Format);
             string none = file.Pairs == 0 ? "  <- no pairs" : "";
+            string tied = file.TiedComparisons > 0 ? $", {file.TiedComparisons} tied" : "";
             log?.WriteLine($"  {Path.GetRelativePath(folder, file.Path)} ({format}): {file.Pairs} pairs, {file.BadRecords} bad, " +
-                $"{file.SkippedRecords} skipped{none}");
+                $"{file.SkippedRecords} skipped{tied}{none}");
         }
         foreach (string ignored in result.IgnoredFiles)
             log?.WriteLine($"  {Path.GetRelativePath(folder, ignored)}: left out (a folder load reads " +

@@ -41,7 +41,16 @@ internal sealed class DataOptions
         Description = "Read bytes that are not UTF-8 as U+FFFD instead of reporting their record as bad.",
     };
 
-    public IEnumerable<Option> All => [_format, _strict, _lenientUtf8, _weightByConfidence, _minScoreMargin, _acceptedAnswerBonus];
+    private readonly Option<string> _promptColumn = Column("--prompt-column", "prompt", "prompt");
+
+    private readonly Option<string> _chosenColumn = Column("--chosen-column", "chosen", "chosen (preferred) response");
+
+    private readonly Option<string> _rejectedColumn = Column("--rejected-column", "rejected", "rejected response");
+
+    public IEnumerable<Option> All =>
+    [
+        _format, _strict, _lenientUtf8, _weightByConfidence, _minScoreMargin, _acceptedAnswerBonus, _promptColumn, _chosenColumn, _rejectedColumn,
+    ];
 
     public DataLoadOptions Read(ParseResult r) => new()
     {
@@ -51,5 +60,14 @@ internal sealed class DataOptions
         WeightByConfidence = r.GetValue(_weightByConfidence),
         MinScoreMargin = r.GetValue(_minScoreMargin),
         AcceptedAnswerBonus = r.GetValue(_acceptedAnswerBonus),
+        Columns = new ColumnMapping(Prompt: r.GetValue(_promptColumn)!, Chosen: r.GetValue(_chosenColumn)!, Rejected: r.GetValue(_rejectedColumn)!),
     };
+
+    /// <summary>An option naming the CSV or Parquet column that holds <paramref name="what"/>.</summary>
+    private static Option<string> Column(string name, string defaultColumn, string what) => new Option<string>(name)
+    {
+        Description = $"csv and parquet: the column holding the {what} (default {defaultColumn}).",
+        DefaultValueFactory = _ => defaultColumn,
+        HelpName = "COLUMN",
+    }.Must(column => !string.IsNullOrWhiteSpace(column), "a column name");
 }

@@ -4,7 +4,11 @@ using WorldPM.Evaluation;
 
 namespace WorldPM.Cli;
 
-/// <summary>An <see cref="EvaluationReport"/> as text tables or as JSON (non-finite numbers become null).</summary>
+/// <summary>
+/// An <see cref="EvaluationReport"/> as text tables or as JSON (non-finite numbers become null). Accuracies come with
+/// their 95 % interval (<see cref="AccuracyInterval"/>), and the text says when the overall one is within noise of
+/// chance, so that a small or unlearned evaluation set is not read as a result.
+/// </summary>
 internal static class ReportOutput
 {
     /// <param name="lossName">What the loss column is ("BT": Bradley-Terry; eval names another loss it reports).</param>
@@ -12,6 +16,7 @@ internal static class ReportOutput
     {
         PairwiseMetrics o = report.Overall;
         output.WriteLine(Invariant($"overall: {o.Pairs} pairs, accuracy {Percent(o.Accuracy)}, mean {lossName} loss {Number(o.Loss, "F4")}, mean margin {Number(o.Margin, "F4")}"));
+        if (IntervalLine(o) is { } interval) output.WriteLine(interval);
         int width = Math.Max("chosen shorter".Length, report.BySubset.Keys.DefaultIfEmpty("").Max(k => k.Length));
         output.WriteLine($"  {"subset".PadRight(width)}  {"pairs",6}  {"accuracy",8}  {"loss",8}  {"margin",8}");
         foreach (var (subset, m) in report.BySubset)
@@ -42,13 +47,38 @@ internal static class ReportOutput
         return json;
     }
 
-    public static JsonObject Metrics(PairwiseMetrics m) => new()
+    /// <summary>
+    /// Pairs, accuracy with its 95 % interval (<c>accuracy_ci_low</c>, <c>accuracy_ci_high</c>, and
+    /// <c>within_noise_of_chance</c> when the interval holds 50 %), loss and margin; the interval is null without pairs.
+    /// </summary>
+    public static JsonObject Metrics(PairwiseMetrics m)
     {
-        ["pairs"] = m.Pairs,
-        ["accuracy"] = Finite(m.Accuracy),
-        ["loss"] = Finite(m.Loss),
-        ["margin"] = Finite(m.Margin),
-    };
+        AccuracyInterval interval = AccuracyInterval.Of(m);
+        return new JsonObject
+        {
+            ["pairs"] = m.Pairs,
+            ["accuracy"] = Finite(m.Accuracy),
+            ["accuracy_ci_low"] = Finite(interval.Low),
+            ["accuracy_ci_high"] = Finite(interval.High),
+            ["within_noise_of_chance"] = interval.IsKnown ? interval.ContainsChance : null,
+            ["loss"] = Finite(m.Loss),
+            ["margin"] = Finite(m.Margin),
+        };
+    }
+
+    /// <summary>
+    /// The line under the overall one: the accuracy's 95 % interval and whether it is above, below or within noise of
+    /// chance; null without pairs.
+    /// </summary>
+    public static string? IntervalLine(PairwiseMetrics m)
+    {
+        AccuracyInterval interval = AccuracyInterval.Of(m);
+        if (!interval.IsKnown) return null;
+        string verdict = interval.ContainsChance ? "within noise of chance (50 % is inside it: on this many pairs the model cannot be told from a coin flip)"
+            : interval.Low > AccuracyInterval.Chance ? "above chance"
+            : "below chance: the model prefers the rejected responses";
+        return Invariant($"  accuracy 95 % interval {Percent(interval.Low)} to {Percent(interval.High)} (Wilson): {verdict}");
+    }
 
     /// <summary>A JSON number, or null for NaN and infinities (JSON has no such numbers).</summary>
     public static JsonNode? Finite(double value) => double.IsFinite(value) ? JsonValue.Create(value) : null;

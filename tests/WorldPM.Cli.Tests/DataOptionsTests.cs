@@ -77,13 +77,49 @@ public class DataOptionsTests
         File.WriteAllLines(Path.Combine(folder, "a.jsonl"), [Good, Good]);
         File.WriteAllLines(Path.Combine(folder, "b.jsonl"), ["""{"prompt": "p", "chosen": "same", "rejected": "same"}"""]);
         File.WriteAllText(Path.Combine(folder, "votes.csv"), "prompt,a,b\n");
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "not data\n");
 
         CliResult result = Eval(folder);
 
         Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString);
         Assert.That(result.OutputLines, Has.Some.EqualTo("a.jsonl (generic-json): 2 pairs, 0 bad, 0 skipped"));
         Assert.That(result.OutputLines, Has.Some.EqualTo("b.jsonl (generic-json): 0 pairs, 0 bad, 1 skipped  <- no pairs"));
-        Assert.That(result.OutputLines, Has.Some.StartsWith("votes.csv: left out (a folder load reads .jsonl, .json, .xml, .parquet"));
+        Assert.That(result.OutputLines, Has.Some.EqualTo("votes.csv (csv): 0 pairs, 1 bad, 0 skipped  <- no pairs"), "a CSV file is read, not skipped");
+        Assert.That(result.OutputLines, Has.Some.StartsWith("notes.txt: left out (a folder load reads .jsonl, .json, .xml, .parquet, .csv"));
+    }
+
+    [Test]
+    public void ColumnOptionsNameTheCsvColumns()
+    {
+        string data = _run.Files.PathOf("renamed.csv");
+        File.WriteAllText(data, "question,good,poor\n\"Which is larger, 3 or 5?\",5,3\n\"Which is larger,\n9 or 2?\",9,2\n");
+
+        CliResult unmapped = Eval(data);
+        CliResult mapped = Eval(data, "--prompt-column", "question", "--chosen-column", "good", "--rejected-column", "poor", "--json");
+        CliResult empty = Eval(data, "--chosen-column", " ");
+
+        Assert.That(unmapped.ExitCode, Is.EqualTo(Cli.Failure), unmapped.ToString);
+        Assert.That(unmapped.Output, Does.Contain($"bad record {data}:1: no column \"prompt\", \"chosen\", \"rejected\" (columns: question, good, poor)"));
+        Assert.That(mapped.ExitCode, Is.EqualTo(0), mapped.ToString);
+        Assert.That(JsonDocument.Parse(mapped.Output).RootElement.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(2));
+        Assert.That(empty.ExitCode, Is.EqualTo(Cli.Usage), empty.ToString);
+        Assert.That(empty.Error, Does.Contain("--chosen-column"));
+    }
+
+    [Test]
+    public void AnswerRankingsAreNamedByFormatAndTheirTiesAreCounted()
+    {
+        string data = _run.Files.PathOf("rankings.jsonl");
+        File.WriteAllLines(data,
+        [
+            """{"question": "Which is larger, 3 or 5?", "answers": ["5", "3", "five"], "judgments": [[0, 1, 1], [0, 2, 0], [1, 2, -1]]}""",
+        ]);
+
+        CliResult result = Eval(data, "--format", "answer-rankings");
+
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString);
+        Assert.That(result.OutputLines, Has.Some.EqualTo(
+            $"data {data}: 2 pairs from 1 file(s); 0 bad records, 0 skipped (identical responses), 1 tied comparisons"));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace WorldPM.Cli.Tests;
@@ -48,6 +49,48 @@ public class EvalCommandTests
         Assert.That(shorter, Is.GreaterThan(0));
         Assert.That(longer, Is.GreaterThan(0));
         Assert.That(shorter + longer, Is.LessThanOrEqualTo(TrainedRun.Pairs));
+    }
+
+    /// <summary>
+    /// A Wilson bound found apart from the code under test: bisection for the p on one side of the observed accuracy where
+    /// the observed one is exactly z standard errors (of p) away, (acc - p)² = z² p (1 - p) / n.
+    /// </summary>
+    private static double WilsonBoundByBisection(double accuracy, int n, bool upper)
+    {
+        const double z = 1.959963984540054;
+        double Excess(double p) => (accuracy - p) * (accuracy - p) - z * z * p * (1 - p) / n;  // > 0 outside the interval
+        double inside = accuracy, outside = upper ? 1.0 : 0.0;
+        if (Excess(outside) <= 0) return outside;
+        for (int i = 0; i < 200; i++)
+        {
+            double middle = (inside + outside) / 2;
+            if (Excess(middle) > 0) outside = middle; else inside = middle;
+        }
+        return (inside + outside) / 2;
+    }
+
+    [Test]
+    public void TheAccuracyComesWithItsIntervalAndSaysWhenItIsWithinNoiseOfChance()
+    {
+        CliResult json = Worldpm.Succeed("eval", _run.Checkpoint, _run.Data, "--max-length", "128", "--json");
+        CliResult text = Worldpm.Succeed("eval", _run.Checkpoint, _run.Data, "--max-length", "128");
+
+        JsonElement root = JsonDocument.Parse(json.Output).RootElement;
+        foreach (JsonElement metrics in new[] { root.GetProperty("overall") }.Concat(root.GetProperty("subsets").EnumerateObject().Select(p => p.Value)))
+        {
+            double accuracy = metrics.GetProperty("accuracy").GetDouble();
+            int pairs = metrics.GetProperty("pairs").GetInt32();
+            double low = metrics.GetProperty("accuracy_ci_low").GetDouble(), high = metrics.GetProperty("accuracy_ci_high").GetDouble();
+            Assert.That(low, Is.EqualTo(WilsonBoundByBisection(accuracy, pairs, upper: false)).Within(1e-9), $"{metrics}");
+            Assert.That(high, Is.EqualTo(WilsonBoundByBisection(accuracy, pairs, upper: true)).Within(1e-9), $"{metrics}");
+            Assert.That(metrics.GetProperty("within_noise_of_chance").GetBoolean(), Is.EqualTo(low <= 0.5 && 0.5 <= high), $"{metrics}");
+        }
+        JsonElement overall = root.GetProperty("overall");
+        string verdict = overall.GetProperty("within_noise_of_chance").GetBoolean() ? "within noise of chance"
+            : overall.GetProperty("accuracy_ci_low").GetDouble() > 0.5 ? "above chance" : "below chance";
+        string interval = string.Create(CultureInfo.InvariantCulture, $"accuracy 95 % interval {overall.GetProperty("accuracy_ci_low").GetDouble():P1} to " +
+            $"{overall.GetProperty("accuracy_ci_high").GetDouble():P1} (Wilson): {verdict}");
+        Assert.That(text.OutputLines, Has.Some.StartsWith(interval), text.Output);
     }
 
     [Test]

@@ -208,6 +208,11 @@ public class TrainCommandTests
         JsonElement eval = MetricsLines("eval").Single();
         Assert.That(eval.GetProperty("step").GetInt64(), Is.EqualTo(2));
         Assert.That(eval.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(15));
+        JsonElement overall = eval.GetProperty("overall");
+        double accuracy = overall.GetProperty("accuracy").GetDouble();
+        Assert.That(accuracy, Is.InRange(overall.GetProperty("accuracy_ci_low").GetDouble(), overall.GetProperty("accuracy_ci_high").GetDouble()));
+        Assert.That(result.OutputLines, Has.Some.Match(@"^accuracy 95 % interval [\d.]+ % to [\d.]+ % \(Wilson\): "),
+            "the held-out evaluation says how far from chance its accuracy is");
     }
 
     [Test]

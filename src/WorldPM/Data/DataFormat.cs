@@ -24,6 +24,18 @@ public enum DataFormat
     /// <summary>HelpSteer-style scored responses: <c>{"prompt","response", attribute scores}</c>, paired by score.</summary>
     HelpSteer,
 
-    /// <summary>A Parquet table with prompt/chosen/rejected columns (see <see cref="ParquetColumnMapping"/>).</summary>
+    /// <summary>A Parquet table with prompt/chosen/rejected columns (see <see cref="ColumnMapping"/>).</summary>
     Parquet,
+
+    /// <summary>
+    /// Answer rankings: <c>{"question","answers":[...],"judgments":[{"i","j","preference"}]}</c>, pairwise judgments
+    /// between a question's answers, 0 meaning no preference (see <see cref="AnswerRankingReader"/>).
+    /// </summary>
+    AnswerRankings,
+
+    /// <summary>
+    /// CSV with a header row: prompt/chosen/rejected columns (see <see cref="ColumnMapping"/>), or the arena convention
+    /// of two completions and the accepted one (see <see cref="CsvPairReader"/>).
+    /// </summary>
+    Csv,
 }

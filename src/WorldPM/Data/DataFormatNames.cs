@@ -13,6 +13,8 @@ public static class DataFormatNames
         (DataFormat.LlmBar, "llmbar"),
         (DataFormat.HelpSteer, "helpsteer"),
         (DataFormat.Parquet, "parquet"),
+        (DataFormat.AnswerRankings, "answer-rankings"),
+        (DataFormat.Csv, "csv"),
     ];
 
     /// <summary>Every name, in the enum's order: "auto, generic-json, ...".</summary>

@@ -61,5 +61,5 @@ public sealed record DataLoadOptions
     public const string ConfidenceMarginField = "confidence";
 
     /// <summary>Parquet: which columns hold the prompt, responses, subset and weight.</summary>
-    public ParquetColumnMapping Columns { get; init; } = new();
+    public ColumnMapping Columns { get; init; } = new();
 }

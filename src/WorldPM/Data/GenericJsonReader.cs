@@ -43,7 +43,8 @@ internal sealed class GenericJsonReader : IPairReader
     private static double? Margin(JsonElement record, DataLoadOptions options) =>
         options.MarginFrom is { } field ? record.OptionalNumber(field) : null;
 
-    private static string? Subset(JsonElement record) =>
+    /// <summary>The record's subset label: <c>subset</c>, <c>category</c> or <c>domain</c>, the first present.</summary>
+    internal static string? Subset(JsonElement record) =>
         record.OptionalString("subset") ?? record.OptionalString("category") ?? record.OptionalString("domain");
 
     /// <summary>A non-empty array of strings: several plain responses rather than one message list.</summary>

@@ -1,7 +1,10 @@
 namespace WorldPM.Data;
 
-/// <summary>One file read by <see cref="PreferenceDataset.Load"/>: its format (<see cref="DataFormat.Auto"/> when it could not be told) and what it gave.</summary>
-public sealed record LoadedFile(string Path, DataFormat Format, int Pairs, int BadRecords, int SkippedRecords);
+/// <summary>
+/// One file read by <see cref="PreferenceDataset.Load"/>: its format (<see cref="DataFormat.Auto"/> when it could not be
+/// told) and what it gave, tied comparisons (which make no pair) included.
+/// </summary>
+public sealed record LoadedFile(string Path, DataFormat Format, int Pairs, int BadRecords, int SkippedRecords, int TiedComparisons = 0);
 
 /// <summary>
 /// The pairs loaded and the account of everything that did not become a pair: bad records (with

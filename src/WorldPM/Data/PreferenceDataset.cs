@@ -9,7 +9,7 @@ public static class PreferenceDataset
 {
     /// <summary>The files a directory load reads (each also gzipped, with ".gz" after it); it leaves out the others and
     /// lists them in <see cref="LoadResult.IgnoredFiles"/>.</summary>
-    public static IReadOnlyList<string> DataFileExtensions { get; } = [".jsonl", ".json", ".xml", ".parquet"];
+    public static IReadOnlyList<string> DataFileExtensions { get; } = [".jsonl", ".json", ".xml", ".parquet", ".csv"];
 
     /// <summary>
     /// Loads <paramref name="path"/>. Bad records are reported in the result, or, with
@@ -48,18 +48,21 @@ public static class PreferenceDataset
         return new LoadResult(collector.Pairs, collector.BadRecords, collector.SkippedRecords, collector.TiedComparisons, files, ignored);
     }
 
-    /// <summary>The format <see cref="Load"/> would read the file at <paramref name="path"/> as.</summary>
-    public static DataFormat DetectFormat(string path) => FormatDetector.Detect(new DataSource(path));
+    /// <summary>The format <see cref="Load"/> would read the file at <paramref name="path"/> as (a CSV header is matched
+    /// against the column mapping of <paramref name="options"/>).</summary>
+    public static DataFormat DetectFormat(string path, DataLoadOptions? options = null) =>
+        FormatDetector.Detect(new DataSource(path), (options ?? new DataLoadOptions()).Columns);
 
     private static LoadedFile LoadFile(DataSource source, PairCollector collector)
     {
-        var (pairs, bad, skipped) = (collector.Pairs.Count, collector.BadRecords.Count, collector.SkippedRecords.Count);
+        var (pairs, bad, skipped, tied) = (collector.Pairs.Count, collector.BadRecords.Count, collector.SkippedRecords.Count, collector.TiedComparisons);
         var format = collector.Options.Format == DataFormat.Auto ? Detect(source, collector) : collector.Options.Format;
         if (format != DataFormat.Auto)
         {
             Reader(format).Read(source, collector);
         }
-        return new LoadedFile(source.Path, format, collector.Pairs.Count - pairs, collector.BadRecords.Count - bad, collector.SkippedRecords.Count - skipped);
+        return new LoadedFile(source.Path, format, collector.Pairs.Count - pairs, collector.BadRecords.Count - bad,
+            collector.SkippedRecords.Count - skipped, collector.TiedComparisons - tied);
     }
 
     /// <summary>
@@ -70,7 +73,7 @@ public static class PreferenceDataset
     {
         try
         {
-            return FormatDetector.Detect(source);
+            return FormatDetector.Detect(source, collector.Options.Columns);
         }
         catch (DataFormatException e) when (source.Root is not null)
         {
@@ -88,12 +91,11 @@ public static class PreferenceDataset
         DataFormat.LlmBar => new LlmBarReader(),
         DataFormat.HelpSteer => new HelpSteerReader(),
         DataFormat.Parquet => new ParquetPairReader(),
+        DataFormat.AnswerRankings => new AnswerRankingReader(),
+        DataFormat.Csv => new CsvPairReader(),
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "not a concrete data format"),
     };
 
-    private static bool IsDataFile(string path)
-    {
-        var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
-        return DataFileExtensions.Any(extension => name.EndsWith(extension, StringComparison.OrdinalIgnoreCase));
-    }
+    private static bool IsDataFile(string path) =>
+        DataFileExtensions.Any(extension => FormatDetector.Unzipped(path).EndsWith(extension, StringComparison.OrdinalIgnoreCase));
 }

@@ -13,6 +13,10 @@ public class FormatDetectionTests
     [TestCase("""{"info": {"post": "p"}, "summaries": [], "choice": 0}""", DataFormat.SummarizeFromFeedback)]
     [TestCase("""[{"input": "p", "output_1": "a", "output_2": "b", "label": 1}]""", DataFormat.LlmBar)]
     [TestCase("""<?xml version="1.0" encoding="utf-8"?><posts><row Id="1" PostTypeId="1" /></posts>""", DataFormat.StackExchange)]
+    [TestCase("""{"question": "q", "answers": ["a", "b"], "judgments": [[0, 1, 0]]}""", DataFormat.AnswerRankings)]
+    [TestCase("""{"prompt": "q", "responses": ["a", "b"], "comparisons": []}""", DataFormat.AnswerRankings)]
+    [TestCase("prompt,chosen,rejected\np,a,b\n", DataFormat.Csv)]
+    [TestCase("id,prompt,completion_a,completion_b,winner\r\n1,p,a,b,tie\r\n", DataFormat.Csv)]
     public void DetectsTheFormatFromTheContentNotTheName(string content, DataFormat format)
     {
         using var folder = new TempFolder();

@@ -24,7 +24,7 @@ public class ParquetTests
         var path = await WriteTable(folder, "pairs.parquet", schema,
             new() { ["question"] = "2+2?", ["better"] = "4", ["worse"] = "5", ["group"] = "math", ["strength"] = 0.5 },
             new() { ["question"] = "Sky colour?", ["better"] = "Blue", ["worse"] = "Green", ["group"] = "facts", ["strength"] = 2.0 });
-        var columns = new ParquetColumnMapping(Prompt: "question", Chosen: "better", Rejected: "worse", Subset: "group", Weight: "strength");
+        var columns = new ColumnMapping(Prompt: "question", Chosen: "better", Rejected: "worse", Subset: "group", Weight: "strength");
 
         var result = PreferenceDataset.Load(path, new DataLoadOptions { Columns = columns });
 
