@@ -15,14 +15,16 @@ public class EmbeddedDemoTests
         using var context = WorldPMContext.Create(TestBackend.Kind);
         var losses = new List<double>();
         EmbeddedDemoResult result = EmbeddedDemo.Run(context,
-            new EmbeddedDemoOptions { Steps = 250, HeldOutPairs = 300, EvalEvery = 0 }, onStep: m => losses.Add(m.Loss));
+            new EmbeddedDemoOptions { Steps = 400, HeldOutPairs = 300, EvalEvery = 0 }, onStep: m => losses.Add(m.Loss));
 
-        Assert.That(result.Steps, Is.EqualTo(250));
+        Assert.That(result.Steps, Is.EqualTo(400));
         Assert.That(losses[0], Is.EqualTo(Math.Log(2)).Within(0.05), "an untrained model scores both sides alike");
         Assert.That(losses.TakeLast(20).Average(), Is.LessThan(0.35), "well below log 2 = 0.693");
         Assert.That(result.HeldOut.Overall.Pairs, Is.EqualTo(300));
-        // Chance is 0.5. What a 250-step run reaches depends on when it leaves the initial plateau, which moves with
-        // the kernels' rounding; the full demo's promise is the next test's.
+        // Chance is 0.5. When a short run leaves the initial plateau moves with the kernels' rounding: 250 steps
+        // stayed on it (last losses 0.62) with OpenBLAS's SkylakeX kernels, an Intel AVX-512 host's, and left it with
+        // the Haswell/Zen ones. 400 steps leave it with margin on every kernel set tried (SkylakeX, Haswell,
+        // Sandybridge: last-20 mean 0.02-0.10, held out 99 %); the full demo's promise is the next test's.
         Assert.That(result.HeldOut.Overall.Accuracy, Is.GreaterThan(0.8));
     }
 
