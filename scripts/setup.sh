@@ -2,7 +2,7 @@
 # Installs what a fresh Debian 12 machine with the .NET SDK lacks to build and
 # test WorldPM, and only what is missing. Used by the README, .ci/run and the tests.
 #
-#   scripts/setup.sh            CPU build needs (make, pkg-config, compilers, ccache for the test script's several builds, clang's sanitizer and libFuzzer runtimes, unzip for the package check, BLAS, oneDNN, Boost.Context, MPI, GoogleTest)
+#   scripts/setup.sh            CPU build needs (make, pkg-config, compilers, ccache for the test script's several builds, clang's sanitizer and libFuzzer runtimes, unzip for the package check, BLAS, oneDNN, Boost.Context, MPI, GoogleTest, PyTorch for the reference-model test)
 #   scripts/setup.sh --cuda     also the CUDA toolkit (Debian non-free, nvcc 11.8)
 #
 # As root it installs with apt-get; otherwise it names the missing packages and exits 1.
@@ -16,7 +16,7 @@ for arg in "$@"; do
   esac
 done
 
-packages=(cmake make pkgconf gcc g++ ccache clang-14 libclang-rt-14-dev unzip libopenblas-dev libdnnl-dev libboost-context-dev libopenmpi-dev openmpi-bin libgtest-dev)
+packages=(cmake make pkgconf gcc g++ ccache clang-14 libclang-rt-14-dev unzip libopenblas-dev libdnnl-dev libboost-context-dev libopenmpi-dev openmpi-bin libgtest-dev python3-torch)
 [[ $want_cuda == 1 ]] && packages+=(nvidia-cuda-toolkit)
 
 missing=()

@@ -49,7 +49,7 @@ internal static class TrainCommand
             device: launch.LocalRank);
         using Communicator? comm = launch.Launched ? Communicator.Create(context, TimeSpan.FromSeconds(a.CommTimeout)) : null;
         int ranks = comm?.Size ?? 1;
-        using RewardModel model = inputs.CreateModel(context, a);
+        using RewardModel model = inputs.CreateModel(context, a, log);
         log.WriteLine($"model: {Describe(inputs.Config)} from {inputs.ConfigSource(a)}; " +
             $"tokenizer {inputs.TokenizerName}, max length {inputs.MaxLength}");
         log.WriteLine(DescribeTraining(options, a, context, inputs.ResumeFrom));

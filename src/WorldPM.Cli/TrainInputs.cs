@@ -29,11 +29,21 @@ internal sealed record TrainInputs(long? ResumeStep, string? ResumeFrom, string?
     public string ConfigSource(TrainArguments a) => ResumeFrom ?? Init ?? a.Config ?? "the built-in small config";
 
     /// <summary>A new model (the config's, seeded), or --init's weights with a fresh score head where it has none; a
-    /// resumed run starts from a new model and loads its checkpoint into it.</summary>
-    public RewardModel CreateModel(WorldPMContext context, TrainArguments a)
+    /// resumed run starts from a new model and loads its checkpoint into it. --init's tensors the model does not use
+    /// (a causal LM's lm_head.weight) are named in a warning line on <paramref name="log"/>; a missing one stops the
+    /// load naming it.</summary>
+    public RewardModel CreateModel(WorldPMContext context, TrainArguments a, TextWriter log)
     {
         if (Init is not null && ResumeFrom is null)
-            return RewardModelCheckpoint.Load(context, Init, a.Seed, allowMissingHead: true, a.Precision);
+        {
+            var unused = new List<string>();
+            RewardModel model = RewardModelCheckpoint.Load(context, Init, a.Seed, allowMissingHead: true, a.Precision,
+                unusedTensors: unused);
+            if (unused.Count > 0)
+                log.WriteLine($"warning: --init {Init}: {unused.Count} tensor{(unused.Count == 1 ? "" : "s")} the reward " +
+                    $"model does not use, left unread: {string.Join(", ", unused)}");
+            return model;
+        }
         try
         {
             return new RewardModel(context, Config, a.Seed, a.Precision);

@@ -4,9 +4,10 @@ using WorldPM.Native;
 namespace WorldPM.Checkpoints;
 
 /// <summary>
-/// A <see cref="RewardModel"/> as a Hugging Face-style checkpoint directory: <c>config.json</c> (Qwen2 names
-/// plus the head's fields) and safetensors weights under the Qwen2 tensor names plus <c>score.0</c> /
-/// <c>score.2</c> for the head, so other tools can load ours and we can load theirs.
+/// A <see cref="RewardModel"/> as a Hugging Face-style checkpoint directory: <c>config.json</c> (Qwen2 or Llama
+/// names plus the head's fields) and safetensors weights under the Hugging Face tensor names plus <c>score.0</c> /
+/// <c>score.2</c> for the head, so other tools can load ours and we can load theirs (Qwen2, Qwen2.5 and Llama
+/// checkpoints, single-file or sharded).
 /// </summary>
 public static class RewardModelCheckpoint
 {
@@ -25,8 +26,10 @@ public static class RewardModelCheckpoint
     /// the head keeps its fresh initialisation from <paramref name="seed"/>.</param>
     /// <param name="precision">How the model stores its working weights, activations and gradients.</param>
     /// <param name="allowNonFinite">Load weights holding NaN or infinity instead of refusing them (see <see cref="LoadInto"/>).</param>
+    /// <param name="unusedTensors">Receives, in name order, the checkpoint's tensors the model has no parameter for (a
+    /// causal LM's <c>lm_head.weight</c>, another head's <c>score.weight</c>): loaded past, but worth a warning.</param>
     public static RewardModel Load(WorldPMContext context, string directory, int seed = 1, bool allowMissingHead = false,
-        Precision precision = Precision.F32, bool allowNonFinite = false)
+        Precision precision = Precision.F32, bool allowNonFinite = false, ICollection<string>? unusedTensors = null)
     {
         using ModelCheckpointReader reader = ModelCheckpoint.Open(directory);
         ModelConfig config = ModelConfig.FromJson(reader.Config.ToJsonString());
@@ -39,8 +42,13 @@ public static class RewardModelCheckpoint
         {
             throw new InsufficientMemoryException($"{directory}: {e.Message}", e);
         }
-        reader.Validate(Expected(RewardModel.Specs(config).Select(s => (s.Name, s.Shape)), reader, allowMissingHead),
-            ignoreUnexpected: _ => true);
+        IReadOnlyList<ParameterSpec> specs = RewardModel.Specs(config);
+        reader.Validate(Expected(specs.Select(s => (s.Name, s.Shape)), reader, allowMissingHead), ignoreUnexpected: _ => true);
+        if (unusedTensors is not null)
+        {
+            var used = specs.Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (TensorInfo t in reader.Tensors.Where(t => !used.Contains(t.Name))) unusedTensors.Add(t.Name);
+        }
         var model = new RewardModel(context, config, seed, precision);
         try
         {

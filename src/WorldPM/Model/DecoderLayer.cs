@@ -3,7 +3,8 @@ using WorldPM.Native;
 namespace WorldPM.Model;
 
 /// <summary>
-/// One Qwen2 decoder layer, forward and backward written out:
+/// One Qwen2 decoder layer, forward and backward written out (a Llama layer is the same without the q/k/v biases,
+/// <see cref="ModelConfig.AttentionBias"/>):
 /// <code>
 ///   n = input_layernorm(x)
 ///   q, k, v = n Wq^T + bq, n Wk^T + bk, n Wv^T + bv;  RoPE(q), RoPE(k)   (positions 0.., right padding)
@@ -30,14 +31,16 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         string p = DecoderLayer.Prefix(index);
         inputNorm = store[p + "input_layernorm.weight"];
         postAttentionNorm = store[p + "post_attention_layernorm.weight"];
-        qProj = new Linear<T>(store[p + "self_attn.q_proj.weight"], store[p + "self_attn.q_proj.bias"]);
-        kProj = new Linear<T>(store[p + "self_attn.k_proj.weight"], store[p + "self_attn.k_proj.bias"]);
-        vProj = new Linear<T>(store[p + "self_attn.v_proj.weight"], store[p + "self_attn.v_proj.bias"]);
+        qProj = new Linear<T>(store[p + "self_attn.q_proj.weight"], Bias(store, p + "self_attn.q_proj.bias"));
+        kProj = new Linear<T>(store[p + "self_attn.k_proj.weight"], Bias(store, p + "self_attn.k_proj.bias"));
+        vProj = new Linear<T>(store[p + "self_attn.v_proj.weight"], Bias(store, p + "self_attn.v_proj.bias"));
         oProj = new Linear<T>(store[p + "self_attn.o_proj.weight"]);
         gateProj = new Linear<T>(store[p + "mlp.gate_proj.weight"]);
         upProj = new Linear<T>(store[p + "mlp.up_proj.weight"]);
         downProj = new Linear<T>(store[p + "mlp.down_proj.weight"]);
     }
+
+    private Weight<T>? Bias(ParameterStore<T> store, string name) => config.AttentionBias ? store[name] : null;
 
     private float Eps => (float)config.RmsNormEps;
 
@@ -207,11 +210,11 @@ internal static class DecoderLayer
         long i = c.IntermediateSize;
         yield return new(p + "input_layernorm.weight", ParameterKind.NormWeight, d);
         yield return new(p + "self_attn.q_proj.weight", ParameterKind.Matrix, q, d);
-        yield return new(p + "self_attn.q_proj.bias", ParameterKind.Bias, q);
+        if (c.AttentionBias) yield return new(p + "self_attn.q_proj.bias", ParameterKind.Bias, q);
         yield return new(p + "self_attn.k_proj.weight", ParameterKind.Matrix, kv, d);
-        yield return new(p + "self_attn.k_proj.bias", ParameterKind.Bias, kv);
+        if (c.AttentionBias) yield return new(p + "self_attn.k_proj.bias", ParameterKind.Bias, kv);
         yield return new(p + "self_attn.v_proj.weight", ParameterKind.Matrix, kv, d);
-        yield return new(p + "self_attn.v_proj.bias", ParameterKind.Bias, kv);
+        if (c.AttentionBias) yield return new(p + "self_attn.v_proj.bias", ParameterKind.Bias, kv);
         yield return new(p + "self_attn.o_proj.weight", ParameterKind.Matrix, d, q);
         yield return new(p + "post_attention_layernorm.weight", ParameterKind.NormWeight, d);
         yield return new(p + "mlp.gate_proj.weight", ParameterKind.Matrix, i, d);

@@ -1,12 +1,14 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Model;
 
 /// <summary>
-/// The shape of a reward model: a Qwen2 decoder (the JSON names are those of Hugging Face's
-/// <c>Qwen2Config</c>, so a Qwen2 <c>config.json</c> loads and unknown keys are ignored) plus the preference
+/// The shape of a reward model: a Qwen2 or Llama decoder (the JSON names are those of Hugging Face's
+/// <c>Qwen2Config</c> and <c>LlamaConfig</c>, so their <c>config.json</c> loads; keys that change nothing here are
+/// ignored, those of features the decoder lacks are refused) plus the preference
 /// head Linear(d, h) -> activation -> Linear(h, 1). Call <see cref="Validate"/> (the model does) before use.
 /// </summary>
 public sealed record ModelConfig
@@ -69,9 +71,21 @@ public sealed record ModelConfig
     [JsonPropertyName("scoring_token")]
     public ScoringToken ScoringToken { get; init; } = ScoringToken.EndOfText;
 
-    /// <summary>Hugging Face's model type for this architecture.</summary>
+    /// <summary>Hugging Face's model type: <c>"qwen2"</c> or <c>"llama"</c>, the same decoder but for the q/k/v biases
+    /// (<see cref="AttentionBias"/>) and the defaults of the keys a config leaves out.</summary>
     [JsonPropertyName("model_type")]
-    public string ModelType => "qwen2";
+    public string ModelType { get; init; } = Qwen2;
+
+    /// <summary>Whether q_proj, k_proj and v_proj carry biases: always in Qwen2; Llama's <c>attention_bias</c>
+    /// (false unless its config says otherwise).</summary>
+    [JsonPropertyName("attention_bias")]
+    public bool AttentionBias { get; init; } = true;
+
+    /// <summary>The <see cref="ModelType"/> of Qwen2 and Qwen2.5.</summary>
+    public const string Qwen2 = "qwen2";
+
+    /// <summary>The <see cref="ModelType"/> of the Llama family.</summary>
+    public const string Llama = "llama";
 
     /// <summary>D, the width of one attention head: <see cref="HiddenSize"/> / <see cref="NumAttentionHeads"/>.</summary>
     [JsonIgnore]
@@ -101,6 +115,10 @@ public sealed record ModelConfig
         Require(double.IsFinite(RopeTheta) && RopeTheta > 0, $"rope_theta ({RopeTheta}) must be positive and finite");
         Require(Enum.IsDefined(HeadActivation), $"head_activation ({(int)HeadActivation}) is not a known activation");
         Require(Enum.IsDefined(ScoringToken), $"scoring_token ({(int)ScoringToken}) is not a known scoring token");
+        if (ModelType is not (Qwen2 or Llama))
+            throw new NotSupportedException($"model_type '{ModelType}' is not supported; the decoder here is '{Qwen2}' or '{Llama}'");
+        Require(AttentionBias || ModelType == Llama,
+            $"attention_bias false does not fit model_type '{Qwen2}', which always has q/k/v biases ('{Llama}' may leave them out)");
         if (HiddenAct != "silu")
             throw new NotSupportedException($"hidden_act '{HiddenAct}' is not supported; the Qwen2 MLP here is SwiGLU ('silu')");
     }
@@ -122,10 +140,18 @@ public sealed record ModelConfig
         RopeTheta = 10000,
     };
 
-    /// <summary>Reads a config from JSON (Hugging Face names) and validates it.</summary>
+    /// <summary>Reads a config from JSON (Hugging Face names; see <see cref="HuggingFaceConfigKeys"/> for the keys
+    /// this record does not hold) and validates it.</summary>
     public static ModelConfig FromJson(string json)
     {
-        ModelConfig config = JsonSerializer.Deserialize<ModelConfig>(json)
+        JsonObject node = JsonNode.Parse(json) switch
+        {
+            JsonObject o => o,
+            null => throw new ArgumentException("the JSON holds null, not a model config", nameof(json)),
+            var other => throw new ArgumentException($"the JSON holds a {other.GetValueKind()}, not a model config object", nameof(json)),
+        };
+        HuggingFaceConfigKeys.Apply(node);
+        ModelConfig config = node.Deserialize<ModelConfig>()
             ?? throw new ArgumentException("the JSON holds null, not a model config", nameof(json));
         config.Validate();
         return config;

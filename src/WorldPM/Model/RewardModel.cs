@@ -172,6 +172,18 @@ public sealed class RewardModel : IDisposable
         return network.Score(batch);
     }
 
+    /// <summary>
+    /// What the preference head reads of each sequence, [Count, hidden_size] row-major: the last layer's hidden state at
+    /// the scoring token after the final norm (in Hugging Face's terms, <c>last_hidden_state</c> at that position).
+    /// Forward only, gradients untouched; for comparing the decoder with other implementations.
+    /// </summary>
+    internal float[] HeadInputs(SequenceBatch batch)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        batch.CheckRunnableBy(Config);
+        return network.HeadInputs(batch);
+    }
+
     /// <summary>The reward of each of <paramref name="count"/> right-padded sequences [count, seqLen]; forward only,
     /// gradients untouched.</summary>
     public float[] Score(ReadOnlySpan<int> tokens, ReadOnlySpan<int> lengths, int count, int seqLen) =>

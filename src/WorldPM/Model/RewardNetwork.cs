@@ -35,6 +35,9 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.Score(SequenceBatch)"/>.</summary>
     float[] Score(SequenceBatch sequences);
 
+    /// <summary>See <see cref="RewardModel.HeadInputs"/>.</summary>
+    float[] HeadInputs(SequenceBatch sequences);
+
     /// <summary>See <see cref="RewardModel.RewardInputGradients"/>.</summary>
     InputGradients RewardInputGradients(SequenceBatch sequences, ReadOnlySpan<float> inputs);
 }
@@ -134,6 +137,13 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         float[] rewards = new float[sequences.Count];
         a.Layout.Head.Rewards.CopyTo(rewards);
         return rewards;
+    }
+
+    public float[] HeadInputs(SequenceBatch sequences)
+    {
+        ActivationArena<T> a = Prepare(sequences, recompute: true);
+        Forward(a);
+        return a.Layout.Head.PooledNorm.ToFloats();
     }
 
     public InputGradients RewardInputGradients(SequenceBatch sequences, ReadOnlySpan<float> inputs)

@@ -110,4 +110,65 @@ public class ModelConfigTests
     [Test]
     public void OnlySiluMlpsAreSupported() =>
         Assert.That((Valid with { HiddenAct = "gelu" }).Validate, Throws.TypeOf<NotSupportedException>());
+
+    // A Llama 2 config as transformers wrote it: no rope_theta, attention_bias or mlp_bias, so LlamaConfig's defaults
+    // apply (rope_theta 10000, no biases); num_key_value_heads, absent before grouped-query attention, is one per head.
+    [Test]
+    public void ALlamaConfigTakesLlamaConfigsDefaults()
+    {
+        const string json = """
+            {
+              "architectures": ["LlamaForCausalLM"], "bos_token_id": 1, "eos_token_id": 2, "hidden_act": "silu",
+              "hidden_size": 4096, "initializer_range": 0.02, "intermediate_size": 11008, "max_position_embeddings": 4096,
+              "model_type": "llama", "num_attention_heads": 32, "num_hidden_layers": 32, "pretraining_tp": 1,
+              "rms_norm_eps": 1e-05, "rope_scaling": null, "tie_word_embeddings": false, "torch_dtype": "float16",
+              "use_cache": true, "vocab_size": 32000
+            }
+            """;
+
+        ModelConfig config = ModelConfig.FromJson(json);
+
+        Assert.That(config.ModelType, Is.EqualTo("llama"));
+        Assert.That(config.RopeTheta, Is.EqualTo(10000));
+        Assert.That(config.AttentionBias, Is.False);
+        Assert.That(config.NumKeyValueHeads, Is.EqualTo(32));
+        Assert.That(config.RmsNormEps, Is.EqualTo(1e-5));
+        Assert.That(config.MaxPositionEmbeddings, Is.EqualTo(4096));
+        Assert.That(ModelConfig.FromJson(config.ToJson()), Is.EqualTo(config));
+    }
+
+    [Test]
+    public void AQwen2ConfigKeepsItsBiasesAndTheOffValuesAreAccepted()
+    {
+        ModelConfig config = ModelConfig.FromJson(Valid.ToJson().Replace("{", """
+            { "rope_scaling": null, "use_sliding_window": false, "sliding_window": 131072, "max_window_layers": 70,
+              "mlp_bias": false, "head_dim": 4,
+            """));
+        Assert.That(config.AttentionBias, Is.True);
+        Assert.That(config.ModelType, Is.EqualTo("qwen2"));
+    }
+
+    [TestCase("rope_scaling", """{"rope_type": "llama3", "factor": 8.0}""")]
+    [TestCase("rope_scaling", """{"type": "yarn", "factor": 4.0}""")]
+    [TestCase("use_sliding_window", "true")]
+    [TestCase("mlp_bias", "true")]
+    [TestCase("head_dim", "8")]
+    [TestCase("model_type", "\"mistral\"")]
+    public void KeysOfFeaturesTheDecoderLacksAreRefusedByName(string key, string value)
+    {
+        string json = Valid.ToJson().Replace("{", $"{{ \"{key}\": {value},", StringComparison.Ordinal);
+        if (key == "model_type") json = Valid.ToJson().Replace("\"qwen2\"", value, StringComparison.Ordinal);
+        Assert.That(() => ModelConfig.FromJson(json), Throws.TypeOf<NotSupportedException>().With.Message.Contains(key));
+    }
+
+    [Test]
+    public void AQwen2ConfigWithoutAttentionBiasIsInconsistent() =>
+        Assert.That((Valid with { AttentionBias = false }).Validate,
+            Throws.ArgumentException.With.Message.Contains("attention_bias"));
+
+    [TestCase("use_sliding_window", "\"no\"")]
+    [TestCase("head_dim", "\"wide\"")]
+    public void AValueOfTheWrongKindIsAnErrorNamingTheKey(string key, string value) =>
+        Assert.That(() => ModelConfig.FromJson(Valid.ToJson().Replace("{", $"{{ \"{key}\": {value},", StringComparison.Ordinal)),
+            Throws.ArgumentException.With.Message.Contains(key));
 }

