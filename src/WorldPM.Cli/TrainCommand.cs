@@ -91,6 +91,7 @@ internal static class TrainCommand
         OutputDirectory = a.Out,
         CheckpointEvery = a.CheckpointEvery,
         KeepLast = a.Keep,
+        MaxShardBytes = a.MaxShardBytes,
         Resume = a.Resume,
         ResumeAnyway = a.ResumeAnyway,
         EvalEvery = a.EvalEvery,

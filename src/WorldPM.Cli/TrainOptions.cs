@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WorldPM.Checkpoints;
 using WorldPM.Data;
 using WorldPM.Losses;
 using WorldPM.Model;
@@ -13,7 +14,7 @@ internal sealed record TrainArguments(
     string[] Data, string Out, string? Config, string? Init, string? Tokenizer, int? MaxLength,
     string? Eval, double? EvalFraction, long EvalEvery, long? Steps, int Batch, int Accumulation,
     double? LearningRate, double WeightDecay, double Warmup, DecayKind Schedule, double MaxGradNorm, int Seed,
-    long CheckpointEvery, int Keep, bool Resume, bool ResumeAnyway, DataLoadOptions Loading, string? Metrics, int LogEvery, bool Quiet, Precision Precision,
+    long CheckpointEvery, int Keep, long MaxShardBytes, bool Resume, bool ResumeAnyway, DataLoadOptions Loading, string? Metrics, int LogEvery, bool Quiet, Precision Precision,
     ScoringToken? ScoringToken, bool Recompute, double CommTimeout, double AdamEpsilon, bool Zero1,
     string Loss, string? MarginFrom, double? LabelSmoothing);
 
@@ -49,6 +50,7 @@ internal sealed class TrainOptions
     private readonly Option<int> _seed = new("--seed") { Description = "Seed of the weights, the data order and --eval-fraction.", DefaultValueFactory = _ => Recipe.Seed, HelpName = "N" };
     private readonly Option<long> _checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a checkpoint every this many steps (0: only at the end).", DefaultValueFactory = _ => 0, HelpName = "N" }.AtLeast(0);
     private readonly Option<int> _keep = new Option<int>("--keep") { Description = "Checkpoints to keep, newest first (0: all).", DefaultValueFactory = _ => new TrainingRunOptions().KeepLast, HelpName = "N" }.AtLeast(0);
+    private readonly Option<long> _maxShardSize = new("--max-shard-size") { Description = "Largest checkpoint weights file; bigger weights are split into shards with a model.safetensors.index.json, as Hugging Face does. A size such as 5GB, 500MB or 2GiB.", DefaultValueFactory = _ => ModelCheckpoint.DefaultMaxShardBytes, HelpName = "SIZE", CustomParser = r => ParseMaxShardSize(r) };
     private readonly Option<bool> _resumeAnyway = new("--resume-anyway") { Description = "With --resume: continue even when the data or the batch shape (--batch, --accumulation) differ from the checkpoint's (refused by default)." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --out from its latest checkpoint (weights, optimizer, data position; same --seed), if it has one." };
     private readonly Option<string?> _metrics = new("--metrics") { Description = "Write JSONL metrics here: one object per step (step, loss, accuracy, margin, grad_norm, lr, tokens_per_s, seconds) and per evaluation; appended on --resume.", HelpName = "FILE" };
@@ -68,7 +70,7 @@ internal sealed class TrainOptions
     public IEnumerable<Option> Options =>
     [
         _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
-        _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _resume, _resumeAnyway, _metrics, _logEvery, _quiet,
+        _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _maxShardSize, _resume, _resumeAnyway, _metrics, _logEvery, _quiet,
         _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, .. _losses.All, .. _loading.All,
     ];
 
@@ -79,9 +81,17 @@ internal sealed class TrainOptions
             r.GetValue(_data)!, r.GetValue(_out)!, r.GetValue(_config), r.GetValue(_init), r.GetValue(_tokenizer), r.GetValue(_maxLength),
             r.GetValue(_eval), r.GetValue(_evalFraction), r.GetValue(_evalEvery), r.GetValue(_steps), r.GetValue(_batch), r.GetValue(_accumulation),
             r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
-            r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = loss.MarginFrom }, r.GetValue(_metrics), r.GetValue(_logEvery),
+            r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_maxShardSize), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = loss.MarginFrom }, r.GetValue(_metrics), r.GetValue(_logEvery),
             r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
             r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing);
+    }
+
+    private static long ParseMaxShardSize(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (ByteSizeText.TryParse(text, out long bytes)) return bytes;
+        result.AddError($"--max-shard-size is '{text}'; it must be a size of at least one byte, such as 5GB, 500MB or 2GiB (a plain number is bytes).");
+        return 0;
     }
 
     private static ScoringToken? ParseScoringToken(System.CommandLine.Parsing.ArgumentResult result)

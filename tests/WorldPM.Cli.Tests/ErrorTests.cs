@@ -40,6 +40,13 @@ public class ErrorTests
     [TestCase("0")]
     public void ABadLearningRateIsAUsageError(string lr) => AssertOneLineError(Worldpm.Run(Train("--lr", lr)), 2, "--lr", lr);
 
+    [TestCase("5XB")]
+    [TestCase("0")]
+    [TestCase("-1GB")]
+    [TestCase("GB")]
+    public void ABadMaxShardSizeIsAUsageError(string size) =>
+        AssertOneLineError(Worldpm.Run(Train("--max-shard-size", size)), 2, "--max-shard-size", $"'{size}'", "5GB");
+
     [Test]
     public void AnUnknownBackendIsAUsageErrorNamingWhereItCameFrom()
     {

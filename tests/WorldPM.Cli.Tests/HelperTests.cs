@@ -48,3 +48,32 @@ public class HeldOutSplitTests
         Assert.That(HeldOutSplit.Split(Items, 0.999, seed: 1).Train, Has.Count.EqualTo(1));
     }
 }
+
+public class ByteSizeTextTests
+{
+    [TestCase("5GB", 5_000_000_000L)]
+    [TestCase("5gb", 5_000_000_000L)]
+    [TestCase("500 MB", 500_000_000L)]
+    [TestCase("1.5GB", 1_500_000_000L)]
+    [TestCase("2GiB", 2L * 1024 * 1024 * 1024)]
+    [TestCase("10KiB", 10_240L)]
+    [TestCase("20kB", 20_000L)]
+    [TestCase("1TB", 1_000_000_000_000L)]
+    [TestCase("4096", 4096L)]
+    [TestCase("7B", 7L)]
+    public void SizesWithDecimalAndBinaryUnitsParse(string text, long bytes)
+    {
+        Assert.That(ByteSizeText.TryParse(text, out long parsed), Is.True, text);
+        Assert.That(parsed, Is.EqualTo(bytes));
+    }
+
+    [TestCase("")]
+    [TestCase("GB")]
+    [TestCase("5XB")]
+    [TestCase("0")]
+    [TestCase("0.5")]
+    [TestCase("-3MB")]
+    [TestCase("1e3")]
+    [TestCase("99999999999TB")]
+    public void OtherTextIsNotASize(string text) => Assert.That(ByteSizeText.TryParse(text, out _), Is.False, text);
+}

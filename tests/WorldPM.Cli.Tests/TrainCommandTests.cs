@@ -1,4 +1,5 @@
 using System.Text.Json;
+using WorldPM.Checkpoints;
 
 namespace WorldPM.Cli.Tests;
 
@@ -31,15 +32,23 @@ public class TrainCommandTests
             .Where(e => e.GetProperty("type").GetString() == type)
             .ToList();
 
-    [TestCase("bf16")]
-    [TestCase("f16")]
-    public void HalfPrecisionTrainingSavesFp32MasterWeightsThatEvalReads(string precision)
+    [TestCase("bf16", TensorDType.BF16)]
+    [TestCase("f16", TensorDType.F16)]
+    public void HalfPrecisionTrainingSavesItsWeightsAndFp32MastersThatEvalReads(string precision, TensorDType dtype)
     {
         string run = _files.PathOf("run-" + precision);
         CliResult result = Train(run, 3, "--precision", precision);
 
         Assert.That(result.Output, Does.Contain($"precision {precision}"));
         Assert.That(MetricsLines("step").Select(e => e.GetProperty("loss").GetDouble()), Has.All.Matches<double>(double.IsFinite));
+        string checkpoint = Path.Combine(run, "step-3");
+        using (var weights = SafeTensorsFile.Open(Path.Combine(checkpoint, "model.safetensors")))
+        using (var state = SafeTensorsFile.Open(Path.Combine(checkpoint, "training_state.safetensors")))
+        {
+            Assert.That(weights.Tensors.Select(t => t.DType), Has.All.EqualTo(dtype), "weights in the training dtype");
+            foreach (TensorInfo t in weights.Tensors)
+                Assert.That(state[t.Name + ".master"].DType, Is.EqualTo(TensorDType.F32), t.Name);
+        }
         CliResult eval = Worldpm.Succeed("eval", run, _data, "--max-length", "128", "--json");
         Assert.That(JsonDocument.Parse(eval.Output).RootElement.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(60));
     }
@@ -92,6 +101,27 @@ public class TrainCommandTests
         CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run"), "--precision", "f8");
         Assert.That(result.ExitCode, Is.EqualTo(Cli.Usage));
         Assert.That(result.Error, Does.Contain("f8"));
+    }
+
+    [Test]
+    public void AMaxShardSizeSplitsTheWeightsIntoShardsThatEvalReads()
+    {
+        string run = _files.PathOf("run-sharded");
+        Train(run, 1, "--max-shard-size", "20kB");
+
+        string checkpoint = Path.Combine(run, "step-1");
+        Assert.That(Path.Combine(checkpoint, "model.safetensors"), Does.Not.Exist);
+        using JsonDocument index = JsonDocument.Parse(File.ReadAllText(Path.Combine(checkpoint, "model.safetensors.index.json")));
+        string[] shards = index.RootElement.GetProperty("weight_map").EnumerateObject().Select(p => p.Value.GetString()!).Distinct().ToArray();
+        Assert.That(shards, Has.Length.GreaterThan(1));
+        foreach (string shard in shards)
+        {
+            using var file = SafeTensorsFile.Open(Path.Combine(checkpoint, shard));
+            long data = file.Tensors.Sum(t => t.ByteLength);
+            Assert.That(data <= 20_000 || file.Tensors.Count == 1, $"{shard} holds {data} bytes in {file.Tensors.Count} tensors");
+        }
+        CliResult eval = Worldpm.Succeed("eval", run, _data, "--max-length", "128", "--json");
+        Assert.That(JsonDocument.Parse(eval.Output).RootElement.GetProperty("overall").GetProperty("pairs").GetInt32(), Is.EqualTo(60));
     }
 
     [Test]

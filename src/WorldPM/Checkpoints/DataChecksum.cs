@@ -16,13 +16,8 @@ public static class DataChecksum
     /// <summary>The metadata key of the checksum.</summary>
     public const string MetadataKey = "worldpm.sha256";
 
-    /// <summary>Hex SHA-256 of the concatenation of <paramref name="chunks"/> (the data section being written).</summary>
-    public static string Compute(IEnumerable<byte[]> chunks)
-    {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var chunk in chunks) hash.AppendData(chunk);
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
-    }
+    /// <summary>Length of the checksum's text: 64 hex digits.</summary>
+    internal const int HexLength = 64;
 
     /// <summary>
     /// Hashes bytes [<paramref name="start"/>, <paramref name="start"/> + <paramref name="length"/>) of an open
@@ -30,7 +25,7 @@ public static class DataChecksum
     /// </summary>
     internal static void Verify(SafeFileHandle file, long start, long length, string expected, string path)
     {
-        if (expected.Length != 64 || !expected.All(Uri.IsHexDigit))
+        if (expected.Length != HexLength || !expected.All(Uri.IsHexDigit))
             throw new CheckpointFormatException(path, $"metadata {MetadataKey} is \"{expected}\", not 64 hex digits");
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 20);

@@ -13,7 +13,7 @@ namespace WorldPM.Checkpoints;
 /// refuses directory fsync (EINVAL) is skipped: the rename is still atomic, only its durability across
 /// a power loss is then up to the file system. A real I/O error (EIO) from fsync is thrown.
 /// Classic <c>DllImport</c> rather than <c>LibraryImport</c>: the generated marshalling of the path
-/// needs unsafe code, which this library does not enable for three libc calls.
+/// needs unsafe code, which three libc calls do not justify.
 /// </remarks>
 internal static class DirectorySync
 {

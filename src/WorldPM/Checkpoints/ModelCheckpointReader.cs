@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using WorldPM.Native;
 
 namespace WorldPM.Checkpoints;
 
@@ -51,6 +52,11 @@ public sealed class ModelCheckpointReader : IDisposable
 
     /// <summary>Copies part of tensor <paramref name="name"/>; see <see cref="SafeTensorsFile.ReadInto"/>.</summary>
     public void ReadInto(string name, long offset, Span<byte> destination) => FileOf(name).ReadInto(name, offset, destination);
+
+    /// <summary>Copies tensor <paramref name="name"/>, of any size, straight from its memory-mapped file into a buffer,
+    /// converting its dtype; see <see cref="SafeTensorsFile.CopyTo(string, DeviceBuffer, NonFiniteValue?)"/>.</summary>
+    public void CopyTo(string name, DeviceBuffer destination, NonFiniteValue? onNonFinite = null) =>
+        FileOf(name).CopyTo(name, destination, onNonFinite);
 
     /// <summary>
     /// Throws a <see cref="CheckpointMismatchException"/> listing every expected tensor that is missing or has

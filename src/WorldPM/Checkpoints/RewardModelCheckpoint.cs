@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -11,14 +12,22 @@ namespace WorldPM.Checkpoints;
 /// </summary>
 public static class RewardModelCheckpoint
 {
-    /// <summary>Writes the model's fp32 master weights and config into <paramref name="directory"/> (in every
-    /// precision: the f16/bf16 working copy is derived from them).</summary>
-    public static void Save(RewardModel model, string directory)
+    /// <summary>
+    /// Writes the model's weights and config into <paramref name="directory"/>, the weights in the dtype the model
+    /// trains in, as Hugging Face does: an f32 model its fp32 weights, an f16/bf16 model its f16/bf16 working weights
+    /// (the rounded masters), with <c>torch_dtype</c> in the config saying which. The fp32 masters of an f16/bf16 run
+    /// are saved with the optimizer state (see <see cref="TrainingState.MasterName"/>), so resuming stays exact.
+    /// Each tensor is streamed from the model's buffer to the file, never whole on the host.
+    /// </summary>
+    /// <param name="maxShardBytes">Above this many bytes of weights, shards and an index (see <see cref="ModelCheckpoint"/>).</param>
+    public static void Save(RewardModel model, string directory, long maxShardBytes = ModelCheckpoint.DefaultMaxShardBytes)
     {
         ArgumentNullException.ThrowIfNull(model);
         IEnumerable<TensorData> tensors = model.Parameters.Select(p =>
-            TensorData.FromFloats(p.Name, [.. p.Shape], p.Value.ToArray()));
-        ModelCheckpoint.Write(directory, tensors, model.Config.ToJson());
+            TensorData.FromBuffer(p.Name, [.. p.Shape], model.Precision == Precision.F32 ? p.Value : p.Working));
+        var config = JsonNode.Parse(model.Config.ToJson())!;
+        config[TorchDTypeKey] = TorchDType(model.Precision);
+        ModelCheckpoint.Write(directory, tensors, config, maxShardBytes);
     }
 
     /// <summary>Builds a model from a checkpoint directory's <c>config.json</c> and weights.</summary>
@@ -63,8 +72,9 @@ public static class RewardModelCheckpoint
     }
 
     /// <summary>
-    /// Copies the tensors of <paramref name="reader"/> into <paramref name="model"/>'s fp32 master weights (F32, F16
-    /// or BF16 on disk), then refreshes its working weights.
+    /// Copies the tensors of <paramref name="reader"/> into <paramref name="model"/>'s fp32 master weights (F32, F16,
+    /// BF16 or F64 on disk, each copied or converted once, straight from the memory-mapped file into the parameter),
+    /// then refreshes its working weights.
     /// Every parameter must be present with its shape (head tensors may be missing when allowed); tensors a
     /// reward model does not have, such as a causal LM's <c>lm_head.weight</c>, are ignored.
     /// A NaN or infinite weight is refused (a <see cref="CheckpointFormatException"/> naming the tensor and element)
@@ -79,19 +89,28 @@ public static class RewardModelCheckpoint
         reader.Validate(expected, ignoreUnexpected: _ => true);
         foreach (Parameter p in model.Parameters.Where(p => expected.ContainsKey(p.Name)))
         {
-            TensorData tensor = reader.Read(p.Name);
-            if (tensor.DType is not (TensorDType.F32 or TensorDType.F16 or TensorDType.BF16))
+            TensorDType dtype = reader[p.Name].DType;
+            if (!dtype.IsConvertibleFloat())
                 throw new CheckpointFormatException(reader.Directory,
-                    $"tensor {p.Name} has dtype {tensor.DType}; a reward model loads F32, F16 or BF16 weights");
-            float[] values = tensor.ToFloats();
-            if (!allowNonFinite && FirstNonFinite(values) is int at)
+                    $"tensor {p.Name} has dtype {dtype}; a reward model loads F32, F16, BF16 or F64 weights");
+            reader.CopyTo(p.Name, p.Value, allowNonFinite ? null : (element, value) =>
                 throw new CheckpointFormatException(reader.Directory,
-                    $"tensor {p.Name} holds a non-finite weight ({values[at]} at element {at}); the checkpoint is damaged " +
-                    "or its training diverged (--allow-nonfinite loads it anyway)");
-            p.Value.CopyFrom(values);
+                    $"tensor {p.Name} holds a non-finite weight ({value} at element {element}); the checkpoint is damaged " +
+                    "or its training diverged (--allow-nonfinite loads it anyway)"));
         }
         model.SyncWorkingWeights();
     }
+
+    /// <summary>The config key Hugging Face reads a checkpoint's weight dtype from.</summary>
+    public const string TorchDTypeKey = "torch_dtype";
+
+    /// <summary>The <c>torch_dtype</c> of weights saved from a model of <paramref name="precision"/>.</summary>
+    public static string TorchDType(Precision precision) => precision switch
+    {
+        Precision.F16 => "float16",
+        Precision.BF16 => "bfloat16",
+        _ => "float32",
+    };
 
     /// <summary>The tensors a model's parameters need from <paramref name="reader"/> (a missing head left out when allowed).</summary>
     private static Dictionary<string, TensorExpectation> Expected(IEnumerable<(string Name, long[] Shape)> parameters,
@@ -99,13 +118,6 @@ public static class RewardModelCheckpoint
         parameters
             .Where(p => !(allowMissingHead && IsHead(p.Name) && !reader.Contains(p.Name)))
             .ToDictionary(p => p.Name, p => new TensorExpectation(p.Shape), StringComparer.Ordinal);
-
-    private static int? FirstNonFinite(float[] values)
-    {
-        for (int i = 0; i < values.Length; i++)
-            if (!float.IsFinite(values[i])) return i;
-        return null;
-    }
 
     private static bool IsHead(string name) => name.StartsWith("score.", StringComparison.Ordinal);
 }

@@ -1,30 +1,37 @@
 using System.Buffers.Binary;
+using System.IO.MemoryMappedFiles;
 using Microsoft.Win32.SafeHandles;
+using WorldPM.Native;
 
 namespace WorldPM.Checkpoints;
 
 /// <summary>
-/// An open safetensors file: the validated header in memory, the tensor data read on demand
-/// (<see cref="Read"/>, or <see cref="ReadInto"/> in pieces straight into a staging buffer), so a
-/// checkpoint larger than memory can be streamed to the device. <see cref="ReadAll(string, bool)"/>
-/// reads a whole file eagerly.
+/// An open safetensors file: the validated header in memory, the tensor data memory-mapped and read on
+/// demand. <see cref="CopyTo(string, DeviceBuffer, NonFiniteValue?)"/> moves a tensor of any size straight
+/// from the mapping into a backend buffer, converting its dtype on the way; <see cref="Read"/> gives a
+/// tensor under 2 GiB as an array, <see cref="ReadInto"/> copies part of one into the caller's memory
+/// (a positional read: one copy either way).
+/// <see cref="ReadAll(string, bool)"/> reads a whole file eagerly.
 /// </summary>
 /// <remarks>
 /// Opening validates the whole header (see <see cref="SafeTensorsHeader"/>) and, unless told not to,
-/// verifies the data checksum (<see cref="DataChecksum"/>), which reads the file once. Reads are
-/// positional and thread-safe. Everything wrong is a <see cref="CheckpointFormatException"/> naming the file.
+/// verifies the data checksum (<see cref="DataChecksum"/>), which reads the file once. The data is mapped a
+/// window at a time (<see cref="MappedWindows"/>), so reading holds at most one window resident beyond
+/// the destination. Reads are thread-safe. Everything wrong is a <see cref="CheckpointFormatException"/> naming the file.
 /// </remarks>
 public sealed class SafeTensorsFile : IDisposable
 {
     private readonly SafeFileHandle file;
+    private readonly MemoryMappedFile map;
     private readonly long dataStart;
     private readonly Dictionary<string, TensorInfo> byName;
 
-    private SafeTensorsFile(string path, SafeFileHandle file, long dataStart, IReadOnlyList<TensorInfo> tensors,
+    private SafeTensorsFile(string path, SafeFileHandle file, MemoryMappedFile map, long dataStart, IReadOnlyList<TensorInfo> tensors,
         IReadOnlyDictionary<string, string> metadata)
     {
         Path = path;
         this.file = file;
+        this.map = map;
         this.dataStart = dataStart;
         Tensors = tensors;
         Metadata = metadata;
@@ -70,7 +77,9 @@ public sealed class SafeTensorsFile : IDisposable
             var (tensors, metadata) = SafeTensorsHeader.Parse(header, length - dataStart, path);
             if (verifyChecksum && metadata.TryGetValue(DataChecksum.MetadataKey, out var expected))
                 DataChecksum.Verify(file, dataStart, length - dataStart, expected, path);
-            return new SafeTensorsFile(path, file, dataStart, tensors, metadata);
+            var map = MemoryMappedFile.CreateFromFile(file, mapName: null, capacity: 0, MemoryMappedFileAccess.Read,
+                HandleInheritability.None, leaveOpen: true);
+            return new SafeTensorsFile(path, file, map, dataStart, tensors, metadata);
         }
         catch
         {
@@ -89,12 +98,13 @@ public sealed class SafeTensorsFile : IDisposable
     /// <summary>Reads every tensor into memory, in the order of their data.</summary>
     public IReadOnlyList<TensorData> ReadAll() => Tensors.Select(t => Read(t.Name)).ToList();
 
-    /// <summary>Reads tensor <paramref name="name"/> into memory (it must be under 2 GiB; see <see cref="ReadInto"/>).</summary>
+    /// <summary>Reads tensor <paramref name="name"/> into memory (it must be under 2 GiB; see <see cref="CopyTo(string, DeviceBuffer, NonFiniteValue?)"/>).</summary>
     public TensorData Read(string name)
     {
         var info = this[name];
         if (info.ByteLength > Array.MaxLength)
-            throw new NotSupportedException($"{Path}: tensor \"{name}\" has {info.ByteLength} bytes, more than one array holds; read it in pieces with ReadInto");
+            throw new NotSupportedException($"{Path}: tensor \"{name}\" has {info.ByteLength} bytes, more than one array holds; " +
+                "copy it into a buffer with CopyTo, or read it in pieces with ReadInto");
         var data = new byte[info.ByteLength];
         ReadInto(name, 0, data);
         return new TensorData(info.Name, info.DType, info.Shape, data);
@@ -113,6 +123,51 @@ public sealed class SafeTensorsFile : IDisposable
         FileRead.Exactly(file, destination, dataStart + info.Begin + offset, Path);
     }
 
+    /// <summary>
+    /// Copies tensor <paramref name="name"/> into <paramref name="destination"/> (a float, <see cref="Half"/> or
+    /// <see cref="BFloat16"/> buffer of the tensor's element count), converting an F32, F16, BF16 or F64 tensor to the
+    /// buffer's dtype. The bytes go from the file's mapping into the buffer once, a window at a time: no copy of the
+    /// whole tensor is made on the host, whatever its size. <paramref name="onNonFinite"/>, when given, is told of the
+    /// first NaN or infinity of each piece (before the piece is stored; it throws to refuse the tensor).
+    /// </summary>
+    public void CopyTo(string name, DeviceBuffer destination, NonFiniteValue? onNonFinite = null)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var info = this[name];
+        if (!info.DType.IsConvertibleFloat())
+            throw new CheckpointFormatException(Path, $"tensor \"{name}\" has dtype {info.DType}; only F32, F16, BF16 and F64 tensors load into {destination.DType} buffers");
+        if (destination.Count != info.ElementCount)
+            throw new ArgumentException($"{Path}: tensor \"{name}\" has {info.ElementCount} elements but the destination holds {destination.Count}", nameof(destination));
+        switch (destination)
+        {
+            case DeviceBuffer<float> f: Visit(info, new TensorCopy<float>(f, info.DType, onNonFinite).Piece); break;
+            case DeviceBuffer<Half> h: Visit(info, new TensorCopy<Half>(h, info.DType, onNonFinite).Piece); break;
+            case DeviceBuffer<BFloat16> b: Visit(info, new TensorCopy<BFloat16>(b, info.DType, onNonFinite).Piece); break;
+            default: throw new ArgumentException($"{destination} is not a float, Half or BFloat16 buffer", nameof(destination));
+        }
+    }
+
+    private void Visit(TensorInfo info, Action<long, ReadOnlySpan<byte>> piece)
+    {
+        RequireOnDisk(info);
+        MappedWindows.Visit(map, dataStart + info.Begin, info.ByteLength, piece);
+    }
+
+    /// <summary>
+    /// Refuses a tensor the file no longer reaches: touching a mapped page past the end of a file cut short after
+    /// opening kills the process (SIGBUS) instead of throwing. A cut between this check and the read still does.
+    /// </summary>
+    private void RequireOnDisk(TensorInfo info)
+    {
+        long length = RandomAccess.GetLength(file);
+        if (length < dataStart + info.End)
+            throw new CheckpointFormatException(Path, $"the file ends at byte {length}, before the data of tensor \"{info.Name}\" (truncated while open?)");
+    }
+
     /// <inheritdoc/>
-    public void Dispose() => file.Dispose();
+    public void Dispose()
+    {
+        map.Dispose();
+        file.Dispose();
+    }
 }

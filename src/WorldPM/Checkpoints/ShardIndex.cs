@@ -46,7 +46,7 @@ internal static class ShardIndex
                 weightMap[t.Name] = file;
         var index = new JsonObject
         {
-            ["metadata"] = new JsonObject { ["total_size"] = shards.Sum(s => s.Tensors.Sum(t => t.Data.LongLength)) },
+            ["metadata"] = new JsonObject { ["total_size"] = shards.Sum(s => s.Tensors.Sum(t => t.ByteLength)) },
             ["weight_map"] = weightMap,
         };
         return index.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
@@ -62,13 +62,13 @@ internal static class ShardIndex
         long size = 0;
         foreach (var t in tensors)
         {
-            if (size > 0 && size + t.Data.LongLength > maxShardBytes)
+            if (size > 0 && size + t.ByteLength > maxShardBytes)
             {
                 shards.Add([]);
                 size = 0;
             }
             shards[^1].Add(t);
-            size += t.Data.LongLength;
+            size += t.ByteLength;
         }
         return shards;
     }

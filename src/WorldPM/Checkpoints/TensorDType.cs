@@ -51,6 +51,11 @@ public static class TensorDTypes
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "not a safetensors dtype"),
     };
 
+    /// <summary>Whether loading converts this dtype to a float, half or bfloat16 buffer: F16, BF16, F32 and F64 (the
+    /// 8-bit floats need scales that the format does not carry).</summary>
+    public static bool IsConvertibleFloat(this TensorDType dtype) =>
+        dtype is TensorDType.F16 or TensorDType.BF16 or TensorDType.F32 or TensorDType.F64;
+
     /// <summary>The dtype's name in a safetensors header ("F32", "BF16", ...).</summary>
     public static string SafeTensorsName(this TensorDType dtype) =>
         (uint)dtype < (uint)Names.Length ? Names[(int)dtype]

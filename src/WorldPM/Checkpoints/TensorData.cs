@@ -1,21 +1,25 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using WorldPM.Native;
 
 namespace WorldPM.Checkpoints;
 
 /// <summary>
-/// One named tensor held on the host as the raw little-endian bytes that a safetensors file stores:
-/// what the model's parameters and the optimizer's moments are copied to before writing, and what
-/// reading gives back. Bytes, not floats, so every dtype round-trips bit for bit (NaN payloads,
-/// negative zeros and bf16 rounding included).
+/// One named tensor as the raw little-endian bytes that a safetensors file stores: what a writer is
+/// given, and what reading into memory gives back. Bytes, not floats, so every dtype round-trips bit
+/// for bit (NaN payloads, negative zeros and bf16 rounding included).
 /// </summary>
 /// <remarks>
-/// <see cref="Data"/> is a byte array, so one tensor holds less than 2 GiB; larger tensors are read
-/// in pieces with <see cref="SafeTensorsFile.ReadInto"/>. The arrays are not copied: do not change
-/// them while a writer may be reading them.
+/// The bytes are either held in <see cref="Data"/> (an array, so under 2 GiB) or produced on demand by
+/// a <see cref="TensorBytes"/> source (<see cref="Streamed"/>, <see cref="FromBuffer"/>): a writer then
+/// pulls them piece by piece, so a tensor of any size is written without ever being whole in managed
+/// memory. Neither is copied: do not change them while a writer may be reading them.
 /// </remarks>
 public sealed class TensorData
 {
+    private readonly byte[]? data;
+    private readonly TensorBytes? source;
+
     /// <summary>Wraps <paramref name="data"/>; its length must be the element count times the dtype's size.</summary>
     public TensorData(string name, TensorDType dtype, long[] shape, byte[] data)
     {
@@ -29,23 +33,75 @@ public sealed class TensorData
         Name = name;
         DType = dtype;
         Shape = shape;
-        Data = data;
+        ByteLength = expected;
+        this.data = data;
+    }
+
+    private TensorData(string name, TensorDType dtype, long[] shape, long byteLength, TensorBytes source)
+    {
+        Name = name;
+        DType = dtype;
+        Shape = shape;
+        ByteLength = byteLength;
+        this.source = source;
+    }
+
+    /// <summary>
+    /// A tensor whose bytes <paramref name="source"/> produces when a writer asks for them, in pieces of whole
+    /// elements (each offset and length a multiple of the element size).
+    /// </summary>
+    public static TensorData Streamed(string name, TensorDType dtype, long[] shape, TensorBytes source)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(source);
+        if (!TryByteLength(shape, dtype, out long bytes))
+            throw new ArgumentException($"tensor {name}: shape [{string.Join(", ", shape)}] has a negative dimension or too many elements", nameof(shape));
+        return new TensorData(name, dtype, shape, bytes, source);
     }
 
     /// <summary>Hugging Face name, e.g. <c>model.layers.0.self_attn.q_proj.weight</c>.</summary>
     public string Name { get; }
 
-    /// <summary>Element type of <see cref="Data"/>.</summary>
+    /// <summary>Element type.</summary>
     public TensorDType DType { get; }
 
     /// <summary>Dimensions, outermost first (row-major); empty for a scalar.</summary>
     public long[] Shape { get; }
 
-    /// <summary>The elements as little-endian bytes, row-major.</summary>
-    public byte[] Data { get; }
+    /// <summary>The elements as little-endian bytes, row-major, when held in memory.</summary>
+    /// <exception cref="InvalidOperationException">A streamed tensor (<see cref="IsStreamed"/>): read it with <see cref="CopyTo"/>.</exception>
+    public byte[] Data => data ?? throw new InvalidOperationException(
+        $"tensor {Name} ({ByteLength} bytes) is streamed from its source, not held in memory; read it with CopyTo");
+
+    /// <summary>Whether the bytes come from a source on demand rather than from <see cref="Data"/>.</summary>
+    public bool IsStreamed => source is not null;
+
+    /// <summary>Size of the data in bytes.</summary>
+    public long ByteLength { get; }
 
     /// <summary>Number of elements (1 for a scalar).</summary>
-    public long ElementCount => Data.LongLength / DType.ByteSize();
+    public long ElementCount => ByteLength / DType.ByteSize();
+
+    /// <summary>
+    /// Copies <paramref name="destination"/>.Length bytes, starting <paramref name="offset"/> bytes into the tensor;
+    /// for a streamed tensor both must be multiples of the element size.
+    /// </summary>
+    public void CopyTo(long offset, Span<byte> destination)
+    {
+        if (offset < 0 || offset > ByteLength || destination.Length > ByteLength - offset)
+            throw new ArgumentOutOfRangeException(nameof(offset),
+                $"bytes [{offset}, {offset + destination.Length}) are outside tensor \"{Name}\" ({ByteLength} bytes)");
+        if (data is not null)
+        {
+            data.AsSpan(checked((int)offset), destination.Length).CopyTo(destination);
+            return;
+        }
+        int size = DType.ByteSize();
+        if (offset % size != 0 || destination.Length % size != 0)
+            throw new ArgumentException($"tensor {Name}: a streamed tensor is read in whole {size}-byte elements, not bytes [{offset}, {offset + destination.Length})", nameof(offset));
+        source!(offset, destination);
+    }
 
     /// <summary>
     /// A tensor whose elements are <paramref name="values"/> reinterpreted as bytes; <typeparamref name="T"/>
@@ -57,11 +113,46 @@ public sealed class TensorData
         return new TensorData(name, dtype, shape, MemoryMarshal.AsBytes(values).ToArray());
     }
 
-    /// <summary>The elements viewed as <typeparamref name="T"/>, which must have the dtype's size.</summary>
+    /// <summary>The elements viewed as <typeparamref name="T"/>, which must have the dtype's size (a streamed tensor
+    /// is read whole into a new array for it, so it must be under 2 GiB).</summary>
     public ReadOnlySpan<T> Values<T>() where T : unmanaged
     {
         RequireElementSize<T>(DType, Name);
-        return MemoryMarshal.Cast<byte, T>(Data);
+        return MemoryMarshal.Cast<byte, T>(data ?? ReadWhole());
+    }
+
+    private byte[] ReadWhole()
+    {
+        if (ByteLength > Array.MaxLength)
+            throw new InvalidOperationException($"tensor {Name} has {ByteLength} bytes, more than one array holds; read it in pieces with CopyTo");
+        var whole = new byte[ByteLength];
+        CopyTo(0, whole);
+        return whole;
+    }
+
+    /// <summary>
+    /// A tensor streamed from <paramref name="buffer"/> (float, <see cref="Half"/> or <see cref="BFloat16"/>, stored as
+    /// F32, F16 or BF16 bit for bit) when a writer reads it: each piece goes from the buffer into the writer's own
+    /// staging, so a parameter of any size is saved without a whole copy on the host. The buffer must outlive the write
+    /// and hold what is to be saved until then.
+    /// </summary>
+    public static TensorData FromBuffer(string name, long[] shape, DeviceBuffer buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        (TensorDType dtype, TensorBytes read) = buffer switch
+        {
+            DeviceBuffer<float> f => (TensorDType.F32, Reader(f)),
+            DeviceBuffer<Half> h => (TensorDType.F16, Reader(h)),
+            DeviceBuffer<BFloat16> b => (TensorDType.BF16, Reader(b)),
+            _ => throw new ArgumentException($"tensor {name}: {buffer} is not a float, Half or BFloat16 buffer", nameof(buffer)),
+        };
+        TensorData tensor = Streamed(name, dtype, shape, read);
+        if (tensor.ElementCount != buffer.Count)
+            throw new ArgumentException($"tensor {name}: shape [{string.Join(", ", shape)}] has {tensor.ElementCount} elements but the buffer holds {buffer.Count}", nameof(shape));
+        return tensor;
+
+        static TensorBytes Reader<T>(DeviceBuffer<T> buffer) where T : unmanaged =>
+            (offset, destination) => buffer.CopyTo(MemoryMarshal.Cast<byte, T>(destination), offset / Unsafe.SizeOf<T>());
     }
 
     /// <summary>
@@ -85,7 +176,7 @@ public sealed class TensorData
         }
     }
 
-    /// <summary>The elements of an F32, F16 or BF16 tensor widened to float (exact).</summary>
+    /// <summary>The elements of an F32, F16 or BF16 tensor widened to float (exact; see <see cref="Values{T}"/>).</summary>
     public float[] ToFloats() => DType switch
     {
         TensorDType.F32 => Values<float>().ToArray(),

@@ -3,7 +3,8 @@ namespace WorldPM.Checkpoints;
 /// <summary>
 /// Everything beyond the weights that resuming needs to continue a run exactly: the optimizer step, the
 /// optimizer's tensors (Adam moments named <c>&lt;param&gt;.adam_m</c> / <c>&lt;param&gt;.adam_v</c>, fp32
-/// master weights when the working copy is fp16/bf16) and the scalars (<see cref="Scalars"/>: loss
+/// master weights <c>&lt;param&gt;.master</c> when the working copy, and so the saved weights, are fp16/bf16)
+/// and the scalars (<see cref="Scalars"/>: loss
 /// scale, RNG state, data position, ...). Saved with <see cref="TrainingStateFile"/>.
 /// </summary>
 public sealed class TrainingState
@@ -25,4 +26,8 @@ public sealed class TrainingState
 
     /// <summary>The name of Adam's second moment of parameter <paramref name="parameter"/>.</summary>
     public static string SecondMomentName(string parameter) => parameter + ".adam_v";
+
+    /// <summary>The name of the fp32 master weights of parameter <paramref name="parameter"/>, saved here when the
+    /// checkpoint's weights are f16/bf16.</summary>
+    public static string MasterName(string parameter) => parameter + ".master";
 }

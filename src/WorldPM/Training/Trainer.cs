@@ -147,7 +147,9 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
-    /// bits). With ZeRO-1 this gathers the moments: a collective that every rank calls.</summary>
+    /// bits), and for an f16/bf16 model the fp32 master weights, which its saved weights only round (they are
+    /// streamed from the model when the state is written: write it before the next step). With ZeRO-1 this gathers
+    /// the moments: a collective that every rank calls.</summary>
     public void SaveState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
@@ -159,6 +161,8 @@ public sealed class Trainer : IDisposable
         {
             state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], Part(m, p)));
             state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], Part(v, p)));
+            if (_model.Precision != Precision.F32)
+                state.Add(TensorData.FromBuffer(TrainingState.MasterName(p.Name), [.. p.Shape], p.Value));
         }
 
         static float[] Part(float[] whole, Parameter p) => whole.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
@@ -178,10 +182,28 @@ public sealed class Trainer : IDisposable
             Moment(state, TrainingState.SecondMomentName(p.Name), p.Count).CopyTo(v.AsSpan(checked((int)p.Offset)));
         }
         _gradients.RestoreMoments(m, v);
+        RestoreMasters(state);
         Step = state.Step;
         // A state from before skipped steps existed has no count: every step was an update.
         Updates = state.Scalars.Contains(UpdatesKey) ? state.Scalars.GetInt64(UpdatesKey) : state.Step;
         Scaler.Restore(state.Scalars);
+    }
+
+    /// <summary>Puts back the fp32 master weights a state of an f16/bf16 run holds, replacing the ones loaded from its
+    /// rounded weights. A state without them (an fp32 run's, whose weights are the masters) leaves the model as loaded.</summary>
+    private void RestoreMasters(TrainingState state)
+    {
+        bool any = false;
+        foreach (Parameter p in _model.Parameters)
+        {
+            string name = TrainingState.MasterName(p.Name);
+            if (!state.Tensors.TryGetValue(name, out TensorData? master)) continue;
+            if (master.DType != TensorDType.F32 || master.ElementCount != p.Count)
+                throw new InvalidDataException($"master weights '{name}' are {master}; the parameter has {p.Count} fp32 elements");
+            p.Value.CopyFrom(master.Values<float>());
+            any = true;
+        }
+        if (any) _model.SyncWorkingWeights();
     }
 
     private static float[] Moment(TrainingState state, string name, long count)

@@ -24,6 +24,10 @@ public sealed record TrainingRunOptions
     /// <summary>Committed checkpoints to keep (0 keeps all).</summary>
     public int KeepLast { get; init; } = 2;
 
+    /// <summary>Bytes of weights per checkpoint file; above it the weights are sharded with an index (see
+    /// <see cref="ModelCheckpoint"/>).</summary>
+    public long MaxShardBytes { get; init; } = ModelCheckpoint.DefaultMaxShardBytes;
+
     /// <summary>Continue from the latest committed checkpoint in <see cref="OutputDirectory"/>, if there is one.</summary>
     public bool Resume { get; init; }
 
@@ -131,7 +135,7 @@ public static class TrainingRun
                 && (writes || trainer.SavesStateCollectively))
             {
                 TrainingState state = CaptureState(trainer, position, t.Seed, ranks, shape);
-                if (writes) lastCheckpoint = Save(store, model, state, trainer.Step);
+                if (writes) lastCheckpoint = Save(store, model, state, trainer.Step, options.MaxShardBytes);
             }
         }
         return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint) { ResumedFromRanks = resumedFromRanks };
@@ -223,10 +227,10 @@ public static class TrainingRun
         static string Shown(string value) => value.Length == 0 ? "(none)" : value;
     }
 
-    private static string Save(CheckpointStore store, RewardModel model, TrainingState state, long step) =>
+    private static string Save(CheckpointStore store, RewardModel model, TrainingState state, long step, long maxShardBytes) =>
         store.Save(step, directory =>
         {
-            RewardModelCheckpoint.Save(model, directory);
+            RewardModelCheckpoint.Save(model, directory, maxShardBytes);
             CheckpointKillSwitch.KillIfAsked(step);
             TrainingStateFile.Write(Path.Combine(directory, TrainingStateFile.FileName), state);
         });

@@ -26,6 +26,42 @@ public class RewardModelCheckpointTests
         }
     }
 
+    [TestCase(Precision.F32, TensorDType.F32, "float32")]
+    [TestCase(Precision.F16, TensorDType.F16, "float16")]
+    [TestCase(Precision.BF16, TensorDType.BF16, "bfloat16")]
+    public void WeightsAreSavedInTheModelsPrecisionAndLoadBack(Precision precision, TensorDType dtype, string torchDType)
+    {
+        using var dir = new TempDirectory();
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 3, precision);
+        Randomize(model, 9);
+        RewardModelCheckpoint.Save(model, dir.Path);
+
+        // What each precision keeps of an fp32 master, rounded by .NET's own conversions.
+        Func<float, float> rounded = precision switch
+        {
+            Precision.F16 => v => (float)(Half)v,
+            Precision.BF16 => v => (float)(BFloat16)v,
+            _ => v => v,
+        };
+        using (ModelCheckpointReader reader = ModelCheckpoint.Open(dir.Path))
+        {
+            Assert.That(reader.Config[RewardModelCheckpoint.TorchDTypeKey]!.GetValue<string>(), Is.EqualTo(torchDType));
+            foreach (Parameter p in model.Parameters)
+            {
+                Assert.That(reader[p.Name].DType, Is.EqualTo(dtype), p.Name);
+                Assert.That(reader.Read(p.Name).ToFloats(), Is.EqualTo(p.Value.ToArray().Select(rounded).ToArray()), p.Name);
+            }
+        }
+
+        using RewardModel loaded = RewardModelCheckpoint.Load(context, dir.Path, seed: 77, precision: precision);
+        foreach ((Parameter a, Parameter b) in model.Parameters.Zip(loaded.Parameters))
+        {
+            Assert.That(b.Value.ToArray(), Is.EqualTo(a.Value.ToArray().Select(rounded).ToArray()), a.Name);
+            Assert.That(b.Working.ToFloats(), Is.EqualTo(a.Working.ToFloats()), a.Name);
+        }
+    }
+
     // A directory as another tool writes it: Qwen2 config keys only, bf16 weights, an lm_head the reward
     // model does not use, and no score.* head (a base model to start preference training from).
     [Test]

@@ -30,7 +30,8 @@ public class MixedPrecisionTrainingTests
     {
         var state = new TrainingState();
         trainer.SaveState(state);
-        return [.. state.Tensors.Values.SelectMany(t => t.ToFloats())];
+        // The moments only: an f16 state also holds the fp32 master weights.
+        return [.. state.Tensors.Values.Where(t => !t.Name.EndsWith(TrainingState.MasterName(""), StringComparison.Ordinal)).SelectMany(t => t.ToFloats())];
     }
 
     [Test]
@@ -159,6 +160,29 @@ public class MixedPrecisionTrainingTests
         Assert.That(expected.Select(m => m.Skipped), Has.Some.True.And.Some.False);
         Assert.That(expected.Select(m => m.LossScale).Distinct().Count(), Is.GreaterThan(2));
         Assert.That(after.Select(Key), Is.EqualTo(expected.Skip(9).Select(Key)), "steps 10..14 after resuming from step 9");
+    }
+
+    [Test]
+    public void ABf16CheckpointHoldsBf16WeightsAndItsFp32MastersInTheTrainingState()
+    {
+        List<TokenizedPair> pairs = TrainingRunTests.Pairs(12);
+        using var dir = new TempDirectory();
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 2, Precision.BF16);
+        TrainingRun.Run(context, model, pairs, null, new TrainingRunOptions { Training = Optimizer, Steps = 3, OutputDirectory = dir.Path });
+
+        string checkpoint = new CheckpointStore(dir.Path).LatestDirectory()!;
+        using ModelCheckpointReader reader = ModelCheckpoint.Open(checkpoint);
+        TrainingState state = TrainingStateFile.Read(Path.Combine(checkpoint, TrainingStateFile.FileName));
+        float[] all = model.ParameterValues.ToArray();
+        Assert.That(all.Any(v => (float)(BFloat16)v != v), Is.True, "training moved masters off the bf16 grid");
+        foreach (Parameter p in model.Parameters)
+        {
+            float[] master = p.Value.ToArray();
+            Assert.That(reader[p.Name].DType, Is.EqualTo(TensorDType.BF16), p.Name);
+            Assert.That(reader.Read(p.Name).ToFloats(), Is.EqualTo(master.Select(v => (float)(BFloat16)v).ToArray()), p.Name);
+            Assert.That(state.Tensors[TrainingState.MasterName(p.Name)].Values<float>().ToArray(), Is.EqualTo(master), p.Name);
+        }
     }
 
     private static (double Loss, double Scale, bool Skipped, double GradNorm) Key(StepMetrics m) =>
