@@ -181,29 +181,32 @@ public sealed class Trainer : IDisposable
             Moment(state, TrainingState.FirstMomentName(p.Name), p.Count).CopyTo(m.AsSpan(checked((int)p.Offset)));
             Moment(state, TrainingState.SecondMomentName(p.Name), p.Count).CopyTo(v.AsSpan(checked((int)p.Offset)));
         }
+        var masters = Masters(state);
         _gradients.RestoreMoments(m, v);
-        RestoreMasters(state);
+        foreach (var (p, master) in masters)
+            p.Value.CopyFrom(master.Values<float>());
+        if (masters.Count > 0) _model.SyncWorkingWeights();
         Step = state.Step;
         // A state from before skipped steps existed has no count: every step was an update.
         Updates = state.Scalars.Contains(UpdatesKey) ? state.Scalars.GetInt64(UpdatesKey) : state.Step;
         Scaler.Restore(state.Scalars);
     }
 
-    /// <summary>Puts back the fp32 master weights a state of an f16/bf16 run holds, replacing the ones loaded from its
-    /// rounded weights. A state without them (an fp32 run's, whose weights are the masters) leaves the model as loaded.</summary>
-    private void RestoreMasters(TrainingState state)
+    /// <summary>The fp32 master weights a state of an f16/bf16 run holds, each checked, to replace the ones loaded from
+    /// its rounded weights; none in a state without them (an fp32 run's, whose weights are the masters). Checked before
+    /// anything is restored, like the moments, so a bad state leaves the trainer as it was.</summary>
+    private List<(Parameter Parameter, TensorData Master)> Masters(TrainingState state)
     {
-        bool any = false;
+        var masters = new List<(Parameter Parameter, TensorData Master)>();
         foreach (Parameter p in _model.Parameters)
         {
             string name = TrainingState.MasterName(p.Name);
             if (!state.Tensors.TryGetValue(name, out TensorData? master)) continue;
             if (master.DType != TensorDType.F32 || master.ElementCount != p.Count)
                 throw new InvalidDataException($"master weights '{name}' are {master}; the parameter has {p.Count} fp32 elements");
-            p.Value.CopyFrom(master.Values<float>());
-            any = true;
+            masters.Add((p, master));
         }
-        if (any) _model.SyncWorkingWeights();
+        return masters;
     }
 
     private static float[] Moment(TrainingState state, string name, long count)
