@@ -129,8 +129,8 @@ class Backend {
                               wpm_dtype dtype) = 0;
   virtual wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) = 0;
   virtual wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) = 0;
-  // Sequence lengths in backend memory, each to be in 1..t, copied into `safe` (b values, backend memory) for
-  // an op that must stay in bounds whatever they hold (attention). The CPU backend checks them first and fails
+  // Attention's sequence lengths in backend memory, each to be in 1..t, copied into `safe` (b values, backend
+  // memory) so that the op stays in bounds whatever they hold. The CPU backend checks them first and fails
   // here; a device backend queues the check (a bad length is reported at the next read-back) and replaces a
   // bad value by t in the copy.
   virtual wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,

@@ -35,6 +35,14 @@ inline wpm_status fail_length(const char* function, int64_t i, int64_t value, in
                        function, (long long)i, (long long)value, (long long)t, found);
 }
 
+// Attention's wording of a length outside 1..t, naming the whole argument; `found` ends it.
+inline wpm_status fail_attention_length(const char* function, int64_t i, int64_t value, int64_t t,
+                                        const char* found = "") {
+  return fail_argument(WPM_ERR_INVALID_ARGUMENT, "lengths",
+                       "%s: argument 'lengths' has lengths[%lld] = %lld; each must be in 1..%lld (t)%s", function,
+                       (long long)i, (long long)value, (long long)t, found);
+}
+
 // Every lengths[i] in 1..t, else WPM_ERR_INVALID_ARGUMENT naming the first bad index and value.
 inline wpm_status check_lengths(const char* function, const int32_t* lengths, int64_t b, int64_t t) {
   for (int64_t i = 0; i < b; ++i) {

@@ -82,7 +82,8 @@ wpm_status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
 
 wpm_status CpuBackend::checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                                        int64_t t) {
-  if (wpm_status s = check_lengths(function, lengths, b, t)) return s;
+  for (int64_t i = 0; i < b; ++i)
+    if (lengths[i] < 1 || lengths[i] > t) return fail_attention_length(function, i, lengths[i], t);
   std::memcpy(safe, lengths, size_t(b) * sizeof(int32_t));
   return WPM_OK;
 }

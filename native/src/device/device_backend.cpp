@@ -162,7 +162,7 @@ class DeviceBackend final : public Backend {
 
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                              int64_t t) override {
-    return queue_check({function, "lengths", nullptr, t}, lengths, b, 1, t, safe);
+    return queue_check({function, "lengths", nullptr, t, Wording::attention_length}, lengths, b, 1, t, safe);
   }
 
   wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
@@ -241,7 +241,7 @@ class DeviceBackend final : public Backend {
 
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
-    if (wpm_status s = queue_check({"wpm_last_token_pool_fwd", "lengths", nullptr, t}, lengths, b, 1, t, nullptr))
+    if (wpm_status s = queue_check({"wpm_last_token_pool_fwd", "lengths", nullptr, t, Wording::length}, lengths, b, 1, t, nullptr))
       return s;
     return launch("wpm_last_token_pool_fwd", [&](CUstream_st* s) {
       return k::last_token_pool_fwd(s, hidden, lengths, out, b, t, c, to_kpadding(padding), to_kdtype(dtype));
@@ -249,7 +249,7 @@ class DeviceBackend final : public Backend {
   }
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
-    if (wpm_status s = queue_check({"wpm_last_token_pool_bwd", "lengths", nullptr, t}, lengths, b, 1, t, nullptr))
+    if (wpm_status s = queue_check({"wpm_last_token_pool_bwd", "lengths", nullptr, t, Wording::length}, lengths, b, 1, t, nullptr))
       return s;
     return launch("wpm_last_token_pool_bwd", [&](CUstream_st* s) {
       return k::last_token_pool_bwd(s, dout, lengths, dhidden, b, t, c, to_kpadding(padding), to_kdtype(dtype));
@@ -331,23 +331,25 @@ class DeviceBackend final : public Backend {
     return table;
   }
 
-  // What a queued value check was, for the message when it fails: the op, the argument, and its bound
-  // (an index into `bound_name` rows: 0..bound-1; a length, bound_name null: 1..bound).
+  // What a queued value check was, for the message when it fails: the op, the argument, its bound and the
+  // wording (a row index: 0..bound-1 of `bound_name`; a length: 1..bound).
+  enum class Wording { row_index, length, attention_length };
   struct CheckSite {
     const char* function;
     const char* argument;
-    const char* bound_name;
+    const char* bound_name;  // row indices only
     int64_t bound;
+    Wording wording;
     bool operator==(const CheckSite& o) const {
       return std::strcmp(function, o.function) == 0 && std::strcmp(argument, o.argument) == 0 &&
              (bound_name == o.bound_name || (bound_name && o.bound_name && std::strcmp(bound_name, o.bound_name) == 0)) &&
-             bound == o.bound;
+             bound == o.bound && wording == o.wording;
     }
   };
 
   wpm_status check_index(const RowsArgs& a) {
     // high is -1 for no rows: every index is bad.
-    return queue_check({a.function, a.index_name, a.rows_name, a.rows}, a.index, a.n, 0, a.rows - 1, nullptr);
+    return queue_check({a.function, a.index_name, a.rows_name, a.rows, Wording::row_index}, a.index, a.n, 0, a.rows - 1, nullptr);
   }
 
   // Queues the check of values[0..n) against low..high into the error word (made and zeroed on first use),
@@ -388,7 +390,9 @@ class DeviceBackend final : public Backend {
                   (long long)word.code);
     const CheckSite& site = sites_[size_t(word.code - 1)];
     static const char kFound[] = " (checked on the device; reported at the next read-back)";
-    if (site.bound_name == nullptr) return fail_length(site.function, word.index, word.value, site.bound, kFound);
+    if (site.wording == Wording::length) return fail_length(site.function, word.index, word.value, site.bound, kFound);
+    if (site.wording == Wording::attention_length)
+      return fail_attention_length(site.function, word.index, word.value, site.bound, kFound);
     return fail_row_index(site.function, site.argument, site.bound_name, word.index, word.value, site.bound, kFound);
   }
 
