@@ -61,6 +61,13 @@ struct kadamw_hyper {
   float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
   int64_t step;                                           // 1-based
 };
+// A context's device error word (value_check.cu): code 0 while no check failed, else the failed check's code
+// (the backend's, never 0) with the first bad value's index and the value.
+struct kerror_word {
+  int64_t code;
+  int64_t index;
+  int64_t value;
+};
 struct ktensor {
   void* data;
   int64_t count;
@@ -125,6 +132,11 @@ kstatus embedding_fwd(kstream_t stream, const int32_t* ids, const void* table, v
                       int64_t c, kdtype dtype);
 kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
                       int64_t c, kdtype dtype);
+
+// ---- value_check.cu: every values[i] in low..high, else the first bad one into *word when word->code is 0
+// (word and safe in DEVICE memory; safe may be null, else it gets the values with bad ones replaced by high).
+kstatus check_values(kstream_t stream, const int32_t* values, int64_t n, int32_t low, int32_t high, int64_t code,
+                     kerror_word* word, int32_t* safe);
 
 // ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory.
 kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper);

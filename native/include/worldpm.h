@@ -19,10 +19,11 @@
  *     with foreseeable new arguments: GEMM (epilogues), attention (masks,
  *     windows), RoPE (per-sequence position offsets of packed sequences, RoPE
  *     scaling), RMSNorm (a fused residual add), last-token pooling (sequence
- *     offsets of packed batches instead of [B, T]), the Bradley-Terry loss and
- *     AdamW (new hyperparameters). A later minor version adds fields at the
- *     end; a caller built against an older header passes its smaller
- *     struct_size and gets the documented default for the missing fields.
+ *     offsets of packed batches instead of [B, T]), the row ops (a row
+ *     stride), the Bradley-Terry loss and AdamW (new hyperparameters). A
+ *     later minor version adds fields at the end; a caller built against an
+ *     older header passes its smaller struct_size and gets the documented
+ *     default for the missing fields.
  *     The forward and backward of an op share one struct: fields marked
  *     "backward only" are not read by the forward and may be left unset,
  *     and the same holds for "forward only" fields in the backward.
@@ -82,7 +83,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 4
+#define WPM_VERSION_MINOR 5
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -268,7 +269,17 @@ typedef struct wpm_gemm_params {
 
 WPM_API wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params);
 
-/* ---------------------------------------------------------------- embedding
+/* ---------------------------------------------------------------- values in device memory
+ * Token ids, row indices and sequence lengths are read by the ops from buffers, so the
+ * boundary cannot see them. A value out of range is WPM_ERR_INVALID_ARGUMENT naming the op,
+ * the argument with its index ('ids[3]') and the value: on cpu from the op itself (nothing
+ * written); on cuda and emu from the context's NEXT read-back (wpm_buffer_read,
+ * wpm_synchronize), because a kernel checks the values on the stream into a per-context
+ * device error word that the read-back copies behind the same wait. Meanwhile the ops run on
+ * and stay in bounds (a bad id's row is NaN, a bad length is taken as T); the first failed
+ * check since the last read-back is the one reported, and reporting it clears the word.
+ *
+ * ---------------------------------------------------------------- embedding
  * out[n, :] = table[ids[n], :]; ids i32 [N], table [V, C], out [N, C].
  * Backward sums the dout rows of each id in token order and adds the sum into dtable
  * once (deterministic for any thread count). */
@@ -389,6 +400,28 @@ typedef struct wpm_last_token_pool_params {
 WPM_API wpm_status wpm_last_token_pool_fwd(wpm_context* context, const wpm_last_token_pool_params* params);
 /* Reads dout and lengths; writes dhidden. */
 WPM_API wpm_status wpm_last_token_pool_bwd(wpm_context* context, const wpm_last_token_pool_params* params);
+
+/* ---------------------------------------------------------------- rows by index
+ * Gather:      dst[i, :] = src[index[i], :]     src [R, C], dst [N, C]
+ * Scatter-add: dst[index[i], :] += src[i, :]    src [N, C], dst [R, C] (ACCUMULATES)
+ * index i32 [N] in 0..R-1; src and dst share one dtype (f32, f16, bf16). An index may repeat:
+ * the scatter-add sums the src rows of one index in index order (fp32) and adds the sum to dst
+ * once, the same bits on every backend run. What the trainer uses them for: picking each
+ * sequence's scoring row out of [B T, C] activations and sending its gradient back. An index
+ * outside 0..R-1 is reported as the embedding's ids are ("values in device memory").
+ * A struct since 0.5 (a row stride for rows inside a wider tensor is the foreseeable field). */
+typedef struct wpm_rows_params {
+  size_t struct_size;
+  int64_t n; /* index entries, rows of the [N, C] side; 0..2^31-1 */
+  int64_t r; /* rows of the [R, C] side; >= 1 */
+  int64_t c;
+  const wpm_buffer* index;
+  const wpm_buffer* src;
+  wpm_buffer* dst;
+} wpm_rows_params;
+
+WPM_API wpm_status wpm_rows_gather(wpm_context* context, const wpm_rows_params* params);
+WPM_API wpm_status wpm_rows_scatter_add(wpm_context* context, const wpm_rows_params* params);
 
 /* ---------------------------------------------------------------- Bradley-Terry loss
  * delta_i = chosen_i - rejected_i - margin;  l_i = softplus(-delta_i) = -log sigmoid(delta_i)

@@ -60,6 +60,22 @@ struct AdamwArgs {
   int64_t step;
 };
 
+// A gather or scatter-add of rows by an index in backend memory: the embedding (index = token ids,
+// rows = the vocabulary) and the row ops (wpm_rows_gather / wpm_rows_scatter_add). Gather:
+// dst[i] = src[index[i]], src [rows, c], dst [n, c]; scatter-add: dst[index[i]] += src[i], src [n, c],
+// dst [rows, c]. function, index_name and rows_name name the caller's call and arguments in the message
+// for an index outside 0..rows-1.
+struct RowsArgs {
+  const char* function;
+  const char* index_name;
+  const char* rows_name;
+  const int32_t* index;
+  const void* src;
+  void* dst;
+  int64_t n, rows, c;
+  wpm_dtype dtype;
+};
+
 struct TensorRef {
   void* data;
   int64_t count;
@@ -94,10 +110,8 @@ class Backend {
 
   // ops
   virtual wpm_status gemm(const GemmArgs& args) = 0;
-  virtual wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
-                                   int64_t c, wpm_dtype dtype) = 0;
-  virtual wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
-                                   int64_t c, wpm_dtype dtype) = 0;
+  virtual wpm_status gather_rows(const RowsArgs& args) = 0;
+  virtual wpm_status scatter_add_rows(const RowsArgs& args) = 0;
   virtual wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c,
                                  float eps, wpm_dtype dtype) = 0;
   virtual wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
@@ -115,6 +129,12 @@ class Backend {
                               wpm_dtype dtype) = 0;
   virtual wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) = 0;
   virtual wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) = 0;
+  // Attention's sequence lengths in backend memory, each to be in 1..t, copied into `safe` (b values, backend
+  // memory) so that the op stays in bounds whatever they hold. The CPU backend checks them first and fails
+  // here; a device backend queues the check (a bad length is reported at the next read-back) and replaces a
+  // bad value by t in the copy.
+  virtual wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
+                                     int64_t t) = 0;
   virtual wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b,
                                          int64_t t, int64_t c, wpm_padding padding, wpm_dtype dtype) = 0;
   virtual wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b,

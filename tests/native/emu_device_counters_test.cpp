@@ -116,9 +116,9 @@ TEST(EmuDeviceCounters, AnElementwiseOpIsOneLaunchAndAGemmNoneOfOurs) {
   for (wpm_buffer* buffer : {x, y, a, b, c}) WPM_ASSERT_OK(wpm_buffer_free(buffer));
 }
 
-// The embedding checks its ids on the host today: one read-back and its wait per call (issue "GPU-ready host
-// path" removes them; this test then changes with it).
-TEST(EmuDeviceCounters, TheEmbeddingReadsItsIdsBack) {
+// The embedding checks its ids on the stream (a check kernel into the context's error word, made and zeroed by
+// the first check: one upload), never on the host; the next read copies the word behind its own wait.
+TEST(EmuDeviceCounters, TheEmbeddingChecksItsIdsOnTheStream) {
   EmuContext ctx;
   wpm_buffer *ids = nullptr, *table = nullptr, *out = nullptr;
   WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_I32, 4, &ids));
@@ -126,7 +126,15 @@ TEST(EmuDeviceCounters, TheEmbeddingReadsItsIdsBack) {
   WPM_ASSERT_OK(wpm_buffer_alloc(ctx, WPM_F32, 4 * 8, &out));
   WPM_ASSERT_OK(wpm_buffer_fill(ids, 3));
   EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_embedding_fwd(ctx, ids, table, out, 4, 10, 8)); }),
-            (Moved{1, 1, 0, 1, 0}));
+            (Moved{0, 0, 1, 2, 0}));
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_embedding_fwd(ctx, ids, table, out, 4, 10, 8)); }),
+            (Moved{0, 0, 0, 2, 0}));
+  std::vector<float> host(4 * 8);
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_read(out, 0, host.data(), host.size())); }),
+            (Moved{1, 2, 0, 0, 0}));
+  // Nothing queued since: a read is one copy again.
+  EXPECT_EQ(moved_by(ctx, [&] { WPM_ASSERT_OK(wpm_buffer_read(out, 0, host.data(), host.size())); }),
+            (Moved{1, 1, 0, 0, 0}));
   for (wpm_buffer* buffer : {ids, table, out}) WPM_ASSERT_OK(wpm_buffer_free(buffer));
 }
 

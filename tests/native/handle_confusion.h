@@ -190,6 +190,15 @@ inline wpm_last_token_pool_params pool_params(HandleFixture& f, Call& c, bool ba
   return p;
 }
 
+// Two rows [2, 4] picked into two rows [2, 4] by ids() = {0, 1}.
+inline wpm_rows_params rows_params(HandleFixture& f, Call& c, bool /*scatter*/) {
+  auto p = sized<wpm_rows_params>();
+  p.n = 2, p.r = 2, p.c = 4;
+  p.index = c.buffer("index", f.ids());
+  p.src = c.buffer("src", f.f32(0)), p.dst = c.buffer("dst", f.f32(1));
+  return p;
+}
+
 inline wpm_bt_loss_params bt_loss_params(HandleFixture& f, Call& c, bool backward) {
   auto p = sized<wpm_bt_loss_params>();
   p.pairs = 2, p.dloss = 1;
@@ -325,6 +334,8 @@ inline const std::map<std::string, Invoker>& invokers() {
       {"wpm_attention_bwd", struct_op(wpm_attention_bwd, attention_params, true)},
       {"wpm_last_token_pool_fwd", struct_op(wpm_last_token_pool_fwd, pool_params, false)},
       {"wpm_last_token_pool_bwd", struct_op(wpm_last_token_pool_bwd, pool_params, true)},
+      {"wpm_rows_gather", struct_op(wpm_rows_gather, rows_params, false)},
+      {"wpm_rows_scatter_add", struct_op(wpm_rows_scatter_add, rows_params, true)},
       {"wpm_bt_loss_fwd", struct_op(wpm_bt_loss_fwd, bt_loss_params, false)},
       {"wpm_bt_loss_bwd", struct_op(wpm_bt_loss_bwd, bt_loss_params, true)},
       {"wpm_swiglu_fwd",

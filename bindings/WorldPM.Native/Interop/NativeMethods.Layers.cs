@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 
 namespace WorldPM.Native.Interop;
 
-/// <summary>The transformer's ops: GEMM, embedding, RMSNorm, RoPE, attention, SwiGLU, GELU.</summary>
+/// <summary>The transformer's ops: GEMM, embedding, rows by index, RMSNorm, RoPE, attention, SwiGLU, GELU.</summary>
 internal static unsafe partial class NativeMethods
 {
     [StructLayout(LayoutKind.Sequential)]
@@ -65,6 +65,16 @@ internal static unsafe partial class NativeMethods
         public nint dx;
     }
 
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_rows_params
+    {
+        public nuint struct_size;
+        public long n, r, c;
+        public nint index;
+        public nint src;
+        public nint dst;
+    }
+
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_gemm(nint context, wpm_gemm_params* @params);
 
@@ -75,6 +85,12 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_embedding_bwd(nint context, nint ids, nint dout, nint dtable, long n,
         long vocab, long c);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rows_gather(nint context, wpm_rows_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_rows_scatter_add(nint context, wpm_rows_params* @params);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_rmsnorm_fwd(nint context, wpm_rmsnorm_params* @params);

@@ -1,8 +1,8 @@
 // Fused causal attention entry points (forward and backward).
-// Both check the shared shape arguments and the lengths, whose values are read
-// to the host here: a length outside 1..T is reported with its index. Without
-// lengths, the backend gets an internal all-T array (AttentionArgs.lengths is
-// never null).
+// Both check the shared shape arguments here and hand the lengths' values to the
+// backend's checked_lengths (a length outside 1..T is reported with its index,
+// on a device backend at the next read-back). Without lengths, the backend gets
+// an internal all-T array (AttentionArgs.lengths is never null).
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -54,33 +54,30 @@ std::vector<wpm::Checker::Span> inputs(const wpm_attention_params& p, const Coun
   return {{"q", p.q, counts.q}, {"k", p.k, counts.kv}, {"v", p.v, counts.kv}, {"lengths", p.lengths, size_t(p.b)}};
 }
 
-// The lengths the backend reads: the caller's buffer once its values are checked, or an all-T array
-// in backend memory for the duration of the call.
+// The lengths the backend reads, in backend memory for the duration of the call: the caller's, copied by the
+// backend's checked_lengths (the CPU backend fails here on a bad one; a device backend checks them on the
+// stream and reports a bad one at the next read-back, so nothing waits here), or all T.
 class Lengths {
  public:
-  Lengths(wpm::Checker& check, const wpm_attention_params& p) : backend_(check.backend()) {
-    std::vector<int32_t> host(size_t(p.b), int32_t(p.t));
-    size_t bytes = host.size() * sizeof(int32_t);
-    if (p.lengths != nullptr) {
-      if (backend_.read(host.data(), p.lengths->data(), bytes) != WPM_OK) {
-        check.fail(WPM_ERR_INTERNAL, "could not read the lengths");
-        return;
-      }
-      for (size_t i = 0; i < host.size() && check.ok(); ++i)
-        if (host[i] < 1 || host[i] > p.t)
-          check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "lengths", "has lengths[%zu] = %d; each must be in 1..%lld (t)",
-                     i, host[i], (long long)p.t);
-      data_ = static_cast<const int32_t*>(p.lengths->data());
-      return;
-    }
+  Lengths(wpm::Checker& check, const char* function, const wpm_attention_params& p) : backend_(check.backend()) {
+    const size_t bytes = size_t(p.b) * sizeof(int32_t);
     void* memory = nullptr;
     if (backend_.alloc(bytes, &memory) != WPM_OK) {
-      check.fail(WPM_ERR_OUT_OF_MEMORY, "could not allocate the all-T lengths");
+      check.fail(WPM_ERR_OUT_OF_MEMORY, "could not allocate the lengths");
       return;
     }
-    owned_ = memory;
-    if (backend_.write(memory, host.data(), bytes) != WPM_OK) check.fail(WPM_ERR_INTERNAL, "could not write lengths");
-    data_ = static_cast<const int32_t*>(memory);
+    owned_ = static_cast<int32_t*>(memory);
+    if (p.lengths != nullptr) {
+      status_ = backend_.checked_lengths(function, static_cast<const int32_t*>(p.lengths->data()), owned_, p.b, p.t);
+      if (status_ != WPM_OK) return;  // the backend's message names the length
+    } else {
+      std::vector<int32_t> host(size_t(p.b), int32_t(p.t));
+      if (backend_.write(memory, host.data(), bytes) != WPM_OK) {
+        check.fail(WPM_ERR_INTERNAL, "could not write lengths");
+        return;
+      }
+    }
+    data_ = owned_;
   }
   ~Lengths() {
     if (owned_ != nullptr) backend_.release(owned_);
@@ -88,10 +85,13 @@ class Lengths {
   Lengths(const Lengths&) = delete;
   Lengths& operator=(const Lengths&) = delete;
   const int32_t* data() const { return data_; }
+  // Not OK when the backend refused a length (check.ok() covers the other failures).
+  wpm_status status() const { return status_; }
 
  private:
   wpm::Backend& backend_;
-  void* owned_ = nullptr;
+  wpm_status status_ = WPM_OK;
+  int32_t* owned_ = nullptr;
   const int32_t* data_ = nullptr;
 };
 
@@ -125,8 +125,9 @@ wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* p
         .outputs_disjoint({{"out", params->out, counts.q}, {"lse", params->lse, counts.lse}},
                           inputs(*params, counts));
     if (!check.ok()) return check.status();
-    Lengths lengths(check, *params);
+    Lengths lengths(check, "wpm_attention_fwd", *params);
     if (!check.ok()) return check.status();
+    if (lengths.status() != WPM_OK) return lengths.status();
     return check.backend().attention_fwd(make_args(*params, lengths.data(), false));
   });
 }
@@ -152,8 +153,9 @@ wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* p
     read.insert(read.end(), {{"out", p.out, counts.q}, {"lse", p.lse, counts.lse}, {"dout", p.dout, counts.q}});
     check.outputs_disjoint({{"dq", p.dq, counts.q}, {"dk", p.dk, counts.kv}, {"dv", p.dv, counts.kv}}, read);
     if (!check.ok()) return check.status();
-    Lengths lengths(check, p);
+    Lengths lengths(check, "wpm_attention_bwd", p);
     if (!check.ok()) return check.status();
+    if (lengths.status() != WPM_OK) return lengths.status();
     return check.backend().attention_bwd(make_args(p, lengths.data(), true));
   });
 }

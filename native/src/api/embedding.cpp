@@ -28,8 +28,8 @@ wpm_status wpm_embedding_fwd(wpm_context* context, const wpm_buffer* ids, const 
         .same_dtype("out", out, "table", table)
         .disjoint({"out", out, rows}, {{"ids", ids, size_t(n)}, {"table", table, table_count}});
     if (!check.ok()) return check.status();
-    return check.backend().embedding_fwd(static_cast<const int32_t*>(ids->data()), table->data(), out->data(), n,
-                                         vocab, c, table->dtype);
+    return check.backend().gather_rows({"wpm_embedding_fwd", "ids", "vocab", static_cast<const int32_t*>(ids->data()),
+                                        table->data(), out->data(), n, vocab, c, table->dtype});
   });
 }
 
@@ -45,8 +45,9 @@ wpm_status wpm_embedding_bwd(wpm_context* context, const wpm_buffer* ids, const 
         .same_dtype("dtable", dtable, "dout", dout)
         .disjoint({"dtable", dtable, table_count}, {{"ids", ids, size_t(n)}, {"dout", dout, rows}});
     if (!check.ok()) return check.status();
-    return check.backend().embedding_bwd(static_cast<const int32_t*>(ids->data()), dout->data(), dtable->data(), n,
-                                         vocab, c, dout->dtype);
+    return check.backend().scatter_add_rows({"wpm_embedding_bwd", "ids", "vocab",
+                                             static_cast<const int32_t*>(ids->data()), dout->data(), dtable->data(), n,
+                                             vocab, c, dout->dtype});
   });
 }
 

@@ -8,6 +8,7 @@
 
 #include "../error.h"
 #include "../random.h"
+#include "../value_checks.h"
 #include "bf16_gemm_path.h"
 #include "blas.h"
 
@@ -76,6 +77,14 @@ wpm_status CpuBackend::copy(void* dst, const void* src, size_t bytes) {
   pool_.parallel_for(int64_t(bytes), 1 << 20, [&](int64_t begin, int64_t end, int) {
     std::memcpy(to + begin, from + begin, size_t(end - begin));
   });
+  return WPM_OK;
+}
+
+wpm_status CpuBackend::checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
+                                       int64_t t) {
+  for (int64_t i = 0; i < b; ++i)
+    if (lengths[i] < 1 || lengths[i] > t) return fail_attention_length(function, i, lengths[i], t);
+  std::memcpy(safe, lengths, size_t(b) * sizeof(int32_t));
   return WPM_OK;
 }
 

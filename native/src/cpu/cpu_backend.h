@@ -33,10 +33,8 @@ class CpuBackend final : public Backend {
   wpm_status synchronize() override { return WPM_OK; }  // every CPU op is synchronous
 
   wpm_status gemm(const GemmArgs& args) override;
-  wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab, int64_t c,
-                           wpm_dtype dtype) override;
-  wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab, int64_t c,
-                           wpm_dtype dtype) override;
+  wpm_status gather_rows(const RowsArgs& args) override;
+  wpm_status scatter_add_rows(const RowsArgs& args) override;
   wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
                          wpm_dtype dtype) override;
   wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
@@ -53,6 +51,8 @@ class CpuBackend final : public Backend {
                       wpm_dtype dtype) override;
   wpm_status relu_fwd(const void* x, void* out, int64_t n, wpm_dtype dtype) override;
   wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) override;
+  wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
+                             int64_t t) override;
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override;
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,

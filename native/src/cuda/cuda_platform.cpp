@@ -107,10 +107,15 @@ class CudaPlatform final : public DevicePlatform {
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to device");
     return WPM_OK;
   }
-  wpm_status copy_to_host(void* host, const void* src, size_t bytes) override {
-    if (bytes == 0) return WPM_OK;
+  wpm_status copy_to_host(const HostRead* reads, size_t count) override {
+    bool any = false;
+    for (size_t i = 0; i < count; ++i) any = any || reads[i].bytes != 0;
+    if (!any) return WPM_OK;
     cudaSetDevice(device_);
-    WPM_CUDA_CHECK(cudaMemcpyAsync(host, src, bytes, cudaMemcpyDeviceToHost, stream_), "copy to host");
+    for (size_t i = 0; i < count; ++i)
+      if (reads[i].bytes)
+        WPM_CUDA_CHECK(cudaMemcpyAsync(reads[i].host, reads[i].src, reads[i].bytes, cudaMemcpyDeviceToHost, stream_),
+                       "copy to host");
     count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "copy to host");
     return WPM_OK;

@@ -9,8 +9,18 @@
 // Temporary device memory (argument tables, workspaces) is released as soon as
 // the op is queued: the platform's release is stream-ordered, so a block can
 // only be handed to work queued after this op.
+//
+// Values that live in device memory and must be in range (token ids, row
+// indices, sequence lengths) are never read back to be checked: a kernel
+// (value_check.cu) checks them on the stream into the context's device error
+// word, and the next read-back (read, synchronize) copies the word with its
+// data behind the same wait and fails naming the op, the index and the value.
+// Until then the ops run on: a bad id or length makes NaN rows (embedding,
+// pooling) or is replaced by T in a checked copy (attention), never an access
+// out of bounds.
 #include "device_backend.h"
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -59,6 +69,11 @@ class Scratch {
 class DeviceBackend final : public Backend {
  public:
   explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
+  ~DeviceBackend() override {
+    if (error_word_ != nullptr) platform_->release(error_word_);
+  }
+  DeviceBackend(const DeviceBackend&) = delete;
+  DeviceBackend& operator=(const DeviceBackend&) = delete;
 
   wpm_backend kind() const override { return platform_->kind(); }
   void* native_stream() override { return kind() == WPM_BACKEND_CUDA ? platform_->launch_stream() : nullptr; }
@@ -75,9 +90,20 @@ class DeviceBackend final : public Backend {
     return platform_->device_memory_problem(ptr, bytes);
   }
   wpm_status write(void* dst, const void* host, size_t bytes) override { return platform_->to_device(dst, host, bytes); }
-  wpm_status read(void* host, const void* src, size_t bytes) override { return platform_->to_host(host, src, bytes); }
+  wpm_status read(void* host, const void* src, size_t bytes) override {
+    if (!checks_queued_) return platform_->to_host(host, src, bytes);
+    kerror_word word{};
+    const HostRead reads[] = {{host, src, bytes}, {&word, error_word_, sizeof word}};
+    if (wpm_status s = platform_->to_host(reads, 2)) return s;
+    return report(word);
+  }
   wpm_status copy(void* dst, const void* src, size_t bytes) override { return platform_->on_device(dst, src, bytes); }
-  wpm_status synchronize() override { return platform_->synchronize(); }
+  wpm_status synchronize() override {
+    if (!checks_queued_) return platform_->synchronize();
+    kerror_word word{};
+    if (wpm_status s = platform_->to_host(&word, error_word_, sizeof word)) return s;
+    return report(word);
+  }
 
   wpm_status fill(void* dst, wpm_dtype dtype, size_t count, double value) override {
     uint32_t bits = 0;
@@ -120,19 +146,23 @@ class DeviceBackend final : public Backend {
   // ------------------------------------------------------------------ ops
   wpm_status gemm(const GemmArgs& args) override { return platform_->gemm(args); }
 
-  wpm_status embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab, int64_t c,
-                           wpm_dtype dtype) override {
-    if (wpm_status s = check_device_ids("wpm_embedding_fwd", ids, n, vocab)) return s;
-    return launch("wpm_embedding_fwd", [&](CUstream_st* s) {
-      return k::embedding_fwd(s, ids, table, out, n, vocab, c, to_kdtype(dtype));
+  // The embedding's kernels (kernels/embedding.cu) are the row gather and the deterministic scatter-add.
+  wpm_status gather_rows(const RowsArgs& a) override {
+    if (wpm_status s = check_index(a)) return s;
+    return launch(a.function, [&](CUstream_st* s) {
+      return k::embedding_fwd(s, a.index, a.src, a.dst, a.n, a.rows, a.c, to_kdtype(a.dtype));
     });
   }
-  wpm_status embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab, int64_t c,
-                           wpm_dtype dtype) override {
-    if (wpm_status s = check_device_ids("wpm_embedding_bwd", ids, n, vocab)) return s;
-    return launch("wpm_embedding_bwd", [&](CUstream_st* s) {
-      return k::embedding_bwd(s, ids, dout, dtable, n, vocab, c, to_kdtype(dtype));
+  wpm_status scatter_add_rows(const RowsArgs& a) override {
+    if (wpm_status s = check_index(a)) return s;
+    return launch(a.function, [&](CUstream_st* s) {
+      return k::embedding_bwd(s, a.index, a.src, a.dst, a.n, a.rows, a.c, to_kdtype(a.dtype));
     });
+  }
+
+  wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
+                             int64_t t) override {
+    return queue_check({function, "lengths", nullptr, t, Wording::attention_length}, lengths, b, 1, t, safe);
   }
 
   wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
@@ -211,14 +241,16 @@ class DeviceBackend final : public Backend {
 
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
-    if (wpm_status s = check_device_lengths("wpm_last_token_pool_fwd", lengths, b, t)) return s;
+    if (wpm_status s = queue_check({"wpm_last_token_pool_fwd", "lengths", nullptr, t, Wording::length}, lengths, b, 1, t, nullptr))
+      return s;
     return launch("wpm_last_token_pool_fwd", [&](CUstream_st* s) {
       return k::last_token_pool_fwd(s, hidden, lengths, out, b, t, c, to_kpadding(padding), to_kdtype(dtype));
     });
   }
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override {
-    if (wpm_status s = check_device_lengths("wpm_last_token_pool_bwd", lengths, b, t)) return s;
+    if (wpm_status s = queue_check({"wpm_last_token_pool_bwd", "lengths", nullptr, t, Wording::length}, lengths, b, 1, t, nullptr))
+      return s;
     return launch("wpm_last_token_pool_bwd", [&](CUstream_st* s) {
       return k::last_token_pool_bwd(s, dout, lengths, dhidden, b, t, c, to_kpadding(padding), to_kdtype(dtype));
     });
@@ -299,22 +331,69 @@ class DeviceBackend final : public Backend {
     return table;
   }
 
-  // Ids and pooling lengths are read back to the host and checked there with the CPU backend's checks (4 bytes
-  // per value and a stream sync per call): a bad value must come back as a status naming it, and the kernels have
-  // no way to report one yet.
-  wpm_status check_device_ids(const char* function, const int32_t* ids, int64_t n, int64_t vocab) {
-    std::vector<int32_t> host;
-    if (wpm_status s = read_back(ids, n, host)) return s;
-    return check_ids(function, host.data(), n, vocab);
+  // What a queued value check was, for the message when it fails: the op, the argument, its bound and the
+  // wording (a row index: 0..bound-1 of `bound_name`; a length: 1..bound).
+  enum class Wording { row_index, length, attention_length };
+  struct CheckSite {
+    const char* function;
+    const char* argument;
+    const char* bound_name;  // row indices only
+    int64_t bound;
+    Wording wording;
+    bool operator==(const CheckSite& o) const {
+      return std::strcmp(function, o.function) == 0 && std::strcmp(argument, o.argument) == 0 &&
+             (bound_name == o.bound_name || (bound_name && o.bound_name && std::strcmp(bound_name, o.bound_name) == 0)) &&
+             bound == o.bound && wording == o.wording;
+    }
+  };
+
+  wpm_status check_index(const RowsArgs& a) {
+    // high is -1 for no rows: every index is bad.
+    return queue_check({a.function, a.index_name, a.rows_name, a.rows, Wording::row_index}, a.index, a.n, 0, a.rows - 1, nullptr);
   }
-  wpm_status check_device_lengths(const char* function, const int32_t* lengths, int64_t b, int64_t t) {
-    std::vector<int32_t> host;
-    if (wpm_status s = read_back(lengths, b, host)) return s;
-    return check_lengths(function, host.data(), b, t);
+
+  // Queues the check of values[0..n) against low..high into the error word (made and zeroed on first use),
+  // under the site's code (its place in sites_ + 1, so the word's code names the op). The values are i32, so
+  // a bound past the i32 range is the range's end.
+  wpm_status queue_check(const CheckSite& site, const int32_t* values, int64_t n, int64_t low, int64_t high,
+                         int32_t* safe) {
+    if (n == 0) return WPM_OK;
+    low = low < INT32_MIN ? INT32_MIN : low;
+    high = high > INT32_MAX ? INT32_MAX : high;
+    if (error_word_ == nullptr) {
+      void* memory = nullptr;
+      if (wpm_status s = platform_->alloc(sizeof(kerror_word), &memory)) return s;
+      error_word_ = static_cast<kerror_word*>(memory);
+      if (wpm_status s = clear_error_word()) return s;
+    }
+    size_t code = 0;
+    while (code < sites_.size() && !(sites_[code] == site)) ++code;
+    if (code == sites_.size()) sites_.push_back(site);
+    checks_queued_ = true;
+    return launch(site.function, [&](CUstream_st* s) {
+      return k::check_values(s, values, n, int32_t(low), int32_t(high), int64_t(code) + 1, error_word_, safe);
+    });
   }
-  wpm_status read_back(const int32_t* device, int64_t n, std::vector<int32_t>& host) {
-    host.resize(static_cast<size_t>(n));
-    return platform_->to_host(host.data(), device, host.size() * sizeof(int32_t));
+
+  wpm_status clear_error_word() {
+    static const kerror_word zero{};
+    return platform_->to_device(error_word_, &zero, sizeof zero);
+  }
+
+  // After a wait that copied the word: every queued check has run. A set word fails this call naming the op.
+  wpm_status report(const kerror_word& word) {
+    checks_queued_ = false;
+    if (word.code == 0) return WPM_OK;
+    if (wpm_status s = clear_error_word()) return s;
+    if (word.code < 1 || size_t(word.code) > sites_.size())
+      return fail(WPM_ERR_INTERNAL, "%s backend: the device error word holds an unknown code %lld", backend_name(),
+                  (long long)word.code);
+    const CheckSite& site = sites_[size_t(word.code - 1)];
+    static const char kFound[] = " (checked on the device; reported at the next read-back)";
+    if (site.wording == Wording::length) return fail_length(site.function, word.index, word.value, site.bound, kFound);
+    if (site.wording == Wording::attention_length)
+      return fail_attention_length(site.function, word.index, word.value, site.bound, kFound);
+    return fail_row_index(site.function, site.argument, site.bound_name, word.index, word.value, site.bound, kFound);
   }
 
   // The tensor-core flash attention covers f16/bf16, d 64 and 128, 16-byte aligned operands.
@@ -326,6 +405,9 @@ class DeviceBackend final : public Backend {
   }
 
   std::unique_ptr<DevicePlatform> platform_;
+  kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
+  bool checks_queued_ = false;         // a check ran or is queued since the word was last read
+  std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape
 };
 
 }  // namespace

@@ -25,6 +25,13 @@ namespace wpm {
 // queued with a copy of the bytes on emu); larger ones (weights at load time) wait for their copy.
 constexpr size_t kStagedUploadBytes = size_t(256) << 10;
 
+// One device-to-host copy of a batch that shares one wait (DevicePlatform::to_host).
+struct HostRead {
+  void* host;
+  const void* src;
+  size_t bytes;
+};
+
 class DevicePlatform {
  public:
   virtual ~DevicePlatform() = default;
@@ -45,8 +52,14 @@ class DevicePlatform {
     return copy_to_device(dst, host, bytes);
   }
   wpm_status to_host(void* host, const void* src, size_t bytes) {
-    if (bytes) count(d2h_copies_);
-    return copy_to_host(host, src, bytes);
+    const HostRead read{host, src, bytes};
+    return to_host(&read, 1);
+  }
+  // Several copies queued together and one wait for all of them (a read-back and the error word).
+  wpm_status to_host(const HostRead* reads, size_t count_of_reads) {
+    for (size_t i = 0; i < count_of_reads; ++i)
+      if (reads[i].bytes) count(d2h_copies_);
+    return copy_to_host(reads, count_of_reads);
   }
   // Overlapping ranges are allowed (views of one buffer): the result is memmove's.
   virtual wpm_status on_device(void* dst, const void* src, size_t bytes) = 0;
@@ -76,7 +89,8 @@ class DevicePlatform {
 
  private:
   virtual wpm_status copy_to_device(void* dst, const void* host, size_t bytes) = 0;
-  virtual wpm_status copy_to_host(void* host, const void* src, size_t bytes) = 0;
+  // Waits once, unless every read is empty.
+  virtual wpm_status copy_to_host(const HostRead* reads, size_t count) = 0;
   virtual wpm_status run_gemm(const GemmArgs& args) = 0;
 
   static void count(std::atomic<uint64_t>& counter) { counter.fetch_add(1, std::memory_order_relaxed); }

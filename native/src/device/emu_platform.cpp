@@ -87,10 +87,13 @@ class EmuPlatform final : public DevicePlatform {
     std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
-  wpm_status copy_to_host(void* host, const void* src, size_t bytes) override {
-    if (bytes == 0) return WPM_OK;
+  wpm_status copy_to_host(const HostRead* reads, size_t count) override {
+    bool any = false;
+    for (size_t i = 0; i < count; ++i) any = any || reads[i].bytes != 0;
+    if (!any) return WPM_OK;
     if (wpm_status s = synchronize()) return s;
-    std::memcpy(host, src, bytes);
+    for (size_t i = 0; i < count; ++i)
+      if (reads[i].bytes) std::memcpy(reads[i].host, reads[i].src, reads[i].bytes);
     return WPM_OK;
   }
   wpm_status on_device(void* dst, const void* src, size_t bytes) override {

@@ -5,8 +5,8 @@ namespace WorldPM.Model;
 /// <summary>
 /// All activations of one batch shape in ONE device buffer of the storage type T and one small fp32 buffer
 /// (norm statistics, logsumexps, rewards, loss), carved into views by <see cref="ActivationLayout{TTensor, TF32}"/>
-/// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N], lengths [B] and
-/// scoring positions [B].
+/// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N], lengths [B],
+/// scoring positions [B] and scoring rows [B], uploaded in one copy per batch.
 /// Built when a shape (or way of running the last layer, or choice of recomputation) is first seen and reused while
 /// it stays.
 /// </summary>
@@ -16,6 +16,7 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     private readonly DeviceBuffer<float> f32Arena;
     private readonly ArenaViews<T> views;
     private readonly DeviceBuffer<int> integers;
+    private readonly int[] hostIntegers;
 
     public ActivationArena(WorldPMContext context, BatchShape shape, bool fullLastLayer, bool recompute)
     {
@@ -29,11 +30,13 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         views = new ArenaViews<T>(arena, f32Arena);
         Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer, recompute);
         Layout.Ones.Fill(1);
-        integers = context.Allocate<int>(shape.N + 2 * shape.B);
+        integers = context.Allocate<int>(shape.N + 3 * shape.B);
+        hostIntegers = new int[shape.N + 3 * shape.B];
         Bytes = BytesOf(arena) + BytesOf(f32Arena) + BytesOf(integers);
         TokenIds = integers.View(0, shape.N);
         Lengths = integers.View(shape.N, shape.B);
         ScoringPositions = integers.View(shape.N + shape.B, shape.B);
+        ScoringRows = integers.View(shape.N + 2 * shape.B, shape.B);
     }
 
     public BatchShape Shape { get; }
@@ -61,6 +64,25 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <summary>The position of each sequence's scoring token, lengths - 1 [B] (the RoPE positions of its q).</summary>
     public DeviceBuffer<int> ScoringPositions { get; }
 
+    /// <summary>Each sequence's scoring row in the flattened [B T] rows, b T + lengths[b] - 1 [B] (the index of the
+    /// row ops; see <see cref="ScoringRows"/>).</summary>
+    public DeviceBuffer<int> ScoringRows { get; }
+
+    /// <summary>Uploads a batch of this arena's shape: its ids, lengths, scoring positions and scoring rows, in one
+    /// copy. Every value was checked on the host when the batch was made (<see cref="SequenceBatch"/>), so the device
+    /// never has to report one.</summary>
+    public void Upload(SequenceBatch sequences)
+    {
+        BatchShape s = Shape;
+        Span<int> host = hostIntegers;
+        sequences.Tokens.CopyTo(host);
+        sequences.Lengths.CopyTo(host[(int)s.N..]);
+        sequences.ScoringPositions.CopyTo(host[(int)(s.N + s.B)..]);
+        Span<int> rows = host[(int)(s.N + 2 * s.B)..];
+        for (int b = 0; b < s.B; b++) rows[b] = checked((int)(b * s.T + sequences.ScoringPositions[b]));
+        integers.CopyFrom(hostIntegers);
+    }
+
     private static long BytesOf(DeviceBuffer buffer) => buffer.Count * DTypes.SizeOf(buffer.DType);
 
     public void Dispose()
@@ -69,6 +91,7 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         TokenIds.Dispose();
         Lengths.Dispose();
         ScoringPositions.Dispose();
+        ScoringRows.Dispose();
         integers.Dispose();
         arena.Dispose();
         f32Arena.Dispose();

@@ -123,8 +123,8 @@ internal sealed class DecoderLayer<T> where T : unmanaged
     /// row-wise, and that row's attention reads k and v of all the sequence's tokens, so input_layernorm, k_proj,
     /// v_proj and RoPE(k) still run over all N rows, while q_proj, RoPE(q), o_proj, post_attention_layernorm, the
     /// MLP and the residual adds run over B rows. The attention op takes as many queries as keys, so the B query
-    /// rows are scattered into a zero q [B, T, H, D] (the pooling backward writes exactly that), the fused op runs
-    /// as usual, and the scoring rows of its output are gathered again (pooling); the other rows' outputs are
+    /// rows are scattered into a zeroed q [B, T, H, D] (wpm_rows_scatter_add at the arena's scoring rows), the fused
+    /// op runs as usual, and the scoring rows of its output are gathered again (wpm_rows_gather); the other rows' outputs are
     /// computed and dropped, which costs O(T^2 H D) per sequence, small next to the saved projections and MLP
     /// (their gradient is exactly zero in the backward, see <see cref="BackwardScoringRows"/>).
     /// Writes the scoring rows of the layer's output into <paramref name="output"/> [B, C].
@@ -139,13 +139,13 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         kProj.Forward(context, a.AttentionNorm, a.K, s.N, ones);
         vProj.Forward(context, a.AttentionNorm, a.V, s.N, ones);
         Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
-        Ops.LastTokenPoolForward(context, a.AttentionNorm, arena.Lengths, r.AttentionNorm, s.B, s.T, s.C);
+        ScoringRows.Gather(context, arena, a.AttentionNorm, r.AttentionNorm, s.C);
         qProj.Forward(context, r.AttentionNorm, r.Q, s.B, ones);
         Ops.RopeForward(context, r.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
-        Ops.LastTokenPoolBackward(context, r.Q, arena.Lengths, a.Q, s.B, s.T, s.QWidth);
+        ScoringRows.ScatterIntoZeros(context, arena, r.Q, a.Q, s.QWidth);
         Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
-        Ops.LastTokenPoolForward(context, a.Attention, arena.Lengths, r.Attention, s.B, s.T, s.QWidth);
-        Ops.LastTokenPoolForward(context, a.Input, arena.Lengths, r.Mid, s.B, s.T, s.C);
+        ScoringRows.Gather(context, arena, a.Attention, r.Attention, s.QWidth);
+        ScoringRows.Gather(context, arena, a.Input, r.Mid, s.C);
         oProj.Forward(context, r.Attention, r.Mid, s.B, ones, accumulate: true);
 
         Ops.RmsNormForward(context, r.Mid, postAttentionNorm.Value, r.MlpNorm, r.MidRstd, s.B, s.C, Eps);
@@ -180,19 +180,19 @@ internal sealed class DecoderLayer<T> where T : unmanaged
 
         var att = g.Attention;
         oProj.Backward(context, dOutput, r.Attention, rg.Attention, s.B, ones);
-        Ops.LastTokenPoolBackward(context, rg.Attention, arena.Lengths, att.Output, s.B, s.T, s.QWidth);
+        ScoringRows.ScatterIntoZeros(context, arena, rg.Attention, att.Output, s.QWidth);
         Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V,
             AttentionShape(s), arena.Lengths);
-        Ops.LastTokenPoolForward(context, att.Q, arena.Lengths, rg.Q, s.B, s.T, s.QWidth);
+        ScoringRows.Gather(context, arena, att.Q, rg.Q, s.QWidth);
         Ops.RopeBackward(context, rg.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
         Ops.RopeBackward(context, att.K, null, s.B, s.T, s.Kvh, s.D, Theta);
         qProj.Backward(context, rg.Q, r.AttentionNorm, rg.NormInput, s.B, ones);
-        Ops.LastTokenPoolBackward(context, rg.NormInput, arena.Lengths, g.NormInput, s.B, s.T, s.C);
+        ScoringRows.ScatterIntoZeros(context, arena, rg.NormInput, g.NormInput, s.C);
         kProj.Backward(context, att.K, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
         vProj.Backward(context, att.V, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
         Ops.RmsNormBackward(context, g.NormInput, a.Input, inputNorm.Value, a.InputRstd, g.NormOutput,
             inputNorm.Grad, s.N, s.C);
-        Ops.LastTokenPoolBackward(context, dOutput, arena.Lengths, g.Residual, s.B, s.T, s.C);
+        ScoringRows.ScatterIntoZeros(context, arena, dOutput, g.Residual, s.C);
         Residual.Add(context, g.Residual, g.NormOutput, s.N * s.C, ones);
     }
 

@@ -180,7 +180,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         if (FullLastLayer)
         {
             LastLayer.Forward(a, acts.Layers[^1], acts.Head.Output);
-            Ops.LastTokenPoolForward(context, acts.Head.Output, a.Lengths, acts.Head.Pooled, s.B, s.T, s.C);
+            ScoringRows.Gather(context, a, acts.Head.Output, acts.Head.Pooled, s.C);
         }
         else
         {
@@ -209,7 +209,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             finalNorm.Grad, s.B, s.C);
         if (FullLastLayer)
         {
-            Ops.LastTokenPoolBackward(context, g.Pooled, a.Lengths, g.Residual, s.B, s.T, s.C);
+            ScoringRows.ScatterIntoZeros(context, a, g.Pooled, g.Residual, s.C);
             LastLayer.Backward(a, acts.Layers[^1], g);
         }
         else
@@ -243,9 +243,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             arena = null;
             arena = new ActivationArena<T>(context, shape, FullLastLayer, recompute);
         }
-        arena.TokenIds.CopyFrom(sequences.Tokens);
-        arena.Lengths.CopyFrom(sequences.Lengths);
-        arena.ScoringPositions.CopyFrom(sequences.ScoringPositions);
+        arena.Upload(sequences);
         return arena;
     }
 

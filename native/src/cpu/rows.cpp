@@ -1,4 +1,5 @@
-// Token embedding on the CPU: gather forward, scatter-add backward.
+// Rows by index on the CPU (backend.h, RowsArgs): the token embedding's gather forward and scatter-add
+// backward, which are also the row ops wpm_rows_gather / wpm_rows_scatter_add. In the embedding's names:
 //
 //   ids i32 [N], table, dtable [V, C], out, dout [N, C] (f32 / f16 / bf16).
 //   fwd:  out[n, :] = table[ids[n], :]        row copies in the storage dtype
@@ -39,13 +40,14 @@ WPM_SIMD_CLONES void add_into(T* dst, const float* acc, int64_t len) {
 
 }  // namespace
 
-wpm_status CpuBackend::embedding_fwd(const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
-                                     int64_t c, wpm_dtype dtype) {
-  wpm_status status = check_ids("wpm_embedding_fwd", ids, n, vocab);
+wpm_status CpuBackend::gather_rows(const RowsArgs& a) {
+  wpm_status status = check_row_index(a.function, a.index_name, a.rows_name, a.index, a.n, a.rows);
   if (status != WPM_OK) return status;
-  const size_t row_bytes = size_t(c) * wpm_dtype_size(dtype);
-  const char* src = static_cast<const char*>(table);
-  char* dst = static_cast<char*>(out);
+  const int32_t* ids = a.index;
+  const int64_t n = a.n, c = a.c;
+  const size_t row_bytes = size_t(c) * wpm_dtype_size(a.dtype);
+  const char* src = static_cast<const char*>(a.src);
+  char* dst = static_cast<char*>(a.dst);
   const int64_t min_rows = std::max<int64_t>(1, kElementwiseChunk / std::max<int64_t>(c, 1));
   pool_.parallel_for(n, min_rows, [&](int64_t begin, int64_t end, int) {
     for (int64_t i = begin; i < end; ++i)
@@ -54,10 +56,13 @@ wpm_status CpuBackend::embedding_fwd(const int32_t* ids, const void* table, void
   return WPM_OK;
 }
 
-wpm_status CpuBackend::embedding_bwd(const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
-                                     int64_t c, wpm_dtype dtype) {
-  wpm_status status = check_ids("wpm_embedding_bwd", ids, n, vocab);
+wpm_status CpuBackend::scatter_add_rows(const RowsArgs& a) {
+  wpm_status status = check_row_index(a.function, a.index_name, a.rows_name, a.index, a.n, a.rows);
   if (status != WPM_OK) return status;
+  const int32_t* ids = a.index;
+  const int64_t n = a.n, c = a.c;
+  const void* dout = a.src;
+  void* dtable = a.dst;
   if (n == 0 || c == 0) return WPM_OK;
   // Tokens stably sorted by id: runs of equal ids, each in token order.
   std::vector<int64_t> order(n);
@@ -67,7 +72,7 @@ wpm_status CpuBackend::embedding_bwd(const int32_t* ids, const void* dout, void*
   const int64_t min_cols = std::max<int64_t>(16, kElementwiseChunk / n);
   const int chunks = pool_.chunk_count(c, min_cols);
   std::vector<float> scratch(size_t(chunks) * (c / chunks + 1));
-  return dispatch_float(dtype, [&](auto tag) {
+  return dispatch_float(a.dtype, [&](auto tag) {
     using T = decltype(tag);
     const T* douts = static_cast<const T*>(dout);
     T* table = static_cast<T*>(dtable);
