@@ -12,11 +12,11 @@
 #include <cstddef>
 #include <cstring>
 #include <limits>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "backend_param.h"
+#include "packed_lengths.h"
 #include "test_util.h"
 
 namespace {
@@ -24,18 +24,9 @@ namespace {
 using namespace wpm_test;
 
 // A batch of sequences (lengths may be 0) with the head shape.
-struct Batch {
-  std::vector<int32_t> lens;
+struct Batch : PackedLengths {
   int64_t h, kvh, d;
 
-  int64_t count() const { return int64_t(lens.size()); }
-  int64_t total() const { return std::accumulate(lens.begin(), lens.end(), int64_t(0)); }
-  int64_t longest() const { return *std::max_element(lens.begin(), lens.end()); }
-  std::vector<int32_t> offsets() const {
-    std::vector<int32_t> cu(lens.size() + 1, 0);
-    for (size_t i = 0; i < lens.size(); ++i) cu[i + 1] = cu[i] + lens[i];
-    return cu;
-  }
   // The padded layout holds the non-empty sequences (a padded length is at least 1), right-padded to
   // the longest.
   std::vector<int32_t> padded_lengths() const {
@@ -169,35 +160,35 @@ class AttentionPacked : public HostBackendTest {
 // GQA, one-token and empty sequences, query and key tiles of 64 crossed; D = 64 (tensor cores for f16/bf16
 // on emu).
 TEST_P(AttentionPacked, EqualsPaddedWithGqaAndShortSequences) {
-  const Batch s{{1, 70, 0, 33, 130, 1}, 4, 2, 64};
+  const Batch s{{{1, 70, 0, 33, 130, 1}}, 4, 2, 64};
   uint32_t seed = 10;
   for (wpm_dtype dtype : {WPM_F32, WPM_F16, WPM_BF16}) expect_packed_equals_padded(s, dtype, seed += 10);
 }
 
 TEST_P(AttentionPacked, EqualsPaddedAtHeadDim128) {
-  const Batch s{{65, 0, 7, 64}, 2, 1, 128};
+  const Batch s{{{65, 0, 7, 64}}, 2, 1, 128};
   uint32_t seed = 100;
   for (wpm_dtype dtype : {WPM_F32, WPM_F16, WPM_BF16}) expect_packed_equals_padded(s, dtype, seed += 10);
 }
 
 // An odd head dim: the CUDA-core kernels on emu (every dtype), the sgemm tile remainders on cpu.
 TEST_P(AttentionPacked, EqualsPaddedAtOddHeadDim) {
-  const Batch s{{5, 1, 0, 40, 9}, 3, 1, 17};
+  const Batch s{{{5, 1, 0, 40, 9}}, 3, 1, 17};
   uint32_t seed = 200;
   for (wpm_dtype dtype : {WPM_F32, WPM_F16, WPM_BF16}) expect_packed_equals_padded(s, dtype, seed += 10);
 }
 
 // Empty sequences first and last, and one sequence alone.
 TEST_P(AttentionPacked, EqualsPaddedWithEmptySequencesAtTheEnds) {
-  expect_packed_equals_padded(Batch{{0, 20, 0, 0}, 2, 2, 24}, WPM_F32, 300);
-  expect_packed_equals_padded(Batch{{90}, 2, 1, 64}, WPM_BF16, 310);
+  expect_packed_equals_padded(Batch{{{0, 20, 0, 0}}, 2, 2, 24}, WPM_F32, 300);
+  expect_packed_equals_padded(Batch{{{90}}, 2, 1, 64}, WPM_BF16, 310);
 }
 
 // A sequence's results do not depend on its neighbours in the stream: the same sequence between other
 // ones gives the same bits as alone (each sequence's tiles are its own).
 TEST_P(AttentionPacked, NeighboursDoNotLeakIntoASequence) {
   Context ctx(0, GetParam().kind);
-  const Batch alone{{50}, 2, 1, 64}, with{{30, 50, 20}, 2, 1, 64};
+  const Batch alone{{{50}}, 2, 1, 64}, with{{{30, 50, 20}}, 2, 1, 64};
   const size_t row_q = size_t(alone.h * alone.d), row_kv = size_t(alone.kvh * alone.d);
   Tensors a{random_values(50 * row_q, 400), random_values(50 * row_kv, 401), random_values(50 * row_kv, 402),
             random_values(50 * row_q, 403)};
@@ -227,7 +218,7 @@ TEST_P(AttentionPacked, NeighboursDoNotLeakIntoASequence) {
 // each token as RoPE on the padded layout does with pos = t.
 TEST_P(AttentionPacked, RopeWithRestartingPositionsEqualsPaddedRope) {
   Context ctx(0, GetParam().kind);
-  const Batch s{{3, 0, 17, 1, 9}, 3, 3, 16};
+  const Batch s{{{3, 0, 17, 1, 9}}, 3, 3, 16};
   std::vector<int32_t> positions;
   for (int32_t n : s.lens)
     for (int32_t j = 0; j < n; ++j) positions.push_back(j);
@@ -293,12 +284,14 @@ TEST_P(AttentionPacked, BadOffsetsAreRejectedByName) {
   ASSERT_EQ(wpm_attention_bwd(ctx, &good), WPM_OK) << wpm_last_error();
 
   using Fn = wpm_status (*)(wpm_context*, const wpm_attention_params*);
-  for (Fn fn : {wpm_attention_fwd, wpm_attention_bwd}) {
-    auto with = [&](auto change) {
-      wpm_attention_params p = good;
-      change(p);
-      return fn(ctx, &p);
-    };
+  Fn fn = nullptr;  // each check runs with the forward, then with the backward
+  auto with = [&](auto change) {
+    wpm_attention_params changed = good;
+    change(changed);
+    return fn(ctx, &changed);
+  };
+  for (Fn entry : {wpm_attention_fwd, wpm_attention_bwd}) {
+    fn = entry;
     // The good offsets go back after the check (the upload would clear the error message).
     auto expect_offsets_error = [&](const std::vector<int32_t>& offsets, std::initializer_list<const char*> words) {
       cu.upload_i32(offsets);

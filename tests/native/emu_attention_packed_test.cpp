@@ -6,29 +6,21 @@
 // one-token sequences and cross the 64-row tiles.
 #include <gtest/gtest.h>
 
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "emu_attention_harness.h"
 #include "emu_test_util.h"
+#include "packed_lengths.h"
 
 namespace {
 
 using namespace attention_test;
 using emu_test::DeviceArray;
 
-struct Packed {
-  std::vector<int32_t> lens;
+struct Packed : wpm_test::PackedLengths {
   int64_t h, kvh, d;
 
-  int64_t total() const { return std::accumulate(lens.begin(), lens.end(), int64_t(0)); }
-  int64_t longest() const { return *std::max_element(lens.begin(), lens.end()); }
-  std::vector<int32_t> offsets() const {
-    std::vector<int32_t> cu(lens.size() + 1, 0);
-    for (size_t i = 0; i < lens.size(); ++i) cu[i + 1] = cu[i] + lens[i];
-    return cu;
-  }
   size_t q_count() const { return size_t(total() * h * d); }
   size_t kv_count() const { return size_t(total() * kvh * d); }
   std::string label(const emu_test::DtypeCase& c) const {
@@ -115,15 +107,15 @@ void check(const BwdKernel& kernel, const Packed& s, std::initializer_list<emu_t
 }
 
 TEST(EmuAttentionPacked, TensorCoresD64Gqa) {
-  check(kTensorCoreBwd, {{1, 0, 40, 70}, 4, 2, 64}, kHalf, 10);
+  check(kTensorCoreBwd, {{{1, 0, 40, 70}}, 4, 2, 64}, kHalf, 10);
 }
 
 TEST(EmuAttentionPacked, TensorCoresD128) {
-  check(kTensorCoreBwd, {{17, 0, 65}, 2, 1, 128}, kHalf, 20);
+  check(kTensorCoreBwd, {{{17, 0, 65}}, 2, 1, 128}, kHalf, 20);
 }
 
 TEST(EmuAttentionPacked, CudaCoresOddHeadDim) {
-  check(kGenericBwd, {{3, 0, 18, 1}, 2, 1, 17}, {{WPM_F32, kdtype::f32}, {WPM_BF16, kdtype::bf16}}, 30);
+  check(kGenericBwd, {{{3, 0, 18, 1}}, 2, 1, 17}, {{WPM_F32, kdtype::f32}, {WPM_BF16, kdtype::bf16}}, 30);
 }
 
 // The launchers refuse what a packed batch cannot have.
