@@ -49,13 +49,17 @@
 // K and V tiles are re-read by every query tile of every query head of a
 // group, about 2 B H D T^2 / 64 bytes more, mostly from L2.
 // Registers per thread: S 32 floats, O D/2 floats, P fragments 16 words.
-// ptxas (nvcc 11.8, -Xptxas -v, scripts/kernel_report.sh): D = 64: 128 registers
-// (sm_80) / 146 (sm_90); D = 128: 239 / 188; f16 and bf16 alike; 0-byte stack
+// ptxas (nvcc 11.8, -Xptxas -v, scripts/kernel_report.sh): D = 64: 137 registers
+// (sm_80) / 138 (sm_90); D = 128: 192 / 188; f16 and bf16 alike; 0-byte stack
 // frame, no spills; dynamic shared memory only (46,080 / 87,040 bytes).
 // SASS: HMMA.16816.F32[.BF16], LDSM, LDGSTS; no byte loads or stores, no local memory
 // (scripts/check_sass.sh, CTest kernel_sass.attention and kernel_sass_deny.attention). Each lane holds
 // two adjacent columns of a row per n-tile, so out goes out as 32-bit stores (st32 of a packed pair).
 // Not measured on a GPU (none here). Emulator: tests/native/emu_attention_test.cpp.
+//
+// Packed batches (cu_seqlens, attention_batch.cuh): the same kernels over [T, H, D] tensors and lse [H, T];
+// grid.z is the sequence and grid.x covers max_seqlen rows, so a block maps to (query tile, head, sequence)
+// and blocks past their sequence's end return at once. A sequence's slot is its own rows: no padding rows.
 //
 // Backward (attention_bwd): dq [B, T, H, D], dk, dv [B, T, KVH, D] from q, k, v, out, lse and dout,
 // in three kernels with no atomics: every output element is written once by one thread, so the result
@@ -97,14 +101,17 @@
 // recomputation of S and dP (2 B H T^2 D) is the price of determinism without atomics. The dP A
 // fragments are re-read from shared memory 8x (per n-tile) to save registers.
 // ptxas (nvcc 11.8, -Xptxas -v), registers sm_80 / sm_90, f16 and bf16 alike, 0-byte stack frame, no
-// spills: preprocess 20 (bf16 18) / 21; dK/dV D = 64: 184 / 157, D = 128: 255 / 254; dQ D = 64: 140 / 139,
-// D = 128: 253 / 251; reduce 34 / 34 (scripts/kernel_report.sh; blocks per SM and waves:
+// spills: preprocess 20 (bf16 18) / 20 (bf16 22); dK/dV D = 64: 184 / 155, D = 128: 252 / 251; dQ D = 64:
+// 143 / 139, D = 128: 254 / 253; reduce 34 / 34 (scripts/kernel_report.sh; blocks per SM and waves:
 // scripts/occupancy_report.sh). Not measured on a GPU. Emulator: tests/native/emu_attention_bwd_test.cpp.
+#include "attention_batch.cuh"
 #include "attention_check.cuh"
 #include "cp_async.cuh"
 #include "kemu.h"
 #include "ldmatrix.cuh"
 #include "mma.cuh"
+
+#include <type_traits>
 
 namespace {
 
@@ -162,23 +169,23 @@ template <class T, int D>
 __global__ void __launch_bounds__(kThreads)
     attention_fwd_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
                          const uint16_t* __restrict__ v, const int32_t* __restrict__ lengths,
-                         uint16_t* __restrict__ out, float* __restrict__ lse, int t_len, int heads, int kv_heads,
-                         float scale_log2, bool left_padding) {
+                         const int32_t* __restrict__ cu_seqlens, uint16_t* __restrict__ out, float* __restrict__ lse,
+                         int t_len, int heads, int kv_heads, float scale_log2, bool left_padding) {
   kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int kvh = h / (heads / kv_heads);
-  const int len = lengths ? lengths[b] : t_len;
-  const int off = left_padding ? t_len - len : 0;
+  const AttnSeq sq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  const int len = sq.len, off = sq.off;
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
 
-  // Padding rows numbered tile*64 .. tile*64 + 63 (of T - len): out and lse are 0.
-  for (int p = tile * kBlockQ + int(threadIdx.x) / (D / 8); p < tile * kBlockQ + kBlockQ && p < t_len - len;
+  // Padding rows numbered tile*64 .. tile*64 + 63 (of span - len): out and lse are 0.
+  for (int p = tile * kBlockQ + int(threadIdx.x) / (D / 8); p < tile * kBlockQ + kBlockQ && p < sq.span - len;
        p += kThreads / (D / 8)) {
-    const int row = left_padding ? p : len + p;
-    uint16_t* dst = out + ((int64_t(b) * t_len + row) * heads + h) * D + (int(threadIdx.x) % (D / 8)) * 8;
+    const int row = sq.padding_row(p);
+    uint16_t* dst = out + ((sq.slot + row) * heads + h) * D + (int(threadIdx.x) % (D / 8)) * 8;
     st128(dst, uint4{0u, 0u, 0u, 0u});
-    if (int(threadIdx.x) % (D / 8) == 0) lse[(int64_t(b) * heads + h) * t_len + row] = 0.0f;
+    if (int(threadIdx.x) % (D / 8) == 0) lse[sq.lse(h, row)] = 0.0f;
   }
   const int q0 = tile * kBlockQ;  // first query row of this block, from the sequence start
   if (q0 >= len) return;          // the whole block: before any barrier
@@ -189,9 +196,9 @@ __global__ void __launch_bounds__(kThreads)
   uint16_t* vs = ks + 2 * kBlockK * kStride;
 
   const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
-  const uint16_t* q_seq = q + (int64_t(b) * t_len + off) * q_stride + int64_t(h) * D;
-  const uint16_t* k_seq = k + (int64_t(b) * t_len + off) * kv_stride + int64_t(kvh) * D;
-  const uint16_t* v_seq = v + (int64_t(b) * t_len + off) * kv_stride + int64_t(kvh) * D;
+  const uint16_t* q_seq = q + (sq.slot + off) * q_stride + int64_t(h) * D;
+  const uint16_t* k_seq = k + (sq.slot + off) * kv_stride + int64_t(kvh) * D;
+  const uint16_t* v_seq = v + (sq.slot + off) * kv_stride + int64_t(kvh) * D;
 
   const int tiles = tile + 1;  // key tiles 0..tile; later ones are fully masked
   load_tile<D>(qs, q_seq + q0 * q_stride, q_stride, len - q0);
@@ -303,29 +310,31 @@ __global__ void __launch_bounds__(kThreads)
     const int row = row_lo + r * 8;
     if (row >= len) continue;
     const float inv = 1.0f / l[r];
-    uint16_t* dst = out + ((int64_t(b) * t_len + off + row) * heads + h) * D + 2 * tq;
+    uint16_t* dst = out + ((sq.slot + off + row) * heads + h) * D + 2 * tq;
 #pragma unroll
     for (int n = 0; n < D / 8; ++n) {
       st32(dst + n * 8, pack2<T>(o[n][2 * r] * inv, o[n][2 * r + 1] * inv));
     }
-    if (tq == 0) lse[(int64_t(b) * heads + h) * t_len + off + row] = (m[r] + log2f(l[r])) * kLn2;
+    if (tq == 0) lse[sq.lse(h, off + row)] = (m[r] + log2f(l[r])) * kLn2;
   }
 }
 
 template <class T, int D>
 kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths, void* out,
-               float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding) {
-  const dim3 grid(unsigned((t + kBlockQ - 1) / kBlockQ), unsigned(h), unsigned(b));
+               float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding,
+               const int32_t* cu_seqlens, int64_t max_seqlen) {
+  const int64_t rows = attention_slot_rows(cu_seqlens, t, max_seqlen);
+  const dim3 grid(unsigned((rows + kBlockQ - 1) / kBlockQ), unsigned(h), unsigned(b));
   const float scale_log2 = (scale != 0.0f ? scale : 1.0f / sqrtf(float(D))) * kLog2e;
   return klaunch(attention_fwd_kernel<T, D>, grid, dim3(kThreads), smem_bytes<D>(), stream,
                  static_cast<const uint16_t*>(q), static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
-                 lengths, static_cast<uint16_t*>(out), lse, int(t), int(h), int(kvh), scale_log2,
+                 lengths, cu_seqlens, static_cast<uint16_t*>(out), lse, int(t), int(h), int(kvh), scale_log2,
                  padding == kpadding::left);
 }
 
 // ---- backward
 
-// Delta_i = sum_d dO[i][d] O[i][d] in fp32; padding rows get 0. D / 8 adjacent lanes share a row, each
+// Delta_i = sum_d dO[i][d] O[i][d] in fp32, laid out as lse; padding rows get 0. D / 8 adjacent lanes share a row, each
 // reading one 16-byte chunk of dO and of O, so a warp reads 32 / (D / 8) whole rows per load instruction;
 // the lanes' partial dots are then summed with butterfly shuffles inside their group of D / 8 lanes.
 template <int D>
@@ -333,18 +342,17 @@ constexpr int kPreprocessRows = kThreads / (D / 8);  // rows per block
 template <class T, int D>
 __global__ void __launch_bounds__(kThreads)
     attention_bwd_preprocess_kernel(const uint16_t* __restrict__ out, const uint16_t* __restrict__ dout,
-                                    const int32_t* __restrict__ lengths, float* __restrict__ delta, int t_len,
-                                    int heads, bool left_padding) {
+                                    const int32_t* __restrict__ lengths, const int32_t* __restrict__ cu_seqlens,
+                                    float* __restrict__ delta, int t_len, int heads, bool left_padding) {
   kernel_launch_bounds(kThreads);
   constexpr int kLanesPerRow = D / 8;
   const int h = int(blockIdx.y), b = int(blockIdx.z);
   const int row = int(blockIdx.x) * kPreprocessRows<D> + int(threadIdx.x) / kLanesPerRow;
   const int chunk = int(threadIdx.x) % kLanesPerRow;
-  const int len = lengths ? lengths[b] : t_len;
-  const int off = left_padding ? t_len - len : 0;
+  const AttnSeq sq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
   float acc = 0.0f;
-  if (row < t_len && row >= off && row < off + len) {
-    const int64_t at = ((int64_t(b) * t_len + row) * heads + h) * D + chunk * 8;
+  if (row < sq.span && row >= sq.off && row < sq.off + sq.len) {
+    const int64_t at = ((sq.slot + row) * heads + h) * D + chunk * 8;
     const Pack16<uint16_t> d = load16(dout + at), o = load16(out + at);
 #pragma unroll
     for (int x = 0; x < 8; ++x) acc += to_float(T{d.v[x]}) * to_float(T{o.v[x]});
@@ -352,18 +360,18 @@ __global__ void __launch_bounds__(kThreads)
   // Every lane takes part (no early return): the shuffles need the whole warp.
 #pragma unroll
   for (int s = kLanesPerRow / 2; s > 0; s /= 2) acc += __shfl_xor_sync(0xffffffffu, acc, s);
-  if (chunk == 0 && row < t_len) delta[(int64_t(b) * heads + h) * t_len + row] = acc;
+  if (chunk == 0 && row < sq.span) delta[sq.lse(h, row)] = acc;
 }
 
-// Zeroes the padding rows tile*64 .. tile*64 + 63 (numbered 0 .. t_len - len - 1) of one head of x [B, T, heads, D]
-// (16-bit or f32 elements).
+// Zeroes the padding rows tile*64 .. tile*64 + 63 (numbered 0 .. span - len - 1) of one head of sequence sq's
+// slot of x [rows, heads, D] (16-bit or f32 elements).
 template <int D, class E>
-__device__ __forceinline__ void zero_padding_rows(E* x, int tile, int b, int head, int heads, int t_len, int len,
-                                                  bool left_padding) {
+__device__ __forceinline__ void zero_padding_rows(E* x, int tile, const AttnSeq& sq, int head, int heads) {
   constexpr int kChunks = D * int(sizeof(E)) / 16;  // 16-byte chunks per row
-  for (int p = tile * 64 + int(threadIdx.x) / kChunks; p < tile * 64 + 64 && p < t_len - len; p += kThreads / kChunks) {
-    const int row = left_padding ? p : len + p;
-    st128(x + ((int64_t(b) * t_len + row) * heads + head) * D + (int(threadIdx.x) % kChunks) * int(16 / sizeof(E)),
+  for (int p = tile * 64 + int(threadIdx.x) / kChunks; p < tile * 64 + 64 && p < sq.span - sq.len;
+       p += kThreads / kChunks) {
+    const int row = sq.padding_row(p);
+    st128(x + ((sq.slot + row) * heads + head) * D + (int(threadIdx.x) % kChunks) * int(16 / sizeof(E)),
           uint4{0u, 0u, 0u, 0u});
   }
 }
@@ -500,28 +508,32 @@ __global__ void __launch_bounds__(kThreads)
     attention_bwd_dkdv_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
                               const uint16_t* __restrict__ v, const uint16_t* __restrict__ dout,
                               const float* __restrict__ lse, const float* __restrict__ delta,
-                              const int32_t* __restrict__ lengths, uint16_t* __restrict__ dk,
-                              uint16_t* __restrict__ dv, float* __restrict__ dk_part, float* __restrict__ dv_part,
-                              int t_len, int heads, int kv_heads, float scale, float scale_log2, bool left_padding) {
+                              const int32_t* __restrict__ lengths, const int32_t* __restrict__ cu_seqlens,
+                              uint16_t* __restrict__ dk, uint16_t* __restrict__ dv, float* __restrict__ dk_part,
+                              float* __restrict__ dv_part, int t_len, int heads, int kv_heads, float scale,
+                              float scale_log2, bool left_padding) {
   kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int group = heads / kv_heads, kvh = h / group;
   const bool partial = group > 1;
-  const int len = lengths ? lengths[b] : t_len;
-  const int off = left_padding ? t_len - len : 0;
+  const AttnSeq sq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  const int len = sq.len, off = sq.off;
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
 
-  // This head's slice of dk_part, dv_part. The padding rows are zeroed on the way out, so that nothing
-  // derived from the slice lives through the main loop (at D = 64 that made sm_90 spill).
-  auto slice = [&] { return int64_t(h % group) * gridDim.z * t_len * kv_heads * D; };
+  // This head's slice of dk_part, dv_part (planes of rows x KVH x D: B T rows padded, T packed). The padding
+  // rows are zeroed on the way out, so that nothing derived from the slice lives through the main loop (at
+  // D = 64 that made sm_90 spill).
+  auto slice = [&] {
+    return int64_t(h % group) * (cu_seqlens ? int64_t(1) : int64_t(gridDim.z)) * t_len * kv_heads * D;
+  };
   auto zero_padding = [&] {
     if (partial) {
-      zero_padding_rows<D>(dk_part + slice(), tile, b, kvh, kv_heads, t_len, len, left_padding);
-      zero_padding_rows<D>(dv_part + slice(), tile, b, kvh, kv_heads, t_len, len, left_padding);
+      zero_padding_rows<D>(dk_part + slice(), tile, sq, kvh, kv_heads);
+      zero_padding_rows<D>(dv_part + slice(), tile, sq, kvh, kv_heads);
     } else {
-      zero_padding_rows<D>(dk, tile, b, kvh, kv_heads, t_len, len, left_padding);
-      zero_padding_rows<D>(dv, tile, b, kvh, kv_heads, t_len, len, left_padding);
+      zero_padding_rows<D>(dk, tile, sq, kvh, kv_heads);
+      zero_padding_rows<D>(dv, tile, sq, kvh, kv_heads);
     }
   };
   const int k0 = tile * kBlockK;
@@ -539,7 +551,7 @@ __global__ void __launch_bounds__(kThreads)
   float* dv_smem = reinterpret_cast<float*>(dos + 2 * kBlockQ * kStride) + warp * 16 * D;
 
   const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
-  const int64_t seq = int64_t(b) * t_len + off;
+  const int64_t seq = sq.slot + off;
   const uint16_t* k_seq = k + seq * kv_stride + int64_t(kvh) * D;
   const uint16_t* v_seq = v + seq * kv_stride + int64_t(kvh) * D;
   const int steps = (len + kBlockQ - 1) / kBlockQ - tile;  // query tiles tile ..
@@ -581,8 +593,8 @@ __global__ void __launch_bounds__(kThreads)
     const int qt = tile + j, q0 = qt * kBlockQ;
     const uint16_t* qt_s = qs + buf * kBlockQ * kStride;
     const uint16_t* dot_s = dos + buf * kBlockQ * kStride;
-    const float* lse_h = lse + (int64_t(b) * heads + h) * t_len + off;
-    const float* delta_h = delta + (int64_t(b) * heads + h) * t_len + off;
+    const float* lse_h = lse + sq.lse(h, off);
+    const float* delta_h = delta + sq.lse(h, off);
 
     // S^T = K Q^T (16 keys x 64 queries per warp), P^T = exp2(S^T scale log2e - lse log2e), masked.
     float s[8][4];
@@ -670,17 +682,18 @@ __global__ void __launch_bounds__(kThreads)
     attention_bwd_dq_kernel(const uint16_t* __restrict__ q, const uint16_t* __restrict__ k,
                             const uint16_t* __restrict__ v, const uint16_t* __restrict__ dout,
                             const float* __restrict__ lse, const float* __restrict__ delta,
-                            const int32_t* __restrict__ lengths, uint16_t* __restrict__ dq, int t_len, int heads,
-                            int kv_heads, float scale, float scale_log2, bool left_padding) {
+                            const int32_t* __restrict__ lengths, const int32_t* __restrict__ cu_seqlens,
+                            uint16_t* __restrict__ dq, int t_len, int heads, int kv_heads, float scale,
+                            float scale_log2, bool left_padding) {
   kernel_launch_bounds(kThreads);
   constexpr int kStride = D + kPad;
   const int tile = int(blockIdx.x), h = int(blockIdx.y), b = int(blockIdx.z);
   const int kvh = h / (heads / kv_heads);
-  const int len = lengths ? lengths[b] : t_len;
-  const int off = left_padding ? t_len - len : 0;
+  const AttnSeq sq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  const int len = sq.len, off = sq.off;
   const int lane = int(threadIdx.x) & 31, warp = int(threadIdx.x) >> 5;
 
-  zero_padding_rows<D>(dq, tile, b, h, heads, t_len, len, left_padding);
+  zero_padding_rows<D>(dq, tile, sq, h, heads);
   const int q0 = tile * kBlockQ;
   if (q0 >= len) return;  // the whole block: before any barrier
 
@@ -691,7 +704,7 @@ __global__ void __launch_bounds__(kThreads)
   uint16_t* vs = ks + 2 * kBlockK * kStride;
 
   const int64_t q_stride = int64_t(heads) * D, kv_stride = int64_t(kv_heads) * D;
-  const int64_t seq = int64_t(b) * t_len + off;
+  const int64_t seq = sq.slot + off;
   const uint16_t* k_seq = k + seq * kv_stride + int64_t(kvh) * D;
   const uint16_t* v_seq = v + seq * kv_stride + int64_t(kvh) * D;
   const int64_t q_at = (seq + q0) * q_stride + int64_t(h) * D;
@@ -707,7 +720,7 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const int row = row_lo + r * 8;
-    const int64_t at = (int64_t(b) * heads + h) * t_len + off + row;
+    const int64_t at = sq.lse(h, off + row);
     lse2[r] = row < len ? lse[at] * kLog2e : 0.0f;
     dl[r] = row < len ? delta[at] : 0.0f;
   }
@@ -755,8 +768,8 @@ __global__ void __launch_bounds__(kThreads)
   store_rows<T, D>(dq, dqacc, scale, q0 + warp * 16, len, seq * q_stride + int64_t(h) * D, q_stride, lane);
 }
 
-// The backward's workspace: Delta, f32 [B, H, T], then with GQA the dK and dV partials, f32
-// [H / KVH][B, T, KVH, D] each, every part 256-byte aligned.
+// The backward's workspace: Delta, f32 laid out as lse ([B, H, T]), then with GQA the dK and dV partials, f32
+// [H / KVH][B, T, KVH, D] each, every part 256-byte aligned. A packed batch is one plane: b = 1.
 struct BwdWorkspace {
   int64_t delta_bytes, part_elems;  // part_elems: of one partial tensor (0 without GQA)
   BwdWorkspace(int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d)
@@ -773,31 +786,33 @@ struct BwdWorkspace {
 template <class T, int D>
 kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
                    const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths, int64_t b,
-                   int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding) {
+                   int64_t t, int64_t h, int64_t kvh, float scale, kpadding padding, const int32_t* cu_seqlens,
+                   int64_t max_seqlen) {
   const auto* q16 = static_cast<const uint16_t*>(q);
   const auto* k16 = static_cast<const uint16_t*>(k);
   const auto* v16 = static_cast<const uint16_t*>(v);
   const auto* do16 = static_cast<const uint16_t*>(dout);
   const bool left = padding == kpadding::left;
   const float sc = scale != 0.0f ? scale : 1.0f / sqrtf(float(D));
-  const unsigned tiles = unsigned((t + kBlockQ - 1) / kBlockQ);
-  const BwdWorkspace ws(b, t, h, kvh, D);
+  const int64_t rows = attention_slot_rows(cu_seqlens, t, max_seqlen);
+  const unsigned tiles = unsigned((rows + kBlockQ - 1) / kBlockQ);
+  const BwdWorkspace ws(attention_planes(cu_seqlens, b), t, h, kvh, D);
   float* delta = ws.delta(workspace);
   float *dk_part = ws.part(workspace, 0), *dv_part = ws.part(workspace, 1);
-  const unsigned pre_blocks = unsigned((t + kPreprocessRows<D> - 1) / kPreprocessRows<D>);
+  const unsigned pre_blocks = unsigned((rows + kPreprocessRows<D> - 1) / kPreprocessRows<D>);
   if (kstatus s = klaunch(attention_bwd_preprocess_kernel<T, D>, dim3(pre_blocks, unsigned(h), unsigned(b)),
-                          dim3(kThreads), 0, stream, static_cast<const uint16_t*>(out), do16, lengths, delta, int(t),
-                          int(h), left))
+                          dim3(kThreads), 0, stream, static_cast<const uint16_t*>(out), do16, lengths, cu_seqlens,
+                          delta, int(t), int(h), left))
     return s;
   // One block per (key tile, query head): with GQA the group's heads run in parallel, H / KVH times the
   // blocks of one per kv head, and the reduce kernel sums their partials.
   if (kstatus s = klaunch(attention_bwd_dkdv_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                           smem_bytes_bwd<D>(true), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta),
-                          lengths, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), dk_part, dv_part, int(t),
-                          int(h), int(kvh), sc, sc * kLog2e, left))
+                          lengths, cu_seqlens, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), dk_part,
+                          dv_part, int(t), int(h), int(kvh), sc, sc * kLog2e, left))
     return s;
   if (dk_part) {
-    const int64_t plane = ws.part_elems / (h / kvh);  // B T KVH D
+    const int64_t plane = ws.part_elems / (h / kvh);  // B T KVH D (T KVH D packed)
     if (kstatus s = klaunch(attention_bwd_reduce_kernel<T>, dim3(unsigned((plane / 8 + kThreads - 1) / kThreads), 2u),
                             dim3(kThreads), 0, stream, dk_part, dv_part, static_cast<uint16_t*>(dk),
                             static_cast<uint16_t*>(dv), plane, int(h / kvh), sc))
@@ -805,7 +820,7 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
   }
   return klaunch(attention_bwd_dq_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                  smem_bytes_bwd<D>(false), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta), lengths,
-                 static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);
+                 cu_seqlens, static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);
 }
 
 }  // namespace
@@ -815,8 +830,11 @@ namespace WPM_KERNELS_NS {
 // The shape, dtype and padding preconditions shared by the forward and backward launchers: the tensor-core
 // kernels cover f16/bf16 with D 64 or 128 (attention_generic.cu covers the rest).
 static kstatus check_attention_shape(const std::string& op, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
-                                     kpadding padding, kdtype dtype) {
+                                     kpadding padding, kdtype dtype, const int32_t* lengths,
+                                     const int32_t* cu_seqlens, int64_t max_seqlen) {
   if (kstatus status = check_attention_dims(op, b, t, h, kvh, padding); status != KSTATUS_OK) return status;
+  if (kstatus status = check_attention_packing(op, lengths, cu_seqlens, t, max_seqlen, padding); status != KSTATUS_OK)
+    return status;
   if (d != 64 && d != 128) return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (64 or 128)");
   if (dtype != kdtype::f16 && dtype != kdtype::bf16)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "dtype must be f16 or bf16");
@@ -825,18 +843,22 @@ static kstatus check_attention_shape(const std::string& op, int64_t b, int64_t t
 
 kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
                       void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
-                      kpadding padding, kdtype dtype) {
+                      kpadding padding, kdtype dtype, const int32_t* cu_seqlens, int64_t max_seqlen) {
   const std::string op = "attention_fwd: ";
-  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype); status != KSTATUS_OK) return status;
+  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype, lengths, cu_seqlens, max_seqlen);
+      status != KSTATUS_OK)
+    return status;
   if (!q || !k || !v || !out || !lse) return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
   if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(out))
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v and out must be 16-byte aligned");
   const bool bf16 = dtype == kdtype::bf16;
+  auto run = [&](auto tag, auto dim) {
+    return launch<decltype(tag), decltype(dim)::value>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale,
+                                                       padding, cu_seqlens, max_seqlen);
+  };
   if (d == 64)
-    return bf16 ? launch<bf16_t, 64>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding)
-                : launch<half_t, 64>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
-  return bf16 ? launch<bf16_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding)
-              : launch<half_t, 128>(stream, q, k, v, lengths, out, lse, b, t, h, kvh, scale, padding);
+    return bf16 ? run(bf16_t{}, std::integral_constant<int, 64>{}) : run(half_t{}, std::integral_constant<int, 64>{});
+  return bf16 ? run(bf16_t{}, std::integral_constant<int, 128>{}) : run(half_t{}, std::integral_constant<int, 128>{});
 }
 
 
@@ -847,24 +869,25 @@ int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h, int64_t k
 kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
                       const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
-                      kdtype dtype) {
+                      kdtype dtype, const int32_t* cu_seqlens, int64_t max_seqlen) {
   const std::string op = "attention_bwd: ";
-  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype); status != KSTATUS_OK) return status;
+  if (kstatus status = check_attention_shape(op, b, t, h, kvh, d, padding, dtype, lengths, cu_seqlens, max_seqlen);
+      status != KSTATUS_OK)
+    return status;
   if (!q || !k || !v || !out || !lse || !dout || !dq || !dk || !dv || !workspace)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "a pointer is null");
   if (!aligned16(q) || !aligned16(k) || !aligned16(v) || !aligned16(dout) || !aligned16(dq) || !aligned16(dk) ||
       !aligned16(dv))
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "q, k, v, dout, dq, dk and dv must be 16-byte aligned");
   const bool bf16 = dtype == kdtype::bf16;
+  auto run = [&](auto tag, auto dim) {
+    return launch_bwd<decltype(tag), decltype(dim)::value>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace,
+                                                           lengths, b, t, h, kvh, scale, padding, cu_seqlens,
+                                                           max_seqlen);
+  };
   if (d == 64)
-    return bf16 ? launch_bwd<bf16_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
-                                         scale, padding)
-                : launch_bwd<half_t, 64>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
-                                         scale, padding);
-  return bf16 ? launch_bwd<bf16_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
-                                        scale, padding)
-              : launch_bwd<half_t, 128>(stream, q, k, v, out, lse, dout, dq, dk, dv, workspace, lengths, b, t, h, kvh,
-                                        scale, padding);
+    return bf16 ? run(bf16_t{}, std::integral_constant<int, 64>{}) : run(half_t{}, std::integral_constant<int, 64>{});
+  return bf16 ? run(bf16_t{}, std::integral_constant<int, 128>{}) : run(half_t{}, std::integral_constant<int, 128>{});
 }
 
 }  // namespace WPM_KERNELS_NS

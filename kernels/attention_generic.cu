@@ -9,6 +9,9 @@
 //   of a sequence (counted from its first valid row) attends its keys 0..i. Padding rows are never read;
 //   their out rows and lse are written 0. scale 0 means 1 / sqrt(D).
 //
+// Packed batches (cu_seqlens, attention_batch.cuh): [T, H, D] tensors, lse [H, T], grid.z the sequence and
+// grid.x covering max_seqlen rows of its slot (its own tokens, no padding); warps past the slot return.
+//
 // Work split: one warp per row, the rows of a head handed out 4 to a block of 128 threads. Grid
 // (ceil(T / 4), H, B) for the forward and dQ, (ceil(T / 4), KVH, B) for dK/dV; warp w of block x owns the
 // absolute row 4x + w, so the warps of a head cover every row once and a padding row is zeroed by its own
@@ -53,6 +56,7 @@
 //   dQ       N = 1: 47 / 48, N = 2: 50-56 / 48, N = 4: 72 / 72, N = 8: 99-101 / 96
 //   dK/dV    N = 1: 43-45 / 48, N = 2: 51 / 56, N = 4: 75 / 80, N = 8: 120-121 / 128
 // Not measured on a GPU (none here). Emulator: tests/native/emu_attention_generic_test.cpp.
+#include "attention_batch.cuh"
 #include "attention_check.cuh"
 #include "kemu.h"
 #include "launch_util.cuh"
@@ -66,15 +70,6 @@ constexpr int kChunk = 4;  // keys (forward, dQ) or queries (dK/dV) whose dot pr
 constexpr int kMaxD = 256;
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
-
-// A row's sequence: its valid rows are off .. off + len - 1 of the T rows.
-struct Seq {
-  int len, off;
-};
-__device__ __forceinline__ Seq sequence(const int32_t* lengths, int b, int t_len, bool left_padding) {
-  const int len = lengths ? lengths[b] : t_len;
-  return Seq{len, left_padding ? t_len - len : 0};
-}
 
 // This lane's N values of a D-wide row (dims lane + 32 e); dims past D read nothing and hold 0.
 template <int N, class T>
@@ -107,28 +102,29 @@ __device__ __forceinline__ float partial_dot(const float (&a)[N], const float (&
 template <class T, int N>
 __global__ void __launch_bounds__(kThreads)
     attention_generic_fwd_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
-                                 const int32_t* __restrict__ lengths, T* __restrict__ out, float* __restrict__ lse,
-                                 int t_len, int heads, int kv_heads, int d, float scale_log2, bool left_padding) {
+                                 const int32_t* __restrict__ lengths, const int32_t* __restrict__ cu_seqlens,
+                                 T* __restrict__ out, float* __restrict__ lse, int t_len, int heads, int kv_heads,
+                                 int d, float scale_log2, bool left_padding) {
   kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), h = int(blockIdx.y), b = int(blockIdx.z);
-  if (row >= t_len) return;  // the last block's spare warps (no barrier anywhere, so they may leave)
-  const Seq seq = sequence(lengths, b, t_len, left_padding);
+  const AttnSeq seq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  if (row >= seq.span) return;  // the last block's spare warps (no barrier anywhere, so they may leave)
   const int64_t q_stride = int64_t(heads) * d, kv_stride = int64_t(kv_heads) * d;
-  T* out_row = out + (int64_t(b) * t_len + row) * q_stride + int64_t(h) * d;
-  float* lse_at = lse + (int64_t(b) * heads + h) * t_len + row;
+  const int64_t token = seq.slot + row;  // the only value of seq live to the end
+  const int64_t q_at = token * q_stride + int64_t(h) * d;  // of out too
   const int i = row - seq.off;  // the query's index in its sequence
   if (i < 0 || i >= seq.len) {  // a padding row: written 0, nothing read
-    zero_row(out_row, d, lane);
-    if (lane == 0) *lse_at = 0.0f;
+    zero_row(out + q_at, d, lane);
+    if (lane == 0) lse[seq.lse(h, row)] = 0.0f;
     return;
   }
-  const int64_t kv0 = (int64_t(b) * t_len + seq.off) * kv_stride + int64_t(h / (heads / kv_heads)) * d;
+  const int64_t kv0 = (seq.slot + seq.off) * kv_stride + int64_t(h / (heads / kv_heads)) * d;
   const T* k_seq = k + kv0;
   const T* v_seq = v + kv0;
 
   float qr[N], o[N];
-  load_row(qr, q + (int64_t(b) * t_len + row) * q_stride + int64_t(h) * d, d, lane);
+  load_row(qr, q + q_at, d, lane);
 #pragma unroll
   for (int e = 0; e < N; ++e) o[e] = 0.0f;
   float m = -INFINITY, l = 0.0f;  // running max (base 2) and sum; the same on every lane
@@ -163,8 +159,8 @@ __global__ void __launch_bounds__(kThreads)
       for (int e = 0; e < N; ++e) o[e] = fmaf(p, vr[e], o[e]);
     }
   }
-  store_row(out_row, o, 1.0f / l, d, lane);
-  if (lane == 0) *lse_at = (m + log2f(l)) * kLn2;
+  store_row(out + token * q_stride + int64_t(h) * d, o, 1.0f / l, d, lane);
+  if (lane == 0) lse[attention_lse_index(cu_seqlens, token, b, h, heads, t_len)] = (m + log2f(l)) * kLn2;
 }
 
 // dQ of query row i, and Delta_i = dO_i . O_i into the workspace for the dK/dV kernel.
@@ -173,23 +169,24 @@ __global__ void __launch_bounds__(kThreads)
     attention_generic_bwd_dq_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                                     const T* __restrict__ out, const float* __restrict__ lse,
                                     const T* __restrict__ dout, const int32_t* __restrict__ lengths,
-                                    T* __restrict__ dq, float* __restrict__ delta, int t_len, int heads, int kv_heads,
-                                    int d, float scale, float scale_log2, bool left_padding) {
+                                    const int32_t* __restrict__ cu_seqlens, T* __restrict__ dq,
+                                    float* __restrict__ delta, int t_len, int heads, int kv_heads, int d, float scale,
+                                    float scale_log2, bool left_padding) {
   kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), h = int(blockIdx.y), b = int(blockIdx.z);
-  if (row >= t_len) return;
-  const Seq seq = sequence(lengths, b, t_len, left_padding);
+  const AttnSeq seq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  if (row >= seq.span) return;
   const int64_t q_stride = int64_t(heads) * d, kv_stride = int64_t(kv_heads) * d;
-  const int64_t q_at = (int64_t(b) * t_len + row) * q_stride + int64_t(h) * d;
-  const int64_t lse_at = (int64_t(b) * heads + h) * t_len + row;
+  const int64_t q_at = (seq.slot + row) * q_stride + int64_t(h) * d;
+  const int64_t lse_at = seq.lse(h, row);
   const int i = row - seq.off;
   if (i < 0 || i >= seq.len) {
     zero_row(dq + q_at, d, lane);
     if (lane == 0) delta[lse_at] = 0.0f;  // never read; written so the workspace holds no stale values
     return;
   }
-  const int64_t kv0 = (int64_t(b) * t_len + seq.off) * kv_stride + int64_t(h / (heads / kv_heads)) * d;
+  const int64_t kv0 = (seq.slot + seq.off) * kv_stride + int64_t(h / (heads / kv_heads)) * d;
   const T* k_seq = k + kv0;
   const T* v_seq = v + kv0;
 
@@ -234,15 +231,16 @@ __global__ void __launch_bounds__(kThreads)
     attention_generic_bwd_dkdv_kernel(const T* __restrict__ q, const T* __restrict__ k, const T* __restrict__ v,
                                       const float* __restrict__ lse, const T* __restrict__ dout,
                                       const float* __restrict__ delta, const int32_t* __restrict__ lengths,
-                                      T* __restrict__ dk, T* __restrict__ dv, int t_len, int heads, int kv_heads,
-                                      int d, float scale, float scale_log2, bool left_padding) {
+                                      const int32_t* __restrict__ cu_seqlens, T* __restrict__ dk, T* __restrict__ dv,
+                                      int t_len, int heads, int kv_heads, int d, float scale, float scale_log2,
+                                      bool left_padding) {
   kernel_launch_bounds(kThreads);
   const int lane = int(threadIdx.x) & 31;
   const int row = int(blockIdx.x) * kWarps + (int(threadIdx.x) >> 5), g = int(blockIdx.y), b = int(blockIdx.z);
-  if (row >= t_len) return;
-  const Seq seq = sequence(lengths, b, t_len, left_padding);
+  const AttnSeq seq = attention_sequence(lengths, cu_seqlens, b, t_len, heads, left_padding);
+  if (row >= seq.span) return;
   const int64_t q_stride = int64_t(heads) * d, kv_stride = int64_t(kv_heads) * d;
-  const int64_t kv_at = (int64_t(b) * t_len + row) * kv_stride + int64_t(g) * d;
+  const int64_t kv_at = (seq.slot + row) * kv_stride + int64_t(g) * d;
   const int j = row - seq.off;
   if (j < 0 || j >= seq.len) {
     zero_row(dk + kv_at, d, lane);
@@ -256,9 +254,9 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
   for (int e = 0; e < N; ++e) dka[e] = dva[e] = 0.0f;
   for (int h = g * group; h < (g + 1) * group; ++h) {
-    const T* q_seq = q + (int64_t(b) * t_len + seq.off) * q_stride + int64_t(h) * d;
-    const T* do_seq = dout + (int64_t(b) * t_len + seq.off) * q_stride + int64_t(h) * d;
-    const int64_t row0 = (int64_t(b) * heads + h) * t_len + seq.off;  // lse / Delta of the sequence's query 0
+    const T* q_seq = q + (seq.slot + seq.off) * q_stride + int64_t(h) * d;
+    const T* do_seq = dout + (seq.slot + seq.off) * q_stride + int64_t(h) * d;
+    const int64_t row0 = seq.lse(h, seq.off);  // lse / Delta of the sequence's query 0
     for (int i0 = j; i0 < seq.len; i0 += kChunk) {
       float qr[kChunk][N], dor[kChunk][N], s[kChunk], dp[kChunk];
 #pragma unroll
@@ -307,8 +305,11 @@ kstatus dispatch_width(int64_t d, Fn&& fn) {
 
 // Shape, dtype, pointers and the element alignment of the storage type (the kernels access single elements).
 kstatus check_generic(const std::string& op, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
-                      kpadding padding, kdtype dtype, std::initializer_list<const void*> pointers) {
+                      kpadding padding, kdtype dtype, const int32_t* lengths, const int32_t* cu_seqlens,
+                      int64_t max_seqlen, std::initializer_list<const void*> pointers) {
   if (kstatus status = check_attention_dims(op, b, t, h, kvh, padding); status != KSTATUS_OK) return status;
+  if (kstatus status = check_attention_packing(op, lengths, cu_seqlens, t, max_seqlen, padding); status != KSTATUS_OK)
+    return status;
   if (d < 1 || d > kMaxD)
     return kfail(KSTATUS_INVALID_ARGUMENT, op + "d = " + std::to_string(d) + " (1.." + std::to_string(kMaxD) + ")");
   if (dtype != kdtype::f32 && dtype != kdtype::f16 && dtype != kdtype::bf16)
@@ -331,24 +332,28 @@ namespace WPM_KERNELS_NS {
 
 kstatus attention_generic_fwd(kstream_t stream, const void* q, const void* k, const void* v,
                               const int32_t* lengths, void* out, float* lse, int64_t b, int64_t t, int64_t h,
-                              int64_t kvh, int64_t d, float scale, kpadding padding, kdtype dtype) {
+                              int64_t kvh, int64_t d, float scale, kpadding padding, kdtype dtype,
+                              const int32_t* cu_seqlens, int64_t max_seqlen) {
   const std::string op = "attention_generic_fwd: ";
-  if (kstatus status = check_generic(op, b, t, h, kvh, d, padding, dtype, {q, k, v, out, lse}); status != KSTATUS_OK)
+  if (kstatus status = check_generic(op, b, t, h, kvh, d, padding, dtype, lengths, cu_seqlens, max_seqlen,
+                                     {q, k, v, out, lse});
+      status != KSTATUS_OK)
     return status;
-  const dim3 grid(unsigned((t + kWarps - 1) / kWarps), unsigned(h), unsigned(b));
+  const int64_t rows = attention_slot_rows(cu_seqlens, t, max_seqlen);
+  const dim3 grid(unsigned((rows + kWarps - 1) / kWarps), unsigned(h), unsigned(b));
   const float scale_log2 = scale_or_default(scale, d) * kLog2e;
   return klaunch_util::dispatch_dtype(op.c_str(), dtype, [&](auto tag) {
     using T = decltype(tag);
     return dispatch_width(d, [&](auto width) {
       return klaunch(attention_generic_fwd_kernel<T, decltype(width)::kN>, grid, dim3(kThreads), 0, stream,
                      static_cast<const T*>(q), static_cast<const T*>(k), static_cast<const T*>(v), lengths,
-                     static_cast<T*>(out), lse, int(t), int(h), int(kvh), int(d), scale_log2,
+                     cu_seqlens, static_cast<T*>(out), lse, int(t), int(h), int(kvh), int(d), scale_log2,
                      padding == kpadding::left);
     });
   });
 }
 
-// Delta, f32 [B, H, T]: the same layout as attention_bwd_workspace_bytes.
+// Delta, f32 [B, H, T] (b = 1 for a packed batch: [H, T]): the same layout as attention_bwd_workspace_bytes.
 int64_t attention_generic_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h) {
   return b * h * t * int64_t(sizeof(float));
 }
@@ -356,13 +361,14 @@ int64_t attention_generic_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h) {
 kstatus attention_generic_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out,
                               const float* lse, const void* dout, void* dq, void* dk, void* dv, void* workspace,
                               const int32_t* lengths, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
-                              float scale, kpadding padding, kdtype dtype) {
+                              float scale, kpadding padding, kdtype dtype, const int32_t* cu_seqlens,
+                              int64_t max_seqlen) {
   const std::string op = "attention_generic_bwd: ";
-  if (kstatus status =
-          check_generic(op, b, t, h, kvh, d, padding, dtype, {q, k, v, out, lse, dout, dq, dk, dv, workspace});
+  if (kstatus status = check_generic(op, b, t, h, kvh, d, padding, dtype, lengths, cu_seqlens, max_seqlen,
+                                     {q, k, v, out, lse, dout, dq, dk, dv, workspace});
       status != KSTATUS_OK)
     return status;
-  const unsigned rows = unsigned((t + kWarps - 1) / kWarps);
+  const unsigned rows = unsigned((attention_slot_rows(cu_seqlens, t, max_seqlen) + kWarps - 1) / kWarps);
   const float sc = scale_or_default(scale, d);
   const bool left = padding == kpadding::left;
   float* delta = static_cast<float*>(workspace);
@@ -377,12 +383,13 @@ kstatus attention_generic_bwd(kstream_t stream, const void* q, const void* k, co
       // dQ first: it writes the Delta the dK/dV kernel reads (same stream, so ordered).
       if (kstatus s = klaunch(attention_generic_bwd_dq_kernel<T, N>, dim3(rows, unsigned(h), unsigned(b)),
                               dim3(kThreads), 0, stream, qt, kt, vt, static_cast<const T*>(out), lse, dot, lengths,
-                              static_cast<T*>(dq), delta, int(t), int(h), int(kvh), int(d), sc, sc * kLog2e, left))
+                              cu_seqlens, static_cast<T*>(dq), delta, int(t), int(h), int(kvh), int(d), sc,
+                              sc * kLog2e, left))
         return s;
       return klaunch(attention_generic_bwd_dkdv_kernel<T, N>, dim3(rows, unsigned(kvh), unsigned(b)),
                      dim3(kThreads), 0, stream, qt, kt, vt, lse, dot, static_cast<const float*>(delta), lengths,
-                     static_cast<T*>(dk), static_cast<T*>(dv), int(t), int(h), int(kvh), int(d), sc, sc * kLog2e,
-                     left);
+                     cu_seqlens, static_cast<T*>(dk), static_cast<T*>(dv), int(t), int(h), int(kvh), int(d), sc,
+                     sc * kLog2e, left);
     });
   });
 }

@@ -157,31 +157,36 @@ kstatus mma_probe(kstream_t stream, const void* a, const void* b, float* c, int 
 // k, v [b, t, kvh, d] in f16 or bf16 (fp32 math); lse f32 [b, h, t] (natural log); lengths i32 [b]
 // in 1..t or null (all t); d 64 or 128; h % kvh == 0; q, k, v, out 16-byte aligned; scale 0 means
 // 1 / sqrt(d). Padding rows are never read; their out rows and lse are written 0.
+// Packed batch (cu_seqlens i32 [b + 1] not null, checked by the caller: 0 first, non-decreasing, t last, no
+// sequence longer than max_seqlen in 1..t): the b sequences end to end in t rows, q, out [t, h, d], k, v
+// [t, kvh, d], lse [h, t]; lengths null and padding right (attention_batch.cuh).
 kstatus attention_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
                       void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale,
-                      kpadding padding, kdtype dtype);
+                      kpadding padding, kdtype dtype, const int32_t* cu_seqlens = nullptr, int64_t max_seqlen = 0);
 // Backward: reads q, k, v, out, lse (from attention_fwd) and dout [b, t, h, d]; writes dq [b, t, h, d],
 // dk, dv [b, t, kvh, d] whole (padding rows 0; dk/dv of a kv head sum over its h / kvh query heads in a
 // fixed order, no atomics: bitwise deterministic). workspace: attention_bwd_workspace_bytes(b, t, h, kvh, d)
-// bytes of device memory (Delta, f32 [b, h, t]; with GQA also the per-query-head dK, dV partials, f32).
-// Same preconditions as the forward; dout, dq, dk, dv 16-byte aligned too.
+// bytes of device memory (Delta, f32 [b, h, t]; with GQA also the per-query-head dK, dV partials, f32);
+// b = 1 for a packed batch. Same preconditions as the forward; dout, dq, dk, dv 16-byte aligned too.
 int64_t attention_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d);
 kstatus attention_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out, const float* lse,
                       const void* dout, void* dq, void* dk, void* dv, void* workspace, const int32_t* lengths,
                       int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d, float scale, kpadding padding,
-                      kdtype dtype);
+                      kdtype dtype, const int32_t* cu_seqlens = nullptr, int64_t max_seqlen = 0);
 
 // ---- attention_generic.cu: the same causal attention forward and backward (same arguments, semantics and
 // outputs as attention_fwd / attention_bwd) on the CUDA cores, for what the tensor-core kernels do not cover:
 // f32, f16 or bf16 storage (fp32 math) and any d in 1..256. Pointers need only the element's alignment.
-// workspace: attention_generic_bwd_workspace_bytes(b, t, h) bytes (Delta, f32 [b, h, t]).
+// workspace: attention_generic_bwd_workspace_bytes(b, t, h) bytes (Delta, f32 [b, h, t]; b = 1 packed).
 kstatus attention_generic_fwd(kstream_t stream, const void* q, const void* k, const void* v, const int32_t* lengths,
                               void* out, float* lse, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
-                              float scale, kpadding padding, kdtype dtype);
+                              float scale, kpadding padding, kdtype dtype, const int32_t* cu_seqlens = nullptr,
+                              int64_t max_seqlen = 0);
 int64_t attention_generic_bwd_workspace_bytes(int64_t b, int64_t t, int64_t h);
 kstatus attention_generic_bwd(kstream_t stream, const void* q, const void* k, const void* v, const void* out,
                               const float* lse, const void* dout, void* dq, void* dk, void* dv, void* workspace,
                               const int32_t* lengths, int64_t b, int64_t t, int64_t h, int64_t kvh, int64_t d,
-                              float scale, kpadding padding, kdtype dtype);
+                              float scale, kpadding padding, kdtype dtype, const int32_t* cu_seqlens = nullptr,
+                              int64_t max_seqlen = 0);
 
 }  // namespace WPM_KERNELS_NS

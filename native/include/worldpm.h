@@ -336,7 +336,18 @@ WPM_API wpm_status wpm_rope_bwd(wpm_context* context, const wpm_rope_params* par
  * buffers). lse f32 [B, H, T] is the natural-log logsumexp of
  * each query row's scaled scores, saved for the backward. lengths i32 [B] or NULL
  * (all T); padding positions are never read and their outputs are written as 0.
- * scale 0 means 1/sqrt(D). */
+ * scale 0 means 1/sqrt(D).
+ *
+ * Packed batches (added in 0.5): with cu_seqlens set, the b sequences lie end to end in
+ * one stream of t tokens, no padding: q, out [T, H, D]; k, v [T, KVH, D]; lse f32 [H, T].
+ * cu_seqlens i32 [B + 1] holds the offsets (FlashAttention's varlen convention):
+ * cu_seqlens[0] = 0, non-decreasing, cu_seqlens[B] = T; sequence i is tokens
+ * cu_seqlens[i] .. cu_seqlens[i + 1] - 1, and query j of it attends its keys 0..j, never
+ * another sequence's. A sequence may be empty. max_seqlen is at least the longest
+ * sequence and at most T (the device backends size their grid by it); lengths must be
+ * NULL and padding WPM_PAD_RIGHT. A caller built against 0.4 passes a struct_size of
+ * offsetof(wpm_attention_params, cu_seqlens) and gets the padded layout. RoPE restarts
+ * per sequence through its positions (position j of each sequence). */
 typedef struct wpm_attention_params {
   size_t struct_size;
   int64_t b, t, h, kvh, d;
@@ -353,6 +364,9 @@ typedef struct wpm_attention_params {
   wpm_buffer* dq;
   wpm_buffer* dk;
   wpm_buffer* dv;
+  /* added in 0.5: a packed batch (see above); NULL = the padded [B, T] layout */
+  const wpm_buffer* cu_seqlens;
+  int64_t max_seqlen; /* read only with cu_seqlens */
 } wpm_attention_params;
 
 WPM_API wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* params);

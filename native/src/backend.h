@@ -26,15 +26,20 @@ struct GemmArgs {
   wpm_dtype dtype;
 };
 
+// Padded (cu_seqlens null): b sequences in slots of t rows, lengths[b] valid. Packed (cu_seqlens set,
+// checked at the boundary): b sequences end to end in t rows, sequence i in rows cu_seqlens[i] ..
+// cu_seqlens[i + 1] - 1, none longer than max_seqlen; lengths is then null and lse [h, t].
 struct AttentionArgs {
   int64_t b, t, h, kvh, d;
   float scale;                        // resolved: never 0
   wpm_padding padding;
-  const int32_t* lengths;             // never null: the boundary fills all-T lengths
+  const int32_t* lengths;             // padded: never null (the boundary fills all-T lengths)
   const void* q; const void* k; const void* v;
   void* out; float* lse;
   const void* dout; void* dq; void* dk; void* dv;  // backward only
   wpm_dtype dtype;
+  const int32_t* cu_seqlens;  // null: padded
+  int64_t max_seqlen;         // packed only
 };
 
 struct BtLossArgs {

@@ -77,7 +77,7 @@ inline FwdOutputs run_emu_fwd(FwdLauncher launch, const Shape& s, const emu_test
   out.poison();
   lse.poison();
   const kstatus status = launch(nullptr, q.data(), k.data(), v.data(), lengths_or_null(s, lengths), out.data(),
-                                lse.as<float>(), s.b, s.t, s.h, s.kvh, s.d, s.scale, s.padding, c.kd);
+                                lse.as<float>(), s.b, s.t, s.h, s.kvh, s.d, s.scale, s.padding, c.kd, nullptr, 0);
   EXPECT_EQ(status, KSTATUS_OK) << klast_error();
   FwdOutputs o{out.download(), lse.download(), out.bytes()};
   const std::vector<uint8_t> lse_bytes = lse.bytes();
@@ -169,7 +169,7 @@ inline Grads run_emu_bwd(const BwdKernel& kernel, const Shape& s, const emu_test
   const kstatus status =
       kernel.bwd(nullptr, q.data(), k.data(), v.data(), out.data(), lse.as<float>(), dout.data(), dq.data(), dk.data(),
                  dv.data(), work.data(), lengths_or_null(s, lengths), s.b, s.t, s.h, s.kvh, s.d, s.scale, s.padding,
-                 c.kd);
+                 c.kd, nullptr, 0);
   EXPECT_EQ(status, KSTATUS_OK) << klast_error();
   Grads g{dq.download(), dk.download(), dv.download(), dq.bytes()};
   for (const DeviceArray* a : {&dk, &dv}) {

@@ -171,7 +171,13 @@ inline wpm_rope_params rope_params(HandleFixture& f, Call& c, bool backward) {
 inline wpm_attention_params attention_params(HandleFixture& f, Call& c, bool backward) {
   auto p = sized<wpm_attention_params>();
   p.b = 1, p.t = 2, p.h = 1, p.kvh = 1, p.d = 4;
-  p.lengths = c.buffer("lengths", f.lengths());
+  if (c.replaced("cu_seqlens")) {
+    // A packed batch (lengths NULL): the offsets' slot; its valid value is never reached.
+    p.cu_seqlens = c.buffer("cu_seqlens", f.ids());
+    p.max_seqlen = 2;
+  } else {
+    p.lengths = c.buffer("lengths", f.lengths());
+  }
   p.q = c.buffer("q", f.f32(0)), p.k = c.buffer("k", f.f32(1)), p.v = c.buffer("v", f.f32(2));
   p.out = c.buffer("out", f.f32(3)), p.lse = c.buffer("lse", f.f32(4));
   if (backward) {
@@ -445,7 +451,7 @@ inline const std::map<std::string, Invoker>& invokers() {
 
 // Slots where NULL is a valid value: optional arguments, and destroy/free (a no-op), as worldpm.h says.
 inline bool null_allowed(const HandleSlot& slot) {
-  static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]"};
+  static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]", "cu_seqlens"};
   static const std::set<std::string> no_op = {"wpm_context_destroy", "wpm_buffer_free", "wpm_comm_destroy"};
   return optional.count(slot.argument) != 0 || no_op.count(slot.function) != 0;
 }

@@ -37,6 +37,8 @@ internal static unsafe partial class NativeMethods
         public nint dq;
         public nint dk;
         public nint dv;
+        public nint cu_seqlens;
+        public long max_seqlen;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -11,6 +11,14 @@ namespace WorldPM.Native;
 /// <param name="HeadDim">D, 64 or 128 on the GPU; any D >= 1 on the CPU.</param>
 public readonly record struct AttentionShape(long Batch, long Tokens, long Heads, long KeyValueHeads, long HeadDim);
 
+/// <summary>
+/// Where the sequences of a packed batch lie in its token stream (FlashAttention's varlen convention).
+/// </summary>
+/// <param name="Offsets">cu_seqlens, [B + 1]: 0 first, non-decreasing, the token count last; sequence i is tokens
+/// Offsets[i] .. Offsets[i + 1] - 1 (it may be empty).</param>
+/// <param name="MaxLength">At least the longest sequence, at most the token count.</param>
+public readonly record struct PackedSequences(DeviceBuffer<int> Offsets, long MaxLength);
+
 public static unsafe partial class Ops
 {
     /// <summary>
@@ -35,11 +43,51 @@ public static unsafe partial class Ops
     {
         using var lease = new HandleLease([context, q, k, v, output, lse, dout, dq, dk, dv, lengths]);
         var p = Params(shape, lengths, padding, scale, q, k, v, output, lse);
+        Backward(context, ref p, dout, dq, dk, dv);
+    }
+
+    /// <summary>
+    /// Causal attention over a packed batch: shape.Batch sequences laid end to end in one stream of shape.Tokens
+    /// tokens, each attending only to itself (q and out [T, H, D], k and v [T, KVH, D], lse [H, T]). RoPE
+    /// restarts per sequence through its positions.
+    /// </summary>
+    public static void AttentionForward<T>(WorldPMContext context, DeviceBuffer<T> q, DeviceBuffer<T> k,
+        DeviceBuffer<T> v, DeviceBuffer<T> output, DeviceBuffer<float> lse, AttentionShape shape,
+        PackedSequences packing, float scale = 0f) where T : unmanaged
+    {
+        using var lease = new HandleLease([context, q, k, v, output, lse, packing.Offsets]);
+        var p = Params(shape, packing, scale, q, k, v, output, lse);
+        Check(NativeMethods.wpm_attention_fwd(Ptr(context), &p));
+    }
+
+    /// <summary>The backward of the packed forward: dq [T, H, D], dk and dv [T, KVH, D].</summary>
+    public static void AttentionBackward<T>(WorldPMContext context, DeviceBuffer<T> q, DeviceBuffer<T> k,
+        DeviceBuffer<T> v, DeviceBuffer<T> output, DeviceBuffer<float> lse, DeviceBuffer<T> dout, DeviceBuffer<T> dq,
+        DeviceBuffer<T> dk, DeviceBuffer<T> dv, AttentionShape shape, PackedSequences packing, float scale = 0f)
+        where T : unmanaged
+    {
+        using var lease = new HandleLease([context, q, k, v, output, lse, dout, dq, dk, dv, packing.Offsets]);
+        var p = Params(shape, packing, scale, q, k, v, output, lse);
+        Backward(context, ref p, dout, dq, dk, dv);
+    }
+
+    private static void Backward(WorldPMContext context, ref NativeMethods.wpm_attention_params p, DeviceBuffer dout,
+        DeviceBuffer dq, DeviceBuffer dk, DeviceBuffer dv)
+    {
         p.dout = Ptr(dout);
         p.dq = Ptr(dq);
         p.dk = Ptr(dk);
         p.dv = Ptr(dv);
-        Check(NativeMethods.wpm_attention_bwd(Ptr(context), &p));
+        fixed (NativeMethods.wpm_attention_params* pp = &p) Check(NativeMethods.wpm_attention_bwd(Ptr(context), pp));
+    }
+
+    private static NativeMethods.wpm_attention_params Params(AttentionShape shape, PackedSequences packing,
+        float scale, DeviceBuffer q, DeviceBuffer k, DeviceBuffer v, DeviceBuffer output, DeviceBuffer lse)
+    {
+        var p = Params(shape, null, Padding.Right, scale, q, k, v, output, lse);
+        p.cu_seqlens = Ptr(packing.Offsets);
+        p.max_seqlen = packing.MaxLength;
+        return p;
     }
 
     private static NativeMethods.wpm_attention_params Params(AttentionShape shape, DeviceBuffer<int>? lengths,

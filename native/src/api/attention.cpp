@@ -1,9 +1,13 @@
 // Fused causal attention entry points (forward and backward).
-// Both check the shared shape arguments here and hand the lengths' values to the
-// backend's checked_lengths (a length outside 1..T is reported with its index,
-// on a device backend at the next read-back). Without lengths, the backend gets
-// an internal all-T array (AttentionArgs.lengths is never null).
+// Both check the shared shape arguments and the sequence layout: the lengths of a
+// padded batch go to the backend's checked_lengths (a length outside 1..T is reported
+// with its index, on a device backend at the next read-back, so nothing waits here);
+// the offsets of a packed one (cu_seqlens: 0 first, non-decreasing, T last, no sequence
+// past max_seqlen) are read to the host and checked here. Without lengths, a padded
+// batch's backend gets an internal all-T array (AttentionArgs.lengths is never null there).
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
@@ -21,45 +25,73 @@ int64_t stored_padding(const wpm_attention_params& p) {
   return int64_t(value);
 }
 
+// The fields a caller built against 0.4 knows: everything before the packed-batch fields.
+constexpr size_t kAttentionParamsV04 = offsetof(wpm_attention_params, cu_seqlens);
+
+// The caller's struct with the fields past its struct_size at their defaults (NULL cu_seqlens: padded).
+// Only called once params is known non-null with a struct_size of at least kAttentionParamsV04.
+wpm_attention_params read_params(const wpm_attention_params& given) {
+  wpm_attention_params p{};
+  std::memcpy(&p, &given, std::min(given.struct_size, sizeof p));
+  p.struct_size = sizeof p;
+  return p;
+}
+
 struct Counts {
   size_t q, kv, lse;
 };
 
-// params, the dims, scale, padding, q, k, v and the lengths buffer (not yet its values).
-Counts check_shapes(wpm::Checker& check, const wpm_attention_params* params) {
-  check.not_null("params", params);
-  if (!check.ok()) return {};
-  const wpm_attention_params& p = *params;
-  check.struct_size("params", p.struct_size, sizeof(wpm_attention_params));
-  if (!check.ok()) return {};  // the fields below may lie past a smaller struct
+bool packed(const wpm_attention_params& p) { return p.cu_seqlens != nullptr; }
+
+// The dims, scale, padding, q, k, v and the lengths or cu_seqlens buffer (not yet their values).
+Counts check_shapes(wpm::Checker& check, const wpm_attention_params& p) {
   check.positive("b", p.b).positive("t", p.t).positive("h", p.h).positive("kvh", p.kvh).positive("d", p.d);
-  check.in_range("t", p.t, 1, INT32_MAX);  // lengths are i32
+  check.in_range("t", p.t, 1, INT32_MAX);  // lengths and offsets are i32
   if (check.ok())
     check.require(p.h % p.kvh == 0, "h", "(%lld) is not a multiple of 'kvh' (%lld)", (long long)p.h,
                   (long long)p.kvh);
   check.finite("scale", p.scale).in_range("padding", stored_padding(p), WPM_PAD_RIGHT, WPM_PAD_LEFT);
-  Counts counts{check.count("q", {p.b, p.t, p.h, p.d}), check.count("k", {p.b, p.t, p.kvh, p.d}),
-                check.count("lse", {p.b, p.h, p.t})};
+  if (packed(p)) {
+    check.in_range("b", p.b, 1, INT32_MAX - 1)  // b + 1 offsets, each an i32 index
+        .in_range("max_seqlen", p.max_seqlen, 1, p.t)
+        .require(p.lengths == nullptr, "lengths", "is set; it must be NULL with 'cu_seqlens' (a packed batch)")
+        .require(stored_padding(p) == WPM_PAD_RIGHT, "padding",
+                 "is WPM_PAD_LEFT; a packed batch (with 'cu_seqlens') has no padding: use WPM_PAD_RIGHT");
+  }
+  // A packed batch is one sequence of tokens for the shapes: [T, ...] tensors and lse [H, T].
+  const int64_t slots = packed(p) ? 1 : p.b;
+  Counts counts{check.count("q", {slots, p.t, p.h, p.d}), check.count("k", {slots, p.t, p.kvh, p.d}),
+                check.count("lse", {slots, p.h, p.t})};
   check.buffer("q", p.q, counts.q, wpm::kFloatTypes)
       .buffer("k", p.k, counts.kv, wpm::kFloatTypes)
       .buffer("v", p.v, counts.kv, wpm::kFloatTypes)
       .same_dtype("k", p.k, "q", p.q)
       .same_dtype("v", p.v, "q", p.q)
       .optional_buffer("lengths", p.lengths, size_t(p.b), wpm::kI32);
+  if (packed(p)) check.buffer("cu_seqlens", p.cu_seqlens, size_t(p.b) + 1, wpm::kI32);
   return counts;
 }
 
-// What forward and backward both read (lengths may be NULL: it then touches nothing).
+// What forward and backward both read (lengths and cu_seqlens may be NULL: they then touch nothing).
 std::vector<wpm::Checker::Span> inputs(const wpm_attention_params& p, const Counts& counts) {
-  return {{"q", p.q, counts.q}, {"k", p.k, counts.kv}, {"v", p.v, counts.kv}, {"lengths", p.lengths, size_t(p.b)}};
+  return {{"q", p.q, counts.q},
+          {"k", p.k, counts.kv},
+          {"v", p.v, counts.kv},
+          {"lengths", p.lengths, size_t(p.b)},
+          {"cu_seqlens", p.cu_seqlens, packed(p) ? size_t(p.b) + 1 : 0}};
 }
 
-// The lengths the backend reads, in backend memory for the duration of the call: the caller's, copied by the
-// backend's checked_lengths (the CPU backend fails here on a bad one; a device backend checks them on the
-// stream and reports a bad one at the next read-back, so nothing waits here), or all T.
-class Lengths {
+// Where the sequences lie, as the backend reads it: for a padded batch the caller's lengths copied by the
+// backend's checked_lengths (the CPU backend fails here on a bad one; a device backend checks them on the stream
+// and reports a bad one at the next read-back), or all T, in backend memory for the duration of the call; for a
+// packed one the caller's offsets once checked.
+class Sequences {
  public:
-  Lengths(wpm::Checker& check, const char* function, const wpm_attention_params& p) : backend_(check.backend()) {
+  Sequences(wpm::Checker& check, const char* function, const wpm_attention_params& p) : backend_(check.backend()) {
+    if (packed(p)) {
+      check_offsets(check, p);
+      return;
+    }
     const size_t bytes = size_t(p.b) * sizeof(int32_t);
     void* memory = nullptr;
     if (backend_.alloc(bytes, &memory) != WPM_OK) {
@@ -77,30 +109,70 @@ class Lengths {
         return;
       }
     }
-    data_ = owned_;
+    lengths_ = owned_;
   }
-  ~Lengths() {
+  ~Sequences() {
     if (owned_ != nullptr) backend_.release(owned_);
   }
-  Lengths(const Lengths&) = delete;
-  Lengths& operator=(const Lengths&) = delete;
-  const int32_t* data() const { return data_; }
+  Sequences(const Sequences&) = delete;
+  Sequences& operator=(const Sequences&) = delete;
+  const int32_t* lengths() const { return lengths_; }
+  const int32_t* cu_seqlens() const { return cu_seqlens_; }
   // Not OK when the backend refused a length (check.ok() covers the other failures).
   wpm_status status() const { return status_; }
 
  private:
+  // cu_seqlens[0] = 0, non-decreasing, cu_seqlens[b] = t, and no sequence longer than max_seqlen.
+  void check_offsets(wpm::Checker& check, const wpm_attention_params& p) {
+    std::vector<int32_t> cu(size_t(p.b) + 1);
+    if (backend_.read(cu.data(), p.cu_seqlens->data(), cu.size() * sizeof(int32_t)) != WPM_OK) {
+      check.fail(WPM_ERR_INTERNAL, "could not read cu_seqlens");
+      return;
+    }
+    if (cu[0] != 0) {
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens", "has cu_seqlens[0] = %d; it must be 0", cu[0]);
+      return;
+    }
+    for (size_t i = 1; i < cu.size(); ++i) {
+      if (cu[i] < cu[i - 1]) {
+        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                            "has cu_seqlens[%zu] = %d below cu_seqlens[%zu] = %d; the offsets must be non-decreasing",
+                            i, cu[i], i - 1, cu[i - 1]);
+        return;
+      }
+      if (cu[i] > p.t) {
+        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens", "has cu_seqlens[%zu] = %d past t (%lld)", i,
+                            cu[i], (long long)p.t);
+        return;
+      }
+      if (cu[i] - cu[i - 1] > p.max_seqlen) {
+        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "max_seqlen",
+                            "is %lld, but sequence %zu has %d tokens (cu_seqlens[%zu] - cu_seqlens[%zu])",
+                            (long long)p.max_seqlen, i - 1, cu[i] - cu[i - 1], i, i - 1);
+        return;
+      }
+    }
+    if (cu.back() != p.t)
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                          "has cu_seqlens[%lld] = %d; the last offset must be t (%lld), the token count",
+                          (long long)p.b, cu.back(), (long long)p.t);
+    cu_seqlens_ = static_cast<const int32_t*>(p.cu_seqlens->data());
+  }
+
   wpm::Backend& backend_;
   wpm_status status_ = WPM_OK;
   int32_t* owned_ = nullptr;
-  const int32_t* data_ = nullptr;
+  const int32_t* lengths_ = nullptr;
+  const int32_t* cu_seqlens_ = nullptr;
 };
 
 // The backward-only fields are not touched by the forward: a caller may leave them unset.
-wpm::AttentionArgs make_args(const wpm_attention_params& p, const int32_t* lengths, bool backward) {
+wpm::AttentionArgs make_args(const wpm_attention_params& p, const Sequences& sequences, bool backward) {
   float scale = p.scale != 0.0f ? p.scale : float(1.0 / std::sqrt(double(p.d)));
-  wpm::AttentionArgs args{p.b, p.t, p.h, p.kvh, p.d, scale, p.padding, lengths,
+  wpm::AttentionArgs args{p.b, p.t, p.h, p.kvh, p.d, scale, p.padding, sequences.lengths(),
                           p.q->data(), p.k->data(), p.v->data(), p.out->data(), static_cast<float*>(p.lse->data()),
-                          nullptr, nullptr, nullptr, nullptr, p.q->dtype};
+                          nullptr, nullptr, nullptr, nullptr, p.q->dtype, sequences.cu_seqlens(),
+                          packed(p) ? p.max_seqlen : p.t};
   if (backward) {
     args.dout = p.dout->data();
     args.dq = p.dq->data();
@@ -110,6 +182,15 @@ wpm::AttentionArgs make_args(const wpm_attention_params& p, const int32_t* lengt
   return args;
 }
 
+// params and its struct_size; then the struct with defaults past a 0.4 caller's struct_size.
+bool read_checked(wpm::Checker& check, const wpm_attention_params* params, wpm_attention_params* p) {
+  check.not_null("params", params);
+  if (check.ok()) check.struct_size("params", params->struct_size, kAttentionParamsV04);
+  if (!check.ok()) return false;  // the fields may lie past a smaller struct
+  *p = read_params(*params);
+  return true;
+}
+
 }  // namespace
 
 extern "C" {
@@ -117,27 +198,29 @@ extern "C" {
 wpm_status wpm_attention_fwd(wpm_context* context, const wpm_attention_params* params) {
   return wpm::guarded("wpm_attention_fwd", [&] {
     wpm::Checker check("wpm_attention_fwd", context);
-    Counts counts = check_shapes(check, params);
+    wpm_attention_params p;
+    if (!read_checked(check, params, &p)) return check.status();
+    Counts counts = check_shapes(check, p);
     if (!check.ok()) return check.status();
-    check.buffer("out", params->out, counts.q, wpm::kFloatTypes)
-        .same_dtype("out", params->out, "q", params->q)
-        .buffer("lse", params->lse, counts.lse, wpm::kF32)
-        .outputs_disjoint({{"out", params->out, counts.q}, {"lse", params->lse, counts.lse}},
-                          inputs(*params, counts));
+    check.buffer("out", p.out, counts.q, wpm::kFloatTypes)
+        .same_dtype("out", p.out, "q", p.q)
+        .buffer("lse", p.lse, counts.lse, wpm::kF32)
+        .outputs_disjoint({{"out", p.out, counts.q}, {"lse", p.lse, counts.lse}}, inputs(p, counts));
     if (!check.ok()) return check.status();
-    Lengths lengths(check, "wpm_attention_fwd", *params);
+    Sequences sequences(check, "wpm_attention_fwd", p);
     if (!check.ok()) return check.status();
-    if (lengths.status() != WPM_OK) return lengths.status();
-    return check.backend().attention_fwd(make_args(*params, lengths.data(), false));
+    if (sequences.status() != WPM_OK) return sequences.status();
+    return check.backend().attention_fwd(make_args(p, sequences, false));
   });
 }
 
 wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* params) {
   return wpm::guarded("wpm_attention_bwd", [&] {
     wpm::Checker check("wpm_attention_bwd", context);
-    Counts counts = check_shapes(check, params);
+    wpm_attention_params p;
+    if (!read_checked(check, params, &p)) return check.status();
+    Counts counts = check_shapes(check, p);
     if (!check.ok()) return check.status();
-    const wpm_attention_params& p = *params;
     check.buffer("out", p.out, counts.q, wpm::kFloatTypes)
         .buffer("lse", p.lse, counts.lse, wpm::kF32)
         .buffer("dout", p.dout, counts.q, wpm::kFloatTypes)
@@ -153,10 +236,10 @@ wpm_status wpm_attention_bwd(wpm_context* context, const wpm_attention_params* p
     read.insert(read.end(), {{"out", p.out, counts.q}, {"lse", p.lse, counts.lse}, {"dout", p.dout, counts.q}});
     check.outputs_disjoint({{"dq", p.dq, counts.q}, {"dk", p.dk, counts.kv}, {"dv", p.dv, counts.kv}}, read);
     if (!check.ok()) return check.status();
-    Lengths lengths(check, "wpm_attention_bwd", p);
+    Sequences sequences(check, "wpm_attention_bwd", p);
     if (!check.ok()) return check.status();
-    if (lengths.status() != WPM_OK) return lengths.status();
-    return check.backend().attention_bwd(make_args(p, lengths.data(), true));
+    if (sequences.status() != WPM_OK) return sequences.status();
+    return check.backend().attention_bwd(make_args(p, sequences, true));
   });
 }
 

@@ -6,6 +6,11 @@
 // T - L for left padding). Inside a sequence, rows are counted from its
 // first valid row, so both paddings are one problem: query i attends keys
 // 0..i. Padding rows are never read; their out, lse, dq, dk and dv are 0.
+// A packed batch (cu_seqlens) is the same problem with other addresses:
+// [T, H, D] tensors, lse [H, T], and sequence b's slot (the rows it may
+// occupy) is its own rows cu_seqlens[b] .. cu_seqlens[b + 1] - 1, with no
+// padding; the tiles, work items and copies are per sequence either way, so
+// a packed batch costs its real tokens only (Layout).
 //
 // Inputs first become what the tile loops read without copying (F32Tensor):
 // f32 tensors are used in place, f16/bf16 ones as f32 copies (all math is
@@ -65,6 +70,7 @@
 #include <limits>
 #include <memory>
 #include <type_traits>
+#include <vector>
 
 #include "../error.h"
 #include "attention_fwd_avx512.h"
@@ -106,30 +112,58 @@ struct Sequence {
   bool padding(int64_t t) const { return t < off || t >= off + len; }
 };
 
+// Where the sequences lie. Rows are token rows of the q, k, v tensors (B * T of them padded, T packed);
+// sequence b owns the slot of span(b) rows from row slot(b) (padded: its T rows; packed: its own tokens),
+// and its valid rows are sequence(b), counted from the slot's first row.
 struct Layout {
   const AttentionArgs& a;
   int64_t group;  // query heads per kv head
   int64_t bk;     // key rows per tile
   explicit Layout(const AttentionArgs& args) : a(args), group(args.h / args.kvh), bk(key_block(args.d)) {}
 
+  bool packed() const { return a.cu_seqlens != nullptr; }
+  int64_t rows() const { return packed() ? a.t : a.b * a.t; }
+  int64_t slot(int64_t b) const { return packed() ? a.cu_seqlens[b] : b * a.t; }
+  int64_t span(int64_t b) const { return packed() ? a.cu_seqlens[b + 1] - a.cu_seqlens[b] : a.t; }
+  int64_t max_span() const { return packed() ? a.max_seqlen : a.t; }
   Sequence sequence(int64_t b) const {
+    if (packed()) return {0, span(b)};
     int64_t len = a.lengths[b];
     return {a.padding == WPM_PAD_LEFT ? a.t - len : 0, len};
   }
-  // Element offsets: row t of head h in [B, T, H, D] / [B, T, KVH, D]; (b, h, t) in lse [B, H, T].
-  int64_t q_row(int64_t b, int64_t t, int64_t h) const { return ((b * a.t + t) * a.h + h) * a.d; }
-  int64_t kv_row(int64_t b, int64_t t, int64_t g) const { return ((b * a.t + t) * a.kvh + g) * a.d; }
-  int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return (b * a.h + h) * a.t + t; }
-  // Copies made per kv head (F32Tensor), indexed by sequence-relative key j: K^T in blocks of block keys,
-  // [B, KVH, ceil(T / block), D, block], (block = T: [B, KVH, D, T], rows a.t apart); the start of the
-  // block holding j (j a multiple of block) or, for block = T, key j itself.
-  int64_t key_blocks(int64_t block) const { return ceil_div(a.t, block); }
-  int64_t transposed_at(int64_t b, int64_t g, int64_t j, int64_t block) const {
-    return ((b * a.kvh + g) * key_blocks(block) + j / block) * a.d * block + j % block;
+  bool padding_row(int64_t row) const { return !packed() && sequence(row / a.t).padding(row % a.t); }
+  // Element offsets of head h of a row in [rows, H, D] / [rows, KVH, D], and in lse ([B, H, T] padded,
+  // [H, T] packed).
+  int64_t q_of_row(int64_t row, int64_t h) const { return (row * a.h + h) * a.d; }
+  int64_t kv_of_row(int64_t row, int64_t g) const { return (row * a.kvh + g) * a.d; }
+  int64_t lse_of_row(int64_t row, int64_t h) const {
+    return packed() ? h * a.t + row : (row / a.t * a.h + h) * a.t + row % a.t;
   }
+  // The same for row t of sequence b's slot.
+  int64_t q_row(int64_t b, int64_t t, int64_t h) const { return q_of_row(slot(b) + t, h); }
+  int64_t kv_row(int64_t b, int64_t t, int64_t g) const { return kv_of_row(slot(b) + t, g); }
+  int64_t lse_at(int64_t b, int64_t h, int64_t t) const { return lse_of_row(slot(b) + t, h); }
+  // The copies of K^T (and V^T) made per kv head (F32Tensor::transpose): [KVH, D, span] per slot, slots in
+  // row order ([B, KVH, D, T] padded), so row c of sequence b's kv head g is span(b) floats long. Key j
+  // (slot-relative, not a row) of that head's first row.
+  int64_t transposed_at(int64_t b, int64_t g, int64_t j) const {
+    return (slot(b) * a.kvh + g * span(b)) * a.d + j;
+  }
+  // Blocks of block keys that cover the longest slot (the fused forward's per-worker copies).
+  int64_t key_blocks(int64_t block) const { return ceil_div(max_span(), block); }
   int64_t q_stride() const { return a.h * a.d; }
   int64_t kv_stride() const { return a.kvh * a.d; }
 };
+
+// The sequences, longest first: work items are claimed in this order, so that the last ones claimed are short
+// and no thread is left with a long sequence while the others wait (a packed batch mixes lengths freely).
+std::vector<int64_t> longest_first(const Layout& lay) {
+  std::vector<int64_t> order(size_t(lay.a.b));
+  for (size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t x, int64_t y) { return lay.sequence(x).len > lay.sequence(y).len; });
+  return order;
+}
 
 // Asks for the cache lines of rows rows of bytes bytes each, stride bytes apart, ahead of their use.
 // The forward reads its inputs and writes out in runs of D floats KVH x D or H x D floats apart, which the
@@ -203,12 +237,11 @@ class F32Tensor {
     if constexpr (std::is_same_v<T, float>) {
       out.data_ = static_cast<const float*>(x);
     } else {
-      const AttentionArgs& a = lay.a;
-      const int64_t width = heads * a.d;
-      float* dst = memory.floats(size_t(a.b * a.t * width));
-      pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
+      const int64_t width = heads * lay.a.d;
+      float* dst = memory.floats(size_t(lay.rows() * width));
+      pool.parallel_for(lay.rows(), 16, [&](int64_t begin, int64_t end, int) {
         for (int64_t row = begin; row < end; ++row) {
-          if (lay.sequence(row / a.t).padding(row % a.t)) continue;
+          if (lay.padding_row(row)) continue;
           widen(static_cast<const T*>(x) + row * width, dst + row * width, width);
         }
       });
@@ -217,17 +250,16 @@ class F32Tensor {
     return out;
   }
 
-  // x [B, T, KVH, D] -> K^T per kv head in blocks of block keys (Layout::transposed_at), valid rows only.
+  // x [rows, KVH, D] -> K^T per sequence and kv head (Layout::transposed_at), valid rows only.
   template <class T>
-  static F32Tensor transpose(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x,
-                             int64_t block) {
+  static F32Tensor transpose(ThreadPool& pool, Workspace::Lease& memory, const Layout& lay, const void* x) {
     const AttentionArgs& a = lay.a;
     F32Tensor out;
-    float* dst = memory.floats(size_t(a.b * a.kvh * lay.key_blocks(block) * block * a.d));
+    float* dst = memory.floats(size_t(lay.rows() * a.kvh * a.d));
     float* strips = memory.floats(size_t(pool.size() * 16 * a.d));
     pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int worker) {
       int64_t b = bg / a.kvh, g = bg % a.kvh;
-      transpose_head<T>(lay, x, b, g, lay.sequence(b).len, block, dst + lay.transposed_at(b, g, 0, block),
+      transpose_head<T>(lay, x, b, g, lay.sequence(b).len, lay.span(b), dst + lay.transposed_at(b, g, 0),
                         strips + worker * 16 * a.d);
     });
     out.data_ = dst;
@@ -270,7 +302,7 @@ struct KeyBlock {
   int64_t v_stride;
 };
 
-// What the forward's tiles read. The sgemm path reads K^T [B, KVH, D, T] (F32Tensor::transpose) and V in
+// What the forward's tiles read. The sgemm path reads K^T per slot (F32Tensor::transpose) and V in
 // place. The fused (AVX-512) path copies, per work item, one kv head's keys into the worker's own memory
 // (HeadCopy): K^T in blocks of its own key count and V packed, so that each key block's operands are two
 // contiguous runs (with rows 2 KiB apart, T or KVH * D floats, a block's 256 cache lines sat in 8 of L1's
@@ -287,13 +319,13 @@ struct ForwardInputs {
     const AttentionArgs& a = lay.a;
     F32Tensor q = F32Tensor::convert<T>(pool, memory, lay, a.q, a.h);
     if (fused) return {true, attention_fwd_avx512::kFusedKeys, q, {}, {}};
-    return {false, lay.bk, q, F32Tensor::transpose<T>(pool, memory, lay, a.k, a.t),
+    return {false, lay.bk, q, F32Tensor::transpose<T>(pool, memory, lay, a.k),
             F32Tensor::convert<T>(pool, memory, lay, a.v, a.kvh)};
   }
 
   // The sgemm path's key block of kv head g of sequence b that starts at sequence-relative key j0.
   KeyBlock key_block(const Layout& lay, int64_t b, int64_t g, int64_t j0) const {
-    return {kt.data() + lay.transposed_at(b, g, j0, lay.a.t), lay.a.t,
+    return {kt.data() + lay.transposed_at(b, g, j0), lay.span(b),
             v.data() + lay.kv_row(b, lay.sequence(b).off + j0, g), lay.kv_stride()};
   }
 };
@@ -334,7 +366,7 @@ void forward_block(const Layout& lay, const ForwardInputs& in, const Keys& keys,
   const int64_t d = a.d;
   Sequence seq = lay.sequence(b);
   T* out = static_cast<T*>(a.out);
-  for (int64_t t = qb * kBlockQ; t < std::min(a.t, (qb + 1) * kBlockQ); ++t) {
+  for (int64_t t = qb * kBlockQ; t < std::min(lay.span(b), (qb + 1) * kBlockQ); ++t) {
     if (!seq.padding(t)) continue;
     zero_row(out + lay.q_row(b, t, h), d);
     a.lse[lay.lse_at(b, h, t)] = 0.0f;
@@ -386,12 +418,13 @@ void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionAr
   Layout lay(a);
   Workspace::Lease memory = workspace.lease();
   const ForwardInputs in = ForwardInputs::make<T>(pool, memory, lay, attention_fwd_avx512::available());
-  int64_t blocks = ceil_div(a.t, kBlockQ);
+  int64_t blocks = ceil_div(lay.max_span(), kBlockQ);
   const int64_t tiles = ForwardTiles::floats(a.d, lay.bk);
+  const std::vector<int64_t> order = longest_first(lay);
   if (!in.fused) {
     Arena arena(memory, pool.size(), tiles);
     pool.parallel_items(a.b * a.h * blocks, [&](int64_t item, int worker) {
-      int64_t bh = item / blocks, b = bh / a.h, h = bh % a.h;
+      int64_t bh = item / blocks, b = order[size_t(bh / a.h)], h = bh % a.h;
       auto keys = [&](int64_t j0) { return in.key_block(lay, b, h / lay.group, j0); };
       forward_block<T>(lay, in, keys, b, h, blocks - 1 - item % blocks,  // longest rows first
                        ForwardTiles(arena.worker(worker), a.d, lay.bk));
@@ -402,8 +435,8 @@ void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionAr
   const int64_t parts = std::clamp<int64_t>(ceil_div(2 * int64_t(pool.size()), a.b * a.kvh), 1, blocks);
   Arena arena(memory, pool.size(), tiles + HeadCopy::floats(lay));
   pool.parallel_items(a.b * a.kvh * parts, [&](int64_t item, int worker) {
-    int64_t bg = item / parts, b = bg / a.kvh, g = bg % a.kvh, qb0, qb1;
-    query_part(blocks, parts, item % parts, &qb0, &qb1);
+    int64_t bg = item / parts, b = order[size_t(bg / a.kvh)], g = bg % a.kvh, qb0, qb1;
+    query_part(ceil_div(lay.span(b), kBlockQ), parts, item % parts, &qb0, &qb1);
     if (qb0 == qb1) return;
     ForwardTiles w(arena.worker(worker), a.d, lay.bk);
     HeadCopy copy(arena.worker(worker) + tiles, lay);
@@ -429,7 +462,7 @@ struct BackwardTiles {
 int64_t segment_count(int threads, const AttentionArgs& a, int64_t bk) {
   if (threads <= 1) return 1;
   int64_t groups = a.b * a.kvh;
-  return std::clamp<int64_t>(ceil_div(2 * int64_t(threads), groups), 1, ceil_div(a.t, bk));
+  return std::clamp<int64_t>(ceil_div(2 * int64_t(threads), groups), 1, ceil_div(Layout(a).max_span(), bk));
 }
 
 // Key blocks [*begin, *end) of segment s of count for a sequence of len rows: contiguous runs of about
@@ -449,18 +482,17 @@ void segment_range(int64_t len, int64_t bk, int64_t count, int64_t s, int64_t* b
   *end = boundary(s + 1);
 }
 
-// delta[b, h, t] = rowsum(dO * O) over the valid rows.
+// delta (laid out as lse) = rowsum(dO * O) over the valid rows.
 template <class T>
 void softmax_deltas(ThreadPool& pool, const Layout& lay, const float* dout, const Arena& arena, float* delta) {
   const AttentionArgs& a = lay.a;
-  pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int worker) {
+  pool.parallel_for(lay.rows(), 16, [&](int64_t begin, int64_t end, int worker) {
     float* o = arena.worker(worker);
     for (int64_t row = begin; row < end; ++row) {
-      int64_t b = row / a.t, t = row % a.t;
-      if (lay.sequence(b).padding(t)) continue;
+      if (lay.padding_row(row)) continue;
       for (int64_t h = 0; h < a.h; ++h) {
-        for (int64_t c = 0; c < a.d; ++c) o[c] = load(static_cast<const T*>(a.out), lay.q_row(b, t, h) + c);
-        delta[lay.lse_at(b, h, t)] = dot(o, dout + lay.q_row(b, t, h), a.d);
+        for (int64_t c = 0; c < a.d; ++c) o[c] = load(static_cast<const T*>(a.out), lay.q_of_row(row, h) + c);
+        delta[lay.lse_of_row(row, h)] = dot(o, dout + lay.q_of_row(row, h), a.d);
       }
     }
   });
@@ -481,8 +513,9 @@ void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, in
   for (int64_t kb = kb0; kb < kb1; ++kb) {
     int64_t j0 = kb * lay.bk, n = std::min(lay.bk, seq.len - j0);
     const float* k = in.k.data() + lay.kv_row(b, seq.off + j0, g);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, j0, a.t);
-    const float* vt = in.vt.data() + lay.transposed_at(b, g, j0, a.t);
+    const float* kt = in.kt.data() + lay.transposed_at(b, g, j0);
+    const float* vt = in.vt.data() + lay.transposed_at(b, g, j0);
+    const int64_t ldt = lay.span(b);
     std::fill(w.dk, w.dk + n * d, 0.0f);
     std::fill(w.dv, w.dv + n * d, 0.0f);
     for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h) {
@@ -491,10 +524,10 @@ void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, in
         int64_t qi = lay.q_row(b, seq.off + i0, h), li = lay.lse_at(b, h, seq.off + i0);
         const float* q = in.q.data() + qi;
         const float* dout = in.dout.data() + qi;
-        tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, a.t, 0.0f, w.p, n);  // S
+        tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, ldt, 0.0f, w.p, n);  // S
         probabilities_tile(w.p, rows, n, i0 - j0 + 1, a.lse + li);
         tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, lay.q_stride(), 1.0f, w.dv, d);   // dV += P^T dO
-        tile_gemm(false, rows, n, d, 1.0f, dout, lay.q_stride(), vt, a.t, 0.0f, w.dp, n);  // dP = dO V^T
+        tile_gemm(false, rows, n, d, 1.0f, dout, lay.q_stride(), vt, ldt, 0.0f, w.dp, n);  // dP = dO V^T
         softmax_grad_tile(w.p, w.dp, rows, n, delta + li);
         tile_gemm(true, n, d, rows, a.scale, w.p, n, q, lay.q_stride(), 1.0f, w.dk, d);  // dK += scale dS^T Q
         tile_gemm(false, rows, d, n, a.scale, w.p, n, k, lay.kv_stride(), 1.0f, dq_part + qi,
@@ -510,24 +543,23 @@ void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, in
 template <class T>
 void finish_backward(ThreadPool& pool, const Layout& lay, float* parts, int64_t segments, bool in_place) {
   const AttentionArgs& a = lay.a;
-  const int64_t part = a.b * a.t * a.h * a.d;
-  pool.parallel_for(a.b * a.t, 16, [&](int64_t begin, int64_t end, int) {
+  const int64_t part = lay.rows() * a.h * a.d;
+  pool.parallel_for(lay.rows(), 16, [&](int64_t begin, int64_t end, int) {
     for (int64_t row = begin; row < end; ++row) {
-      int64_t b = row / a.t, t = row % a.t;
-      if (lay.sequence(b).padding(t)) {
-        for (int64_t h = 0; h < a.h; ++h) zero_row(static_cast<T*>(a.dq) + lay.q_row(b, t, h), a.d);
+      if (lay.padding_row(row)) {
+        for (int64_t h = 0; h < a.h; ++h) zero_row(static_cast<T*>(a.dq) + lay.q_of_row(row, h), a.d);
         for (int64_t g = 0; g < a.kvh; ++g) {
-          zero_row(static_cast<T*>(a.dk) + lay.kv_row(b, t, g), a.d);
-          zero_row(static_cast<T*>(a.dv) + lay.kv_row(b, t, g), a.d);
+          zero_row(static_cast<T*>(a.dk) + lay.kv_of_row(row, g), a.d);
+          zero_row(static_cast<T*>(a.dv) + lay.kv_of_row(row, g), a.d);
         }
         continue;
       }
       if (in_place) continue;
       for (int64_t h = 0; h < a.h; ++h) {
-        float* sum = parts + lay.q_row(b, t, h);
+        float* sum = parts + lay.q_of_row(row, h);
         for (int64_t s = 1; s < segments; ++s)
           for (int64_t c = 0; c < a.d; ++c) sum[c] += sum[s * part + c];
-        store_rows(sum, 1, a.d, static_cast<T*>(a.dq) + lay.q_row(b, t, h), 0);
+        store_rows(sum, 1, a.d, static_cast<T*>(a.dq) + lay.q_of_row(row, h), 0);
       }
     }
   });
@@ -537,23 +569,24 @@ template <class T>
 void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionArgs& a) {
   Layout lay(a);
   Workspace::Lease memory = workspace.lease();
-  const int64_t q_count = a.b * a.t * a.h * a.d;
+  const int64_t q_count = lay.rows() * a.h * a.d;
   BackwardInputs in{F32Tensor::convert<T>(pool, memory, lay, a.q, a.h),
                     F32Tensor::convert<T>(pool, memory, lay, a.k, a.kvh),
-                    F32Tensor::transpose<T>(pool, memory, lay, a.k, a.t),
-                    F32Tensor::transpose<T>(pool, memory, lay, a.v, a.t),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.k),
+                    F32Tensor::transpose<T>(pool, memory, lay, a.v),
                     F32Tensor::convert<T>(pool, memory, lay, a.dout, a.h)};
   Arena arena(memory, pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
-  float* delta = memory.floats(size_t(a.b * a.h * a.t));
+  float* delta = memory.floats(size_t(lay.rows() * a.h));
   softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta);
 
   const int64_t segments = segment_count(pool.size(), a, lay.bk);
   const bool in_place = segments == 1 && std::is_same_v<T, float>;
   float* parts = in_place ? static_cast<float*>(a.dq) : memory.floats(size_t(segments * q_count));
 
+  const std::vector<int64_t> order = longest_first(lay);
   pool.parallel_items(a.b * a.kvh * segments, [&](int64_t item, int worker) {
     int64_t seg = item % segments, bg = item / segments;
-    backward_segment<T>(lay, in, bg / a.kvh, bg % a.kvh, seg, segments, delta, parts + seg * q_count,
+    backward_segment<T>(lay, in, order[size_t(bg / a.kvh)], bg % a.kvh, seg, segments, delta, parts + seg * q_count,
                         BackwardTiles(arena.worker(worker), a.d, lay.bk));
   });
   finish_backward<T>(pool, lay, parts, segments, in_place);

@@ -194,19 +194,20 @@ class DeviceBackend final : public Backend {
     auto fwd = tensor_core_attention(a, false) ? k::attention_fwd : k::attention_generic_fwd;
     return launch("wpm_attention_fwd", [&](CUstream_st* s) {
       return fwd(s, a.q, a.k, a.v, a.lengths, a.out, a.lse, a.b, a.t, a.h, a.kvh, a.d, a.scale, to_kpadding(a.padding),
-                 to_kdtype(a.dtype));
+                 to_kdtype(a.dtype), a.cu_seqlens, a.max_seqlen);
     });
   }
   wpm_status attention_bwd(const AttentionArgs& a) override {
     const bool tensor_cores = tensor_core_attention(a, true);
     auto bwd = tensor_cores ? k::attention_bwd : k::attention_generic_bwd;
-    const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(a.b, a.t, a.h, a.kvh, a.d)
-                                                 : k::attention_generic_bwd_workspace_bytes(a.b, a.t, a.h);
+    const int64_t planes = a.cu_seqlens ? 1 : a.b;  // a packed batch's tensors are one [t, ...] plane
+    const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(planes, a.t, a.h, a.kvh, a.d)
+                                                 : k::attention_generic_bwd_workspace_bytes(planes, a.t, a.h);
     Scratch workspace(*platform_);
     if (wpm_status s = workspace.alloc(size_t(workspace_bytes))) return s;
     return launch("wpm_attention_bwd", [&](CUstream_st* s) {
       return bwd(s, a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(), a.lengths, a.b, a.t, a.h,
-                 a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype));
+                 a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype), a.cu_seqlens, a.max_seqlen);
     });
   }
 

@@ -30,6 +30,12 @@ public sealed unsafe partial class BadArgumentTests
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape, padding: (Padding)5)),
         Invalid("attention_fwd: lse too small", "lse", a =>
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(3), Shape)),
+        Invalid("attention_fwd: packed offsets not ending at t", "cu_seqlens", a =>
+            Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape,
+                new PackedSequences(a.Upload(0, 1), MaxLength: 2))),
+        Invalid("attention_fwd: packed max_seqlen below a sequence", "max_seqlen", a =>
+            Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape,
+                new PackedSequences(a.Upload(0, 2), MaxLength: 1))),
         Invalid("attention_bwd: dk too small", "dk", a =>
             Ops.AttentionBackward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), a.F32(16), a.F32(16),
                 a.F32(7), a.F32(8), Shape)),

@@ -118,4 +118,67 @@ public sealed class LayerTests : OpFixture
         }
         Assert.That(RelativeError(output.ToArray(), expected), Is.LessThan(Fp32Reduction));
     }
+
+    [Test]
+    public void PackedAttentionGivesEachSequenceWhatThePaddedLayoutGives()
+    {
+        int[] lengths = [3, 0, 6, 1];
+        int[] padded = [3, 6, 1];
+        int[] offsets = [0, 3, 3, 9, 10];
+        const int H = 2, KVH = 1, D = 8, T = 6, N = 10, Bp = 3;
+        float[] q = Random(120, N * H * D), k = Random(121, N * KVH * D), v = Random(122, N * KVH * D),
+            dout = Random(123, N * H * D);
+        var packedShape = new AttentionShape(Batch: lengths.Length, Tokens: N, Heads: H, KeyValueHeads: KVH, HeadDim: D);
+        var paddedShape = new AttentionShape(Batch: Bp, Tokens: T, Heads: H, KeyValueHeads: KVH, HeadDim: D);
+        var packing = new PackedSequences(Arena.Upload(offsets), MaxLength: 6);
+
+        // Token j of the packed sequence i sits at row j of its padded slot (the empty sequence has none).
+        int[] slotOfToken = Enumerable.Range(0, N).Select(n => Array.FindLastIndex(offsets, o => o <= n)).ToArray();
+        int Row(int n)
+        {
+            int seq = slotOfToken[n];
+            int slot = Enumerable.Range(0, seq).Count(i => lengths[i] > 0);
+            return slot * T + (n - offsets[seq]);
+        }
+        float[] Pad(float[] x, int width)
+        {
+            var y = new float[Bp * T * width];
+            for (int n = 0; n < N; n++) Array.Copy(x, n * width, y, Row(n) * width, width);
+            return y;
+        }
+        double[] Unpad(float[] y, int width)
+        {
+            var x = new double[N * width];
+            for (int n = 0; n < N; n++)
+                for (int e = 0; e < width; e++) x[n * width + e] = y[Row(n) * width + e];
+            return x;
+        }
+
+        var (pOut, pLse) = (Poisoned(N, H, D), Poisoned(H, N));
+        var (pdq, pdk, pdv) = (Poisoned(N, H, D), Poisoned(N, KVH, D), Poisoned(N, KVH, D));
+        var (pq, pk, pv) = (Arena.Upload(q), Arena.Upload(k), Arena.Upload(v));
+        Ops.AttentionForward(Context, pq, pk, pv, pOut, pLse, packedShape, packing);
+        Ops.AttentionBackward(Context, pq, pk, pv, pOut, pLse, Arena.Upload(dout), pdq, pdk, pdv, packedShape, packing);
+
+        var (out_, lse) = (Poisoned(Bp, T, H, D), Poisoned(Bp, H, T));
+        var (dq, dk, dv) = (Poisoned(Bp, T, H, D), Poisoned(Bp, T, KVH, D), Poisoned(Bp, T, KVH, D));
+        var (uq, uk, uv) = (Arena.Upload(Pad(q, H * D)), Arena.Upload(Pad(k, KVH * D)), Arena.Upload(Pad(v, KVH * D)));
+        var uLengths = Arena.Upload(padded);
+        Ops.AttentionForward(Context, uq, uk, uv, out_, lse, paddedShape, uLengths);
+        Ops.AttentionBackward(Context, uq, uk, uv, out_, lse, Arena.Upload(Pad(dout, H * D)), dq, dk, dv, paddedShape,
+            uLengths);
+
+        Assert.That(RelativeError(pOut.ToArray(), Unpad(out_.ToArray(), H * D)), Is.LessThan(Fp32Reduction));
+        Assert.That(RelativeError(pdq.ToArray(), Unpad(dq.ToArray(), H * D)), Is.LessThan(Fp32Reduction));
+        Assert.That(RelativeError(pdk.ToArray(), Unpad(dk.ToArray(), KVH * D)), Is.LessThan(Fp32Reduction));
+        Assert.That(RelativeError(pdv.ToArray(), Unpad(dv.ToArray(), KVH * D)), Is.LessThan(Fp32Reduction));
+        float[] paddedLse = lse.ToArray(), packedLse = pLse.ToArray();
+        for (int head = 0; head < H; head++)
+            for (int n = 0; n < N; n++)
+            {
+                int row = Row(n);
+                Assert.That(packedLse[head * N + n],
+                    Is.EqualTo(paddedLse[(row / T * H + head) * T + row % T]).Within(1e-5f), $"lse head {head} token {n}");
+            }
+    }
 }
