@@ -33,14 +33,29 @@ if(Boost_FOUND)
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp native/emu/mma_accumulate.cpp
     native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp native/emu/fiber_sanitizer.cpp
-    native/emu/access_counters.cpp
+    native/emu/access_counters.cpp ${WORLDPM_EMU_ACCESS_HOOKS}
     ${WORLDPM_EMU_KERNEL_WRAPPERS})
+  if(WORLDPM_EMU_ACCESS_HOOKS)
+    target_compile_definitions(worldpm_emu PRIVATE WORLDPM_EMU_ACCESS_HOOKS)
+  endif()
   # Kernel code only (the wrappers here, the emulator tests' own kernels in Tests.cmake): every typed
   # access checks its alignment, the misaligned one becoming a kernel error through the handler in
   # native/emu/ubsan_alignment.cpp (no libubsan at run time, in the tests and libworldpm.so alike);
   # and locals start as 0xFE bytes, so a register array read before it is written gives a
   # visibly wrong value (-1.7e38 as a float) instead of a fresh stack's zero.
   set(WORLDPM_EMU_KERNEL_CHECKS -fsanitize=alignment -fno-sanitize-recover=alignment -ftrivial-auto-var-init=pattern)
+  # And every load and store through a pointer calls native/emu/memory_access_hooks.cpp, which hands it to
+  # the work counters (docs/emulator.md, "Work counters"): GCC's kernel AddressSanitizer instrumentation with
+  # a call per access and no redzones, whose runtime is that file alone. Not beside a real AddressSanitizer
+  # (WORLDPM_SANITIZE, WORLDPM_EMU_SANITIZE), whose runtime defines the same hooks; the bytes of plain
+  # accesses then go uncounted (emu::global_accesses_counted()).
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
+    list(APPEND WORLDPM_EMU_KERNEL_CHECKS -fsanitize=kernel-address --param=asan-instrumentation-with-call-threshold=0
+      --param=asan-stack=0 --param=asan-globals=0 --param=asan-use-after-return=0 --param=asan-instrument-allocas=0)
+    set(WORLDPM_EMU_ACCESS_HOOKS native/emu/memory_access_hooks.cpp)
+  else()
+    set(WORLDPM_EMU_ACCESS_HOOKS "")
+  endif()
   set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(worldpm_emu PUBLIC kernels/include)
@@ -61,7 +76,7 @@ if(Boost_FOUND)
 
   # The emu backend: the shared device host code on the emulator's platform.
   add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp
-    native/src/device/emu_stream.cpp)
+    native/src/device/emu_stream.cpp native/src/device/emu_kernel_profile.cpp)
   set_target_properties(worldpm_device_emu PROPERTIES POSITION_INDEPENDENT_CODE ON
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   # native/emu: device_range.h, the emulator's host-only allocation lookup (no kernel includes it).
