@@ -33,11 +33,8 @@ if(Boost_FOUND)
   endforeach()
   add_library(worldpm_emu STATIC native/emu/runtime.cpp native/emu/device_memory.cpp native/emu/mma_accumulate.cpp
     native/emu/block_order.cpp native/emu/watchdog.cpp native/emu/ubsan_alignment.cpp native/emu/fiber_sanitizer.cpp
-    native/emu/access_counters.cpp ${WORLDPM_EMU_ACCESS_HOOKS}
+    native/emu/access_counters.cpp
     ${WORLDPM_EMU_KERNEL_WRAPPERS})
-  if(WORLDPM_EMU_ACCESS_HOOKS)
-    target_compile_definitions(worldpm_emu PRIVATE WORLDPM_EMU_ACCESS_HOOKS)
-  endif()
   # Kernel code only (the wrappers here, the emulator tests' own kernels in Tests.cmake): every typed
   # access checks its alignment, the misaligned one becoming a kernel error through the handler in
   # native/emu/ubsan_alignment.cpp (no libubsan at run time, in the tests and libworldpm.so alike);
@@ -52,9 +49,8 @@ if(Boost_FOUND)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
     list(APPEND WORLDPM_EMU_KERNEL_CHECKS -fsanitize=kernel-address --param=asan-instrumentation-with-call-threshold=0
       --param=asan-stack=0 --param=asan-globals=0 --param=asan-use-after-return=0 --param=asan-instrument-allocas=0)
-    set(WORLDPM_EMU_ACCESS_HOOKS native/emu/memory_access_hooks.cpp)
-  else()
-    set(WORLDPM_EMU_ACCESS_HOOKS "")
+    target_sources(worldpm_emu PRIVATE native/emu/memory_access_hooks.cpp)
+    target_compile_definitions(worldpm_emu PRIVATE WORLDPM_EMU_ACCESS_HOOKS)
   endif()
   set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
