@@ -18,6 +18,11 @@ endif()
 # scripts/test.sh runs the emulator tests there.
 option(WORLDPM_EMU_HARDWARE_NUMERICS "Emulated kernels with FMA contraction and modelled approximate math" OFF)
 
+# WORLDPM_EMU_WORK_COUNTERS: the emulated kernels report every load and store to the work counters
+# (worldpm profile, docs/profile.md); OFF builds them without that instrumentation (the bytes of plain
+# accesses then go uncounted, as in the sanitizer builds).
+option(WORLDPM_EMU_WORK_COUNTERS "Emulated kernels report their loads and stores to the work counters" ON)
+
 # Static Boost.Context: libworldpm.so (and the NuGet package) must not need Boost at run time.
 set(Boost_USE_STATIC_LIBS ON)
 find_package(Boost 1.74 QUIET COMPONENTS context)
@@ -46,7 +51,7 @@ if(Boost_FOUND)
   # a call per access and no redzones, whose runtime is that file alone. Not beside a real AddressSanitizer
   # (WORLDPM_SANITIZE, WORLDPM_EMU_SANITIZE), whose runtime defines the same hooks; the bytes of plain
   # accesses then go uncounted (emu::global_accesses_counted()).
-  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
+  if(WORLDPM_EMU_WORK_COUNTERS AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
     list(APPEND WORLDPM_EMU_KERNEL_CHECKS -fsanitize=kernel-address --param=asan-instrumentation-with-call-threshold=0
       --param=asan-stack=0 --param=asan-globals=0 --param=asan-use-after-return=0 --param=asan-instrument-allocas=0)
     target_sources(worldpm_emu PRIVATE native/emu/memory_access_hooks.cpp)

@@ -38,3 +38,7 @@ extern "C" void __asan_loadN_noabort(uintptr_t p, size_t bytes) { access(p, byte
 extern "C" void __asan_storeN_noabort(uintptr_t p, size_t bytes) { access(p, bytes, true); }
 // Called before a noreturn call (a kernel error unwinding the fiber): there are no redzones to clear.
 extern "C" void __asan_handle_no_return() {}
+// Around a file's dynamic initialisers (the emulator tests' files, compiled with the kernels' flags): there is
+// no initialisation order to check.
+extern "C" void __asan_before_dynamic_init(const char*) {}
+extern "C" void __asan_after_dynamic_init() {}
