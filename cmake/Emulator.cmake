@@ -46,18 +46,20 @@ if(Boost_FOUND)
   # and locals start as 0xFE bytes, so a register array read before it is written gives a
   # visibly wrong value (-1.7e38 as a float) instead of a fresh stack's zero.
   set(WORLDPM_EMU_KERNEL_CHECKS -fsanitize=alignment -fno-sanitize-recover=alignment -ftrivial-auto-var-init=pattern)
-  # And every load and store through a pointer calls native/emu/memory_access_hooks.cpp, which hands it to
-  # the work counters (docs/emulator.md, "Work counters"): GCC's kernel AddressSanitizer instrumentation with
-  # a call per access and no redzones, whose runtime is that file alone. Not beside a real AddressSanitizer
-  # (WORLDPM_SANITIZE, WORLDPM_EMU_SANITIZE), whose runtime defines the same hooks; the bytes of plain
-  # accesses then go uncounted (emu::global_accesses_counted()).
+  # The kernels alone (not the tests' own kernels, nor their host code): every load and store through a
+  # pointer calls native/emu/memory_access_hooks.cpp, which hands it to the work counters (docs/emulator.md,
+  # "Work counters"): GCC's ThreadSanitizer instrumentation without the function entry and exit calls,
+  # whose runtime is that file alone. Not beside a real sanitizer (WORLDPM_SANITIZE, WORLDPM_EMU_SANITIZE),
+  # whose runtime defines the same hooks; the bytes of plain accesses then go uncounted
+  # (emu::global_accesses_counted()).
+  set(WORLDPM_EMU_KERNEL_COUNTING "")
   if(WORLDPM_EMU_WORK_COUNTERS AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
-    list(APPEND WORLDPM_EMU_KERNEL_CHECKS -fsanitize=kernel-address --param=asan-instrumentation-with-call-threshold=0
-      --param=asan-stack=0 --param=asan-globals=0 --param=asan-use-after-return=0 --param=asan-instrument-allocas=0)
+    set(WORLDPM_EMU_KERNEL_COUNTING -fsanitize=thread --param=tsan-instrument-func-entry-exit=0)
     target_sources(worldpm_emu PRIVATE native/emu/memory_access_hooks.cpp)
     target_compile_definitions(worldpm_emu PRIVATE WORLDPM_EMU_ACCESS_HOOKS)
   endif()
-  set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
+  set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
+    COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${WORLDPM_EMU_KERNEL_COUNTING}")
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(worldpm_emu PUBLIC kernels/include)
   target_compile_options(worldpm_emu PRIVATE -Wall -Wextra -O2
@@ -104,7 +106,7 @@ if(Boost_FOUND)
       string(APPEND WORLDPM_EMU_STATUS ", hardware numerics: modelled exp2f/expf/erfcf; no FMA contraction (the host has no FMA)")
     endif()
     set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
-      COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${hardware_numerics_options}"
+      COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${WORLDPM_EMU_KERNEL_COUNTING};${hardware_numerics_options}"
       COMPILE_DEFINITIONS WORLDPM_EMU_HARDWARE_NUMERICS)
   endif()
 else()

@@ -35,8 +35,8 @@ add_executable(worldpm_fuzz_abi_calls tests/fuzz/abi_calls_fuzz.cpp)
 target_link_libraries(worldpm_fuzz_abi_calls PRIVATE worldpm_fuzz_core)
 target_link_options(worldpm_fuzz_abi_calls PRIVATE -fsanitize=fuzzer,address,undefined)
 
-# The emulator's runtime without its kernels (and without its alignment handler and access hooks, which
-# would stand in for UBSan's and AddressSanitizer's own), for parse_schedule and parse_mma_accumulate.
+# The emulator's runtime without its kernels (and without its alignment handler, which would stand in
+# for UBSan's own, nor the kernels' access hooks), for parse_schedule and parse_mma_accumulate.
 if(TARGET worldpm_emu)
   get_target_property(fuzz_emu_sources worldpm_emu SOURCES)
   list(FILTER fuzz_emu_sources EXCLUDE REGEX "emu_kernels/|ubsan_alignment|memory_access_hooks")

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -108,6 +109,40 @@ TEST_F(WorkCounters, BradleyTerryLossCountsPairs) {
     // Per pair: delta and margin 2, sigmoid 1 / (1 + exp) 3, the weight and dloss / sum 2.
     expect_near_rel(double(s.flops()), 7.0 * pairs, "bt bwd flops");
   }
+}
+
+// In place: each element of x is loaded once and stored once (the cos/sin table lives in shared memory).
+// A load and a store of the same address must both count.
+TEST_F(WorkCounters, RopeInPlaceCountsEachElementReadAndWritten) {
+  const int64_t b = 2, t = 16, h = 4, d = 64;
+  const double x_bytes = double(b * t * h * d) * 4.0;
+  DeviceArray x(kdtype::f32, std::vector<float>(size_t(b * t * h * d), 0.5f));
+  emu::LaunchStatsLog log;
+  ASSERT_EQ(kernels_emu::rope_fwd(nullptr, x.data(), nullptr, b, t, h, d, 10000.0f, kdtype::f32), KSTATUS_OK);
+  const emu::LaunchStats s = only_launch(log);
+  expect_near_rel(double(s.global_read_bytes), x_bytes, "rope read");
+  expect_near_rel(double(s.global_write_bytes), x_bytes, "rope written");
+  expect_near_rel(double(s.shared_write_bytes), double(b * t * d) * 4.0, "rope cos/sin table written");
+}
+
+// AdamW updates p, m and v in place and reads the f32 gradient: 16 bytes read and 12 written per element.
+// With no cache model every thread of the fixed grid (1056 blocks of 256) also reads the tensor's row of the
+// table.
+TEST_F(WorkCounters, AdamwInPlaceCountsParamsAndMomentsBothWays) {
+  const size_t n = 1 << 15;
+  DeviceArray p(kdtype::f32, std::vector<float>(n, 1.0f)), g(kdtype::f32, std::vector<float>(n, 0.5f)),
+      m(kdtype::f32, std::vector<float>(n, 0.0f)), v(kdtype::f32, std::vector<float>(n, 0.0f));
+  const kadamw_tensor row{p.as<float>(), g.data(), m.as<float>(), v.as<float>(), nullptr, int64_t(n), kdtype::f32,
+                          kdtype::f32, 1};
+  auto* table = static_cast<kadamw_tensor*>(emu::device_alloc(sizeof row, "adamw table"));
+  std::memcpy(table, &row, sizeof row);
+  const kadamw_hyper hyper{1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f, 1};
+  emu::LaunchStatsLog log;
+  ASSERT_EQ(kernels_emu::adamw_step(nullptr, table, 1, hyper), KSTATUS_OK);
+  emu::device_free(table);
+  const emu::LaunchStats s = only_launch(log);
+  expect_near_rel(double(s.global_write_bytes), 12.0 * double(n), "adamw written");
+  expect_near_rel(double(s.global_read_bytes), 16.0 * double(n) + 1056.0 * 256.0 * double(sizeof row), "adamw read");
 }
 
 // Causal attention over one sequence of t tokens, one head, d = 64, bf16: with 64-row tiles, query tile i meets
