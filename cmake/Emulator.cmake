@@ -18,6 +18,11 @@ endif()
 # scripts/test.sh runs the emulator tests there.
 option(WORLDPM_EMU_HARDWARE_NUMERICS "Emulated kernels with FMA contraction and modelled approximate math" OFF)
 
+# WORLDPM_EMU_WORK_COUNTERS: the emulated kernels report every load and store to the work counters
+# (worldpm profile, docs/profile.md); OFF builds them without that instrumentation (the bytes of plain
+# accesses then go uncounted, as in the sanitizer builds).
+option(WORLDPM_EMU_WORK_COUNTERS "Emulated kernels report their loads and stores to the work counters" ON)
+
 # Static Boost.Context: libworldpm.so (and the NuGet package) must not need Boost at run time.
 set(Boost_USE_STATIC_LIBS ON)
 find_package(Boost 1.74 QUIET COMPONENTS context)
@@ -41,7 +46,20 @@ if(Boost_FOUND)
   # and locals start as 0xFE bytes, so a register array read before it is written gives a
   # visibly wrong value (-1.7e38 as a float) instead of a fresh stack's zero.
   set(WORLDPM_EMU_KERNEL_CHECKS -fsanitize=alignment -fno-sanitize-recover=alignment -ftrivial-auto-var-init=pattern)
-  set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS}")
+  # The kernels alone (not the tests' own kernels, nor their host code): every load and store through a
+  # pointer calls native/emu/memory_access_hooks.cpp, which hands it to the work counters (docs/emulator.md,
+  # "Work counters"): GCC's ThreadSanitizer instrumentation without the function entry and exit calls,
+  # whose runtime is that file alone. Not beside a real sanitizer (WORLDPM_SANITIZE, WORLDPM_EMU_SANITIZE),
+  # whose runtime defines the same hooks; the bytes of plain accesses then go uncounted
+  # (emu::global_accesses_counted()).
+  set(WORLDPM_EMU_KERNEL_COUNTING "")
+  if(WORLDPM_EMU_WORK_COUNTERS AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND NOT WORLDPM_SANITIZE AND NOT WORLDPM_EMU_SANITIZE)
+    set(WORLDPM_EMU_KERNEL_COUNTING -fsanitize=thread --param=tsan-instrument-func-entry-exit=0)
+    target_sources(worldpm_emu PRIVATE native/emu/memory_access_hooks.cpp)
+    target_compile_definitions(worldpm_emu PRIVATE WORLDPM_EMU_ACCESS_HOOKS)
+  endif()
+  set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
+    COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${WORLDPM_EMU_KERNEL_COUNTING}")
   set_target_properties(worldpm_emu PROPERTIES POSITION_INDEPENDENT_CODE ON)
   target_include_directories(worldpm_emu PUBLIC kernels/include)
   target_compile_options(worldpm_emu PRIVATE -Wall -Wextra -O2
@@ -61,7 +79,7 @@ if(Boost_FOUND)
 
   # The emu backend: the shared device host code on the emulator's platform.
   add_library(worldpm_device_emu OBJECT native/src/device/device_backend.cpp native/src/device/emu_platform.cpp
-    native/src/device/emu_stream.cpp)
+    native/src/device/emu_stream.cpp native/src/device/emu_kernel_profile.cpp)
   set_target_properties(worldpm_device_emu PROPERTIES POSITION_INDEPENDENT_CODE ON
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   # native/emu: device_range.h, the emulator's host-only allocation lookup (no kernel includes it).
@@ -88,7 +106,7 @@ if(Boost_FOUND)
       string(APPEND WORLDPM_EMU_STATUS ", hardware numerics: modelled exp2f/expf/erfcf; no FMA contraction (the host has no FMA)")
     endif()
     set_source_files_properties(${WORLDPM_EMU_KERNEL_WRAPPERS} PROPERTIES
-      COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${hardware_numerics_options}"
+      COMPILE_OPTIONS "${WORLDPM_EMU_KERNEL_CHECKS};${WORLDPM_EMU_KERNEL_COUNTING};${hardware_numerics_options}"
       COMPILE_DEFINITIONS WORLDPM_EMU_HARDWARE_NUMERICS)
   endif()
 else()

@@ -36,10 +36,10 @@ target_link_libraries(worldpm_fuzz_abi_calls PRIVATE worldpm_fuzz_core)
 target_link_options(worldpm_fuzz_abi_calls PRIVATE -fsanitize=fuzzer,address,undefined)
 
 # The emulator's runtime without its kernels (and without its alignment handler, which would stand in
-# for UBSan's own), for parse_schedule and parse_mma_accumulate.
+# for UBSan's own, nor the kernels' access hooks), for parse_schedule and parse_mma_accumulate.
 if(TARGET worldpm_emu)
   get_target_property(fuzz_emu_sources worldpm_emu SOURCES)
-  list(FILTER fuzz_emu_sources EXCLUDE REGEX "emu_kernels/|ubsan_alignment")
+  list(FILTER fuzz_emu_sources EXCLUDE REGEX "emu_kernels/|ubsan_alignment|memory_access_hooks")
   add_library(worldpm_fuzz_emu_runtime STATIC ${fuzz_emu_sources})
   target_include_directories(worldpm_fuzz_emu_runtime PUBLIC kernels/include native/emu)
   target_compile_options(worldpm_fuzz_emu_runtime PUBLIC ${WORLDPM_SANITIZER_FLAGS} PRIVATE -fsanitize=fuzzer-no-link -O1)

@@ -326,6 +326,9 @@ kstatus launch(kstream_t stream, const void* q, const void* k, const void* v, co
   const int64_t rows = attention_slot_rows(cu_seqlens, t, max_seqlen);
   const dim3 grid(unsigned((rows + kBlockQ - 1) / kBlockQ), unsigned(h), unsigned(b));
   const float scale_log2 = (scale != 0.0f ? scale : 1.0f / sqrtf(float(D))) * kLog2e;
+  // q and out [b, t, h, D], k and v [b, t, kvh, D] once each, lse, lengths
+  klaunch_min_bytes(uint64_t(attention_planes(cu_seqlens, b) * t) * (2 * uint64_t(h + kvh) * D * 2 + 4 * uint64_t(h)) +
+                    4 * uint64_t(b));
   return klaunch(attention_fwd_kernel<T, D>, grid, dim3(kThreads), smem_bytes<D>(), stream,
                  static_cast<const uint16_t*>(q), static_cast<const uint16_t*>(k), static_cast<const uint16_t*>(v),
                  lengths, cu_seqlens, static_cast<uint16_t*>(out), lse, int(t), int(h), int(kvh), scale_log2,
@@ -800,12 +803,17 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
   float* delta = ws.delta(workspace);
   float *dk_part = ws.part(workspace, 0), *dv_part = ws.part(workspace, 1);
   const unsigned pre_blocks = unsigned((rows + kPreprocessRows<D> - 1) / kPreprocessRows<D>);
+  const uint64_t tokens = uint64_t(attention_planes(cu_seqlens, b) * t);  // real or padded token slots
+  const uint64_t q_plane = tokens * uint64_t(h) * D * 2, kv_plane = tokens * uint64_t(kvh) * D * 2;
+  const uint64_t row_bytes = tokens * uint64_t(h) * 4;  // one f32 per query row: lse or Delta
+  klaunch_min_bytes(2 * q_plane + row_bytes + 4 * uint64_t(b));  // out, dout; Delta
   if (kstatus s = klaunch(attention_bwd_preprocess_kernel<T, D>, dim3(pre_blocks, unsigned(h), unsigned(b)),
                           dim3(kThreads), 0, stream, static_cast<const uint16_t*>(out), do16, lengths, cu_seqlens,
                           delta, int(t), int(h), left))
     return s;
   // One block per (key tile, query head): with GQA the group's heads run in parallel, H / KVH times the
   // blocks of one per kv head, and the reduce kernel sums their partials.
+  klaunch_min_bytes(2 * q_plane + 2 * kv_plane + 2 * row_bytes + (dk_part ? 4 * uint64_t(h / kvh) * kv_plane : 2 * kv_plane));
   if (kstatus s = klaunch(attention_bwd_dkdv_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                           smem_bytes_bwd<D>(true), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta),
                           lengths, cu_seqlens, static_cast<uint16_t*>(dk), static_cast<uint16_t*>(dv), dk_part,
@@ -813,11 +821,13 @@ kstatus launch_bwd(kstream_t stream, const void* q, const void* k, const void* v
     return s;
   if (dk_part) {
     const int64_t plane = ws.part_elems / (h / kvh);  // B T KVH D (T KVH D packed)
+    klaunch_min_bytes(uint64_t(ws.part_elems) * 2 * 4 + 2 * kv_plane);  // the f32 partials; dk, dv
     if (kstatus s = klaunch(attention_bwd_reduce_kernel<T>, dim3(unsigned((plane / 8 + kThreads - 1) / kThreads), 2u),
                             dim3(kThreads), 0, stream, dk_part, dv_part, static_cast<uint16_t*>(dk),
                             static_cast<uint16_t*>(dv), plane, int(h / kvh), sc))
       return s;
   }
+  klaunch_min_bytes(3 * q_plane + 2 * kv_plane + 2 * row_bytes);  // q, dout, dq; k, v; lse, Delta
   return klaunch(attention_bwd_dq_kernel<T, D>, dim3(tiles, unsigned(h), unsigned(b)), dim3(kThreads),
                  smem_bytes_bwd<D>(false), stream, q16, k16, v16, do16, lse, static_cast<const float*>(delta), lengths,
                  cu_seqlens, static_cast<uint16_t*>(dq), int(t), int(h), int(kvh), sc, sc * kLog2e, left);

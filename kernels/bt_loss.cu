@@ -51,6 +51,7 @@ __global__ void __launch_bounds__(kThreads)
     const float w = weights ? weights[i] : 1.0f;
     weighted += w * softplus(-(chosen[i] - rejected[i] - margin));
     weight += w;
+    kcount_flops(8);  // the margin difference 2, exp and log1p 2, their sum 1, the weight 1, the two sums 2
   }
   const float total = block_reduce_sum(weighted, scratch);
   const float total_weight = block_reduce_sum(weight, scratch);
@@ -75,6 +76,7 @@ __global__ void __launch_bounds__(kThreads)
     const float g = scale * w * sigmoid_minus_one(chosen[i] - rejected[i] - margin);
     dchosen[i] = g;
     drejected[i] = -g;
+    kcount_flops(7);  // the margin difference 2, exp 1, the sigmoid's sum and division 2, the scaling 2
   }
 }
 
@@ -90,6 +92,7 @@ namespace WPM_KERNELS_NS {
 kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights, float* loss,
                     int64_t pairs, float margin) {
   if (kstatus s = check("bt_loss_fwd", pairs, !chosen || !rejected || !loss)) return s;
+  klaunch_min_bytes(uint64_t(pairs) * (weights ? 12 : 8) + 4);
   return klaunch(bt_loss_fwd_kernel, dim3(1), dim3(kThreads), 0, stream, chosen, rejected, weights, loss, pairs,
                  margin);
 }
@@ -97,6 +100,7 @@ kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected
 kstatus bt_loss_bwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights,
                     float* dchosen, float* drejected, int64_t pairs, float margin, float dloss) {
   if (kstatus s = check("bt_loss_bwd", pairs, !chosen || !rejected || !dchosen || !drejected)) return s;
+  klaunch_min_bytes(uint64_t(pairs) * (weights ? 20 : 16));
   return klaunch(bt_loss_bwd_kernel, dim3(1), dim3(kThreads), 0, stream, chosen, rejected, weights, dchosen,
                  drejected, pairs, margin, dloss);
 }

@@ -57,6 +57,7 @@ kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* ds
     return dispatch_dtype("cast_dtype", dst_dtype, [&](auto dst_tag) {
       using S = decltype(src_tag);
       using D = decltype(dst_tag);
+      klaunch_min_bytes(uint64_t(n) * (sizeof(S) + sizeof(D)));
       return klaunch(cast_kernel<S, D>, grid_for(n, kThreads), dim3(kThreads), 0, stream, static_cast<const S*>(src),
                      static_cast<D*>(dst), n);
     });

@@ -98,6 +98,7 @@ kstatus embedding_fwd(kstream_t stream, const int32_t* ids, const void* table, v
   if (n * c == 0) return KSTATUS_OK;
   return dispatch_dtype("embedding_fwd", dtype, [&](auto tag) {
     using T = decltype(tag);
+    klaunch_min_bytes(uint64_t(n) * (4 + 2 * uint64_t(c) * sizeof(T)));  // ids, the rows read and written
     return klaunch(embedding_fwd_kernel<T>, dim3(unsigned(n)), dim3(kThreads), 0, stream, ids,
                    static_cast<const T*>(table), static_cast<T*>(out), vocab, c);
   });

@@ -69,6 +69,14 @@ __device__ __forceinline__ float gelu_grad(float x) {
   return 0.5f * erfcf(-x * kInvSqrt2) + x * kInvSqrt2Pi * expf(-0.5f * x * x);
 }
 
+// FLOPs per element for the work counters (kcount_flops), as the code above executes: comparisons,
+// fabsf and selects are none, a transcendental or a division is one. tanh_terms: u 5, e 2, p 2, and
+// e * p 1 when u < 0 (counted always here) and e * p * p 2 for the backward.
+template <gelu_form F>
+constexpr uint64_t kFwdFlops = F == gelu_form::tanh ? 11 : 4;
+template <gelu_form F>
+constexpr uint64_t kBwdFlops = F == gelu_form::tanh ? 21 : 10;
+
 // vectorized: every pointer is 16-byte aligned, so elements [0, n - n % W) go 16 bytes at a time.
 template <class T, gelu_form F>
 __global__ void __launch_bounds__(kThreads)
@@ -83,8 +91,12 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int k = 0; k < W; ++k) v.v[k] = from_float<T>(gelu<F>(to_float(v.v[k])));
     store16(out + c * W, v);
+    kcount_flops(W * kFwdFlops<F>);
   }
-  for (int64_t i = nvec * W + first; i < n; i += stride) out[i] = from_float<T>(gelu<F>(to_float(x[i])));
+  for (int64_t i = nvec * W + first; i < n; i += stride) {
+    out[i] = from_float<T>(gelu<F>(to_float(x[i])));
+    kcount_flops(kFwdFlops<F>);
+  }
 }
 
 template <class T, gelu_form F>
@@ -102,9 +114,12 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
     for (int k = 0; k < W; ++k) v.v[k] = from_float<T>(to_float(g.v[k]) * gelu_grad<F>(to_float(v.v[k])));
     store16(dx + c * W, v);
+    kcount_flops(W * kBwdFlops<F>);
   }
-  for (int64_t i = nvec * W + first; i < n; i += stride)
+  for (int64_t i = nvec * W + first; i < n; i += stride) {
     dx[i] = from_float<T>(to_float(dout[i]) * gelu_grad<F>(to_float(x[i])));
+    kcount_flops(kBwdFlops<F>);
+  }
 }
 
 template <class T, gelu_form F>
@@ -112,6 +127,7 @@ kstatus launch_fwd(kstream_t stream, const void* x, void* out, int64_t n) {
   const bool vec = aligned16(x) && aligned16(out);
   const T* in = static_cast<const T*>(x);
   T* dst = static_cast<T*>(out);
+  klaunch_min_bytes(uint64_t(n) * 2 * sizeof(T));
   return klaunch(gelu_fwd_kernel<T, F>, grid_for(pack16_work<T>(n, vec), kThreads), dim3(kThreads), 0, stream, in,
                  dst, n, vec);
 }
@@ -122,6 +138,7 @@ kstatus launch_bwd(kstream_t stream, const void* dout, const void* x, void* dx, 
   const T* g = static_cast<const T*>(dout);
   const T* in = static_cast<const T*>(x);
   T* dst = static_cast<T*>(dx);
+  klaunch_min_bytes(uint64_t(n) * 3 * sizeof(T));
   return klaunch(gelu_bwd_kernel<T, F>, grid_for(pack16_work<T>(n, vec), kThreads), dim3(kThreads), 0, stream, g,
                  in, dst, n, vec);
 }

@@ -90,7 +90,10 @@ __device__ __forceinline__ bool scale_tensor(const ktensor& t, float scale) {
   return bad;
 }
 
-__global__ void scale_check_finite_clear_kernel(float* found_inf) { found_inf[0] = 0.0f; }
+__global__ void __launch_bounds__(1) scale_check_finite_clear_kernel(float* found_inf) {
+  kernel_launch_bounds(1);
+  found_inf[0] = 0.0f;
+}
 
 __global__ void __launch_bounds__(kThreads)
     scale_check_finite_kernel(const ktensor* __restrict__ tensors, int64_t count, float scale, float* found_inf) {

@@ -83,6 +83,7 @@ kstatus last_token_pool_fwd(kstream_t stream, const void* hidden, const int32_t*
   if (b * c == 0) return KSTATUS_OK;
   return dispatch_dtype("last_token_pool_fwd", dtype, [&](auto tag) {
     using T = decltype(tag);
+    klaunch_min_bytes(uint64_t(b) * (4 + 2 * uint64_t(c) * sizeof(T)));  // lengths, the rows read and written
     return klaunch(last_token_pool_fwd_kernel<T>, dim3(unsigned(b)), dim3(kThreads), 0, stream,
                    static_cast<const T*>(hidden), lengths, static_cast<T*>(out), t, c, padding == kpadding::left);
   });
@@ -94,6 +95,7 @@ kstatus last_token_pool_bwd(kstream_t stream, const void* dout, const int32_t* l
   if (b * t * c == 0) return KSTATUS_OK;
   return dispatch_dtype("last_token_pool_bwd", dtype, [&](auto tag) {
     using T = decltype(tag);
+    klaunch_min_bytes(uint64_t(b) * (4 + uint64_t(c) * sizeof(T) * (1 + uint64_t(t))));  // lengths, dout, dhidden
     return klaunch(last_token_pool_bwd_kernel<T>, dim3(unsigned(t), unsigned(b)), dim3(kThreads), 0, stream,
                    static_cast<const T*>(dout), lengths, static_cast<T*>(dhidden), t, c, padding == kpadding::left);
   });

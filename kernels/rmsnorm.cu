@@ -125,6 +125,7 @@ kstatus rmsnorm_fwd(kstream_t stream, const void* x, const void* weight, void* o
   if (kstatus s = check_pointers("rmsnorm_fwd", !x || !weight || !out || !rstd)) return s;
   return dispatch_dtype("rmsnorm_fwd", dtype, [&](auto tag) {
     using T = decltype(tag);
+    klaunch_min_bytes((2 * uint64_t(n) + 1) * uint64_t(c) * sizeof(T) + 4 * uint64_t(n));  // x, weight; out, rstd
     return klaunch(rmsnorm_fwd_kernel<T>, dim3(unsigned(n)), dim3(kThreads), 0, stream, static_cast<const T*>(x),
                    static_cast<const T*>(weight), static_cast<T*>(out), rstd, c, eps);
   });

@@ -92,6 +92,8 @@ kstatus launch(const char* op, Kernel kernel_of, kstream_t stream, void* x, cons
   const double log_theta = std::log(double(theta));
   return dispatch_dtype(op, dtype, [&](auto tag) {
     using T = decltype(tag);
+    // x read and written in place, the positions read
+    klaunch_min_bytes(2 * uint64_t(tokens * h * d) * sizeof(T) + (positions ? 4 * uint64_t(tokens) : 0));
     return klaunch(kernel_of(tag), dim3(unsigned(tokens)), dim3(kThreads), size_t(d) * sizeof(float), stream,
                    static_cast<T*>(x), positions, t, int(h), int(d), log_theta);
   });

@@ -30,8 +30,8 @@ public sealed class AttentionWorkload : IWorkload
         }
         void Forward() => Ops.AttentionForward(context, q, k, v, output, lse, shape);
 
-        Timing forward = Timing.Measure(context, settings.Repetitions, Fresh, Forward);
-        Timing backward = Timing.Measure(context, settings.Repetitions, () => { Fresh(); Forward(); },
+        Timing forward = Timing.Measure(context, settings, Fresh, Forward);
+        Timing backward = Timing.Measure(context, settings, () => { Fresh(); Forward(); },
             () => Ops.AttentionBackward(context, q, k, v, output, lse, dout, dq, dk, dv, shape));
         double flops = CausalForwardFlops(shape.Batch, shape.Heads, shape.Tokens, shape.HeadDim);
         string text = $"B={shape.Batch} H={shape.Heads} T={shape.Tokens} D={shape.HeadDim} causal fp32";

@@ -26,8 +26,8 @@ public sealed class GeluWorkload : IWorkload
             x.FillNormal(seeds.Next());
             dy.FillNormal(seeds.Next());
         }
-        Timing forward = Timing.Measure(context, settings.Repetitions, Fresh, () => Ops.GeluForward(context, x, y));
-        Timing backward = Timing.Measure(context, settings.Repetitions, Fresh, () => Ops.GeluBackward(context, dy, x, dx));
+        Timing forward = Timing.Measure(context, settings, Fresh, () => Ops.GeluForward(context, x, y));
+        Timing backward = Timing.Measure(context, settings, Fresh, () => Ops.GeluBackward(context, dy, x, dx));
         string shape = $"x {rows}x{cols} fp32";
         return
         [

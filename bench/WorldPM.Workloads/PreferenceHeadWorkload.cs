@@ -77,8 +77,8 @@ public sealed class PreferenceHeadWorkload : IWorkload
             Ops.Gemm(context, da1, w1, dpooled, rows, channels, hidden, transposeB: true);          // dpooled = da1 W1ᵀ
             if (denseGradient) Ops.LastTokenPoolBackward(context, dpooled, lengths, dstates, rows, tokens, channels);
         }
-        Timing timing = Timing.Measure(context, settings.Repetitions, Fresh, ForwardBackward);
-        Timing rowsTiming = Timing.Measure(context, settings.Repetitions, Fresh, ForwardBackwardRows);
+        Timing timing = Timing.Measure(context, settings, Fresh, ForwardBackward);
+        Timing rowsTiming = Timing.Measure(context, settings, Fresh, ForwardBackwardRows);
         double bytes = ((double)rows * channels + (double)rows * tokens * channels) * sizeof(float);
         return
         [

@@ -22,7 +22,7 @@ public sealed class ScoringWorkload : IWorkload
         if (!settings.Bf16)
         {
             (int[] Tokens, int[] Lengths) batch = default;
-            Timing timing = Timing.Measure(context, settings.Repetitions,
+            Timing timing = Timing.Measure(context, settings,
                 () => batch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
                 () => fp32.Score(batch.Tokens, batch.Lengths, sequences, tokens));
             return [Result("score_ms", $"{shape}, fp32", timing, fp32, sequences, tokens)];

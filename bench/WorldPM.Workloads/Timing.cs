@@ -8,10 +8,33 @@ namespace WorldPM.Workloads;
 /// number to report (robust to the odd slow run on a shared machine); the minimum shows what the code can do
 /// when nothing interferes, and the gap between the two shows the noise. On a device backend
 /// <see cref="PerRun"/> counts what one run of the body did on the device (host waits, copies, launches, GEMMs),
-/// without the benchmark's own synchronisation around it.
+/// without the benchmark's own synchronisation around it. With <see cref="BenchSettings.CountKernels"/>,
+/// <see cref="Kernels"/> is the emulator's count of the last repetition's work per kernel.
 /// </summary>
-public readonly record struct Timing(double MedianMs, double MinMs, DeviceCounters? PerRun = null)
+public readonly record struct Timing(double MedianMs, double MinMs, DeviceCounters? PerRun = null,
+    IReadOnlyList<KernelProfile>? Kernels = null)
 {
+    /// <summary><see cref="Measure(WorldPMContext, int, Action, Action)"/> with the settings' repetitions, counting
+    /// the last one's kernels when they ask for it.</summary>
+    public static Timing Measure(WorldPMContext context, BenchSettings settings, Action setup, Action body)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        if (!settings.CountKernels) return Measure(context, settings.Repetitions, setup, body);
+        Timing timed = settings.Repetitions > 1 ? Measure(context, settings.Repetitions - 1, setup, body) : default;
+        if (settings.Repetitions == 1)
+        {
+            setup();
+            body();
+            context.Synchronize();
+        }
+        setup();
+        context.StartProfile();
+        double ms = TimeOnce(context, () => { }, body, out DeviceCounters? perRun);
+        context.StopProfile();
+        IReadOnlyList<KernelProfile> kernels = context.KernelProfiles();
+        return settings.Repetitions > 1 ? timed with { Kernels = kernels } : new Timing(ms, ms, perRun, kernels);
+    }
+
     /// <summary>
     /// Runs <paramref name="setup"/> then <paramref name="body"/> once as a warm-up (first-touch page faults, thread
     /// pool start, BLAS buffers), then <paramref name="repetitions"/> times timing only the body. Setup runs before

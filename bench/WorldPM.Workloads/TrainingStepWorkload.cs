@@ -27,7 +27,7 @@ public sealed class TrainingStepWorkload : IWorkload
         if (!settings.Bf16)
         {
             PairBatch[] batch = [];
-            Timing timing = Timing.Measure(context, settings.Repetitions,
+            Timing timing = Timing.Measure(context, settings,
                 () => batch = [RandomPairs(pairs, tokens, seeds.NextInt())],
                 () => fp32.Trainer.TrainStep(batch));
             return [Result("step_ms", $"{shape}, fp32, AdamW", timing, fp32.Model, pairs, tokens)];

@@ -162,12 +162,24 @@ void* dynamic_smem();
 // kernel_launch_bounds(max_threads, min_blocks) at the top of a kernel (kemu.h): a block larger than
 // max_threads is a kernel error naming file:line (CUDA refuses such a launch).
 void check_launch_bounds(unsigned max_threads, unsigned min_blocks, const char* file, int line);
+// The same call names the running kernel (its function's name) for the access counters.
+void name_kernel(const char* function);
+// A global (device_alloc) or shared-memory access of `bytes` at p by the running lane, from the kernels'
+// compiler instrumentation (native/emu/memory_access_hooks.cpp); counted while a LaunchStatsLog exists,
+// ignored for the lane's own stack and for host memory.
+void count_memory_access(const void* p, size_t bytes, bool write);
+// `flops` floating-point operations the running lane reports doing outside mma (kcount_flops in kemu.h).
+void count_flops(uint64_t flops);
+// The minimum bytes the next launch from this host thread must move (klaunch_min_bytes in kemu.h),
+// and taking it back (0 when none was declared) as that launch starts.
+void declare_min_bytes(uint64_t bytes);
+uint64_t take_min_bytes();
 
 struct Thunk {
   void (*call)(const void* context);
   const void* context;
 };
-void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem);
+void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem, uint64_t min_bytes = 0);
 
 }  // namespace detail
 
@@ -186,7 +198,7 @@ void launch(void (*kernel)(P...), dim3 grid, dim3 block, size_t dyn_smem, A&&...
     const Call& c = *static_cast<const Call*>(context);
     std::apply(c.kernel, c.params);
   };
-  detail::launch(detail::Thunk{run, &call}, grid, block, dyn_smem);
+  detail::launch(detail::Thunk{run, &call}, grid, block, dyn_smem, detail::take_min_bytes());
 }
 
 // A stream whose launches run later (the emu backend's deferred mode, WORLDPM_EMU_QUEUE=deferred):
@@ -209,7 +221,9 @@ void launch_on(CUstream_st* stream, void (*kernel)(P...), dim3 grid, dim3 block,
   if (stream == nullptr) return launch(kernel, grid, block, dyn_smem, std::forward<A>(args)...);
   static_assert(sizeof...(P) == sizeof...(A), "emu::launch_on: argument count differs from the kernel's");
   std::tuple<std::decay_t<P>...> params(std::forward<A>(args)...);
-  LaunchQueue::of(stream)->push([kernel, params, grid, block, dyn_smem] {
+  const uint64_t min_bytes = detail::take_min_bytes();  // declared for this launch, not the one it runs after
+  LaunchQueue::of(stream)->push([kernel, params, grid, block, dyn_smem, min_bytes] {
+    detail::declare_min_bytes(min_bytes);
     std::apply([&](const auto&... p) { launch(kernel, grid, block, dyn_smem, p...); }, params);
   });
 }
@@ -230,10 +244,30 @@ struct LaunchStats {
   // for the bytes they read (16 per instruction when all 32 lanes read 16 bytes).
   uint64_t cp_async = 0, cp_async_sectors = 0, cp_async_min_sectors = 0;
 
+  // The work of the launch (docs/emulator.md, "Work counters"): bytes of global memory (device_alloc
+  // allocations) and of shared memory each thread read and wrote, counted access by access with no cache
+  // model (cp.async and ldmatrix included); tensor-core mma.sync instructions and their FLOPs (2 m n k);
+  // other FLOPs, as the kernel reports them (kcount_flops). Global and shared bytes of plain accesses are
+  // counted only where the kernels carry the access instrumentation (global_accesses_counted()).
+  uint64_t global_read_bytes = 0, global_write_bytes = 0, shared_read_bytes = 0, shared_write_bytes = 0;
+  uint64_t mma = 0, mma_flops = 0, other_flops = 0;
+  // The kernel's name (from kernel_launch_bounds; "" when it has none) and the minimum bytes its launcher
+  // declared it must move (klaunch_min_bytes: inputs read once, outputs written once; 0 when undeclared).
+  const char* kernel = "";
+  uint64_t min_bytes = 0;
+
   uint64_t bank_conflicts() const { return ldmatrix_wavefronts - ldmatrix_min_wavefronts; }
   uint64_t excess_sectors() const { return cp_async_sectors - cp_async_min_sectors; }
-  LaunchStats& operator+=(const LaunchStats& o);  // adds the counts (not grid, block, dyn_smem)
+  uint64_t flops() const { return mma_flops + other_flops; }
+  LaunchStats& operator+=(const LaunchStats& o);  // adds the counts and min_bytes (not grid, block, dyn_smem, kernel)
 };
+
+// Whether this build's kernels report their plain loads and stores to the counters (the emulator's own
+// builds do; its sanitizer builds, whose instrumentation the access hooks would clash with, do not).
+bool global_accesses_counted();
+// Work done for a launch's stream outside the emulated kernels (the emu backend's GEMMs run on the CPU):
+// recorded in the open LaunchStatsLog as a launch of its own, its counts as the caller states them.
+void record_host_work(const LaunchStats& stats);
 
 // Collects the LaunchStats of every launch that finishes without error while it exists, in launch order.
 // Launches count only while one exists (counting costs time); at most one exists at a time (a second

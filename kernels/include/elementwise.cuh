@@ -69,6 +69,7 @@ static kstatus launch_elementwise(void (*kernel)(Operands<T, NI, NO>, int64_t, b
   for (int i = 0; i < NI; ++i) p.in[i] = static_cast<const T*>(in[i]);
   for (int o = 0; o < NO; ++o) p.out[o] = static_cast<T*>(out[o]);
   const bool vec = operands_aligned16(p);
+  klaunch_min_bytes(uint64_t(n) * (NI + NO) * sizeof(T));
   return klaunch(kernel, klaunch_util::grid_for(klaunch_util::pack16_work<T>(n, vec), threads), dim3(threads), 0,
                  stream, p, n, vec);
 }

@@ -26,7 +26,13 @@
 //   kernel_launch_bounds(max_threads[, min_blocks])
 //                                the first statement of a kernel declared __launch_bounds__(...),
 //                                repeating its arguments: the emulator cannot see the attribute
-//                                and reports a block larger than max_threads (nvcc: nothing)
+//                                and reports a block larger than max_threads (nvcc: nothing); it
+//                                also names the kernel in the emulator's work counters
+//   kcount_flops(n)              the calling thread did n floating-point operations (outside mma):
+//                                the emulator's work counters add them up (nvcc: nothing)
+//   klaunch_min_bytes(bytes)     host side, just before a klaunch: the bytes the launched kernel
+//                                must move at least (its inputs read once, its outputs written
+//                                once), for the emulator's work counters (nvcc: nothing)
 //   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU); in the
 //         emulator's hardware-numerics build exp2f, expf and erfcf are gpu_math_models.h's models
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
@@ -79,6 +85,9 @@ __device__ __forceinline__ void st64(void* p, float2 v) { *reinterpret_cast<floa
 
 // The attribute itself bounds the kernel under nvcc.
 __device__ __forceinline__ void kernel_launch_bounds(unsigned /*max_threads*/, unsigned /*min_blocks*/ = 0) {}
+// The work counters are the emulator's.
+__device__ __forceinline__ void kcount_flops(uint64_t /*n*/) {}
+inline void klaunch_min_bytes(uint64_t /*bytes*/) {}
 
 // The call site of a checked access, passed on only in the emulator (see load16 below).
 #define KEMU_SITE_PARAMS
@@ -215,9 +224,12 @@ inline void st64(void* p, float2 v KEMU_SITE_PARAMS) {
 }
 
 inline void kernel_launch_bounds(unsigned max_threads, unsigned min_blocks = 0, const char* file = __builtin_FILE(),
-                                 int line = __builtin_LINE()) {
+                                 int line = __builtin_LINE(), const char* function = __builtin_FUNCTION()) {
   ::emu::detail::check_launch_bounds(max_threads, min_blocks, file, line);
+  ::emu::detail::name_kernel(function);
 }
+inline void kcount_flops(uint64_t n) { ::emu::detail::count_flops(n); }
+inline void klaunch_min_bytes(uint64_t bytes) { ::emu::detail::declare_min_bytes(bytes); }
 
 // The hardware-numerics build of the kernels (WORLDPM_EMU_HARDWARE_NUMERICS, set by CMake for the
 // kernel sources only): the math calls nvcc builds on the GPU's approximate units return a result as far

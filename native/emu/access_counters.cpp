@@ -25,9 +25,12 @@ LogState& log_state() {
   return s;
 }
 
-std::atomic<bool> g_wanted{false};
-
 }  // namespace
+
+namespace detail {
+std::atomic<bool> g_launch_stats_wanted{false};
+}  // namespace detail
+using detail::g_launch_stats_wanted;
 
 LaunchStats& LaunchStats::operator+=(const LaunchStats& o) {
   ldmatrix += o.ldmatrix;
@@ -36,6 +39,14 @@ LaunchStats& LaunchStats::operator+=(const LaunchStats& o) {
   cp_async += o.cp_async;
   cp_async_sectors += o.cp_async_sectors;
   cp_async_min_sectors += o.cp_async_min_sectors;
+  global_read_bytes += o.global_read_bytes;
+  global_write_bytes += o.global_write_bytes;
+  shared_read_bytes += o.shared_read_bytes;
+  shared_write_bytes += o.shared_write_bytes;
+  mma += o.mma;
+  mma_flops += o.mma_flops;
+  other_flops += o.other_flops;
+  min_bytes += o.min_bytes;
   return *this;
 }
 
@@ -45,13 +56,13 @@ LaunchStatsLog::LaunchStatsLog() {
   if (s.open) throw std::logic_error("emu::LaunchStatsLog: another one already exists (one at a time)");
   s.open = true;
   s.launches.clear();
-  g_wanted = true;
+  g_launch_stats_wanted = true;
 }
 
 LaunchStatsLog::~LaunchStatsLog() {
   LogState& s = log_state();
   std::lock_guard<std::mutex> lock(s.mutex);
-  g_wanted = false;
+  g_launch_stats_wanted = false;
   s.open = false;
   s.launches.clear();
 }
@@ -68,9 +79,22 @@ LaunchStats LaunchStatsLog::total() const {
   return sum;
 }
 
+// WORLDPM_EMU_ACCESS_HOOKS: cmake/Emulator.cmake built the kernels with memory_access_hooks.cpp's instrumentation.
+bool global_accesses_counted() {
+#if defined(WORLDPM_EMU_ACCESS_HOOKS)
+  return true;
+#else
+  return false;
+#endif
+}
+
+void record_host_work(const LaunchStats& stats) {
+  if (g_launch_stats_wanted) detail::record_launch_stats(stats);
+}
+
 namespace detail {
 
-bool launch_stats_wanted() { return g_wanted; }
+bool launch_stats_wanted() { return g_launch_stats_wanted; }
 
 void record_launch_stats(const LaunchStats& stats) {
   LogState& s = log_state();
@@ -91,6 +115,7 @@ void AccessCounters::start_block(unsigned threads) {
 void AccessCounters::ldmatrix(const void* const* rows, int matrices) {
   ++totals_.ldmatrix;
   totals_.ldmatrix_min_wavefronts += uint64_t(matrices);
+  totals_.shared_read_bytes += uint64_t(matrices) * kRowsPerPhase * 16;
   for (int j = 0; j < matrices; ++j) {
     uintptr_t seen[kRowsPerPhase];
     int distinct = 0, per_group[kBankGroups] = {};
@@ -105,6 +130,8 @@ void AccessCounters::ldmatrix(const void* const* rows, int matrices) {
 }
 
 void AccessCounters::cp_async(unsigned thread, const void* src, int bytes, const char* file, int line) {
+  totals_.global_read_bytes += uint64_t(bytes);
+  totals_.shared_write_bytes += 16;  // the rest of the 16 bytes is zero-filled
   copies_[thread / 32].push_back(
       Copy{seq_[thread]++, uint32_t(line), file, reinterpret_cast<uintptr_t>(src), bytes});
 }
@@ -141,6 +168,13 @@ void AccessCounters::warp_synchronised(unsigned warp) {
   std::fill(seq_.begin() + long(first), seq_.begin() + long(last), 0u);
 }
 
+// m16n8k16: 16 x 8 outputs of 16 multiply-adds each.
+void AccessCounters::mma() {
+  constexpr uint64_t kFlops = 2 * 16 * 8 * 16;
+  ++totals_.mma;
+  totals_.mma_flops += kFlops;
+}
+
 void AccessCounters::block_synchronised() {
   for (unsigned w = 0; w < copies_.size(); ++w) warp_synchronised(w);
 }
@@ -148,6 +182,7 @@ void AccessCounters::block_synchronised() {
 void AccessCounters::add_to(LaunchStats& stats) {
   block_synchronised();
   stats += totals_;
+  if (*totals_.kernel && !*stats.kernel) stats.kernel = totals_.kernel;
   totals_ = LaunchStats{};
 }
 

@@ -1,10 +1,13 @@
 // The emulator's access counters (emu::LaunchStats): shared-memory bank conflicts of
 // ldmatrix and global-memory sectors of cp.async, per warp instruction, as a
-// profiler would count them on the GPU. The runtime feeds one AccessCounters per
-// running block from the warp rendezvous and the cp.async issue, tells it where a
-// warp or the block synchronises, and adds each block's totals to its launch.
+// profiler would count them on the GPU; and the launch's work: bytes each thread
+// moves, mma instructions, reported FLOPs. The runtime feeds one AccessCounters per
+// running block from the warp rendezvous, the cp.async issue and the kernels'
+// access hooks, tells it where a warp or the block synchronises, and adds each
+// block's totals to its launch.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +26,14 @@ class AccessCounters {
   // Every lane of `warp` (or of the block) has met: their copies since the last meeting are grouped into
   // warp instructions and counted.
   void warp_synchronised(unsigned warp);
+  // One thread's access of `bytes` to global or shared memory.
+  void global_access(size_t bytes, bool write) { (write ? totals_.global_write_bytes : totals_.global_read_bytes) += bytes; }
+  void shared_access(size_t bytes, bool write) { (write ? totals_.shared_write_bytes : totals_.shared_read_bytes) += bytes; }
+  // One warp's mma.sync.m16n8k16.
+  void mma();
+  void flops(uint64_t n) { totals_.other_flops += n; }
+  // The running kernel's name (a string literal), kept for the launch.
+  void name_kernel(const char* function) { totals_.kernel = function; }
   void block_synchronised();
   // Counts what is pending, adds the block's totals to `stats` and clears them.
   void add_to(LaunchStats& stats);
@@ -42,6 +53,8 @@ class AccessCounters {
 
 // Whether launches should count (a LaunchStatsLog exists), and where a finished launch's counts go.
 bool launch_stats_wanted();
+// The same, read on every instrumented access: a relaxed load and nothing more while no log is open.
+extern std::atomic<bool> g_launch_stats_wanted;
 void record_launch_stats(const LaunchStats& stats);
 
 }  // namespace emu::detail

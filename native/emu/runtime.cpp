@@ -134,9 +134,11 @@ thread_local StackPool tl_stacks;
 struct PooledStack {  // Boost.Context's StackAllocator concept over tl_stacks
   size_t size;
   san::Fiber* san;
+  DeviceRange* range;  // where the lane's stack lies (the access counters skip it)
   bctx::stack_context allocate() {
     bctx::stack_context s = tl_stacks.allocate(size);
     san::stack_allocated(*san, s.sp, s.size);
+    *range = DeviceRange{static_cast<char*>(s.sp) - s.size, s.size};
     return s;
   }
   void deallocate(bctx::stack_context& s) noexcept { tl_stacks.release(s); }
@@ -184,6 +186,7 @@ struct Lane {
   std::vector<CpCopy> cp;
   unsigned cp_commits;
   san::Fiber san;
+  DeviceRange stack;  // the fiber's stack: its locals, which the access counters do not count
 };
 
 struct Warp {
@@ -218,6 +221,7 @@ struct Block {
   size_t static_smem = 0;    // the bytes of `shared`
   void* dyn = nullptr;
   DeviceRange cp_source;     // the last allocation a cp.async read from (saves the registry's lock)
+  DeviceRange accessed;      // the last allocation a counted access touched (the same, for the counters)
   uint64_t rng = 0;
   san::BlockSync sync;  // the barrier's and warp collectives' happens-before edges (sanitizer builds)
   bool counting = false;     // the launch counts accesses (a LaunchStatsLog exists)
@@ -409,6 +413,7 @@ void perform(Block& b, Warp& w, unsigned warp_index) {
   Lane* lanes = &b.lanes[warp_index * 32];
   const unsigned mask = w.mask;
   if (b.counting && mask == w.exists) b.counters.warp_synchronised(warp_index);
+  if (b.counting && (w.op == WarpOp::mma_f16 || w.op == WarpOp::mma_bf16)) b.counters.mma();
   if (w.op == WarpOp::mma_f16 || w.op == WarpOp::mma_bf16 || ldmatrix_count(w.op)) {
     if (ldmatrix_count(w.op)) {
       perform_ldmatrix(lanes, ldmatrix_count(w.op),
@@ -520,7 +525,7 @@ void lane_exit(Block& b, Lane& lane) {
 
 void start_lane(Block& b, Lane& lane) {
   san::fiber_creating(lane.san);
-  lane.fiber = bctx::fiber(std::allocator_arg, PooledStack{b.launch->config.stack_bytes, &lane.san},
+  lane.fiber = bctx::fiber(std::allocator_arg, PooledStack{b.launch->config.stack_bytes, &lane.san, &lane.stack},
                            [&b, &lane](bctx::fiber&& sched) {
                              san::lane_started(lane.san, b.launch->sync);
                              lane.sched = std::move(sched);
@@ -618,6 +623,7 @@ void free_block_memory(Block& b) {
   b.shared.clear();
   b.static_smem = 0;
   b.cp_source = DeviceRange{};
+  b.accessed = DeviceRange{};
   ::operator delete(b.dyn, std::align_val_t(64));
   b.dyn = nullptr;
 }
@@ -1081,6 +1087,43 @@ void misaligned_access(const char* what, int bytes, const void* p, const char* f
                     " aligned (a " + width + " access faults on the GPU)");
 }
 
+void name_kernel(const char* function) {
+  Block& b = *tl_block;
+  if (b.counting) b.counters.name_kernel(function);
+}
+
+// Classified by address: the lane's stack (locals: registers on a GPU) and host memory (the launch's
+// parameters, constant tables) are not global memory, so only shared memory and device_alloc count.
+void count_memory_access(const void* p, size_t bytes, bool write) {
+  Block* b = tl_block;
+  if (b == nullptr || !b->counting || b->current == nullptr) return;
+  if (inside(b->current->stack, p, bytes)) return;
+  if (in_shared(*b, p, bytes)) return b->counters.shared_access(bytes, write);
+  if (!inside(b->accessed, p, bytes)) {
+    const DeviceRange range = device_allocation_of(p, bytes);
+    if (!range.base) return;
+    b->accessed = range;
+  }
+  b->counters.global_access(bytes, write);
+}
+
+void count_flops(uint64_t flops) {
+  Block* b = tl_block;
+  if (b != nullptr && b->counting) b->counters.flops(flops);
+}
+
+namespace {
+thread_local uint64_t tl_declared_min_bytes = 0;
+}  // namespace
+
+void declare_min_bytes(uint64_t bytes) { tl_declared_min_bytes = bytes; }
+
+uint64_t take_min_bytes() {
+  const uint64_t bytes = tl_declared_min_bytes;
+  tl_declared_min_bytes = 0;
+  return bytes;
+}
+
 void check_launch_bounds(unsigned max_threads, unsigned /*min_blocks*/, const char* file, int line) {
   const Block& b = *tl_block;
   if (b.nthreads > max_threads)
@@ -1102,7 +1145,7 @@ bool in_shared(const Block& b, const void* p, size_t n) {
 
 namespace detail {
 
-void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
+void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem, uint64_t min_bytes) {
   if (tl_block) throw LaunchError("emu::launch: called from inside a kernel (dynamic parallelism is not emulated)");
   Launch l;
   l.thunk = thunk;
@@ -1140,6 +1183,7 @@ void launch(const Thunk& thunk, dim3 grid, dim3 block, size_t dyn_smem) {
     l.stats.grid = grid;
     l.stats.block = block;
     l.stats.dyn_smem = dyn_smem;
+    l.stats.min_bytes = min_bytes;
     record_launch_stats(l.stats);
   }
 }

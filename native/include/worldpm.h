@@ -202,6 +202,38 @@ typedef struct wpm_device_counters {
  * WPM_ERR_UNSUPPORTED naming 'context'. */
 WPM_API wpm_status wpm_context_device_counters(const wpm_context* context, wpm_device_counters* counters);
 
+/* Added in 0.5. The emu backend's work counters, per kernel (docs/profile.md): what the
+ * kernels launched while counting was on did, counted by the emulator as each thread ran.
+ * Counts of work, never times: a GPU's time is for the caller to estimate from them. */
+typedef struct wpm_kernel_profile {
+  size_t struct_size;
+  char kernel[64];          /* the kernel's function name; "gemm" for the GEMMs (cuBLASLt on a GPU,
+                               the CPU's BLAS on emu: their bytes and FLOPs are the formula's) */
+  uint64_t launches;
+  uint64_t bytes_read;      /* global memory, each thread's loads (no cache model) */
+  uint64_t bytes_written;   /* global memory, each thread's stores */
+  uint64_t shared_bytes_read, shared_bytes_written;
+  uint64_t min_bytes;       /* the least global memory the launches must move: inputs read once,
+                               outputs written once; 0 where the kernel's launcher states none */
+  uint64_t mma_instructions; /* tensor-core mma.sync m16n8k16 */
+  uint64_t mma_flops;        /* their FLOPs (4096 each), and the GEMMs' 2 m n k */
+  uint64_t other_flops;      /* floating-point operations the kernel reports (0 where it does not) */
+  int32_t bytes_counted;     /* 0 when this build's kernels do not report plain loads and stores
+                                (the sanitizer builds): the byte counts then hold cp.async and
+                                ldmatrix only */
+} wpm_kernel_profile;
+
+/* Starts counting (enable nonzero: the table is cleared) or stops (0: the table is kept). Waits
+ * for the context's queued work first. On emu only (WPM_ERR_UNSUPPORTED naming 'context'
+ * elsewhere); one context of the process counts at a time (WPM_ERR_UNSUPPORTED naming
+ * 'context' while another does). */
+WPM_API wpm_status wpm_context_profile(wpm_context* context, int32_t enable);
+/* The table: one row per kernel, in the order the kernels first ran. *count receives the
+ * number of rows; min(count, capacity) of them are written to kernels (NULL allowed with
+ * capacity 0), each row's struct_size set by the caller. Waits for the queued work first. */
+WPM_API wpm_status wpm_context_profile_kernels(wpm_context* context, wpm_kernel_profile* kernels,
+                                               size_t capacity, size_t* count);
+
 /* ---------------------------------------------------------------- memory */
 
 WPM_API size_t wpm_dtype_size(wpm_dtype dtype); /* 0 for an unknown dtype */

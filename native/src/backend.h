@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "worldpm.h"
 
@@ -97,6 +98,11 @@ class Backend {
   // Fills the counts of `counters` (not its struct_size) and returns true on a device backend (cuda, emu);
   // false on cpu, which queues nothing.
   virtual bool device_counters(wpm_device_counters* counters) const { (void)counters; return false; }
+  // The work counters per kernel (wpm_context_profile): on emu only; false elsewhere, and then the two calls
+  // below are never made.
+  virtual bool has_kernel_profile() const { return false; }
+  virtual wpm_status kernel_profile_enable(bool on) { (void)on; return WPM_ERR_UNSUPPORTED; }
+  virtual wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) { (void)rows; return WPM_ERR_UNSUPPORTED; }
 
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;

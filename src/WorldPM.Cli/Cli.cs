@@ -77,6 +77,7 @@ public static class Cli
         root.Subcommands.Add(InspectCommand.Create());
         root.Subcommands.Add(PlotCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(ProfileCommand.Create());
         root.Subcommands.Add(SweepCommand.Create());
         return root;
     }

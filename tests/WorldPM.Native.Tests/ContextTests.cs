@@ -85,6 +85,37 @@ public sealed class ContextTests
             HostToDeviceCopies: 1, Launches: 1, Gemms: 0)));
     }
 
+    // GELU over n floats reads x and writes y once: 4 n bytes each way, 8 n the least it can move.
+    [Test]
+    public void AnEmuContextCountsTheWorkOfEachKernel()
+    {
+        const int n = 4096;
+        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
+        using DeviceBuffer<float> x = context.Allocate<float>(n), y = context.Allocate<float>(n);
+        x.CopyFrom(new float[n]);
+        context.StartProfile();
+        Ops.GeluForward(context, x, y);
+        Ops.GeluForward(context, x, y);
+        context.StopProfile();
+        Ops.GeluForward(context, x, y);  // not counted
+        KernelProfile gelu = context.KernelProfiles().Single();
+        Assert.That(gelu.Kernel, Does.StartWith("gelu_fwd_kernel"));
+        Assert.That(gelu.Launches, Is.EqualTo(2));
+        Assert.That(gelu.MinBytes, Is.EqualTo(2 * 8 * n));
+        if (!gelu.BytesCounted) return;  // a sanitizer build: plain loads and stores are not reported
+        Assert.That(gelu.BytesRead, Is.InRange(2 * 4 * n, 2 * 4 * n * 1.1));
+        Assert.That(gelu.BytesWritten, Is.InRange(2 * 4 * n, 2 * 4 * n * 1.1));
+        Assert.That(gelu.OtherFlops, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void ACpuContextRefusesToCountKernelsNamingTheContext()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu);
+        var e = Assert.Throws<WorldPMUnsupportedException>(context.StartProfile)!;
+        Assert.That(e.Message, Does.Contain("context"));
+    }
+
     [Test]
     public void CpuFeaturesAreSpaceSeparatedNames()
     {

@@ -256,6 +256,18 @@ inline const std::map<std::string, Invoker>& invokers() {
          // A live cpu context has no device counters: that refusal is the backend's, not the handle's.
          return s == WPM_ERR_UNSUPPORTED && !c.replaced("context") ? WPM_OK : s;
        }},
+      // A live cpu context has no work counters: that refusal, too, is the backend's.
+      {"wpm_context_profile",
+       [](F& f, Call& c) {
+         const wpm_status s = wpm_context_profile(c.context("context", f.context()), 0);
+         return s == WPM_ERR_UNSUPPORTED && !c.replaced("context") ? WPM_OK : s;
+       }},
+      {"wpm_context_profile_kernels",
+       [](F& f, Call& c) {
+         size_t count = 0;
+         const wpm_status s = wpm_context_profile_kernels(c.context("context", f.context()), nullptr, 0, &count);
+         return s == WPM_ERR_UNSUPPORTED && !c.replaced("context") ? WPM_OK : s;
+       }},
       // ---- memory
       {"wpm_buffer_alloc",
        [](F& f, Call& c) {

@@ -82,6 +82,9 @@ class DeviceBackend final : public Backend {
     platform_->counters(counters);
     return true;
   }
+  bool has_kernel_profile() const override { return platform_->has_kernel_profile(); }
+  wpm_status kernel_profile_enable(bool on) override { return platform_->kernel_profile_enable(on); }
+  wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) override { return platform_->kernel_profile(rows); }
 
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }

@@ -72,6 +72,11 @@ class DevicePlatform {
     return run_gemm(args);
   }
 
+  // Backend::has_kernel_profile and its two calls: the emulator's work counters (emu only).
+  virtual bool has_kernel_profile() const { return false; }
+  virtual wpm_status kernel_profile_enable(bool on) { (void)on; return WPM_ERR_UNSUPPORTED; }
+  virtual wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) { (void)rows; return WPM_ERR_UNSUPPORTED; }
+
   // Kernels the backend launched through this platform's stream (klaunch counts them, the backend reports them).
   void count_launches(uint64_t n) { launches_.fetch_add(n, std::memory_order_relaxed); }
   // What this platform has done since it was made. Host waits are counted by each platform where

@@ -20,6 +20,7 @@
 #include "device_backend.h"
 #include "device_range.h"
 #include "emu.h"
+#include "emu_kernel_profile.h"
 #include "emu_stream.h"
 
 namespace wpm {
@@ -122,12 +123,29 @@ class EmuPlatform final : public DevicePlatform {
   }
   // Queued like cuBLASLt's matmul on the stream; a failure then surfaces at the next synchronising call.
   wpm_status run_gemm(const GemmArgs& args) override {
+    EmuKernelProfile::record_gemm(args);
     if (!stream_) return cpu_->gemm(args);
     stream_->push_op([this, args] { return cpu_->gemm(args); });
     return WPM_OK;
   }
 
+  bool has_kernel_profile() const override { return true; }
+  wpm_status kernel_profile_enable(bool on) override {
+    if (wpm_status s = synchronize()) return s;  // queued launches count before the switch, not after
+    if (!on) {
+      profile_.stop();
+      return WPM_OK;
+    }
+    return profile_.start();
+  }
+  wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) override {
+    if (wpm_status s = synchronize()) return s;
+    *rows = profile_.rows();
+    return WPM_OK;
+  }
+
  private:
+  EmuKernelProfile profile_;  // declared before stream_, so the stream drains while it still counts
   std::unique_ptr<Backend> cpu_;
   std::unique_ptr<EmuStream> stream_;  // null in immediate mode; destroyed (drained) before cpu_
 };

@@ -44,6 +44,20 @@ public sealed unsafe partial class BadArgumentTests
             var counters = new NativeMethods.wpm_device_counters();
             Check(NativeMethods.wpm_context_device_counters(a.Ctx, &counters));
         }),
+        Invalid("context_profile: NULL context", "context", _ => Check(NativeMethods.wpm_context_profile(0, 1))),
+        Invalid("context_profile_kernels: NULL count", "count", a =>
+            Check(NativeMethods.wpm_context_profile_kernels(a.Ctx, null, 0, null))),
+        Invalid("context_profile_kernels: NULL rows with capacity 1", "kernels", a =>
+        {
+            nuint count;
+            Check(NativeMethods.wpm_context_profile_kernels(a.Ctx, null, 1, &count));
+        }),
+        Invalid("context_profile_kernels: struct_size 0", "kernels[0]", a =>
+        {
+            var row = new NativeMethods.wpm_kernel_profile();
+            nuint count;
+            Check(NativeMethods.wpm_context_profile_kernels(a.Ctx, &row, 1, &count));
+        }),
         Invalid("context_destroy: destroyed twice", "context", a => Check(NativeMethods.wpm_context_destroy(a.DestroyedContext()))),
     ];
 }
