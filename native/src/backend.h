@@ -24,6 +24,7 @@ struct GemmArgs {
   int64_t lda, ldb, ldc;              // resolved: never 0
   int64_t stride_a, stride_b, stride_c;
   wpm_dtype dtype;
+  bool row_invariant;                 // wpm_gemm_params.row_invariant
 };
 
 struct AttentionArgs {
