@@ -5,8 +5,10 @@ namespace WorldPM.Workloads;
 
 /// <summary>
 /// W5: scoring with the <see cref="ReferenceModel"/>: <see cref="RewardModel.Score"/> on 64 sequences of 256 random
-/// tokens, forward only (8 × 32 under a quick run). Against the GEMM ceiling in model FLOPs, forward only. With
-/// <see cref="BenchSettings.Bf16"/> a bf16 copy of the model scores too, alternating with fp32 batch by batch.
+/// tokens, forward only (8 × 32 under a quick run). Against the GEMM ceiling in model FLOPs, forward only. fp32 runs
+/// twice, alternating batch by batch: on the backend's BLAS and with <see cref="RewardModel.BatchInvariant"/> (what
+/// <c>worldpm score</c> runs; its speedup over fp32 is the mode's cost). With <see cref="BenchSettings.Bf16"/> a bf16
+/// copy of the model scores instead, alternating with fp32.
 /// </summary>
 public sealed class ScoringWorkload : IWorkload
 {
@@ -21,11 +23,29 @@ public sealed class ScoringWorkload : IWorkload
         using var fp32 = new RewardModel(context, ReferenceModel.Config, seeds.NextInt());
         if (!settings.Bf16)
         {
-            (int[] Tokens, int[] Lengths) batch = default;
-            Timing timing = Timing.Measure(context, settings,
-                () => batch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
-                () => fp32.Score(batch.Tokens, batch.Lengths, sequences, tokens));
-            return [Result("score_ms", $"{shape}, fp32", timing, fp32, sequences, tokens)];
+            (int[] Tokens, int[] Lengths) batch = default, invariantBatch = default;
+            Action plainSetup = () => batch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt());
+            Action plainBody = () => Score(fp32, batch, batchInvariant: false);
+            // The batch-invariant GEMM is a host path (cpu and emu, not cuda), and a profile counts one mode's kernels.
+            if (context.Backend == Backend.Cuda || settings.CountKernels)
+                return [Result("score_ms", $"{shape}, fp32", Timing.Measure(context, settings, plainSetup, plainBody), fp32, sequences, tokens)];
+            // The BLAS path and the batch-invariant one (what worldpm score runs), batch by batch in turn.
+            (Timing plain, Timing invariant) = Timing.MeasureAlternating(context, settings.Repetitions,
+                (plainSetup, plainBody),
+                (() => invariantBatch = ReferenceModel.RandomBatch(sequences, tokens, seeds.NextInt()),
+                    () => Score(fp32, invariantBatch, batchInvariant: true)));
+            return
+            [
+                Result("score_ms", $"{shape}, fp32", plain, fp32, sequences, tokens),
+                Result("score_ms_batch_invariant", $"{shape}, fp32, batch-invariant", invariant, fp32, sequences, tokens)
+                    with { Fp32 = plain },
+            ];
+
+            void Score(RewardModel model, (int[] Tokens, int[] Lengths) b, bool batchInvariant)
+            {
+                model.BatchInvariant = batchInvariant;
+                model.Score(b.Tokens, b.Lengths, sequences, tokens);
+            }
         }
         using var bf16 = new RewardModel(context, ReferenceModel.Config, seeds.NextInt(), Precision.BF16);
         (int[] Tokens, int[] Lengths) batch32 = default, batch16 = default;

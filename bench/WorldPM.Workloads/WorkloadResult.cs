@@ -21,7 +21,8 @@ public enum CeilingKind
 /// <param name="Work">Bytes (against copy) or FLOPs (against GEMM) per repetition.</param>
 /// <param name="Formula">How <paramref name="Work"/> is counted.</param>
 /// <param name="Target">The target fraction of the ceiling.</param>
-/// <param name="Fp32">For a bf16 variant: the fp32 timing of the same workload, measured alternating with it.</param>
+/// <param name="Fp32">For a bf16 or batch-invariant variant: the plain fp32 timing of the same workload, measured alternating
+/// with it.</param>
 public sealed record WorkloadResult(string Id, string Metric, string Shape, Timing Timing, double Work, CeilingKind Against,
     string Formula, double Target, Timing? Fp32 = null)
 {

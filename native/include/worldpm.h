@@ -297,6 +297,15 @@ typedef struct wpm_gemm_params {
   wpm_buffer* c;
   int64_t lda, ldb, ldc;
   int64_t stride_a, stride_b, stride_c;
+  /* Added in 0.5. Nonzero: every element of C is computed by one fixed sequence of
+   * operations (acc = 0; acc = fma(op(A)[i][k], op(B)[k][j], acc) for k = 0 .. K-1;
+   * C = alpha acc, or fma(beta, C, alpha acc) when beta != 0), so a row of C does not depend
+   * on M, on the other rows or on where the row sits: a sequence's activations are the same
+   * bits alone and in any batch. cpu and emu run their own kernel for it instead of their
+   * BLAS (f16/bf16 through f32 copies, with K in panels of 1024); cuda fails with
+   * WPM_ERR_UNSUPPORTED. A caller built against 0.4 passes a struct_size of
+   * offsetof(wpm_gemm_params, row_invariant) and gets 0. */
+  int32_t row_invariant;
 } wpm_gemm_params;
 
 WPM_API wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params);

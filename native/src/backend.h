@@ -25,6 +25,7 @@ struct GemmArgs {
   int64_t lda, ldb, ldc;              // resolved: never 0
   int64_t stride_a, stride_b, stride_c;
   wpm_dtype dtype;
+  bool row_invariant;                 // wpm_gemm_params.row_invariant
 };
 
 // Padded (cu_seqlens null): b sequences in slots of t rows, lengths[b] valid. Packed (cu_seqlens set,

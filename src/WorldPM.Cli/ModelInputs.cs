@@ -25,8 +25,15 @@ internal sealed record CheckpointInputs(string Checkpoint, ModelConfig Config, I
     }
 
     /// <summary>The checkpoint's model on <paramref name="context"/> (its weights checked for NaN and infinity unless --allow-nonfinite).</summary>
-    public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32) =>
-        RewardModelCheckpoint.Load(context, Checkpoint, precision: precision, allowNonFinite: AllowNonFinite);
+    /// <summary>The checkpoint's model, with batch-invariant rewards (<see cref="RewardModel.BatchInvariant"/>) where the
+    /// backend has them: what score, eval, serve and explain run, so that a sequence's reward does not change with the
+    /// batch it was scored in.</summary>
+    public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32)
+    {
+        RewardModel model = RewardModelCheckpoint.Load(context, Checkpoint, precision: precision, allowNonFinite: AllowNonFinite);
+        model.BatchInvariant = context.Backend != Backend.Cuda;
+        return model;
+    }
 }
 
 /// <summary>Finding what a command line names: checkpoints, configs, tokenizers, and the sequence length that fits them.</summary>

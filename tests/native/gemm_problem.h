@@ -22,6 +22,7 @@ struct GemmShape {
   int64_t gap = 0;           // unused elements between batch items
   bool broadcast_a = false;  // stride_a = 0: every item uses the same A
   bool broadcast_b = false;  // stride_b = 0: every item uses the same B
+  bool row_invariant = false;
 };
 
 // One operand as stored: rows x cols, row stride ld, batch stride.
@@ -78,6 +79,7 @@ struct GemmProblem {
     p.stride_a = s.batch > 1 ? a.stride : 0;
     p.stride_b = s.batch > 1 ? b.stride : 0;
     p.stride_c = s.batch > 1 ? c.stride : 0;
+    p.row_invariant = s.row_invariant;
     return p;
   }
 

@@ -18,6 +18,7 @@ internal static unsafe partial class NativeMethods
         public nint c;
         public long lda, ldb, ldc;
         public long stride_a, stride_b, stride_c;
+        public int row_invariant;
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -38,6 +38,12 @@ public readonly record struct GemmLayout(long M, long N, long K)
 
     /// <inheritdoc cref="StrideA"/>
     public long StrideC { get; init; }
+
+    /// <summary>Compute every element of C by one fixed sequence of operations (K fused multiply-adds in order from
+    /// zero, then alpha and beta), so that a row of C does not depend on M, the other rows or where it sits: what makes
+    /// a sequence's activations the same bits alone and in any batch. The cpu and emu backends run their own kernel for
+    /// it instead of their BLAS; the cuda backend refuses it (<see cref="WorldPMStatus.Unsupported"/>).</summary>
+    public bool RowInvariant { get; init; }
 }
 
 public static unsafe partial class Ops
@@ -74,6 +80,7 @@ public static unsafe partial class Ops
             stride_a = layout.StrideA,
             stride_b = layout.StrideB,
             stride_c = layout.StrideC,
+            row_invariant = layout.RowInvariant ? 1 : 0,
         };
         Check(NativeMethods.wpm_gemm(Ptr(context), &p));
     }

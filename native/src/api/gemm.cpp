@@ -1,9 +1,16 @@
 // GEMM entry point: C[i] = alpha op(A[i]) op(B[i]) + beta C[i], row-major, batched.
 // Resolves tight leading dimensions (0) and checks that every batch item of
 // every operand lies inside its buffer, overflow-safe, before the backend runs.
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
 #include "../validate.h"
 
 namespace {
+
+// sizeof(wpm_gemm_params) in ABI 0.4, before `row_invariant` was added.
+constexpr size_t kGemmParamsV04 = offsetof(wpm_gemm_params, row_invariant);
 
 // One operand as stored: rows x cols with row stride ld, batch items stride apart.
 struct Operand {
@@ -48,9 +55,12 @@ wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params) {
     wpm::Checker check("wpm_gemm", context);
     check.not_null("params", params);
     if (!check.ok()) return check.status();
-    const wpm_gemm_params& p = *params;
-    check.struct_size("params", p.struct_size, sizeof(wpm_gemm_params));
+    check.struct_size("params", params->struct_size, kGemmParamsV04);
     if (!check.ok()) return check.status();  // the fields below may lie past a smaller struct
+    // Callers built against 0.4 have no `row_invariant` field: read only the bytes they declare.
+    wpm_gemm_params p{};
+    std::memcpy(&p, params, std::min(params->struct_size, sizeof(wpm_gemm_params)));
+    check.in_range("row_invariant", p.row_invariant, 0, 1);
     check.in_range("trans_a", p.trans_a, 0, 1).in_range("trans_b", p.trans_b, 0, 1);
     check.positive("m", p.m).positive("n", p.n).positive("k", p.k).positive("batch", p.batch);
     check.finite("alpha", p.alpha).finite("beta", p.beta);
@@ -77,7 +87,7 @@ wpm_status wpm_gemm(wpm_context* context, const wpm_gemm_params* params) {
 
     wpm::GemmArgs args{p.trans_a != 0, p.trans_b != 0, p.m, p.n, p.k, p.batch, p.alpha, p.beta,
                        p.a->data(), p.b->data(), p.c->data(), a.ld, b.ld, c.ld,
-                       p.stride_a, p.stride_b, p.stride_c, p.a->dtype};
+                       p.stride_a, p.stride_b, p.stride_c, p.a->dtype, p.row_invariant != 0};
     return check.backend().gemm(args);
   });
 }

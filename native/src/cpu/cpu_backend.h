@@ -66,7 +66,7 @@ class CpuBackend final : public Backend {
 
  private:
   ThreadPool pool_;
-  Workspace workspace_;  // copies an op makes of its inputs, kept between calls (attention)
+  Workspace workspace_;  // copies an op makes of its inputs, kept between calls (attention, row-invariant GEMM)
   std::unique_ptr<OnednnMatmul> bf16_matmul_;  // null: bf16 GEMMs take the converting path
 };
 

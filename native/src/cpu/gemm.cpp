@@ -1,6 +1,9 @@
 // GEMM on the CPU backend: C[i] = alpha op(A[i]) op(B[i]) + beta C[i], row-major, batched.
 //
-// f32 goes straight to OpenBLAS cblas_sgemm. bf16 goes to oneDNN's matmul where
+// f32 goes straight to OpenBLAS cblas_sgemm, or to row_invariant_sgemm when the
+// call asks for rows that do not depend on M (row_invariant_gemm.h; the
+// f16/bf16 panels below then use it too, and oneDNN is not used: its kernels
+// block by shape like OpenBLAS's). bf16 goes to oneDNN's matmul where
 // bf16 arithmetic is fast (bf16_gemm_path.h says where; not on the dev VM).
 // Otherwise f16/bf16 operands are converted to f32 panels (kPanelMN x kPanelK
 // at most), multiplied by sgemm (the first K panel applies beta to the f32 copy
@@ -28,6 +31,7 @@
 #include "blas.h"
 #include "convert.h"
 #include "cpu_backend.h"
+#include "row_invariant_gemm.h"
 
 namespace wpm {
 
@@ -56,6 +60,17 @@ void convert_rows(ThreadPool* pool, int64_t rows, int64_t cols, const ConvertRow
   });
 }
 
+// One f32 product for g: the row-invariant kernel when g asks for it (on pool's threads), else OpenBLAS
+// (on its own threads).
+void multiply(const GemmArgs& g, ThreadPool* pool, Workspace& workspace, bool trans_a, bool trans_b, int64_t m,
+              int64_t n, int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
+              float* c, int64_t ldc) {
+  if (g.row_invariant)
+    row_invariant_sgemm(pool, workspace, trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else
+    sgemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
 // f32 copies of one panel of op(A), op(B) and C.
 struct Panels {
   std::unique_ptr<float[]> a, b, c;
@@ -67,7 +82,7 @@ struct Panels {
 // pool when given (a big GEMM's sgemm runs on OpenBLAS's threads, but the
 // conversions would otherwise run on one), serially inside a pool worker.
 template <class T>
-void gemm_item_panels(const GemmArgs& g, int64_t i, Panels* p, ThreadPool* pool) {
+void gemm_item_panels(const GemmArgs& g, int64_t i, Panels* p, ThreadPool* pool, Workspace& workspace) {
   auto to_f32 = [pool](const T* src, int64_t ld, int64_t rows, int64_t cols, float* dst) {
     convert_rows(pool, rows, cols, [&](int64_t r) { widen(src + r * ld, dst + r * cols, cols); });
   };
@@ -89,29 +104,29 @@ void gemm_item_panels(const GemmArgs& g, int64_t i, Panels* p, ThreadPool* pool)
         else to_f32(a + m0 * g.lda + k0, g.lda, mb, kb, p->a.get());
         if (g.trans_b) to_f32(b + n0 * g.ldb + k0, g.ldb, nb, kb, p->b.get());
         else to_f32(b + k0 * g.ldb + n0, g.ldb, kb, nb, p->b.get());
-        sgemm(g.trans_a, g.trans_b, mb, nb, kb, g.alpha, p->a.get(), g.trans_a ? mb : kb, p->b.get(),
-              g.trans_b ? kb : nb, k0 == 0 ? g.beta : 1.0f, p->c.get(), nb);
+        multiply(g, pool, workspace, g.trans_a, g.trans_b, mb, nb, kb, g.alpha, p->a.get(), g.trans_a ? mb : kb,
+                 p->b.get(), g.trans_b ? kb : nb, k0 == 0 ? g.beta : 1.0f, p->c.get(), nb);
       }
       from_f32(p->c.get(), mb, nb, c + m0 * g.ldc + n0, g.ldc);
     }
   }
 }
 
-// Batch item i: f32 goes to sgemm as it is.
+// Batch item i: f32 is multiplied as it is.
 template <class T>
-void gemm_item(const GemmArgs& g, int64_t i, Panels* p, ThreadPool* pool) {
+void gemm_item(const GemmArgs& g, int64_t i, Panels* p, ThreadPool* pool, Workspace& workspace) {
   if constexpr (std::is_same_v<T, float>)
-    sgemm(g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha, static_cast<const float*>(g.a) + i * g.stride_a, g.lda,
-          static_cast<const float*>(g.b) + i * g.stride_b, g.ldb, g.beta,
-          static_cast<float*>(g.c) + i * g.stride_c, g.ldc);
+    multiply(g, pool, workspace, g.trans_a, g.trans_b, g.m, g.n, g.k, g.alpha,
+             static_cast<const float*>(g.a) + i * g.stride_a, g.lda, static_cast<const float*>(g.b) + i * g.stride_b,
+             g.ldb, g.beta, static_cast<float*>(g.c) + i * g.stride_c, g.ldc);
   else
-    gemm_item_panels<T>(g, i, p, pool);
+    gemm_item_panels<T>(g, i, p, pool, workspace);
 }
 
 }  // namespace
 
 wpm_status CpuBackend::gemm(const GemmArgs& g) {
-  if (g.dtype == WPM_BF16 && bf16_matmul_ && bf16_matmul_->run(g)) return WPM_OK;
+  if (g.dtype == WPM_BF16 && bf16_matmul_ && !g.row_invariant && bf16_matmul_->run(g)) return WPM_OK;
   // OpenBLAS here takes 32-bit ints; the f16/bf16 path only passes panel sizes.
   if (g.dtype == WPM_F32 && std::max({g.m, g.n, g.k, g.lda, g.ldb, g.ldc}) > INT_MAX)
     return fail(WPM_ERR_UNSUPPORTED, "wpm_gemm: the cpu backend's BLAS takes dimensions and leading dimensions "
@@ -120,20 +135,20 @@ wpm_status CpuBackend::gemm(const GemmArgs& g) {
   return dispatch_float(g.dtype, [&](auto tag) {
     using T = decltype(tag);
     int64_t pm = std::min(g.m, kPanelMN), pn = std::min(g.n, kPanelMN), pk = std::min(g.k, kPanelK);
-    if (small && g.batch > 1) {
+    if (small && g.batch > 1 && !g.row_invariant) {  // the row-invariant kernel runs over the pool itself
       int workers = pool_.chunk_count(g.batch, 1);
       std::vector<Panels> panels;
       if (g.dtype != WPM_F32)
         for (int w = 0; w < workers; ++w) panels.emplace_back(pm, pn, pk);
       pool_.parallel_for(g.batch, 1, [&](int64_t begin, int64_t end, int worker) {
         for (int64_t i = begin; i < end; ++i)
-          gemm_item<T>(g, i, panels.empty() ? nullptr : &panels[worker], nullptr);
+          gemm_item<T>(g, i, panels.empty() ? nullptr : &panels[worker], nullptr, workspace_);
       });
       return WPM_OK;
     }
     std::unique_ptr<Panels> panels;
     if (g.dtype != WPM_F32) panels = std::make_unique<Panels>(pm, pn, pk);
-    for (int64_t i = 0; i < g.batch; ++i) gemm_item<T>(g, i, panels.get(), &pool_);
+    for (int64_t i = 0; i < g.batch; ++i) gemm_item<T>(g, i, panels.get(), &pool_, workspace_);
     return WPM_OK;
   });
 }

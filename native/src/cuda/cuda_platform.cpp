@@ -167,6 +167,10 @@ class CudaPlatform final : public DevicePlatform {
     }
   }
   wpm_status run_gemm(const GemmArgs& args) override {
+    if (args.row_invariant)  // cuBLASLt picks its algorithm (split-K included) by shape
+      return fail_argument(WPM_ERR_UNSUPPORTED, "row_invariant",
+                           "wpm_gemm: argument 'row_invariant' is set; the cuda backend has no row-invariant GEMM "
+                           "yet (cpu and emu have)");
     cudaSetDevice(device_);
     return cublas_->gemm(args, stream_);
   }

@@ -49,6 +49,10 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
     public bool Recompute { get; }
 
+    /// <summary>Whether the batch now in the arena runs its forward GEMMs row-invariant (set per batch from
+    /// <see cref="RewardModel.BatchInvariant"/>; not part of the layout).</summary>
+    public bool BatchInvariant { get; set; }
+
     /// <summary>The device memory of the three buffers.</summary>
     public long Bytes { get; }
 

@@ -53,7 +53,7 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         ForwardToDownProjInput(arena, a);
         BatchShape s = arena.Shape;
         output.CopyFrom(a.Mid);
-        downProj.Forward(context, a.SwiGlu, output, s.N, arena.Layout.Ones, accumulate: true);
+        downProj.Forward(context, a.SwiGlu, output, s.N, arena, accumulate: true);
     }
 
     /// <summary>
@@ -69,20 +69,19 @@ internal sealed class DecoderLayer<T> where T : unmanaged
     private void ForwardToDownProjInput(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a)
     {
         BatchShape s = arena.Shape;
-        DeviceBuffer<T> ones = arena.Layout.Ones;
         Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
-        qProj.Forward(context, a.AttentionNorm, a.Q, s.N, ones);
-        kProj.Forward(context, a.AttentionNorm, a.K, s.N, ones);
-        vProj.Forward(context, a.AttentionNorm, a.V, s.N, ones);
+        qProj.Forward(context, a.AttentionNorm, a.Q, s.N, arena);
+        kProj.Forward(context, a.AttentionNorm, a.K, s.N, arena);
+        vProj.Forward(context, a.AttentionNorm, a.V, s.N, arena);
         Ops.RopeForward(context, a.Q, null, s.B, s.T, s.H, s.D, Theta);
         Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
         Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
         a.Mid.CopyFrom(a.Input);
-        oProj.Forward(context, a.Attention, a.Mid, s.N, ones, accumulate: true);
+        oProj.Forward(context, a.Attention, a.Mid, s.N, arena, accumulate: true);
 
         Ops.RmsNormForward(context, a.Mid, postAttentionNorm.Value, a.MlpNorm, a.MidRstd, s.N, s.C, Eps);
-        gateProj.Forward(context, a.MlpNorm, a.Gate, s.N, ones);
-        upProj.Forward(context, a.MlpNorm, a.Up, s.N, ones);
+        gateProj.Forward(context, a.MlpNorm, a.Gate, s.N, arena);
+        upProj.Forward(context, a.MlpNorm, a.Up, s.N, arena);
         Ops.SwiGluForward(context, a.Gate, a.Up, a.SwiGlu, s.N * s.Mlp);
     }
 
@@ -133,27 +132,26 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         DeviceBuffer<T> output)
     {
         BatchShape s = arena.Shape;
-        DeviceBuffer<T> ones = arena.Layout.Ones;
         var r = arena.Layout.ScoringRows ?? throw new InvalidOperationException("the arena has no scoring rows");
         Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
-        kProj.Forward(context, a.AttentionNorm, a.K, s.N, ones);
-        vProj.Forward(context, a.AttentionNorm, a.V, s.N, ones);
+        kProj.Forward(context, a.AttentionNorm, a.K, s.N, arena);
+        vProj.Forward(context, a.AttentionNorm, a.V, s.N, arena);
         Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
         ScoringRows.Gather(context, arena, a.AttentionNorm, r.AttentionNorm, s.C);
-        qProj.Forward(context, r.AttentionNorm, r.Q, s.B, ones);
+        qProj.Forward(context, r.AttentionNorm, r.Q, s.B, arena);
         Ops.RopeForward(context, r.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
         ScoringRows.ScatterIntoZeros(context, arena, r.Q, a.Q, s.QWidth);
         Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
         ScoringRows.Gather(context, arena, a.Attention, r.Attention, s.QWidth);
         ScoringRows.Gather(context, arena, a.Input, r.Mid, s.C);
-        oProj.Forward(context, r.Attention, r.Mid, s.B, ones, accumulate: true);
+        oProj.Forward(context, r.Attention, r.Mid, s.B, arena, accumulate: true);
 
         Ops.RmsNormForward(context, r.Mid, postAttentionNorm.Value, r.MlpNorm, r.MidRstd, s.B, s.C, Eps);
-        gateProj.Forward(context, r.MlpNorm, r.Gate, s.B, ones);
-        upProj.Forward(context, r.MlpNorm, r.Up, s.B, ones);
+        gateProj.Forward(context, r.MlpNorm, r.Gate, s.B, arena);
+        upProj.Forward(context, r.MlpNorm, r.Up, s.B, arena);
         Ops.SwiGluForward(context, r.Gate, r.Up, r.SwiGlu, s.B * s.Mlp);
         output.CopyFrom(r.Mid);
-        downProj.Forward(context, r.SwiGlu, output, s.B, ones, accumulate: true);
+        downProj.Forward(context, r.SwiGlu, output, s.B, arena, accumulate: true);
     }
 
     /// <summary>

@@ -15,12 +15,15 @@ internal sealed class Linear<T>(Weight<T> weight, Weight<T>? bias = null) where 
     private long Out => weight.Shape[0];
 
     /// <summary>y [rows, out] = x [rows, in] W^T + b, or y += that when <paramref name="accumulate"/> (the residual
-    /// add of a projection that writes into the residual stream).</summary>
+    /// add of a projection that writes into the residual stream), with the ones and the GEMM mode of
+    /// <paramref name="arena"/>'s batch (<see cref="ActivationArena{T}.BatchInvariant"/>: each row of y then does not
+    /// depend on the other rows; the bias add is one rounding per element either way).</summary>
     public void Forward(WorldPMContext context, DeviceBuffer<T> x, DeviceBuffer<T> y, long rows,
-        DeviceBuffer<T> ones, bool accumulate = false)
+        ActivationArena<T> arena, bool accumulate = false)
     {
-        Ops.Gemm(context, x, weight.Value, y, rows, Out, In, transposeB: true, beta: accumulate ? 1f : 0f);
-        if (bias is not null) Ops.Gemm(context, ones, bias.Value, y, rows, Out, 1, beta: 1f);
+        var layout = new GemmLayout(rows, Out, In) { TransposeB = true, RowInvariant = arena.BatchInvariant };
+        Ops.Gemm(context, x, weight.Value, y, layout, beta: accumulate ? 1f : 0f);
+        if (bias is not null) Ops.Gemm(context, arena.Layout.Ones, bias.Value, y, rows, Out, 1, beta: 1f);
     }
 
     /// <summary>dW += dy^T x, db += ones^T dy, and dx [rows, in] = dy W (or += with <paramref name="accumulateDx"/>,

@@ -27,12 +27,11 @@ internal sealed class PreferenceHead<T> where T : unmanaged
     public void Forward(ActivationArena<T> arena, HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> a)
     {
         long b = arena.Shape.B;
-        DeviceBuffer<T> ones = arena.Layout.Ones;
-        hidden.Forward(context, a.PooledNorm, a.Hidden, b, ones);
+        hidden.Forward(context, a.PooledNorm, a.Hidden, b, arena);
         long n = b * arena.Shape.HeadHidden;
         if (activation == HeadActivation.Relu) Ops.ReluForward(context, a.Hidden, a.Activated, n);
         else Ops.GeluForward(context, a.Hidden, a.Activated, GeluKindOf(activation), n);
-        output.Forward(context, a.Activated, a.Scores, b, ones);
+        output.Forward(context, a.Activated, a.Scores, b, arena);
         Ops.Cast(context, a.Scores, a.Rewards);
     }
 

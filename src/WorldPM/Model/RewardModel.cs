@@ -14,6 +14,7 @@ namespace WorldPM.Model;
 public sealed class RewardModel : IDisposable
 {
     private readonly IRewardNetwork network;
+    private readonly Backend backend;
 
     /// <summary>Creates the parameters and initializes them deterministically from <paramref name="seed"/> (the fp32
     /// master values are the same in every precision).</summary>
@@ -27,6 +28,7 @@ public sealed class RewardModel : IDisposable
         ModelMemory.RequireFits(config, precision, context.Backend);
         Config = config;
         Precision = precision;
+        backend = context.Backend;
         network = precision switch
         {
             Precision.F32 => new RewardNetwork<float>(context, config, seed),
@@ -84,6 +86,29 @@ public sealed class RewardModel : IDisposable
     {
         get => network.RecomputeActivations;
         set => network.RecomputeActivations = value;
+    }
+
+    /// <summary>
+    /// Batch-invariant rewards: every GEMM of the forward computes each row in one fixed order
+    /// (<see cref="GemmLayout.RowInvariant"/>), and every other op of the forward is per row or per sequence already
+    /// (norms, RoPE, the activations, pooling; attention reduces each query row over its own sequence's keys in an order
+    /// set by its position in that sequence), so a sequence's reward is the same bits whatever else is in its batch, the
+    /// batch size, its position in the batch and its companions' lengths. The speed against the cpu and emu backends'
+    /// BLAS is in bench/RESULTS.md (W5 reports both); the backward is unchanged (its weight gradients sum over the batch
+    /// anyway). Off by default here; <c>worldpm score</c>, <c>eval</c>, <c>serve</c> and <c>explain</c> turn it on.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Turned on for a model on the cuda backend, which has no row-invariant
+    /// GEMM yet.</exception>
+    public bool BatchInvariant
+    {
+        get => network.BatchInvariant;
+        set
+        {
+            if (value && backend == Backend.Cuda)
+                throw new NotSupportedException("batch-invariant rewards need a row-invariant GEMM, which the cuda " +
+                    "backend does not have yet (cpu and emu have)");
+            network.BatchInvariant = value;
+        }
     }
 
     /// <summary>The bytes of the activation arena the last batch ran in (0 before the first): what

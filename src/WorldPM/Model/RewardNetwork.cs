@@ -19,6 +19,9 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.RecomputeActivations"/>.</summary>
     bool RecomputeActivations { get; set; }
 
+    /// <summary>See <see cref="RewardModel.BatchInvariant"/>.</summary>
+    bool BatchInvariant { get; set; }
+
     /// <summary>See <see cref="RewardModel.ActivationBytes"/>.</summary>
     long ActivationBytes { get; }
 
@@ -84,6 +87,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public bool FullLastLayer { get; set; }
 
     public bool RecomputeActivations { get; set; }
+
+    public bool BatchInvariant { get; set; }
 
     public long ActivationBytes => arena?.Bytes ?? 0;
 
@@ -243,6 +248,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             arena = null;
             arena = new ActivationArena<T>(context, shape, FullLastLayer, recompute);
         }
+        arena.BatchInvariant = BatchInvariant;
         arena.Upload(sequences);
         return arena;
     }
