@@ -24,10 +24,10 @@ internal sealed record CheckpointInputs(string Checkpoint, ModelConfig Config, I
         return new CheckpointInputs(checkpoint, config, tokenizer, name, ModelInputs.MaxLength(maxLength, config), allowNonFinite);
     }
 
-    /// <summary>The checkpoint's model on <paramref name="context"/> (its weights checked for NaN and infinity unless --allow-nonfinite).</summary>
-    /// <summary>The checkpoint's model, with batch-invariant rewards (<see cref="RewardModel.BatchInvariant"/>) where the
-    /// backend has them: what score, eval, serve and explain run, so that a sequence's reward does not change with the
-    /// batch it was scored in.</summary>
+    /// <summary>The checkpoint's model on <paramref name="context"/> (its weights checked for NaN and infinity unless
+    /// --allow-nonfinite), with batch-invariant rewards (<see cref="RewardModel.BatchInvariant"/>) where the backend has
+    /// them: what score, eval, serve and explain run, so that a sequence's reward does not change with the batch it was
+    /// scored in.</summary>
     public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32)
     {
         RewardModel model = RewardModelCheckpoint.Load(context, Checkpoint, precision: precision, allowNonFinite: AllowNonFinite);
