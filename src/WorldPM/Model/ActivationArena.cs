@@ -30,14 +30,18 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         views = new ArenaViews<T>(arena, f32Arena);
         Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer, recompute);
         Layout.Ones.Fill(1);
-        integers = context.Allocate<int>(shape.N + 3 * shape.B);
-        hostIntegers = new int[shape.N + 3 * shape.B];
+        integers = context.Allocate<int>(IntegerCount(shape));
+        hostIntegers = new int[IntegerCount(shape)];
         Bytes = BytesOf(arena) + BytesOf(f32Arena) + BytesOf(integers);
         TokenIds = integers.View(0, shape.N);
         Lengths = integers.View(shape.N, shape.B);
         ScoringPositions = integers.View(shape.N + shape.B, shape.B);
         ScoringRows = integers.View(shape.N + 2 * shape.B, shape.B);
     }
+
+    /// <summary>The batch's integers, uploaded in one copy: token ids [N], lengths, scoring positions and scoring
+    /// rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
+    internal static long IntegerCount(BatchShape shape) => shape.N + 3L * shape.B;
 
     public BatchShape Shape { get; }
 

@@ -39,7 +39,7 @@ public static class ModelMemory
         var shape = new BatchShape(config, sequences, tokens);
         var sizer = new ArenaSizer();
         _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer: false, recompute);
-        return (double)sizer.Size * StorageBytes(precision) + (double)sizer.F32Size * 4 + (double)(shape.N + 2 * shape.B) * 4;
+        return (double)sizer.Size * StorageBytes(precision) + (double)sizer.F32Size * 4 + (double)ActivationArena<float>.IntegerCount(shape) * 4;
     }
 
     /// <summary>AdamW's two fp32 moments per parameter.</summary>
