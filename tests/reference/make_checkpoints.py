@@ -12,6 +12,8 @@ written (a bf16 checkpoint's rounded values). Variants:
   qwen2-bf16    Qwen2, bf16, three shards and their index, the off values of rope_scaling and the sliding window
   llama         Llama: no q/k/v biases, tied embeddings (no lm_head), rope_theta left to its default (10000),
                 scored at <|im_end|> with a ReLU head
+  qwen2-base    a bare Qwen2 decoder as Qwen2Model saves it: no "model." prefix, no lm_head and no head, two shards
+                (reference.json then has the hidden states and no rewards)
 
 Sequences are the project's chat template (Qwen2.5's, with an empty system turn when the conversation has none),
 ending in the scoring token: <|im_end|>\\n<|endoftext|> by default, <|im_end|> with scoring_token "im_end"."""
@@ -52,6 +54,9 @@ VARIANTS = {
         "architectures": ["LlamaForCausalLM"], "model_type": "llama", "rope_scaling": None, "mlp_bias": False,
         "head_dim": 8, "pretraining_tp": 1, "tie_word_embeddings": True, "torch_dtype": "float32",
         "head_activation": "relu", "scoring_token": "im_end"}),
+    "qwen2-base": dict(seed=14, dtype=torch.float32, shards=2, lm_head=False, head=False, prefix="", config={
+        "architectures": ["Qwen2Model"], "model_type": "qwen2", "rope_theta": 1000000.0, "tie_word_embeddings": False,
+        "torch_dtype": "float32"}),
 }
 
 
@@ -64,7 +69,7 @@ def render(turns, response, scoring_token):
     return text + "\n<|endoftext|>" if scoring_token == "endoftext" else text
 
 
-def random_weights(config, seed, lm_head):
+def random_weights(config, seed, lm_head, head=True):
     g = torch.Generator().manual_seed(seed)
 
     def normal(*shape, std=1.0, mean=0.0):
@@ -90,22 +95,30 @@ def random_weights(config, seed, lm_head):
     w["model.norm.weight"] = normal(d, std=0.2, mean=1.0)
     if lm_head:
         w["lm_head.weight"] = normal(config["vocab_size"], d, std=d ** -0.5)
-    w["score.0.weight"] = normal(h, d, std=d ** -0.5)
-    w["score.0.bias"] = normal(h, std=0.1)
-    w["score.2.weight"] = normal(1, h, std=h ** -0.5)
-    w["score.2.bias"] = normal(1, std=0.3)
+    if head:
+        w["score.0.weight"] = normal(h, d, std=d ** -0.5)
+        w["score.0.bias"] = normal(h, std=0.1)
+        w["score.2.weight"] = normal(1, h, std=h ** -0.5)
+        w["score.2.bias"] = normal(1, std=0.3)
     return w
+
+
+def stored_name(name, prefix):
+    """The name a decoder tensor is saved under: Qwen2Model alone drops the "model." of the causal LM's names."""
+    return prefix + name[len("model."):] if name.startswith("model.") else name
 
 
 def write_variant(directory, variant, tokenizer):
     os.makedirs(directory, exist_ok=True)
     config = dict(SHAPE, **variant["config"])
+    head = variant.get("head", True)
     stored = {name: t.to(variant["dtype"]) for name, t in
-              random_weights(config, variant["seed"], variant["lm_head"]).items()}
+              random_weights(config, variant["seed"], variant["lm_head"], head).items()}
+    on_disk = {stored_name(name, variant.get("prefix", "model.")): t for name, t in stored.items()}
     if variant["shards"] == 1:
-        safetensors_writer.write_file(f"{directory}/model.safetensors", stored)
+        safetensors_writer.write_file(f"{directory}/model.safetensors", on_disk)
     else:
-        safetensors_writer.write_sharded(directory, stored, variant["shards"])
+        safetensors_writer.write_sharded(directory, on_disk, variant["shards"])
     with open(f"{directory}/config.json", "w", encoding="utf-8") as f:
         json.dump(config, f, indent=2)
     tokenizer.write(directory)
@@ -120,7 +133,7 @@ def write_variant(directory, variant, tokenizer):
             "response": response,
             "ids": ids,
             "hidden": hidden.tolist(),
-            "reward": qwen2_reference.reward(config, stored, hidden),
+            "reward": qwen2_reference.reward(config, stored, hidden) if head else None,
         })
     with open(f"{directory}/reference.json", "w", encoding="utf-8") as f:
         json.dump({"cases": cases}, f, indent=1)

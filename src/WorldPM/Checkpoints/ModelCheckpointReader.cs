@@ -7,7 +7,10 @@ namespace WorldPM.Checkpoints;
 /// <summary>
 /// An open model checkpoint directory (layout in <see cref="ModelCheckpoint"/>): the config, and the
 /// tensors across one file or all shards, read on demand by name. As transformers does,
-/// <c>model.safetensors</c> wins when both it and an index are present.
+/// <c>model.safetensors</c> wins when both it and an index are present. A bare decoder saved on its own (a
+/// <c>Qwen2Model</c> or <c>LlamaModel</c>: <c>embed_tokens.weight</c>, <c>layers.N.*</c>, <c>norm.weight</c>, no
+/// <c>model.</c> prefix) is read under the prefixed names a reward model's parameters have, so every caller sees one
+/// naming whatever the checkpoint's.
 /// </summary>
 /// <remarks>
 /// Opening validates every file's header, the index against the shards (each tensor in the index is in
@@ -16,8 +19,14 @@ namespace WorldPM.Checkpoints;
 /// </remarks>
 public sealed class ModelCheckpointReader : IDisposable
 {
+    /// <summary>The prefix a causal LM or reward model puts before its decoder's tensor names.</summary>
+    public const string DecoderPrefix = "model.";
+
     private readonly List<SafeTensorsFile> files;
-    private readonly Dictionary<string, SafeTensorsFile> fileOf;
+    private readonly Dictionary<string, StoredTensor> stored;
+
+    /// <summary>Where a tensor read under a name lies: its file, and its name in that file.</summary>
+    private readonly record struct StoredTensor(SafeTensorsFile File, string Name);
 
     private ModelCheckpointReader(string directory, JsonNode config, bool isSharded, List<SafeTensorsFile> files,
         Dictionary<string, SafeTensorsFile> fileOf)
@@ -26,7 +35,10 @@ public sealed class ModelCheckpointReader : IDisposable
         IsSharded = isSharded;
         Config = config;
         this.files = files;
-        this.fileOf = fileOf;
+        bool bare = IsBareDecoder(fileOf.Keys);
+        stored = fileOf.ToDictionary(kv => bare && IsDecoderTensor(kv.Key) ? DecoderPrefix + kv.Key : kv.Key,
+            kv => new StoredTensor(kv.Value, kv.Key), StringComparer.Ordinal);
+        HasBareDecoderNames = bare;
     }
 
     /// <summary>The checkpoint directory.</summary>
@@ -38,25 +50,49 @@ public sealed class ModelCheckpointReader : IDisposable
     /// <summary>Whether the weights come from an index and shards.</summary>
     public bool IsSharded { get; }
 
-    /// <summary>Every tensor of the checkpoint, by name.</summary>
-    public IEnumerable<TensorInfo> Tensors => fileOf.Select(kv => kv.Value[kv.Key]).OrderBy(t => t.Name, StringComparer.Ordinal);
+    /// <summary>Whether the decoder's tensors are stored without the <see cref="DecoderPrefix"/> (a bare decoder);
+    /// they are still read under the prefixed names.</summary>
+    public bool HasBareDecoderNames { get; }
 
-    /// <summary>Whether the checkpoint holds a tensor of that name.</summary>
-    public bool Contains(string name) => fileOf.ContainsKey(name);
+    /// <summary>Every tensor of the checkpoint, by the name it is read under (see <see cref="HasBareDecoderNames"/>).</summary>
+    public IEnumerable<TensorInfo> Tensors =>
+        stored.Select(kv => this[kv.Key]).OrderBy(t => t.Name, StringComparer.Ordinal);
 
-    /// <summary>The header entry of tensor <paramref name="name"/>.</summary>
-    public TensorInfo this[string name] => FileOf(name)[name];
+    /// <summary>Whether the checkpoint holds a tensor read under that name.</summary>
+    public bool Contains(string name) => stored.ContainsKey(name);
+
+    /// <summary>The header entry of tensor <paramref name="name"/>, under that name.</summary>
+    public TensorInfo this[string name]
+    {
+        get
+        {
+            StoredTensor t = Find(name);
+            return t.Name == name ? t.File[name] : t.File[t.Name] with { Name = name };
+        }
+    }
 
     /// <summary>Reads tensor <paramref name="name"/> into memory.</summary>
-    public TensorData Read(string name) => FileOf(name).Read(name);
+    public TensorData Read(string name)
+    {
+        StoredTensor t = Find(name);
+        TensorData data = t.File.Read(t.Name);
+        return t.Name == name ? data : new TensorData(name, data.DType, data.Shape, data.Data);
+    }
 
     /// <summary>Copies part of tensor <paramref name="name"/>; see <see cref="SafeTensorsFile.ReadInto"/>.</summary>
-    public void ReadInto(string name, long offset, Span<byte> destination) => FileOf(name).ReadInto(name, offset, destination);
+    public void ReadInto(string name, long offset, Span<byte> destination)
+    {
+        StoredTensor t = Find(name);
+        t.File.ReadInto(t.Name, offset, destination);
+    }
 
     /// <summary>Copies tensor <paramref name="name"/>, of any size, straight from its memory-mapped file into a buffer,
     /// converting its dtype; see <see cref="SafeTensorsFile.CopyTo(string, DeviceBuffer, NonFiniteValue?)"/>.</summary>
-    public void CopyTo(string name, DeviceBuffer destination, NonFiniteValue? onNonFinite = null) =>
-        FileOf(name).CopyTo(name, destination, onNonFinite);
+    public void CopyTo(string name, DeviceBuffer destination, NonFiniteValue? onNonFinite = null)
+    {
+        StoredTensor t = Find(name);
+        t.File.CopyTo(t.Name, destination, onNonFinite);
+    }
 
     /// <summary>
     /// Throws a <see cref="CheckpointMismatchException"/> listing every expected tensor that is missing or has
@@ -105,8 +141,25 @@ public sealed class ModelCheckpointReader : IDisposable
         foreach (var f in files) f.Dispose();
     }
 
-    private SafeTensorsFile FileOf(string name) =>
-        fileOf.TryGetValue(name, out var file) ? file : throw new KeyNotFoundException($"{Directory}: no tensor named \"{name}\"");
+    private StoredTensor Find(string name) =>
+        stored.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"{Directory}: no tensor named \"{name}\"");
+
+    /// <summary>A decoder saved on its own: its embedding is stored bare, and no tensor carries the prefix.</summary>
+    private static bool IsBareDecoder(IEnumerable<string> names)
+    {
+        bool embedding = false;
+        foreach (string name in names)
+        {
+            if (name.StartsWith(DecoderPrefix, StringComparison.Ordinal)) return false;
+            embedding |= name == "embed_tokens.weight";
+        }
+        return embedding;
+    }
+
+    /// <summary>The decoder's own tensors in a bare decoder (a head or lm_head beside it keeps its name).</summary>
+    private static bool IsDecoderTensor(string name) =>
+        name.StartsWith("embed_tokens.", StringComparison.Ordinal) || name.StartsWith("layers.", StringComparison.Ordinal) ||
+        name.StartsWith("norm.", StringComparison.Ordinal);
 
     private static JsonNode ReadConfig(string directory)
     {

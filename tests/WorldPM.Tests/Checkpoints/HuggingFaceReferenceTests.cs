@@ -66,9 +66,45 @@ public class HuggingFaceReferenceTests
                 double[] actual = [.. hidden.Skip(i * d).Take(d).Select(v => (double)v)];
                 Assert.That(RelativeError(actual, cases[i].Hidden), Is.LessThan(tolerance), $"hidden state of '{cases[i].Response}'");
             }
-            Assert.That(RelativeError([.. rewards.Select(r => (double)r)], [.. cases.Select(c => c.Reward)]), Is.LessThan(tolerance),
+            Assert.That(RelativeError([.. rewards.Select(r => (double)r)], [.. cases.Select(c => c.Reward!.Value)]), Is.LessThan(tolerance),
                 $"rewards {string.Join(", ", rewards)} against {string.Join(", ", cases.Select(c => c.Reward))}");
         });
+    }
+
+    [TestCase(Precision.F32, Fp32Tolerance)]
+    [TestCase(Precision.BF16, Bf16Tolerance)]
+    public void ABareDecoderLoadsUnderTheModelNames(Precision precision, double tolerance)
+    {
+        // Qwen2Model saved alone: "embed_tokens.weight", "layers.N.*", "norm.weight" in two shards, no head.
+        IReadOnlyList<TorchReference.Case> cases = reference.Cases("qwen2-base");
+        using WorldPMContext context = Context();
+        var unused = new List<string>();
+        using RewardModel model = RewardModelCheckpoint.Load(context, reference.Checkpoint("qwen2-base"), allowMissingHead: true,
+            precision: precision, unusedTensors: unused);
+        SequenceBatch batch = SequenceBatch.FromSequences(model.Config, [.. cases.Select(c => c.Ids)]);
+
+        float[] hidden = model.HeadInputs(batch);
+
+        int d = model.Config.HiddenSize;
+        Assert.Multiple(() =>
+        {
+            Assert.That(unused, Is.Empty, "every bare decoder tensor is one of the model's parameters");
+            for (int i = 0; i < cases.Count; i++)
+            {
+                double[] actual = [.. hidden.Skip(i * d).Take(d).Select(v => (double)v)];
+                Assert.That(RelativeError(actual, cases[i].Hidden), Is.LessThan(tolerance), $"hidden state of '{cases[i].Response}'");
+            }
+        });
+    }
+
+    [Test]
+    public void ABareDecoderWithoutItsHeadNamesTheMissingHeadTensors()
+    {
+        using WorldPMContext context = Context();
+        var e = Assert.Throws<CheckpointMismatchException>(() =>
+            RewardModelCheckpoint.Load(context, reference.Checkpoint("qwen2-base")).Dispose())!;
+        Assert.That(e.Message, Does.Contain("score.0.weight"));
+        Assert.That(e.Message, Does.Not.Contain("embed_tokens"), "the decoder's tensors are found under their bare names");
     }
 
     [Test]

@@ -19,7 +19,7 @@ internal sealed class TorchReference : IDisposable
     /// <summary>The directory holding one checkpoint directory per variant.</summary>
     public string Directory { get; }
 
-    /// <summary>The checkpoint directory of <paramref name="variant"/> (qwen2, qwen2-bf16, llama).</summary>
+    /// <summary>The checkpoint directory of <paramref name="variant"/> (qwen2, qwen2-bf16, llama, qwen2-base).</summary>
     public string Checkpoint(string variant) => Path.Combine(Directory, variant);
 
     /// <summary>What the reference computed for <paramref name="variant"/>'s conversations.</summary>
@@ -62,15 +62,16 @@ internal sealed class TorchReference : IDisposable
     /// <inheritdoc/>
     public void Dispose() => System.IO.Directory.Delete(Directory, recursive: true);
 
-    /// <summary>One conversation of the reference: the prompt turns, the response, and what the reference computed.</summary>
-    public sealed record Case(IReadOnlyList<ChatTurn> Prompt, string Response, int[] Ids, double[] Hidden, double Reward)
+    /// <summary>One conversation of the reference: the prompt turns, the response, and what the reference computed (no
+    /// reward for a checkpoint without a head).</summary>
+    public sealed record Case(IReadOnlyList<ChatTurn> Prompt, string Response, int[] Ids, double[] Hidden, double? Reward)
     {
         public static Case Read(JsonElement c) => new(
             [.. c.GetProperty("prompt").EnumerateArray().Select(t => new ChatTurn(Role(t.GetProperty("role").GetString()), t.GetProperty("content").GetString()!))],
             c.GetProperty("response").GetString()!,
             [.. c.GetProperty("ids").EnumerateArray().Select(i => i.GetInt32())],
             [.. c.GetProperty("hidden").EnumerateArray().Select(v => v.GetDouble())],
-            c.GetProperty("reward").GetDouble());
+            c.GetProperty("reward").ValueKind == JsonValueKind.Null ? null : c.GetProperty("reward").GetDouble());
 
         private static ChatRole Role(string? name) => name switch
         {
