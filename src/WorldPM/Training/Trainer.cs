@@ -15,7 +15,9 @@ namespace WorldPM.Training;
 /// <see cref="Precision"/>); the trainer owns the fp32 AdamW moments (through its gradient sync) and the <see cref="LossScaler"/>. The AdamW
 /// pass reads the f16/bf16 gradients, updates the fp32 masters and writes the rounded working copy in the same
 /// pass; unscaling and clipping are folded into its gradient factor (fp32 math), so fp16 gradients are never
-/// unscaled in place, where the small ones would flush to zero.
+/// unscaled in place, where the small ones would flush to zero. The AdamW kernel forms that factor from the
+/// gradient norm on the device and skips the step on the inf/NaN flag there, so the host sees the norm and the
+/// flag only with the step's other metrics, in the step's one read-back.
 /// </para>
 /// <para>
 /// The trainer sets the model's <see cref="RewardModel.RecomputeActivations"/> from its options: a memory-for-compute
