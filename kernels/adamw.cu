@@ -10,6 +10,13 @@
 // term uses p before this step's update (decoupled weight decay, as the CPU
 // backend and PyTorch). Bias corrections are formed in float64 on the host.
 //
+// With grad_check (f32 [2] in device memory: inf/NaN flag, norm of the stored
+// gradients) the host never sees the norm: a set flag leaves every buffer as
+// it was, and otherwise grad_scale becomes grad_scale * min(1, max_grad_norm /
+// (norm * grad_scale + 1e-6)) (no clip when max_grad_norm is 0), formed in
+// float64 by thread 0 of each block and shared, so the two floats are read
+// once per block rather than once per thread.
+//
 // The tensor table (kadamw_tensor[count], kernels.h) lives in DEVICE memory:
 // the backend uploads it once per step (or keeps it, since pointers rarely
 // change). Every element has exactly one thread: no reduction, no atomics.
@@ -34,7 +41,18 @@ constexpr int kThreads = 256;
 
 struct StepConstants {
   float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, inv_bc1, inv_bc2, eps, weight_decay, grad_scale;
+  const float* grad_check;
+  float max_grad_norm;
 };
+
+// The gradient factor of a checked step, or -1 when the flag says skip.
+__device__ __forceinline__ float checked_grad_factor(const StepConstants& k) {
+  if (k.grad_check[0] != 0.0f) return -1.0f;
+  const double norm = double(k.grad_check[1]) * double(k.grad_scale);
+  const double clip =
+      k.max_grad_norm > 0.0f && norm > double(k.max_grad_norm) ? double(k.max_grad_norm) / (norm + 1e-6) : 1.0;
+  return float(clip * double(k.grad_scale));
+}
 
 template <class G, class W, bool kHasWorking>
 __device__ __forceinline__ void adamw_tensor(const kadamw_tensor& t, const StepConstants& k) {
@@ -71,6 +89,13 @@ __device__ __forceinline__ void adamw_tensor_by_working(const kadamw_tensor& t, 
 __global__ void __launch_bounds__(kThreads)
     adamw_step_kernel(const kadamw_tensor* __restrict__ tensors, int64_t count, StepConstants k) {
   kernel_launch_bounds(kThreads);
+  EMU_SHARED(float, factor, [1]);
+  if (k.grad_check != nullptr) {
+    if (threadIdx.x == 0) factor[0] = checked_grad_factor(k);
+    __syncthreads();
+    if (factor[0] < 0.0f) return;
+    k.grad_scale = factor[0];
+  }
   for (int64_t ti = 0; ti < count; ++ti) {
     const kadamw_tensor t = tensors[ti];
     switch (t.grad_dtype) {
@@ -102,6 +127,8 @@ kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count
   k.eps = h.eps;
   k.weight_decay = h.weight_decay;
   k.grad_scale = h.grad_scale;
+  k.grad_check = h.grad_check;
+  k.max_grad_norm = h.max_grad_norm;
   return klaunch(adamw_step_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count, k);
 }
 

@@ -60,6 +60,10 @@ struct kadamw_tensor {
 struct kadamw_hyper {
   float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
   int64_t step;                                           // 1-based
+  // Null, or DEVICE f32 [2]: {inf/NaN flag, L2 norm of the gradients as stored}. A nonzero flag skips the step;
+  // else the gradients are clipped to max_grad_norm (when > 0) after grad_scale (adamw_grad_factor).
+  const float* grad_check;
+  float max_grad_norm;
 };
 // A context's device error word (value_check.cu): code 0 while no check failed, else the failed check's code
 // (the backend's, never 0) with the first bad value's index and the value.
@@ -140,6 +144,10 @@ kstatus check_values(kstream_t stream, const int32_t* values, int64_t n, int32_t
 
 // ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory.
 kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper);
+
+// ---- pair_metrics.cu: metrics f32 [3] (DEVICE) += {loss[0] * pairs, count(chosen > rejected), sum(chosen -
+// rejected)} with chosen = rewards[0..pairs), rejected = rewards[pairs..2 pairs).
+kstatus pair_metrics(kstream_t stream, const float* rewards, const float* loss, int64_t pairs, float* metrics);
 
 // ---- grad_norm.cu: `tensors` is a table in DEVICE memory; out and found_inf are f32 [1] device.
 int64_t global_norm_workspace_bytes();

@@ -83,7 +83,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 5
+#define WPM_VERSION_MINOR 6
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -504,7 +504,14 @@ WPM_API wpm_status wpm_bt_loss_bwd(wpm_context* context, const wpm_bt_loss_param
  *   p -= lr * (m / (1-b1^step) / (sqrt(v / (1-b2^step)) + eps) + wd_i p)
  * with wd_i = weight_decay where decay[i] != 0, else 0. params, m, v are f32;
  * grads f32/f16/bf16; working[i] (or NULL) receives p cast to its dtype in the same pass.
- * tensors is at most 2^24; no two buffers of the step may overlap (see "Overlap" above). */
+ * tensors is at most 2^24; no two buffers of the step may overlap (see "Overlap" above).
+ * Added in 0.6: grad_check (or NULL), f32 [2] in backend memory holding {inf/NaN flag,
+ * L2 norm of the gradients as stored}, as wpm_scale_check_finite and wpm_global_norm
+ * write them, read by the step itself so the host need not see them: a nonzero flag
+ * skips the step (no buffer changes); otherwise, with n = norm * grad_scale, the
+ * gradient factor is grad_scale * max_grad_norm / (n + 1e-6) where max_grad_norm > 0
+ * and n > max_grad_norm, else grad_scale. max_grad_norm >= 0 (0: no clipping); it is
+ * used only with grad_check; grad_check must not overlap the step's buffers. */
 typedef struct wpm_adamw_params {
   size_t struct_size;
   int64_t tensors;
@@ -517,6 +524,8 @@ typedef struct wpm_adamw_params {
   float lr, beta1, beta2, eps, weight_decay;
   float grad_scale; /* multiply gradients first: unscale and clip in one (0 means 1) */
   int64_t step;     /* 1-based, for bias correction */
+  const wpm_buffer* grad_check; /* added in 0.6: NULL, or f32 [2] {inf/NaN flag, gradient norm} */
+  float max_grad_norm;          /* added in 0.6: clip threshold with grad_check (0 = none) */
 } wpm_adamw_params;
 
 WPM_API wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params);
@@ -531,6 +540,14 @@ WPM_API wpm_status wpm_global_norm(wpm_context* context, const wpm_buffer* const
  * element is inf or NaN after scaling, else 0.0f (loss-scale unscale + check). */
 WPM_API wpm_status wpm_scale_check_finite(wpm_context* context, wpm_buffer* const* tensors, int64_t count,
                                           float scale, wpm_buffer* found_inf);
+/* Added in 0.6. A training step's preference metrics, kept in backend memory so a step
+ * reads them once: rewards f32 [>= 2 pairs] (chosen = rewards[0..pairs), rejected =
+ * rewards[pairs..2 pairs)), loss f32 [1]; metrics f32 [3] += {loss * pairs,
+ * count(chosen > rejected), sum(chosen - rejected)}, each added once from a float64 sum
+ * in pair order (the same bits on every backend). pairs >= 1; metrics must not overlap
+ * rewards or loss. */
+WPM_API wpm_status wpm_pair_metrics(wpm_context* context, const wpm_buffer* rewards, const wpm_buffer* loss,
+                                    int64_t pairs, wpm_buffer* metrics);
 
 /* ---------------------------------------------------------------- casts
  * dst = src converted (round to nearest even), n elements, between f32, f16 and bf16.

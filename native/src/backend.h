@@ -65,6 +65,8 @@ struct AdamwArgs {
   int64_t count;
   float lr, beta1, beta2, eps, weight_decay, grad_scale;
   int64_t step;
+  const float* grad_check;  // null, or backend memory f32 [2]: {inf/NaN flag, gradient norm} (wpm_adamw_params)
+  float max_grad_norm;
 };
 
 // A gather or scatter-add of rows by an index in backend memory: the embedding (index = token ids,
@@ -155,6 +157,8 @@ class Backend {
   virtual wpm_status bt_loss_bwd(const BtLossArgs& args) = 0;
   virtual wpm_status adamw_step(const AdamwArgs& args) = 0;
   virtual wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) = 0;
+  // wpm_pair_metrics: rewards f32 [>= 2 pairs], loss f32 [1], metrics f32 [3], all in backend memory.
+  virtual wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) = 0;
   virtual wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) = 0;
   virtual wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) = 0;
 };

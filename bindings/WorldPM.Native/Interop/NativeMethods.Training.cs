@@ -47,6 +47,8 @@ internal static unsafe partial class NativeMethods
         public float lr, beta1, beta2, eps, weight_decay;
         public float grad_scale;
         public long step;
+        public nint grad_check;
+        public float max_grad_norm;
     }
 
     [LibraryImport(Library)]
@@ -70,6 +72,10 @@ internal static unsafe partial class NativeMethods
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_scale_check_finite(nint context, nint* tensors, long count,
         float scale, nint found_inf);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_pair_metrics(nint context, nint rewards, nint loss, long pairs,
+        nint metrics);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_cast(nint context, nint src, nint dst, long n);

@@ -37,6 +37,10 @@ public sealed record AdamWSettings(float LearningRate)
 
     /// <summary>Gradients are multiplied by this first: loss-scale unscaling and clipping in one (0 means 1).</summary>
     public float GradScale { get; init; } = 1f;
+
+    /// <summary>With a gradient check (<see cref="Ops.AdamWStep"/>): the norm the unscaled gradients are clipped
+    /// to on the device (0: no clipping).</summary>
+    public float MaxGradNorm { get; init; }
 }
 
 public static unsafe partial class Ops
@@ -44,14 +48,19 @@ public static unsafe partial class Ops
     /// <summary>
     /// One fused multi-tensor AdamW step (bias-corrected with the 1-based <paramref name="step"/>):
     /// m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr (m^ / (sqrt(v^) + eps) + wd p), g = grad * GradScale.
+    /// <para>gradCheck: null, or f32 [2] on the device, {inf/NaN flag, norm of the gradients as stored}
+    /// (<see cref="ScaleCheckFinite"/>, <see cref="GlobalNorm"/>), read by the step on the device: a nonzero flag
+    /// skips it (nothing changes); otherwise the gradients are clipped to <see cref="AdamWSettings.MaxGradNorm"/>
+    /// after <see cref="AdamWSettings.GradScale"/>, with the factor MaxGradNorm / (norm * GradScale + 1e-6) where the
+    /// unscaled norm exceeds it. The host never waits for the norm.</para>
     /// </summary>
     public static void AdamWStep(WorldPMContext context, IReadOnlyList<AdamWTensor> tensors, AdamWSettings settings,
-        long step)
+        long step, DeviceBuffer<float>? gradCheck = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(settings);
         int n = tensors.Count;
-        var owners = new List<INativeObject?>(1 + 5 * n) { context };
+        var owners = new List<INativeObject?>(2 + 5 * n) { context, gradCheck };
         foreach (AdamWTensor t in tensors) owners.AddRange([t.Parameter, t.Gradient, t.M, t.V, t.Working]);
         using var lease = new HandleLease(CollectionsMarshal.AsSpan(owners));
         nint[] parameters = [.. tensors.Select(t => Ptr(t.Parameter))];
@@ -80,6 +89,8 @@ public static unsafe partial class Ops
                 weight_decay = settings.WeightDecay,
                 grad_scale = settings.GradScale,
                 step = step,
+                grad_check = Ptr(gradCheck),
+                max_grad_norm = settings.MaxGradNorm,
             };
             Check(NativeMethods.wpm_adamw_step(Ptr(context), &p));
         }

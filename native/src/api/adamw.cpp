@@ -2,14 +2,22 @@
 // step (naming the index: 'grads[3]'), then hands the backend one flat list.
 // No two of the step's buffers (every tensor's params, grads, m, v, working) may
 // share memory: each is read and written in one pass, tensor by tensor.
+// grad_check, when given, is only read, by the step itself on the stream, so the
+// host never waits for the norm or the inf/NaN flag it holds.
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "../validate.h"
 
 namespace {
+
+// sizeof(wpm_adamw_params) in ABI 0.5, before `grad_check` and `max_grad_norm` were added.
+constexpr size_t kAdamwParamsV05 = offsetof(wpm_adamw_params, grad_check);
 
 // Indexed argument names ("grads[3]") for the Checker, which takes a const char*.
 struct IndexedName {
@@ -31,7 +39,11 @@ void check_hyper(wpm::Checker& check, const wpm_adamw_params& p) {
       .finite("grad_scale", p.grad_scale)
       .require(p.grad_scale >= 0, "grad_scale", "is %g; it must not be negative (0 means 1)",
                double(p.grad_scale))
-      .positive("step", p.step);
+      .positive("step", p.step)
+      .finite("max_grad_norm", p.max_grad_norm)
+      .require(p.max_grad_norm >= 0, "max_grad_norm", "is %g; it must not be negative (0: no clipping)",
+               double(p.max_grad_norm));
+  if (p.grad_check != nullptr) check.buffer("grad_check", p.grad_check, 2, wpm::kF32);
 }
 
 // Tensor i: params[i] defines the count; grads/m/v/working[i] hold at least that many.
@@ -76,6 +88,7 @@ void check_disjoint(wpm::Checker& check, const wpm_adamw_params& p) {
       spans.push_back({names.back().c_str(), buffers[a], p.params[i]->count});
     }
   }
+  if (p.grad_check != nullptr) spans.push_back({"grad_check", p.grad_check, 2});
   check.all_disjoint(spans);
 }
 
@@ -88,9 +101,12 @@ wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) 
     wpm::Checker check("wpm_adamw_step", context);
     check.not_null("params", params);
     if (!check.ok()) return check.status();
-    const wpm_adamw_params& p = *params;
-    check.struct_size("params", p.struct_size, sizeof(wpm_adamw_params))
-        .in_range("tensors", p.tensors, 0, wpm::kMaxHandleArray);
+    check.struct_size("params", params->struct_size, kAdamwParamsV05);
+    if (!check.ok()) return check.status();
+    // Callers built against 0.5 have no `grad_check` or `max_grad_norm`: read only the bytes they declare.
+    wpm_adamw_params p{};
+    std::memcpy(&p, params, std::min(params->struct_size, sizeof(wpm_adamw_params)));
+    check.in_range("tensors", p.tensors, 0, wpm::kMaxHandleArray);
     if (p.tensors > 0)  // the arrays; "params->params" tells the array from the struct
       check.not_null("params->params", p.params).not_null("grads", p.grads).not_null("m", p.m).not_null("v", p.v);
     check_hyper(check, p);
@@ -109,6 +125,8 @@ wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) 
     args.weight_decay = p.weight_decay;
     args.grad_scale = p.grad_scale == 0 ? 1.0f : p.grad_scale;
     args.step = p.step;
+    args.grad_check = p.grad_check ? static_cast<const float*>(p.grad_check->data()) : nullptr;
+    args.max_grad_norm = p.max_grad_norm;
     return check.backend().adamw_step(args);
   });
 }

@@ -7,6 +7,10 @@
 //   working = p cast to its dtype (when the tensor has a working copy)
 // The decay term uses p before this step's update (decoupled weight decay;
 // the same as PyTorch's p *= 1 - lr wd followed by the Adam update).
+// With grad_check {inf/NaN flag, norm of the stored gradients}: a set flag
+// leaves everything as it was; otherwise grad_scale is multiplied by the clip
+// min(1, max_grad_norm / (norm * grad_scale + 1e-6)), in double (the device
+// kernel forms the same factor).
 //
 // Each tensor is split over the pool in chunks of at least kMinChunk elements,
 // so small tensors (biases, norms) run inline on the calling thread and the
@@ -76,10 +80,23 @@ void adamw_tensor_range(const AdamwTensor& t, const StepConstants& k, float deca
   });
 }
 
+// False when grad_check says skip; else *grad_scale is the checked step's gradient factor.
+bool checked_grad_scale(const AdamwArgs& a, float* grad_scale) {
+  *grad_scale = a.grad_scale;
+  if (a.grad_check == nullptr) return true;
+  if (a.grad_check[0] != 0.0f) return false;
+  const double norm = double(a.grad_check[1]) * double(a.grad_scale);
+  const double clip =
+      a.max_grad_norm > 0.0f && norm > double(a.max_grad_norm) ? double(a.max_grad_norm) / (norm + 1e-6) : 1.0;
+  *grad_scale = float(clip * double(a.grad_scale));
+  return true;
+}
+
 }  // namespace
 
 wpm_status CpuBackend::adamw_step(const AdamwArgs& args) {
-  const StepConstants k = step_constants(args);
+  StepConstants k = step_constants(args);
+  if (!checked_grad_scale(args, &k.grad_scale)) return WPM_OK;
   for (int64_t ti = 0; ti < args.count; ++ti) {
     const AdamwTensor& t = args.tensors[ti];
     const float decay = t.decay ? args.weight_decay : 0.0f;

@@ -61,6 +61,7 @@ class CpuBackend final : public Backend {
   wpm_status bt_loss_bwd(const BtLossArgs& args) override;
   wpm_status adamw_step(const AdamwArgs& args) override;
   wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override;
+  wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) override;
   wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override;
   wpm_status cast(const void* src, wpm_dtype src_dtype, void* dst, wpm_dtype dst_dtype, int64_t n) override;
 

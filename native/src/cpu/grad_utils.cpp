@@ -12,6 +12,9 @@
 //
 // scale_check_finite multiplies in place in the storage dtype and checks the
 // value as stored: an f16 product that rounds to inf counts as inf.
+//
+// pair_metrics adds a micro-batch's loss, accuracy and margin sums into a
+// step's metrics (wpm_pair_metrics).
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
@@ -97,6 +100,20 @@ wpm_status CpuBackend::scale_check_finite(const TensorRef* tensors, int64_t coun
   bool any = false;
   for (char b : bad) any = any || b;
   found_inf[0] = any ? 1.0f : 0.0f;
+  return WPM_OK;
+}
+
+// The same sums in the same order as the device kernel (pair_metrics.cu): float differences added in double.
+wpm_status CpuBackend::pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) {
+  double correct = 0.0, margin = 0.0;
+  for (int64_t i = 0; i < pairs; ++i) {
+    const float delta = rewards[i] - rewards[pairs + i];
+    correct += delta > 0.0f ? 1.0 : 0.0;
+    margin += double(delta);
+  }
+  metrics[0] = float(double(metrics[0]) + double(loss[0]) * double(pairs));
+  metrics[1] = float(double(metrics[1]) + correct);
+  metrics[2] = float(double(metrics[2]) + margin);
   return WPM_OK;
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <utility>
 
 #include "../error.h"
 
@@ -32,31 +33,20 @@ cudaDataType_t cuda_type(wpm_dtype dtype) {
   }
 }
 
-// The largest power of two up to 256 dividing the address. cuBLASLt assumes 256-byte aligned operands unless the
-// preference says otherwise, and a view at an element offset is not: its kernels would fault on misaligned vector
-// loads, or the heuristic finds no algorithm. The library knows ld and batch strides from the layouts; only the
-// pointers are ours to describe.
-uint32_t pointer_alignment(const void* p) {
-  const uintptr_t address = reinterpret_cast<uintptr_t>(p);
-  uint32_t alignment = 256;
-  while (alignment > 1 && address % alignment != 0) alignment /= 2;
-  return alignment;
-}
-
-// Destroys whatever descriptors were created, on every path out of gemm().
-struct Descriptors {
+// The preference lives only as long as the heuristic call that reads it.
+struct Preference {
   const CublasLtApi& api;
-  cublasLtMatmulDesc_t op = nullptr;
-  cublasLtMatrixLayout_t a = nullptr, b = nullptr, c = nullptr;
   cublasLtMatmulPreference_t pref = nullptr;
-  ~Descriptors() {
+  ~Preference() {
     if (pref) api.pref_destroy(pref);
-    if (c) api.layout_destroy(c);
-    if (b) api.layout_destroy(b);
-    if (a) api.layout_destroy(a);
-    if (op) api.desc_destroy(op);
   }
 };
+
+wpm_status check(cublasStatus_t s, const char* what) {
+  if (s == CUBLAS_STATUS_SUCCESS) return WPM_OK;
+  return fail(s == CUBLAS_STATUS_NOT_SUPPORTED ? WPM_ERR_UNSUPPORTED : WPM_ERR_INTERNAL,
+              "wpm_gemm (cuda backend): %s: %s", what, status_name(s));
+}
 
 }  // namespace
 
@@ -104,31 +94,40 @@ const CublasLtApi* CublasLtApi::load(std::string* error) {
 
 wpm_status Cublas::gemm(const GemmArgs& g, cudaStream_t stream) {
   if (g.m == 0 || g.n == 0 || g.batch == 0) return WPM_OK;
+  const GemmPlanKey key = GemmPlanKey::of(g);
+  const GemmPlan* plan = plans_.find(key);
+  if (plan == nullptr) {
+    GemmPlan built(api_);
+    if (wpm_status s = build_plan(g, key, &built)) return s;
+    plan = &plans_.insert(key, std::move(built));
+  }
+  // cuBLASLt's A is our B, its B our A; C and D are both our C.
+  return check(api_.matmul(handle_, plan->op, &g.alpha, g.b, plan->a, g.a, plan->b, &g.beta, g.c, plan->c, g.c,
+                           plan->c, &plan->algo, workspace_, workspace_bytes_, stream),
+               "matmul");
+}
+
+wpm_status Cublas::build_plan(const GemmArgs& g, const GemmPlanKey& key, GemmPlan* plan) {
   const cudaDataType_t type = cuda_type(g.dtype);
-  Descriptors d{api_};
-  auto check = [](cublasStatus_t s, const char* what) {
-    if (s == CUBLAS_STATUS_SUCCESS) return WPM_OK;
-    return fail(s == CUBLAS_STATUS_NOT_SUPPORTED ? WPM_ERR_UNSUPPORTED : WPM_ERR_INTERNAL,
-                "wpm_gemm (cuda backend): %s: %s", what, status_name(s));
-  };
   // fp32 math for every dtype (no TF32: results stay within the CPU backend's tolerances).
-  if (wpm_status s = check(api_.desc_create(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul descriptor")) return s;
+  if (wpm_status s = check(api_.desc_create(&plan->op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "matmul descriptor")) return s;
   // Column-major view of the row-major problem: cuBLASLt's A is our B, its B is our A.
   const cublasOperation_t op_a = g.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = g.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
-  if (wpm_status s = check(api_.desc_set(d.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a), "transa")) return s;
-  if (wpm_status s = check(api_.desc_set(d.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b), "transb")) return s;
+  if (wpm_status s = check(api_.desc_set(plan->op, CUBLASLT_MATMUL_DESC_TRANSA, &op_a, sizeof op_a), "transa")) return s;
+  if (wpm_status s = check(api_.desc_set(plan->op, CUBLASLT_MATMUL_DESC_TRANSB, &op_b, sizeof op_b), "transb")) return s;
 
   // Stored shapes in column-major terms (rows, cols, ld): a row-major r x c matrix is a c x r one.
   const uint64_t b_rows = uint64_t(g.trans_b ? g.k : g.n), b_cols = uint64_t(g.trans_b ? g.n : g.k);
   const uint64_t a_rows = uint64_t(g.trans_a ? g.m : g.k), a_cols = uint64_t(g.trans_a ? g.k : g.m);
-  if (wpm_status s = check(api_.layout_create(&d.a, type, b_rows, b_cols, g.ldb), "layout of B")) return s;
-  if (wpm_status s = check(api_.layout_create(&d.b, type, a_rows, a_cols, g.lda), "layout of A")) return s;
-  if (wpm_status s = check(api_.layout_create(&d.c, type, uint64_t(g.n), uint64_t(g.m), g.ldc), "layout of C")) return s;
+  if (wpm_status s = check(api_.layout_create(&plan->a, type, b_rows, b_cols, g.ldb), "layout of B")) return s;
+  if (wpm_status s = check(api_.layout_create(&plan->b, type, a_rows, a_cols, g.lda), "layout of A")) return s;
+  if (wpm_status s = check(api_.layout_create(&plan->c, type, uint64_t(g.n), uint64_t(g.m), g.ldc), "layout of C"))
+    return s;
   if (g.batch > 1) {
     const int32_t count = int32_t(g.batch);
     const struct { cublasLtMatrixLayout_t layout; int64_t stride; } layouts[] = {
-        {d.a, g.stride_b}, {d.b, g.stride_a}, {d.c, g.stride_c}};
+        {plan->a, g.stride_b}, {plan->b, g.stride_a}, {plan->c, g.stride_c}};
     for (const auto& l : layouts) {
       if (wpm_status s = check(api_.layout_set(l.layout, CUBLASLT_MATRIX_LAYOUT_BATCH_COUNT, &count, sizeof count), "batch count"))
         return s;
@@ -137,28 +136,32 @@ wpm_status Cublas::gemm(const GemmArgs& g, cudaStream_t stream) {
         return s;
     }
   }
-  if (wpm_status s = check(api_.pref_create(&d.pref), "preference")) return s;
-  if (wpm_status s = check(api_.pref_set(d.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes_,
+  Preference p{api_};
+  if (wpm_status s = check(api_.pref_create(&p.pref), "preference")) return s;
+  if (wpm_status s = check(api_.pref_set(p.pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &workspace_bytes_,
                                          sizeof workspace_bytes_), "workspace preference"))
     return s;
-  // cuBLASLt's A is our B, its B our A; C and D are both our C.
-  const struct { cublasLtMatmulPreferenceAttributes_t attribute; const void* pointer; } alignments[] = {
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, g.b}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, g.a},
-      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, g.c}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, g.c}};
+  // cuBLASLt assumes 256-byte aligned operands unless the preference says otherwise, and a view at an element
+  // offset is not: its kernels would fault on misaligned vector loads, or the heuristic finds no algorithm. The
+  // library knows ld and batch strides from the layouts; only the pointers are ours to describe, and the key
+  // keeps plans for differently aligned pointers apart. cuBLASLt's A is our B, its B our A; C and D our C.
+  const struct { cublasLtMatmulPreferenceAttributes_t attribute; uint32_t bytes; } alignments[] = {
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, key.align_b}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, key.align_a},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, key.align_c}, {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, key.align_c}};
   for (const auto& a : alignments) {
-    const uint32_t bytes = pointer_alignment(a.pointer);
-    if (wpm_status s = check(api_.pref_set(d.pref, a.attribute, &bytes, sizeof bytes), "alignment preference")) return s;
+    if (wpm_status s = check(api_.pref_set(p.pref, a.attribute, &a.bytes, sizeof a.bytes), "alignment preference"))
+      return s;
   }
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
-  if (wpm_status s = check(api_.heuristic(handle_, d.op, d.a, d.b, d.c, d.c, d.pref, 1, &result, &found), "heuristic"))
+  if (wpm_status s = check(api_.heuristic(handle_, plan->op, plan->a, plan->b, plan->c, plan->c, p.pref, 1, &result,
+                                          &found), "heuristic"))
     return s;
   if (found == 0)
     return fail(WPM_ERR_UNSUPPORTED, "wpm_gemm (cuda backend): cuBLASLt has no algorithm for m %lld n %lld k %lld",
                 (long long)g.m, (long long)g.n, (long long)g.k);
-  return check(api_.matmul(handle_, d.op, &g.alpha, g.b, d.a, g.a, d.b, &g.beta, g.c, d.c, g.c, d.c, &result.algo,
-                           workspace_, workspace_bytes_, stream),
-               "matmul");
+  plan->algo = result.algo;
+  return WPM_OK;
 }
 
 }  // namespace wpm

@@ -281,7 +281,8 @@ class DeviceBackend final : public Backend {
     }
     Scratch device_table(*platform_);
     if (wpm_status s = device_table.upload(table)) return s;
-    const kadamw_hyper hyper{a.lr, a.beta1, a.beta2, a.eps, a.weight_decay, a.grad_scale, a.step};
+    const kadamw_hyper hyper{a.lr,   a.beta1,      a.beta2, a.eps, a.weight_decay, a.grad_scale,
+                             a.step, a.grad_check, a.max_grad_norm};
     return launch("wpm_adamw_step", [&](CUstream_st* s) {
       return k::adamw_step(s, device_table.as<kadamw_tensor>(), a.count, hyper);
     });
@@ -294,6 +295,9 @@ class DeviceBackend final : public Backend {
     return launch("wpm_global_norm", [&](CUstream_st* s) {
       return k::global_norm(s, device_table.as<ktensor>(), count, workspace.get(), out);
     });
+  }
+  wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) override {
+    return launch("wpm_pair_metrics", [&](CUstream_st* s) { return k::pair_metrics(s, rewards, loss, pairs, metrics); });
   }
   wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override {
     Scratch device_table(*platform_);

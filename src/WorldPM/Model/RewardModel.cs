@@ -144,7 +144,7 @@ public sealed class RewardModel : IDisposable
     public PairStepResult ForwardBackward(PairBatch batch, float lossScale = 1f, Action<long>? gradientsFinalFrom = null)
     {
         CheckStep(batch, lossScale);
-        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom);
+        return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom).Read();
     }
 
     /// <summary>
@@ -154,12 +154,20 @@ public sealed class RewardModel : IDisposable
     /// stays on the device as the native fused op.
     /// </summary>
     public PairStepResult ForwardBackward(PairBatch batch, IPreferenceLoss loss, LossAccelerator accelerator,
-        float lossScale = 1f, Action<long>? gradientsFinalFrom = null)
+        float lossScale = 1f, Action<long>? gradientsFinalFrom = null) =>
+        ForwardBackwardOnDevice(batch, loss, accelerator, lossScale, gradientsFinalFrom).Read();
+
+    /// <summary><see cref="ForwardBackward(PairBatch, IPreferenceLoss, LossAccelerator, float, Action{long}?)"/>
+    /// leaving the loss and the rewards on the device, valid until the next forward: a training step adds them into
+    /// its metrics there and reads once per optimizer step.</summary>
+    internal PairOutputs ForwardBackwardOnDevice(PairBatch batch, IPreferenceLoss loss, LossAccelerator accelerator,
+        float lossScale, Action<long>? gradientsFinalFrom)
     {
         ArgumentNullException.ThrowIfNull(loss);
         ArgumentNullException.ThrowIfNull(accelerator);
-        if (PreferenceLosses.RunsNatively(loss)) return ForwardBackward(batch, lossScale, gradientsFinalFrom);
         CheckStep(batch, lossScale);
+        if (PreferenceLosses.RunsNatively(loss))
+            return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom);
         return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom,
             (chosen, rejected, dChosen, dRejected) => loss.Compute(accelerator,
                 new PreferenceLossBatch(chosen, rejected, batch.Margins, batch.Weights), dChosen, dRejected));

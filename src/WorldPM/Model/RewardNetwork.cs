@@ -28,8 +28,9 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/>: the pairs' 2P
     /// sequences (chosen half first) and their weights (empty: the plain mean). Without <paramref name="hostLoss"/> the
     /// loss is the native fused Bradley-Terry on the device; with it, the rewards go to the host, it computes the loss and
-    /// d loss / d reward, and those (times <paramref name="lossScale"/>) come back for the backward.</summary>
-    PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
+    /// d loss / d reward, and those (times <paramref name="lossScale"/>) come back for the backward. The loss and the
+    /// rewards stay on the device (<see cref="PairOutputs"/>) until a caller reads them.</summary>
+    PairOutputs ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
         Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null);
 
     /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
@@ -94,7 +95,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     private DecoderLayer<T> LastLayer => layers[^1];
 
-    public PairStepResult ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
+    public PairOutputs ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
         Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null)
     {
         int pairs = sequences.Count / 2;
@@ -110,17 +111,13 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         Ops.BradleyTerryLossForward(context, chosen, rejected, h.Loss, weights: w, pairs: pairs);
         Ops.BradleyTerryLossBackward(context, chosen, rejected, dChosen, dRejected, lossScale, weights: w, pairs: pairs);
         Backward(a, gradientsFinalFrom);
-
-        float[] loss = new float[1], rewards = new float[2 * pairs];
-        h.Loss.CopyTo(loss);
-        h.Rewards.CopyTo(rewards);
-        return new PairStepResult(loss[0], rewards[..pairs], rewards[pairs..]);
+        return new PairOutputs(h.Loss, h.Rewards, pairs);
     }
 
     /// <summary>The loss on the host: the rewards come over, <paramref name="hostLoss"/> gives the loss and d loss / d
     /// reward, and those times <paramref name="lossScale"/> (as the fused op's dloss) go back into the backward's
-    /// scratch.</summary>
-    private PairStepResult HostLossBackward(ActivationArena<T> a, HostPairLoss hostLoss, int pairs, float lossScale,
+    /// scratch. The loss goes to the device as well, where a trainer's step metrics take it.</summary>
+    private PairOutputs HostLossBackward(ActivationArena<T> a, HostPairLoss hostLoss, int pairs, float lossScale,
         Action<long>? gradientsFinalFrom)
     {
         float[] rewards = new float[2 * pairs], gradients = new float[2 * pairs];
@@ -129,8 +126,12 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             gradients.AsSpan(pairs));
         for (int i = 0; i < gradients.Length; i++) gradients[i] *= lossScale;
         a.Layout.Backward.Rewards.CopyFrom(gradients);
+        a.Layout.Head.Loss.CopyFrom([loss]);
         Backward(a, gradientsFinalFrom);
-        return new PairStepResult(loss, rewards[..pairs], rewards[pairs..]);
+        return new PairOutputs(a.Layout.Head.Loss, a.Layout.Head.Rewards, pairs)
+        {
+            OnHost = new PairStepResult(loss, rewards[..pairs], rewards[pairs..]),
+        };
     }
 
     public float[] Score(SequenceBatch sequences)

@@ -25,5 +25,5 @@ internal sealed class AllReducedGradients : LocalGradients
 
     public override void FinishExchange() => _parallel.FinishGradients();
 
-    public override void SumOverRanks(Span<double> values) => _parallel.SumOverRanks(values);
+    public override void SumOverRanks(DeviceBuffer<float> sums) => _parallel.SumOverRanks(sums);
 }

@@ -18,7 +18,6 @@ public sealed class DataParallel : IDisposable
 {
     private readonly RewardModel _model;
     private readonly List<DeviceBuffer> _inFlight = [];
-    private readonly DeviceBuffer<float> _scalars;
     private long _bucketEnd;
 
     /// <summary>Default bucket size: 4 Mi elements (16 MB of fp32), big enough that per-message costs vanish.</summary>
@@ -30,7 +29,6 @@ public sealed class DataParallel : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
         BucketElements = bucketElements;
-        _scalars = communicator.Context.Allocate<float>(MetricCount);
     }
 
     public Communicator Communicator { get; }
@@ -87,26 +85,13 @@ public sealed class DataParallel : IDisposable
         }
     }
 
-    /// <summary>Sums of a step's metrics over ranks: loss·pairs, correct, margin, pairs, tokens.</summary>
-    internal const int MetricCount = 5;
-
-    /// <summary>Adds <paramref name="values"/> elementwise over ranks, in place (fp32: exact for counts below 2^24).</summary>
-    public void SumOverRanks(Span<double> values)
-    {
-        if (values.Length > MetricCount) throw new ArgumentException($"at most {MetricCount} values", nameof(values));
-        Span<float> f = stackalloc float[MetricCount];
-        f.Clear();
-        for (int i = 0; i < values.Length; i++) f[i] = (float)values[i];
-        _scalars.CopyFrom(f);
-        Communicator.AllReduce(_scalars, ReduceOp.Sum);
-        _scalars.CopyTo(f);
-        for (int i = 0; i < values.Length; i++) values[i] = f[i];
-    }
+    /// <summary>Adds <paramref name="sums"/> elementwise over ranks, in place on the device (fp32: exact for counts
+    /// below 2^24).</summary>
+    public void SumOverRanks(DeviceBuffer<float> sums) => Communicator.AllReduce(sums, ReduceOp.Sum);
 
     public void Dispose()
     {
         foreach (DeviceBuffer bucket in _inFlight) bucket.Dispose();
         _inFlight.Clear();
-        _scalars.Dispose();
     }
 }

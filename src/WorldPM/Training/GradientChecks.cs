@@ -2,39 +2,18 @@ using WorldPM.Native;
 
 namespace WorldPM.Training;
 
-/// <summary>The two reductions a step runs over gradient buffers before it may use them: the inf/NaN check and the
-/// L2 norm, each into a one-element device buffer read back to the host.</summary>
-internal sealed class GradientChecks : IDisposable
+/// <summary>The two reductions a step runs over gradient buffers before it may use them, the inf/NaN check and the L2
+/// norm, each into a one-element device buffer that stays there: the AdamW step reads them on the device and the
+/// host with the step's other metrics (<see cref="StepMetricsBuffer"/>).</summary>
+internal static class GradientChecks
 {
-    private readonly WorldPMContext _context;
-    private readonly DeviceBuffer<float> _foundInf;
-    private readonly DeviceBuffer<float> _norm;
-
-    public GradientChecks(WorldPMContext context)
+    /// <summary><paramref name="nonFinite"/>[0] = 1 when any element of <paramref name="checkedTensors"/> is inf or NaN,
+    /// else 0 (a check only: scale 1 leaves the values as they are); <paramref name="norm"/>[0] = the L2 norm of all
+    /// elements of <paramref name="normTensors"/> together.</summary>
+    public static void Run(WorldPMContext context, IReadOnlyList<DeviceBuffer> checkedTensors,
+        IReadOnlyList<DeviceBuffer> normTensors, DeviceBuffer<float> nonFinite, DeviceBuffer<float> norm)
     {
-        _context = context;
-        _foundInf = context.Allocate<float>(1);
-        _norm = context.Allocate<float>(1);
-    }
-
-    /// <summary>Whether any element of <paramref name="gradients"/> is inf or NaN (a check only: scale 1 leaves the
-    /// values as they are).</summary>
-    public bool AnyNonFinite(IReadOnlyList<DeviceBuffer> gradients)
-    {
-        Ops.ScaleCheckFinite(_context, gradients, 1f, _foundInf);
-        return _foundInf.ToArray()[0] != 0;
-    }
-
-    /// <summary>The L2 norm of all elements of <paramref name="gradients"/> together.</summary>
-    public double Norm(IReadOnlyList<DeviceBuffer> gradients)
-    {
-        Ops.GlobalNorm(_context, gradients, _norm);
-        return _norm.ToArray()[0];
-    }
-
-    public void Dispose()
-    {
-        _foundInf.Dispose();
-        _norm.Dispose();
+        Ops.ScaleCheckFinite(context, checkedTensors, 1f, nonFinite);
+        Ops.GlobalNorm(context, normTensors, norm);
     }
 }

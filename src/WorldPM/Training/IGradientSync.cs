@@ -31,15 +31,17 @@ internal interface IGradientSync : IDisposable
     /// there are several).</summary>
     void FinishExchange();
 
-    /// <summary>Adds the step's metric sums over ranks, in place (nothing to add in one process).</summary>
-    void SumOverRanks(Span<double> values);
+    /// <summary>Adds the step's metric sums over ranks, in place on the device (nothing to add in one process).</summary>
+    void SumOverRanks(DeviceBuffer<float> sums);
 
-    /// <summary>Whether any rank's gradients hold inf or NaN, and the global norm of the gradients (at the loss scale).</summary>
-    (bool Overflow, double Norm) OverflowAndNorm();
+    /// <summary>Writes into <see cref="StepMetricsBuffer.GradientCheck"/> whether any rank's gradients hold inf or NaN
+    /// and the global norm of the gradients (at the loss scale), on the device: every rank gets the same values.</summary>
+    void CheckGradients(StepMetricsBuffer metrics);
 
-    /// <summary>The AdamW step (<paramref name="settings"/>, bias correction of step <paramref name="updates"/>); the
-    /// fp32 masters and the working weights of every rank hold the updated weights afterwards.</summary>
-    void UpdateWeights(AdamWSettings settings, long updates);
+    /// <summary>The AdamW step (<paramref name="settings"/>, bias correction of step <paramref name="updates"/>), skipped
+    /// or clipped on the device by <paramref name="gradientCheck"/> (<see cref="Ops.AdamWStep"/>); the fp32 masters and
+    /// the working weights of every rank hold the updated weights afterwards.</summary>
+    void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck);
 
     /// <summary>The first and second moments of every element of the flat parameter buffer, laid out like
     /// <see cref="RewardModel.ParameterValues"/> (elements between tensors are zero).</summary>

@@ -13,7 +13,6 @@ internal class LocalGradients : IGradientSync
     private readonly WorldPMContext _context;
     private readonly RewardModel _model;
     private readonly List<AdamWTensor> _tensors;
-    private readonly GradientChecks _checks;
     private readonly IReadOnlyList<DeviceBuffer> _gradientTensors;
 
     public LocalGradients(WorldPMContext context, RewardModel model)
@@ -29,7 +28,6 @@ internal class LocalGradients : IGradientSync
             DeviceBuffer? working = ReferenceEquals(p.Working, p.Value) ? null : p.Working;
             return new AdamWTensor(p.Value, p.Grad, m, v) { Decay = p.Decay, Working = working };
         }).ToList();
-        _checks = new GradientChecks(context);
         _gradientTensors = [.. model.Parameters.Select(p => (DeviceBuffer)p.Grad)];
     }
 
@@ -39,12 +37,13 @@ internal class LocalGradients : IGradientSync
 
     public virtual void FinishExchange() { }
 
-    public virtual void SumOverRanks(Span<double> values) { }
+    public virtual void SumOverRanks(DeviceBuffer<float> sums) { }
 
-    public (bool Overflow, double Norm) OverflowAndNorm() =>
-        (_checks.AnyNonFinite([_model.ParameterGradients]), _checks.Norm(_gradientTensors));
+    public void CheckGradients(StepMetricsBuffer metrics) =>
+        GradientChecks.Run(_context, [_model.ParameterGradients], _gradientTensors, metrics.NonFinite, metrics.Norm);
 
-    public void UpdateWeights(AdamWSettings settings, long updates) => Ops.AdamWStep(_context, _tensors, settings, updates);
+    public void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck) =>
+        Ops.AdamWStep(_context, _tensors, settings, updates, gradientCheck);
 
     public (float[] M, float[] V) GatherMoments()
     {
@@ -81,6 +80,5 @@ internal class LocalGradients : IGradientSync
             t.M.Dispose();
             t.V.Dispose();
         }
-        _checks.Dispose();
     }
 }

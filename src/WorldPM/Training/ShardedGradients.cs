@@ -6,22 +6,24 @@ namespace WorldPM.Training;
 /// <summary>
 /// ZeRO-1 data parallelism: after the backward the gradients are reduce-scattered, each rank checks, measures and
 /// steps only the block it owns (<see cref="ShardedAdamW"/>), and the updated masters are gathered back into every
-/// rank. The inf/NaN flag and the squared norm are summed over the ranks' blocks, the tail that every rank holds
-/// counted on rank 0 only, so every rank takes the same skip decision and clip.
+/// rank. The inf/NaN flags are summed over the ranks' blocks and the norm is the norm of the ranks' block norms (the
+/// tail that every rank holds counted on rank 0 only), all on the device, so every rank takes the same skip decision
+/// and clip.
 /// </summary>
 internal sealed class ShardedGradients : IGradientSync
 {
     private readonly WorldPMContext _context;
     private readonly DataParallel _parallel;
     private readonly ShardedAdamW _optimizer;
-    private readonly GradientChecks _checks;
+    private readonly DeviceBuffer<float> _blockNorm, _blockNorms;
 
     public ShardedGradients(WorldPMContext context, RewardModel model, DataParallel parallel)
     {
         _context = context;
         _parallel = parallel;
         _optimizer = new ShardedAdamW(parallel.Communicator, model);
-        _checks = new GradientChecks(context);
+        _blockNorm = context.Allocate<float>(1);
+        _blockNorms = context.Allocate<float>(parallel.Size);
     }
 
     /// <summary>Gathering the moments for a checkpoint takes every rank.</summary>
@@ -32,20 +34,20 @@ internal sealed class ShardedGradients : IGradientSync
 
     public void FinishExchange() => _optimizer.ReduceGradients();
 
-    public void SumOverRanks(Span<double> values) => _parallel.SumOverRanks(values);
+    public void SumOverRanks(DeviceBuffer<float> sums) => _parallel.SumOverRanks(sums);
 
-    public (bool Overflow, double Norm) OverflowAndNorm()
+    public void CheckGradients(StepMetricsBuffer metrics)
     {
-        bool nonFinite = _checks.AnyNonFinite(_optimizer.OwnedGradients(withTail: true));
-        double norm = _checks.Norm(_optimizer.OwnedGradients(withTail: _parallel.IsRoot));
-        Span<double> sums = [nonFinite ? 1 : 0, norm * norm];
-        _parallel.SumOverRanks(sums);
-        return (sums[0] != 0, Math.Sqrt(sums[1]));
+        GradientChecks.Run(_context, _optimizer.OwnedGradients(withTail: true),
+            _optimizer.OwnedGradients(withTail: _parallel.IsRoot), metrics.NonFinite, _blockNorm);
+        _parallel.SumOverRanks(metrics.NonFinite);
+        _parallel.Communicator.AllGather(_blockNorm, _blockNorms);
+        Ops.GlobalNorm(_context, [_blockNorms], metrics.Norm);
     }
 
-    public void UpdateWeights(AdamWSettings settings, long updates)
+    public void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck)
     {
-        Ops.AdamWStep(_context, _optimizer.Tensors, settings, updates);
+        Ops.AdamWStep(_context, _optimizer.Tensors, settings, updates, gradientCheck);
         _optimizer.GatherParameters();
     }
 
@@ -56,6 +58,7 @@ internal sealed class ShardedGradients : IGradientSync
     public void Dispose()
     {
         _optimizer.Dispose();
-        _checks.Dispose();
+        _blockNorm.Dispose();
+        _blockNorms.Dispose();
     }
 }

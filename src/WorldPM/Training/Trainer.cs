@@ -15,7 +15,9 @@ namespace WorldPM.Training;
 /// <see cref="Precision"/>); the trainer owns the fp32 AdamW moments (through its gradient sync) and the <see cref="LossScaler"/>. The AdamW
 /// pass reads the f16/bf16 gradients, updates the fp32 masters and writes the rounded working copy in the same
 /// pass; unscaling and clipping are folded into its gradient factor (fp32 math), so fp16 gradients are never
-/// unscaled in place, where the small ones would flush to zero.
+/// unscaled in place, where the small ones would flush to zero. The AdamW kernel forms that factor from the
+/// gradient norm on the device and skips the step on the inf/NaN flag there, so the host sees the norm and the
+/// flag only with the step's other metrics, in the step's one read-back.
 /// </para>
 /// <para>
 /// The trainer sets the model's <see cref="RewardModel.RecomputeActivations"/> from its options: a memory-for-compute
@@ -46,6 +48,8 @@ public sealed class Trainer : IDisposable
     private readonly TrainingOptions _options;
     private readonly LearningRateSchedule _schedule;
     private readonly IGradientSync _gradients;
+    private readonly WorldPMContext _context;
+    private readonly StepMetricsBuffer _metrics;
     private const string UpdatesKey = "optimizer.updates";
 
     /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
@@ -81,12 +85,18 @@ public sealed class Trainer : IDisposable
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
         _schedule = new LearningRateSchedule(options.LearningRate, warmup, totalSteps, options.Decay);
+        _context = context;
         _gradients = IGradientSync.For(context, model, parallel);
+        _metrics = new StepMetricsBuffer(context);
         Scaler = new LossScaler(model.Precision == Precision.F16, (float)options.InitialLossScale,
             options.LossScaleGrowthInterval);
     }
 
     /// <summary>One optimizer step over <paramref name="microBatches"/> (their gradients are averaged).</summary>
+    /// <remarks>From the first launch to the end the host does not wait on the device: each micro-batch's loss and
+    /// rewards are added into <see cref="StepMetricsBuffer"/> on the device, the inf/NaN check and the gradient norm
+    /// stay there for the AdamW step to skip or clip by, and the step ends with one read-back of all of them (with
+    /// the device error word, so a bad id fails the step here).</remarks>
     public StepMetrics TrainStep(IReadOnlyList<PairBatch> microBatches)
     {
         ArgumentNullException.ThrowIfNull(microBatches);
@@ -94,23 +104,17 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
 
         _model.ZeroGrad();
+        _metrics.Clear();
         float scale = Scaler.Scale;
-        double loss = 0, correct = 0, margin = 0;
         long pairs = 0, tokens = 0;
         for (int m = 0; m < microBatches.Count; m++)
         {
             PairBatch batch = microBatches[m];
             Action<long>? gradientsFinalFrom = _gradients.BeginExchange(lastMicroBatch: m == microBatches.Count - 1);
-            PairStepResult result = _model.ForwardBackward(batch, _options.Loss, LossAccelerator,
+            PairOutputs result = _model.ForwardBackwardOnDevice(batch, _options.Loss, LossAccelerator,
                 lossScale: (float)(scale / microBatches.Count * batch.GradientShare),
                 gradientsFinalFrom: gradientsFinalFrom);
-            loss += result.Loss * batch.Pairs;
-            for (int i = 0; i < batch.Pairs; ++i)
-            {
-                double delta = result.ChosenRewards[i] - result.RejectedRewards[i];
-                correct += delta > 0 ? 1 : 0;
-                margin += delta;
-            }
+            Ops.PairMetrics(_context, result.Rewards, result.Loss, result.Pairs, _metrics.PairSums);
             pairs += batch.Pairs;
             tokens += batch.TokenCount;
         }
@@ -118,32 +122,29 @@ public sealed class Trainer : IDisposable
         // Every rank now holds the same mean gradient (ZeRO-1: of its block): the clip, the skip decision and the step
         // agree everywhere.
         _gradients.FinishExchange();
-        Span<double> sums = [loss, correct, margin, pairs, tokens];
-        _gradients.SumOverRanks(sums);
-        (loss, correct, margin, pairs, tokens) = (sums[0], sums[1], sums[2], (long)sums[3], (long)sums[4]);
-        (bool overflow, double gradNorm) = _gradients.OverflowAndNorm();
-        gradNorm /= scale;
-        double clip = _options.MaxGradNorm > 0 && gradNorm > _options.MaxGradNorm ? _options.MaxGradNorm / (gradNorm + 1e-6) : 1.0;
+        _metrics.SetCounts(pairs, tokens);
+        _gradients.SumOverRanks(_metrics.RankSums);
+        _gradients.CheckGradients(_metrics);
+
+        // Bias correction as the next update; a step the check skips leaves every buffer as it was.
+        double lr = _schedule.At(Step + 1);
+        var settings = new AdamWSettings((float)lr)
+        {
+            Beta1 = (float)_options.Beta1,
+            Beta2 = (float)_options.Beta2,
+            Epsilon = (float)_options.Epsilon,
+            WeightDecay = (float)_options.WeightDecay,
+            GradScale = (float)(1.0 / scale),
+            MaxGradNorm = (float)_options.MaxGradNorm,
+        };
+        _gradients.UpdateWeights(settings, Updates + 1, _metrics.GradientCheck);
+        StepSums sums = _metrics.Read();
 
         Step++;
-        double lr = _schedule.At(Step);
-        if (!overflow)
-        {
-            Updates++;
-            var settings = new AdamWSettings((float)lr)
-            {
-                Beta1 = (float)_options.Beta1,
-                Beta2 = (float)_options.Beta2,
-                Epsilon = (float)_options.Epsilon,
-                WeightDecay = (float)_options.WeightDecay,
-                GradScale = (float)(clip / scale),
-            };
-            _gradients.UpdateWeights(settings, Updates);
-        }
-        Scaler.Update(overflow);
-
-        return new StepMetrics(Step, loss / pairs, correct / pairs, margin / pairs, gradNorm, lr, tokens,
-            clock.Elapsed.TotalSeconds) { LossScale = scale, Skipped = overflow };
+        if (!sums.Overflow) Updates++;
+        Scaler.Update(sums.Overflow);
+        return new StepMetrics(Step, sums.Loss / sums.Pairs, sums.Correct / sums.Pairs, sums.Margin / sums.Pairs,
+            sums.Norm / scale, lr, sums.Tokens, clock.Elapsed.TotalSeconds) { LossScale = scale, Skipped = sums.Overflow };
     }
 
     /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
@@ -222,6 +223,7 @@ public sealed class Trainer : IDisposable
     public void Dispose()
     {
         _gradients.Dispose();
+        _metrics.Dispose();
         LossAccelerator.Dispose();
     }
 }

@@ -84,6 +84,43 @@ public sealed unsafe partial class BadArgumentTests
             Check(NativeMethods.wpm_adamw_step(a.Ctx, &p));
         }),
 
+        Invalid("adamw_step: grad_check of one element", "grad_check", a =>
+            Ops.AdamWStep(a.Context, Tensors(a, 4), new AdamWSettings(1e-3f), 1, gradCheck: a.F32(1))),
+        WrongDType("adamw_step: i32 grad_check", "grad_check", a =>
+        {
+            nint param = Arena.P(a.F32(4)), grad = Arena.P(a.F32(4)), m = Arena.P(a.F32(4)), v = Arena.P(a.F32(4));
+            var p = new NativeMethods.wpm_adamw_params
+            {
+                struct_size = (nuint)sizeof(NativeMethods.wpm_adamw_params), tensors = 1, @params = &param, grads = &grad,
+                m = &m, v = &v, lr = 1e-3f, beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, step = 1,
+                grad_check = Arena.P(a.I32(2)),
+            };
+            Check(NativeMethods.wpm_adamw_step(a.Ctx, &p));
+        }),
+        Invalid("adamw_step: negative max_grad_norm", "max_grad_norm", a =>
+            Ops.AdamWStep(a.Context, Tensors(a, 4), new AdamWSettings(1e-3f) { MaxGradNorm = -1 }, 1, gradCheck: a.F32(2))),
+        Invalid("adamw_step: grad_check inside a gradient", "grad_check", a =>
+        {
+            var grad = a.F32(4);
+            Ops.AdamWStep(a.Context, [new AdamWTensor(a.F32(4), grad, a.F32(4), a.F32(4))], new AdamWSettings(1e-3f), 1,
+                gradCheck: grad.View(1, 2));
+        }),
+
+        // Step metrics: 3 pairs.
+        Invalid("pair_metrics: 0 pairs", "pairs", a => Ops.PairMetrics(a.Context, a.F32(6), a.F32(1), 0, a.F32(3))),
+        Invalid("pair_metrics: rewards of 2 pairs", "rewards", a => Ops.PairMetrics(a.Context, a.F32(5), a.F32(1), 3, a.F32(3))),
+        Invalid("pair_metrics: empty loss", "loss", a => Ops.PairMetrics(a.Context, a.F32(6), a.F32(0), 3, a.F32(3))),
+        Invalid("pair_metrics: metrics of 2", "metrics", a => Ops.PairMetrics(a.Context, a.F32(6), a.F32(1), 3, a.F32(2))),
+        WrongDType("pair_metrics: f16 rewards", "rewards", a =>
+            Check(NativeMethods.wpm_pair_metrics(a.Ctx, Arena.P(a.F16(6)), Arena.P(a.F32(1)), 3, Arena.P(a.F32(3))))),
+        WrongContext("pair_metrics: metrics of another context", "metrics", a =>
+            Ops.PairMetrics(a.Context, a.F32(6), a.F32(1), 3, a.Foreign(3))),
+        Invalid("pair_metrics: metrics over the rewards", "metrics", a =>
+        {
+            var rewards = a.F32(6);
+            Ops.PairMetrics(a.Context, rewards, a.F32(1), 3, rewards.View(3, 3));
+        }),
+
         // Gradient utilities and casts.
         Invalid("global_norm: negative count", "count", a =>
         {

@@ -62,6 +62,7 @@ class FakeCublas {
     cublas_ = std::make_unique<wpm::Cublas>(api_, handle, workspace_.data(), workspace_.size());
   }
   wpm_status gemm(const GemmArgs& g) { return cublas_->gemm(g, nullptr); }
+  size_t cached_plans() const { return cublas_->cached_plans(); }
 
  private:
   wpm::CublasLtApi api_;
@@ -179,6 +180,48 @@ TEST(CublasLtGemm, TheAlignmentPreferenceIsEachPointersLargestPowerOfTwo) {
   EXPECT_EQ(seen.min_alignment[2], 256u);  // C
   EXPECT_EQ(seen.min_alignment[3], 256u);  // D
   EXPECT_EQ(seen.max_workspace_bytes, uint64_t(1 << 16));
+}
+
+// The descriptors, layouts and heuristic are asked for once per shape: a repeated GEMM reuses the plan (and still
+// computes with the new operands), a new shape or a differently aligned pointer gets a plan of its own, and the
+// context keeps at most kPlanCapacity of them.
+TEST(CublasLtGemm, APlanIsBuiltOncePerShapeAndAlignmentThenReused) {
+  Arena arena(1 << 16);
+  float* a = reinterpret_cast<float*>(arena.at(0));
+  float* b = reinterpret_cast<float*>(arena.at(4096));
+  float* c = reinterpret_cast<float*>(arena.at(8192));
+  const float ones[4] = {1, 1, 1, 1}, twos[4] = {2, 2, 2, 2};
+  std::memcpy(a, ones, sizeof ones);
+  std::memcpy(b, ones, sizeof ones);
+  const GemmArgs args{false, false, 2, 2, 2, 1, 1.0f, 0.0f, a, b, c, 2, 2, 2, 0, 0, 0, WPM_F32};
+  fake_cublaslt::reset_observed();
+  FakeCublas cublas;
+  ASSERT_EQ(cublas.gemm(args), WPM_OK);
+  EXPECT_EQ(c[0], 2.0f);
+  std::memcpy(a, twos, sizeof twos);
+  ASSERT_EQ(cublas.gemm(args), WPM_OK);
+  EXPECT_EQ(c[0], 4.0f);
+  EXPECT_EQ(fake_cublaslt::observed().heuristic_calls, 1);
+  EXPECT_EQ(fake_cublaslt::observed().matmul_calls, 2);
+  EXPECT_EQ(cublas.cached_plans(), 1u);
+
+  GemmArgs shifted = args;
+  shifted.a = arena.at(16);  // 16-byte aligned: another promise, another plan
+  std::memcpy(arena.at(16), twos, sizeof twos);
+  ASSERT_EQ(cublas.gemm(shifted), WPM_OK);
+  EXPECT_EQ(fake_cublaslt::observed().heuristic_calls, 2);
+  EXPECT_EQ(fake_cublaslt::observed().min_alignment[1], 16u);
+  ASSERT_EQ(cublas.gemm(args), WPM_OK);
+  EXPECT_EQ(fake_cublaslt::observed().heuristic_calls, 2);
+
+  GemmArgs wider = args;
+  for (int64_t k = 3; k < int64_t(wpm::Cublas::kPlanCapacity) + 8; ++k) {
+    wider.k = 1;
+    wider.m = k;  // m x 1 times 1 x 2: a new shape each time, inside the arena
+    wider.lda = 1;
+    ASSERT_EQ(cublas.gemm(wider), WPM_OK);
+  }
+  EXPECT_EQ(cublas.cached_plans(), wpm::Cublas::kPlanCapacity);
 }
 
 // ---------------------------------------------------------------- the fake itself, by hand
