@@ -50,14 +50,14 @@ internal static class TokenStoreInputs
         TokenStoreMetadata m = store.Metadata;
         string fingerprint = TokenizerFingerprint.Of(tokenizer);
         if (m.TokenizerFingerprint != fingerprint)
-            throw new TokenStoreException(store.Path, $"prepared with tokenizer '{m.Tokenizer}' (fingerprint {m.TokenizerFingerprint}), " +
+            throw TokenStore.Fault(store.Path, $"prepared with tokenizer '{m.Tokenizer}' (fingerprint {m.TokenizerFingerprint}), " +
                 $"but the model uses tokenizer '{tokenizerName}' (fingerprint {fingerprint}); prepare it again with --tokenizer {tokenizerName}");
         if (store.MaxLength != maxLength)
-            throw new TokenStoreException(store.Path, $"prepared with max length {store.MaxLength}, but this run uses max length {maxLength}; " +
+            throw TokenStore.Fault(store.Path, $"prepared with max length {store.MaxLength}, but this run uses max length {maxLength}; " +
                 $"pass --max-length {store.MaxLength} or prepare it again with --max-length {maxLength}");
         string scoringName = TokenStoreWriter.ScoringTokenName(scoring);
         if (m.ScoringToken != scoringName)
-            throw new TokenStoreException(store.Path, $"prepared with scoring token {m.ScoringToken}, but the model's is {scoringName}; " +
+            throw TokenStore.Fault(store.Path, $"prepared with scoring token {m.ScoringToken}, but the model's is {scoringName}; " +
                 $"prepare it again with --scoring-token {scoringName}");
         if (marginFrom is not null && (m.MarginFrom != marginFrom || m.PairsWithMargin != store.Count))
             throw new UsageException($"--margin-from {marginFrom}: token store '{store.Path}' holds margins from " +

@@ -10,24 +10,19 @@ namespace WorldPM.Cli.Tests;
 /// </summary>
 public class PrepareCommandTests
 {
-    private TestFiles _files = null!;
-    private string _data = null!;
-    private string _config = null!;
+    /// <summary>The data and tiny config every test reads; each test writes its stores and runs under its own names.</summary>
+    private readonly TestFiles _files = new();
+    private string _data = null!, _config = null!;
 
-    [SetUp]
-    public void CreateFiles()
-    {
-        _files = new TestFiles();
-        _data = _files.WritePairs("pairs.jsonl", 40);
-        _config = _files.WriteTinyConfig();
-    }
+    [OneTimeSetUp]
+    public void WriteInputs() => (_data, _config) = (_files.WritePairs("pairs.jsonl", 40), _files.WriteTinyConfig());
 
-    [TearDown]
-    public void DeleteFiles() => _files.Dispose();
+    [OneTimeTearDown]
+    public void DeleteThem() => _files.Dispose();
 
     private string Prepare(params string[] more)
     {
-        string store = _files.PathOf("pairs.store");
+        string store = _files.PathOf($"pairs-{Guid.NewGuid():N}.store");
         Worldpm.Succeed(["prepare", _data, "--out", store, "--max-length", "128", .. more]);
         return store;
     }
@@ -44,9 +39,10 @@ public class PrepareCommandTests
     [Test]
     public void PrepareSummarisesThePairsAndTokensAsOneJsonObject()
     {
-        File.AppendAllText(_data, "{\"prompt\": \"no responses\"}\n");
-        string store = _files.PathOf("pairs.store");
-        CliResult result = Worldpm.Succeed("prepare", _data, "--out", store, "--max-length", "128", "--json");
+        string data = _files.PathOf("with-a-bad-record.jsonl");
+        File.WriteAllText(data, File.ReadAllText(_data) + "{\"prompt\": \"no responses\"}\n");
+        string store = _files.PathOf("summarised.store");
+        CliResult result = Worldpm.Succeed("prepare", data, "--out", store, "--max-length", "128", "--json");
 
         JsonElement json = JsonDocument.Parse(result.Output).RootElement;
         Assert.That(json.GetProperty("pairs").GetInt32(), Is.EqualTo(40));
@@ -55,8 +51,8 @@ public class PrepareCommandTests
         Assert.That(json.GetProperty("pairs_per_second").GetDouble(), Is.GreaterThan(0));
         using TokenStore opened = TokenStore.Open(store);
         Assert.That(json.GetProperty("tokens").GetInt64(), Is.EqualTo(opened.Sum(p => (long)p.Chosen.Length + p.Rejected.Length)));
-        string text = Worldpm.Succeed("prepare", _data, "--out", store, "--max-length", "128").Output;
-        Assert.That(text, Does.Contain($"data {_data}: 40 pairs from 1 file(s); 1 bad records").And.Contain("wrote " + store));
+        string text = Worldpm.Succeed("prepare", data, "--out", store, "--max-length", "128").Output;
+        Assert.That(text, Does.Contain($"data {data}: 40 pairs from 1 file(s); 1 bad records").And.Contain("wrote " + store));
     }
 
     [Test]
@@ -71,9 +67,9 @@ public class PrepareCommandTests
     [Test]
     public void EvaluatingAStoreGivesTheReportOfTheRawFile()
     {
-        string store = Prepare();
-        Worldpm.Succeed("train", _data, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "128", "--steps", "2", "--batch", "4");
-        JsonElement Overall(string data) => JsonDocument.Parse(Worldpm.Succeed("eval", _files.PathOf("run"), data, "--max-length", "128", "--json").Output)
+        string store = Prepare(), run = _files.PathOf("evaluated-run");
+        Worldpm.Succeed("train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "2", "--batch", "4");
+        JsonElement Overall(string data) => JsonDocument.Parse(Worldpm.Succeed("eval", run, data, "--max-length", "128", "--json").Output)
             .RootElement.GetProperty("overall");
         JsonElement raw = Overall(_data), stored = Overall(store);
         Assert.That(stored.GetProperty("pairs").GetInt32(), Is.EqualTo(40));
@@ -83,14 +79,14 @@ public class PrepareCommandTests
     [Test]
     public void AStoreForAnotherTokenizerOrMaxLengthIsAnErrorNamingBoth()
     {
-        string bpe = TinyBpeTokenizer.Write(_files.PathOf("bpe"));
+        string bpe = TinyBpeTokenizer.Write(_files.PathOf(Guid.NewGuid().ToString("N")));
         string store = Prepare("--tokenizer", bpe);
-        CliResult other = Worldpm.Run("train", store, "--out", _files.PathOf("run"), "--config", _config, "--max-length", "128", "--steps", "1");
+        CliResult other = Worldpm.Run("train", store, "--out", _files.PathOf(Guid.NewGuid().ToString("N")), "--config", _config, "--max-length", "128", "--steps", "1");
         Assert.That(other.ExitCode, Is.EqualTo(1), other.ToString);
         Assert.That(other.Error, Does.Contain(store).And.Contain($"prepared with tokenizer '{bpe}'").And.Contain("the model uses tokenizer 'byte'"));
 
         store = Prepare();
-        CliResult longer = Worldpm.Run("train", store, "--out", _files.PathOf("run2"), "--config", _config, "--max-length", "64", "--steps", "1");
+        CliResult longer = Worldpm.Run("train", store, "--out", _files.PathOf(Guid.NewGuid().ToString("N")), "--config", _config, "--max-length", "64", "--steps", "1");
         Assert.That(longer.Error, Does.Contain("max length 128").And.Contain("max length 64"), longer.ToString);
     }
 
@@ -114,7 +110,7 @@ public class PrepareCommandTests
     public void AStoreGoesAlone()
     {
         string store = Prepare();
-        CliResult mixed = Worldpm.Run("train", store, _data, "--out", _files.PathOf("run"), "--config", _config, "--steps", "1");
+        CliResult mixed = Worldpm.Run("train", store, _data, "--out", _files.PathOf(Guid.NewGuid().ToString("N")), "--config", _config, "--steps", "1");
         Assert.That(mixed.ExitCode, Is.EqualTo(2), mixed.ToString);
         Assert.That(mixed.Error, Does.Contain("is a token store; give it alone"));
     }

@@ -10,7 +10,7 @@ namespace WorldPM.Data;
 /// memory map: the pairs are a list whose items are built from the mapped bytes when asked for, so a store of any size
 /// costs the pages the reader touches, not its length. The header and metadata are checked on open; each pair's record,
 /// offsets and token ids are checked when the pair is read, and anything out of range is a
-/// <see cref="TokenStoreException"/> naming the file and the fault, never a wrong pair. Reading pairs from several
+/// <see cref="DataFormatException"/> naming the file and the fault, never a wrong pair. Reading pairs from several
 /// threads at once is safe.
 /// </summary>
 public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
@@ -48,6 +48,9 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
 
     public int Count => (int)_header.Pairs;
 
+    /// <summary>The error for a store that cannot be used: its file, then what is wrong.</summary>
+    public static DataFormatException Fault(string path, string problem) => new(new RecordLocation(path), $"token store: {problem}");
+
     /// <summary>Whether <paramref name="path"/> is a file that starts with the store's magic (it may still be damaged).</summary>
     public static bool IsTokenStore(string path)
     {
@@ -59,14 +62,14 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
 
     /// <summary>Opens the store at <paramref name="path"/> and checks its header and metadata.</summary>
     /// <exception cref="FileNotFoundException">No file at <paramref name="path"/>.</exception>
-    /// <exception cref="TokenStoreException">The file is not a store of this version, or its header does not fit it.</exception>
+    /// <exception cref="DataFormatException">The file is not a store of this version, or its header does not fit it.</exception>
     public static TokenStore Open(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path)) throw new FileNotFoundException($"token store '{path}' does not exist", path);
         long length = new FileInfo(path).Length;
         if (length < TokenStoreFormat.HeaderBytes)
-            throw new TokenStoreException(path, $"{length} bytes, shorter than the {TokenStoreFormat.HeaderBytes}-byte header (cut short?)");
+            throw Fault(path, $"{length} bytes, shorter than the {TokenStoreFormat.HeaderBytes}-byte header (cut short?)");
         var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
         MemoryMappedViewAccessor? view = null;
         try
@@ -77,11 +80,11 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
             pointer += view.PointerOffset;
             var bytes = new ReadOnlySpan<byte>(pointer, TokenStoreFormat.HeaderBytes);
             if (!bytes[..TokenStoreFormat.Magic.Length].SequenceEqual(TokenStoreFormat.Magic))
-                throw new TokenStoreException(path, "not a token store (wrong magic bytes)");
+                throw Fault(path, "not a token store (wrong magic bytes)");
             var header = TokenStoreFormat.Header.ReadFrom(bytes);
             CheckHeader(path, header, length);
             var metadata = TokenStoreMetadata.Parse(new ReadOnlySpan<byte>(pointer + header.MetadataAt, (int)header.MetadataBytes))
-                ?? throw new TokenStoreException(path, "the metadata block is not valid JSON of a store");
+                ?? throw Fault(path, "the metadata block is not valid JSON of a store");
             return new TokenStore(path, file, view, pointer, header, metadata);
         }
         catch
@@ -100,14 +103,14 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
     private static void CheckHeader(string path, TokenStoreFormat.Header h, long length)
     {
         if (h.Version != TokenStoreFormat.Version)
-            throw new TokenStoreException(path, $"format version {h.Version}; this worldpm reads version {TokenStoreFormat.Version}");
+            throw Fault(path, $"format version {h.Version}; this worldpm reads version {TokenStoreFormat.Version}");
         if (h.FileBytes != length)
-            throw new TokenStoreException(path, $"the header says {h.FileBytes} bytes but the file has {length} (cut short or appended to)");
+            throw Fault(path, $"the header says {h.FileBytes} bytes but the file has {length} (cut short or appended to)");
         if (h.VocabSize < 1 || h.TokenWidth != TokenStoreFormat.TokenWidth(h.VocabSize))
-            throw new TokenStoreException(path, $"token width {h.TokenWidth} does not fit vocabulary size {h.VocabSize}");
-        if (h.MaxLength < 1) throw new TokenStoreException(path, $"max length {h.MaxLength} is not positive");
+            throw Fault(path, $"token width {h.TokenWidth} does not fit vocabulary size {h.VocabSize}");
+        if (h.MaxLength < 1) throw Fault(path, $"max length {h.MaxLength} is not positive");
         if (h.Pairs < 0 || h.Pairs > int.MaxValue || h.Sequences < 0 || h.Sequences > length || h.Tokens < 0 || h.Tokens > length)
-            throw new TokenStoreException(path, $"counts out of range ({h.Pairs} pairs, {h.Sequences} sequences, {h.Tokens} tokens)");
+            throw Fault(path, $"counts out of range ({h.Pairs} pairs, {h.Sequences} sequences, {h.Tokens} tokens)");
         var sections = new (string Name, long At, long Bytes)[]
         {
             ("token array", h.TokensAt, h.Tokens * h.TokenWidth),
@@ -119,12 +122,12 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
         foreach (var (name, at, bytes) in sections)
         {
             if (at != end || bytes < 0 || bytes > length - at)
-                throw new TokenStoreException(path, $"the {name} section ({bytes} bytes at offset {at}) does not follow the previous " +
+                throw Fault(path, $"the {name} section ({bytes} bytes at offset {at}) does not follow the previous " +
                     $"section (which ends at {end}) within the file's {length} bytes");
             end = at + bytes;
         }
-        if (end != length) throw new TokenStoreException(path, $"{length - end} bytes after the metadata section");
-        if (h.MetadataBytes > int.MaxValue) throw new TokenStoreException(path, $"metadata of {h.MetadataBytes} bytes");
+        if (end != length) throw Fault(path, $"{length - end} bytes after the metadata section");
+        if (h.MetadataBytes > int.MaxValue) throw Fault(path, $"metadata of {h.MetadataBytes} bytes");
     }
 
     public TokenizedPair this[int index]
@@ -167,7 +170,7 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
             : !float.IsFinite(record.Weight) || record.Weight < 0 ? $"weight {record.Weight} is not a finite non-negative number"
             : (record.Flags & TokenStoreFormat.HasMarginFlag) != 0 && !float.IsFinite(record.Margin) ? $"margin {record.Margin} is not finite"
             : null;
-        return fault is null ? record : throw new TokenStoreException(Path, $"pair {index}: {fault}");
+        return fault is null ? record : throw Fault(Path, $"pair {index}: {fault}");
     }
 
     private int[] Sequence(int pair, long sequence)
@@ -175,7 +178,7 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
         ReadOnlySpan<byte> offsets = Bytes(_header.OffsetsAt + sequence * TokenStoreFormat.OffsetBytes, 2 * TokenStoreFormat.OffsetBytes);
         long start = BinaryPrimitives.ReadInt64LittleEndian(offsets), end = BinaryPrimitives.ReadInt64LittleEndian(offsets[8..]);
         if (start < 0 || end > _header.Tokens || end - start < 1 || end - start > _header.MaxLength)
-            throw new TokenStoreException(Path, $"pair {pair}: sequence {sequence} spans tokens [{start}, {end}), not 1 to " +
+            throw Fault(Path, $"pair {pair}: sequence {sequence} spans tokens [{start}, {end}), not 1 to " +
                 $"{_header.MaxLength} of the {_header.Tokens} in the token array");
         int width = _header.TokenWidth;
         ReadOnlySpan<byte> bytes = Bytes(_header.TokensAt + start * width, (int)(end - start) * width);
@@ -184,7 +187,7 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
         {
             int id = width == 2 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes[(2 * i)..]) : BinaryPrimitives.ReadInt32LittleEndian(bytes[(4 * i)..]);
             if ((uint)id >= (uint)_header.VocabSize)
-                throw new TokenStoreException(Path, $"pair {pair}: token id {id} is outside the vocabulary of {_header.VocabSize}");
+                throw Fault(Path, $"pair {pair}: token id {id} is outside the vocabulary of {_header.VocabSize}");
             ids[i] = id;
         }
         return ids;

@@ -8,7 +8,7 @@ namespace WorldPM.Tests.Data;
 
 /// <summary>
 /// The token store: a store written from a streamed file holds exactly the pairs the in-memory path (load, then
-/// encode) gives; ids above 16 bits survive; a damaged store is a <see cref="TokenStoreException"/> naming the file
+/// encode) gives; ids above 16 bits survive; a damaged store is a <see cref="DataFormatException"/> naming the file
 /// and the fault; an interrupted write leaves the previous store; the prefetched training order is the data order.
 /// </summary>
 public class TokenStoreTests
@@ -143,9 +143,9 @@ public class TokenStoreTests
         File.WriteAllBytes(store, bytes);
     }
 
-    private static TokenStoreException ReadAll(string store)
+    private static DataFormatException ReadAll(string store)
     {
-        return Assert.Throws<TokenStoreException>(() =>
+        return Assert.Throws<DataFormatException>(() =>
         {
             using TokenStore opened = TokenStore.Open(store);
             foreach (TokenizedPair _ in opened) { }
@@ -160,7 +160,7 @@ public class TokenStoreTests
         byte[] bytes = File.ReadAllBytes(store);
         File.WriteAllBytes(store, bytes[..(bytes.Length - 10)]);
 
-        TokenStoreException e = ReadAll(store);
+        DataFormatException e = ReadAll(store);
         Assert.That(e.Message, Does.Contain(store).And.Contain("cut short"));
         File.WriteAllBytes(store, bytes[..100]);
         Assert.That(ReadAll(store).Message, Does.Contain("shorter than the 128-byte header"));
@@ -189,7 +189,7 @@ public class TokenStoreTests
 
         using TokenStore opened = TokenStore.Open(store);
         Assert.DoesNotThrow(() => _ = opened[2], "pairs before the damage still read");
-        var e = Assert.Throws<TokenStoreException>(() => _ = opened[3])!;
+        var e = Assert.Throws<DataFormatException>(() => _ = opened[3])!;
         Assert.That(e.Message, Does.Contain(store).And.Contain("pair 3").And.Contain("sequence 6"));
     }
 
@@ -202,7 +202,7 @@ public class TokenStoreTests
         Patch(store, pairsAt + 48 + 8, bytes => BinaryPrimitives.WriteInt64LittleEndian(bytes, 1000));
 
         using TokenStore opened = TokenStore.Open(store);
-        var e = Assert.Throws<TokenStoreException>(() => _ = opened[1])!;
+        var e = Assert.Throws<DataFormatException>(() => _ = opened[1])!;
         Assert.That(e.Message, Does.Contain("pair 1: rejected sequence 1000"));
     }
 
@@ -263,7 +263,7 @@ public class TokenStoreTests
         using TokenStore opened = TokenStore.Open(store);
         using var feed = new PairPrefetcher(opened, seed: 1, position: 0, ahead: 2);
 
-        var e = Assert.Throws<TokenStoreException>(() =>
+        var e = Assert.Throws<DataFormatException>(() =>
         {
             for (int i = 0; i < opened.Count; i++) feed.Next();
         })!;
