@@ -110,7 +110,8 @@ public static class TrainingRun
         bool writes = parallel is null || parallel.IsRoot;
 
         // Two steps' pairs read ahead by another thread, a bounded window whatever the data size.
-        using var feed = new PairPrefetcher(train, t.Seed, position, (int)Math.Min(2L * t.PairsPerMicroBatch * t.AccumulationSteps, MaxPrefetchedPairs));
+        using var feed = new PairPrefetcher(train, t.Seed, position,
+            (int)Math.Min(2L * t.PairsPerMicroBatch * t.AccumulationSteps, MaxPrefetchedPairs));
         string? lastCheckpoint = null;
         EvaluationReport? report = null;
         while (trainer.Step < options.Steps)
