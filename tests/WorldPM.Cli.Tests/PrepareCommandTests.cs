@@ -107,6 +107,18 @@ public class PrepareCommandTests
     }
 
     [Test]
+    public void StrictStopsAtTheFirstBadRecordAndLeavesNoStore()
+    {
+        string data = _files.PathOf("strict.jsonl"), store = _files.PathOf("strict.store");
+        File.WriteAllText(data, File.ReadAllText(_data) + "{\"prompt\": \"no responses\"}\n");
+        CliResult strict = Worldpm.Run("prepare", data, "--out", store, "--strict", "--format", "generic-json");
+        Assert.That(strict.ExitCode, Is.EqualTo(1), strict.ToString);
+        Assert.That(strict.Error, Does.Contain($"{data}:41"));
+        Assert.That(File.Exists(store), Is.False);
+        Assert.That(Directory.GetFiles(_files.Root, "*.tmp"), Is.Empty, "no temp file is left");
+    }
+
+    [Test]
     public void AStoreGoesAlone()
     {
         string store = Prepare();

@@ -7,25 +7,22 @@ namespace WorldPM.Data;
 
 /// <summary>
 /// A prepared token store (<see cref="TokenStoreFormat"/>, written by <see cref="TokenStoreWriter"/>) read through a
-/// memory map: the pairs are a list whose items are built from the mapped bytes when asked for, so a store of any size
-/// costs the pages the reader touches, not its length. The header and metadata are checked on open; each pair's record,
+/// memory map: the pairs are a list whose items are built from the mapped bytes when asked for, through a few mapped
+/// windows (<see cref="MappedWindowCache"/>), so a store of any size costs a bounded number of resident pages. The header and metadata are checked on open; each pair's record,
 /// offsets and token ids are checked when the pair is read, and anything out of range is a
 /// <see cref="DataFormatException"/> naming the file and the fault, never a wrong pair. Reading pairs from several
 /// threads at once is safe.
 /// </summary>
-public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
+public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
 {
     private readonly MemoryMappedFile _file;
-    private readonly MemoryMappedViewAccessor _view;
-    private readonly byte* _bytes;
+    private readonly MappedWindowCache _windows;
     private readonly TokenStoreFormat.Header _header;
     private bool _disposed;
 
-    private TokenStore(string path, MemoryMappedFile file, MemoryMappedViewAccessor view, byte* bytes, TokenStoreFormat.Header header,
-        TokenStoreMetadata metadata)
+    private TokenStore(string path, MemoryMappedFile file, MappedWindowCache windows, TokenStoreFormat.Header header, TokenStoreMetadata metadata)
     {
-        (Path, _file, _view, _header, Metadata) = (path, file, view, header, metadata);
-        _bytes = bytes;
+        (Path, _file, _windows, _header, Metadata) = (path, file, windows, header, metadata);
     }
 
     /// <summary>The store's file.</summary>
@@ -71,29 +68,23 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
         if (length < TokenStoreFormat.HeaderBytes)
             throw Fault(path, $"{length} bytes, shorter than the {TokenStoreFormat.HeaderBytes}-byte header (cut short?)");
         var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-        MemoryMappedViewAccessor? view = null;
+        var windows = new MappedWindowCache(file, length);
         try
         {
-            view = file.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
-            byte* pointer = null;
-            view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-            pointer += view.PointerOffset;
-            var bytes = new ReadOnlySpan<byte>(pointer, TokenStoreFormat.HeaderBytes);
-            if (!bytes[..TokenStoreFormat.Magic.Length].SequenceEqual(TokenStoreFormat.Magic))
+            var bytes = new byte[TokenStoreFormat.HeaderBytes];
+            windows.Read(0, bytes);
+            if (!bytes.AsSpan(0, TokenStoreFormat.Magic.Length).SequenceEqual(TokenStoreFormat.Magic))
                 throw Fault(path, "not a token store (wrong magic bytes)");
             var header = TokenStoreFormat.Header.ReadFrom(bytes);
             CheckHeader(path, header, length);
-            var metadata = TokenStoreMetadata.Parse(new ReadOnlySpan<byte>(pointer + header.MetadataAt, (int)header.MetadataBytes))
-                ?? throw Fault(path, "the metadata block is not valid JSON of a store");
-            return new TokenStore(path, file, view, pointer, header, metadata);
+            var json = new byte[header.MetadataBytes];
+            windows.Read(header.MetadataAt, json);
+            var metadata = TokenStoreMetadata.Parse(json) ?? throw Fault(path, "the metadata block is not valid JSON of a store");
+            return new TokenStore(path, file, windows, header, metadata);
         }
         catch
         {
-            if (view is not null)
-            {
-                view.SafeMemoryMappedViewHandle.ReleasePointer();
-                view.Dispose();
-            }
+            windows.Dispose();
             file.Dispose();
             throw;
         }
@@ -161,7 +152,7 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
     private TokenStoreFormat.PairRecord Record(int index)
     {
         var record = TokenStoreFormat.PairRecord.ReadFrom(Bytes(_header.PairsAt + (long)index * TokenStoreFormat.PairRecordBytes,
-            TokenStoreFormat.PairRecordBytes));
+            stackalloc byte[TokenStoreFormat.PairRecordBytes]));
         string? fault =
             record.Chosen < 0 || record.Chosen >= _header.Sequences ? $"chosen sequence {record.Chosen} is not one of the {_header.Sequences} sequences"
             : record.Rejected < 0 || record.Rejected >= _header.Sequences ? $"rejected sequence {record.Rejected} is not one of the {_header.Sequences} sequences"
@@ -175,13 +166,13 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
 
     private int[] Sequence(int pair, long sequence)
     {
-        ReadOnlySpan<byte> offsets = Bytes(_header.OffsetsAt + sequence * TokenStoreFormat.OffsetBytes, 2 * TokenStoreFormat.OffsetBytes);
+        ReadOnlySpan<byte> offsets = Bytes(_header.OffsetsAt + sequence * TokenStoreFormat.OffsetBytes, stackalloc byte[2 * TokenStoreFormat.OffsetBytes]);
         long start = BinaryPrimitives.ReadInt64LittleEndian(offsets), end = BinaryPrimitives.ReadInt64LittleEndian(offsets[8..]);
         if (start < 0 || end > _header.Tokens || end - start < 1 || end - start > _header.MaxLength)
             throw Fault(Path, $"pair {pair}: sequence {sequence} spans tokens [{start}, {end}), not 1 to " +
                 $"{_header.MaxLength} of the {_header.Tokens} in the token array");
         int width = _header.TokenWidth;
-        ReadOnlySpan<byte> bytes = Bytes(_header.TokensAt + start * width, (int)(end - start) * width);
+        ReadOnlySpan<byte> bytes = Bytes(_header.TokensAt + start * width, new byte[(end - start) * width]);
         var ids = new int[end - start];
         for (int i = 0; i < ids.Length; i++)
         {
@@ -193,7 +184,12 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
         return ids;
     }
 
-    private ReadOnlySpan<byte> Bytes(long at, int length) => new(_bytes + at, length);
+    /// <summary>The file's bytes from <paramref name="at"/>, as many as <paramref name="buffer"/> holds, copied into it.</summary>
+    private ReadOnlySpan<byte> Bytes(long at, Span<byte> buffer)
+    {
+        _windows.Read(at, buffer);
+        return buffer;
+    }
 
     public IEnumerator<TokenizedPair> GetEnumerator()
     {
@@ -206,8 +202,7 @@ public sealed unsafe class TokenStore : IReadOnlyList<TokenizedPair>, IDisposabl
     {
         if (_disposed) return;
         _disposed = true;
-        _view.SafeMemoryMappedViewHandle.ReleasePointer();
-        _view.Dispose();
+        _windows.Dispose();
         _file.Dispose();
     }
 }
