@@ -71,6 +71,7 @@ public static class Cli
 
         root.Subcommands.Add(TrainCommand.Create(terminal));
         root.Subcommands.Add(EvalCommand.Create(terminal));
+        root.Subcommands.Add(PrepareCommand.Create(terminal));
         root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(ExplainCommand.Create(terminal));
         root.Subcommands.Add(ServeCommand.Create());

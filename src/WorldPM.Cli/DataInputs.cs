@@ -31,14 +31,21 @@ internal static class DataInputs
             LoadResult result = PreferenceDataset.Load(path, options);
             pairs.AddRange(result.Pairs);
             bad += result.BadRecords.Count;
-            log?.WriteLine($"{what} {path}: {result.Summary()}");
-            if (Directory.Exists(path)) LogFiles(result, path, log);
-            foreach (RecordIssue issue in result.BadRecords.Take(ListedBadRecords))
-                log?.WriteLine($"  bad record {issue}");
-            if (result.BadRecords.Count > ListedBadRecords)
-                log?.WriteLine($"  ... and {result.BadRecords.Count - ListedBadRecords} more bad records (--strict stops at the first)");
+            Report(path, result, what, log);
         }
         return new LoadedData(pairs, bad);
+    }
+
+    /// <summary>What <paramref name="path"/> gave, as <see cref="Load"/> logs it: its summary line, a folder's files, the
+    /// first bad records.</summary>
+    public static void Report(string path, LoadResult result, string what, TextWriter? log)
+    {
+        log?.WriteLine($"{what} {path}: {result.Summary()}");
+        if (Directory.Exists(path)) LogFiles(result, path, log);
+        foreach (RecordIssue issue in result.BadRecords.Take(ListedBadRecords))
+            log?.WriteLine($"  bad record {issue}");
+        if (result.BadRecords.Count > ListedBadRecords)
+            log?.WriteLine($"  ... and {result.BadRecords.Count - ListedBadRecords} more bad records (--strict stops at the first)");
     }
 
     private static void LogFiles(LoadResult result, string folder, TextWriter? log)

@@ -16,7 +16,8 @@ namespace WorldPM.Cli;
 /// mean loss (Bradley-Terry, or the loss the checkpoint was trained with, or --loss: <see cref="EvalLossColumn"/>) and mean reward margin overall, per subset, and split by whether the chosen
 /// response is the shorter or the longer one; <c>--style</c> adds the style-bias report (<see cref="StyleReport"/>:
 /// length and markdown features, model against labels) and <c>--style-plot FILE</c> also draws its PNG;
-/// <c>--json</c> prints all of it as one JSON object. On an
+/// <c>--json</c> prints all of it as one JSON object. DATA may be a token store from <c>worldpm prepare</c> (read by memory
+/// map; no --style, which needs the text). On an
 /// interactive terminal (and without --json) a live bar shows the scoring.
 /// </summary>
 internal static class EvalCommand
@@ -69,13 +70,31 @@ internal static class EvalCommand
 
         TextWriter? log = a.Json ? null : output;
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
-        LoadedData data = DataInputs.Load(a.Data, column.Loading(a.Loading), "data", log);
-        if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
-        column.RequireMargins(data.Pairs);
         ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
-        var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
-        List<TokenizedPair> pairs = encoder.EncodeAll(data.Pairs);
-        log?.WriteLine($"tokens: {encoder.Statistics}");
+        string? storePath = TokenStoreInputs.StorePath(a.Data, "data");
+        if (storePath is not null && a.Style)
+            throw new UsageException($"--style reads the responses' text, which token store '{storePath}' does not hold; evaluate the raw data for it");
+        using TokenStore? store = storePath is null ? null
+            : TokenStoreInputs.Open(storePath, m.Tokenizer, m.TokenizerName, m.MaxLength, scoring, column.MarginFrom, "data", log);
+        List<PreferencePair>? raw = null;
+        IReadOnlyList<TokenizedPair> pairs;
+        int badRecords;
+        long truncatedPairs;
+        if (store is not null)
+        {
+            if (store.Count == 0) throw new InvalidDataException($"no preference pairs in {storePath}");
+            (pairs, badRecords, truncatedPairs) = (store, TokenStoreInputs.BadRecords(store), store.Metadata.TruncatedPairs);
+        }
+        else
+        {
+            LoadedData data = DataInputs.Load(a.Data, column.Loading(a.Loading), "data", log);
+            if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
+            column.RequireMargins(data.Pairs);
+            var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
+            pairs = encoder.EncodeAll(data.Pairs);
+            log?.WriteLine($"tokens: {encoder.Statistics}");
+            (raw, badRecords, truncatedPairs) = (data.Pairs, data.BadRecords, encoder.Statistics.TruncatedPairs);
+        }
 
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = m.Load(context);
@@ -84,7 +103,7 @@ internal static class EvalCommand
                 Evaluator.RewardDifferences(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
             : Evaluator.RewardDifferences(rewardModel, pairs, a.Batch);
         EvaluationReport report = column.Report(pairs, deltas);
-        StyleReport? style = a.Style ? StyleReport.Build(data.Pairs, pairs, deltas) : null;
+        StyleReport? style = a.Style ? StyleReport.Build(raw!, pairs, deltas) : null;
         if (style is not null && a.StylePlot is not null) StylePlot.Write(style, a.StylePlot);
 
         if (a.Json)
@@ -94,8 +113,8 @@ internal static class EvalCommand
             json["loss"] = column.Loss.Name;
             if (column.Loss.Settings.Length > 0) json["loss_settings"] = column.Loss.Settings;
             if (column.MarginFrom is not null) json["margin_from"] = column.MarginFrom;
-            json["bad_records"] = data.BadRecords;
-            json["truncated_pairs"] = encoder.Statistics.TruncatedPairs;
+            json["bad_records"] = badRecords;
+            json["truncated_pairs"] = truncatedPairs;
             if (style is not null) json["style"] = StyleOutput.ToJson(style);
             output.WriteLine(json.ToJsonString());
         }

@@ -41,7 +41,23 @@ internal static class TrainCommand
         // Rank 0 writes the checkpoints; it holds the directory before the (possibly long) data loading starts.
         using RunDirectoryLock? writer = root ? RunDirectoryLock.Acquire(a.Out) : null;
         TrainInputs inputs = TrainInputs.Resolve(a);
-        var (train, evaluation) = LoadPairs(a, inputs.Tokenizer, inputs.Config.ScoringToken, inputs.MaxLength, log);
+        var stores = new List<TokenStore>();
+        try
+        {
+            return Train(a, inputs, stores, launch, log, output, terminal, backend);
+        }
+        finally
+        {
+            foreach (TokenStore store in stores) store.Dispose();
+        }
+    }
+
+    /// <summary>The run once its inputs are resolved: data, model, training, the last report.</summary>
+    private static int Train(TrainArguments a, TrainInputs inputs, List<TokenStore> stores, CommInfo launch, TextWriter log, TextWriter output,
+        IAnsiConsole? terminal, Backend backend)
+    {
+        bool root = launch.Rank == 0;
+        var (train, evaluation) = LoadPairs(a, inputs, stores, log);
         TrainingRunOptions options = RunOptions(a, inputs, train.Count);
 
         // Ranks on one host share its cores (cpu) or take one GPU each (cuda: the local rank's).
@@ -167,12 +183,40 @@ internal static class TrainCommand
             throw new UsageException($"output directory '{a.Out}' already holds a training run (latest step-{step}): pass --resume to continue it or choose another --out");
     }
 
-    /// <summary>The training pairs and the evaluation pairs (null without --eval or --eval-fraction), tokenized, with their summaries logged.</summary>
-    private static (List<TokenizedPair> Train, List<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a, ITokenizer tokenizer,
-        ScoringToken scoringToken, int maxLength, TextWriter log)
+    /// <summary>The training pairs and the evaluation pairs (null without --eval or --eval-fraction), tokenized, with their
+    /// summaries logged. Data and --eval may each be a token store (<see cref="TokenStoreInputs"/>), read in place by
+    /// memory map and added to <paramref name="stores"/> for the caller to close; raw data is loaded and tokenized in
+    /// memory.</summary>
+    private static (IReadOnlyList<TokenizedPair> Train, IReadOnlyList<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a,
+        TrainInputs inputs, List<TokenStore> stores, TextWriter log)
     {
+        ScoringToken scoringToken = inputs.Config.ScoringToken;
+        TokenStore Open(string path, string what, string? marginFrom)
+        {
+            TokenStore store = TokenStoreInputs.Open(path, inputs.Tokenizer, inputs.TokenizerName, inputs.MaxLength, scoringToken, marginFrom, what, log);
+            stores.Add(store);
+            return store;
+        }
+        string? trainStore = TokenStoreInputs.StorePath(a.Data, "data");
+        string? evalStore = a.Eval is null ? null : TokenStoreInputs.StorePath([a.Eval], "evaluation data");
+        IReadOnlyList<TokenizedPair>? storedEvaluation = evalStore is null ? null : Open(evalStore, "evaluation data", null);
+        var template = new ChatTemplate(inputs.Tokenizer, scoringToken);
+        if (trainStore is not null)
+        {
+            IReadOnlyList<TokenizedPair> stored = Open(trainStore, "data", a.MarginFrom);
+            if (stored.Count == 0) throw new InvalidDataException($"no training pairs in {trainStore}");
+            if (a.EvalFraction is { } part)
+            {
+                var (kept, held) = HeldOutSplit.Split(stored, part, a.Seed);
+                log.WriteLine($"held out {held.Count} of {stored.Count} pairs for evaluation (--eval-fraction {part}, seed {a.Seed})");
+                return (kept, held);
+            }
+            if (a.Eval is null || storedEvaluation is not null) return (stored, storedEvaluation);
+            return (stored, Encode(DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs, template, inputs.MaxLength, "evaluation", log));
+        }
+
         var data = DataInputs.Load(a.Data, a.Loading, "data", log).Pairs;
-        var heldOut = a.Eval is not null ? DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs : null;
+        var heldOut = a.Eval is not null && storedEvaluation is null ? DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs : null;
         if (a.EvalFraction is { } fraction)
         {
             (data, heldOut) = HeldOutSplit.Split(data, fraction, a.Seed);
@@ -181,15 +225,18 @@ internal static class TrainCommand
         if (data.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
         if (a.MarginFrom is { } field) LossOptions.RequireMargins(field, data, "training");
 
-        var template = new ChatTemplate(tokenizer, scoringToken);
-        var trainEncoder = new PairEncoder(template, maxLength);
-        List<TokenizedPair> train = trainEncoder.EncodeAll(data);
-        log.WriteLine($"training tokens: {trainEncoder.Statistics}");
-        if (heldOut is not { Count: > 0 }) return (train, null);
-        var evalEncoder = new PairEncoder(template, maxLength);
-        List<TokenizedPair> evaluation = evalEncoder.EncodeAll(heldOut);
-        log.WriteLine($"evaluation tokens: {evalEncoder.Statistics}");
-        return (train, evaluation);
+        List<TokenizedPair> train = Encode(data, template, inputs.MaxLength, "training", log)!;
+        return (train, storedEvaluation ?? Encode(heldOut, template, inputs.MaxLength, "evaluation", log));
+    }
+
+    /// <summary>Raw pairs through the template, their truncation logged as "<paramref name="what"/> tokens"; null for none.</summary>
+    private static List<TokenizedPair>? Encode(List<PreferencePair>? pairs, ChatTemplate template, int maxLength, string what, TextWriter log)
+    {
+        if (pairs is null || (pairs.Count == 0 && what != "training")) return null;
+        var encoder = new PairEncoder(template, maxLength);
+        List<TokenizedPair> encoded = encoder.EncodeAll(pairs);
+        log.WriteLine($"{what} tokens: {encoder.Statistics}");
+        return encoded;
     }
 
     private static string Describe(ModelConfig c) =>

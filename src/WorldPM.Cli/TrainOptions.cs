@@ -94,7 +94,8 @@ internal sealed class TrainOptions
         return 0;
     }
 
-    private static ScoringToken? ParseScoringToken(System.CommandLine.Parsing.ArgumentResult result)
+    /// <summary>endoftext or im_end (--scoring-token), else a parse error naming the option.</summary>
+    internal static ScoringToken? ParseScoringToken(System.CommandLine.Parsing.ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         switch (text)

@@ -10,10 +10,15 @@ internal sealed class DataSource(string path, string? root = null)
 {
     private static readonly byte[] GzipMagic = [0x1f, 0x8b];
 
+    private FileStream? _opened;
+
     public string Path => path;
 
     /// <summary>The directory given to a directory load, or null for a single file.</summary>
     public string? Root => root;
+
+    /// <summary>How far the last opened read has come in the file (compressed bytes for gzip), for progress; 0 once closed.</summary>
+    public long BytesRead => _opened is { CanSeek: true } file ? file.Position : 0;
 
     public RecordLocation At(int? line = null, int? record = null) => new(path, line, record);
 
@@ -21,6 +26,7 @@ internal sealed class DataSource(string path, string? root = null)
     public Stream OpenRead()
     {
         var file = OpenFile();
+        _opened = file;
         return StartsWith(file, GzipMagic) ? new GzipLengthCheck(file, path) : file;
     }
 

@@ -19,8 +19,11 @@ public sealed record LoadResult(
     IReadOnlyList<LoadedFile> Files,
     IReadOnlyList<string> IgnoredFiles)
 {
+    /// <summary>The pairs read: <see cref="Pairs"/>' count, or the count a streaming read handed on without keeping them.</summary>
+    public int PairCount => Files.Sum(file => file.Pairs);
+
     /// <summary>One line for a log: pairs, bad, skipped and tied counts.</summary>
     public string Summary() =>
-        $"{Pairs.Count} pairs from {Files.Count} file(s); {BadRecords.Count} bad records, " +
+        $"{PairCount} pairs from {Files.Count} file(s); {BadRecords.Count} bad records, " +
         $"{SkippedRecords.Count} skipped (identical responses), {TiedComparisons} tied comparisons";
 }

@@ -3,9 +3,10 @@ namespace WorldPM.Data;
 /// <summary>
 /// Receives what the readers find: checks each pair (non-empty prompt and responses, a sane weight and margin),
 /// keeps it, skips it (identical responses) or reports it as bad, and in strict mode throws on the
-/// first bad record.
+/// first bad record. With a sink, kept pairs go to it as they are found instead of into <see cref="Pairs"/>, so a
+/// reader that streams its file holds no pairs.
 /// </summary>
-internal sealed class PairCollector(DataLoadOptions options)
+internal sealed class PairCollector(DataLoadOptions options, Action<PreferencePair>? sink = null)
 {
     private readonly List<PreferencePair> _pairs = [];
     private readonly List<RecordIssue> _bad = [];
@@ -13,13 +14,26 @@ internal sealed class PairCollector(DataLoadOptions options)
 
     public DataLoadOptions Options => options;
 
+    /// <summary>The pairs kept (none when a sink takes them).</summary>
     public IReadOnlyList<PreferencePair> Pairs => _pairs;
+
+    /// <summary>How many pairs were kept, into <see cref="Pairs"/> or the sink.</summary>
+    public int PairCount { get; private set; }
 
     public IReadOnlyList<RecordIssue> BadRecords => _bad;
 
     public IReadOnlyList<RecordIssue> SkippedRecords => _skipped;
 
     public int TiedComparisons { get; private set; }
+
+    private DataSource? _file;
+    private int _fileIndex;
+
+    /// <summary>Where reading has come: the index of the file being read and how far into it.</summary>
+    public StreamPosition Position => new(_fileIndex, _file?.BytesRead ?? 0);
+
+    /// <summary>Notes that the pairs found from now on come from <paramref name="file"/>, the <paramref name="index"/>-th file read.</summary>
+    public void StartFile(DataSource file, int index) => (_file, _fileIndex) = (file, index);
 
     public void Add(RecordLocation at, IReadOnlyList<ChatTurn> prompt, string chosen, string rejected, double weight = 1.0,
         string? subset = null, double? margin = null)
@@ -34,7 +48,10 @@ internal sealed class PairCollector(DataLoadOptions options)
         }
         else
         {
-            _pairs.Add(new PreferencePair(prompt, chosen, rejected, weight, options.Subset ?? subset, at.ToString(), margin));
+            var pair = new PreferencePair(prompt, chosen, rejected, weight, options.Subset ?? subset, at.ToString(), margin);
+            if (sink is null) _pairs.Add(pair);
+            else sink(pair);
+            PairCount++;
         }
     }
 

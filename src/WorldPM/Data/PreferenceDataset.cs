@@ -17,10 +17,24 @@ public static class PreferenceDataset
     /// </summary>
     /// <exception cref="FileNotFoundException">Nothing exists at <paramref name="path"/>.</exception>
     /// <exception cref="DataFormatException">A file's format cannot be told, or strict mode met a bad record.</exception>
-    public static LoadResult Load(string path, DataLoadOptions? options = null)
+    public static LoadResult Load(string path, DataLoadOptions? options = null) => Read(path, new PairCollector(options ?? new DataLoadOptions()));
+
+    /// <summary>
+    /// Reads <paramref name="path"/> as <see cref="Load"/> does but hands each pair to <paramref name="onPair"/> as it is
+    /// read instead of keeping it: the result's <see cref="LoadResult.Pairs"/> is empty and its files count the pairs.
+    /// Formats whose readers stream (JSON Lines and the others read line by line) then hold no more than a record at a
+    /// time.
+    /// </summary>
+    public static LoadResult Stream(string path, DataLoadOptions? options, Action<PreferencePair, StreamPosition> onPair)
     {
-        options ??= new DataLoadOptions();
-        var collector = new PairCollector(options);
+        ArgumentNullException.ThrowIfNull(onPair);
+        PairCollector? collector = null;
+        collector = new PairCollector(options ?? new DataLoadOptions(), pair => onPair(pair, collector!.Position));
+        return Read(path, collector);
+    }
+
+    private static LoadResult Read(string path, PairCollector collector)
+    {
         var files = new List<LoadedFile>();
         var ignored = new List<string>();
         if (Directory.Exists(path))
@@ -29,7 +43,7 @@ public static class PreferenceDataset
             {
                 if (IsDataFile(file))
                 {
-                    files.Add(LoadFile(new DataSource(file, path), collector));
+                    files.Add(LoadFile(new DataSource(file, path), files.Count, collector));
                 }
                 else
                 {
@@ -39,7 +53,7 @@ public static class PreferenceDataset
         }
         else if (File.Exists(path))
         {
-            files.Add(LoadFile(new DataSource(path), collector));
+            files.Add(LoadFile(new DataSource(path), files.Count, collector));
         }
         else
         {
@@ -53,15 +67,16 @@ public static class PreferenceDataset
     public static DataFormat DetectFormat(string path, DataLoadOptions? options = null) =>
         FormatDetector.Detect(new DataSource(path), (options ?? new DataLoadOptions()).Columns);
 
-    private static LoadedFile LoadFile(DataSource source, PairCollector collector)
+    private static LoadedFile LoadFile(DataSource source, int index, PairCollector collector)
     {
-        var (pairs, bad, skipped, tied) = (collector.Pairs.Count, collector.BadRecords.Count, collector.SkippedRecords.Count, collector.TiedComparisons);
+        collector.StartFile(source, index);
+        var (pairs, bad, skipped, tied) = (collector.PairCount, collector.BadRecords.Count, collector.SkippedRecords.Count, collector.TiedComparisons);
         var format = collector.Options.Format == DataFormat.Auto ? Detect(source, collector) : collector.Options.Format;
         if (format != DataFormat.Auto)
         {
             Reader(format).Read(source, collector);
         }
-        return new LoadedFile(source.Path, format, collector.Pairs.Count - pairs, collector.BadRecords.Count - bad,
+        return new LoadedFile(source.Path, format, collector.PairCount - pairs, collector.BadRecords.Count - bad,
             collector.SkippedRecords.Count - skipped, collector.TiedComparisons - tied);
     }
 

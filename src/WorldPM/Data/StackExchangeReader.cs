@@ -3,7 +3,9 @@ using System.Xml;
 namespace WorldPM.Data;
 
 /// <summary>
-/// A StackExchange dump's <c>Posts.xml</c>, streamed with <see cref="XmlReader"/>. Answers are
+/// A StackExchange dump's <c>Posts.xml</c>, streamed with <see cref="XmlReader"/> in one pass that keeps only each post's
+/// id, score and line in memory and parks its text (HTML already turned into plain text) in a <see cref="PostTextSpill"/>;
+/// so a dump of any size is grouped by question without holding its text. Answers are
 /// grouped by question; every two answers whose scores differ by more than
 /// <see cref="DataLoadOptions.MinScoreMargin"/> make a pair, the higher-scored one chosen (the
 /// accepted answer first gets <see cref="DataLoadOptions.AcceptedAnswerBonus"/>). The prompt is the
@@ -17,17 +19,22 @@ internal sealed class StackExchangeReader : IPairReader
 
     private sealed record Answer(string Id, int Score, string Text, int Line);
 
+    /// <summary>A question or answer as the first pass keeps it: its text is in the spill at <see cref="TextAt"/>.</summary>
+    private sealed record Post(string Id, int Score, string? AcceptedAnswerId, int Line, long TextAt);
+
     public void Read(DataSource source, PairCollector collector)
     {
-        var questions = new List<Question>();
-        var answers = new Dictionary<string, List<Answer>>();
-        ReadRows(source, collector, questions, answers);
+        var questions = new List<Post>();
+        var answers = new Dictionary<string, List<Post>>();
+        using var texts = new PostTextSpill();
+        ReadRows(source, collector, questions, answers, texts);
         var site = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(source.Path)));
         foreach (var question in questions)
         {
             if (answers.Remove(question.Id, out var answered))
             {
-                Pair(source, collector, question, answered, site);
+                Pair(source, collector, new Question(question.Id, texts.Read(question.TextAt), question.AcceptedAnswerId, question.Line),
+                    answered.Select(a => new Answer(a.Id, a.Score, texts.Read(a.TextAt), a.Line)).ToList(), site);
             }
         }
         foreach (var orphan in answers.Values.SelectMany(list => list))
@@ -36,7 +43,8 @@ internal sealed class StackExchangeReader : IPairReader
         }
     }
 
-    private static void ReadRows(DataSource source, PairCollector collector, List<Question> questions, Dictionary<string, List<Answer>> answers)
+    private static void ReadRows(DataSource source, PairCollector collector, List<Post> questions, Dictionary<string, List<Post>> answers,
+        PostTextSpill texts)
     {
         using var xml = SafeXml.Open(source, collector.Options.LenientUtf8);
         var lineInfo = (IXmlLineInfo)xml;
@@ -46,7 +54,7 @@ internal sealed class StackExchangeReader : IPairReader
             {
                 if (xml.NodeType == XmlNodeType.Element && xml.Name == "row")
                 {
-                    ReadRow(xml, source.At(lineInfo.LineNumber), collector, questions, answers);
+                    ReadRow(xml, source.At(lineInfo.LineNumber), collector, questions, answers, texts);
                 }
             }
         }
@@ -56,7 +64,8 @@ internal sealed class StackExchangeReader : IPairReader
         }
     }
 
-    private static void ReadRow(XmlReader row, RecordLocation at, PairCollector collector, List<Question> questions, Dictionary<string, List<Answer>> answers)
+    private static void ReadRow(XmlReader row, RecordLocation at, PairCollector collector, List<Post> questions,
+        Dictionary<string, List<Post>> answers, PostTextSpill texts)
     {
         try
         {
@@ -65,11 +74,14 @@ internal sealed class StackExchangeReader : IPairReader
                 case "1":
                     var title = row.GetAttribute("Title") ?? "";
                     var body = HtmlText.ToPlainText(row.GetAttribute("Body") ?? "");
-                    questions.Add(new Question(Attribute(row, "Id"), $"{title.Trim()}\n\n{body}".Trim(), row.GetAttribute("AcceptedAnswerId"), at.Line!.Value));
+                    var id = Attribute(row, "Id");
+                    questions.Add(new Post(id, 0, row.GetAttribute("AcceptedAnswerId"), at.Line!.Value, texts.Write($"{title.Trim()}\n\n{body}".Trim())));
                     break;
                 case "2":
-                    var answer = new Answer(Attribute(row, "Id"), Score(row), HtmlText.ToPlainText(row.GetAttribute("Body") ?? ""), at.Line!.Value);
+                    var (answerId, score) = (Attribute(row, "Id"), Score(row));
+                    var text = HtmlText.ToPlainText(row.GetAttribute("Body") ?? "");
                     var parent = Attribute(row, "ParentId");
+                    var answer = new Post(answerId, score, null, at.Line!.Value, texts.Write(text));
                     if (!answers.TryGetValue(parent, out var list))
                     {
                         answers[parent] = list = [];

@@ -73,6 +73,9 @@ public static class TrainingRun
     private const string LossSettingsKey = "loss.settings";
     private const string MarginFromKey = "loss.margin_from";
 
+    /// <summary>The most pairs read ahead of the step that trains on them.</summary>
+    private const long MaxPrefetchedPairs = 1 << 14;
+
     /// <param name="parallel">Data parallel across the ranks of an mpirun launch, or null for one process. Every rank
     /// calls Run with the same data and options; each trains on its slice of every micro-batch (the global batch is
     /// the one asked for, whatever the rank count), all ranks read the same checkpoint on resume, and only rank 0
@@ -92,7 +95,6 @@ public static class TrainingRun
                 $"({ranks}): each rank trains on an equal slice of every micro-batch", nameof(options));
 
         using var trainer = new Trainer(context, model, t, options.Steps, parallel);
-        var order = new DataOrder(t.Seed, train.Count);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
         var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch, t.AccumulationSteps,
             new RunObjective(t.Loss.Name, t.Loss.Settings, options.MarginFrom ?? ""));
@@ -107,6 +109,9 @@ public static class TrainingRun
         parallel?.BroadcastParameters();
         bool writes = parallel is null || parallel.IsRoot;
 
+        // Two steps' pairs read ahead by another thread, a bounded window whatever the data size.
+        using var feed = new PairPrefetcher(train, t.Seed, position,
+            (int)Math.Min(2L * t.PairsPerMicroBatch * t.AccumulationSteps, MaxPrefetchedPairs));
         string? lastCheckpoint = null;
         EvaluationReport? report = null;
         while (trainer.Step < options.Steps)
@@ -115,7 +120,7 @@ public static class TrainingRun
             for (int m = 0; m < t.AccumulationSteps; ++m)
             {
                 var pairs = new List<TokenizedPair>(t.PairsPerMicroBatch);
-                for (int i = 0; i < t.PairsPerMicroBatch; ++i) pairs.Add(train[order[position++]]);
+                for (int i = 0; i < t.PairsPerMicroBatch; ++i, ++position) pairs.Add(feed.Next());
                 microBatches.Add(ranks == 1 ? new PairBatch(model.Config, pairs) : Shard(model.Config, pairs, rank, ranks));
             }
             // Not onStep?.Invoke(trainer.TrainStep(...)): without a listener that would skip the step itself.

@@ -1,0 +1,44 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace WorldPM.Data;
+
+/// <summary>
+/// Texts parked in a temporary file while a reader indexes the rest of its input, each read back by the offset it was
+/// written at: what lets the StackExchange reader group answers by question without holding their text. The file is
+/// deleted when closed (and by the system if the process dies).
+/// </summary>
+internal sealed class PostTextSpill : IDisposable
+{
+    private readonly FileStream _file = new(Path.Combine(Path.GetTempPath(), $"worldpm-posts-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
+        FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+
+    private long _end;
+
+    /// <summary>Appends <paramref name="text"/> and returns where to <see cref="Read"/> it from.</summary>
+    public long Write(string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text);
+        Span<byte> length = stackalloc byte[4];
+        BinaryPrimitives.WriteInt32LittleEndian(length, bytes.Length);
+        long at = _end;
+        _file.Position = at;
+        _file.Write(length);
+        _file.Write(bytes);
+        _end = _file.Position;
+        return at;
+    }
+
+    /// <summary>The text written at <paramref name="at"/>.</summary>
+    public string Read(long at)
+    {
+        _file.Position = at;
+        Span<byte> length = stackalloc byte[4];
+        _file.ReadExactly(length);
+        var bytes = new byte[BinaryPrimitives.ReadInt32LittleEndian(length)];
+        _file.ReadExactly(bytes);
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    public void Dispose() => _file.Dispose();
+}
