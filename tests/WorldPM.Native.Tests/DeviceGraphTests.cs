@@ -16,31 +16,51 @@ public sealed class DeviceGraphTests
         Ops.ReluForward(context, mid, y);
     }
 
+    /// <summary>An emu context with the chain's buffers: x holds <c>Values(1, n)</c>.</summary>
+    private sealed class ChainOnEmu : IDisposable
+    {
+        public ChainOnEmu(int n)
+        {
+            Context = WorldPMContext.Create(Backend.Emu, threads: 1);
+            X = Context.Upload<float>(Values(1, n));
+            Mid = Context.Allocate<float>(n);
+            Y = Context.Allocate<float>(n);
+        }
+
+        public WorldPMContext Context { get; }
+        public DeviceBuffer<float> X { get; }
+        public DeviceBuffer<float> Mid { get; }
+        public DeviceBuffer<float> Y { get; }
+
+        public void Run() => Chain(Context, X, Mid, Y);
+
+        public void Dispose()
+        {
+            foreach (DeviceBuffer buffer in new DeviceBuffer[] { X, Mid, Y }) buffer.Dispose();
+            Context.Dispose();
+        }
+    }
+
     private static float[] Eager(float[] input)
     {
-        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
-        using var x = context.Upload<float>(input);
-        using var mid = context.Allocate<float>(input.Length);
-        using var y = context.Allocate<float>(input.Length);
-        Chain(context, x, mid, y);
-        return y.ToArray();
+        using var chain = new ChainOnEmu(input.Length);
+        chain.X.CopyFrom(input);
+        chain.Run();
+        return chain.Y.ToArray();
     }
 
     [Test]
     public void AReplayOverNewInputsEqualsAnEagerRunBitForBit()
     {
-        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
-        using var x = context.Upload<float>(Values(1, 64));
-        using var mid = context.Allocate<float>(64);
-        using var y = context.Allocate<float>(64);
-        y.Fill(9);
-        using DeviceGraph graph = DeviceGraph.Capture(context, () => Chain(context, x, mid, y));
-        Assert.That(y.ToArray(), Is.All.EqualTo(9f), "a capture runs nothing");
+        using var chain = new ChainOnEmu(64);
+        chain.Y.Fill(9);
+        using DeviceGraph graph = DeviceGraph.Capture(chain.Context, chain.Run);
+        Assert.That(chain.Y.ToArray(), Is.All.EqualTo(9f), "a capture runs nothing");
         foreach (int seed in new[] { 2, 3 })
         {
-            x.CopyFrom(Values(seed, 64));
+            chain.X.CopyFrom(Values(seed, 64));
             graph.Launch();
-            float[] replayed = y.ToArray(), expected = Eager(Values(seed, 64));
+            float[] replayed = chain.Y.ToArray(), expected = Eager(Values(seed, 64));
             Assert.That(replayed.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(expected.Select(BitConverter.SingleToInt32Bits)));
         }
         Assert.That(Eager(Values(2, 64)), Is.Not.EqualTo(Eager(Values(3, 64))), "the inputs change the result");
@@ -49,29 +69,23 @@ public sealed class DeviceGraphTests
     [Test]
     public void AReadBackDuringCaptureThrowsNamingTheCallAndTheContextStaysUsable()
     {
-        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
-        using var x = context.Upload<float>(Values(1, 16));
-        using var mid = context.Allocate<float>(16);
-        using var y = context.Allocate<float>(16);
-        var e = Assert.Throws<WorldPMArgumentException>(() => DeviceGraph.Capture(context, () =>
+        using var chain = new ChainOnEmu(16);
+        var e = Assert.Throws<WorldPMArgumentException>(() => DeviceGraph.Capture(chain.Context, () =>
         {
-            Chain(context, x, mid, y);
-            y.ToArray();
+            chain.Run();
+            chain.Y.ToArray();
         }))!;
         Assert.That(e.Message, Does.Contain("wpm_buffer_read").And.Contain("during graph capture"));
-        Chain(context, x, mid, y);
-        Assert.That(y.ToArray(), Is.EqualTo(Eager(Values(1, 16))));
+        chain.Run();
+        Assert.That(chain.Y.ToArray(), Is.EqualTo(Eager(Values(1, 16))));
     }
 
     [Test]
     public void AGraphOverAFreedBufferIsRefusedNamingTheGraph()
     {
-        using var context = WorldPMContext.Create(Backend.Emu, threads: 1);
-        using var x = context.Upload<float>(Values(1, 16));
-        using var mid = context.Allocate<float>(16);
-        var y = context.Allocate<float>(16);
-        using DeviceGraph graph = DeviceGraph.Capture(context, () => Chain(context, x, mid, y));
-        y.Dispose();
+        using var chain = new ChainOnEmu(16);
+        using DeviceGraph graph = DeviceGraph.Capture(chain.Context, chain.Run);
+        chain.Y.Dispose();
         var e = Assert.Throws<WorldPMArgumentException>(graph.Launch)!;
         Assert.That(e.ArgumentName, Is.EqualTo("graph"));
     }

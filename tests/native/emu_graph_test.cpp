@@ -130,16 +130,21 @@ bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
 }
 
-// The chain captured on ctx after one eager run (which makes the context's device error word).
-OwnedGraph capture_chain(wpm_context* ctx, Chain& chain, const Inputs& warm_up) {
-  chain.write(warm_up);
-  chain.run();
-  EXPECT_EQ(wpm_synchronize(ctx), WPM_OK) << wpm_last_error();
+// The chain recorded on ctx.
+OwnedGraph record(wpm_context* ctx, Chain& chain) {
   EXPECT_EQ(wpm_graph_capture_begin(ctx), WPM_OK) << wpm_last_error();
   chain.run();
   wpm_graph* graph = nullptr;
   EXPECT_EQ(wpm_graph_capture_end(ctx, &graph), WPM_OK) << wpm_last_error();
   return OwnedGraph(graph);
+}
+
+// The chain recorded on ctx after one eager run (which makes the context's device error word).
+OwnedGraph capture_chain(wpm_context* ctx, Chain& chain, const Inputs& warm_up) {
+  chain.write(warm_up);
+  chain.run();
+  EXPECT_EQ(wpm_synchronize(ctx), WPM_OK) << wpm_last_error();
+  return record(ctx, chain);
 }
 
 wpm_device_counters counters(wpm_context* ctx) {
@@ -172,11 +177,8 @@ TEST(EmuGraph, ACaptureRecordsWithoutRunning) {
   chain.run();
   chain.fill_result(7.0);
   const wpm_device_counters before = counters(ctx.get());
-  WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
-  chain.run();
-  wpm_graph* made = nullptr;
-  WPM_ASSERT_OK(wpm_graph_capture_end(ctx.get(), &made));
-  OwnedGraph graph(made);
+  OwnedGraph graph = record(ctx.get(), chain);
+  ASSERT_NE(graph, nullptr);
   const wpm_device_counters after = counters(ctx.get());
   EXPECT_EQ(after.launches, before.launches);
   EXPECT_EQ(after.gemms, before.gemms);
@@ -192,11 +194,8 @@ TEST(EmuGraph, AReplayCountsTheChainsLaunchesAndGemmsAndWaitsForNothing) {
   const wpm_device_counters before_eager = counters(ctx.get());
   chain.run();
   const wpm_device_counters after_eager = counters(ctx.get());
-  WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
-  chain.run();
-  wpm_graph* made = nullptr;
-  WPM_ASSERT_OK(wpm_graph_capture_end(ctx.get(), &made));
-  OwnedGraph graph(made);
+  OwnedGraph graph = record(ctx.get(), chain);
+  ASSERT_NE(graph, nullptr);
 
   const wpm_device_counters before = counters(ctx.get());
   WPM_ASSERT_OK(wpm_graph_launch(ctx.get(), graph.get()));
