@@ -166,9 +166,10 @@ class Backend {
   virtual wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                                      int64_t t) = 0;
   // Backend memory for that checked copy: a block of at least `bytes`. The default allocates one per call
-  // (*kept false: the caller releases it); a device backend keeps one block, grown on demand, and hands it to
-  // every call (*kept true: stream order keeps each call's copy until its kernel has read it), so attention
-  // allocates nothing once the batch size was seen, and a graph capture may hold it.
+  // (*kept false: the caller releases it); a device backend keeps its block, hands it to every call (*kept
+  // true: stream order keeps each call's copy until its kernel has read it) and, for a larger batch, a larger
+  // one, keeping the old for the graphs that recorded it; so attention allocates nothing once the batch size
+  // was seen, and a graph capture may hold it.
   virtual wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) {
     *kept = false;
     return alloc(bytes, ptr);

@@ -80,7 +80,7 @@ class DeviceBackend final : public Backend {
   explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
   ~DeviceBackend() override {
     if (error_word_ != nullptr) platform_->release(error_word_);
-    if (lengths_ != nullptr) platform_->release(lengths_);
+    for (void* block : lengths_blocks_) platform_->release(block);
   }
   DeviceBackend(const DeviceBackend&) = delete;
   DeviceBackend& operator=(const DeviceBackend&) = delete;
@@ -208,13 +208,13 @@ class DeviceBackend final : public Backend {
   wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) override {
     *kept = true;
     if (bytes > lengths_bytes_) {
+      // The smaller blocks stay allocated: a graph recorded before may read one at every replay.
       void* grown = nullptr;
       if (wpm_status s = platform_->alloc(bytes, &grown)) return s;
-      if (lengths_ != nullptr) platform_->release(lengths_);  // stream-ordered: queued readers finish first
-      lengths_ = grown;
+      lengths_blocks_.push_back(grown);
       lengths_bytes_ = bytes;
     }
-    *ptr = lengths_;
+    *ptr = lengths_blocks_.back();
     return WPM_OK;
   }
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
@@ -465,7 +465,7 @@ class DeviceBackend final : public Backend {
 
   std::unique_ptr<DevicePlatform> platform_;
   kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
-  void* lengths_ = nullptr;            // lengths_scratch's block
+  std::vector<void*> lengths_blocks_;  // lengths_scratch's blocks, smallest first; the last is handed out
   size_t lengths_bytes_ = 0;
   bool checks_queued_ = false;         // a check ran or is queued since the word was last read
   std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape
