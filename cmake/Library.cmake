@@ -9,7 +9,7 @@ target_include_directories(worldpm_common_headers INTERFACE ${CMAKE_SOURCE_DIR}/
 
 find_package(Threads REQUIRED)
 file(GLOB WORLDPM_SOURCES CONFIGURE_DEPENDS
-  native/src/*.cpp native/src/api/*.cpp native/src/cpu/*.cpp)
+  native/src/*.cpp native/src/api/*.cpp native/src/cpu/*.cpp native/src/device/device_platform.cpp)
 add_library(worldpm SHARED ${WORLDPM_SOURCES})
 target_include_directories(worldpm PUBLIC native/include PRIVATE native/src)
 target_link_libraries(worldpm PRIVATE worldpm_common_headers Threads::Threads ${CMAKE_DL_LIBS})

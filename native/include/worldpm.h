@@ -35,7 +35,7 @@
  * its parent's memory alive. wpm_buffer_wrap makes a buffer of memory the
  * caller owns (no copy); such a buffer, and its views, never free it.
  *
- * Handles: wpm_context, wpm_buffer and wpm_comm are told apart by the library.
+ * Handles: wpm_context, wpm_buffer, wpm_comm and wpm_graph are told apart by the library.
  * A handle of another kind, a freed one, a pointer the library never returned,
  * or NULL where a handle is required, is WPM_ERR_INVALID_ARGUMENT naming the
  * parameter (or field); a destroy or free given such a pointer frees nothing.
@@ -127,6 +127,7 @@ typedef enum wpm_padding {
 typedef struct wpm_context wpm_context;
 typedef struct wpm_buffer wpm_buffer;
 typedef struct wpm_comm wpm_comm;
+typedef struct wpm_graph wpm_graph; /* added in 0.6 */
 
 /* ---------------------------------------------------------------- library */
 
@@ -233,6 +234,35 @@ WPM_API wpm_status wpm_context_profile(wpm_context* context, int32_t enable);
  * capacity 0), each row's struct_size set by the caller. Waits for the queued work first. */
 WPM_API wpm_status wpm_context_profile_kernels(wpm_context* context, wpm_kernel_profile* kernels,
                                                size_t capacity, size_t* count);
+
+/* ---------------------------------------------------------------- graphs
+ * Added in 0.6 (docs/c-abi.md, "Graphs"). On the device backends (cuda, emu) the work of
+ * a run of calls can be recorded once and replayed: between wpm_graph_capture_begin and
+ * wpm_graph_capture_end the context's kernels, device-to-device copies and GEMMs are
+ * recorded, not run (on cuda a stream capture, thread-local mode). wpm_graph_launch queues
+ * the recording again after the context's queued work, with the same buffers: to run it on
+ * new inputs, write them into those buffers before the launch. A replay repeats device work
+ * only, so a call that needs the host during capture fails with WPM_ERR_INVALID_ARGUMENT
+ * and a message naming the call: a read-back or a wait (wpm_buffer_read, wpm_synchronize,
+ * an op that reads a value back), an upload from host memory (wpm_buffer_write, an op that
+ * uploads a table), an allocation or a release of device memory (wpm_buffer_alloc, freeing
+ * a buffer's last handle, an op that needs a workspace). That failure aborts the capture:
+ * the context runs calls at once again, and wpm_graph_capture_end fails naming the call
+ * that aborted it (a buffer freed that way is still freed). The cpu backend has no graphs:
+ * WPM_ERR_UNSUPPORTED naming 'context'. Value checks recorded in a graph (token ids, row
+ * indices, lengths) run at each replay and are reported at the next read-back. */
+
+/* One capture per context at a time; the calls in between must come from this thread. */
+WPM_API wpm_status wpm_graph_capture_begin(wpm_context* context);
+/* Ends the capture and returns its graph (NULL after a failure). */
+WPM_API wpm_status wpm_graph_capture_end(wpm_context* context, wpm_graph** graph);
+/* Queues one replay on the context that captured the graph (another context:
+ * WPM_ERR_WRONG_CONTEXT naming 'graph'). A graph whose buffers are not all alive, because
+ * one was freed after the capture, is refused (WPM_ERR_INVALID_ARGUMENT naming 'graph'):
+ * the replay would write to memory that is no longer the caller's. Not during a capture. */
+WPM_API wpm_status wpm_graph_launch(wpm_context* context, const wpm_graph* graph);
+/* NULL is a no-op. A replay still queued runs to its end. */
+WPM_API wpm_status wpm_graph_destroy(wpm_graph* graph);
 
 /* ---------------------------------------------------------------- memory */
 

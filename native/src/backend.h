@@ -91,6 +91,14 @@ struct TensorRef {
   wpm_dtype dtype;
 };
 
+// What a graph capture recorded (wpm_graph_capture_end), in the backend's own form, with the
+// allocations (each wpm_buffer's storage) its ops address: a replay after one was freed is refused.
+class BackendGraph {
+ public:
+  virtual ~BackendGraph() = default;
+  std::vector<std::weak_ptr<const void>> allocations;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -106,6 +114,16 @@ class Backend {
   virtual bool has_kernel_profile() const { return false; }
   virtual wpm_status kernel_profile_enable(bool on) { (void)on; return WPM_ERR_UNSUPPORTED; }
   virtual wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) { (void)rows; return WPM_ERR_UNSUPPORTED; }
+
+  // Graph capture (wpm_graph_*, on the device backends; the defaults are the cpu backend's, which has
+  // none: the entry points refuse it there before calling these). While capturing, the ops are recorded
+  // and Checker::buffer reports each allocation an op addresses through capture_uses.
+  virtual bool has_graphs() const { return false; }
+  virtual bool capturing() const { return false; }
+  virtual void capture_uses(std::shared_ptr<const void> allocation) { (void)allocation; }
+  virtual wpm_status graph_capture_begin() { return WPM_ERR_UNSUPPORTED; }
+  virtual wpm_status graph_capture_end(std::unique_ptr<BackendGraph>* graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
+  virtual wpm_status graph_launch(const BackendGraph& graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
 
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;
@@ -149,6 +167,15 @@ class Backend {
   // bad value by t in the copy.
   virtual wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                                      int64_t t) = 0;
+  // Backend memory for that checked copy: a block of at least `bytes`. The default allocates one per call
+  // (*kept false: the caller releases it); a device backend keeps its block, hands it to every call (*kept
+  // true: stream order keeps each call's copy until its kernel has read it) and, for a larger batch, a larger
+  // one, keeping the old for the graphs that recorded it; so attention allocates nothing once the batch size
+  // was seen, and a graph capture may hold it.
+  virtual wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) {
+    *kept = false;
+    return alloc(bytes, ptr);
+  }
   virtual wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b,
                                          int64_t t, int64_t c, wpm_padding padding, wpm_dtype dtype) = 0;
   virtual wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b,

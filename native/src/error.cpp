@@ -7,6 +7,7 @@ namespace wpm {
 namespace {
 thread_local char message[1024] = "";
 thread_local char argument[128] = "";
+thread_local const char* current_function = "";
 
 void set_message(const char* format, va_list args) { std::vsnprintf(message, sizeof message, format, args); }
 }  // namespace
@@ -33,6 +34,10 @@ void clear_error() {
   message[0] = '\0';
   argument[0] = '\0';
 }
+
+void set_entry_point(const char* function) { current_function = function; }
+
+const char* entry_point() { return current_function; }
 
 const char* last_error() { return message; }
 

@@ -15,6 +15,10 @@ wpm_status fail(wpm_status status, const char* format, ...) __attribute__((forma
 wpm_status fail_argument(wpm_status status, const char* argument, const char* format, ...)
     __attribute__((format(printf, 3, 4)));
 void clear_error();
+// The C ABI function this thread is in (set by each entry point's Checker), for failures found below the
+// boundary that must name the call (a forbidden call during graph capture); "" outside any.
+void set_entry_point(const char* function);
+const char* entry_point();
 const char* last_error();
 const char* last_error_argument();
 

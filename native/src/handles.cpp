@@ -37,6 +37,7 @@ const char* handle_kind_name(HandleKind kind) {
     case HandleKind::context: return "context";
     case HandleKind::buffer: return "buffer";
     case HandleKind::comm: return "communicator";
+    case HandleKind::graph: return "graph";
   }
   return "unknown handle";
 }

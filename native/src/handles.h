@@ -23,9 +23,9 @@ struct Storage {
 };
 
 // Every opaque type worldpm.h declares.
-enum class HandleKind : uint32_t { context = 1, buffer = 2, comm = 3 };
+enum class HandleKind : uint32_t { context = 1, buffer = 2, comm = 3, graph = 4 };
 
-// "context", "buffer", "communicator": as messages name them.
+// "context", "buffer", "communicator", "graph": as messages name them.
 const char* handle_kind_name(HandleKind kind);
 
 // The first member of every handle object. The registry stamps it when the handle

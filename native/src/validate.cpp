@@ -60,11 +60,15 @@ ByteRange bytes_of(const Checker::Span& span) {
 
 Checker::Checker(const char* function, const wpm_context* context) : function_(function) {
   clear_error();
+  set_entry_point(function);
   handle("context", context, HandleKind::context);
   if (ok()) context_ = context;
 }
 
-Checker::Checker(const char* function) : function_(function) { clear_error(); }
+Checker::Checker(const char* function) : function_(function) {
+  clear_error();
+  set_entry_point(function);
+}
 
 wpm_status Checker::record(wpm_status status, const char* name, const char* detail) {
   if (status_ != WPM_OK) return status_;
@@ -171,6 +175,8 @@ Checker& Checker::buffer(const char* name, const wpm_buffer* buffer, size_t need
                   allowed_names(allowed).c_str());
   } else if (buffer->count < needed) {
     fail_argument(WPM_ERR_INVALID_ARGUMENT, name, "holds %zu elements; the shape needs %zu", buffer->count, needed);
+  } else if (buffer->storage->backend->capturing()) {
+    buffer->storage->backend->capture_uses(buffer->storage);  // the graph's replay needs this memory alive
   }
   return *this;
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using WorldPM.Model;
 
 namespace WorldPM.Cli;
 
@@ -29,6 +30,15 @@ internal static class CommonOptions
         DefaultValueFactory = _ => fallback,
         HelpName = "N",
     }.Must(v => v is >= 1 and <= MaxBatch, $"between 1 and {MaxBatch}");
+
+    /// <summary>--cuda-graphs: <see cref="RewardModel.CudaGraphs"/> for the scoring forward.</summary>
+    public static Option<CudaGraphs> CudaGraphs(string scope = "") => new("--cuda-graphs")
+    {
+        Description = "Record the scoring forward into a device graph once per batch shape and replay it: auto (on cuda only), " +
+            "on (cuda or emu; an error on cpu) or off." + scope,
+        DefaultValueFactory = _ => Model.CudaGraphs.Auto,
+        HelpName = "auto|on|off",
+    };
 
     public static Argument<string[]> DataFiles(string description) => new("DATA")
     {

@@ -23,7 +23,7 @@ namespace WorldPM.Cli;
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
-        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot, LossChoice Loss);
+        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot, LossChoice Loss, CudaGraphs CudaGraphs);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -45,18 +45,19 @@ internal static class EvalCommand
             Description = "With the style report (implies --style): write a PNG of accuracy by length-difference bucket here.",
             HelpName = "FILE",
         };
+        var cudaGraphs = CommonOptions.CudaGraphs();
         var loading = new DataOptions();
         var losses = new LossOptions("evaluation", defaultLoss: null,
             " Default: as recorded with the checkpoint (its training state), else bt; --loss replaces the recorded loss and its margin field.");
         var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, loss (BT, or the loss the run was trained with) and margin, per subset and by length.")
         {
-            model, data, tokenizer, maxLength, batch, json, allowNonFinite, style, stylePlot,
+            model, data, tokenizer, maxLength, batch, json, allowNonFinite, style, stylePlot, cudaGraphs,
         };
         foreach (Option option in losses.All) command.Options.Add(option);
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
             r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite), r.GetValue(style) || r.GetValue(stylePlot) is not null,
-            r.GetValue(stylePlot), losses.Read(r)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(stylePlot), losses.Read(r), r.GetValue(cudaGraphs)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
@@ -97,7 +98,7 @@ internal static class EvalCommand
         }
 
         using var context = WorldPMContext.Create(backend);
-        using RewardModel rewardModel = m.Load(context);
+        using RewardModel rewardModel = m.Load(context, cudaGraphs: a.CudaGraphs);
         double[] deltas = terminal is not null && !a.Json
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
                 Evaluator.RewardDifferences(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))

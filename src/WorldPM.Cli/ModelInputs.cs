@@ -27,11 +27,13 @@ internal sealed record CheckpointInputs(string Checkpoint, ModelConfig Config, I
     /// <summary>The checkpoint's model on <paramref name="context"/> (its weights checked for NaN and infinity unless
     /// --allow-nonfinite), with batch-invariant rewards (<see cref="RewardModel.BatchInvariant"/>) where the backend has
     /// them: what score, eval, serve and explain run, so that a sequence's reward does not change with the batch it was
-    /// scored in.</summary>
-    public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32)
+    /// scored in; <paramref name="cudaGraphs"/> is --cuda-graphs.</summary>
+    public RewardModel Load(WorldPMContext context, Precision precision = Precision.F32, CudaGraphs cudaGraphs = CudaGraphs.Auto)
     {
+        ModelInputs.RequireGraphs(cudaGraphs, context.Backend);
         RewardModel model = RewardModelCheckpoint.Load(context, Checkpoint, precision: precision, allowNonFinite: AllowNonFinite);
         model.BatchInvariant = context.Backend != Backend.Cuda;
+        model.CudaGraphs = cudaGraphs;
         return model;
     }
 }
@@ -41,6 +43,14 @@ internal static class ModelInputs
 {
     /// <summary>The default --max-length: 512 tokens, or the model's limit when that is smaller.</summary>
     public const int DefaultMaxLength = 512;
+
+    /// <summary>--cuda-graphs on needs a backend with graphs.</summary>
+    /// <exception cref="UsageException">On with the cpu backend.</exception>
+    public static void RequireGraphs(CudaGraphs cudaGraphs, Backend backend)
+    {
+        if (cudaGraphs == CudaGraphs.On && backend == Backend.Cpu)
+            throw new UsageException("--cuda-graphs on: the cpu backend has no graphs (use --backend cuda or emu, or auto or off)");
+    }
 
     /// <summary>
     /// The checkpoint directory <paramref name="path"/> names: itself when it holds a config.json, else the

@@ -22,7 +22,7 @@ namespace WorldPM.Cli;
 internal static class ScoreCommand
 {
     private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
-        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite);
+        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite, CudaGraphs CudaGraphs);
 
     private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
 
@@ -45,13 +45,14 @@ internal static class ScoreCommand
         var batch = CommonOptions.Batch("Sequences scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "With --response: one JSON line per response (prompt_index, response_index, response, reward, and preference with two responses)." };
         var allowNonFinite = CommonOptions.AllowNonFinite();
+        var cudaGraphs = CommonOptions.CudaGraphs();
         var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
         {
-            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json, allowNonFinite,
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json, allowNonFinite, cudaGraphs,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
             r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json),
-            r.GetValue(allowNonFinite)),
+            r.GetValue(allowNonFinite), r.GetValue(cudaGraphs)),
             r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
@@ -66,7 +67,7 @@ internal static class ScoreCommand
             ?? a.Responses.Select(r => new Request(PromptJson.FromText(a.Prompt), r)).ToList();
 
         using var context = WorldPMContext.Create(backend);
-        using RewardModel rewardModel = m.Load(context);
+        using RewardModel rewardModel = m.Load(context, cudaGraphs: a.CudaGraphs);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
         float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
         FiniteRewards.Require(rewards, i => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}");

@@ -30,13 +30,14 @@ internal static class ServeCommand
         var maxChars = new Option<int>("--max-chars") { Description = "Characters of text one request may hold (413 beyond).", DefaultValueFactory = _ => defaults.MaxCharacters, HelpName = "N" }.AtLeast(1);
         var tokenFile = new Option<string?>("--token-file") { Description = "Require \"Authorization: Bearer TOKEN\" on /v1/ requests, TOKEN being this file's first line (off by default).", HelpName = "F" };
         var precision = new Option<Precision>("--precision") { Description = "Storage of weights and activations while scoring.", DefaultValueFactory = _ => Precision.F32, HelpName = "f32|f16|bf16" };
+        var cudaGraphs = CommonOptions.CudaGraphs();
         var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var allowNonFinite = CommonOptions.AllowNonFinite();
         var command = new Command("serve", "Serve a reward model over HTTP: POST /v1/score and /v1/compare, GET /healthz, /readyz and /metrics.")
         {
             model, host, port, maxBatchTokens, maxWait, batchWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
-            allowNonFinite,
+            allowNonFinite, cudaGraphs,
         };
         command.SetAction(r =>
         {
@@ -52,17 +53,19 @@ internal static class ServeCommand
             var settings = new ServeSettings(r.GetValue(host)!, r.GetValue(port), limits, BearerToken(r.GetValue(tokenFile)));
             CheckpointInputs m = CheckpointInputs.Resolve(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(maxLength),
                 r.GetValue(allowNonFinite));
-            return Run(settings, m, r.GetValue(precision), BackendSelection.Of(r), r.InvocationConfiguration.Output);
+            return Run(settings, m, r.GetValue(precision), r.GetValue(cudaGraphs), BackendSelection.Of(r),
+                r.InvocationConfiguration.Output);
         });
         return command;
     }
 
-    private static int Run(ServeSettings settings, CheckpointInputs m, Precision precision, Backend backend, TextWriter output)
+    private static int Run(ServeSettings settings, CheckpointInputs m, Precision precision, CudaGraphs cudaGraphs, Backend backend,
+        TextWriter output)
     {
         RewardServer server;
         try
         {
-            server = RewardServer.StartAsync(settings, () => Load(m, precision, backend)).GetAwaiter().GetResult();
+            server = RewardServer.StartAsync(settings, () => Load(m, precision, backend, cudaGraphs)).GetAwaiter().GetResult();
         }
         catch (IOException e)
         {
@@ -80,12 +83,12 @@ internal static class ServeCommand
     }
 
     /// <summary>What scoring needs, built the way <c>score</c> builds it.</summary>
-    internal static LoadedModel Load(CheckpointInputs m, Precision precision, Backend backend)
+    internal static LoadedModel Load(CheckpointInputs m, Precision precision, Backend backend, CudaGraphs cudaGraphs = CudaGraphs.Auto)
     {
         WorldPMContext context = WorldPMContext.Create(backend);
         try
         {
-            RewardModel model = m.Load(context, precision);
+            RewardModel model = m.Load(context, precision, cudaGraphs);
             return new LoadedModel(context, model, new ChatTemplate(m.Tokenizer, model.Config.ScoringToken), m.MaxLength);
         }
         catch

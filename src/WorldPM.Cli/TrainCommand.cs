@@ -63,9 +63,11 @@ internal static class TrainCommand
         // Ranks on one host share its cores (cpu) or take one GPU each (cuda: the local rank's).
         using var context = WorldPMContext.Create(backend, threads: launch.Launched ? RankThreads(launch) : 0,
             device: launch.LocalRank);
+        ModelInputs.RequireGraphs(a.CudaGraphs, context.Backend);
         using Communicator? comm = launch.Launched ? Communicator.Create(context, TimeSpan.FromSeconds(a.CommTimeout)) : null;
         int ranks = comm?.Size ?? 1;
         using RewardModel model = inputs.CreateModel(context, a, log);
+        model.CudaGraphs = a.CudaGraphs;
         log.WriteLine($"model: {Describe(inputs.Config)} from {inputs.ConfigSource(a)}; " +
             $"tokenizer {inputs.TokenizerName}, max length {inputs.MaxLength}");
         log.WriteLine(DescribeTraining(options, a, context, inputs.ResumeFrom));

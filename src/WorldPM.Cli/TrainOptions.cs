@@ -16,7 +16,7 @@ internal sealed record TrainArguments(
     double? LearningRate, double WeightDecay, double Warmup, DecayKind Schedule, double MaxGradNorm, int Seed,
     long CheckpointEvery, int Keep, long MaxShardBytes, bool Resume, bool ResumeAnyway, DataLoadOptions Loading, string? Metrics, int LogEvery, bool Quiet, Precision Precision,
     ScoringToken? ScoringToken, bool Recompute, double CommTimeout, double AdamEpsilon, bool Zero1,
-    string Loss, string? MarginFrom, double? LabelSmoothing);
+    string Loss, string? MarginFrom, double? LabelSmoothing, CudaGraphs CudaGraphs = CudaGraphs.Auto);
 
 /// <summary>The arguments and options of <c>worldpm train</c>, with their defaults and range checks.</summary>
 internal sealed class TrainOptions
@@ -63,6 +63,8 @@ internal sealed class TrainOptions
         .InRange(1e-30, 1, "between 1e-30 and 1");
     private readonly Option<bool> _zero1 = new("--zero1") { Description = "Under mpirun: ZeRO-1, each rank keeps the AdamW moments of 1/N of the parameters (gradients reduce-scattered, weights all-gathered); the same weights as without it. With one process it changes nothing." };
     private readonly LossOptions _losses = new("training", PreferenceLosses.BradleyTerryName);
+    private readonly Option<CudaGraphs> _cudaGraphs = CommonOptions.CudaGraphs(" In train: the evaluation's scoring only, until the " +
+        "training step itself is capture-free (its metrics and argument-table uploads still come between its launches).");
     private readonly Option<bool> _recompute = new("--recompute") { Description = "Keep only each layer's input in the forward and recompute the layer before its backward: activations hold one layer's intermediates instead of every layer's, for about one more forward per step; results are bitwise the same." };
 
     public IEnumerable<Argument> Arguments => [_data];
@@ -71,7 +73,7 @@ internal sealed class TrainOptions
     [
         _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
         _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _maxShardSize, _resume, _resumeAnyway, _metrics, _logEvery, _quiet,
-        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, .. _losses.All, .. _loading.All,
+        _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, _cudaGraphs, .. _losses.All, .. _loading.All,
     ];
 
     public TrainArguments Read(ParseResult r)
@@ -83,7 +85,7 @@ internal sealed class TrainOptions
             r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
             r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_maxShardSize), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = loss.MarginFrom }, r.GetValue(_metrics), r.GetValue(_logEvery),
             r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
-            r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing);
+            r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing, r.GetValue(_cudaGraphs));
     }
 
     private static long ParseMaxShardSize(System.CommandLine.Parsing.ArgumentResult result)

@@ -60,6 +60,29 @@ public class ScoreCommandTests
     }
 
     [Test]
+    public void CudaGraphsOnTheEmulatorGiveTheRewardsOfTheEagerForward()
+    {
+        // One response per batch, all of one length: the first batch runs eagerly, the second is recorded, the rest replay.
+        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--prompt", "Which is larger, 3 or 5?",
+            "--response", "5", "--response", "3", "--response", "7", "--response", "9"];
+
+        float[] on = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "on"]));
+        float[] off = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "off"]));
+
+        Assert.That(on.Select(BitConverter.SingleToInt32Bits), Is.EqualTo(off.Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(on.Distinct().Count(), Is.GreaterThan(1), "the responses score differently");
+    }
+
+    [Test]
+    public void CudaGraphsOnTheCpuBackendAreAUsageErrorNamingTheOption()
+    {
+        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "cpu", "--cuda-graphs", "on", "--response", "5");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
+        Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain("cpu"));
+    }
+
+    [Test]
     public void TheSameInputGetsTheSameRewardEveryTime()
     {
         string[] args = ["score", _run.RunDirectory, "--prompt", "Which is larger, 12 or 21?", "--response", "21", "--response", "21"];

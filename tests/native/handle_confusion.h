@@ -31,6 +31,7 @@ class Call {
   wpm_context* context(const char* name, wpm_context* valid) { return pick(name, SlotKind::context, valid); }
   wpm_buffer* buffer(const char* name, wpm_buffer* valid) { return pick(name, SlotKind::buffer, valid); }
   wpm_comm* comm(const char* name, wpm_comm* valid) { return pick(name, SlotKind::comm, valid); }
+  wpm_graph* graph(const char* name, wpm_graph* valid) { return pick(name, SlotKind::graph, valid); }
   bool replaced(const char* name) const { return target_ == name; }
   // For invokers that clean up after the call: keeps the call's error before cleanup calls clear it.
   wpm_status settle(wpm_status status) {
@@ -71,6 +72,7 @@ class HandleFixture {
     if (comm_ != nullptr) wpm_comm_rank(comm_, &rank_, &size_);
   }
   ~HandleFixture() {
+    wpm_graph_destroy(graph_);
     wpm_comm_destroy(comm_);
     for (wpm_buffer* b : buffers_) wpm_buffer_free(b);
     wpm_context_destroy(context_);
@@ -105,7 +107,20 @@ class HandleFixture {
     return per_rank_ ? per_rank_ : per_rank_ = keep(filled(WPM_F32, kElements * size_t(size_), 0.5));
   }
 
+  // An empty graph of the context; NULL on a backend without graphs (cpu).
+  wpm_graph* graph() {
+    if (graph_ == nullptr && !graphs_tried_) graph_ = new_graph();
+    graphs_tried_ = true;
+    return graph_;
+  }
+
   // New handles the caller frees.
+  wpm_graph* new_graph() const {
+    wpm_graph* made = nullptr;
+    if (wpm_graph_capture_begin(context_) != WPM_OK) return nullptr;  // the cpu backend has none
+    if (wpm_graph_capture_end(context_, &made) != WPM_OK) ADD_FAILURE() << wpm_last_error();
+    return made;
+  }
   wpm_context* new_context() const {
     wpm_context_options options{sizeof options, backend_, 1, 0, nullptr};
     wpm_context* made = nullptr;
@@ -134,6 +149,8 @@ class HandleFixture {
   wpm_backend backend_;
   wpm_context* context_ = nullptr;
   wpm_comm* comm_ = nullptr;
+  wpm_graph* graph_ = nullptr;
+  bool graphs_tried_ = false;
   int32_t rank_ = 0, size_ = 1;
   std::vector<wpm_buffer*> buffers_, f32_;
   wpm_buffer *ones_ = nullptr, *ids_ = nullptr, *lengths_ = nullptr, *per_rank_ = nullptr;
@@ -261,6 +278,45 @@ inline const std::map<std::string, Invoker>& invokers() {
        [](F& f, Call& c) {
          const wpm_status s = wpm_context_profile(c.context("context", f.context()), 0);
          return s == WPM_ERR_UNSUPPORTED && !c.replaced("context") ? WPM_OK : s;
+       }},
+      // The graph calls on a live cpu context refuse graphs: that refusal is the backend's, not the handle's.
+      {"wpm_graph_capture_begin",
+       [](F& f, Call& c) {
+         wpm_status s = c.settle(wpm_graph_capture_begin(c.context("context", f.context())));
+         if (s == WPM_ERR_UNSUPPORTED && !c.replaced("context")) return WPM_OK;
+         if (s == WPM_OK) {
+           wpm_graph* made = nullptr;
+           wpm_graph_capture_end(f.context(), &made);
+           wpm_graph_destroy(made);
+         }
+         return s;
+       }},
+      {"wpm_graph_capture_end",
+       [](F& f, Call& c) {
+         const bool started = wpm_graph_capture_begin(f.context()) == WPM_OK;
+         wpm_graph* made = nullptr;
+         wpm_status s = c.settle(wpm_graph_capture_end(c.context("context", f.context()), &made));
+         wpm_graph_destroy(made);
+         if (started && c.replaced("context")) {  // end the capture the wrong handle did not
+           wpm_graph_capture_end(f.context(), &made);
+           wpm_graph_destroy(made);
+         }
+         return s == WPM_ERR_UNSUPPORTED && !started && !c.replaced("context") ? WPM_OK : s;
+       }},
+      {"wpm_graph_launch",
+       [](F& f, Call& c) {
+         wpm_graph* graph = f.graph();
+         wpm_context* context = c.context("context", f.context());
+         wpm_graph* given = c.graph("graph", graph);
+         if (graph == nullptr && !c.replaced("graph") && !c.replaced("context")) return WPM_OK;  // cpu: no graph
+         return wpm_graph_launch(context, given);
+       }},
+      {"wpm_graph_destroy",
+       [](F& f, Call& c) {
+         wpm_graph* own = f.new_graph();
+         wpm_status s = c.settle(wpm_graph_destroy(c.graph("graph", own)));
+         if (c.replaced("graph")) wpm_graph_destroy(own);
+         return s;
        }},
       {"wpm_context_profile_kernels",
        [](F& f, Call& c) {
@@ -464,7 +520,8 @@ inline const std::map<std::string, Invoker>& invokers() {
 // Slots where NULL is a valid value: optional arguments, and destroy/free (a no-op), as worldpm.h says.
 inline bool null_allowed(const HandleSlot& slot) {
   static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]", "cu_seqlens"};
-  static const std::set<std::string> no_op = {"wpm_context_destroy", "wpm_buffer_free", "wpm_comm_destroy"};
+  static const std::set<std::string> no_op = {"wpm_context_destroy", "wpm_buffer_free", "wpm_comm_destroy",
+                                              "wpm_graph_destroy"};
   return optional.count(slot.argument) != 0 || no_op.count(slot.function) != 0;
 }
 
@@ -522,6 +579,14 @@ inline std::vector<Substitute> substitutes_for(HandleFixture& f, SlotKind kind) 
                         return static_cast<void*>(gone);
                       }, {}});
       break;
+    case SlotKind::graph:
+      if (f.graph() != nullptr)
+        list.push_back({"a destroyed graph", [&f] {
+                          wpm_graph* gone = f.new_graph();
+                          wpm_graph_destroy(gone);
+                          return static_cast<void*>(gone);
+                        }, {}});
+      break;
     case SlotKind::comm:
       if (f.comm() != nullptr)
         list.push_back({"a destroyed communicator", [&f] {
@@ -531,6 +596,10 @@ inline std::vector<Substitute> substitutes_for(HandleFixture& f, SlotKind kind) 
                         }, {}});
       break;
   }
+  if (kind != SlotKind::graph && f.graph() != nullptr)
+    list.push_back({"a live graph", [&f] { return static_cast<void*>(f.graph()); }, [&f] {
+                      return wpm_graph_launch(f.context(), f.graph()) == WPM_OK;
+                    }});
   list.push_back({"a foreign pointer", [] { return foreign_pointer(); }, {}});
   list.push_back({"NULL", [] { return static_cast<void*>(nullptr); }, {}});
   return list;

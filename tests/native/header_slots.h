@@ -1,5 +1,5 @@
 // The handle slots of the C ABI, read from worldpm.h itself: every parameter of a
-// WPM_API prototype that is a context, buffer or communicator handle (or an array of
+// WPM_API prototype that is a context, buffer, communicator or graph handle (or an array of
 // them), and every such field of a parameter struct a prototype takes. The handle
 // confusion tests drive their cases from this list, so a function or field added to
 // the header is covered, or the tests say which invoker lacks it.
@@ -14,13 +14,14 @@
 
 namespace wpm_test {
 
-enum class SlotKind { context, buffer, comm };
+enum class SlotKind { context, buffer, comm, graph };
 
 inline const char* slot_kind_name(SlotKind kind) {
   switch (kind) {
     case SlotKind::context: return "context";
     case SlotKind::buffer: return "buffer";
     case SlotKind::comm: return "comm";
+    case SlotKind::graph: return "graph";
   }
   return "?";
 }
@@ -76,8 +77,8 @@ struct HandleType {
 };
 
 inline HandleType handle_type(const std::string& type) {
-  static const std::regex single(R"(^(const )?wpm_(context|buffer|comm)\*$)");
-  static const std::regex array(R"(^(const )?wpm_(context|buffer|comm)\*const\*$)");
+  static const std::regex single(R"(^(const )?wpm_(context|buffer|comm|graph)\*$)");
+  static const std::regex array(R"(^(const )?wpm_(context|buffer|comm|graph)\*const\*$)");
   std::smatch m;
   HandleType result;
   if (std::regex_match(type, m, single)) {
@@ -88,7 +89,10 @@ inline HandleType handle_type(const std::string& type) {
     return result;
   }
   const std::string kind = m[2];
-  result.kind = kind == "context" ? SlotKind::context : kind == "buffer" ? SlotKind::buffer : SlotKind::comm;
+  result.kind = kind == "context" ? SlotKind::context
+                : kind == "buffer"  ? SlotKind::buffer
+                : kind == "graph"   ? SlotKind::graph
+                                    : SlotKind::comm;
   return result;
 }
 

@@ -4,7 +4,7 @@ namespace WorldPM.Native.Interop;
 
 /// <summary>
 /// Owns one handle the library handed out and releases it once, on Dispose or finalization, with the library's
-/// destroy or free function for its kind. The three kinds differ only in that function.
+/// destroy or free function for its kind. The kinds differ only in that function.
 /// </summary>
 internal abstract class NativeHandle : SafeHandleZeroOrMinusOneIsInvalid
 {
@@ -55,7 +55,13 @@ internal sealed class CommHandle(nint existing) : NativeHandle(existing)
     protected override WorldPMStatus Release(nint existing) => NativeMethods.wpm_comm_destroy(existing);
 }
 
-/// <summary>Something public that owns one native handle (a context, a buffer or a communicator).</summary>
+/// <summary>Owns a <c>wpm_graph*</c>; destroying it while a replay is queued lets the replay finish.</summary>
+internal sealed class GraphHandle(nint existing) : NativeHandle(existing)
+{
+    protected override WorldPMStatus Release(nint existing) => NativeMethods.wpm_graph_destroy(existing);
+}
+
+/// <summary>Something public that owns one native handle (a context, a buffer, a communicator or a graph).</summary>
 internal interface INativeObject
 {
     NativeHandle Handle { get; }

@@ -83,7 +83,8 @@ std::vector<wpm::Checker::Span> inputs(const wpm_attention_params& p, const Coun
 
 // Where the sequences lie, as the backend reads it: for a padded batch the caller's lengths copied by the
 // backend's checked_lengths (the CPU backend fails here on a bad one; a device backend checks them on the stream
-// and reports a bad one at the next read-back), or all T, in backend memory for the duration of the call; for a
+// and reports a bad one at the next read-back), or all T, in backend memory from lengths_scratch (kept by a device
+// backend, so that a padded call allocates nothing and may be captured in a graph); for a
 // packed one the caller's offsets once checked.
 class Sequences {
  public:
@@ -94,13 +95,13 @@ class Sequences {
     }
     const size_t bytes = size_t(p.b) * sizeof(int32_t);
     void* memory = nullptr;
-    if (backend_.alloc(bytes, &memory) != WPM_OK) {
-      check.fail(WPM_ERR_OUT_OF_MEMORY, "could not allocate the lengths");
-      return;
-    }
-    owned_ = static_cast<int32_t*>(memory);
+    bool kept = false;
+    status_ = backend_.lengths_scratch(bytes, &memory, &kept);
+    if (status_ != WPM_OK) return;  // the backend's message (out of memory, or an allocation during a capture)
+    if (!kept) owned_ = static_cast<int32_t*>(memory);
+    int32_t* safe = static_cast<int32_t*>(memory);
     if (p.lengths != nullptr) {
-      status_ = backend_.checked_lengths(function, static_cast<const int32_t*>(p.lengths->data()), owned_, p.b, p.t);
+      status_ = backend_.checked_lengths(function, static_cast<const int32_t*>(p.lengths->data()), safe, p.b, p.t);
       if (status_ != WPM_OK) return;  // the backend's message names the length
     } else {
       std::vector<int32_t> host(size_t(p.b), int32_t(p.t));
@@ -109,7 +110,7 @@ class Sequences {
         return;
       }
     }
-    lengths_ = owned_;
+    lengths_ = safe;
   }
   ~Sequences() {
     if (owned_ != nullptr) backend_.release(owned_);

@@ -126,7 +126,12 @@ wpm_status wpm_buffer_free(wpm_buffer* buffer) {
   wpm::Checker check("wpm_buffer_free");
   live_buffer(check, "buffer", buffer);
   if (!check.ok()) return check.status();
+  // The last handle of a buffer releases its memory, which a graph capture refuses: the capture is then
+  // aborted (the platform set the message naming this call) and the buffer is freed all the same.
+  const std::shared_ptr<wpm::Backend> backend = buffer->storage->backend;
+  const bool was_capturing = backend->capturing();
   wpm::destroy_handle(buffer);
+  if (was_capturing && !backend->capturing()) return WPM_ERR_INVALID_ARGUMENT;
   return WPM_OK;
 }
 

@@ -8,6 +8,10 @@
 // for the stream; small uploads go through pinned staging (upload_staging.h) and
 // do not wait, larger ones do. Kernel errors surface at the next synchronising
 // call (a read, synchronize), as CUDA reports them.
+//
+// A graph capture is a stream capture of that stream in thread-local mode (only
+// this thread's calls are affected); DevicePlatform refuses what a capture may not
+// contain before any CUDA call is made, so the stream never sees an illegal one.
 #include <cuda_runtime_api.h>
 
 #include <memory>
@@ -37,11 +41,25 @@ wpm_status cuda_failed(cudaError_t err, const char* what) {
     if (wpm_cuda_err != cudaSuccess) return cuda_failed(wpm_cuda_err, what); \
   } while (0)
 
+// An instantiated graph of one stream capture, launched on the platform's stream.
+class CudaGraph final : public PlatformGraph {
+ public:
+  CudaGraph(int device, cudaGraphExec_t exec) : device(device), exec(exec) {}
+  // An executable graph still running is freed when it completes (cudaGraphExecDestroy).
+  ~CudaGraph() override {
+    cudaSetDevice(device);
+    cudaGraphExecDestroy(exec);
+  }
+  const int device;
+  const cudaGraphExec_t exec;
+};
+
 class CudaPlatform final : public DevicePlatform {
  public:
   ~CudaPlatform() override {
     if (stream_ != nullptr) {
       cudaSetDevice(device_);
+      drop_capture();
       cudaStreamSynchronize(stream_);
       cublas_.reset();
       if (workspace_ != nullptr) allocator_.release(workspace_);
@@ -86,11 +104,11 @@ class CudaPlatform final : public DevicePlatform {
     return stream_;
   }
 
-  wpm_status alloc(size_t bytes, void** ptr) override {
+  wpm_status allocate(size_t bytes, void** ptr) override {
     cudaSetDevice(device_);
     return allocator_.alloc(bytes, ptr);
   }
-  void release(void* ptr) override { allocator_.release(ptr); }
+  void free_memory(void* ptr) override { allocator_.release(ptr); }
 
   wpm_status copy_to_device(void* dst, const void* host, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
@@ -127,17 +145,17 @@ class CudaPlatform final : public DevicePlatform {
     auto* s = static_cast<const unsigned char*>(src);
     if (s < d + bytes && d < s + bytes) {  // overlapping views: cudaMemcpy's result is undefined, go through a copy
       void* staging = nullptr;
-      if (wpm_status st = allocator_.alloc(bytes, &staging)) return st;
+      if (wpm_status st = alloc(bytes, &staging)) return st;  // refused while capturing, as any allocation
       cudaError_t err = cudaMemcpyAsync(staging, src, bytes, cudaMemcpyDeviceToDevice, stream_);
       if (err == cudaSuccess) err = cudaMemcpyAsync(dst, staging, bytes, cudaMemcpyDeviceToDevice, stream_);
-      allocator_.release(staging);  // stream-ordered reuse
+      release(staging);  // stream-ordered reuse
       if (err != cudaSuccess) return cuda_failed(err, "device copy");
       return WPM_OK;
     }
     WPM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_), "device copy");
     return WPM_OK;
   }
-  wpm_status synchronize() override {
+  wpm_status wait() override {
     cudaSetDevice(device_);
     count_host_wait();
     WPM_CUDA_CHECK(cudaStreamSynchronize(stream_), "synchronize");
@@ -173,6 +191,35 @@ class CudaPlatform final : public DevicePlatform {
                            "yet (cpu and emu have)");
     cudaSetDevice(device_);
     return cublas_->gemm(args, stream_);
+  }
+
+  wpm_status start_capture() override {
+    cudaSetDevice(device_);
+    WPM_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+    return WPM_OK;
+  }
+  wpm_status finish_capture(std::unique_ptr<PlatformGraph>* graph) override {
+    cudaSetDevice(device_);
+    cudaGraph_t captured = nullptr;
+    WPM_CUDA_CHECK(cudaStreamEndCapture(stream_, &captured), "cudaStreamEndCapture");
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t err = cudaGraphInstantiate(&exec, captured, nullptr, nullptr, 0);
+    cudaGraphDestroy(captured);  // the executable graph is a copy
+    if (err != cudaSuccess) return cuda_failed(err, "cudaGraphInstantiate");
+    *graph = std::make_unique<CudaGraph>(device_, exec);
+    return WPM_OK;
+  }
+  void abandon_capture() override {
+    cudaSetDevice(device_);
+    cudaGraph_t partial = nullptr;
+    if (cudaStreamEndCapture(stream_, &partial) == cudaSuccess && partial != nullptr) cudaGraphDestroy(partial);
+    cudaGetLastError();  // an invalidated capture's error is not this call's
+  }
+  wpm_status launch_graph(const PlatformGraph& graph) override {
+    const auto& cuda_graph = static_cast<const CudaGraph&>(graph);
+    cudaSetDevice(device_);
+    WPM_CUDA_CHECK(cudaGraphLaunch(cuda_graph.exec, stream_), "cudaGraphLaunch");
+    return WPM_OK;
   }
 
  private:

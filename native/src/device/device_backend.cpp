@@ -22,6 +22,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "../error.h"
@@ -66,11 +67,20 @@ class Scratch {
   void* ptr_ = nullptr;
 };
 
+// A capture's platform graph, and whether it holds value checks (a replay then leaves the error word
+// to be read with the next read-back, as the eager ops do).
+class DeviceGraph final : public BackendGraph {
+ public:
+  std::unique_ptr<PlatformGraph> recorded;
+  bool checks = false;
+};
+
 class DeviceBackend final : public Backend {
  public:
   explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
   ~DeviceBackend() override {
     if (error_word_ != nullptr) platform_->release(error_word_);
+    for (void* block : lengths_blocks_) platform_->release(block);
   }
   DeviceBackend(const DeviceBackend&) = delete;
   DeviceBackend& operator=(const DeviceBackend&) = delete;
@@ -85,6 +95,38 @@ class DeviceBackend final : public Backend {
   bool has_kernel_profile() const override { return platform_->has_kernel_profile(); }
   wpm_status kernel_profile_enable(bool on) override { return platform_->kernel_profile_enable(on); }
   wpm_status kernel_profile(std::vector<wpm_kernel_profile>* rows) override { return platform_->kernel_profile(rows); }
+
+  // ------------------------------------------------------------------ graphs
+  bool has_graphs() const override { return true; }
+  bool capturing() const override { return platform_->capturing(); }
+  void capture_uses(std::shared_ptr<const void> allocation) override {
+    for (const auto& known : captured_allocations_)
+      if (!known.owner_before(allocation) && !allocation.owner_before(known)) return;
+    captured_allocations_.push_back(allocation);  // weak: a capture does not keep memory alive
+  }
+  wpm_status graph_capture_begin() override {
+    if (wpm_status s = platform_->capture_begin()) return s;
+    captured_allocations_.clear();
+    checks_at_capture_ = checks_made_;
+    return WPM_OK;
+  }
+  wpm_status graph_capture_end(std::unique_ptr<BackendGraph>* graph) override {
+    auto made = std::make_unique<DeviceGraph>();
+    const wpm_status s = platform_->capture_end(&made->recorded);
+    std::vector<std::weak_ptr<const void>> allocations = std::move(captured_allocations_);
+    captured_allocations_.clear();
+    if (s != WPM_OK) return s;
+    made->checks = checks_made_ != checks_at_capture_;
+    made->allocations = std::move(allocations);
+    *graph = std::move(made);
+    return WPM_OK;
+  }
+  wpm_status graph_launch(const BackendGraph& graph) override {
+    const auto& device_graph = static_cast<const DeviceGraph&>(graph);
+    if (wpm_status s = platform_->replay(*device_graph.recorded)) return s;
+    if (device_graph.checks) checks_queued_ = true;
+    return WPM_OK;
+  }
 
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
@@ -163,6 +205,18 @@ class DeviceBackend final : public Backend {
     });
   }
 
+  wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) override {
+    *kept = true;
+    if (bytes > lengths_bytes_) {
+      // The smaller blocks stay allocated: a graph recorded before may read one at every replay.
+      void* grown = nullptr;
+      if (wpm_status s = platform_->alloc(bytes, &grown)) return s;
+      lengths_blocks_.push_back(grown);
+      lengths_bytes_ = bytes;
+    }
+    *ptr = lengths_blocks_.back();
+    return WPM_OK;
+  }
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                              int64_t t) override {
     return queue_check({function, "lengths", nullptr, t, Wording::attention_length}, lengths, b, 1, t, safe);
@@ -378,6 +432,7 @@ class DeviceBackend final : public Backend {
     while (code < sites_.size() && !(sites_[code] == site)) ++code;
     if (code == sites_.size()) sites_.push_back(site);
     checks_queued_ = true;
+    ++checks_made_;
     return launch(site.function, [&](CUstream_st* s) {
       return k::check_values(s, values, n, int32_t(low), int32_t(high), int64_t(code) + 1, error_word_, safe);
     });
@@ -414,8 +469,13 @@ class DeviceBackend final : public Backend {
 
   std::unique_ptr<DevicePlatform> platform_;
   kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
+  std::vector<void*> lengths_blocks_;  // lengths_scratch's blocks, smallest first; the last is handed out
+  size_t lengths_bytes_ = 0;
   bool checks_queued_ = false;         // a check ran or is queued since the word was last read
   std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape
+  uint64_t checks_made_ = 0;           // value checks queued (or recorded) so far
+  uint64_t checks_at_capture_ = 0;     // checks_made_ when the capture began
+  std::vector<std::weak_ptr<const void>> captured_allocations_;  // while capturing, distinct owners
 };
 
 }  // namespace

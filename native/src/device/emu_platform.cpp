@@ -9,8 +9,14 @@
 // nothing to wait for; `deferred` queues kernels, device copies and GEMMs on an
 // EmuStream until the next synchronising call, as a CUDA stream would, so host
 // ordering bugs show (emu_stream.h).
+//
+// A graph capture (in either mode) queues the kernels, device copies and GEMMs on
+// a second EmuStream that is never drained: its queue, taken out, is the graph,
+// and a replay runs those operations again in order (queued behind the stream's
+// work in deferred mode, at once in immediate mode).
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <vector>
@@ -47,17 +53,28 @@ bool deferred_queue() {
   return deferred;
 }
 
+// A capture's recording: each kernel launch with its argument values, each device copy and GEMM.
+class EmuGraph final : public PlatformGraph {
+ public:
+  explicit EmuGraph(std::vector<std::function<wpm_status()>> ops) : ops(std::move(ops)) {}
+  const std::vector<std::function<wpm_status()>> ops;
+};
+
 class EmuPlatform final : public DevicePlatform {
  public:
   EmuPlatform(std::unique_ptr<Backend> cpu, bool deferred)
       : cpu_(std::move(cpu)), stream_(deferred ? std::make_unique<EmuStream>() : nullptr) {}
+  ~EmuPlatform() override { drop_capture(); }
 
   wpm_backend kind() const override { return WPM_BACKEND_EMU; }
   int num_threads() const override { return cpu_->num_threads(); }
   // Null in immediate mode: the launch runs to completion inside klaunch.
-  CUstream_st* launch_stream() override { return stream_ ? stream_->stream() : nullptr; }
+  CUstream_st* launch_stream() override {
+    if (recording_) return recording_->stream();
+    return stream_ ? stream_->stream() : nullptr;
+  }
 
-  wpm_status alloc(size_t bytes, void** ptr) override {
+  wpm_status allocate(size_t bytes, void** ptr) override {
     try {
       *ptr = emu::device_alloc(bytes, "wpm_buffer");
     } catch (const std::bad_alloc&) {
@@ -66,7 +83,7 @@ class EmuPlatform final : public DevicePlatform {
     if (stream_) stream_->track(*ptr, bytes);
     return WPM_OK;
   }
-  void release(void* ptr) override {
+  void free_memory(void* ptr) override {
     if (stream_) stream_->release(ptr);
     else emu::device_free(ptr);
   }
@@ -99,17 +116,18 @@ class EmuPlatform final : public DevicePlatform {
   }
   wpm_status on_device(void* dst, const void* src, size_t bytes) override {
     if (bytes == 0) return WPM_OK;
-    if (!stream_) {
+    EmuStream* queue = recording_ ? recording_.get() : stream_.get();
+    if (!queue) {
       std::memmove(dst, src, bytes);
       return WPM_OK;
     }
-    stream_->push_op([dst, src, bytes] {
+    queue->push_op([dst, src, bytes] {
       std::memmove(dst, src, bytes);
       return WPM_OK;
     });
     return WPM_OK;
   }
-  wpm_status synchronize() override {
+  wpm_status wait() override {
     count_host_wait();
     return stream_ ? stream_->drain() : WPM_OK;
   }
@@ -123,9 +141,40 @@ class EmuPlatform final : public DevicePlatform {
   }
   // Queued like cuBLASLt's matmul on the stream; a failure then surfaces at the next synchronising call.
   wpm_status run_gemm(const GemmArgs& args) override {
+    if (recording_) {  // profiled when a replay runs it
+      recording_->push_op([this, args] {
+        EmuKernelProfile::record_gemm(args);
+        return cpu_->gemm(args);
+      });
+      return WPM_OK;
+    }
     EmuKernelProfile::record_gemm(args);
     if (!stream_) return cpu_->gemm(args);
     stream_->push_op([this, args] { return cpu_->gemm(args); });
+    return WPM_OK;
+  }
+
+  wpm_status start_capture() override {
+    recording_ = std::make_unique<EmuStream>();
+    return WPM_OK;
+  }
+  wpm_status finish_capture(std::unique_ptr<PlatformGraph>* graph) override {
+    *graph = std::make_unique<EmuGraph>(recording_->take());
+    recording_.reset();
+    return WPM_OK;
+  }
+  void abandon_capture() override {
+    recording_->take();  // dropped unrun: the stream's destructor would run what it still holds
+    recording_.reset();
+  }
+  wpm_status launch_graph(const PlatformGraph& graph) override {
+    const auto& ops = static_cast<const EmuGraph&>(graph).ops;
+    if (stream_) {
+      for (const auto& op : ops) stream_->push_op(op);
+      return WPM_OK;
+    }
+    for (const auto& op : ops)
+      if (wpm_status s = op()) return s;
     return WPM_OK;
   }
 
@@ -148,6 +197,7 @@ class EmuPlatform final : public DevicePlatform {
   EmuKernelProfile profile_;  // declared before stream_, so the stream drains while it still counts
   std::unique_ptr<Backend> cpu_;
   std::unique_ptr<EmuStream> stream_;  // null in immediate mode; destroyed (drained) before cpu_
+  std::unique_ptr<EmuStream> recording_;  // while capturing a graph: its recording, never drained
 };
 
 }  // namespace

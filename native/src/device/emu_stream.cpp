@@ -39,6 +39,15 @@ wpm_status EmuStream::drain() {
   return first;
 }
 
+std::vector<std::function<wpm_status()>> EmuStream::take() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::function<wpm_status()>> ops;
+  ops.reserve(queued_.size());
+  for (Item& item : queued_) ops.push_back(std::move(item.run));
+  queued_.clear();
+  return ops;
+}
+
 void EmuStream::track(void* ptr, size_t bytes) {
   std::lock_guard<std::mutex> lock(mutex_);
   sizes_[ptr] = bytes;

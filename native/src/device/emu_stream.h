@@ -36,6 +36,9 @@ class EmuStream final : public emu::LaunchQueue {
   // Runs everything queued, in order. After the first failure the rest of the queued work is
   // dropped (as work queued after a faulting kernel never runs) except releases; returns that failure.
   wpm_status drain();
+  // The queued work, taken out unrun (a graph capture's recording, emu_platform.cpp); the stream is then empty.
+  // Releases are never recorded: the platform refuses them while capturing.
+  std::vector<std::function<wpm_status()>> take();
 
   // Device memory this stream may later release (its size, for the poison).
   void track(void* ptr, size_t bytes);

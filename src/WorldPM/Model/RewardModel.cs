@@ -36,6 +36,7 @@ public sealed class RewardModel : IDisposable
             Precision.BF16 => new RewardNetwork<BFloat16>(context, config, seed),
             _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "not a WorldPM precision"),
         };
+        CudaGraphs = CudaGraphs.Auto;
     }
 
     /// <summary>The model's shape.</summary>
@@ -110,6 +111,34 @@ public sealed class RewardModel : IDisposable
             network.BatchInvariant = value;
         }
     }
+
+    /// <summary>
+    /// Whether <see cref="Score(SequenceBatch)"/> runs its forward as a device graph: the first batch of a shape runs
+    /// eagerly, the second records the forward (uploading the batch before, reading the rewards after, outside the
+    /// recording) and from then on batches of that shape replay it; a batch of another shape (count, length, or
+    /// anything else the activation arena is keyed on) starts over. Rewards are the same bits either way. With On a
+    /// forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names the call); with
+    /// Auto (cuda) that shape runs eagerly instead. Auto by default.
+    /// </summary>
+    /// <exception cref="NotSupportedException">Set to <see cref="Model.CudaGraphs.On"/> for a model on the cpu backend,
+    /// which has no graphs.</exception>
+    public CudaGraphs CudaGraphs
+    {
+        get => cudaGraphs;
+        set
+        {
+            if (value == CudaGraphs.On && backend == Backend.Cpu)
+                throw new NotSupportedException("CUDA graphs record device work; the cpu backend has none (use cuda or emu, " +
+                    "or Auto or Off)");
+            cudaGraphs = value;
+            network.ScoreGraphs = value == CudaGraphs.Auto && backend != Backend.Cuda ? CudaGraphs.Off : value;
+        }
+    }
+
+    private CudaGraphs cudaGraphs = CudaGraphs.Auto;
+
+    /// <summary>Scoring forwards run as a replay of a recorded graph so far (see <see cref="CudaGraphs"/>).</summary>
+    internal long ScoringReplays => network.ScoringReplays;
 
     /// <summary>The bytes of the activation arena the last batch ran in (0 before the first): what
     /// <see cref="RecomputeActivations"/> shrinks.</summary>

@@ -39,6 +39,13 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.Score(SequenceBatch)"/>.</summary>
     float[] Score(SequenceBatch sequences);
 
+    /// <summary>See <see cref="RewardModel.CudaGraphs"/>, resolved for the backend: Off, On (a forward that cannot be
+    /// recorded throws) or Auto (it runs eagerly).</summary>
+    CudaGraphs ScoreGraphs { get; set; }
+
+    /// <summary>Scoring forwards run as a graph replay so far.</summary>
+    long ScoringReplays { get; }
+
     /// <summary>See <see cref="RewardModel.HeadInputs"/>.</summary>
     float[] HeadInputs(SequenceBatch sequences);
 
@@ -63,6 +70,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private readonly DecoderLayer<T>[] layers;
     private readonly PreferenceHead<T> head;
     private ActivationArena<T>? arena;
+    private ScoringGraph? scoring;
 
     public RewardNetwork(WorldPMContext context, ModelConfig config, int seed)
     {
@@ -139,10 +147,64 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         // Forward only: no backward will read a layer's intermediates, so the recomputation layout (layer inputs and
         // one shared region) computes the same rewards in a fraction of the memory (W5: 1.8 GB with the training layout).
         ActivationArena<T> a = Prepare(sequences, recompute: true);
-        Forward(a);
+        if (ScoreGraphs == CudaGraphs.Off) Forward(a);
+        else RunScoringForward(a);
         float[] rewards = new float[sequences.Count];
         a.Layout.Head.Rewards.CopyTo(rewards);
         return rewards;
+    }
+
+    public CudaGraphs ScoreGraphs { get; set; } = CudaGraphs.Off;
+
+    public long ScoringReplays { get; private set; }
+
+    /// <summary>
+    /// The scoring forward of one arena (and one <see cref="BatchInvariant"/> choice, which picks the GEMMs): eager the
+    /// first time, recorded the second, replayed after. The recording reads the arena's fixed buffers, into which
+    /// <see cref="Prepare"/> uploaded the batch before; a new arena or choice drops it. Capturable false: the forward
+    /// could not be recorded (Auto), so this shape runs eagerly.
+    /// </summary>
+    private sealed class ScoringGraph(ActivationArena<T> arena, bool batchInvariant) : IDisposable
+    {
+        public ActivationArena<T> Arena { get; } = arena;
+        public bool BatchInvariant { get; } = batchInvariant;
+        public DeviceGraph? Graph { get; set; }
+        public bool Capturable { get; set; } = true;
+
+        public void Dispose() => Graph?.Dispose();
+    }
+
+    private void RunScoringForward(ActivationArena<T> a)
+    {
+        if (scoring is not null && (!ReferenceEquals(scoring.Arena, a) || scoring.BatchInvariant != BatchInvariant))
+        {
+            scoring.Dispose();
+            scoring = null;
+        }
+        if (scoring is null)
+        {
+            Forward(a);  // the first batch of a shape makes what the forward allocates once (lengths block, error word)
+            scoring = new ScoringGraph(a, BatchInvariant);
+            return;
+        }
+        if (scoring.Graph is null && scoring.Capturable)
+        {
+            try
+            {
+                scoring.Graph = DeviceGraph.Capture(context, () => Forward(a));
+            }
+            catch (WorldPMArgumentException) when (ScoreGraphs == CudaGraphs.Auto)
+            {
+                scoring.Capturable = false;  // the aborted recording ran nothing: the forward runs below
+            }
+        }
+        if (scoring.Graph is null)
+        {
+            Forward(a);
+            return;
+        }
+        scoring.Graph.Launch();
+        ScoringReplays++;
     }
 
     public float[] HeadInputs(SequenceBatch sequences)
@@ -257,6 +319,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// <summary>Frees the activations and the parameters (not the context).</summary>
     public void Dispose()
     {
+        scoring?.Dispose();
+        scoring = null;
         arena?.Dispose();
         arena = null;
         store.Dispose();

@@ -1,0 +1,104 @@
+using WorldPM.Model;
+using WorldPM.Native;
+using static WorldPM.Tests.Model.ModelTestKit;
+
+namespace WorldPM.Tests.Model;
+
+/// <summary>
+/// <see cref="RewardModel.CudaGraphs"/> on emu, which enforces the capture rules a GPU has: with On the scoring forward
+/// is recorded once per batch shape and replayed, so these tests prove it capturable; its rewards must be the bits
+/// of the eager forward (a twin model with Off, same weights, same batches), and a replayed batch must wait for the
+/// device once, for its rewards.
+/// </summary>
+public class ScoringGraphTests
+{
+    private static (WorldPMContext Context, RewardModel Model) Twin(CudaGraphs graphs, Precision precision)
+    {
+        WorldPMContext context = WorldPMContext.Create(Backend.Emu, threads: 2);
+        var model = new RewardModel(context, Tiny, seed: 3, precision);
+        Randomize(model, 9);
+        model.CudaGraphs = graphs;
+        return (context, model);
+    }
+
+    private static (int[] Tokens, int[] Lengths) Batch(int seed, int[] lengths, int seqLen) =>
+        (Tokens(new Random(seed), Tiny, lengths, seqLen), lengths);
+
+    private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
+
+    [TestCase(Precision.F32)]
+    [TestCase(Precision.BF16)]
+    public void ScoresWithGraphsAreTheBitsOfTheEagerForward(Precision precision)
+    {
+        var (graphContext, graphModel) = Twin(CudaGraphs.On, precision);
+        var (eagerContext, eagerModel) = Twin(CudaGraphs.Off, precision);
+        using (graphContext)
+        using (graphModel)
+        using (eagerContext)
+        using (eagerModel)
+        {
+            // Shape A three times (eager, recorded, replayed), shape B twice, then A again (recorded afresh).
+            var batches = new[]
+            {
+                Batch(1, [5, 3, 7], 8), Batch(2, [8, 1, 4], 8), Batch(3, [2, 2, 6], 8),
+                Batch(4, [9, 4], 12), Batch(5, [12, 1], 12), Batch(6, [1, 8, 3], 8), Batch(7, [6, 6, 6], 8),
+            };
+            var seen = new HashSet<string>();
+            foreach (var (tokens, lengths) in batches)
+            {
+                int seqLen = tokens.Length / lengths.Length;
+                float[] replayed = graphModel.Score(tokens, lengths, lengths.Length, seqLen);
+                float[] eager = eagerModel.Score(tokens, lengths, lengths.Length, seqLen);
+                Assert.That(Bits(replayed), Is.EqualTo(Bits(eager)), $"batch of lengths {string.Join(",", lengths)}");
+                seen.Add(string.Join(",", Bits(eager)));
+            }
+            Assert.That(seen, Has.Count.EqualTo(batches.Length), "each batch scores differently");
+            // A: recorded at its 2nd batch, replayed at its 2nd and 3rd; B: at its 2nd; A afresh: at its 2nd.
+            Assert.That(graphModel.ScoringReplays, Is.EqualTo(4));
+            Assert.That(eagerModel.ScoringReplays, Is.EqualTo(0));
+        }
+    }
+
+    [Test]
+    public void AReplayedForwardWaitsOnceForItsRewardsAndLaunchesWhatTheEagerOneDoes()
+    {
+        var (graphContext, graphModel) = Twin(CudaGraphs.On, Precision.F32);
+        var (eagerContext, eagerModel) = Twin(CudaGraphs.Off, Precision.F32);
+        using (graphContext)
+        using (graphModel)
+        using (eagerContext)
+        using (eagerModel)
+        {
+            int[] lengths = [5, 3, 7];
+            for (int seed = 1; seed <= 2; seed++)  // eager, then recorded
+            {
+                var (t, l) = Batch(seed, lengths, 8);
+                graphModel.Score(t, l, 3, 8);
+                eagerModel.Score(t, l, 3, 8);
+            }
+            var (tokens, _) = Batch(3, lengths, 8);
+            DeviceCounters graphBefore = graphContext.DeviceCounters!, eagerBefore = eagerContext.DeviceCounters!;
+            long replays = graphModel.ScoringReplays;
+            graphModel.Score(tokens, lengths, 3, 8);
+            eagerModel.Score(tokens, lengths, 3, 8);
+            DeviceCounters replay = graphContext.DeviceCounters!.Since(graphBefore);
+            DeviceCounters eager = eagerContext.DeviceCounters!.Since(eagerBefore);
+            Assert.That(graphModel.ScoringReplays, Is.EqualTo(replays + 1), "the batch ran as a replay");
+            Assert.That(replay.HostWaits, Is.EqualTo(1), "the rewards read-back only");
+            Assert.That(replay.Launches, Is.EqualTo(eager.Launches));
+            Assert.That(replay.Gemms, Is.EqualTo(eager.Gemms));
+            Assert.That(replay.HostToDeviceCopies, Is.EqualTo(eager.HostToDeviceCopies), "the batch's uploads, before the replay");
+            Assert.That(eager.Launches, Is.GreaterThan(10));
+        }
+    }
+
+    [Test]
+    public void OnIsRefusedOnTheCpuBackend()
+    {
+        using var context = WorldPMContext.Create(Backend.Cpu, threads: 1);
+        using var model = new RewardModel(context, Tiny, seed: 3);
+        Assert.Throws<NotSupportedException>(() => model.CudaGraphs = CudaGraphs.On);
+        Assert.That(model.CudaGraphs, Is.EqualTo(CudaGraphs.Auto));
+        model.CudaGraphs = CudaGraphs.Off;
+    }
+}
