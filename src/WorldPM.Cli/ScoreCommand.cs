@@ -22,7 +22,7 @@ namespace WorldPM.Cli;
 internal static class ScoreCommand
 {
     private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
-        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite);
+        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite, int? MaxTokensPerBatch, bool NoPacking);
 
     private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
 
@@ -45,13 +45,15 @@ internal static class ScoreCommand
         var batch = CommonOptions.Batch("Sequences scored per batch.", 16);
         var json = new Option<bool>("--json") { Description = "With --response: one JSON line per response (prompt_index, response_index, response, reward, and preference with two responses)." };
         var allowNonFinite = CommonOptions.AllowNonFinite();
+        var maxTokens = CommonOptions.MaxTokensPerBatch("batch of sequences");
+        var noPacking = CommonOptions.NoPacking();
         var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
         {
-            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json, allowNonFinite,
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, maxTokens, noPacking, json, allowNonFinite,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
             r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json),
-            r.GetValue(allowNonFinite)),
+            r.GetValue(allowNonFinite), r.GetValue(maxTokens), r.GetValue(noPacking)),
             r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
@@ -68,8 +70,10 @@ internal static class ScoreCommand
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = m.Load(context);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
-        float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
-        FiniteRewards.Require(rewards, i => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}");
+        string Name(int i) => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}";
+        float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(),
+            new BatchSizing(a.Batch, a.MaxTokensPerBatch, CommonOptions.Layout(a.NoPacking)), Name);
+        FiniteRewards.Require(rewards, Name);
 
         if (lines is null)
         {
@@ -129,14 +133,16 @@ internal static class ScoreCommand
             throw new UsageException($"score file '{a.File}' does not exist");
     }
 
-    /// <summary>The rewards of <paramref name="sequences"/>, scored <paramref name="batch"/> at a time.</summary>
-    private static float[] Score(RewardModel model, List<int[]> sequences, int batch)
+    /// <summary>The rewards of <paramref name="sequences"/>, in batches cut by <paramref name="batching"/>
+    /// (<paramref name="name"/> names a sequence longer than its token budget).</summary>
+    private static float[] Score(RewardModel model, List<int[]> sequences, BatchSizing batching, Func<int, string> name)
     {
         var rewards = new float[sequences.Count];
-        for (int start = 0; start < sequences.Count; start += batch)
+        for (int start = 0, count; start < sequences.Count; start += count)
         {
-            int count = Math.Min(batch, sequences.Count - start);
-            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count))).CopyTo(rewards, start);
+            count = batching.Next(start, sequences.Count, i => [sequences[i].Length], name);
+            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count), batching.Layout))
+                .CopyTo(rewards, start);
         }
         return rewards;
     }
