@@ -104,9 +104,12 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// report one.</summary>
     public void Load(BatchShape shape, SequenceBatch sequences)
     {
-        if (!Fits(shape)) throw new InvalidOperationException($"a batch of {shape.B} sequences and {shape.N} token rows " +
-            $"does not fit an arena built for {Capacity.B} and {Capacity.N}");
-        if (shape != Shape) Carve(shape);
+        if (shape != Shape)
+        {
+            if (!Fits(shape)) throw new InvalidOperationException($"a batch of {shape.B} sequences and {shape.N} token " +
+                $"rows does not fit an arena built for {Capacity.B} and {Capacity.N}");
+            Carve(shape);
+        }
         Packing = offsets is null ? null : new PackedSequences(offsets, sequences.SeqLen);
         Span<int> host = hostIntegers;
         int at = 0;
