@@ -1,14 +1,16 @@
 namespace WorldPM.Workloads;
 
 /// <summary>
-/// The five reference workloads of the benchmark issue, in order: the one place that says what W1–W5 run, on which
+/// The reference workloads of the benchmark issues, in order (W1–W5, then W4v and W5v, W4 and W5 on real data's
+/// lengths, packed vs padded): the one place that says what they run, on which
 /// shapes, counting which work against which ceiling. <c>worldpm bench</c> runs them on any backend; the
 /// BenchmarkDotNet suite (bench/WorldPM.Benchmarks) takes the realistic shapes of its op families from them.
 /// </summary>
 public static class WorkloadCatalogue
 {
     public static IReadOnlyList<IWorkload> All { get; } =
-        [new GeluWorkload(), new AttentionWorkload(), new PreferenceHeadWorkload(), new TrainingStepWorkload(), new ScoringWorkload()];
+        [new GeluWorkload(), new AttentionWorkload(), new PreferenceHeadWorkload(), new TrainingStepWorkload(), new ScoringWorkload(),
+            new VariableLengthWorkload(training: true), new VariableLengthWorkload(training: false)];
 
     /// <summary>The workloads with these ids (case-insensitive), in their own order.</summary>
     /// <exception cref="ArgumentException">An id that names no workload.</exception>

@@ -23,9 +23,13 @@ public enum CeilingKind
 /// <param name="Target">The target fraction of the ceiling.</param>
 /// <param name="Fp32">For a bf16 or batch-invariant variant: the plain fp32 timing of the same workload, measured alternating
 /// with it.</param>
+/// <param name="Packing">For a packed workload: its padded twin, measured alternating with it.</param>
 public sealed record WorkloadResult(string Id, string Metric, string Shape, Timing Timing, double Work, CeilingKind Against,
-    string Formula, double Target, Timing? Fp32 = null)
+    string Formula, double Target, Timing? Fp32 = null, PackingComparison? Packing = null)
 {
+    /// <summary>Real tokens per second at the median, for a packed workload; null otherwise.</summary>
+    public double? RealTokensPerSecond => Packing is { } p ? p.RealTokens / (Timing.MedianMs * 1e-3) : null;
+
     /// <summary>fp32 median over this median, for a bf16 variant; null otherwise.</summary>
     public double? SpeedupOverFp32 => Fp32 is { } f ? f.MedianMs / Timing.MedianMs : null;
 

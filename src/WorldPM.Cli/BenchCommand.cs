@@ -9,8 +9,8 @@ using WorldPM.Workloads;
 namespace WorldPM.Cli;
 
 /// <summary>
-/// <c>worldpm bench</c>: times the reference workloads W1–W5 of the benchmark issue on the selected backend next to
-/// the copy and GEMM ceilings measured first in the same run, and prints a table (or, with <c>--json</c>, one JSON
+/// <c>worldpm bench</c>: times the reference workloads W1–W5 of the benchmark issue (and W4v, W5v: packed against
+/// padded) on the selected backend next to the copy and GEMM ceilings measured first in the same run, and prints a table (or, with <c>--json</c>, one JSON
 /// object per line: each workload part, each ceiling, the peak RSS). Every number is also a fraction of its ceiling,
 /// beside the issue's target. <c>--quick</c> is a smoke run with shrunken shapes and one repetition, labelled as such;
 /// its numbers mean nothing.
@@ -52,7 +52,7 @@ internal static class BenchCommand
         {
             Description = "W4 and W5 also in bf16 (fp32 masters), alternating with fp32, with the bf16 speedup.",
         };
-        var command = new Command("bench", "Time the reference workloads W1-W5 against this machine's copy and GEMM ceilings.")
+        var command = new Command("bench", "Time the reference workloads W1-W5 (and W4v, W5v on real data lengths, packed vs padded) against this machine's copy and GEMM ceilings.")
         {
             json, quick, reps, only, bf16,
         };
@@ -140,9 +140,11 @@ internal static class BenchCommand
     private static string ResultRow(WorkloadResult r, double? peak, Ceilings c) => Invariant(
         $"{r.Id,-3} {r.Metric,-13} {r.Timing.MedianMs,10:F3} {r.Timing.MinMs,10:F3} {r.Rate,10:F2} {r.RateUnit,-7} {r.FractionOf(c),8:P1} {r.Target,7:P0} {(peak is null ? "n/a" : peak.Value.ToString("F0", CultureInfo.InvariantCulture)),8}  {r.Shape}{SpeedupText(r)}");
 
-    private static string SpeedupText(WorkloadResult r) => r.SpeedupOverFp32 is { } speedup
+    private static string SpeedupText(WorkloadResult r) => (r.SpeedupOverFp32 is { } speedup
         ? Invariant($"; speedup over fp32 {speedup:F2}x (min {r.Fp32!.Value.MinMs / r.Timing.MinMs:F2}x)")
-        : "";
+        : "") + (r.Packing is { } p
+        ? Invariant($"; {r.RealTokensPerSecond:F0} real tokens/s, speedup over padded {p.SpeedupOver(r.Timing):F2}x of an ideal {p.IdealSpeedup:F2}x (target {PackingComparison.TargetFractionOfIdeal:P0} of it)")
+        : "");
 
     private static void WriteCeilingsJson(TextWriter output, Ceilings c, BenchSettings settings)
     {
@@ -186,6 +188,17 @@ internal static class BenchCommand
             line["h2d_copies_per_step"] = counted.HostToDeviceCopies;
             line["launches_per_step"] = counted.Launches;
             line["gemms_per_step"] = counted.Gemms;
+        }
+        if (r.Packing is { } packing)
+        {
+            line["real_tokens_per_s"] = ReportOutput.Finite(r.RealTokensPerSecond!.Value);
+            line["padded_median"] = packing.Padded.MedianMs;
+            line["padded_min"] = packing.Padded.MinMs;
+            line["real_tokens"] = packing.RealTokens;
+            line["padded_tokens"] = packing.PaddedTokens;
+            line["speedup_vs_padded"] = ReportOutput.Finite(packing.SpeedupOver(r.Timing));
+            line["ideal_speedup"] = ReportOutput.Finite(packing.IdealSpeedup);
+            line["target_fraction_of_ideal"] = PackingComparison.TargetFractionOfIdeal;
         }
         if (r.Fp32 is { } fp32)
         {

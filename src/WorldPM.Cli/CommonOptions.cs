@@ -40,6 +40,28 @@ internal static class CommonOptions
         HelpName = "auto|on|off",
     };
 
+    /// <summary>The largest token budget --max-tokens-per-batch takes: a batch's ids and positions are .NET arrays.</summary>
+    public const int MaxTokensPerBatchLimit = 1 << 26;
+
+    /// <summary>--max-tokens-per-batch: a token budget per batch instead of --batch's count (<see cref="Model.BatchSizing"/>).</summary>
+    public static Option<int?> MaxTokensPerBatch(string what) => new Option<int?>("--max-tokens-per-batch")
+    {
+        Description = $"Build each {what} as the consecutive {(what.Contains("pair", StringComparison.Ordinal) ? "pairs" : "sequences")} " +
+            "that fit this many token rows (packed: real tokens; --no-packing: sequences x the longest) instead of --batch's " +
+            "count; pairs stay whole, and one longer than the budget alone is an error. Default: batches of --batch.",
+        HelpName = "N",
+    }.Must(v => v is >= 1 and <= MaxTokensPerBatchLimit, $"between 1 and {MaxTokensPerBatchLimit}");
+
+    /// <summary>--no-packing: the padded layout instead of the packed default.</summary>
+    public static Option<bool> NoPacking() => new("--no-packing")
+    {
+        Description = "Pad each batch's sequences to its longest instead of packing them end to end (the default, where " +
+            "padding costs nothing): the same results up to rounding, for comparison.",
+    };
+
+    /// <summary>The layout the --no-packing flag asks for.</summary>
+    public static Model.SequenceLayout Layout(bool noPacking) => noPacking ? Model.SequenceLayout.Padded : Model.SequenceLayout.Packed;
+
     public static Argument<string[]> DataFiles(string description) => new("DATA")
     {
         Description = description,

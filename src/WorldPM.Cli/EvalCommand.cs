@@ -23,7 +23,8 @@ namespace WorldPM.Cli;
 internal static class EvalCommand
 {
     private sealed record Arguments(string ModelDirectory, string[] Data, string? Tokenizer, int? MaxLength, int Batch, bool Json,
-        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot, LossChoice Loss, CudaGraphs CudaGraphs);
+        DataLoadOptions Loading, bool AllowNonFinite, bool Style, string? StylePlot, LossChoice Loss, CudaGraphs CudaGraphs,
+        int? MaxTokensPerBatch, bool NoPacking);
 
     public static Command Create(IAnsiConsole? terminal)
     {
@@ -32,6 +33,8 @@ internal static class EvalCommand
         var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var batch = CommonOptions.Batch("Pairs scored per batch.", 16);
+        var maxTokens = CommonOptions.MaxTokensPerBatch("batch of pairs");
+        var noPacking = CommonOptions.NoPacking();
         var json = new Option<bool>("--json") { Description = "Print one JSON object: model, overall metrics, subsets, length_bias, data counts." };
         var allowNonFinite = CommonOptions.AllowNonFinite();
         var style = new Option<bool>("--style")
@@ -51,13 +54,14 @@ internal static class EvalCommand
             " Default: as recorded with the checkpoint (its training state), else bt; --loss replaces the recorded loss and its margin field.");
         var command = new Command("eval", "Evaluate a reward model checkpoint on preference data: accuracy, loss (BT, or the loss the run was trained with) and margin, per subset and by length.")
         {
-            model, data, tokenizer, maxLength, batch, json, allowNonFinite, style, stylePlot, cudaGraphs,
+            model, data, tokenizer, maxLength, batch, maxTokens, noPacking, json, allowNonFinite, style, stylePlot, cudaGraphs,
         };
         foreach (Option option in losses.All) command.Options.Add(option);
         foreach (Option option in loading.All) command.Options.Add(option);
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(data)!, r.GetValue(tokenizer), r.GetValue(maxLength),
             r.GetValue(batch), r.GetValue(json), loading.Read(r), r.GetValue(allowNonFinite), r.GetValue(style) || r.GetValue(stylePlot) is not null,
-            r.GetValue(stylePlot), losses.Read(r), r.GetValue(cudaGraphs)), r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
+            r.GetValue(stylePlot), losses.Read(r), r.GetValue(cudaGraphs), r.GetValue(maxTokens), r.GetValue(noPacking)),
+            r.InvocationConfiguration.Output, terminal, BackendSelection.Of(r)));
         return command;
     }
 
@@ -99,10 +103,11 @@ internal static class EvalCommand
 
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = m.Load(context, cudaGraphs: a.CudaGraphs);
+        var batching = new BatchSizing(a.Batch, a.MaxTokensPerBatch, CommonOptions.Layout(a.NoPacking));
         double[] deltas = terminal is not null && !a.Json
             ? LiveProgressBar.Show(terminal, $"scoring {pairs.Count} pairs", pairs.Count, 0, bar =>
-                Evaluator.RewardDifferences(rewardModel, pairs, a.Batch, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
-            : Evaluator.RewardDifferences(rewardModel, pairs, a.Batch);
+                Evaluator.RewardDifferences(rewardModel, pairs, batching, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
+            : Evaluator.RewardDifferences(rewardModel, pairs, batching);
         EvaluationReport report = column.Report(pairs, deltas);
         StyleReport? style = a.Style ? StyleReport.Build(raw!, pairs, deltas) : null;
         if (style is not null && a.StylePlot is not null) StylePlot.Write(style, a.StylePlot);

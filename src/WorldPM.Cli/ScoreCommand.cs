@@ -22,7 +22,8 @@ namespace WorldPM.Cli;
 internal static class ScoreCommand
 {
     private sealed record Arguments(string ModelDirectory, string? Prompt, string[] Responses, string? File, string? Output,
-        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite, CudaGraphs CudaGraphs);
+        string? Tokenizer, int? MaxLength, int Batch, bool Json, bool AllowNonFinite, CudaGraphs CudaGraphs, int? MaxTokensPerBatch,
+        bool NoPacking);
 
     private sealed record Request(IReadOnlyList<ChatTurn> Prompt, string Response);
 
@@ -46,13 +47,15 @@ internal static class ScoreCommand
         var json = new Option<bool>("--json") { Description = "With --response: one JSON line per response (prompt_index, response_index, response, reward, and preference with two responses)." };
         var allowNonFinite = CommonOptions.AllowNonFinite();
         var cudaGraphs = CommonOptions.CudaGraphs();
+        var maxTokens = CommonOptions.MaxTokensPerBatch("batch of sequences");
+        var noPacking = CommonOptions.NoPacking();
         var command = new Command("score", "Print the reward a model gives responses to a prompt, or add \"reward\" to every line of a JSONL file.")
         {
-            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, json, allowNonFinite, cudaGraphs,
+            model, prompt, responses, file, outputFile, tokenizer, maxLength, batch, maxTokens, noPacking, json, allowNonFinite, cudaGraphs,
         };
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
             r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json),
-            r.GetValue(allowNonFinite), r.GetValue(cudaGraphs)),
+            r.GetValue(allowNonFinite), r.GetValue(cudaGraphs), r.GetValue(maxTokens), r.GetValue(noPacking)),
             r.InvocationConfiguration.Output, BackendSelection.Of(r)));
         return command;
     }
@@ -69,8 +72,10 @@ internal static class ScoreCommand
         using var context = WorldPMContext.Create(backend);
         using RewardModel rewardModel = m.Load(context, cudaGraphs: a.CudaGraphs);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
-        float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(), a.Batch);
-        FiniteRewards.Require(rewards, i => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}");
+        string Name(int i) => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}";
+        float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(),
+            new BatchSizing(a.Batch, a.MaxTokensPerBatch, CommonOptions.Layout(a.NoPacking)), Name);
+        FiniteRewards.Require(rewards, Name);
 
         if (lines is null)
         {
@@ -130,14 +135,16 @@ internal static class ScoreCommand
             throw new UsageException($"score file '{a.File}' does not exist");
     }
 
-    /// <summary>The rewards of <paramref name="sequences"/>, scored <paramref name="batch"/> at a time.</summary>
-    private static float[] Score(RewardModel model, List<int[]> sequences, int batch)
+    /// <summary>The rewards of <paramref name="sequences"/>, in batches cut by <paramref name="batching"/>
+    /// (<paramref name="name"/> names a sequence longer than its token budget).</summary>
+    private static float[] Score(RewardModel model, List<int[]> sequences, BatchSizing batching, Func<int, string> name)
     {
         var rewards = new float[sequences.Count];
-        for (int start = 0; start < sequences.Count; start += batch)
+        for (int start = 0, count; start < sequences.Count; start += count)
         {
-            int count = Math.Min(batch, sequences.Count - start);
-            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count))).CopyTo(rewards, start);
+            count = batching.Next(start, sequences.Count, i => [sequences[i].Length], name);
+            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count), batching.Layout))
+                .CopyTo(rewards, start);
         }
         return rewards;
     }

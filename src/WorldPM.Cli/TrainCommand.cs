@@ -58,7 +58,7 @@ internal static class TrainCommand
     {
         bool root = launch.Rank == 0;
         var (train, evaluation) = LoadPairs(a, inputs, stores, log);
-        TrainingRunOptions options = RunOptions(a, inputs, train.Count);
+        TrainingRunOptions options = RunOptions(a, inputs, train, launch.Launched ? Math.Max(1, launch.WorldSize) : 1);
 
         // Ranks on one host share its cores (cpu) or take one GPU each (cuda: the local rank's).
         using var context = WorldPMContext.Create(backend, threads: launch.Launched ? RankThreads(launch) : 0,
@@ -88,11 +88,14 @@ internal static class TrainCommand
 
     /// <summary>The run's settings from the command line: the optimizer's, and the run's length (default one epoch),
     /// checkpoints and evaluation.</summary>
-    private static TrainingRunOptions RunOptions(TrainArguments a, TrainInputs inputs, int trainPairs) => new()
+    private static TrainingRunOptions RunOptions(TrainArguments a, TrainInputs inputs, IReadOnlyList<TokenizedPair> train,
+        int ranks) => new()
     {
         Training = new TrainingOptions
         {
             PairsPerMicroBatch = a.Batch,
+            MaxTokensPerMicroBatch = a.MaxTokensPerBatch,
+            Layout = CommonOptions.Layout(a.NoPacking),
             AccumulationSteps = a.Accumulation,
             LearningRate = a.LearningRate ?? (inputs.Init is null ? ScratchLearningRate : new TrainingOptions().LearningRate),
             WeightDecay = a.WeightDecay,
@@ -105,7 +108,7 @@ internal static class TrainCommand
             Loss = PreferenceLosses.Create(a.Loss, a.LabelSmoothing),
         },
         MarginFrom = a.MarginFrom,
-        Steps = a.Steps ?? Math.Max(1, (trainPairs + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation)),
+        Steps = a.Steps ?? OneEpoch(a, train, ranks),
         OutputDirectory = a.Out,
         CheckpointEvery = a.CheckpointEvery,
         KeepLast = a.Keep,
@@ -115,10 +118,25 @@ internal static class TrainCommand
         EvalEvery = a.EvalEvery,
     };
 
+    /// <summary>The steps of one epoch: by pair count exactly; with a token budget, the data's token rows over the
+    /// budgets of a step (each rank's micro-batches), which the greedy cut fills to a little less, so about one epoch.</summary>
+    private static long OneEpoch(TrainArguments a, IReadOnlyList<TokenizedPair> train, int ranks)
+    {
+        if (a.MaxTokensPerBatch is not int budget)
+            return Math.Max(1, (train.Count + a.Batch * a.Accumulation - 1) / (a.Batch * a.Accumulation));
+        long rows = a.NoPacking
+            ? train.Sum(p => 2L * Math.Max(p.Chosen.Length, p.Rejected.Length))
+            : train.Sum(p => (long)p.Chosen.Length + p.Rejected.Length);
+        long perStep = (long)budget * a.Accumulation * ranks;
+        return Math.Max(1, (rows + perStep - 1) / perStep);
+    }
+
     private static string DescribeTraining(TrainingRunOptions options, TrainArguments a, WorldPMContext context, string? resumeFrom)
     {
         TrainingOptions t = options.Training;
-        return $"training: {options.Steps} steps of {t.PairsPerMicroBatch} pairs x {t.AccumulationSteps} micro-batches, " +
+        string microBatch = t.MaxTokensPerMicroBatch is int budget ? $"up to {budget} tokens" : $"{t.PairsPerMicroBatch} pairs";
+        return $"training: {options.Steps} steps of {microBatch} x {t.AccumulationSteps} micro-batches " +
+            $"({t.Layout.ToString().ToLowerInvariant()}), " +
             $"lr {t.LearningRate:G3} ({t.Decay.ToString().ToLowerInvariant()}, {t.WarmupFraction:P0} warmup), weight decay {t.WeightDecay:G3}, " +
             $"clip {t.MaxGradNorm:G3}, seed {t.Seed}, precision {a.Precision.ToString().ToLowerInvariant()}, loss {t.Loss.Name}" +
             (t.Loss.Settings.Length > 0 ? $" ({t.Loss.Settings})" : "") + (a.MarginFrom is null ? "" : $" with margins from {a.MarginFrom}") +
@@ -130,7 +148,9 @@ internal static class TrainCommand
     private static string DescribeParallel(DataParallel parallel, RewardModel model, TrainingOptions t)
     {
         Communicator comm = parallel.Communicator;
-        return $"data parallel: {comm.Size} ranks, {t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank, " +
+        string share = t.MaxTokensPerMicroBatch is int budget ? $"micro-batches of up to {budget} tokens per rank"
+            : $"{t.PairsPerMicroBatch / comm.Size} pairs of each micro-batch per rank";
+        return $"data parallel: {comm.Size} ranks, {share}, " +
             (parallel.ShardOptimizerState
                 ? $"ZeRO-1 (AdamW moments {8.0 * new ShardLayout(model.ParameterValues.Count, comm.Size, comm.Rank).OwnedCount / 1e6:F2} MB per rank " +
                   $"instead of {8.0 * model.ParameterValues.Count / 1e6:F2} MB; {parallel.GradientBytesPerStep / 1e6:F1} MB of gradients reduce-scattered " +

@@ -16,7 +16,7 @@ internal sealed record TrainArguments(
     double? LearningRate, double WeightDecay, double Warmup, DecayKind Schedule, double MaxGradNorm, int Seed,
     long CheckpointEvery, int Keep, long MaxShardBytes, bool Resume, bool ResumeAnyway, DataLoadOptions Loading, string? Metrics, int LogEvery, bool Quiet, Precision Precision,
     ScoringToken? ScoringToken, bool Recompute, double CommTimeout, double AdamEpsilon, bool Zero1,
-    string Loss, string? MarginFrom, double? LabelSmoothing, CudaGraphs CudaGraphs = CudaGraphs.Auto);
+    string Loss, string? MarginFrom, double? LabelSmoothing, int? MaxTokensPerBatch, bool NoPacking, CudaGraphs CudaGraphs = CudaGraphs.Auto);
 
 /// <summary>The arguments and options of <c>worldpm train</c>, with their defaults and range checks.</summary>
 internal sealed class TrainOptions
@@ -37,6 +37,8 @@ internal sealed class TrainOptions
     private readonly Option<long> _evalEvery = new Option<long>("--eval-every") { Description = "Evaluate every this many steps (0: only at the end).", DefaultValueFactory = _ => 0, HelpName = "N" }.AtLeast(0);
     private readonly Option<long?> _steps = new Option<long?>("--steps") { Description = "Optimizer steps of the whole run (a resumed run continues up to it). Default: one epoch.", HelpName = "N" }.AtLeast(1);
     private readonly Option<int> _batch = CommonOptions.Batch("Pairs per micro-batch.", Recipe.PairsPerMicroBatch);
+    private readonly Option<int?> _maxTokens = CommonOptions.MaxTokensPerBatch("micro-batch of pairs (per rank under mpirun)");
+    private readonly Option<bool> _noPacking = CommonOptions.NoPacking();
     private readonly Option<int> _accumulation = new Option<int>("--accumulation") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => Recipe.AccumulationSteps, HelpName = "N" }.AtLeast(1);
     private readonly Option<double?> _lr = new Option<double?>("--lr") { Description = $"Peak learning rate. Default: {Recipe.LearningRate:G2} (WorldPM recipe) with --init; {TrainCommand.ScratchLearningRate:G2} for a new model trained from scratch, which the recipe's rate would barely move.", HelpName = "LR" }
         .Must(v => v is double x && x > 0 && double.IsFinite(x), "a positive number");
@@ -51,7 +53,7 @@ internal sealed class TrainOptions
     private readonly Option<long> _checkpointEvery = new Option<long>("--checkpoint-every") { Description = "Save a checkpoint every this many steps (0: only at the end).", DefaultValueFactory = _ => 0, HelpName = "N" }.AtLeast(0);
     private readonly Option<int> _keep = new Option<int>("--keep") { Description = "Checkpoints to keep, newest first (0: all).", DefaultValueFactory = _ => new TrainingRunOptions().KeepLast, HelpName = "N" }.AtLeast(0);
     private readonly Option<long> _maxShardSize = new("--max-shard-size") { Description = "Largest checkpoint weights file; bigger weights are split into shards with a model.safetensors.index.json, as Hugging Face does. A size such as 5GB, 500MB or 2GiB.", DefaultValueFactory = _ => ModelCheckpoint.DefaultMaxShardBytes, HelpName = "SIZE", CustomParser = r => ParseMaxShardSize(r) };
-    private readonly Option<bool> _resumeAnyway = new("--resume-anyway") { Description = "With --resume: continue even when the data or the batch shape (--batch, --accumulation) differ from the checkpoint's (refused by default)." };
+    private readonly Option<bool> _resumeAnyway = new("--resume-anyway") { Description = "With --resume: continue even when the data or the batch shape (--batch, --max-tokens-per-batch, --accumulation) differ from the checkpoint's (refused by default)." };
     private readonly Option<bool> _resume = new("--resume") { Description = "Continue the run in --out from its latest checkpoint (weights, optimizer, data position; same --seed), if it has one." };
     private readonly Option<string?> _metrics = new("--metrics") { Description = "Write JSONL metrics here: one object per step (step, loss, accuracy, margin, grad_norm, lr, tokens_per_s, seconds) and per evaluation; appended on --resume.", HelpName = "FILE" };
     private readonly Option<int> _logEvery = new Option<int>("--log-every") { Description = "Print a progress line every this many steps (and the first and last).", DefaultValueFactory = _ => 10, HelpName = "N" }.AtLeast(1);
@@ -71,7 +73,7 @@ internal sealed class TrainOptions
 
     public IEnumerable<Option> Options =>
     [
-        _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _accumulation, _lr,
+        _out, _config, _init, _tokenizer, _maxLength, _eval, _evalFraction, _evalEvery, _steps, _batch, _maxTokens, _noPacking, _accumulation, _lr,
         _weightDecay, _warmup, _schedule, _maxGradNorm, _seed, _checkpointEvery, _keep, _maxShardSize, _resume, _resumeAnyway, _metrics, _logEvery, _quiet,
         _precision, _recompute, _scoringToken, _commTimeout, _adamEpsilon, _zero1, _cudaGraphs, .. _losses.All, .. _loading.All,
     ];
@@ -85,7 +87,8 @@ internal sealed class TrainOptions
             r.GetValue(_lr), r.GetValue(_weightDecay), r.GetValue(_warmup), r.GetValue(_schedule), r.GetValue(_maxGradNorm), r.GetValue(_seed),
             r.GetValue(_checkpointEvery), r.GetValue(_keep), r.GetValue(_maxShardSize), r.GetValue(_resume), r.GetValue(_resumeAnyway), _loading.Read(r) with { MarginFrom = loss.MarginFrom }, r.GetValue(_metrics), r.GetValue(_logEvery),
             r.GetValue(_quiet), r.GetValue(_precision), r.GetValue(_scoringToken), r.GetValue(_recompute), r.GetValue(_commTimeout), r.GetValue(_adamEpsilon),
-            r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing, r.GetValue(_cudaGraphs));
+            r.GetValue(_zero1), loss.Loss!, loss.MarginFrom, loss.LabelSmoothing, r.GetValue(_maxTokens), r.GetValue(_noPacking),
+            r.GetValue(_cudaGraphs));
     }
 
     private static long ParseMaxShardSize(System.CommandLine.Parsing.ArgumentResult result)

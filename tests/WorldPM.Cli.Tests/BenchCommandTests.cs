@@ -88,6 +88,26 @@ public class BenchCommandTests
     }
 
     [Test]
+    public void W4vAndW5vReportPackedAgainstPaddedWithTheIdealSpeedup()
+    {
+        JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--only", "W4v,W5v"));
+
+        JsonElement[] parts = [.. lines.Where(l => l.GetProperty("id").GetString()!.StartsWith('W'))];
+        Assert.That(parts.Select(l => l.GetProperty("id").GetString()), Is.EqualTo(new[] { "W4v", "W5v" }));
+        foreach (JsonElement part in parts)
+        {
+            double real = part.GetProperty("real_tokens").GetDouble(), padded = part.GetProperty("padded_tokens").GetDouble();
+            Assert.That(real, Is.GreaterThan(0).And.LessThanOrEqualTo(padded), part.ToString());
+            Assert.That(part.GetProperty("ideal_speedup").GetDouble(), Is.EqualTo(padded / real).Within(1e-12), part.ToString());
+            Assert.That(part.GetProperty("speedup_vs_padded").GetDouble(),
+                Is.EqualTo(part.GetProperty("padded_median").GetDouble() / part.GetProperty("median").GetDouble()).Within(1e-9));
+            Assert.That(part.GetProperty("real_tokens_per_s").GetDouble(),
+                Is.EqualTo(real / (part.GetProperty("median").GetDouble() * 1e-3)).Within(1e-6).Percent);
+            Assert.That(part.GetProperty("target_fraction_of_ideal").GetDouble(), Is.EqualTo(0.85));
+        }
+    }
+
+    [Test]
     public void TheTableOfAQuickRunIsLabelledAsSuch()
     {
         CliResult result = Worldpm.Succeed("bench", "--quick", "--only", "W1");

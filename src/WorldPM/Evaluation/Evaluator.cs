@@ -9,13 +9,25 @@ namespace WorldPM.Evaluation;
 /// their margins).</summary>
 public static class Evaluator
 {
-    /// <summary>Scores <paramref name="pairs"/> in batches; <paramref name="onScored"/> hears how many pairs are done after each batch.</summary>
+    /// <summary>Scores <paramref name="pairs"/> in batches of <paramref name="pairsPerBatch"/>, packed;
+    /// <paramref name="onScored"/> hears how many pairs are done after each batch.</summary>
     /// <param name="loss">The loss column's loss; null for the float64 Bradley-Terry.</param>
     /// <param name="accelerator">Where <paramref name="loss"/> runs; null makes one for this call.</param>
     public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16,
         Action<int>? onScored = null, IPreferenceLoss? loss = null, LossAccelerator? accelerator = null)
     {
-        double[] deltas = RewardDifferences(model, pairs, pairsPerBatch, onScored);
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerBatch, 1);
+        return Evaluate(model, pairs, new BatchSizing(pairsPerBatch), onScored, loss, accelerator);
+    }
+
+    /// <summary>Scores <paramref name="pairs"/> in batches cut by <paramref name="batching"/> (a pair count or a token
+    /// budget, packed or padded); <paramref name="onScored"/> hears how many pairs are done after each batch.</summary>
+    /// <param name="loss">The loss column's loss; null for the float64 Bradley-Terry.</param>
+    /// <param name="accelerator">Where <paramref name="loss"/> runs; null makes one for this call.</param>
+    public static EvaluationReport Evaluate(RewardModel model, IReadOnlyList<TokenizedPair> pairs, BatchSizing batching,
+        Action<int>? onScored = null, IPreferenceLoss? loss = null, LossAccelerator? accelerator = null)
+    {
+        double[] deltas = RewardDifferences(model, pairs, batching, onScored);
         if (loss is null) return Report(pairs, deltas);
         LossAccelerator? own = accelerator is null ? new LossAccelerator() : null;
         try
@@ -28,21 +40,32 @@ public static class Evaluator
         }
     }
 
-    /// <summary>r(chosen) - r(rejected) of every pair, scored as <see cref="Evaluate"/> scores them: for reports that
-    /// read the differences themselves (<see cref="StyleReport"/>).</summary>
+    /// <summary>r(chosen) - r(rejected) of every pair, scored as <see cref="Evaluate(RewardModel, IReadOnlyList{TokenizedPair}, int, Action{int}?, IPreferenceLoss?, LossAccelerator?)"/>
+    /// scores them: for reports that read the differences themselves (<see cref="StyleReport"/>).</summary>
     public static double[] RewardDifferences(RewardModel model, IReadOnlyList<TokenizedPair> pairs, int pairsPerBatch = 16,
+        Action<int>? onScored = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerBatch, 1);
+        return RewardDifferences(model, pairs, new BatchSizing(pairsPerBatch), onScored);
+    }
+
+    /// <summary>r(chosen) - r(rejected) of every pair, in batches cut by <paramref name="batching"/>.</summary>
+    /// <exception cref="ArgumentException">With a token budget, a pair that alone needs more token rows than it.</exception>
+    public static double[] RewardDifferences(RewardModel model, IReadOnlyList<TokenizedPair> pairs, BatchSizing batching,
         Action<int>? onScored = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(pairs);
-        ArgumentOutOfRangeException.ThrowIfLessThan(pairsPerBatch, 1);
+        ArgumentNullException.ThrowIfNull(batching);
         var deltas = new double[pairs.Count];
-        for (int start = 0; start < pairs.Count; start += pairsPerBatch)
+        for (int start = 0, count; start < pairs.Count; start += count)
         {
+            count = batching.Next(start, pairs.Count, i => [pairs[i].Chosen.Length, pairs[i].Rejected.Length],
+                i => $"pair {i + 1}");
             // Scoring reads only the sequences; the margins (which evaluation data may give for some pairs only) are
             // the loss column's (Evaluate).
-            var slice = pairs.Skip(start).Take(pairsPerBatch).Select(p => p.Margin is null ? p : p with { Margin = null }).ToList();
-            var batch = new PairBatch(model.Config, slice);
+            var slice = pairs.Skip(start).Take(count).Select(p => p.Margin is null ? p : p with { Margin = null }).ToList();
+            var batch = new PairBatch(model.Config, slice, batching.Layout);
             float[] rewards = model.Score(batch.Sequences);
             int first = start, pairsInBatch = batch.Pairs;
             FiniteRewards.Require(rewards, i => i < pairsInBatch

@@ -3,47 +3,54 @@ using WorldPM.Native;
 namespace WorldPM.Model;
 
 /// <summary>
-/// All activations of one batch shape in ONE device buffer of the storage type T and one small fp32 buffer
-/// (norm statistics, logsumexps, rewards, loss), carved into views by <see cref="ActivationLayout{TTensor, TF32}"/>
-/// (sized by a first pass over the same layout), plus one int32 buffer holding the token ids [N], lengths [B],
-/// scoring positions [B] and scoring rows [B], uploaded in one copy per batch.
-/// Built when a shape (or way of running the last layer, or choice of recomputation) is first seen and reused while
-/// it stays.
+/// All activations in ONE device buffer of the storage type T and one small fp32 buffer (norm statistics,
+/// logsumexps, rewards, loss), carved into views by <see cref="ActivationLayout{TTensor, TF32}"/>, plus one int32
+/// buffer holding the batch's integers, uploaded in one copy per batch. The buffers are sized for a
+/// <see cref="Capacity"/> shape and the views carved for the batch now in them (<see cref="Load"/>): every region of
+/// the layout grows with N and B only, so a batch with no more sequences and token rows than the capacity fits in
+/// its buffers, and a packed batch, whose N changes with every batch, costs a new carving (views, no allocation)
+/// instead of new buffers. Built for a way of running the last layer and a choice of recomputation.
 /// </summary>
 internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
 {
     private readonly DeviceBuffer<T> arena;
     private readonly DeviceBuffer<float> f32Arena;
-    private readonly ArenaViews<T> views;
     private readonly DeviceBuffer<int> integers;
     private readonly int[] hostIntegers;
+    private readonly List<DeviceBuffer<int>> integerViews = [];
+    private ArenaViews<T>? views;
+    private DeviceBuffer<int>? offsets;
 
-    public ActivationArena(WorldPMContext context, BatchShape shape, bool fullLastLayer, bool recompute)
+    public ActivationArena(WorldPMContext context, BatchShape capacity, bool fullLastLayer, bool recompute)
     {
-        Shape = shape;
+        Capacity = capacity;
         FullLastLayer = fullLastLayer;
         Recompute = recompute;
-        var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute);
+        ArenaSizer sizer = Size(capacity, fullLastLayer, recompute);
         arena = context.Allocate<T>(sizer.Size);
         f32Arena = context.Allocate<float>(sizer.F32Size);
-        views = new ArenaViews<T>(arena, f32Arena);
-        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, fullLastLayer, recompute);
-        Layout.Ones.Fill(1);
-        integers = context.Allocate<int>(IntegerCount(shape));
-        hostIntegers = new int[IntegerCount(shape)];
+        integers = context.Allocate<int>(IntegerCount(capacity));
+        hostIntegers = new int[IntegerCount(capacity)];
         Bytes = BytesOf(arena) + BytesOf(f32Arena) + BytesOf(integers);
-        TokenIds = integers.View(0, shape.N);
-        Lengths = integers.View(shape.N, shape.B);
-        ScoringPositions = integers.View(shape.N + shape.B, shape.B);
-        ScoringRows = integers.View(shape.N + 2 * shape.B, shape.B);
     }
 
-    /// <summary>The batch's integers, uploaded in one copy: token ids [N], lengths, scoring positions and scoring
-    /// rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
-    internal static long IntegerCount(BatchShape shape) => shape.N + 3L * shape.B;
+    /// <summary>The batch's integers: token ids [N]; padded, lengths [B]; packed, offsets [B + 1] and positions [N];
+    /// then scoring positions and scoring rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
+    internal static long IntegerCount(BatchShape shape) => shape.Packed ? 2 * shape.N + 3L * shape.B + 1 : shape.N + 3L * shape.B;
 
-    public BatchShape Shape { get; }
+    /// <summary>The sizes of the layout of <paramref name="shape"/>.</summary>
+    internal static ArenaSizer Size(BatchShape shape, bool fullLastLayer, bool recompute)
+    {
+        var sizer = new ArenaSizer();
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute);
+        return sizer;
+    }
+
+    /// <summary>The shape the buffers were sized for.</summary>
+    public BatchShape Capacity { get; }
+
+    /// <summary>The shape of the batch now in the arena (the views' shape).</summary>
+    public BatchShape Shape { get; private set; }
 
     /// <summary>Whether the layout runs the last layer at every token (see
     /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
@@ -60,46 +67,119 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <summary>The device memory of the three buffers.</summary>
     public long Bytes { get; }
 
-    /// <summary>The views.</summary>
-    public ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>> Layout { get; }
+    /// <summary>The views (carved by the first <see cref="Load"/>).</summary>
+    public ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>> Layout { get; private set; } = null!;
 
-    /// <summary>Token ids [B, T] (padding positions hold 0).</summary>
-    public DeviceBuffer<int> TokenIds { get; }
+    /// <summary>Token ids [N] (padding positions hold 0).</summary>
+    public DeviceBuffer<int> TokenIds { get; private set; } = null!;
 
-    /// <summary>Sequence lengths [B].</summary>
-    public DeviceBuffer<int> Lengths { get; }
+    /// <summary>Padded: sequence lengths [B]; null packed.</summary>
+    public DeviceBuffer<int>? Lengths { get; private set; }
+
+    /// <summary>Packed: where the sequences lie in the stream and how long the longest is (the attention's
+    /// cu_seqlens [B + 1] and max_seqlen); null padded.</summary>
+    public PackedSequences? Packing { get; private set; }
+
+    /// <summary>Packed: each token's position in its sequence [N] (the RoPE positions); null padded (positions
+    /// 0..T-1 in every row).</summary>
+    public DeviceBuffer<int>? Positions { get; private set; }
 
     /// <summary>The position of each sequence's scoring token, lengths - 1 [B] (the RoPE positions of its q).</summary>
-    public DeviceBuffer<int> ScoringPositions { get; }
+    public DeviceBuffer<int> ScoringPositions { get; private set; } = null!;
 
-    /// <summary>Each sequence's scoring row in the flattened [B T] rows, b T + lengths[b] - 1 [B] (the index of the
-    /// row ops; see <see cref="ScoringRows"/>).</summary>
-    public DeviceBuffer<int> ScoringRows { get; }
+    /// <summary>Each sequence's scoring row among the N token rows [B] (the index of the row ops; see
+    /// <see cref="ScoringRows"/>).</summary>
+    public DeviceBuffer<int> ScoringRows { get; private set; } = null!;
 
-    /// <summary>Uploads a batch of this arena's shape: its ids, lengths, scoring positions and scoring rows, in one
-    /// copy. Every value was checked on the host when the batch was made (<see cref="SequenceBatch"/>), so the device
-    /// never has to report one.</summary>
-    public void Upload(SequenceBatch sequences)
+    /// <summary>Whether a batch of <paramref name="shape"/> fits in these buffers.</summary>
+    public bool Fits(BatchShape shape)
     {
-        BatchShape s = Shape;
+        ArenaSizer sizer = Size(shape, FullLastLayer, Recompute);
+        return sizer.Size <= arena.Count && sizer.F32Size <= f32Arena.Count && IntegerCount(shape) <= integers.Count;
+    }
+
+    /// <summary>Carves the views for <paramref name="sequences"/> (if its shape is not the current one) and uploads its
+    /// ids, lengths or offsets and positions, scoring positions and scoring rows in one copy. Every value was computed
+    /// and checked on the host when the batch was made (<see cref="SequenceBatch"/>), so the device never has to
+    /// report one.</summary>
+    public void Load(BatchShape shape, SequenceBatch sequences)
+    {
+        if (shape != Shape)
+        {
+            if (!Fits(shape)) throw new InvalidOperationException($"a batch of {shape.B} sequences and {shape.N} token " +
+                $"rows does not fit an arena built for {Capacity.B} and {Capacity.N}");
+            Carve(shape);
+        }
+        Packing = offsets is null ? null : new PackedSequences(offsets, sequences.SeqLen);
         Span<int> host = hostIntegers;
-        sequences.Tokens.CopyTo(host);
-        sequences.Lengths.CopyTo(host[(int)s.N..]);
-        sequences.ScoringPositions.CopyTo(host[(int)(s.N + s.B)..]);
-        Span<int> rows = host[(int)(s.N + 2 * s.B)..];
-        for (int b = 0; b < s.B; b++) rows[b] = checked((int)(b * s.T + sequences.ScoringPositions[b]));
-        integers.CopyFrom(hostIntegers);
+        int at = 0;
+        void Put(ReadOnlySpan<int> values)
+        {
+            values.CopyTo(hostIntegers.AsSpan(at));
+            at += values.Length;
+        }
+        Put(sequences.Tokens);
+        if (shape.Packed)
+        {
+            Put(sequences.Offsets);
+            Put(sequences.Positions);
+        }
+        else
+        {
+            Put(sequences.Lengths);
+        }
+        Put(sequences.ScoringPositions);
+        Put(sequences.ScoringRows);
+        using DeviceBuffer<int> used = integers.View(0, at);
+        used.CopyFrom(host[..at]);
+    }
+
+    /// <summary>The views of the layout and of the integers for <paramref name="shape"/>, over the same buffers.</summary>
+    private void Carve(BatchShape shape)
+    {
+        DisposeViews();
+        Shape = shape;
+        views = new ArenaViews<T>(arena, f32Arena);
+        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, FullLastLayer, Recompute);
+        Layout.Ones.Fill(1);
+        long at = 0;
+        DeviceBuffer<int> Next(long count)
+        {
+            DeviceBuffer<int> view = integers.View(at, count);
+            integerViews.Add(view);
+            at += count;
+            return view;
+        }
+        TokenIds = Next(shape.N);
+        if (shape.Packed)
+        {
+            Lengths = null;
+            offsets = Next(shape.B + 1);
+            Positions = Next(shape.N);
+        }
+        else
+        {
+            Lengths = Next(shape.B);
+            offsets = null;
+            Positions = null;
+        }
+        ScoringPositions = Next(shape.B);
+        ScoringRows = Next(shape.B);
+    }
+
+    private void DisposeViews()
+    {
+        views?.Dispose();
+        views = null;
+        foreach (DeviceBuffer<int> view in integerViews) view.Dispose();
+        integerViews.Clear();
     }
 
     private static long BytesOf(DeviceBuffer buffer) => buffer.Count * DTypes.SizeOf(buffer.DType);
 
     public void Dispose()
     {
-        views.Dispose();
-        TokenIds.Dispose();
-        Lengths.Dispose();
-        ScoringPositions.Dispose();
-        ScoringRows.Dispose();
+        DisposeViews();
         integers.Dispose();
         arena.Dispose();
         f32Arena.Dispose();

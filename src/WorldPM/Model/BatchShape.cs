@@ -1,17 +1,24 @@
 namespace WorldPM.Model;
 
-/// <summary>The sizes one batch of <paramref name="Batch"/> sequences of <paramref name="Tokens"/> positions needs,
-/// in the shape letters of worldpm.h.</summary>
-internal readonly record struct BatchShape(ModelConfig Config, int Batch, int Tokens)
+/// <summary>The sizes one batch of <paramref name="Batch"/> sequences needs, in the shape letters of worldpm.h: padded,
+/// <paramref name="Tokens"/> positions per sequence; <paramref name="Packed"/>, <paramref name="Tokens"/> real tokens in
+/// one stream.</summary>
+internal readonly record struct BatchShape(ModelConfig Config, int Batch, int Tokens, bool Packed = false)
 {
+    /// <summary>The shape a model runs <paramref name="sequences"/> in.</summary>
+    public static BatchShape Of(ModelConfig config, SequenceBatch sequences) =>
+        sequences.Layout == SequenceLayout.Packed
+            ? new(config, sequences.Count, sequences.Rows, Packed: true)
+            : new(config, sequences.Count, sequences.SeqLen);
+
     /// <summary>B.</summary>
     public long B => Batch;
 
-    /// <summary>T.</summary>
+    /// <summary>T: the positions of a padded row, or the packed stream's length (then T = N).</summary>
     public long T => Tokens;
 
-    /// <summary>N = B T, the rows of every token-level activation.</summary>
-    public long N => (long)Batch * Tokens;
+    /// <summary>N, the rows of every token-level activation: B T padded, the stream packed.</summary>
+    public long N => Packed ? Tokens : (long)Batch * Tokens;
 
     /// <summary>C, the model width d.</summary>
     public long C => Config.HiddenSize;

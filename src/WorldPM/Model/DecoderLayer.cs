@@ -7,8 +7,8 @@ namespace WorldPM.Model;
 /// <see cref="ModelConfig.AttentionBias"/>):
 /// <code>
 ///   n = input_layernorm(x)
-///   q, k, v = n Wq^T + bq, n Wk^T + bk, n Wv^T + bv;  RoPE(q), RoPE(k)   (positions 0.., right padding)
-///   h = x + attention(q, k, v) Wo^T                                      (causal, GQA, per-sequence lengths)
+///   q, k, v = n Wq^T + bq, n Wk^T + bk, n Wv^T + bv;  RoPE(q), RoPE(k)   (positions 0.. of each sequence)
+///   h = x + attention(q, k, v) Wo^T                                      (causal within a sequence, GQA)
 ///   m = post_attention_layernorm(h)
 ///   y = h + (silu(m Wg^T) * m Wu^T) Wd^T
 /// </code>
@@ -73,9 +73,9 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         qProj.Forward(context, a.AttentionNorm, a.Q, s.N, arena);
         kProj.Forward(context, a.AttentionNorm, a.K, s.N, arena);
         vProj.Forward(context, a.AttentionNorm, a.V, s.N, arena);
-        Ops.RopeForward(context, a.Q, null, s.B, s.T, s.H, s.D, Theta);
-        Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
-        Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
+        RotateTokens(arena, a.Q, s.H, forward: true);
+        RotateTokens(arena, a.K, s.Kvh, forward: true);
+        AttentionForward(arena, a);
         a.Mid.CopyFrom(a.Input);
         oProj.Forward(context, a.Attention, a.Mid, s.N, arena, accumulate: true);
 
@@ -104,10 +104,9 @@ internal sealed class DecoderLayer<T> where T : unmanaged
 
         var att = g.Attention;
         oProj.Backward(context, g.Residual, a.Attention, att.Output, s.N, ones);
-        Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V,
-            AttentionShape(s), arena.Lengths);
-        Ops.RopeBackward(context, att.Q, null, s.B, s.T, s.H, s.D, Theta);
-        Ops.RopeBackward(context, att.K, null, s.B, s.T, s.Kvh, s.D, Theta);
+        AttentionBackward(arena, a, att);
+        RotateTokens(arena, att.Q, s.H, forward: false);
+        RotateTokens(arena, att.K, s.Kvh, forward: false);
         qProj.Backward(context, att.Q, a.AttentionNorm, g.NormInput, s.N, ones);
         kProj.Backward(context, att.K, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
         vProj.Backward(context, att.V, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
@@ -136,12 +135,12 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         Ops.RmsNormForward(context, a.Input, inputNorm.Value, a.AttentionNorm, a.InputRstd, s.N, s.C, Eps);
         kProj.Forward(context, a.AttentionNorm, a.K, s.N, arena);
         vProj.Forward(context, a.AttentionNorm, a.V, s.N, arena);
-        Ops.RopeForward(context, a.K, null, s.B, s.T, s.Kvh, s.D, Theta);
+        RotateTokens(arena, a.K, s.Kvh, forward: true);
         ScoringRows.Gather(context, arena, a.AttentionNorm, r.AttentionNorm, s.C);
         qProj.Forward(context, r.AttentionNorm, r.Q, s.B, arena);
         Ops.RopeForward(context, r.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
         ScoringRows.ScatterIntoZeros(context, arena, r.Q, a.Q, s.QWidth);
-        Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, AttentionShape(s), arena.Lengths);
+        AttentionForward(arena, a);
         ScoringRows.Gather(context, arena, a.Attention, r.Attention, s.QWidth);
         ScoringRows.Gather(context, arena, a.Input, r.Mid, s.C);
         oProj.Forward(context, r.Attention, r.Mid, s.B, arena, accumulate: true);
@@ -179,11 +178,10 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         var att = g.Attention;
         oProj.Backward(context, dOutput, r.Attention, rg.Attention, s.B, ones);
         ScoringRows.ScatterIntoZeros(context, arena, rg.Attention, att.Output, s.QWidth);
-        Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V,
-            AttentionShape(s), arena.Lengths);
+        AttentionBackward(arena, a, att);
         ScoringRows.Gather(context, arena, att.Q, rg.Q, s.QWidth);
         Ops.RopeBackward(context, rg.Q, arena.ScoringPositions, s.B, 1, s.H, s.D, Theta);
-        Ops.RopeBackward(context, att.K, null, s.B, s.T, s.Kvh, s.D, Theta);
+        RotateTokens(arena, att.K, s.Kvh, forward: false);
         qProj.Backward(context, rg.Q, r.AttentionNorm, rg.NormInput, s.B, ones);
         ScoringRows.ScatterIntoZeros(context, arena, rg.NormInput, g.NormInput, s.C);
         kProj.Backward(context, att.K, a.AttentionNorm, g.NormInput, s.N, ones, accumulateDx: true);
@@ -192,6 +190,39 @@ internal sealed class DecoderLayer<T> where T : unmanaged
             inputNorm.Grad, s.N, s.C);
         ScoringRows.ScatterIntoZeros(context, arena, dOutput, g.Residual, s.C);
         Residual.Add(context, g.Residual, g.NormOutput, s.N * s.C, ones);
+    }
+
+    /// <summary>RoPE (or its backward) on x [N, heads, D] at every token row: positions 0.. of each padded row, or
+    /// the packed stream's per-sequence positions.</summary>
+    private void RotateTokens(ActivationArena<T> arena, DeviceBuffer<T> x, long heads, bool forward)
+    {
+        BatchShape s = arena.Shape;
+        (long batch, long tokens) = s.Packed ? (1L, s.N) : (s.B, s.T);
+        if (forward) Ops.RopeForward(context, x, arena.Positions, batch, tokens, heads, s.D, Theta);
+        else Ops.RopeBackward(context, x, arena.Positions, batch, tokens, heads, s.D, Theta);
+    }
+
+    /// <summary>Causal attention within each sequence: per-sequence lengths padded, cu_seqlens packed.</summary>
+    private void AttentionForward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a)
+    {
+        AttentionShape shape = AttentionShape(arena.Shape);
+        if (arena.Packing is PackedSequences packing)
+            Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, shape, packing);
+        else
+            Ops.AttentionForward(context, a.Q, a.K, a.V, a.Attention, a.Lse, shape, arena.Lengths);
+    }
+
+    /// <summary>The backward of <see cref="AttentionForward"/>, from att.Output (d out) into att.Q, att.K, att.V.</summary>
+    private void AttentionBackward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
+        BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>>.AttentionGrads att)
+    {
+        AttentionShape shape = AttentionShape(arena.Shape);
+        if (arena.Packing is PackedSequences packing)
+            Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V, shape,
+                packing);
+        else
+            Ops.AttentionBackward(context, a.Q, a.K, a.V, a.Attention, a.Lse, att.Output, att.Q, att.K, att.V, shape,
+                arena.Lengths);
     }
 
     private static AttentionShape AttentionShape(BatchShape s) => new(s.B, s.T, s.H, s.Kvh, s.D);

@@ -31,14 +31,16 @@ public static class ModelMemory
     /// Bytes of the activations of one batch of <paramref name="sequences"/> sequences of <paramref name="tokens"/> tokens
     /// (a training micro-batch of P pairs is 2 P sequences): sized by the same layout the model carves its activation
     /// buffers with, so the figure is the allocation, not an estimate. Scoring (forward only) always plans the
-    /// <paramref name="recompute"/> layout; training plans it when it recomputes.
+    /// <paramref name="recompute"/> layout; training plans it when it recomputes. <paramref name="packed"/>: the
+    /// sequences are packed and <paramref name="tokens"/> is their total (a token budget). The model keeps its buffers
+    /// for the largest batch it has run, so this is the figure of the largest batch.
     /// </summary>
-    public static double ActivationBytes(ModelConfig config, Precision precision, int sequences, int tokens, bool recompute = false)
+    public static double ActivationBytes(ModelConfig config, Precision precision, int sequences, int tokens,
+        bool recompute = false, bool packed = false)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var shape = new BatchShape(config, sequences, tokens);
-        var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer: false, recompute);
+        var shape = new BatchShape(config, sequences, tokens, packed);
+        ArenaSizer sizer = ActivationArena<float>.Size(shape, fullLastLayer: false, recompute);
         return (double)sizer.Size * StorageBytes(precision) + (double)sizer.F32Size * 4 + (double)ActivationArena<float>.IntegerCount(shape) * 4;
     }
 

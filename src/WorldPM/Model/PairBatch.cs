@@ -4,10 +4,10 @@ using WorldPM.Tokenization;
 namespace WorldPM.Model;
 
 /// <summary>
-/// A micro-batch of preference pairs as the model trains on it: 2P right-padded <see cref="Sequences"/>, rows 0..P-1
-/// the chosen sequences and rows P..2P-1 the rejected ones (pair i = rows i and P+i), so both sides of a pair run in
-/// the same batch, one loss weight per pair and, when the data gives them, one margin per pair. Built once from tokenized pairs and checked then against the model's
-/// config (ids, lengths, weights): <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/> takes it
+/// A micro-batch of preference pairs as the model trains on it: 2P <see cref="Sequences"/> (right padded or packed,
+/// <see cref="SequenceLayout"/>), sequences 0..P-1 the chosen ones and P..2P-1 the rejected ones (pair i = sequences i
+/// and P+i), so both sides of a pair run in the same batch, one loss weight per pair and, when the data gives them, one
+/// margin per pair. Built once from tokenized pairs and checked then against the model's config (ids, lengths, weights): <see cref="RewardModel.ForwardBackward(PairBatch, float, Action{long}?)"/> takes it
 /// as it is.
 /// </summary>
 public sealed class PairBatch
@@ -15,11 +15,12 @@ public sealed class PairBatch
     private readonly float[] weights;
     private readonly float[] margins;
 
-    /// <summary>Lays out <paramref name="pairs"/> for a model with <paramref name="config"/>.</summary>
+    /// <summary>Lays out <paramref name="pairs"/> for a model with <paramref name="config"/>, right padded or
+    /// (<paramref name="layout"/>) packed.</summary>
     /// <exception cref="ArgumentException">No pair, an empty sequence, a sequence longer than max_position_embeddings, an
     /// id outside the vocabulary, or a weight that is negative or not finite, or weights that sum to 0, or some pairs with
     /// a margin and others without.</exception>
-    public PairBatch(ModelConfig config, IReadOnlyList<TokenizedPair> pairs)
+    public PairBatch(ModelConfig config, IReadOnlyList<TokenizedPair> pairs, SequenceLayout layout = SequenceLayout.Padded)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(pairs);
@@ -28,7 +29,7 @@ public sealed class PairBatch
         int count = pairs.Count;
         string Side(int row) => row < count ? $"pairs[{row}].Chosen" : $"pairs[{row - count}].Rejected";
         Sequences = SequenceBatch.FromSequences(config, [.. pairs.Select(p => p.Chosen), .. pairs.Select(p => p.Rejected)],
-            nameof(pairs), Side, row => Side(row) + "[");
+            nameof(pairs), Side, row => Side(row) + "[", layout);
         weights = [.. pairs.Select(p => p.Weight)];
         PairValueChecks.Weights(weights, nameof(pairs));
         int withMargin = pairs.Count(p => p.Margin is not null);
@@ -67,7 +68,7 @@ public sealed class PairBatch
     /// <summary>P.</summary>
     public int Pairs => Sequences.Count / 2;
 
-    /// <summary>T.</summary>
+    /// <summary>T: the longest sequence (padded, every row's positions).</summary>
     public int SeqLen => Sequences.SeqLen;
 
     /// <summary>One loss weight per pair (finite, non-negative, with a positive sum), or empty for the plain mean.</summary>

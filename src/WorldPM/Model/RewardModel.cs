@@ -5,7 +5,7 @@ namespace WorldPM.Model;
 
 /// <summary>
 /// A Qwen2 reward model on one <see cref="WorldPMContext"/>: token embedding, L decoder layers, the final RMSNorm
-/// on each sequence's scoring token (its last valid one; batches are right padded) and the preference head,
+/// on each sequence's scoring token (its last valid one; batches are right padded or packed) and the preference head,
 /// trained with the Bradley-Terry loss. Forward and backward are written out per layer (<see cref="DecoderLayer{T}"/>,
 /// <see cref="PreferenceHead{T}"/>) once, over the storage type of the <see cref="Precision"/>
 /// (<see cref="RewardNetwork{T}"/>); the fp32 master weights live beside the working ones in f16/bf16.
@@ -254,8 +254,8 @@ public sealed class RewardModel : IDisposable
     /// <summary>
     /// Each sequence's reward and its gradient with respect to the input of layer 0 (the token embeddings), from one
     /// forward and one backward: what per-token attributions are made of. With <paramref name="inputs"/> empty the
-    /// input is the embedding rows of the batch's ids; otherwise <paramref name="inputs"/> [Count, SeqLen,
-    /// hidden_size] replaces them (the ids still give each row's length), e.g. points on a path between a baseline and
+    /// input is the embedding rows of the batch's ids; otherwise <paramref name="inputs"/> [Rows, hidden_size] (padded:
+    /// [Count, SeqLen, hidden_size]) replaces them (the ids still give each row's length), e.g. points on a path between a baseline and
     /// the real embeddings. Values at padding positions are ignored. The backward goes through the parameters too:
     /// every parameter gradient is zero on return.
     /// </summary>
@@ -265,10 +265,11 @@ public sealed class RewardModel : IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         batch.CheckRunnableBy(Config);
-        long expected = (long)batch.Count * batch.SeqLen * Config.HiddenSize;
+        long expected = (long)batch.Rows * Config.HiddenSize;
         if (!inputs.IsEmpty && inputs.Length != expected)
-            throw new ArgumentException($"inputs holds {inputs.Length} values; {batch.Count} sequences of {batch.SeqLen} " +
-                $"positions of hidden_size {Config.HiddenSize} need {expected}", nameof(inputs));
+            throw new ArgumentException($"inputs holds {inputs.Length} values; {batch.Rows} token rows ({batch.Count} " +
+                $"sequences, {batch.Layout.ToString().ToLowerInvariant()}) of hidden_size {Config.HiddenSize} need {expected}",
+                nameof(inputs));
         return network.RewardInputGradients(batch, inputs);
     }
 

@@ -57,9 +57,10 @@ internal interface IRewardNetwork : IDisposable
 /// The layers of a <see cref="RewardModel"/> with weights, activations and gradients stored as T (float, Half or
 /// BFloat16; every op computes in fp32): embedding, L decoder layers, the final RMSNorm on each sequence's
 /// scoring token and the preference head. The last layer runs at the scoring rows only
-/// (<see cref="DecoderLayer{T}.ForwardScoringRows"/>) unless <see cref="FullLastLayer"/> is set. Activations live in
-/// one arena per batch shape (<see cref="ActivationLayout{TTensor, TF32}"/>), built on first use of a shape (and way
-/// of running the last layer, and choice of <see cref="RecomputeActivations"/>) and kept until another comes.
+/// (<see cref="DecoderLayer{T}.ForwardScoringRows"/>) unless <see cref="FullLastLayer"/> is set. A batch is padded or
+/// packed (<see cref="SequenceLayout"/>); every op but attention and RoPE is per token row and runs either the same.
+/// Activations live in one arena (<see cref="ActivationArena{T}"/>), sized for the largest batch seen so far (per way
+/// of running the last layer and choice of <see cref="RecomputeActivations"/>) and carved anew for each batch shape.
 /// </summary>
 internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 {
@@ -159,14 +160,16 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     public long ScoringReplays { get; private set; }
 
     /// <summary>
-    /// The scoring forward of one arena (and one <see cref="BatchInvariant"/> choice, which picks the GEMMs): eager the
-    /// first time, recorded the second, replayed after. The recording reads the arena's fixed buffers, into which
-    /// <see cref="Prepare"/> uploaded the batch before; a new arena or choice drops it. Capturable false: the forward
-    /// could not be recorded (Auto), so this shape runs eagerly.
+    /// The scoring forward of one arena and batch shape (the arena carves its views per shape, and the recording holds
+    /// their addresses and sizes) and one <see cref="BatchInvariant"/> choice, which picks the GEMMs: eager the first
+    /// time, recorded the second, replayed after. The recording reads the arena's fixed buffers, into which
+    /// <see cref="Prepare"/> uploaded the batch before; a new arena, shape or choice drops it. Capturable false: the
+    /// forward could not be recorded (Auto), so this shape runs eagerly.
     /// </summary>
-    private sealed class ScoringGraph(ActivationArena<T> arena, bool batchInvariant) : IDisposable
+    private sealed class ScoringGraph(ActivationArena<T> arena, BatchShape shape, bool batchInvariant) : IDisposable
     {
         public ActivationArena<T> Arena { get; } = arena;
+        public BatchShape Shape { get; } = shape;
         public bool BatchInvariant { get; } = batchInvariant;
         public DeviceGraph? Graph { get; set; }
         public bool Capturable { get; set; } = true;
@@ -176,7 +179,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     private void RunScoringForward(ActivationArena<T> a)
     {
-        if (scoring is not null && (!ReferenceEquals(scoring.Arena, a) || scoring.BatchInvariant != BatchInvariant))
+        if (scoring is not null && (!ReferenceEquals(scoring.Arena, a) || scoring.Shape != a.Shape ||
+            scoring.BatchInvariant != BatchInvariant))
         {
             scoring.Dispose();
             scoring = null;
@@ -184,7 +188,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         if (scoring is null)
         {
             Forward(a);  // the first batch of a shape makes what the forward allocates once (lengths block, error word)
-            scoring = new ScoringGraph(a, BatchInvariant);
+            scoring = new ScoringGraph(a, a.Shape, BatchInvariant);
             return;
         }
         if (scoring.Graph is null && scoring.Capturable)
@@ -301,20 +305,30 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// <summary>The flat offset of layer <paramref name="layer"/>'s first tensor.</summary>
     private long LayerStart(int layer) => store.OffsetOf(DecoderLayer.Specs(config, layer).First().Name);
 
-    /// <summary>Uploads a batch as it is laid out, (re)building the arena if its shape or layout changed.</summary>
+    /// <summary>Uploads a batch as it is laid out into the arena, which is reused while the batch fits in it (any
+    /// shape with no more sequences and token rows), grown to cover both the old capacity and the batch when it does
+    /// not, and rebuilt for the batch when the way of running the last layer or the choice of recomputation
+    /// changed.</summary>
     private ActivationArena<T> Prepare(SequenceBatch sequences, bool recompute)
     {
-        var shape = new BatchShape(config, sequences.Count, sequences.SeqLen);
-        if (arena is null || arena.Shape != shape || arena.FullLastLayer != FullLastLayer || arena.Recompute != recompute)
+        BatchShape shape = BatchShape.Of(config, sequences);
+        bool sameLayout = arena is not null && arena.FullLastLayer == FullLastLayer && arena.Recompute == recompute;
+        if (!sameLayout || !arena!.Fits(shape))
         {
+            BatchShape capacity = sameLayout ? Cover(arena!.Capacity, shape) : shape;
             arena?.Dispose();
             arena = null;
-            arena = new ActivationArena<T>(context, shape, FullLastLayer, recompute);
+            arena = new ActivationArena<T>(context, capacity, FullLastLayer, recompute);
         }
         arena.BatchInvariant = BatchInvariant;
-        arena.Upload(sequences);
+        arena.Load(shape, sequences);
         return arena;
     }
+
+    /// <summary>The smallest capacity that holds both shapes: as many sequences and token rows as the larger of each
+    /// (packed, whose integers cover a padded batch's too).</summary>
+    private BatchShape Cover(BatchShape a, BatchShape b) =>
+        new(config, Math.Max(a.Batch, b.Batch), checked((int)Math.Max(a.N, b.N)), Packed: true);
 
     /// <summary>Frees the activations and the parameters (not the context).</summary>
     public void Dispose()

@@ -4,7 +4,7 @@ namespace WorldPM.Model;
 
 /// <summary>
 /// Each sequence's scoring row (its last valid token) picked out of, and put back into, a token-level tensor
-/// [N, width] = [B T, width], by the arena's <see cref="ActivationArena{T}.ScoringRows"/> index: the row ops of the
+/// [N, width] (padded N = B T, packed the stream), by the arena's <see cref="ActivationArena{T}.ScoringRows"/> index: the row ops of the
 /// C ABI, which read no lengths and need nothing back on the host.
 /// </summary>
 internal static class ScoringRows

@@ -1,59 +1,115 @@
 namespace WorldPM.Model;
 
 /// <summary>
-/// What the model reads: <see cref="Count"/> right-padded token sequences of <see cref="SeqLen"/> positions, checked
-/// against a <see cref="ModelConfig"/> once, here, where the batch is made. Every id of a valid position is in
-/// 0 .. vocab_size - 1, every length in 1 .. SeqLen, SeqLen at most max_position_embeddings; padding ids are 0 (they
-/// never influence a reward). The model uploads <see cref="Tokens"/>, <see cref="Lengths"/> and
-/// <see cref="ScoringPositions"/> as they are, so a batch is laid out once and may be run any number of times.
+/// What the model reads: <see cref="Count"/> token sequences, checked against a <see cref="ModelConfig"/> once, here,
+/// where the batch is made, and laid out either right-padded (<see cref="SequenceLayout.Padded"/>: Count rows of
+/// <see cref="SeqLen"/> positions, padding ids 0, which never influence a reward) or end to end
+/// (<see cref="SequenceLayout.Packed"/>: one stream of the real tokens only). Every id is in 0 .. vocab_size - 1, every
+/// length at least 1 and at most max_position_embeddings. Everything the model uploads (ids, lengths or offsets,
+/// positions, scoring positions and rows) is computed here, so a batch is laid out once and may be run any number of
+/// times.
 /// </summary>
 public sealed class SequenceBatch
 {
-    private readonly int[] tokens, lengths, scoringPositions;
+    private readonly int[] tokens, lengths, offsets, positions, scoringPositions, scoringRows;
 
-    private SequenceBatch(int[] tokens, int[] lengths, int seqLen, int vocabSize)
+    private SequenceBatch(int[] tokens, int[] lengths, int seqLen, int vocabSize, SequenceLayout layout)
     {
         this.tokens = tokens;
         this.lengths = lengths;
         SeqLen = seqLen;
         VocabSize = vocabSize;
+        Layout = layout;
         scoringPositions = [.. lengths.Select(length => length - 1)];
+        offsets = new int[lengths.Length + 1];
+        for (int b = 0; b < lengths.Length; b++) offsets[b + 1] = checked(offsets[b] + lengths[b]);
+        if (layout == SequenceLayout.Packed)
+        {
+            positions = new int[tokens.Length];
+            for (int b = 0; b < lengths.Length; b++)
+                for (int t = 0; t < lengths[b]; t++) positions[offsets[b] + t] = t;
+            scoringRows = [.. offsets.Skip(1).Select(end => end - 1)];
+        }
+        else
+        {
+            positions = [];
+            scoringRows = [.. lengths.Select((length, b) => checked(b * seqLen + length - 1))];
+        }
     }
 
     /// <summary>B, the number of sequences.</summary>
     public int Count => lengths.Length;
 
-    /// <summary>T, the positions of every row.</summary>
+    /// <summary>T: the positions of every row of a padded batch; in a packed one, the longest sequence.</summary>
     public int SeqLen { get; }
 
     /// <summary>The vocabulary the ids were checked against: any model with at least this many ids can run it.</summary>
     public int VocabSize { get; }
 
-    /// <summary>[Count, SeqLen] row-major ids, padding 0.</summary>
+    /// <summary>Padded or packed.</summary>
+    public SequenceLayout Layout { get; }
+
+    /// <summary>The token rows the model runs, N: Count x SeqLen padded, <see cref="TokenCount"/> packed.</summary>
+    public int Rows => tokens.Length;
+
+    /// <summary>The ids of the <see cref="Rows"/> token rows: [Count, SeqLen] row-major with padding 0, or packed
+    /// the sequences end to end.</summary>
     public ReadOnlySpan<int> Tokens => tokens;
 
-    /// <summary>The valid tokens of each row.</summary>
+    /// <summary>The valid tokens of each sequence.</summary>
     public ReadOnlySpan<int> Lengths => lengths;
 
-    /// <summary>Each row's scoring position: its last valid token.</summary>
+    /// <summary>cu_seqlens [Count + 1]: where each sequence starts in a packed stream (0 first, the token count
+    /// last), whatever the layout.</summary>
+    public ReadOnlySpan<int> Offsets => offsets;
+
+    /// <summary>Packed: each token's position in its own sequence (restarting at 0), the RoPE positions; empty when
+    /// padded (a row's positions are 0..SeqLen-1).</summary>
+    public ReadOnlySpan<int> Positions => positions;
+
+    /// <summary>Each sequence's scoring position: its last valid token.</summary>
     public ReadOnlySpan<int> ScoringPositions => scoringPositions;
 
-    /// <summary>Number of real (non-padding) tokens.</summary>
-    public long TokenCount => lengths.Sum(l => (long)l);
+    /// <summary>Each sequence's scoring row among the <see cref="Rows"/>: b SeqLen + length - 1 padded, its packed
+    /// end Offsets[b + 1] - 1 packed.</summary>
+    public ReadOnlySpan<int> ScoringRows => scoringRows;
 
-    /// <summary>Lays the sequences out right-padded to the longest one.</summary>
+    /// <summary>Number of real (non-padding) tokens.</summary>
+    public long TokenCount => offsets[^1];
+
+    /// <summary>The same sequences in <paramref name="layout"/> (this batch when it is laid out so already); the ids
+    /// were checked when this batch was made.</summary>
+    public SequenceBatch WithLayout(SequenceLayout layout)
+    {
+        if (layout == Layout) return this;
+        if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a sequence layout");
+        int[] laidOut = new int[layout == SequenceLayout.Packed ? offsets[^1] : checked(Count * SeqLen)];
+        for (int b = 0; b < Count; b++)
+        {
+            ReadOnlySpan<int> row = Layout == SequenceLayout.Packed
+                ? tokens.AsSpan(offsets[b], lengths[b]) : tokens.AsSpan(b * SeqLen, lengths[b]);
+            row.CopyTo(laidOut.AsSpan(layout == SequenceLayout.Packed ? offsets[b] : b * SeqLen));
+        }
+        return new SequenceBatch(laidOut, lengths, SeqLen, VocabSize, layout);
+    }
+
+    /// <summary>Lays the sequences out right-padded to the longest one, or (<paramref name="layout"/> packed) end to
+    /// end.</summary>
     /// <exception cref="ArgumentException">No sequence, an empty one, one longer than max_position_embeddings, or an id
     /// outside the vocabulary (the message names the row and position).</exception>
-    public static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences) =>
-        FromSequences(config, sequences, nameof(sequences), b => $"sequence {b}", b => $"sequences[{b}, ");
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="layout"/> is not a layout.</exception>
+    public static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences,
+        SequenceLayout layout = SequenceLayout.Padded) =>
+        FromSequences(config, sequences, nameof(sequences), b => $"sequence {b}", b => $"sequences[{b}, ", layout);
 
     /// <summary><see cref="FromSequences(ModelConfig, IReadOnlyList{int[]})"/> with messages that name a row the caller's
     /// way (<paramref name="row"/>: "sequence 3"; <paramref name="position"/>: the prefix before the position and "]").</summary>
     internal static SequenceBatch FromSequences(ModelConfig config, IReadOnlyList<int[]> sequences, string argument,
-        Func<int, string> row, Func<int, string> position)
+        Func<int, string> row, Func<int, string> position, SequenceLayout layout = SequenceLayout.Padded)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(sequences);
+        if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a sequence layout");
         if (sequences.Count == 0) throw new ArgumentException("a batch needs at least one sequence", argument);
         for (int b = 0; b < sequences.Count; b++)
         {
@@ -63,15 +119,16 @@ public sealed class SequenceBatch
         }
         int seqLen = sequences.Max(s => s.Length);
         CheckSeqLen(config, seqLen, argument);
-        var tokens = new int[checked(sequences.Count * seqLen)];
+        bool packed = layout == SequenceLayout.Packed;
+        var tokens = new int[packed ? sequences.Sum(s => (long)s.Length) : checked((long)sequences.Count * seqLen)];
         var lengths = new int[sequences.Count];
-        for (int b = 0; b < sequences.Count; b++)
+        for (int b = 0, start = 0; b < sequences.Count; start += packed ? sequences[b].Length : seqLen, b++)
         {
             CheckIds(config, sequences[b], b, position, argument);
-            sequences[b].CopyTo(tokens, b * seqLen);
+            sequences[b].CopyTo(tokens, start);
             lengths[b] = sequences[b].Length;
         }
-        return new SequenceBatch(tokens, lengths, seqLen, config.VocabSize);
+        return new SequenceBatch(tokens, lengths, seqLen, config.VocabSize, layout);
     }
 
     /// <summary>A batch from ids already laid out [count, seqLen] right-padded (ids at padding positions may be anything;
@@ -105,7 +162,7 @@ public sealed class SequenceBatch
             CheckIds(config, row, b, static b => $"tokens[{b}, ", nameof(tokens));
             row.CopyTo(laidOut.AsSpan(b * seqLen));
         }
-        return new SequenceBatch(laidOut, lengths.ToArray(), seqLen, config.VocabSize);
+        return new SequenceBatch(laidOut, lengths.ToArray(), seqLen, config.VocabSize, SequenceLayout.Padded);
     }
 
     /// <summary>Checks that a model with <paramref name="config"/> can run this batch: its vocabulary holds every id

@@ -15,6 +15,18 @@ public sealed record TrainingOptions
     /// <summary>Micro-batches whose gradients are summed before one optimizer step.</summary>
     public int AccumulationSteps { get; init; } = 1;
 
+    /// <summary>A token budget per micro-batch (per rank, data parallel) instead of <see cref="PairsPerMicroBatch"/>: as
+    /// many consecutive pairs as fit (see <see cref="Model.BatchSizing"/>; a pair longer than the budget is an error),
+    /// or null for the pair count.</summary>
+    public int? MaxTokensPerMicroBatch { get; init; }
+
+    /// <summary>How a micro-batch's sequences are laid out: packed (the default; only real tokens cost work) or padded
+    /// to the longest (for comparison).</summary>
+    public Model.SequenceLayout Layout { get; init; } = Model.SequenceLayout.Packed;
+
+    /// <summary>The micro-batches' sizing: <see cref="PairsPerMicroBatch"/> or the token budget, and the layout.</summary>
+    public Model.BatchSizing MicroBatches => new(PairsPerMicroBatch, MaxTokensPerMicroBatch, Layout);
+
     /// <summary>Peak learning rate.</summary>
     public double LearningRate { get; init; } = 3e-6;
 
@@ -67,6 +79,9 @@ public sealed record TrainingOptions
         Require(Loss is not null, nameof(Loss), "null", "it must be a loss (PreferenceLosses names the built-in ones)");
         Require(PairsPerMicroBatch >= 1, nameof(PairsPerMicroBatch), PairsPerMicroBatch, "it must be at least 1");
         Require(AccumulationSteps >= 1, nameof(AccumulationSteps), AccumulationSteps, "it must be at least 1");
+        Require(MaxTokensPerMicroBatch is null or >= 1, nameof(MaxTokensPerMicroBatch), MaxTokensPerMicroBatch!,
+            "it must be at least 1 (or null: PairsPerMicroBatch pairs)");
+        Require(Enum.IsDefined(Layout), nameof(Layout), Layout, "it must be Packed or Padded");
         Require(LearningRate > 0 && double.IsFinite(LearningRate), nameof(LearningRate), LearningRate, "it must be positive");
         Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), nameof(WeightDecay), WeightDecay, "it must be >= 0");
         Require(Beta1 is >= 0 and < 1, nameof(Beta1), Beta1, "it must be in [0, 1)");

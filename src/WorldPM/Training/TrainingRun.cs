@@ -68,6 +68,7 @@ public static class TrainingRun
     private const string FingerprintKey = "data.fingerprint";
     private const string PairsKey = "data.pairs";
     private const string MicroBatchKey = "batch.pairs_per_micro_batch";
+    private const string MicroBatchTokensKey = "batch.max_tokens_per_micro_batch";
     private const string AccumulationKey = "batch.accumulation_steps";
     private const string LossKey = "loss.name";
     private const string LossSettingsKey = "loss.settings";
@@ -90,14 +91,14 @@ public static class TrainingRun
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
         TrainingOptions t = options.Training;
         int ranks = parallel?.Size ?? 1, rank = parallel?.Rank ?? 0;
-        if (t.PairsPerMicroBatch % ranks != 0)
+        if (t.MaxTokensPerMicroBatch is null && t.PairsPerMicroBatch % ranks != 0)
             throw new ArgumentException($"pairs per micro-batch ({t.PairsPerMicroBatch}) must be a multiple of the rank count " +
                 $"({ranks}): each rank trains on an equal slice of every micro-batch", nameof(options));
 
         using var trainer = new Trainer(context, model, t, options.Steps, parallel);
         CheckpointStore? store = options.OutputDirectory is null ? null : new CheckpointStore(options.OutputDirectory, options.KeepLast);
-        var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch, t.AccumulationSteps,
-            new RunObjective(t.Loss.Name, t.Loss.Settings, options.MarginFrom ?? ""));
+        var shape = new RunShape(TrainingDataFingerprint.Of(train), train.Count, t.PairsPerMicroBatch,
+            t.MaxTokensPerMicroBatch ?? 0, t.AccumulationSteps, new RunObjective(t.Loss.Name, t.Loss.Settings, options.MarginFrom ?? ""));
         long position = 0, resumedFrom = 0;
         int? resumedFromRanks = null;
         if (options.Resume && store?.LatestDirectory() is string latest)
@@ -119,9 +120,8 @@ public static class TrainingRun
             var microBatches = new List<PairBatch>(t.AccumulationSteps);
             for (int m = 0; m < t.AccumulationSteps; ++m)
             {
-                var pairs = new List<TokenizedPair>(t.PairsPerMicroBatch);
-                for (int i = 0; i < t.PairsPerMicroBatch; ++i, ++position) pairs.Add(feed.Next());
-                microBatches.Add(ranks == 1 ? new PairBatch(model.Config, pairs) : Shard(model.Config, pairs, rank, ranks));
+                List<TokenizedPair>[] shards = NextShards(feed, ref position, t.MicroBatches, ranks);
+                microBatches.Add(ranks == 1 ? new PairBatch(model.Config, shards[0], t.Layout) : Shard(model.Config, shards, rank, t.Layout));
             }
             // Not onStep?.Invoke(trainer.TrainStep(...)): without a listener that would skip the step itself.
             StepMetrics metrics = trainer.TrainStep(microBatches);
@@ -131,9 +131,10 @@ public static class TrainingRun
             if (evaluation is { Count: > 0 } && (last || (options.EvalEvery > 0 && trainer.Step % options.EvalEvery == 0)))
             {
                 // The native Bradley-Terry keeps the float64 loss column; another loss reports itself.
+                var sizing = new BatchSizing(16, t.MaxTokensPerMicroBatch, t.Layout);
                 report = PreferenceLosses.RunsNatively(t.Loss)
-                    ? Evaluator.Evaluate(model, evaluation)
-                    : Evaluator.Evaluate(model, evaluation, loss: t.Loss, accelerator: trainer.LossAccelerator);
+                    ? Evaluator.Evaluate(model, evaluation, sizing)
+                    : Evaluator.Evaluate(model, evaluation, sizing, loss: t.Loss, accelerator: trainer.LossAccelerator);
                 onEval?.Invoke(trainer.Step, report);
             }
             if (store is not null && (last || (options.CheckpointEvery > 0 && trainer.Step % options.CheckpointEvery == 0))
@@ -146,13 +147,41 @@ public static class TrainingRun
         return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint) { ResumedFromRanks = resumedFromRanks };
     }
 
-    /// <summary>This rank's equal slice of a global micro-batch, its gradient scaled by its share of the pair weight.</summary>
-    private static PairBatch Shard(ModelConfig config, List<TokenizedPair> global, int rank, int ranks)
+    /// <summary>
+    /// The next global micro-batch from <paramref name="position"/> in the data order, one shard per rank, and the
+    /// position after it. By pair count: that many pairs, cut into equal slices. By token budget: each rank's shard is
+    /// as many consecutive pairs as fit the budget, rank 0's first (every rank computes them all, the same way).
+    /// </summary>
+    private static List<TokenizedPair>[] NextShards(PairPrefetcher feed, ref long position, BatchSizing sizing, int ranks)
     {
-        int per = global.Count / ranks;
-        List<TokenizedPair> mine = global.GetRange(rank * per, per);
-        double total = global.Sum(p => (double)p.Weight), own = mine.Sum(p => (double)p.Weight);
-        return new PairBatch(config, mine) { GradientShare = total > 0 ? ranks * own / total : 1 };
+        var shards = new List<TokenizedPair>[ranks];
+        if (sizing.MaxTokensPerBatch is null)
+        {
+            int per = sizing.ItemsPerBatch / ranks;
+            for (int r = 0; r < ranks; r++)
+            {
+                shards[r] = new List<TokenizedPair>(per);
+                for (int i = 0; i < per; i++, position++) shards[r].Add(feed.Next());
+            }
+            return shards;
+        }
+        for (int r = 0; r < ranks; r++)
+        {
+            long from = position;
+            int count = sizing.Next(0, int.MaxValue, i => [feed.Peek(i).Chosen.Length, feed.Peek(i).Rejected.Length],
+                i => $"training pair {feed.Order[from + i] + 1}");
+            shards[r] = new List<TokenizedPair>(count);
+            for (int i = 0; i < count; i++, position++) shards[r].Add(feed.Next());
+        }
+        return shards;
+    }
+
+    /// <summary>This rank's shard of a global micro-batch, its gradient scaled by its share of the pair weight.</summary>
+    private static PairBatch Shard(ModelConfig config, List<TokenizedPair>[] shards, int rank, SequenceLayout layout)
+    {
+        List<TokenizedPair> mine = shards[rank];
+        double total = shards.Sum(shard => shard.Sum(p => (double)p.Weight)), own = mine.Sum(p => (double)p.Weight);
+        return new PairBatch(config, mine, layout) { GradientShare = total > 0 ? shards.Length * own / total : 1 };
     }
 
     /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls
@@ -167,6 +196,7 @@ public static class TrainingRun
         state.Scalars.SetInt64(FingerprintKey, shape.Fingerprint);
         state.Scalars.SetInt64(PairsKey, shape.Pairs);
         state.Scalars.SetInt64(MicroBatchKey, shape.PairsPerMicroBatch);
+        state.Scalars.SetInt64(MicroBatchTokensKey, shape.MaxTokensPerMicroBatch);
         state.Scalars.SetInt64(AccumulationKey, shape.AccumulationSteps);
         state.Scalars.SetString(LossKey, shape.Objective.Loss);
         state.Scalars.SetString(LossSettingsKey, shape.Objective.Settings);
@@ -175,7 +205,8 @@ public static class TrainingRun
     }
 
     /// <summary>What a checkpoint's data position is relative to: the training pairs and how steps take them.</summary>
-    private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long AccumulationSteps,
+    private sealed record RunShape(long Fingerprint, long Pairs, long PairsPerMicroBatch, long MaxTokensPerMicroBatch,
+        long AccumulationSteps,
         RunObjective Objective);
 
     /// <summary>How <paramref name="state"/> was written for other data or batches than <paramref name="shape"/>
@@ -190,6 +221,7 @@ public static class TrainingRun
         }
         Compare(PairsKey, shape.Pairs, "training pairs");
         Compare(MicroBatchKey, shape.PairsPerMicroBatch, "pairs per micro-batch");
+        Compare(MicroBatchTokensKey, shape.MaxTokensPerMicroBatch, "max tokens per micro-batch (0: none)");
         Compare(AccumulationKey, shape.AccumulationSteps, "accumulation steps");
         if (differences.Count == 0 && state.Scalars.Contains(FingerprintKey) && state.Scalars.GetInt64(FingerprintKey) != shape.Fingerprint)
             differences.Add("the training pairs' content or order differs");

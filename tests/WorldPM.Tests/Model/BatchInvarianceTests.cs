@@ -7,8 +7,8 @@ namespace WorldPM.Tests.Model;
 
 /// <summary>
 /// A sequence's reward is a function of that sequence and the weights alone: the same bits whatever else is in its
-/// batch, however many sequences the batch holds, wherever in the batch the sequence sits and however long its
-/// companions are (so however much padding the batch has). The reference is each sequence scored alone, a batch of
+/// batch, however many sequences the batch holds, wherever in the batch the sequence sits, however long its
+/// companions are (so however much padding the batch has) and whether the batch is padded or packed. The reference is each sequence scored alone, a batch of
 /// one; every other batch must reproduce those bits exactly (compared as integers, so -0 and 0 or two NaNs do not
 /// pass for each other). The model is large enough for the shapes that choose different BLAS code paths to come up:
 /// GEMMs on one thread and on several, K of the MLP's down_proj above OpenBLAS's K blocking, sequences over one
@@ -80,15 +80,15 @@ public class BatchInvarianceTests
 
         public float[] Alone { get; }
 
-        /// <summary>Scores <paramref name="members"/> (indices into <see cref="Sequences"/>) as one batch and notes every
-        /// reward whose bits differ from the sequence's reward alone.</summary>
-        public void ScoreAndCompare(int[] members)
+        /// <summary>Scores <paramref name="members"/> (indices into <see cref="Sequences"/>) as one batch laid out as
+        /// <paramref name="layout"/> and notes every reward whose bits differ from the sequence's reward alone.</summary>
+        public void ScoreAndCompare(int[] members, SequenceLayout layout = SequenceLayout.Padded)
         {
-            float[] rewards = Model.Score(SequenceBatch.FromSequences(Config, [.. members.Select(i => Sequences[i])]));
+            float[] rewards = Model.Score(SequenceBatch.FromSequences(Config, [.. members.Select(i => Sequences[i])], layout));
             int longest = members.Max(m => Sequences[m].Length);
             for (int position = 0; position < members.Length; position++)
                 Compare(rewards[position], members[position],
-                    $"at position {position} of {members.Length} (longest {longest})");
+                    $"at position {position} of {members.Length} ({layout.ToString().ToLowerInvariant()}, longest {longest})");
         }
 
         /// <summary>Notes <paramref name="reward"/> of sequence <paramref name="i"/> if its bits differ from the
@@ -147,15 +147,35 @@ public class BatchInvarianceTests
         scoring.AssertNoMismatch();
     }
 
+    /// <summary>A packed batch (the sequences end to end, no padding) gives each sequence the bits of the sequence
+    /// scored alone in a padded batch of one: batches of every size, every companion.</summary>
+    [TestCaseSource(nameof(Precisions))]
+    public void PackedBatchesGiveTheBitsOfTheSequenceScoredAlone(Precision precision)
+    {
+        using var scoring = new Scoring(precision);
+        var random = new Random(43);
+        foreach (int size in new[] { 1, 2, 7, 16 })
+            for (int trial = 0; trial < Trials(size); trial++)
+                scoring.ScoreAndCompare([.. Enumerable.Range(0, scoring.Sequences.Length).OrderBy(_ => random.Next()).Take(size)],
+                    SequenceLayout.Packed);
+        foreach (int companion in TestBackend.IsEmulated ? [0, 9, 15] : Enumerable.Range(0, scoring.Sequences.Length))
+        {
+            scoring.ScoreAndCompare([5, companion], SequenceLayout.Packed);
+            scoring.ScoreAndCompare([companion, 5], SequenceLayout.Packed);
+        }
+        scoring.AssertNoMismatch();
+    }
+
     /// <summary>The training forward computes the rewards the loss sees with the same ops: a pair's rewards in a step
-    /// are the bits it scores alone, whatever the other pairs of the step.</summary>
-    [Test]
-    public void ATrainingStepSeesTheRewardsOfEachSequenceAlone()
+    /// are the bits it scores alone, whatever the other pairs of the step and whether they are packed.</summary>
+    [TestCase(SequenceLayout.Padded)]
+    [TestCase(SequenceLayout.Packed)]
+    public void ATrainingStepSeesTheRewardsOfEachSequenceAlone(SequenceLayout layout)
     {
         using var scoring = new Scoring(Precision.F32);
         int[] chosen = [2, 9, 14, 7], rejected = [12, 0, 6, 15];
         var batch = new PairBatch(Config,
-            [.. chosen.Zip(rejected, (c, r) => new TokenizedPair(scoring.Sequences[c], scoring.Sequences[r]))]);
+            [.. chosen.Zip(rejected, (c, r) => new TokenizedPair(scoring.Sequences[c], scoring.Sequences[r]))], layout);
         PairStepResult step = scoring.Model.ForwardBackward(batch);
         for (int p = 0; p < chosen.Length; p++)
         {

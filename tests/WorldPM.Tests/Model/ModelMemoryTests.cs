@@ -49,5 +49,40 @@ public class ModelMemoryTests
 
         Assert.That(ModelMemory.ActivationBytes(Tiny, precision, sequences: 4, tokens: 7, recompute), Is.EqualTo(model.ActivationBytes));
     }
-}
 
+    [TestCase(Precision.F32, false)]
+    [TestCase(Precision.BF16, true)]
+    public void PackedActivationBytesAreWhatTheModelAllocates(Precision precision, bool recompute)
+    {
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 3, precision) { RecomputeActivations = recompute };
+        int[][] sequences = [[1, 2, 3, 4, 5], [6, 7, 8], [9, 10, 1, 2, 3, 4, 5], [6, 7]];
+        model.ForwardBackward(new PairBatch(SequenceBatch.FromSequences(Tiny, sequences, SequenceLayout.Packed)));
+
+        Assert.That(ModelMemory.ActivationBytes(Tiny, precision, sequences: 4, tokens: 17, recompute, packed: true),
+            Is.EqualTo(model.ActivationBytes));
+    }
+
+    /// <summary>Packed batches change N every time: the activations stay in the buffers of the largest batch so far
+    /// (the figure of that batch), and grow only when a batch needs more than they hold.</summary>
+    [Test]
+    public void TheActivationsStayInTheBuffersOfTheLargestBatchSoFar()
+    {
+        using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 3);
+        var random = new Random(4);
+        void Run(params int[] lengths) => model.ForwardBackward(new PairBatch(SequenceBatch.FromSequences(Tiny,
+            [.. lengths.Select(n => Enumerable.Range(0, n).Select(_ => random.Next(Tiny.VocabSize)).ToArray())],
+            SequenceLayout.Packed)));
+        double Figure(int sequences, int tokens) => ModelMemory.ActivationBytes(Tiny, Precision.F32, sequences, tokens, packed: true);
+
+        Run(9, 12, 20, 7);
+        Assert.That(model.ActivationBytes, Is.EqualTo(Figure(4, 48)));
+        Run(3, 5);
+        Run(1, 30, 2, 1);
+        Run(11, 2, 6, 4, 1, 1);
+        Assert.That(model.ActivationBytes, Is.EqualTo(Figure(4, 48)), "smaller batches reuse the buffers");
+        Run(40, 21);
+        Assert.That(model.ActivationBytes, Is.EqualTo(Figure(4, 61)), "a longer batch grows them to cover both");
+    }
+}
