@@ -306,11 +306,17 @@ TEST_P(PreferenceHead, BadArgumentsNameTheArgument) {
 
 WPM_INSTANTIATE_HOST_BACKENDS(PreferenceHead);
 
-// cpu and emu, the same inputs: within the documented tolerance of each other (docs/c-abi.md).
-TEST(PreferenceHeadBackends, CpuAndEmuAgree) {
+// Why the emu backend cannot run here, or "" when it can.
+std::string emu_unavailable() {
   wpm_backend_info info{};
   info.struct_size = sizeof info;
-  if (wpm_backend_query(WPM_BACKEND_EMU, &info) != WPM_OK || !info.available) GTEST_SKIP() << info.reason;
+  if (wpm_backend_query(WPM_BACKEND_EMU, &info) != WPM_OK) return wpm_last_error();
+  return info.available ? "" : info.reason;
+}
+
+// cpu and emu, the same inputs: within the documented tolerance of each other (docs/c-abi.md).
+TEST(PreferenceHeadBackends, CpuAndEmuAgree) {
+  if (const std::string why = emu_unavailable(); !why.empty()) GTEST_SKIP() << why;
   Context cpu(2, WPM_BACKEND_CPU), emu(2, WPM_BACKEND_EMU);
   for (wpm_dtype dtype : kDtypes) {
     const Inputs in = make_inputs({8, 40, 24, true, true}, dtype, WPM_HEAD_GELU_EXACT, 11);
@@ -324,15 +330,9 @@ TEST(PreferenceHeadBackends, CpuAndEmuAgree) {
   }
 }
 
-}  // namespace
-
-namespace {
-
 // On a device backend the head is one launch each way, and no GEMM.
 TEST(PreferenceHeadBackends, OneLaunchEachWayOnEmu) {
-  wpm_backend_info info{};
-  info.struct_size = sizeof info;
-  if (wpm_backend_query(WPM_BACKEND_EMU, &info) != WPM_OK || !info.available) GTEST_SKIP() << info.reason;
+  if (const std::string why = emu_unavailable(); !why.empty()) GTEST_SKIP() << why;
   Context emu(1, WPM_BACKEND_EMU);
   const Inputs in = make_inputs({4, 16, 8, true, false}, WPM_F32, WPM_HEAD_GELU_TANH, 21);
   Buffer x(emu, WPM_F32, in.x), g(emu, WPM_F32, in.g), w1(emu, WPM_F32, in.w1), b1(emu, WPM_F32, in.b1),

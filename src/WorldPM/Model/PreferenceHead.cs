@@ -9,7 +9,7 @@ namespace WorldPM.Model;
 /// (the released WorldPM-72B head). Given a <see cref="PairLoss"/>, the Bradley-Terry loss joins the forward and
 /// the backward starts from it; without one, the backward starts from d loss / d reward in the scratch.
 /// <para>
-/// <see cref="Fused"/> (the default) runs each direction as one native op (<see cref="Ops.PreferenceHeadForward{T}"/>:
+/// <see cref="Fused"/> runs each direction as one native op (<see cref="Ops.PreferenceHeadForward{T}"/>:
 /// one kernel launch each way on a device); otherwise the chain of ops it replaces runs (norm, GEMM, activation,
 /// GEMM, cast, loss), kept as the reference the fused op is tested against.
 /// </para>
@@ -37,8 +37,10 @@ internal sealed class PreferenceHead<T> where T : unmanaged
         eps = (float)config.RmsNormEps;
     }
 
-    /// <summary>One native op each way (the default), or the chain of ops.</summary>
-    public bool Fused { get; set; } = true;
+    /// <summary>One native op each way, or the chain of ops. The default is the fused op, except in bf16 storage:
+    /// there the embedded demo's bf16 loss curve drifts from the fp32 one by 0.10 (mean per step over 120 steps,
+    /// EmbeddedDemoTests) with the fused head against 0.03 with the chain, which is not yet understood.</summary>
+    public bool Fused { get; set; } = typeof(T) != typeof(BFloat16);
 
     /// <summary>fp32 rewards [B] from Pooled [B, C], and with <paramref name="loss"/> the loss into a.Loss.</summary>
     public void Forward(ActivationArena<T> arena, HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
