@@ -6,9 +6,8 @@
 //   loss    = sum_i w_i l_i / sum_i w_i                      (w_i = 1 without weights)
 //   dchosen_i = dloss w_i (sigmoid(delta_i) - 1) / sum w,  drejected_i = -dchosen_i
 //
-// Stability: softplus(z) = max(z, 0) + log1p(exp(-|z|)) never overflows, and
-// sigmoid(delta) - 1 = -sigmoid(-delta) is formed from exp(-|delta|) only
-// (no 1 - 1 cancellation), so |delta| of hundreds is finite and accurate.
+// The math (and its stability) is in bradley_terry.cuh, shared with the fused
+// preference head.
 //
 // Tiling: P is a batch of pairs (tens to thousands), so each direction is ONE
 // block of 512 threads: thread k accumulates pairs k, k + 512, ... in order in
@@ -25,7 +24,7 @@
 //
 // Emulator: the block reductions have barriers; the tests run every schedule
 // with poisoned shared memory and expect the same bits.
-#include "block_reduce.cuh"
+#include "bradley_terry.cuh"
 #include "launch_util.cuh"
 
 namespace {
@@ -33,29 +32,13 @@ namespace {
 using namespace klaunch_util;
 constexpr int kThreads = 512;
 
-__device__ __forceinline__ float softplus(float z) { return fmaxf(z, 0.0f) + log1pf(expf(-fabsf(z))); }
-
-// sigmoid(delta) - 1 = -sigmoid(-delta), without cancellation for large delta.
-__device__ __forceinline__ float sigmoid_minus_one(float delta) {
-  const float e = expf(-fabsf(delta));  // in (0, 1]
-  return delta >= 0.0f ? -e / (1.0f + e) : -1.0f / (1.0f + e);
-}
-
 __global__ void __launch_bounds__(kThreads)
     bt_loss_fwd_kernel(const float* __restrict__ chosen, const float* __restrict__ rejected,
                        const float* __restrict__ weights, float* __restrict__ loss, int64_t pairs, float margin) {
   kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
-  float weighted = 0.0f, weight = 0.0f;
-  for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) {
-    const float w = weights ? weights[i] : 1.0f;
-    weighted += w * softplus(-(chosen[i] - rejected[i] - margin));
-    weight += w;
-    kcount_flops(8);  // the margin difference 2, exp and log1p 2, their sum 1, the weight 1, the two sums 2
-  }
-  const float total = block_reduce_sum(weighted, scratch);
-  const float total_weight = block_reduce_sum(weight, scratch);
-  if (threadIdx.x == 0) loss[0] = total / total_weight;
+  const float value = bt_block_loss(chosen, rejected, weights, pairs, margin, scratch);
+  if (threadIdx.x == 0) loss[0] = value;
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -64,20 +47,7 @@ __global__ void __launch_bounds__(kThreads)
                        float* __restrict__ drejected, int64_t pairs, float margin, float dloss) {
   kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
-  float weight_sum = float(pairs);
-  if (weights) {  // uniform across the block: every thread takes the barriers or none does
-    float weight = 0.0f;
-    for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) weight += weights[i];
-    weight_sum = block_reduce_sum(weight, scratch);
-  }
-  const float scale = dloss / weight_sum;
-  for (int64_t i = threadIdx.x; i < pairs; i += blockDim.x) {
-    const float w = weights ? weights[i] : 1.0f;
-    const float g = scale * w * sigmoid_minus_one(chosen[i] - rejected[i] - margin);
-    dchosen[i] = g;
-    drejected[i] = -g;
-    kcount_flops(7);  // the margin difference 2, exp 1, the sigmoid's sum and division 2, the scaling 2
-  }
+  bt_block_grad(chosen, rejected, weights, dchosen, drejected, pairs, margin, dloss, scratch);
 }
 
 kstatus check(const char* op, int64_t pairs, bool any_null) {

@@ -37,6 +37,17 @@ public enum GeluKind
     Exact = 1,
 }
 
+/// <summary>The activation between the preference head's two linear layers (<c>wpm_head_activation</c>).</summary>
+public enum PreferenceHeadActivation
+{
+    /// <summary>GELU, tanh form (<see cref="GeluKind.Tanh"/>).</summary>
+    GeluTanh = 0,
+    /// <summary>GELU, exact erf form (<see cref="GeluKind.Exact"/>).</summary>
+    GeluExact = 1,
+    /// <summary>max(x, 0).</summary>
+    Relu = 2,
+}
+
 /// <summary>Where the padding of a sequence shorter than T sits.</summary>
 public enum Padding
 {

@@ -84,6 +84,19 @@ struct ktensor {
 #define WPM_KERNELS_NS kernels
 #endif
 
+// The arguments of preference_head.cu's launchers (declared below).
+enum class head_act : int { gelu_tanh, gelu_exact, relu };
+struct kpreference_head {
+  int64_t rows, d, h, pairs;
+  head_act act;
+  float eps, margin, dloss;
+  const void* x; const void* norm_weight; const void* w1; const void* b1; const void* w2; const void* b2;
+  const float* weights;
+  float* rewards; float* saved; float* loss; float* drewards;
+  void* dx; void* dnorm_weight; void* dw1; void* db1; void* dw2; void* db2;
+  kdtype dtype;
+};
+
 namespace WPM_KERNELS_NS {
 
 // ---- fill.cu: every one of n elements of elem_bytes (2 or 4) bytes set to the low elem_bytes of bits.
@@ -127,6 +140,14 @@ kstatus bt_loss_fwd(kstream_t stream, const float* chosen, const float* rejected
                     int64_t pairs, float margin);
 kstatus bt_loss_bwd(kstream_t stream, const float* chosen, const float* rejected, const float* weights,
                     float* dchosen, float* drejected, int64_t pairs, float margin, float dloss);
+
+// ---- preference_head.cu: the fused head (worldpm.h, wpm_preference_head_params). x, dx [rows, d],
+// norm_weight, dnorm_weight [d], w1, dw1 [h, d], b1, db1, w2, dw2 [h], b2, db2 [1] in dtype; rewards,
+// drewards [rows], saved [rows, h + 1], weights [pairs] (may be null), loss [1] f32. pairs 0: no loss
+// (forward) and drewards given (backward); else rows == 2 pairs. The backward overwrites dx (and
+// drewards with pairs) and ACCUMULATES into the parameter gradients. One launch each.
+kstatus preference_head_fwd(kstream_t stream, const kpreference_head& args);
+kstatus preference_head_bwd(kstream_t stream, const kpreference_head& args);
 
 // ---- cast.cu: dst = src converted (RNE), any direction between f32, f16, bf16; no overlap.
 kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* dst, kdtype dst_dtype, int64_t n);

@@ -18,7 +18,7 @@
  *   - A parameter struct (wpm_<op>_params, first field struct_size) for ops
  *     with foreseeable new arguments: GEMM (epilogues), attention (masks,
  *     windows), RoPE (per-sequence position offsets of packed sequences, RoPE
- *     scaling), RMSNorm (a fused residual add), last-token pooling (sequence
+ *     scaling), RMSNorm (a fused residual add), the preference head (other head layouts), last-token pooling (sequence
  *     offsets of packed batches instead of [B, T]), the row ops (a row
  *     stride), the Bradley-Terry loss and AdamW (new hyperparameters). A
  *     later minor version adds fields at the end; a caller built against an
@@ -527,6 +527,61 @@ typedef struct wpm_bt_loss_params {
 
 WPM_API wpm_status wpm_bt_loss_fwd(wpm_context* context, const wpm_bt_loss_params* params);
 WPM_API wpm_status wpm_bt_loss_bwd(wpm_context* context, const wpm_bt_loss_params* params);
+
+/* ---------------------------------------------------------------- preference head (added in 0.6)
+ * The whole head of a reward model in one op, from the scoring rows' hidden states:
+ *   n_i      = x_i * rstd_i * norm_weight          (the final RMSNorm, rstd_i = 1 / sqrt(mean(x_i^2) + eps))
+ *   reward_i = w2 . act(w1 n_i + b1) + b2          (Linear(d, h) -> act -> Linear(h, 1), fp32 out)
+ * and, with pairs > 0, the Bradley-Terry loss of wpm_bt_loss_fwd over rows 0..P-1 (chosen) and
+ * P..2P-1 (rejected), so b = 2 P. x [B, d], norm_weight [d], w1 [h, d], b1 [h], w2 [h] (score.2's
+ * [1, h]), b2 [1] and the gradients dx, dnorm_weight, dw1, db1, dw2, db2 share one dtype (f32, f16,
+ * bf16; all math in fp32). saved f32 [B, h + 1] holds what the backward needs (written by the forward,
+ * read by the backward; its contents are the library's). The backward overwrites dx and
+ * ACCUMULATES into dnorm_weight, dw1, db1, dw2 and db2. With pairs, it starts from the loss: drewards
+ * f32 [B] receives d loss / d reward times dloss (as dchosen, drejected of wpm_bt_loss_bwd); without
+ * pairs (0), drewards is an input, the caller's d loss / d reward. Deterministic: fixed reduction order,
+ * the same bits on every run of a backend. */
+typedef enum wpm_head_activation {
+  WPM_HEAD_GELU_TANH = 0,  /* as WPM_GELU_TANH */
+  WPM_HEAD_GELU_EXACT = 1, /* as WPM_GELU_EXACT */
+  WPM_HEAD_RELU = 2        /* max(x, 0); the released WorldPM-72B head */
+} wpm_head_activation;
+
+typedef struct wpm_preference_head_params {
+  size_t struct_size;
+  int64_t b; /* scoring rows, 1..2^31-1 */
+  int64_t d; /* model width, >= 1 */
+  int64_t h; /* head hidden width, >= 1 */
+  wpm_head_activation activation;
+  float eps;     /* the final norm's epsilon (forward only), >= 0 */
+  int64_t pairs; /* 0: rewards only; else b == 2 pairs */
+  float margin;  /* of the loss, as wpm_bt_loss_params */
+  const wpm_buffer* x;
+  const wpm_buffer* norm_weight;
+  const wpm_buffer* w1;
+  const wpm_buffer* b1;
+  const wpm_buffer* w2;
+  const wpm_buffer* b2;
+  const wpm_buffer* weights; /* f32 [P] or NULL, with pairs: each >= 0, sum > 0 */
+  wpm_buffer* rewards;       /* f32 [B]: written by the forward, read by the backward with pairs */
+  wpm_buffer* saved;         /* f32 [B, h + 1]: written by the forward, read by the backward */
+  wpm_buffer* loss;          /* f32 [1], forward output with pairs (NULL without) */
+  /* backward only */
+  float dloss;          /* with pairs: the incoming gradient of loss (usually 1, or the loss scale) */
+  wpm_buffer* drewards; /* f32 [B]: output with pairs, input without */
+  wpm_buffer* dx;
+  wpm_buffer* dnorm_weight;
+  wpm_buffer* dw1;
+  wpm_buffer* db1;
+  wpm_buffer* dw2;
+  wpm_buffer* db2;
+} wpm_preference_head_params;
+
+/* Reads x, the weights and (with pairs) weights; writes rewards, saved and (with pairs) loss. */
+WPM_API wpm_status wpm_preference_head_fwd(wpm_context* context, const wpm_preference_head_params* params);
+/* Reads x, norm_weight, w1, b1, w2, saved and, with pairs, rewards and weights (else drewards);
+ * writes dx (and drewards with pairs), accumulates into the parameter gradients. */
+WPM_API wpm_status wpm_preference_head_bwd(wpm_context* context, const wpm_preference_head_params* params);
 
 /* ---------------------------------------------------------------- AdamW
  * One multi-tensor step. For each tensor i (count elements each):

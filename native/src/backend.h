@@ -53,6 +53,21 @@ struct BtLossArgs {
   float* dchosen; float* drejected;
 };
 
+// The fused preference head (wpm_preference_head_fwd / _bwd), checked at the boundary. x, norm_weight,
+// w1, b1, w2, b2 and the parameter gradients are in dtype; rewards, saved, loss, weights, drewards f32.
+// pairs 0: no loss (forward), drewards given (backward).
+struct PreferenceHeadArgs {
+  int64_t b, d, h, pairs;
+  wpm_head_activation activation;
+  float eps, margin, dloss;
+  const void* x; const void* norm_weight; const void* w1; const void* b1; const void* w2; const void* b2;
+  const float* weights;  // may be null
+  float* rewards; float* saved; float* loss;
+  float* drewards;
+  void* dx; void* dnorm_weight; void* dw1; void* db1; void* dw2; void* db2;  // backward only
+  wpm_dtype dtype;
+};
+
 struct AdamwTensor {
   float* param; const void* grad; float* m; float* v; void* working;  // working may be null
   int64_t count;
@@ -182,6 +197,8 @@ class Backend {
                                          int64_t t, int64_t c, wpm_padding padding, wpm_dtype dtype) = 0;
   virtual wpm_status bt_loss_fwd(const BtLossArgs& args) = 0;
   virtual wpm_status bt_loss_bwd(const BtLossArgs& args) = 0;
+  virtual wpm_status preference_head_fwd(const PreferenceHeadArgs& args) = 0;
+  virtual wpm_status preference_head_bwd(const PreferenceHeadArgs& args) = 0;
   virtual wpm_status adamw_step(const AdamwArgs& args) = 0;
   virtual wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) = 0;
   // wpm_pair_metrics: rewards f32 [>= 2 pairs], loss f32 [1], metrics f32 [3], all in backend memory.

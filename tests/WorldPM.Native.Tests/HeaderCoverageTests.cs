@@ -101,6 +101,9 @@ public sealed partial class HeaderCoverageTests
         ["WPM_I32"] = (int)DType.I32,
         ["WPM_GELU_TANH"] = (int)GeluKind.Tanh,
         ["WPM_GELU_EXACT"] = (int)GeluKind.Exact,
+        ["WPM_HEAD_GELU_TANH"] = (int)PreferenceHeadActivation.GeluTanh,
+        ["WPM_HEAD_GELU_EXACT"] = (int)PreferenceHeadActivation.GeluExact,
+        ["WPM_HEAD_RELU"] = (int)PreferenceHeadActivation.Relu,
         ["WPM_PAD_RIGHT"] = (int)Padding.Right,
         ["WPM_PAD_LEFT"] = (int)Padding.Left,
     };

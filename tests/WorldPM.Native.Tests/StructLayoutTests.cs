@@ -31,7 +31,7 @@ public sealed class StructLayoutTests
     {
         string[] expected = ["wpm_adamw_params", "wpm_attention_params", "wpm_backend_info", "wpm_bt_loss_params", "wpm_comm_info", "wpm_comm_options",
             "wpm_context_options", "wpm_device_counters", "wpm_gemm_params", "wpm_kernel_profile", "wpm_last_token_pool_params",
-            "wpm_rmsnorm_params", "wpm_rope_params", "wpm_rows_params"];
+            "wpm_preference_head_params", "wpm_rmsnorm_params", "wpm_rope_params", "wpm_rows_params"];
         Assert.That(Structs.Select(t => t.Name), Is.EquivalentTo(expected));
     }
 

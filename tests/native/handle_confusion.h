@@ -232,6 +232,24 @@ inline wpm_bt_loss_params bt_loss_params(HandleFixture& f, Call& c, bool backwar
   return p;
 }
 
+// One pair (b = 2) of rows of width 4 through a head of width 4.
+inline wpm_preference_head_params preference_head_params(HandleFixture& f, Call& c, bool backward) {
+  auto p = sized<wpm_preference_head_params>();
+  p.b = 2, p.d = 4, p.h = 4, p.pairs = 1, p.activation = WPM_HEAD_GELU_TANH, p.eps = 1e-6f, p.dloss = 1;
+  p.x = c.buffer("x", f.f32(0)), p.norm_weight = c.buffer("norm_weight", f.f32(1));
+  p.w1 = c.buffer("w1", f.f32(2)), p.b1 = c.buffer("b1", f.f32(3));
+  p.w2 = c.buffer("w2", f.f32(4)), p.b2 = c.buffer("b2", f.f32(5));
+  p.weights = c.buffer("weights", f.ones());
+  p.rewards = c.buffer("rewards", f.f32(6)), p.saved = c.buffer("saved", f.f32(7));
+  if (!backward) p.loss = c.buffer("loss", f.f32(8));
+  if (backward) {
+    p.drewards = c.buffer("drewards", f.f32(9)), p.dx = c.buffer("dx", f.f32(10));
+    p.dnorm_weight = c.buffer("dnorm_weight", f.f32(11)), p.dw1 = c.buffer("dw1", f.f32(12));
+    p.db1 = c.buffer("db1", f.f32(13)), p.dw2 = c.buffer("dw2", f.f32(14)), p.db2 = c.buffer("db2", f.f32(15));
+  }
+  return p;
+}
+
 // An op taking (context, params): the struct from make, the context asked for as "context".
 template <class Params>
 Invoker struct_op(wpm_status (*op)(wpm_context*, const Params*), Params (*make)(HandleFixture&, Call&, bool),
@@ -412,6 +430,8 @@ inline const std::map<std::string, Invoker>& invokers() {
       {"wpm_rows_scatter_add", struct_op(wpm_rows_scatter_add, rows_params, true)},
       {"wpm_bt_loss_fwd", struct_op(wpm_bt_loss_fwd, bt_loss_params, false)},
       {"wpm_bt_loss_bwd", struct_op(wpm_bt_loss_bwd, bt_loss_params, true)},
+      {"wpm_preference_head_fwd", struct_op(wpm_preference_head_fwd, preference_head_params, false)},
+      {"wpm_preference_head_bwd", struct_op(wpm_preference_head_bwd, preference_head_params, true)},
       {"wpm_swiglu_fwd",
        [](F& f, Call& c) {
          return wpm_swiglu_fwd(c.context("context", f.context()), c.buffer("gate", f.f32(0)), c.buffer("up", f.f32(1)),

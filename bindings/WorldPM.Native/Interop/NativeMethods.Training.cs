@@ -34,6 +34,35 @@ internal static unsafe partial class NativeMethods
     }
 
     [StructLayout(LayoutKind.Sequential)]
+    internal struct wpm_preference_head_params
+    {
+        public nuint struct_size;
+        public long b, d, h;
+        public PreferenceHeadActivation activation;
+        public float eps;
+        public long pairs;
+        public float margin;
+        public nint x;
+        public nint norm_weight;
+        public nint w1;
+        public nint b1;
+        public nint w2;
+        public nint b2;
+        public nint weights;
+        public nint rewards;
+        public nint saved;
+        public nint loss;
+        public float dloss;
+        public nint drewards;
+        public nint dx;
+        public nint dnorm_weight;
+        public nint dw1;
+        public nint db1;
+        public nint dw2;
+        public nint db2;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
     internal struct wpm_adamw_params
     {
         public nuint struct_size;
@@ -62,6 +91,12 @@ internal static unsafe partial class NativeMethods
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_bt_loss_bwd(nint context, wpm_bt_loss_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_preference_head_fwd(nint context, wpm_preference_head_params* @params);
+
+    [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_preference_head_bwd(nint context, wpm_preference_head_params* @params);
 
     [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_adamw_step(nint context, wpm_adamw_params* @params);

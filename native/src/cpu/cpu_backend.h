@@ -59,6 +59,8 @@ class CpuBackend final : public Backend {
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override;
   wpm_status bt_loss_fwd(const BtLossArgs& args) override;
   wpm_status bt_loss_bwd(const BtLossArgs& args) override;
+  wpm_status preference_head_fwd(const PreferenceHeadArgs& args) override;
+  wpm_status preference_head_bwd(const PreferenceHeadArgs& args) override;
   wpm_status adamw_step(const AdamwArgs& args) override;
   wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override;
   wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) override;

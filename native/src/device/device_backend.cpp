@@ -325,6 +325,24 @@ class DeviceBackend final : public Backend {
     });
   }
 
+  // The fused preference head: one launch each way (kernels/preference_head.cu).
+  wpm_status preference_head_fwd(const PreferenceHeadArgs& a) override {
+    const kpreference_head args = preference_head_args(a);
+    return launch("wpm_preference_head_fwd", [&](CUstream_st* s) { return k::preference_head_fwd(s, args); });
+  }
+  wpm_status preference_head_bwd(const PreferenceHeadArgs& a) override {
+    const kpreference_head args = preference_head_args(a);
+    return launch("wpm_preference_head_bwd", [&](CUstream_st* s) { return k::preference_head_bwd(s, args); });
+  }
+  static kpreference_head preference_head_args(const PreferenceHeadArgs& a) {
+    const head_act act = a.activation == WPM_HEAD_RELU         ? head_act::relu
+                         : a.activation == WPM_HEAD_GELU_EXACT ? head_act::gelu_exact
+                                                               : head_act::gelu_tanh;
+    return kpreference_head{a.b,  a.d,  a.h,  a.pairs, act,      a.eps,    a.margin, a.dloss,          a.x,
+                            a.norm_weight, a.w1, a.b1, a.w2, a.b2, a.weights, a.rewards, a.saved, a.loss,
+                            a.drewards, a.dx, a.dnorm_weight, a.dw1, a.db1, a.dw2, a.db2, to_kdtype(a.dtype)};
+  }
+
   wpm_status adamw_step(const AdamwArgs& a) override {
     if (a.count == 0) return WPM_OK;
     std::vector<kadamw_tensor> table(static_cast<size_t>(a.count));

@@ -33,6 +33,10 @@ internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32>
     /// in a pair batch.</summary>
     public TF32 Rewards { get; } = arena.TakeF32(s.B);
 
+    /// <summary>What the fused head's forward keeps for its backward, f32 [B, h + 1] (its layout is the native
+    /// library's).</summary>
+    public TF32 Saved { get; } = arena.TakeF32(s.B * (s.HeadHidden + 1));
+
     /// <summary>Per-pair loss weights [B / 2] (room for B).</summary>
     public TF32 Weights { get; } = arena.TakeF32(s.B);
 

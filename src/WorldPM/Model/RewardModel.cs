@@ -77,6 +77,16 @@ public sealed class RewardModel : IDisposable
     }
 
     /// <summary>
+    /// The final norm, the preference head and the Bradley-Terry loss as one native op each way (the default); false
+    /// runs the chain of ops it replaces: for tests that compare the two.
+    /// </summary>
+    internal bool FusedHead
+    {
+        get => network.FusedHead;
+        set => network.FusedHead = value;
+    }
+
+    /// <summary>
     /// Activation recomputation (gradient checkpointing per decoder layer): the forward keeps only each layer's input
     /// and the backward reruns a layer's forward before its backward, into one region of intermediates all layers
     /// share. Saves L - 1 layers' intermediates (per layer (3 C + 2 H D + 2 KVH D + 3 I) N elements of the storage

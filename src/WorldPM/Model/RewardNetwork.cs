@@ -22,6 +22,9 @@ internal interface IRewardNetwork : IDisposable
     /// <summary>See <see cref="RewardModel.BatchInvariant"/>.</summary>
     bool BatchInvariant { get; set; }
 
+    /// <summary>See <see cref="RewardModel.FusedHead"/>.</summary>
+    bool FusedHead { get; set; }
+
     /// <summary>See <see cref="RewardModel.ActivationBytes"/>.</summary>
     long ActivationBytes { get; }
 
@@ -67,7 +70,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private readonly WorldPMContext context;
     private readonly ModelConfig config;
     private readonly ParameterStore<T> store;
-    private readonly Weight<T> embedding, finalNorm;
+    private readonly Weight<T> embedding;
     private readonly DecoderLayer<T>[] layers;
     private readonly PreferenceHead<T> head;
     private ActivationArena<T>? arena;
@@ -79,7 +82,6 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         this.config = config;
         store = new ParameterStore<T>(context, RewardModel.Specs(config), seed);
         embedding = store["model.embed_tokens.weight"];
-        finalNorm = store["model.norm.weight"];
         layers = [.. Enumerable.Range(0, config.NumHiddenLayers).Select(i => new DecoderLayer<T>(context, config, store, i))];
         head = new PreferenceHead<T>(context, config, store);
     }
@@ -100,6 +102,12 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public bool BatchInvariant { get; set; }
 
+    public bool FusedHead
+    {
+        get => head.Fused;
+        set => head.Fused = value;
+    }
+
     public long ActivationBytes => arena?.Bytes ?? 0;
 
     private DecoderLayer<T> LastLayer => layers[^1];
@@ -110,16 +118,16 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         int pairs = sequences.Count / 2;
         ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
         HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> h = a.Layout.Head;
-        BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> g = a.Layout.Backward;
-        using DeviceBuffer<float> chosen = h.Rewards.View(0, pairs), rejected = h.Rewards.View(pairs, pairs);
-        using DeviceBuffer<float> dChosen = g.Rewards.View(0, pairs), dRejected = g.Rewards.View(pairs, pairs);
-        Forward(a);
-        if (hostLoss is not null) return HostLossBackward(a, hostLoss, pairs, lossScale, gradientsFinalFrom);
+        if (hostLoss is not null)
+        {
+            Forward(a);
+            return HostLossBackward(a, hostLoss, pairs, lossScale, gradientsFinalFrom);
+        }
         using DeviceBuffer<float>? w = weights.IsEmpty ? null : h.Weights.View(0, pairs);
         w?.CopyFrom(weights);
-        Ops.BradleyTerryLossForward(context, chosen, rejected, h.Loss, weights: w, pairs: pairs);
-        Ops.BradleyTerryLossBackward(context, chosen, rejected, dChosen, dRejected, lossScale, weights: w, pairs: pairs);
-        Backward(a, gradientsFinalFrom);
+        var pairLoss = new PairLoss(pairs, w, lossScale);
+        Forward(a, loss: pairLoss);
+        Backward(a, gradientsFinalFrom, loss: pairLoss);
         return new PairOutputs(h.Loss, h.Rewards, pairs);
     }
 
@@ -215,6 +223,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     {
         ActivationArena<T> a = Prepare(sequences, recompute: true);
         Forward(a);
+        head.Normalize(a, a.Layout.Head);
         return a.Layout.Head.PooledNorm.ToFloats();
     }
 
@@ -242,7 +251,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     /// <summary>The forward from layer 0's input: the token ids' embedding rows, or (<paramref name="embedTokens"/>
     /// false) whatever the caller wrote there.</summary>
-    private void Forward(ActivationArena<T> a, bool embedTokens = true)
+    private void Forward(ActivationArena<T> a, bool embedTokens = true, PairLoss? loss = null)
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
@@ -258,10 +267,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         {
             LastLayer.ForwardScoringRows(a, acts.Layers[^1], acts.Head.Pooled);
         }
-        // model.norm is row-wise, so normalizing only the pooled rows is exact: norm(pool(x)) = pool(norm(x)).
-        Ops.RmsNormForward(context, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledNorm, acts.Head.PooledRstd, s.B,
-            s.C, (float)config.RmsNormEps);
-        head.Forward(a, acts.Head);
+        // model.norm is row-wise, so normalizing only the pooled rows (in the head) is exact: norm(pool(x)) = pool(norm(x)).
+        head.Forward(a, acts.Head, loss);
     }
 
     /// <summary>
@@ -270,15 +277,15 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// <paramref name="gradientsFinalFrom"/> hears each offset from which on every gradient is final (after the head
     /// and final norm, after each layer, after the embedding: 0), which is when a data-parallel bucket can start.
     /// Without <paramref name="intoEmbeddingTable"/> it stops at d loss / d layer 0's input, left in g.Residual.
+    /// With <paramref name="loss"/> it starts from the loss the forward computed (writing d loss / d reward).
     /// </summary>
-    private void Backward(ActivationArena<T> a, Action<long>? gradientsFinalFrom, bool intoEmbeddingTable = true)
+    private void Backward(ActivationArena<T> a, Action<long>? gradientsFinalFrom, bool intoEmbeddingTable = true,
+        PairLoss? loss = null)
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
         var g = acts.Backward;
-        head.Backward(a, acts.Head, g);
-        Ops.RmsNormBackward(context, g.PooledNorm, acts.Head.Pooled, finalNorm.Value, acts.Head.PooledRstd, g.Pooled,
-            finalNorm.Grad, s.B, s.C);
+        head.Backward(a, acts.Head, g, loss);
         if (FullLastLayer)
         {
             ScoringRows.ScatterIntoZeros(context, a, g.Pooled, g.Residual, s.C);

@@ -54,6 +54,24 @@ public sealed unsafe partial class BadArgumentTests
         Invalid("bt_loss_bwd: drejected too small", "drejected", a =>
             Ops.BradleyTerryLossBackward(a.Context, a.F32(3), a.F32(3), a.F32(3), a.F32(2))),
 
+        // The fused preference head: B 2 (one pair), d 4, h 4.
+        Invalid("preference_head_fwd: NULL params", "params", a => Check(NativeMethods.wpm_preference_head_fwd(a.Ctx, null))),
+        Invalid("preference_head_fwd: h 0", "h", a =>
+            Ops.PreferenceHeadForward(a.Context, HeadWeights(a), a.F32(8), a.F32(2), a.F32(10), 2, 4, 0,
+                PreferenceHeadActivation.Relu, 1e-6f)),
+        Invalid("preference_head_fwd: saved too small", "saved", a =>
+            Ops.PreferenceHeadForward(a.Context, HeadWeights(a), a.F32(8), a.F32(2), a.F32(9), 2, 4, 4,
+                PreferenceHeadActivation.GeluTanh, 1e-6f)),
+        Invalid("preference_head_fwd: activation 3", "activation", a =>
+            Ops.PreferenceHeadForward(a.Context, HeadWeights(a), a.F32(8), a.F32(2), a.F32(10), 2, 4, 4,
+                (PreferenceHeadActivation)3, 1e-6f)),
+        Invalid("preference_head_fwd: pairs not b / 2", "pairs", a =>
+            Ops.PreferenceHeadForward(a.Context, HeadWeights(a), a.F32(8), a.F32(2), a.F32(10), 2, 4, 4,
+                PreferenceHeadActivation.GeluExact, 1e-6f, loss: a.F32(1), pairs: 2)),
+        Invalid("preference_head_bwd: dx too small", "dx", a =>
+            Ops.PreferenceHeadBackward(a.Context, HeadWeights(a), HeadWeights(a), a.F32(8), a.F32(10), a.F32(2),
+                a.F32(2), a.F32(7), 2, 4, 4, PreferenceHeadActivation.Relu)),
+
         // AdamW: two tensors of 4 elements unless the case says otherwise.
         Invalid("adamw_step: negative lr", "lr", a => Ops.AdamWStep(a.Context, Tensors(a, 4, 4), new AdamWSettings(-1e-3f), 1)),
         Invalid("adamw_step: beta1 1", "beta1", a =>
@@ -153,4 +171,8 @@ public sealed unsafe partial class BadArgumentTests
     /// <summary>AdamW tensors of the given sizes with matching gradients and moments.</summary>
     private static List<AdamWTensor> Tensors(Arena a, params int[] counts) =>
         counts.Select(n => new AdamWTensor(a.F32(n), a.F32(n), a.F32(n), a.F32(n))).ToList();
+
+    /// <summary>The head's tensors for d 4, h 4, each a buffer of its own.</summary>
+    private static PreferenceHeadWeights<float> HeadWeights(Arena a) =>
+        new(a.F32(4), a.F32(16), a.F32(4), a.F32(4), a.F32(1));
 }

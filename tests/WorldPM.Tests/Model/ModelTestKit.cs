@@ -49,6 +49,28 @@ internal static class ModelTestKit
     public static Dictionary<string, float[]> Grads(RewardModel model) =>
         model.Parameters.ToDictionary(p => p.Name, p => p.Grad.ToFloats());
 
+    /// <summary>
+    /// Every parameter gradient of <paramref name="actual"/> within relative <paramref name="tolerance"/> of
+    /// <paramref name="expected"/>'s. A reference gradient of norm below 1e-6 (score.2.bias under a pair loss: exactly
+    /// zero, since the bias cancels in r_chosen - r_rejected, so both sides are round-off that no relative bound can
+    /// compare) only has to stay that small.
+    /// </summary>
+    public static void ExpectSameGradients(RewardModel expected, RewardModel actual, double tolerance)
+    {
+        Dictionary<string, float[]> expectedGrads = Grads(expected);
+        foreach ((string name, float[] grad) in Grads(actual))
+        {
+            double[] g = Array.ConvertAll(grad, v => (double)v);
+            double[] gRef = Array.ConvertAll(expectedGrads[name], v => (double)v);
+            double norm = Norm(gRef);
+            TestContext.Out.WriteLine($"{name}: relative error {RelativeError(g, gRef):E2} (||g_ref|| = {norm:E2})");
+            if (norm < 1e-6)
+                Assert.That(Norm(g), Is.LessThan(1e-6), name);
+            else
+                Assert.That(RelativeError(g, gRef), Is.LessThanOrEqualTo(tolerance), name);
+        }
+    }
+
     /// <summary>A right-padded batch [lengths.Length, seqLen] of random ids; padding holds random junk, some of it
     /// outside the vocabulary.</summary>
     public static int[] Tokens(Random random, ModelConfig config, int[] lengths, int seqLen)
