@@ -196,7 +196,7 @@ TEST_F(WorkCounters, AttentionForwardAndBackwardCountTheirTiles) {
 TEST_F(WorkCounters, EmbeddingBackwardBytesGrowAsNLogN) {
   const int64_t c = 256;
   auto counted = [&](int64_t n, double* min_bytes) {
-    std::vector<int32_t> ids(size_t(n));
+    std::vector<int32_t> ids(static_cast<size_t>(n));
     for (int64_t t = 0; t < n; ++t) ids[size_t(t)] = int32_t((t * 2654435761u) % uint64_t(n / 2));
     const double distinct = double(std::set<int32_t>(ids.begin(), ids.end()).size());
     // ids read, dout read once, each touched dtable row read and written once.
