@@ -234,8 +234,9 @@ int64_t embedding_bwd_workspace_bytes(int64_t n) { return n > 0 ? 2 * n * int64_
 
 kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, void* dtable, void* workspace,
                       int64_t n, int64_t vocab, int64_t c, kdtype dtype) {
-  if (kstatus s = check("embedding_bwd", n, vocab, c, !ids || !dout || !dtable || !workspace)) return s;
+  if (kstatus s = check("embedding_bwd", n, vocab, c, !ids || !dout || !dtable)) return s;
   if (n * c == 0) return KSTATUS_OK;
+  if (!workspace) return invalid("embedding_bwd", "workspace is null (embedding_bwd_workspace_bytes(n) bytes needed)");
   return dispatch_dtype("embedding_bwd", dtype, [&](auto tag) {
     using T = decltype(tag);
     uint64_t* keys = static_cast<uint64_t*>(workspace);

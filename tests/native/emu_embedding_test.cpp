@@ -154,4 +154,11 @@ TEST(EmuEmbedding, SortedBackwardIsBitwiseIdenticalInEveryScheduleAcrossMergePas
         [&] { return embedding_emu(c, true, ids, table, dout, 17, 24, nullptr); }, "embedding bwd, 2300 tokens");
 }
 
+TEST(EmuEmbedding, BackwardWithoutAWorkspaceIsRefusedNamingIt) {
+  DeviceArray ids(std::vector<int32_t>{0, 1}), dout(kdtype::f32, 2 * 4), dtable(kdtype::f32, 2 * 4);
+  EXPECT_EQ(embedding_bwd(nullptr, ids.as<int32_t>(), dout.data(), dtable.data(), nullptr, 2, 2, 4, kdtype::f32),
+            KSTATUS_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(klast_error()).find("embedding_bwd: workspace is null"), std::string::npos) << klast_error();
+}
+
 }  // namespace
