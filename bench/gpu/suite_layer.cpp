@@ -82,6 +82,7 @@ void embedding_family(Bench& bench, kdtype dtype) {
   DeviceBuffer table = random_buffer(dtype, vocab * c, -1, 1, bench.next_seed());
   DeviceBuffer dout = random_buffer(dtype, n * c, -1, 1, bench.next_seed());
   DeviceBuffer out(size_t(n * c) * dtype_bytes(dtype));
+  DeviceBuffer workspace(size_t(k::embedding_bwd_workspace_bytes(n)));
   const std::string shape = "N=4096 V=32768 C=2048";
   bench.measure(memory_work("embedding_fwd", dtype_name(dtype), shape, 2.0 * n * c * s + 4.0 * n, "2 N C s + 4 N"),
                 [&] {
@@ -93,8 +94,8 @@ void embedding_family(Bench& bench, kdtype dtype) {
   bench.measure(memory_work("embedding_bwd", dtype_name(dtype), shape + " U=" + std::to_string(int64_t(distinct)),
                             double(n) * c * s + 2.0 * distinct * c * s + 4.0 * n, "N C s + 2 U C s + 4 N"),
                 [&] {
-                  check_launch(k::embedding_bwd(bench.stream(), ids.as<int32_t>(), dout.get(), table.get(), n, vocab,
-                                                c, dtype),
+                  check_launch(k::embedding_bwd(bench.stream(), ids.as<int32_t>(), dout.get(), table.get(),
+                                                workspace.get(), n, vocab, c, dtype),
                                "embedding_bwd");
                 });
 }

@@ -155,8 +155,10 @@ kstatus cast_dtype(kstream_t stream, const void* src, kdtype src_dtype, void* ds
 // ---- embedding.cu: ids i32 [n], table, dtable [vocab, c], out, dout [n, c]; the backward accumulates.
 kstatus embedding_fwd(kstream_t stream, const int32_t* ids, const void* table, void* out, int64_t n, int64_t vocab,
                       int64_t c, kdtype dtype);
-kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, void* dtable, int64_t n, int64_t vocab,
-                      int64_t c, kdtype dtype);
+// The backward sorts the tokens by id in a device workspace of embedding_bwd_workspace_bytes(n) bytes.
+int64_t embedding_bwd_workspace_bytes(int64_t n);
+kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, void* dtable, void* workspace,
+                      int64_t n, int64_t vocab, int64_t c, kdtype dtype);
 
 // ---- value_check.cu: every values[i] in low..high, else the first bad one into *word when word->code is 0
 // (word and safe in DEVICE memory; safe may be null, else it gets the values with bad ones replaced by high).

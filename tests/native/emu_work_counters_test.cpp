@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -188,6 +189,35 @@ TEST_F(WorkCounters, AttentionForwardAndBackwardCountTheirTiles) {
     expect_near_rel(double(s.global_read_bytes), read, "attention bwd read");
     expect_near_rel(double(s.global_write_bytes), 3.0 * double(t) * row + 4.0 * double(t), "attention bwd written");
   }
+}
+
+// The embedding backward sorts the tokens by id and sums each id's segment: O(N log N) bytes, where a scan of
+// every earlier token per token would be O(N^2) (doubling N would then about quadruple them).
+TEST_F(WorkCounters, EmbeddingBackwardBytesGrowAsNLogN) {
+  const int64_t c = 256;
+  auto counted = [&](int64_t n, double* min_bytes) {
+    std::vector<int32_t> ids(static_cast<size_t>(n));
+    for (int64_t t = 0; t < n; ++t) ids[size_t(t)] = int32_t((t * 2654435761u) % uint64_t(n / 2));
+    const double distinct = double(std::set<int32_t>(ids.begin(), ids.end()).size());
+    // ids read, dout read once, each touched dtable row read and written once.
+    *min_bytes = 4.0 * n + 4.0 * n * c + 2.0 * 4.0 * distinct * c;
+    DeviceArray dids(ids), dout(kdtype::f32, std::vector<float>(size_t(n * c), 1.0f)),
+        dtable(kdtype::f32, std::vector<float>(size_t(n / 2 * c), 0.0f)),
+        workspace(kdtype::f32, size_t(kernels_emu::embedding_bwd_workspace_bytes(n) / 4));
+    emu::LaunchStatsLog log;
+    EXPECT_EQ(kernels_emu::embedding_bwd(nullptr, dids.as<int32_t>(), dout.data(), dtable.data(), workspace.data(), n,
+                                         n / 2, c, kdtype::f32),
+              KSTATUS_OK);
+    const emu::LaunchStats s = log.total();
+    return double(s.global_read_bytes + s.global_write_bytes);
+  };
+  double min_small = 0, min_large = 0;
+  const double small = counted(2048, &min_small), large = counted(4096, &min_large);  // 1 and 2 merge passes
+  EXPECT_LT(large / small, 3.0) << "counted " << small << " then " << large << " bytes";
+  EXPECT_GE(small, min_small);
+  // The sort's keys are small beside the rows: within 1.25x of the op's minimum.
+  EXPECT_LT(small, 1.25 * min_small) << "minimum " << min_small;
+  EXPECT_LT(large, 1.25 * min_large) << "minimum " << min_large;
 }
 
 }  // namespace

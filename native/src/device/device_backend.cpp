@@ -191,7 +191,8 @@ class DeviceBackend final : public Backend {
   // ------------------------------------------------------------------ ops
   wpm_status gemm(const GemmArgs& args) override { return platform_->gemm(args); }
 
-  // The embedding's kernels (kernels/embedding.cu) are the row gather and the deterministic scatter-add.
+  // The embedding's kernels (kernels/embedding.cu) are the row gather and the deterministic scatter-add
+  // (a sort of the tokens by id in a workspace, then a segmented sum).
   wpm_status gather_rows(const RowsArgs& a) override {
     if (wpm_status s = check_index(a)) return s;
     return launch(a.function, [&](CUstream_st* s) {
@@ -200,8 +201,10 @@ class DeviceBackend final : public Backend {
   }
   wpm_status scatter_add_rows(const RowsArgs& a) override {
     if (wpm_status s = check_index(a)) return s;
+    Scratch workspace(*platform_);
+    if (wpm_status s = workspace.alloc(size_t(k::embedding_bwd_workspace_bytes(a.n)))) return s;
     return launch(a.function, [&](CUstream_st* s) {
-      return k::embedding_bwd(s, a.index, a.src, a.dst, a.n, a.rows, a.c, to_kdtype(a.dtype));
+      return k::embedding_bwd(s, a.index, a.src, a.dst, workspace.get(), a.n, a.rows, a.c, to_kdtype(a.dtype));
     });
   }
 
