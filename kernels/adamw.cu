@@ -19,7 +19,7 @@
 //
 // The tensor table (kadamw_tensor[count], kernels.h) lives in DEVICE memory:
 // the backend uploads it once per step (or keeps it, since pointers rarely
-// change). Every element has exactly one thread: no reduction, no atomics.
+// change); each block copies it into shared memory chunk by chunk. Every element has exactly one thread: no reduction, no atomics.
 //
 // Tiling: a fixed grid of 1056 blocks x 256 threads walks the tensors in
 // order; inside a tensor, a grid-stride loop with element i on thread
@@ -31,13 +31,16 @@
 // 7B-parameter step moves ~220 GB (~70 ms at H100's 3.3 TB/s; estimate).
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
-// Emulator: no barrier, no shared memory: the same bits in every schedule.
+// The table is staged in shared memory, kTableChunk entries at a time, with a barrier before and after each
+// chunk; no thread writes what another reads within a chunk, so the emulator gives the same bits in every
+// schedule.
 #include "launch_util.cuh"
 
 namespace {
 
 using namespace klaunch_util;
 constexpr int kThreads = 256;
+constexpr int kTableChunk = 32;  // table entries staged in shared memory at once (32 x 56 bytes)
 
 struct StepConstants {
   float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, inv_bc1, inv_bc2, eps, weight_decay, grad_scale;
@@ -96,12 +99,21 @@ __global__ void __launch_bounds__(kThreads)
     if (factor[0] < 0.0f) return;
     k.grad_scale = factor[0];
   }
-  for (int64_t ti = 0; ti < count; ++ti) {
-    const kadamw_tensor t = tensors[ti];
-    switch (t.grad_dtype) {
-      case kdtype::f32: adamw_tensor_by_working<float>(t, k); break;
-      case kdtype::f16: adamw_tensor_by_working<half_t>(t, k); break;
-      case kdtype::bf16: adamw_tensor_by_working<bf16_t>(t, k); break;
+  // The table goes through shared memory a chunk at a time: read from global memory once per block, not once per
+  // thread (with a fixed grid, most threads of a small tensor do nothing but read its entry).
+  EMU_SHARED(kadamw_tensor, table, [kTableChunk]);
+  for (int64_t base = 0; base < count; base += kTableChunk) {
+    const int n = int(count - base < kTableChunk ? count - base : kTableChunk);
+    __syncthreads();  // every thread is done with the previous chunk
+    if (int(threadIdx.x) < n) table[threadIdx.x] = tensors[base + threadIdx.x];
+    __syncthreads();
+    for (int j = 0; j < n; ++j) {
+      const kadamw_tensor t = table[j];
+      switch (t.grad_dtype) {
+        case kdtype::f32: adamw_tensor_by_working<float>(t, k); break;
+        case kdtype::f16: adamw_tensor_by_working<half_t>(t, k); break;
+        case kdtype::bf16: adamw_tensor_by_working<bf16_t>(t, k); break;
+      }
     }
   }
 }

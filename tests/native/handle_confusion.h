@@ -472,7 +472,13 @@ inline const std::map<std::string, Invoker>& invokers() {
          auto p = sized<wpm_adamw_params>();
          p.tensors = 1, p.params = params, p.grads = grads, p.m = m, p.v = v, p.working = working;
          p.lr = 1e-3f, p.beta1 = 0.9f, p.beta2 = 0.999f, p.eps = 1e-8f, p.step = 1;
+         p.grad_check = c.buffer("grad_check", f.f32(5)), p.max_grad_norm = 1.0f;
          return wpm_adamw_step(c.context("context", f.context()), &p);
+       }},
+      {"wpm_pair_metrics",
+       [](F& f, Call& c) {
+         return wpm_pair_metrics(c.context("context", f.context()), c.buffer("rewards", f.f32(0)),
+                                 c.buffer("loss", f.f32(1)), 2, c.buffer("metrics", f.f32(2)));
        }},
       {"wpm_global_norm",
        [](F& f, Call& c) {
@@ -539,7 +545,8 @@ inline const std::map<std::string, Invoker>& invokers() {
 
 // Slots where NULL is a valid value: optional arguments, and destroy/free (a no-op), as worldpm.h says.
 inline bool null_allowed(const HandleSlot& slot) {
-  static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]", "cu_seqlens"};
+  static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]", "cu_seqlens",
+                                                 "grad_check"};
   static const std::set<std::string> no_op = {"wpm_context_destroy", "wpm_buffer_free", "wpm_comm_destroy",
                                               "wpm_graph_destroy"};
   return optional.count(slot.argument) != 0 || no_op.count(slot.function) != 0;

@@ -67,6 +67,36 @@ class Scratch {
   void* ptr_ = nullptr;
 };
 
+// Device memory an op uses for its duration, kept for the context's life and grown when an op needs more. A graph
+// recorded before holds the address it was given and reads it at every replay, so an outgrown block stays
+// allocated too; and an op recorded into a graph may not allocate (the capture rules), which a kept block never does
+// once it is large enough.
+class KeptScratch {
+ public:
+  explicit KeptScratch(DevicePlatform& platform) : platform_(platform) {}
+  ~KeptScratch() {
+    for (void* block : blocks_) platform_.release(block);
+  }
+  KeptScratch(const KeptScratch&) = delete;
+  KeptScratch& operator=(const KeptScratch&) = delete;
+
+  wpm_status get(size_t bytes, void** ptr) {
+    if (blocks_.empty() || bytes > bytes_) {
+      void* grown = nullptr;
+      if (wpm_status s = platform_.alloc(bytes == 0 ? 1 : bytes, &grown)) return s;
+      blocks_.push_back(grown);
+      bytes_ = bytes;
+    }
+    *ptr = blocks_.back();
+    return WPM_OK;
+  }
+
+ private:
+  DevicePlatform& platform_;
+  std::vector<void*> blocks_;  // smallest first; the last is handed out
+  size_t bytes_ = 0;
+};
+
 // A capture's platform graph, and whether it holds value checks (a replay then leaves the error word
 // to be read with the next read-back, as the eager ops do).
 class DeviceGraph final : public BackendGraph {
@@ -80,7 +110,6 @@ class DeviceBackend final : public Backend {
   explicit DeviceBackend(std::unique_ptr<DevicePlatform> platform) : platform_(std::move(platform)) {}
   ~DeviceBackend() override {
     if (error_word_ != nullptr) platform_->release(error_word_);
-    for (void* block : lengths_blocks_) platform_->release(block);
   }
   DeviceBackend(const DeviceBackend&) = delete;
   DeviceBackend& operator=(const DeviceBackend&) = delete;
@@ -201,24 +230,16 @@ class DeviceBackend final : public Backend {
   }
   wpm_status scatter_add_rows(const RowsArgs& a) override {
     if (wpm_status s = check_index(a)) return s;
-    Scratch workspace(*platform_);
-    if (wpm_status s = workspace.alloc(size_t(k::embedding_bwd_workspace_bytes(a.n)))) return s;
+    void* workspace = nullptr;
+    if (wpm_status s = scatter_workspace_.get(size_t(k::embedding_bwd_workspace_bytes(a.n)), &workspace)) return s;
     return launch(a.function, [&](CUstream_st* s) {
-      return k::embedding_bwd(s, a.index, a.src, a.dst, workspace.get(), a.n, a.rows, a.c, to_kdtype(a.dtype));
+      return k::embedding_bwd(s, a.index, a.src, a.dst, workspace, a.n, a.rows, a.c, to_kdtype(a.dtype));
     });
   }
 
   wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) override {
     *kept = true;
-    if (bytes > lengths_bytes_) {
-      // The smaller blocks stay allocated: a graph recorded before may read one at every replay.
-      void* grown = nullptr;
-      if (wpm_status s = platform_->alloc(bytes, &grown)) return s;
-      lengths_blocks_.push_back(grown);
-      lengths_bytes_ = bytes;
-    }
-    *ptr = lengths_blocks_.back();
-    return WPM_OK;
+    return lengths_scratch_.get(bytes, ptr);
   }
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                              int64_t t) override {
@@ -490,8 +511,8 @@ class DeviceBackend final : public Backend {
 
   std::unique_ptr<DevicePlatform> platform_;
   kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
-  std::vector<void*> lengths_blocks_;  // lengths_scratch's blocks, smallest first; the last is handed out
-  size_t lengths_bytes_ = 0;
+  KeptScratch lengths_scratch_{*platform_};    // attention's checked lengths
+  KeptScratch scatter_workspace_{*platform_};  // the row scatter's sort (embedding backward)
   bool checks_queued_ = false;         // a check ran or is queued since the word was last read
   std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape
   uint64_t checks_made_ = 0;           // value checks queued (or recorded) so far
