@@ -31,10 +31,10 @@
 // 7B-parameter step moves ~220 GB (~70 ms at H100's 3.3 TB/s; estimate).
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
-// The table is staged in shared memory, kTableChunk entries at a time, with a barrier before and after each
-// chunk; no thread writes what another reads within a chunk, so the emulator gives the same bits in every
-// schedule.
+// The table is staged in shared memory a chunk at a time (staged_table.cuh), with barriers between chunks;
+// the emulator gives the same bits in every schedule.
 #include "launch_util.cuh"
+#include "staged_table.cuh"
 
 namespace {
 
@@ -99,23 +99,14 @@ __global__ void __launch_bounds__(kThreads)
     if (factor[0] < 0.0f) return;
     k.grad_scale = factor[0];
   }
-  // The table goes through shared memory a chunk at a time: read from global memory once per block, not once per
-  // thread (with a fixed grid, most threads of a small tensor do nothing but read its entry).
-  EMU_SHARED(kadamw_tensor, table, [kTableChunk]);
-  for (int64_t base = 0; base < count; base += kTableChunk) {
-    const int n = int(count - base < kTableChunk ? count - base : kTableChunk);
-    __syncthreads();  // every thread is done with the previous chunk
-    if (int(threadIdx.x) < n) table[threadIdx.x] = tensors[base + threadIdx.x];
-    __syncthreads();
-    for (int j = 0; j < n; ++j) {
-      const kadamw_tensor t = table[j];
-      switch (t.grad_dtype) {
-        case kdtype::f32: adamw_tensor_by_working<float>(t, k); break;
-        case kdtype::f16: adamw_tensor_by_working<half_t>(t, k); break;
-        case kdtype::bf16: adamw_tensor_by_working<bf16_t>(t, k); break;
-      }
+  EMU_SHARED(kadamw_tensor, staged, [kTableChunk]);
+  for_each_staged_entry<kTableChunk>(tensors, count, staged, [&](const kadamw_tensor& t) {
+    switch (t.grad_dtype) {
+      case kdtype::f32: adamw_tensor_by_working<float>(t, k); break;
+      case kdtype::f16: adamw_tensor_by_working<half_t>(t, k); break;
+      case kdtype::bf16: adamw_tensor_by_working<bf16_t>(t, k); break;
     }
-  }
+  });
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 //
 // global_norm, phase 1 (global_norm_partial_kernel): a FIXED grid of 512
 //   blocks x 256 threads (independent of the GPU) walks the tensors in order
-//   with a grid-stride loop; every thread sums its squares in float64 (no
+//   with a grid-stride loop (the table staged in shared memory per block); every thread sums its squares in float64 (no
 //   overflow for any f32 input, no precision loss over millions of terms),
 //   then a block reduction (block_reduce.cuh) writes the block's partial to
 //   the workspace (512 doubles: global_norm_workspace_bytes()).
@@ -31,12 +31,14 @@
 
 #include "block_reduce.cuh"
 #include "launch_util.cuh"
+#include "staged_table.cuh"
 
 namespace {
 
 using namespace klaunch_util;
 constexpr int kThreads = 256;
 constexpr int kPartials = 512;  // phase-1 blocks: fixed, so the association never changes
+constexpr int kTableChunk = 32;  // table entries staged in shared memory at once (staged_table.cuh)
 
 template <class T>
 __device__ __forceinline__ double sum_squares(const ktensor& t) {
@@ -54,15 +56,15 @@ __global__ void __launch_bounds__(kThreads)
     global_norm_partial_kernel(const ktensor* __restrict__ tensors, int64_t count, double* __restrict__ partial) {
   kernel_launch_bounds(kThreads);
   EMU_SHARED(double, scratch, [32]);
+  EMU_SHARED(ktensor, staged, [kTableChunk]);
   double sum = 0.0;
-  for (int64_t ti = 0; ti < count; ++ti) {
-    const ktensor t = tensors[ti];
+  for_each_staged_entry<kTableChunk>(tensors, count, staged, [&](const ktensor& t) {
     switch (t.dtype) {
       case kdtype::f32: sum += sum_squares<float>(t); break;
       case kdtype::f16: sum += sum_squares<half_t>(t); break;
       case kdtype::bf16: sum += sum_squares<bf16_t>(t); break;
     }
-  }
+  });
   sum = block_reduce_sum(sum, scratch);
   if (threadIdx.x == 0) partial[blockIdx.x] = sum;
 }

@@ -60,11 +60,20 @@ public class ScoreCommandTests
     }
 
     [Test]
+    public void CudaGraphsOnWithPackedBatchesIsAUsageErrorNamingNoPacking()
+    {
+        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "emu", "--cuda-graphs", "on", "--response", "5");
+
+        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
+        Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain("--no-packing"));
+    }
+
+    [Test]
     public void CudaGraphsOnTheEmulatorGiveTheRewardsOfTheEagerForward()
     {
         // One response per batch, all of one length: the first batch runs eagerly, the second is recorded, the rest replay.
-        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--prompt", "Which is larger, 3 or 5?",
-            "--response", "5", "--response", "3", "--response", "7", "--response", "9"];
+        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--no-packing", "--prompt",
+            "Which is larger, 3 or 5?", "--response", "5", "--response", "3", "--response", "7", "--response", "9"];
 
         float[] on = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "on"]));
         float[] off = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "off"]));
@@ -76,7 +85,8 @@ public class ScoreCommandTests
     [Test]
     public void CudaGraphsOnTheCpuBackendAreAUsageErrorNamingTheOption()
     {
-        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "cpu", "--cuda-graphs", "on", "--response", "5");
+        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "cpu", "--cuda-graphs", "on", "--no-packing",
+            "--response", "5");
 
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
         Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain("cpu"));
