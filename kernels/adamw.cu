@@ -19,7 +19,8 @@
 //
 // The tensor table (kadamw_tensor[count], kernels.h) lives in DEVICE memory:
 // the backend uploads it once per step (or keeps it, since pointers rarely
-// change); each block copies it into shared memory chunk by chunk. Every element has exactly one thread: no reduction, no atomics.
+// change); each block copies it into shared memory chunk by chunk. Every
+// element has exactly one thread: no reduction, no atomics.
 //
 // Tiling: a fixed grid of 1056 blocks x 256 threads walks the tensors in
 // order; inside a tensor, a grid-stride loop with element i on thread
@@ -40,7 +41,7 @@ namespace {
 
 using namespace klaunch_util;
 constexpr int kThreads = 256;
-constexpr int kTableChunk = 32;  // table entries staged in shared memory at once (32 x 56 bytes)
+constexpr int kTableChunk = 32;  // table entries staged in shared memory at once (32 x 64 bytes)
 
 struct StepConstants {
   float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, inv_bc1, inv_bc2, eps, weight_decay, grad_scale;

@@ -9,8 +9,9 @@
 //
 // global_norm, phase 1 (global_norm_partial_kernel): a FIXED grid of 512
 //   blocks x 256 threads (independent of the GPU) walks the tensors in order
-//   with a grid-stride loop (the table staged in shared memory per block); every thread sums its squares in float64 (no
-//   overflow for any f32 input, no precision loss over millions of terms),
+//   with a grid-stride loop (the table staged in shared memory per block);
+//   every thread sums its squares in float64 (no overflow for any f32 input,
+//   no precision loss over millions of terms),
 //   then a block reduction (block_reduce.cuh) writes the block's partial to
 //   the workspace (512 doubles: global_norm_workspace_bytes()).
 // Phase 2 (global_norm_final_kernel): one block adds the 512 partials with a
