@@ -14,7 +14,7 @@ public class BenchCommandTests
 
     private static string[] Ids(JsonElement[] lines) => lines.Select(l => l.GetProperty("id").GetString()!).Distinct().ToArray();
 
-    [Test]
+    [Test, BackendNeutral]
     public void AQuickJsonRunReportsEveryWorkloadAndBothCeilingsWithFiniteNumbers()
     {
         JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--quick", "--json"));
@@ -71,7 +71,7 @@ public class BenchCommandTests
         Assert.That(Ids(lines), Is.EquivalentTo(new[] { "ceiling", "W1", "peak_rss" }));
     }
 
-    [Test]
+    [Test, BackendNeutral]
     public void Bf16AddsABf16PartToW4AndW5WithItsSpeedupOverFp32()
     {
         JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--bf16", "--only", "W4,W5"));
@@ -87,7 +87,7 @@ public class BenchCommandTests
         }
     }
 
-    [Test]
+    [Test, BackendNeutral]
     public void W4vAndW5vReportPackedAgainstPaddedWithTheIdealSpeedup()
     {
         JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--quick", "--json", "--only", "W4v,W5v"));

@@ -101,7 +101,7 @@ public class EvalCommandTests
         Assert.That(JsonDocument.Parse(result.Output).RootElement.GetProperty("model").GetString(), Is.EqualTo(Path.GetFullPath(_run.Checkpoint)));
     }
 
-    [Test]
+    [Test, BackendNeutral]
     public void TheLlmBarFolderIsReportedPerSubsetWithTheReadmeCounts()
     {
         string llmbar = SharedData.PathOf("llmbar");

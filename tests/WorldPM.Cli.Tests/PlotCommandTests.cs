@@ -1,5 +1,6 @@
 namespace WorldPM.Cli.Tests;
 
+[BackendNeutral]
 public class PlotCommandTests
 {
     [Test]

@@ -8,6 +8,7 @@ namespace WorldPM.Cli.Tests;
 /// training on the raw file gives, evaluating one the same report; a store made for another tokenizer or max length is an
 /// error naming both; bad --out and option values name the option.
 /// </summary>
+[BackendNeutral]
 public class PrepareCommandTests
 {
     /// <summary>The data and tiny config every test reads; each test writes its stores and runs under its own names.</summary>

@@ -4,6 +4,7 @@ using System.Text.Json;
 namespace WorldPM.Cli.Tests;
 
 /// <summary>Live progress bars on an interactive terminal; unchanged plain lines everywhere else.</summary>
+[BackendNeutral]
 public class ProgressDisplayTests
 {
     private const char Escape = '\u001b';

@@ -8,6 +8,7 @@ namespace WorldPM.Cli.Tests;
 /// <c>worldpm sweep</c> on a grid of tiny runs: 2 sizes × 2 step counts of 4-pair steps over 64-token sequences, each
 /// run a few seconds.
 /// </summary>
+[BackendNeutral]
 public class SweepCommandTests
 {
     private static readonly string[] RunNames = ["d16-l1-s2", "d32-l1-s2", "d16-l1-s4", "d32-l1-s4"];

@@ -8,6 +8,7 @@ namespace WorldPM.Tests.Explain;
 
 /// <summary>The three attribution methods on <see cref="KnownTokenModel"/>, where the answer is known, and their
 /// checks (integrated gradients' completeness, Shapley efficiency).</summary>
+[BackendNeutral]
 public class AttributionMethodTests
 {
     private const string Prompt = "what is 3 + 4?";

@@ -11,6 +11,7 @@ namespace WorldPM.Tests.Fuzzing;
 /// (default 1234, printed); the same seed gives the same inputs in the same order. A failing input
 /// is kept under the test's work folder (fuzz-findings/), and its path, seed and index are in the message.
 /// </summary>
+[BackendNeutral]
 public class ReaderFuzzTests
 {
     private static readonly TimeSpan PerInputLimit = TimeSpan.FromSeconds(10);
