@@ -1,6 +1,7 @@
 using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Tasks;
+using WorldPM.Tokenization;
 using WorldPM.Training;
 
 namespace WorldPM.Tests.Tasks;
@@ -57,30 +58,61 @@ public class EmbeddedDemoTests
         Assert.That(evaluations.SkipLast(1), Has.All.LessThan(0.7));
     }
 
-    // docs/numerics.md, "Mixed-precision training": bf16/fp16 runs track the fp32 loss curve on the embedded task. Tolerance: the mean absolute
-    // difference of the per-step losses over the run stays under 0.05 (the loss starts at 0.693). The comparison keeps
-    // AdamW's beta2 at 0.999: with the demo's 0.95 these 120 steps are the chaotic escape from the initial plateau,
-    // where a bf16-sized rounding difference moves the escape by tens of steps (measured: bf16 0.128 from fp32, fp16
-    // 0.020), which says nothing about whether the half-precision kernels compute the same steps.
+    // docs/numerics.md, "Mixed-precision training": a half-precision model computes the fp32 model's steps. Along the
+    // fp32 run of the demo, every 20 steps, a half model is given the fp32 masters and both take the next micro-batch:
+    // the losses agree within 0.005 and the gradients point the same way (cosine >= 0.995, norms within 5 %). Comparing
+    // whole loss curves instead measures when each run leaves the initial plateau, which any rounding difference moves
+    // by tens of steps: over 120 steps and seeds 1-3 the bf16 curve's mean distance from fp32 was 0.035/0.035/0.054 with
+    // the chain of head ops and 0.104/0.106/0.023 with the fused head, the larger figures each a run that escaped the
+    // plateau earlier than fp32 (its loss lower), not a wrong step.
     [Convergence]
     [TestCase(Precision.BF16)]
     [TestCase(Precision.F16)]
-    public void HalfPrecisionTracksTheFp32LossCurve(Precision precision)
+    public void HalfPrecisionComputesTheFp32StepsAlongTheDemoRun(Precision precision)
     {
         using var context = WorldPMContext.Create(TestBackend.Kind);
-        List<double> Curve(Precision p)
+        var options = new EmbeddedDemoOptions { Steps = 120, HeldOutPairs = 50, EvalEvery = 0 };
+        var encoder = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), options.Model.MaxPositionEmbeddings);
+        using var full = new RewardModel(context, options.Model, options.Seed);
+        using var half = new RewardModel(context, options.Model, options.Seed, precision);
+        using var trainer = new Trainer(context, full, options.Training with { Seed = options.Seed }, options.Steps);
+        // fp16 gradients of a loss near log 2 underflow without a scale; the comparison divides it out.
+        float scale = precision == Precision.F16 ? 1024f : 1f;
+        long next = 0;
+        PairBatch NextBatch() => new(full.Config, [.. Enumerable.Range(0, options.Training.PairsPerMicroBatch)
+            .Select(_ => encoder.Encode(EmbeddedTask.Train(options.Seed, next++)))]);
+        (float Loss, double[] Grads) Step(RewardModel model, PairBatch batch, float lossScale)
         {
-            var losses = new List<double>();
-            var options = new EmbeddedDemoOptions { Steps = 120, HeldOutPairs = 50, EvalEvery = 0, Precision = p };
-            EmbeddedDemo.Run(context, options with { Training = options.Training with { Beta2 = 0.999 } },
-                onStep: m => losses.Add(m.Loss));
-            return losses;
+            model.ZeroGrad();
+            float loss = model.ForwardBackward(batch, lossScale).Loss;
+            return (loss, [.. model.Parameters.SelectMany(p => p.Grad.ToFloats()).Select(g => (double)g / lossScale)]);
         }
-        List<double> fp32 = Curve(Precision.F32), half = Curve(precision);
-        double meanAbs = fp32.Zip(half, (a, b) => Math.Abs(a - b)).Average();
-        TestContext.Out.WriteLine($"{precision}: mean |loss - fp32 loss| = {meanAbs:F4} over {fp32.Count} steps");
-        Assert.That(half, Has.All.Matches<double>(double.IsFinite));
-        Assert.That(meanAbs, Is.LessThan(0.05));
-        Assert.That(half.TakeLast(20).Average(), Is.LessThan(half.Take(20).Average()), "it learns");
+
+        while (true)
+        {
+            PairBatch batch = NextBatch();
+            if (trainer.Step % 20 == 0)
+            {
+                half.ParameterValues.CopyFrom(full.ParameterValues);
+                half.SyncWorkingWeights();
+                var (halfLoss, halfGrads) = Step(half, batch, scale);
+                var (fullLoss, fullGrads) = Step(full, batch, 1f);
+                double dot = fullGrads.Zip(halfGrads, (a, b) => a * b).Sum();
+                double fullNorm = Math.Sqrt(fullGrads.Sum(a => a * a)), halfNorm = Math.Sqrt(halfGrads.Sum(b => b * b));
+                string at = $"step {trainer.Step}: loss {fullLoss:F5} (fp32) {halfLoss:F5} ({precision}), gradient cosine " +
+                    $"{dot / (fullNorm * halfNorm):F5}, norm ratio {halfNorm / fullNorm:F4}";
+                TestContext.Out.WriteLine(at);
+                Assert.That(halfLoss, Is.EqualTo(fullLoss).Within(0.005), at);
+                Assert.That(dot / (fullNorm * halfNorm), Is.GreaterThanOrEqualTo(0.995), at);
+                Assert.That(halfNorm / fullNorm, Is.InRange(0.95, 1.05), at);
+            }
+            if (trainer.Step == options.Steps) break;
+            trainer.TrainStep([batch]);
+        }
+
+        var losses = new List<double>();
+        EmbeddedDemo.Run(context, options with { Precision = precision }, onStep: m => losses.Add(m.Loss));
+        Assert.That(losses, Has.All.Matches<double>(double.IsFinite));
+        Assert.That(losses.TakeLast(20).Average(), Is.LessThan(losses.Take(20).Average()), "the half-precision run learns");
     }
 }
