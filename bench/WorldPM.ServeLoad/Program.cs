@@ -305,7 +305,7 @@ internal sealed record Breakdown(double RequestMs, double QueueWaitMs, double Sc
         ["queue_wait_mean_ms"] = QueueWaitMs,
         ["scoring_mean_ms"] = ScoringMs,
         ["scoring_slower_share"] = SlowScoringShare,
-        ["scoring_slower_than_ms"] = SlowBoundMs,
+        ["scoring_slower_than_ms"] = double.IsFinite(SlowBoundMs) ? SlowBoundMs : null,  // null: a server without the histogram
         ["server_gc_gen0_1_2"] = ServerCollections,
         ["server_gc_pause_ms"] = ServerPauseMs,
         ["client_gc_gen0_1_2"] = ClientCollections,
