@@ -4,11 +4,16 @@
 //
 // 1. Saves a randomly initialised reference model as a checkpoint in a temporary folder (byte tokenizer).
 // 2. Offline, in this process: scores the same inputs the server will get, 256 tokens each, as batches of 64
-//    (W5's shape; sequences/s) and one at a time (the latency of a batch of one).
+//    (W5's shape; sequences/s) and one at a time (the latency of a batch of one: the median of 200, and their p99,
+//    the tail the host's own scheduling gives a forward with no server around it).
 // 3. Starts `worldpm serve` on a free loopback port (--max-batch-tokens 16384 = 64 x 256) and, at each
 //    concurrency, keeps that many requests of one response in flight for --seconds after a short warm-up,
 //    recording each latency. Reports sequences/s, p50 and p99 against the offline figures and the targets:
 //    concurrency 64 at >= 80 % of offline throughput, p99 at concurrency 1 within 1.5x a batch of one.
+// 4. Where the time went at each level, from the server's /metrics before and after it: the mean queue wait, the
+//    mean scoring time of a batch and the share of batches slower than 1.5x the offline batch of one, the server's
+//    mean request time (the rest of the client's latency is the loopback and the client), and the garbage
+//    collections and pause time of the server and of this client.
 // The client shares the machine's cores with the server: on a 2-core host its own work is part of the cost.
 using System.Diagnostics;
 using System.Globalization;
@@ -37,13 +42,13 @@ try
     var inputs = Inputs.Make(count: 256);
     Offline offline = Offline.Measure(checkpoint, inputs);
     Console.WriteLine($"offline: {offline.SequencesPerSecond:F1} sequences/s in batches of 64 x {offline.Tokens} tokens; " +
-        $"a batch of one {offline.SingleMs:F2} ms");
+        $"a batch of one {offline.SingleMs:F2} ms (p99 of 200: {offline.SingleP99Ms:F2} ms)");
 
     using var server = ServerProcess.Start(checkpoint);
     var rows = new List<JsonObject>();
     foreach (int concurrency in options.Concurrency)
     {
-        Result r = await Load.Run(server.Address, inputs, concurrency, options.Seconds);
+        Result r = await Load.Run(server.Address, inputs, concurrency, options.Seconds, offline.SingleMs);
         var row = new JsonObject
         {
             ["concurrency"] = concurrency,
@@ -54,11 +59,13 @@ try
             ["fraction_of_offline"] = r.SequencesPerSecond / offline.SequencesPerSecond,
             ["p99_over_batch_of_one"] = r.Percentile(0.99) / offline.SingleMs,
             ["errors"] = r.Errors,
+            ["breakdown"] = r.Breakdown.ToJson(),
         };
         rows.Add(row);
         Console.WriteLine($"concurrency {concurrency,3}: {r.SequencesPerSecond,7:F1} sequences/s " +
             $"({100 * r.SequencesPerSecond / offline.SequencesPerSecond,5:F1} % of offline), p50 {r.Percentile(0.5),8:F2} ms, " +
             $"p99 {r.Percentile(0.99),8:F2} ms ({r.Percentile(0.99) / offline.SingleMs:F2}x a batch of one), {r.Errors} errors");
+        Console.WriteLine($"                 {r.Breakdown}");
     }
     Console.WriteLine(server.Stop() == 0 ? "server stopped cleanly (exit 0)" : "server exited with an error");
     if (options.JsonPath is { } path)
@@ -69,6 +76,7 @@ try
             ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             ["offline_sequences_per_s"] = offline.SequencesPerSecond,
             ["offline_batch_of_one_ms"] = offline.SingleMs,
+            ["offline_batch_of_one_p99_ms"] = offline.SingleP99Ms,
             ["seconds_per_level"] = options.Seconds,
             ["levels"] = new JsonArray([.. rows]),
         };
@@ -115,7 +123,7 @@ internal static class Inputs
 }
 
 /// <summary>Offline scoring of the same inputs with the same checkpoint, in this process.</summary>
-internal sealed record Offline(double SequencesPerSecond, double SingleMs, int Tokens)
+internal sealed record Offline(double SequencesPerSecond, double SingleMs, double SingleP99Ms, int Tokens)
 {
     public static Offline Measure(string checkpoint, List<(string Prompt, string Response)> inputs)
     {
@@ -138,14 +146,14 @@ internal sealed record Offline(double SequencesPerSecond, double SingleMs, int T
         SequenceBatch one = SequenceBatch.FromSequences(model.Config, [ids[0]]);
         model.Score(one);
         var single = new List<double>();
-        for (int rep = 0; rep < 30; rep++)
+        for (int rep = 0; rep < 200; rep++)
         {
             var clock = Stopwatch.StartNew();
             model.Score(one);
             single.Add(clock.Elapsed.TotalMilliseconds);
         }
         single.Sort();
-        return new Offline(64 / perBatch, single[single.Count / 2], ids[0].Length);
+        return new Offline(64 / perBatch, single[single.Count / 2], single[(int)Math.Ceiling(0.99 * single.Count) - 1], ids[0].Length);
     }
 }
 
@@ -197,8 +205,8 @@ internal sealed class ServerProcess : IDisposable
     }
 }
 
-/// <summary>One concurrency level: its latencies (ms) and throughput.</summary>
-internal sealed record Result(List<double> Latencies, double SequencesPerSecond, int Errors)
+/// <summary>One concurrency level: its latencies (ms), throughput, and where the time went.</summary>
+internal sealed record Result(List<double> Latencies, double SequencesPerSecond, int Errors, Breakdown Breakdown)
 {
     public double Percentile(double q)
     {
@@ -211,15 +219,19 @@ internal sealed record Result(List<double> Latencies, double SequencesPerSecond,
 /// <summary>Closed-loop load: <c>concurrency</c> workers, each sending its next request when the last is answered.</summary>
 internal static class Load
 {
-    public static async Task<Result> Run(Uri address, List<(string Prompt, string Response)> inputs, int concurrency, double seconds)
+    public static async Task<Result> Run(Uri address, List<(string Prompt, string Response)> inputs, int concurrency, double seconds,
+        double singleMs)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
         string[] bodies = [.. inputs.Select(i => JsonSerializer.Serialize(new { prompt = i.Prompt, response = i.Response }))];
         await Phase(client, bodies, concurrency, Math.Min(2, seconds / 4), new List<double>());  // warm-up, not counted
         var latencies = new List<double>();
+        var before = await Snapshot.Take(client);
         var clock = Stopwatch.StartNew();
         int errors = await Phase(client, bodies, concurrency, seconds, latencies);
-        return new Result(latencies, latencies.Count / clock.Elapsed.TotalSeconds, errors);
+        double elapsed = clock.Elapsed.TotalSeconds;
+        var after = await Snapshot.Take(client);
+        return new Result(latencies, latencies.Count / elapsed, errors, Breakdown.Between(before, after, singleMs / 1000));
     }
 
     private static async Task<int> Phase(HttpClient client, string[] bodies, int concurrency, double seconds, List<double> latencies)
@@ -244,4 +256,63 @@ internal static class Load
         }));
         return errors;
     }
+}
+
+/// <summary>The server's /metrics and this process's garbage-collection counters at one moment.</summary>
+internal sealed record Snapshot(Dictionary<string, double> Server, int[] ClientCollections, TimeSpan ClientPause)
+{
+    public static async Task<Snapshot> Take(HttpClient client)
+    {
+        string text = await client.GetStringAsync("/metrics");
+        var series = new Dictionary<string, double>();
+        foreach (string line in text.Split('\n'))
+        {
+            int space = line.LastIndexOf(' ');
+            if (line.Length == 0 || line[0] == '#' || space < 0) continue;
+            series[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+        }
+        return new Snapshot(series, [.. Enumerable.Range(0, GC.MaxGeneration + 1).Select(GC.CollectionCount)], GC.GetTotalPauseDuration());
+    }
+
+    public double Delta(Snapshot before, string series) => Server.GetValueOrDefault(series) - before.Server.GetValueOrDefault(series);
+}
+
+/// <summary>Where one level's time went: means per request and per batch from the server's histograms, the share of
+/// batches whose scoring took longer than the threshold, and collections and pauses on both sides.</summary>
+internal sealed record Breakdown(double RequestMs, double QueueWaitMs, double ScoringMs, double SlowScoringShare, double SlowBoundMs,
+    string ServerCollections, double ServerPauseMs, string ClientCollections, double ClientPauseMs)
+{
+    public static Breakdown Between(Snapshot before, Snapshot after, double slowSeconds)
+    {
+        double Mean(string histogram) => 1000 * after.Delta(before, histogram + "_sum") / Math.Max(1, after.Delta(before, histogram + "_count"));
+        // The smallest bucket bound at or above the threshold: the share of batches slower than it.
+        string bucket = after.Server.Keys.Where(k => k.StartsWith("worldpm_scoring_duration_seconds_bucket{le=\"", StringComparison.Ordinal) && !k.Contains("+Inf"))
+            .Select(k => (Key: k, Bound: double.Parse(k[(k.IndexOf('"') + 1)..k.LastIndexOf('"')], CultureInfo.InvariantCulture)))
+            .Where(b => b.Bound >= slowSeconds).OrderBy(b => b.Bound).Select(b => b.Key).FirstOrDefault() ?? "";
+        double batches = after.Delta(before, "worldpm_scoring_duration_seconds_count");
+        double slowShare = batches > 0 ? 1 - after.Delta(before, bucket) / batches : 0;
+        double slowBound = bucket.Length > 0 ? 1000 * double.Parse(bucket[(bucket.IndexOf('"') + 1)..bucket.LastIndexOf('"')], CultureInfo.InvariantCulture) : double.NaN;
+        string serverGcs = string.Join("/", Enumerable.Range(0, 3).Select(g => after.Delta(before, $"worldpm_gc_collections_total{{generation=\"{g}\"}}")));
+        string clientGcs = string.Join("/", after.ClientCollections.Zip(before.ClientCollections, (a, b) => a - b));
+        return new Breakdown(Mean("worldpm_request_duration_seconds"), Mean("worldpm_queue_wait_seconds"), Mean("worldpm_scoring_duration_seconds"),
+            slowShare, slowBound, serverGcs, 1000 * after.Delta(before, "worldpm_gc_pause_seconds_total"), clientGcs,
+            (after.ClientPause - before.ClientPause).TotalMilliseconds);
+    }
+
+    public JsonObject ToJson() => new()
+    {
+        ["server_request_mean_ms"] = RequestMs,
+        ["queue_wait_mean_ms"] = QueueWaitMs,
+        ["scoring_mean_ms"] = ScoringMs,
+        ["scoring_slower_share"] = SlowScoringShare,
+        ["scoring_slower_than_ms"] = double.IsFinite(SlowBoundMs) ? SlowBoundMs : null,  // null: a server without the histogram
+        ["server_gc_gen0_1_2"] = ServerCollections,
+        ["server_gc_pause_ms"] = ServerPauseMs,
+        ["client_gc_gen0_1_2"] = ClientCollections,
+        ["client_gc_pause_ms"] = ClientPauseMs,
+    };
+
+    public override string ToString() =>
+        $"server: request {RequestMs:F2} ms = queue wait {QueueWaitMs:F2} + scoring {ScoringMs:F2} (per batch; {100 * SlowScoringShare:F1} % over " +
+        $"{SlowBoundMs:F1} ms) + the rest; GC server {ServerCollections} ({ServerPauseMs:F1} ms paused), client {ClientCollections} ({ClientPauseMs:F1} ms)";
 }

@@ -137,15 +137,18 @@ internal static class ScoreCommand
     }
 
     /// <summary>The rewards of <paramref name="sequences"/>, in batches cut by <paramref name="batching"/>
-    /// (<paramref name="name"/> names a sequence longer than its token budget).</summary>
-    private static float[] Score(RewardModel model, List<int[]> sequences, BatchSizing batching, Func<int, string> name)
+    /// (<paramref name="name"/> names a sequence longer than its token budget; <paramref name="scored"/> sees each
+    /// batch after its forward). <c>serve</c> scores through it too.</summary>
+    internal static float[] Score(RewardModel model, List<int[]> sequences, BatchSizing batching, Func<int, string> name,
+        Action<SequenceBatch>? scored = null)
     {
         var rewards = new float[sequences.Count];
         for (int start = 0, count; start < sequences.Count; start += count)
         {
             count = batching.Next(start, sequences.Count, i => [sequences[i].Length], name);
-            model.Score(SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count), batching.Layout))
-                .CopyTo(rewards, start);
+            var batch = SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count), batching.Layout);
+            model.Score(batch).CopyTo(rewards, start);
+            scored?.Invoke(batch);
         }
         return rewards;
     }

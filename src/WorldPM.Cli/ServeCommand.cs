@@ -21,7 +21,7 @@ internal static class ServeCommand
         var port = new Option<int>("--port") { Description = "The TCP port (0: any free one, printed at start).", DefaultValueFactory = _ => 8080, HelpName = "N" }
             .Must(p => p is >= 0 and <= 65535, "between 0 and 65535");
         var defaults = new ServeLimits();
-        var maxBatchTokens = new Option<int>("--max-batch-tokens") { Description = "Most padded tokens (sequences x longest) in one forward batch.", DefaultValueFactory = _ => defaults.MaxBatchTokens, HelpName = "N" }.AtLeast(1);
+        var maxBatchTokens = new Option<int>("--max-batch-tokens") { Description = "Most token rows in one forward batch: real tokens (packed), or sequences x longest with --no-packing; at least --max-length.", DefaultValueFactory = _ => defaults.MaxBatchTokens, HelpName = "N" }.AtLeast(1);
         var maxWait = new Option<int>("--max-wait-ms") { Description = "How long a request waits for others to share its batch.", DefaultValueFactory = _ => defaults.MaxWaitMs, HelpName = "MS" }.AtLeast(0);
         var batchWait = new Option<string>("--batch-wait") { Description = "When a request waits --max-wait-ms for company: only while requests overlap (concurrent), or always.", DefaultValueFactory = _ => "concurrent", HelpName = "concurrent|always" }
             .Must(v => v is "concurrent" or "always", "concurrent or always");
@@ -31,12 +31,13 @@ internal static class ServeCommand
         var tokenFile = new Option<string?>("--token-file") { Description = "Require \"Authorization: Bearer TOKEN\" on /v1/ requests, TOKEN being this file's first line (off by default).", HelpName = "F" };
         var precision = new Option<Precision>("--precision") { Description = "Storage of weights and activations while scoring.", DefaultValueFactory = _ => Precision.F32, HelpName = "f32|f16|bf16" };
         var cudaGraphs = CommonOptions.CudaGraphs();
+        var noPacking = CommonOptions.NoPacking();
         var tokenizer = CommonOptions.Tokenizer("the tokenizer files in MODEL_DIR or its run directory, else byte");
         var maxLength = CommonOptions.MaxLength($"{ModelInputs.DefaultMaxLength}, or the model's max_position_embeddings if smaller");
         var allowNonFinite = CommonOptions.AllowNonFinite();
         var command = new Command("serve", "Serve a reward model over HTTP: POST /v1/score and /v1/compare, GET /healthz, /readyz and /metrics.")
         {
-            model, host, port, maxBatchTokens, maxWait, batchWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
+            model, host, port, maxBatchTokens, noPacking, maxWait, batchWait, maxQueue, maxItems, maxChars, tokenFile, precision, tokenizer, maxLength,
             allowNonFinite, cudaGraphs,
         };
         command.SetAction(r =>
@@ -44,15 +45,21 @@ internal static class ServeCommand
             var limits = new ServeLimits
             {
                 MaxBatchTokens = r.GetValue(maxBatchTokens),
+                Layout = CommonOptions.Layout(r.GetValue(noPacking)),
                 MaxWaitMs = r.GetValue(maxWait),
                 WaitWhenAlone = r.GetValue(batchWait) == "always",
                 MaxQueuedSequences = r.GetValue(maxQueue),
                 MaxItems = r.GetValue(maxItems),
                 MaxCharacters = r.GetValue(maxChars),
             };
+            ModelInputs.RequireGraphsLayout(r.GetValue(cudaGraphs), r.GetValue(noPacking));
             var settings = new ServeSettings(r.GetValue(host)!, r.GetValue(port), limits, BearerToken(r.GetValue(tokenFile)));
             CheckpointInputs m = CheckpointInputs.Resolve(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(maxLength),
                 r.GetValue(allowNonFinite));
+            // Every sequence must fit a batch alone: the budget bounds the activations, so no batch may exceed it.
+            if (limits.MaxBatchTokens < m.MaxLength)
+                throw new UsageException($"--max-batch-tokens {limits.MaxBatchTokens} is less than --max-length {m.MaxLength}, " +
+                    "the longest sequence a request may hold: raise it, or lower --max-length");
             return Run(settings, m, r.GetValue(precision), r.GetValue(cudaGraphs), BackendSelection.Of(r),
                 r.InvocationConfiguration.Output);
         });

@@ -8,8 +8,8 @@ using WorldPM.Model;
 namespace WorldPM.Cli.Tests;
 
 /// <summary>The contract of <c>worldpm serve</c>, against a real Kestrel on a loopback port and a tiny trained
-/// checkpoint: rewards as <c>score</c> gives them, batching, limits, backpressure, readiness, auth, metrics, and a
-/// stop that loses nothing.</summary>
+/// checkpoint: the bits of the rewards <c>score</c> gives whatever the batch, batching, limits, backpressure, readiness,
+/// auth, metrics, and a stop that loses nothing.</summary>
 public class ServeTests
 {
     private const string Prompt = "Which is larger, 3 or 5?";
@@ -53,25 +53,32 @@ public class ServeTests
         return new Server(server, new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromMinutes(2) });
     }
 
-    private float[] RewardsFromScoreCommand(params string[] responses) =>
-        ScoreCommandTests.Rewards(Worldpm.Succeed(["score", _run.Checkpoint, "--prompt", Prompt, .. responses.SelectMany(r => new[] { "--response", r })]));
+    private float[] RewardsFromScoreCommand(params string[] responses) => ScoreCommandRewards([], responses);
+
+    private float[] ScoreCommandRewards(string[] options, string[] responses) =>
+        ScoreCommandTests.Rewards(Worldpm.Succeed(["score", _run.Checkpoint, "--prompt", Prompt, .. options,
+            .. responses.SelectMany(r => new[] { "--response", r })]));
 
     private static float[] Floats(JsonElement array) => [.. array.EnumerateArray().Select(e => e.GetSingle())];
 
+    /// <summary>Rewards compared as integers: the same bits, not merely close (JSON and "R" both round-trip a float).</summary>
+    private static int[] Bits(IEnumerable<float> rewards) => [.. rewards.Select(BitConverter.SingleToInt32Bits)];
+
     private static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 
-    [Test]
-    public async Task ScoreGivesTheRewardsOfTheScoreCommandAndTheirBradleyTerryPreferences()
+    [TestCase(SequenceLayout.Packed)]
+    [TestCase(SequenceLayout.Padded)]
+    public async Task ScoreGivesTheRewardsOfTheScoreCommandAndTheirBradleyTerryPreferences(SequenceLayout layout)
     {
-        float[] expected = RewardsFromScoreCommand(Responses);
-        await using Server server = await Start();
+        float[] expected = ScoreCommandRewards(layout == SequenceLayout.Padded ? ["--no-packing"] : [], Responses);
+        await using Server server = await Start(new ServeLimits { Layout = layout });
 
         var (status, body, _) = await server.Post("/v1/score", JsonSerializer.Serialize(new { prompt = Prompt, responses = Responses }));
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body.ToString());
         JsonElement result = body.GetProperty("results").EnumerateArray().Single();
         float[] rewards = Floats(result.GetProperty("rewards"));
-        Assert.That(rewards, Is.EqualTo(expected).Within(1e-5f), "batched differently from score: equal within fp32 noise");
+        Assert.That(Bits(rewards), Is.EqualTo(Bits(expected)), "the bits score prints");
         double[][] preferences = [.. result.GetProperty("preferences").EnumerateArray().Select(row => row.EnumerateArray().Select(p => p.GetDouble()).ToArray())];
         for (int i = 0; i < 3; i++)
             for (int j = 0; j < 3; j++)
@@ -93,32 +100,35 @@ public class ServeTests
 
         Assert.That((status, compareStatus), Is.EqualTo((HttpStatusCode.OK, HttpStatusCode.OK)));
         float[] single = [.. body.GetProperty("results").EnumerateArray().Select(r => Floats(r.GetProperty("rewards")).Single())];
-        Assert.That(single, Is.EqualTo(expected).Within(1e-5f));
+        Assert.That(Bits(single), Is.EqualTo(Bits(expected)), "items scored in one request: the bits score prints");
         Assert.That(body.GetProperty("results")[0].TryGetProperty("preferences", out _), Is.False, "one response: no preferences");
         JsonElement pair = compared.GetProperty("results")[0];
-        Assert.That(new[] { pair.GetProperty("reward_a").GetSingle(), pair.GetProperty("reward_b").GetSingle() },
-            Is.EqualTo(expected).Within(1e-5f));
+        Assert.That(Bits([pair.GetProperty("reward_a").GetSingle(), pair.GetProperty("reward_b").GetSingle()]), Is.EqualTo(Bits(expected)),
+            "compare: the bits score prints");
         Assert.That(pair.GetProperty("probability_a").GetDouble(),
             Is.EqualTo(Sigmoid(pair.GetProperty("reward_a").GetDouble() - pair.GetProperty("reward_b").GetDouble())).Within(1e-6));
     }
 
+    /// <summary>Concurrent requests gathered into shared batches (several requests within a fixed window, in the order
+    /// they arrived) get the bits of <c>score</c>, which scores them all in one batch and, with <c>--batch 1</c>, each
+    /// alone: whatever the server's companions, the rewards are those of both.</summary>
     [Test]
-    public async Task ConcurrentRequestsAreScoredTogetherAndEachGetsItsOwnRewards()
+    public async Task ConcurrentRequestsBatchedTogetherGetTheBitsOfTheScoreCommand()
     {
         string[] responses = [.. Enumerable.Range(0, 12).Select(i => $"answer {i} is {new string('5', i)}")];
-        await using Server server = await Start(new ServeLimits { MaxWaitMs = 1000 });
+        float[] together = RewardsFromScoreCommand(responses), alone = ScoreCommandRewards(["--batch", "1"], responses);
+        await using Server server = await Start(new ServeLimits { MaxWaitMs = 1000, WaitWhenAlone = true });
 
         var answers = await Task.WhenAll(responses.Select(r => server.Post("/v1/score", JsonSerializer.Serialize(new { prompt = Prompt, response = r }))));
-        float[] together = [.. answers.Select(a => Floats(a.Body.GetProperty("results")[0].GetProperty("rewards")).Single())];
-        var alone = new List<float>();
-        foreach (string r in responses)
-            alone.Add(Floats((await server.Post("/v1/score", JsonSerializer.Serialize(new { prompt = Prompt, response = r }))).Body
-                .GetProperty("results")[0].GetProperty("rewards")).Single());
+        string metrics = await server.Metrics();
 
         Assert.That(answers.Select(a => a.Status), Is.All.EqualTo(HttpStatusCode.OK));
-        Assert.That(together, Is.EqualTo(alone).Within(1e-5f), "each request gets the rewards of its own responses");
-        Assert.That(MetricValue(await server.Metrics(), "worldpm_batch_sequences_count"), Is.LessThan(12 + 12),
-            "the concurrent requests shared at least one batch");
+        float[] served = [.. answers.Select(a => Floats(a.Body.GetProperty("results")[0].GetProperty("rewards")).Single())];
+        Assert.That(Bits(served), Is.EqualTo(Bits(together)), "score's one batch of twelve");
+        Assert.That(Bits(served), Is.EqualTo(Bits(alone)), "score's batches of one");
+        double batches = MetricValue(metrics, "worldpm_batch_sequences_count"), single = MetricValue(metrics, "worldpm_batch_sequences_bucket{le=\"1\"}");
+        Assert.That(batches, Is.LessThan(12), "the concurrent requests shared batches");
+        Assert.That(batches - single, Is.GreaterThan(0), "a batch held several requests: companions score's batches of one did not have");
     }
 
     [Test]
@@ -271,6 +281,8 @@ public class ServeTests
     [TestCase("--port", "70000", "--port")]
     [TestCase("--token-file", "no-such-file", "--token-file")]
     [TestCase("--max-batch-tokens", "0", "--max-batch-tokens")]
+    [TestCase("--max-batch-tokens", "4", "--max-batch-tokens 4 is less than --max-length")]
+    [TestCase("--cuda-graphs", "on", "--no-packing")]
     public void BadOptionsExit2NamingTheOption(string option, string value, string named)
     {
         CliResult result = Worldpm.Run("serve", _run.Checkpoint, option, value);

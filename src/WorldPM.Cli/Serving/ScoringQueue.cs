@@ -8,9 +8,10 @@ namespace WorldPM.Cli.Serving;
 /// <summary>
 /// Dynamic batching for <c>serve</c>: requests enqueue their tokenized sequences; one worker (the model is not
 /// thread-safe, and one batch at a time is what keeps the cores busy) takes the first waiting request, gathers more
-/// for up to <see cref="ServeLimits.MaxWaitMs"/> while the padded batch stays within
-/// <see cref="ServeLimits.MaxBatchTokens"/>, scores them with the same forward as <c>score</c>
-/// (<see cref="RewardModel.Score(SequenceBatch)"/>) and completes each request with its rewards in order.
+/// for up to <see cref="ServeLimits.MaxWaitMs"/> while the batch stays within <see cref="ServeLimits.MaxBatchTokens"/>
+/// token rows, scores them exactly as <c>score</c> does (packed by default, cut by the same
+/// <see cref="BatchSizing"/>) and completes each request with its rewards in order. A sequence's reward does not
+/// depend on its batch companions, so every request gets the bits <c>score</c> prints for its responses.
 /// <para>
 /// The wait is only paid under concurrency: when the last batch held one request and no other is waiting, a lone
 /// client gets its answer without it (waiting could only add latency); as soon as requests overlap, the next batch
@@ -24,10 +25,11 @@ namespace WorldPM.Cli.Serving;
 /// </summary>
 internal sealed class ScoringQueue
 {
-    private sealed record Job(IReadOnlyList<int[]> Sequences, TaskCompletionSource<float[]> Done);
+    private sealed record Job(IReadOnlyList<int[]> Sequences, TaskCompletionSource<float[]> Done, long Enqueued);
 
     private readonly Channel<Job> channel = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly ServeLimits limits;
+    private readonly BatchSizing batching;
     private readonly ServerMetrics metrics;
     private long queued;
     private int waitingJobs;
@@ -35,6 +37,7 @@ internal sealed class ScoringQueue
     public ScoringQueue(ServeLimits limits, ServerMetrics metrics)
     {
         this.limits = limits;
+        batching = limits.Batching;
         this.metrics = metrics;
     }
 
@@ -51,7 +54,8 @@ internal sealed class ScoringQueue
             return null;
         }
         metrics.QueueDepth(after);
-        var job = new Job(sequences, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously));
+        var job = new Job(sequences, new TaskCompletionSource<float[]>(TaskCreationOptions.RunContinuationsAsynchronously),
+            Stopwatch.GetTimestamp());
         Interlocked.Increment(ref waitingJobs);
         if (!channel.Writer.TryWrite(job))
         {
@@ -90,24 +94,21 @@ internal sealed class ScoringQueue
         }
     }
 
-    /// <summary>Takes the first waiting job and, while the padded batch stays within the token budget, the ones
-    /// that are waiting or arrive within the wait (waited for only under <paramref name="concurrent"/> load).</summary>
+    /// <summary>Takes the first waiting job and, while the batch stays within the token budget, the ones that are
+    /// waiting or arrive within the wait (waited for only under <paramref name="concurrent"/> load).</summary>
     private async Task GatherAsync(ChannelReader<Job> reader, List<Job> jobs, bool concurrent)
     {
-        int rows = 0, longest = 0;
+        var lengths = new List<int>();
         var clock = Stopwatch.StartNew();
         while (true)
         {
             if (reader.TryPeek(out Job? next))
             {
-                int nextLongest = Math.Max(longest, next.Sequences.Max(s => s.Length));
-                bool fits = (long)(rows + next.Sequences.Count) * nextLongest <= limits.MaxBatchTokens;
-                if (jobs.Count > 0 && !fits) return;
+                if (jobs.Count > 0 && !Fits(lengths, next.Sequences)) return;
                 reader.TryRead(out _);
                 Interlocked.Decrement(ref waitingJobs);
                 jobs.Add(next);
-                rows += next.Sequences.Count;
-                longest = nextLongest;
+                lengths.AddRange(next.Sequences.Select(s => s.Length));
                 continue;
             }
             long waitMs = limits.MaxWaitMs - clock.ElapsedMilliseconds;
@@ -124,26 +125,27 @@ internal sealed class ScoringQueue
         }
     }
 
-    /// <summary>Scores the gathered jobs (in slices of the token budget when one job alone exceeds it).</summary>
+    /// <summary>Whether sequences of <paramref name="lengths"/> and <paramref name="more"/> make one batch of the
+    /// token budget, by the rule that cuts it (<see cref="BatchSizing.Next"/>).</summary>
+    private bool Fits(List<int> lengths, IReadOnlyList<int[]> more)
+    {
+        int count = lengths.Count + more.Count;
+        int Length(int i) => i < lengths.Count ? lengths[i] : more[i - lengths.Count].Length;
+        return batching.Next(0, count, i => [Length(i)], ItemName) == count;
+    }
+
+    /// <summary>Scores the gathered jobs as <c>score</c> does, in batches of the token budget (several when one job
+    /// alone exceeds it), and completes each with its rewards.</summary>
     private void Score(RewardModel model, List<Job> jobs)
     {
         List<int[]> sequences = [.. jobs.SelectMany(j => j.Sequences)];
         try
         {
-            var clock = Stopwatch.StartNew();
-            var rewards = new float[sequences.Count];
-            long realTokens = 0;
-            for (int start = 0; start < sequences.Count;)
-            {
-                int count = SliceWithinBudget(sequences, start);
-                SequenceBatch batch = SequenceBatch.FromSequences(model.Config, sequences.GetRange(start, count));
-                model.Score(batch).CopyTo(rewards, start);
-                FiniteRewards.Require(rewards.AsSpan(start, count), i => $"item {start + i + 1} of this batch");
-                metrics.Batch(count, (long)count * batch.SeqLen);
-                realTokens += batch.TokenCount;
-                start += count;
-            }
-            metrics.Scored(realTokens, clock.Elapsed.TotalSeconds);
+            long started = Stopwatch.GetTimestamp();
+            foreach (Job job in jobs) metrics.QueueWait(Stopwatch.GetElapsedTime(job.Enqueued, started).TotalSeconds);
+            float[] rewards = ScoreCommand.Score(model, sequences, batching, ItemName, batch => metrics.Batch(batch.Count, batch.Rows));
+            FiniteRewards.Require(rewards, ItemName);
+            metrics.Scored(sequences.Sum(s => (long)s.Length), Stopwatch.GetElapsedTime(started).TotalSeconds);
             int offset = 0;
             foreach (Job job in jobs)
             {
@@ -161,17 +163,5 @@ internal sealed class ScoringQueue
         }
     }
 
-    /// <summary>How many sequences from <paramref name="start"/> fit the token budget padded (at least one).</summary>
-    private int SliceWithinBudget(List<int[]> sequences, int start)
-    {
-        int count = 0, longest = 0;
-        while (start + count < sequences.Count)
-        {
-            int nextLongest = Math.Max(longest, sequences[start + count].Length);
-            if (count > 0 && (long)(count + 1) * nextLongest > limits.MaxBatchTokens) break;
-            longest = nextLongest;
-            count++;
-        }
-        return count;
-    }
+    private static string ItemName(int i) => $"item {i + 1} of this batch";
 }

@@ -1,10 +1,17 @@
+using WorldPM.Model;
+
 namespace WorldPM.Cli.Serving;
 
 /// <summary>The bounds of <c>serve</c>, from its options: batching, the queue, and what one request may ask.</summary>
 internal sealed record ServeLimits
 {
-    /// <summary>The most padded tokens (sequences x longest) one forward batch holds.</summary>
+    /// <summary>The most token rows one forward batch runs: real tokens when packed, sequences x longest padded
+    /// (<see cref="BatchSizing.MaxTokensPerBatch"/>).</summary>
     public int MaxBatchTokens { get; init; } = 8192;
+
+    /// <summary>How a batch lays out its sequences: packed end to end (the default, as <c>score</c>), or padded to the
+    /// longest (<c>--no-packing</c>).</summary>
+    public SequenceLayout Layout { get; init; } = SequenceLayout.Packed;
 
     /// <summary>How long the first request of a batch waits for others to join it (under concurrency; see
     /// <see cref="ScoringQueue"/>).</summary>
@@ -28,4 +35,8 @@ internal sealed record ServeLimits
 
     /// <summary>The largest request body Kestrel accepts: room for the characters as escaped JSON.</summary>
     public long MaxBodyBytes => 8L * MaxCharacters + 65536;
+
+    /// <summary>How the queue cuts what it gathered into forward batches: the same rule as <c>score</c>'s
+    /// <c>--max-tokens-per-batch</c>.</summary>
+    public BatchSizing Batching => new(1, MaxBatchTokens, Layout);
 }
