@@ -70,6 +70,21 @@ size_t fwd_staged_bytes(int64_t c) { return 2 * size_t(c) * sizeof(T); }  // wei
 template <class T>
 size_t bwd_staged_bytes(int64_t c) { return size_t(c) * (sizeof(float) + 3 * sizeof(T)); }  // partial, weight, x, dout
 
+// The block's rows: rows_per_block consecutive ones from blockIdx.x * rows_per_block, fewer in the last block.
+struct RowRange {
+  int64_t first, last;
+};
+__device__ __forceinline__ RowRange block_rows(int64_t n, int64_t rows_per_block) {
+  const int64_t first = int64_t(blockIdx.x) * rows_per_block;
+  return {first, first + rows_per_block < n ? first + rows_per_block : n};
+}
+
+// This thread's columns of a row copied into shared memory: only this thread reads them back, so no barrier.
+template <class T>
+__device__ __forceinline__ void stage_own_columns(T* staged, const T* row, int64_t c) {
+  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) staged[j] = row[j];
+}
+
 template <class T>
 __global__ void __launch_bounds__(kThreads) rmsnorm_fwd_kernel(const T* __restrict__ x, const T* __restrict__ weight,
                                                                T* __restrict__ out, float* __restrict__ rstd,
@@ -78,10 +93,9 @@ __global__ void __launch_bounds__(kThreads) rmsnorm_fwd_kernel(const T* __restri
   EMU_SHARED(float, scratch, [32]);
   T* const w_s = emu_dynamic_smem<T>();
   T* const x_s = w_s + c;
-  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) w_s[j] = weight[j];
-  const int64_t first = int64_t(blockIdx.x) * kFwdRowsPerBlock;
-  const int64_t last = first + kFwdRowsPerBlock < n ? first + kFwdRowsPerBlock : n;
-  for (int64_t row = first; row < last; ++row) {
+  stage_own_columns(w_s, weight, c);
+  const RowRange rows = block_rows(n, kFwdRowsPerBlock);
+  for (int64_t row = rows.first; row < rows.last; ++row) {
     const T* xr = x + row * c;
     float sum_sq = 0.0f;
     for (int64_t j = threadIdx.x; j < c; j += blockDim.x) {
@@ -112,10 +126,9 @@ __global__ void __launch_bounds__(kThreads)
   T* const w_s = reinterpret_cast<T*>(part_s + c);
   T* const x_s = w_s + c;
   T* const d_s = x_s + c;
-  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) w_s[j] = weight[j];
-  const int64_t first = int64_t(blockIdx.x) * rows_per_block;
-  const int64_t last = first + rows_per_block < n ? first + rows_per_block : n;
-  for (int64_t row = first; row < last; ++row) {
+  stage_own_columns(w_s, weight, c);
+  const RowRange rows = block_rows(n, rows_per_block);
+  for (int64_t row = rows.first; row < rows.last; ++row) {
     const T* dr = dout + row * c;
     const T* xr = x + row * c;
     if (threadIdx.x == 0) r_s[row & 1] = rstd[row];
@@ -133,7 +146,7 @@ __global__ void __launch_bounds__(kThreads)
       const float d = to_float(d_s[j]), xj = to_float(x_s[j]);
       dx[row * c + j] = from_float<T>(r * (d * to_float(w_s[j]) - xj * coef));
       const float dw = d * xj * r;
-      part_s[j] = row == first ? dw : part_s[j] + dw;
+      part_s[j] = row == rows.first ? dw : part_s[j] + dw;
     }
   }
   float* part = partial + int64_t(blockIdx.x) * c;
