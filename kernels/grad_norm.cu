@@ -28,7 +28,7 @@
 // Minimum bytes, stated when the launcher is given the table's host copy (the
 //   device table cannot be read on the host): the table once, every element
 //   once (read; and written, for the scale), the 512 partials written and
-//   read, out or found_inf written (min_bytes below). Each block reads the
+//   read, out or found_inf written (the launchers below). Each block reads the
 //   table once, so a step moves (blocks - 1) table copies more than that.
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
