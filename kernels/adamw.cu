@@ -30,6 +30,9 @@
 // Cost per element: ~15 FLOPs + sqrtf + a division; bytes 12 (p, m, v read) +
 // sizeof(grad) + 12 (p, m, v written) + sizeof(working): 30-34 bytes, so a
 // 7B-parameter step moves ~220 GB (~70 ms at H100's 3.3 TB/s; estimate).
+// Minimum bytes (step_min_bytes, stated when the launcher is given the table's
+// host copy): those per element, the table once and grad_check's 8 bytes. Each
+// block reads the table once: (blocks - 1) copies of it over the minimum.
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
 // The table is staged in shared memory a chunk at a time (staged_table.cuh), with barriers between chunks;
@@ -110,11 +113,25 @@ __global__ void __launch_bounds__(kThreads)
   });
 }
 
+// Every element's p, m, v read and written, its gradient read and its working copy written; the table and
+// grad_check read once.
+uint64_t step_min_bytes(const kadamw_tensor* host_tensors, int64_t count, bool grad_check) {
+  uint64_t bytes = uint64_t(count) * sizeof(kadamw_tensor) + (grad_check ? 2 * sizeof(float) : 0);
+  for (int64_t i = 0; i < count; ++i) {
+    const kadamw_tensor& t = host_tensors[i];
+    const uint64_t per_element =
+        6 * sizeof(float) + dtype_bytes(t.grad_dtype) + (t.working != nullptr ? dtype_bytes(t.working_dtype) : 0);
+    bytes += uint64_t(t.count) * per_element;
+  }
+  return bytes;
+}
+
 }  // namespace
 
 namespace WPM_KERNELS_NS {
 
-kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& h) {
+kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& h,
+                   const kadamw_tensor* host_tensors) {
   if (kstatus s = check_size("adamw_step", "count", count)) return s;
   if (count == 0) return KSTATUS_OK;
   if (kstatus s = check_pointers("adamw_step", !tensors)) return s;
@@ -133,6 +150,7 @@ kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count
   k.grad_scale = h.grad_scale;
   k.grad_check = h.grad_check;
   k.max_grad_norm = h.max_grad_norm;
+  if (host_tensors != nullptr) klaunch_min_bytes(step_min_bytes(host_tensors, count, h.grad_check != nullptr));
   return klaunch(adamw_step_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count, k);
 }
 

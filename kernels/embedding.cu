@@ -40,7 +40,10 @@
 //   Cost: sort 4 N + 8 N bytes, merge 16 N bytes per pass (the merge-path
 //     searches add O(log N) keys per block), segment_sum N C sizeof(T) of dout
 //     read once + 2 U C sizeof(T) of dtable rows for U distinct ids + 8 N of
-//     keys per column chunk: O(N log N) bytes in all, N C adds (fp32).
+//     keys per column chunk: O(N log N) bytes in all, N C adds (fp32). The
+//     segment sum's stated minimum (dout, the keys, 2 U C sizeof(T)) needs U,
+//     which is device data: the emulator counts it from the sorted keys when
+//     the launch runs (klaunch_min_bytes_at_run).
 //   Workspace: embedding_bwd_workspace_bytes(n) = 16 N bytes (two key buffers).
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
@@ -250,8 +253,18 @@ kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, vo
         return s;
       std::swap(keys, spare);
     }
-    // dout read once, the keys once, and at least one dtable row (the distinct ids are not known here).
-    klaunch_min_bytes(uint64_t(n) * (8 + uint64_t(c) * sizeof(T)) + 2 * uint64_t(c) * sizeof(T));
+    // dout read once, the keys once, and the dtable row of each of the U distinct valid ids read and written
+    // once. U is device data: counted from the sorted keys when the launch runs (one key per id starts its run).
+    const uint64_t* sorted = keys;
+    const uint64_t row = uint64_t(c) * sizeof(T);
+    klaunch_min_bytes_at_run([sorted, n, vocab, row] {
+      uint64_t distinct = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const uint64_t id = sorted[i] >> 32;
+        if (id < uint64_t(vocab) && (i == 0 || (sorted[i - 1] >> 32) != id)) ++distinct;
+      }
+      return uint64_t(n) * (8 + row) + 2 * distinct * row;
+    });
     const dim3 grid(unsigned(n), unsigned((c + kThreads - 1) / kThreads));
     return klaunch(embedding_segment_sum_kernel<T>, grid, dim3(kThreads), 0, stream, keys,
                    static_cast<const T*>(dout), static_cast<T*>(dtable), n, vocab, c);

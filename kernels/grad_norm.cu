@@ -20,10 +20,16 @@
 // Cost: 2 FLOPs (fp64) per element, sizeof(T) bytes read per element; fp64
 //   adds run at half the fp32 rate on A100/H100, far above memory speed.
 // scale_check_finite: scale_check_finite_clear_kernel writes 0 to found_inf,
-//   then scale_check_finite_kernel (grid-stride over each tensor) scales, and a
-//   thread that stored a non-finite value writes 1.0f. Every such store writes
-//   the same constant, so the result does not depend on their order (a store,
-//   not an atomic: nothing is read back). Cost: 1 FLOP, 2 sizeof(T) bytes per element.
+//   then scale_check_finite_kernel (grid-stride over each tensor, the table
+//   staged in shared memory per block) scales, and a thread that stored a
+//   non-finite value writes 1.0f. Every such store writes the same constant,
+//   so the result does not depend on their order (a store, not an atomic:
+//   nothing is read back). Cost: 1 FLOP, 2 sizeof(T) bytes per element.
+// Minimum bytes, stated when the launcher is given the table's host copy (the
+//   device table cannot be read on the host): the table once, every element
+//   once (read; and written, for the scale), the 512 partials written and
+//   read, out or found_inf written (the launchers below). Each block reads the
+//   table once, so a step moves (blocks - 1) table copies more than that.
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
 // Emulator: the reductions have barriers; the tests run every schedule with
@@ -101,16 +107,26 @@ __global__ void __launch_bounds__(1) scale_check_finite_clear_kernel(float* foun
 __global__ void __launch_bounds__(kThreads)
     scale_check_finite_kernel(const ktensor* __restrict__ tensors, int64_t count, float scale, float* found_inf) {
   kernel_launch_bounds(kThreads);
+  EMU_SHARED(ktensor, staged, [kTableChunk]);
   bool bad = false;
-  for (int64_t ti = 0; ti < count; ++ti) {
-    const ktensor t = tensors[ti];
+  for_each_staged_entry<kTableChunk>(tensors, count, staged, [&](const ktensor& t) {
     switch (t.dtype) {
       case kdtype::f32: bad = scale_tensor<float>(t, scale) || bad; break;
       case kdtype::f16: bad = scale_tensor<half_t>(t, scale) || bad; break;
       case kdtype::bf16: bad = scale_tensor<bf16_t>(t, scale) || bad; break;
     }
-  }
+  });
   if (bad) found_inf[0] = 1.0f;
+}
+
+// The bytes of the table and of the elements it names, from its host copy (min_bytes: each read once).
+struct TableBytes {
+  uint64_t table, elements;
+};
+TableBytes table_bytes(const ktensor* host_tensors, int64_t count) {
+  TableBytes b{uint64_t(count) * sizeof(ktensor), 0};
+  for (int64_t i = 0; i < count; ++i) b.elements += uint64_t(host_tensors[i].count) * dtype_bytes(host_tensors[i].dtype);
+  return b;
 }
 
 }  // namespace
@@ -119,22 +135,35 @@ namespace WPM_KERNELS_NS {
 
 int64_t global_norm_workspace_bytes() { return kPartials * int64_t(sizeof(double)); }
 
-kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out) {
+kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out,
+                    const ktensor* host_tensors) {
   if (kstatus s = check_size("global_norm", "count", count)) return s;
   if (kstatus s = check_pointers("global_norm", (count > 0 && !tensors) || !workspace || !out)) return s;
   double* partial = static_cast<double*>(workspace);
+  const uint64_t partial_bytes = kPartials * sizeof(double);
+  if (host_tensors != nullptr) {
+    const TableBytes b = table_bytes(host_tensors, count);
+    klaunch_min_bytes(b.table + b.elements + partial_bytes);  // the table, every element; the partials written
+  }
   if (kstatus s = klaunch(global_norm_partial_kernel, dim3(kPartials), dim3(kThreads), 0, stream, tensors, count,
                           partial))
     return s;
+  klaunch_min_bytes(partial_bytes + sizeof(float));  // the partials read; out
   return klaunch(global_norm_final_kernel, dim3(1), dim3(kThreads), 0, stream, static_cast<const double*>(partial),
                  out);
 }
 
-kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf) {
+kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf,
+                           const ktensor* host_tensors) {
   if (kstatus s = check_size("scale_check_finite", "count", count)) return s;
   if (kstatus s = check_pointers("scale_check_finite", (count > 0 && !tensors) || !found_inf)) return s;
+  klaunch_min_bytes(sizeof(float));  // found_inf
   if (kstatus s = klaunch(scale_check_finite_clear_kernel, dim3(1), dim3(1), 0, stream, found_inf)) return s;
   if (count == 0) return KSTATUS_OK;
+  if (host_tensors != nullptr) {
+    const TableBytes b = table_bytes(host_tensors, count);
+    klaunch_min_bytes(b.table + 2 * b.elements);  // the table; every element read and written
+  }
   return klaunch(scale_check_finite_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count,
                  scale, found_inf);
 }

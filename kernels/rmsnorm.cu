@@ -6,30 +6,38 @@
 //   bwd:  dx_j = r (dout_j w_j - x_j r^2 mean_k(dout_k w_k x_k))   (overwrites dx)
 //         dweight_j += sum_n dout_nj x_nj r_n                      (ACCUMULATES)
 //
-// Tiling:
-//   rmsnorm_fwd_kernel: one block of 256 threads per row; threads stride over
-//     the columns (coalesced), the sum of squares is a deterministic block
-//     reduction (block_reduce.cuh), then the row is read again (from L1/L2)
-//     and normalized.
-//   rmsnorm_bwd_kernel: row blocks of R = ceil(N / 512) consecutive rows, one
-//     thread block each. Per row: one block reduction for sum(dout w x), then
-//     dx; each thread also adds dout x r of its columns into the row block's
-//     fp32 partial row in the workspace (only that thread ever touches those
-//     words, so no atomics and no race).
+// Tiling (both kernels): 256 threads a block, thread t owns the columns
+//   j = t + 256 k of every row. A block stages the weight row in dynamic
+//   shared memory once and each input row there as it reads it, so every
+//   global element is read once per block however many passes the math
+//   needs; a thread reads back only its own columns, so the staging needs no
+//   barrier of its own.
+//   rmsnorm_fwd_kernel: kFwdRowsPerBlock consecutive rows a block. Per row:
+//     x into shared memory with the sum of squares, a deterministic block
+//     reduction (block_reduce.cuh), then out from the staged row and weight.
+//   rmsnorm_bwd_kernel: row blocks of R = max(ceil(N / 512), 4) consecutive
+//     rows, one thread block each. Per row: dout and x into shared memory
+//     with sum(dout w x), one block reduction (thread 0 reads rstd and
+//     shares it through shared memory), then dx; each thread also adds
+//     dout x r of its columns into the row block's fp32 partial row, kept in
+//     shared memory and written to the workspace once, after the last row.
 //   rmsnorm_bwd_dweight_kernel: one thread per column adds the partial rows in
 //     row-block order and adds the sum into dweight once (one rounding for
 //     f16/bf16). The partition depends only on N, so the bits of dweight do
 //     not depend on the GPU or the schedule: deterministic by construction.
 //   Workspace: rmsnorm_bwd_workspace_bytes(N, C) = ceil(N / R) * C * 4 bytes (<= 512 rows of C floats).
+//   Dynamic shared memory (s = sizeof(T)): fwd 2 C s (weight, x), bwd C (4 + 3 s)
+//   (partial row, weight, x, dout); a C whose rows do not fit a block
+//   (kMaxStagedBytes) is refused naming c.
 //
-// Cost per row: fwd 3C FLOPs, reads 2 C sizeof(T) (second from cache) + C w,
-//   writes C sizeof(T) + 4; bwd ~8C FLOPs, reads 2 x + 2 dout rows (second
-//   from cache), writes dx, plus 2 * 4C bytes of partial-row traffic per row
-//   (L2 resident for a row block); dweight pass reads min(N,512) * 4C bytes.
-//   DRAM bytes that cannot be avoided (what bench/gpu counts; s = sizeof(T)):
-//   fwd 2 N C s + C s + 4 N (x, out, weight, rstd); bwd 3 N C s + 4 N + 3 C s
-//   + 8 C nb (x, dout, dx, rstd, weight, dweight read and written, and the
-//   nb = ceil(N / R) fp32 partial rows written once and read once).
+// Cost per row: fwd 3C FLOPs, bwd ~8C FLOPs. Minimum bytes (inputs read once,
+//   outputs written once; stated by the launchers, s = sizeof(T), nb = ceil(N / R)):
+//   fwd 2 N C s + C s + 4 N (x, out, weight, rstd); bwd 3 N C s + C s + 4 N
+//   + 4 C nb (dout, x, dx, weight, rstd, the partial rows written); dweight
+//   4 C nb + 2 C s (the partial rows read, dweight read and written). Each
+//   block reads the weight row once, where the minimum counts it once in all:
+//   at most 1 / (2 kFwdRowsPerBlock) over it in the forward, 1 / (3 R) in the
+//   backward.
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 // TODO: 128-bit loads for f16/bf16 rows (today 2-byte coalesced accesses).
 //
@@ -42,29 +50,66 @@ namespace {
 
 using namespace klaunch_util;
 constexpr int kThreads = 256;
+constexpr int64_t kFwdRowsPerBlock = 8;
 constexpr int64_t kMaxRowBlocks = 512;
+constexpr int64_t kMinBwdRowsPerBlock = 4;  // each row block writes a partial row and reads the weight once
+// The most dynamic shared memory a block of these kernels takes: sm_80's per-block limit (163 KB; sm_90 allows
+// more) less room for their static shared memory.
+constexpr size_t kMaxStagedBytes = 160 * 1024;
 
-// R = ceil(N / 512) rows per block and ceil(N / R) blocks, so no block is empty
-// (an empty one would leave its partial row unwritten).
-int64_t rows_per_block(int64_t n) { return (n + kMaxRowBlocks - 1) / kMaxRowBlocks; }
+// R = max(ceil(N / 512), 4) rows per block and ceil(N / R) blocks, so no block is empty (an empty one would
+// leave its partial row unwritten).
+int64_t rows_per_block(int64_t n) {
+  const int64_t spread = (n + kMaxRowBlocks - 1) / kMaxRowBlocks;
+  return spread > kMinBwdRowsPerBlock ? spread : kMinBwdRowsPerBlock;
+}
 int64_t row_blocks(int64_t n) { return n == 0 ? 0 : (n + rows_per_block(n) - 1) / rows_per_block(n); }
+
+template <class T>
+size_t fwd_staged_bytes(int64_t c) { return 2 * size_t(c) * sizeof(T); }  // weight, x
+template <class T>
+size_t bwd_staged_bytes(int64_t c) { return size_t(c) * (sizeof(float) + 3 * sizeof(T)); }  // partial, weight, x, dout
+
+// The block's rows: rows_per_block consecutive ones from blockIdx.x * rows_per_block, fewer in the last block.
+struct RowRange {
+  int64_t first, last;
+};
+__device__ __forceinline__ RowRange block_rows(int64_t n, int64_t rows_per_block) {
+  const int64_t first = int64_t(blockIdx.x) * rows_per_block;
+  return {first, first + rows_per_block < n ? first + rows_per_block : n};
+}
+
+// This thread's columns of a row copied into shared memory: only this thread reads them back, so no barrier.
+template <class T>
+__device__ __forceinline__ void stage_own_columns(T* staged, const T* row, int64_t c) {
+  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) staged[j] = row[j];
+}
 
 template <class T>
 __global__ void __launch_bounds__(kThreads) rmsnorm_fwd_kernel(const T* __restrict__ x, const T* __restrict__ weight,
                                                                T* __restrict__ out, float* __restrict__ rstd,
-                                                               int64_t c, float eps) {
+                                                               int64_t n, int64_t c, float eps) {
   kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
-  const T* xr = x + int64_t(blockIdx.x) * c;
-  T* outr = out + int64_t(blockIdx.x) * c;
-  float sum_sq = 0.0f;
-  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) {
-    const float v = to_float(xr[j]);
-    sum_sq += v * v;
+  T* const w_s = emu_dynamic_smem<T>();
+  T* const x_s = w_s + c;
+  stage_own_columns(w_s, weight, c);
+  const RowRange rows = block_rows(n, kFwdRowsPerBlock);
+  for (int64_t row = rows.first; row < rows.last; ++row) {
+    const T* xr = x + row * c;
+    float sum_sq = 0.0f;
+    for (int64_t j = threadIdx.x; j < c; j += blockDim.x) {
+      const T xj = xr[j];
+      x_s[j] = xj;
+      const float v = to_float(xj);
+      sum_sq += v * v;
+    }
+    const float r = 1.0f / sqrtf(block_reduce_sum(sum_sq, scratch) / float(c) + eps);
+    if (threadIdx.x == 0) rstd[row] = r;
+    T* outr = out + row * c;
+    for (int64_t j = threadIdx.x; j < c; j += blockDim.x)
+      outr[j] = from_float<T>(to_float(x_s[j]) * r * to_float(w_s[j]));
   }
-  const float r = 1.0f / sqrtf(block_reduce_sum(sum_sq, scratch) / float(c) + eps);
-  if (threadIdx.x == 0) rstd[blockIdx.x] = r;
-  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) outr[j] = from_float<T>(to_float(xr[j]) * r * to_float(weight[j]));
 }
 
 template <class T>
@@ -74,23 +119,38 @@ __global__ void __launch_bounds__(kThreads)
                        int64_t c, int64_t rows_per_block) {
   kernel_launch_bounds(kThreads);
   EMU_SHARED(float, scratch, [32]);
-  float* part = partial + int64_t(blockIdx.x) * c;
-  const int64_t first = int64_t(blockIdx.x) * rows_per_block;
-  const int64_t last = first + rows_per_block < n ? first + rows_per_block : n;
-  for (int64_t row = first; row < last; ++row) {
+  // rstd of the row, read once by thread 0 and shared: by row parity, so thread 0 writing the next row's
+  // value cannot overwrite one a slow thread has yet to read (it would first wait at the next reduction).
+  EMU_SHARED(float, r_s, [2]);
+  float* const part_s = emu_dynamic_smem<float>();
+  T* const w_s = reinterpret_cast<T*>(part_s + c);
+  T* const x_s = w_s + c;
+  T* const d_s = x_s + c;
+  stage_own_columns(w_s, weight, c);
+  const RowRange rows = block_rows(n, rows_per_block);
+  for (int64_t row = rows.first; row < rows.last; ++row) {
     const T* dr = dout + row * c;
     const T* xr = x + row * c;
+    if (threadIdx.x == 0) r_s[row & 1] = rstd[row];
     float dot = 0.0f;
-    for (int64_t j = threadIdx.x; j < c; j += blockDim.x) dot += to_float(dr[j]) * to_float(weight[j]) * to_float(xr[j]);
-    const float r = rstd[row];
-    const float coef = r * r * block_reduce_sum(dot, scratch) / float(c);
     for (int64_t j = threadIdx.x; j < c; j += blockDim.x) {
-      const float d = to_float(dr[j]), xj = to_float(xr[j]);
-      dx[row * c + j] = from_float<T>(r * (d * to_float(weight[j]) - xj * coef));
+      const T dj = dr[j], xj = xr[j];
+      d_s[j] = dj;
+      x_s[j] = xj;
+      dot += to_float(dj) * to_float(w_s[j]) * to_float(xj);
+    }
+    const float sum = block_reduce_sum(dot, scratch);  // its barriers also publish r_s
+    const float r = r_s[row & 1];
+    const float coef = r * r * sum / float(c);
+    for (int64_t j = threadIdx.x; j < c; j += blockDim.x) {
+      const float d = to_float(d_s[j]), xj = to_float(x_s[j]);
+      dx[row * c + j] = from_float<T>(r * (d * to_float(w_s[j]) - xj * coef));
       const float dw = d * xj * r;
-      part[j] = row == first ? dw : part[j] + dw;
+      part_s[j] = row == rows.first ? dw : part_s[j] + dw;
     }
   }
+  float* part = partial + int64_t(blockIdx.x) * c;
+  for (int64_t j = threadIdx.x; j < c; j += blockDim.x) part[j] = part_s[j];
 }
 
 template <class T>
@@ -112,6 +172,13 @@ kstatus check_shape(const char* op, int64_t n, int64_t c) {
   return KSTATUS_OK;
 }
 
+kstatus check_staged(const char* op, int64_t c, size_t bytes) {
+  if (bytes <= kMaxStagedBytes) return KSTATUS_OK;
+  return invalid(op, "c = " + std::to_string(c) + " columns take " + std::to_string(bytes) +
+                         " bytes of shared memory staged, over the " + std::to_string(kMaxStagedBytes) +
+                         " a block may have");
+}
+
 }  // namespace
 
 namespace WPM_KERNELS_NS {
@@ -125,9 +192,13 @@ kstatus rmsnorm_fwd(kstream_t stream, const void* x, const void* weight, void* o
   if (kstatus s = check_pointers("rmsnorm_fwd", !x || !weight || !out || !rstd)) return s;
   return dispatch_dtype("rmsnorm_fwd", dtype, [&](auto tag) {
     using T = decltype(tag);
-    klaunch_min_bytes((2 * uint64_t(n) + 1) * uint64_t(c) * sizeof(T) + 4 * uint64_t(n));  // x, weight; out, rstd
-    return klaunch(rmsnorm_fwd_kernel<T>, dim3(unsigned(n)), dim3(kThreads), 0, stream, static_cast<const T*>(x),
-                   static_cast<const T*>(weight), static_cast<T*>(out), rstd, c, eps);
+    const size_t smem = fwd_staged_bytes<T>(c);
+    if (kstatus s = check_staged("rmsnorm_fwd", c, smem)) return s;
+    const uint64_t row = uint64_t(c) * sizeof(T);
+    klaunch_min_bytes(2 * uint64_t(n) * row + row + 4 * uint64_t(n));  // x, out; weight; rstd
+    const int64_t blocks = (n + kFwdRowsPerBlock - 1) / kFwdRowsPerBlock;
+    return klaunch(rmsnorm_fwd_kernel<T>, dim3(unsigned(blocks)), dim3(kThreads), smem, stream,
+                   static_cast<const T*>(x), static_cast<const T*>(weight), static_cast<T*>(out), rstd, n, c, eps);
   });
 }
 
@@ -141,10 +212,16 @@ kstatus rmsnorm_bwd(kstream_t stream, const void* dout, const void* x, const voi
   float* partial = static_cast<float*>(workspace);
   return dispatch_dtype("rmsnorm_bwd", dtype, [&](auto tag) {
     using T = decltype(tag);
-    if (kstatus s = klaunch(rmsnorm_bwd_kernel<T>, dim3(unsigned(blocks)), dim3(kThreads), 0, stream,
+    const size_t smem = bwd_staged_bytes<T>(c);
+    if (kstatus s = check_staged("rmsnorm_bwd", c, smem)) return s;
+    const uint64_t row = uint64_t(c) * sizeof(T), partial_bytes = uint64_t(blocks) * uint64_t(c) * sizeof(float);
+    // dout, x, dx; weight; rstd; the partial rows written
+    klaunch_min_bytes(3 * uint64_t(n) * row + row + 4 * uint64_t(n) + partial_bytes);
+    if (kstatus s = klaunch(rmsnorm_bwd_kernel<T>, dim3(unsigned(blocks)), dim3(kThreads), smem, stream,
                             static_cast<const T*>(dout), static_cast<const T*>(x), static_cast<const T*>(weight),
                             rstd, static_cast<T*>(dx), partial, n, c, rows))
       return s;
+    klaunch_min_bytes(partial_bytes + 2 * row);  // the partial rows read; dweight read and written
     return klaunch(rmsnorm_bwd_dweight_kernel<T>, grid_for(c, kThreads), dim3(kThreads), 0, stream,
                    static_cast<const float*>(partial), static_cast<T*>(dweight), c, blocks);
   });

@@ -174,6 +174,12 @@ void count_flops(uint64_t flops);
 // and taking it back (0 when none was declared) as that launch starts.
 void declare_min_bytes(uint64_t bytes);
 uint64_t take_min_bytes();
+// Or a function that works the minimum out when the launch runs (klaunch_min_bytes_at_run in kemu.h), after
+// the launches before it on its stream: for a minimum that depends on device data. take_min_bytes() calls a
+// declared one (only while launches are counted) and take_min_bytes_at_run() hands it over unevaluated, for a
+// launch that runs later.
+void declare_min_bytes_at_run(std::function<uint64_t()> bytes);
+std::function<uint64_t()> take_min_bytes_at_run();
 
 struct Thunk {
   void (*call)(const void* context);
@@ -221,9 +227,12 @@ void launch_on(CUstream_st* stream, void (*kernel)(P...), dim3 grid, dim3 block,
   if (stream == nullptr) return launch(kernel, grid, block, dyn_smem, std::forward<A>(args)...);
   static_assert(sizeof...(P) == sizeof...(A), "emu::launch_on: argument count differs from the kernel's");
   std::tuple<std::decay_t<P>...> params(std::forward<A>(args)...);
-  const uint64_t min_bytes = detail::take_min_bytes();  // declared for this launch, not the one it runs after
-  LaunchQueue::of(stream)->push([kernel, params, grid, block, dyn_smem, min_bytes] {
-    detail::declare_min_bytes(min_bytes);
+  // Declared for this launch, not the one it runs after; a function of device data is called when it runs.
+  std::function<uint64_t()> min_bytes_at_run = detail::take_min_bytes_at_run();
+  const uint64_t min_bytes = detail::take_min_bytes();
+  LaunchQueue::of(stream)->push([kernel, params, grid, block, dyn_smem, min_bytes, min_bytes_at_run] {
+    if (min_bytes_at_run) detail::declare_min_bytes_at_run(min_bytes_at_run);
+    else detail::declare_min_bytes(min_bytes);
     std::apply([&](const auto&... p) { launch(kernel, grid, block, dyn_smem, p...); }, params);
   });
 }

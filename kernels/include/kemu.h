@@ -33,6 +33,9 @@
 //   klaunch_min_bytes(bytes)     host side, just before a klaunch: the bytes the launched kernel
 //                                must move at least (its inputs read once, its outputs written
 //                                once), for the emulator's work counters (nvcc: nothing)
+//   klaunch_min_bytes_at_run(fn) the same, for a minimum that depends on device data: the emulator
+//                                calls fn() on the host when the launch runs, after the launches
+//                                before it, and only while it counts (nvcc: nothing, fn never runs)
 //   math: expf tanhf erff logf sqrtf fmaxf fminf fabsf ... from <cmath> (std:: on the CPU); in the
 //         emulator's hardware-numerics build exp2f, expf and erfcf are gpu_math_models.h's models
 //   klaunch(kernel, grid, block, smem, stream, args...) the only way to launch; never <<<>>>.
@@ -88,6 +91,8 @@ __device__ __forceinline__ void kernel_launch_bounds(unsigned /*max_threads*/, u
 // The work counters are the emulator's.
 __device__ __forceinline__ void kcount_flops(uint64_t /*n*/) {}
 inline void klaunch_min_bytes(uint64_t /*bytes*/) {}
+template <class Fn>
+inline void klaunch_min_bytes_at_run(Fn&& /*bytes*/) {}
 
 // The call site of a checked access, passed on only in the emulator (see load16 below).
 #define KEMU_SITE_PARAMS
@@ -230,6 +235,8 @@ inline void kernel_launch_bounds(unsigned max_threads, unsigned min_blocks = 0, 
 }
 inline void kcount_flops(uint64_t n) { ::emu::detail::count_flops(n); }
 inline void klaunch_min_bytes(uint64_t bytes) { ::emu::detail::declare_min_bytes(bytes); }
+template <class Fn>
+inline void klaunch_min_bytes_at_run(Fn&& bytes) { ::emu::detail::declare_min_bytes_at_run(std::forward<Fn>(bytes)); }
 
 // The hardware-numerics build of the kernels (WORLDPM_EMU_HARDWARE_NUMERICS, set by CMake for the
 // kernel sources only): the math calls nvcc builds on the GPU's approximate units return a result as far

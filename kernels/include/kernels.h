@@ -165,17 +165,22 @@ kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, vo
 kstatus check_values(kstream_t stream, const int32_t* values, int64_t n, int32_t low, int32_t high, int64_t code,
                      kerror_word* word, int32_t* safe);
 
-// ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory.
-kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper);
+// ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory (host_tensors: as for grad_norm.cu).
+kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper,
+                   const kadamw_tensor* host_tensors = nullptr);
 
 // ---- pair_metrics.cu: metrics f32 [3] (DEVICE) += {loss[0] * pairs, count(chosen > rejected), sum(chosen -
 // rejected)} with chosen = rewards[0..pairs), rejected = rewards[pairs..2 pairs).
 kstatus pair_metrics(kstream_t stream, const float* rewards, const float* loss, int64_t pairs, float* metrics);
 
-// ---- grad_norm.cu: `tensors` is a table in DEVICE memory; out and found_inf are f32 [1] device.
+// ---- grad_norm.cu: `tensors` is a table in DEVICE memory; out and found_inf are f32 [1] device. host_tensors,
+// when not null, is the same table in host memory: the launcher reads it only to state the bytes the launch must
+// move (klaunch_min_bytes, for the emulator's work counters).
 int64_t global_norm_workspace_bytes();
-kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out);
-kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf);
+kstatus global_norm(kstream_t stream, const ktensor* tensors, int64_t count, void* workspace, float* out,
+                    const ktensor* host_tensors = nullptr);
+kstatus scale_check_finite(kstream_t stream, const ktensor* tensors, int64_t count, float scale, float* found_inf,
+                           const ktensor* host_tensors = nullptr);
 
 // ---- mma_probe.cu: one warp multiplies a 16x16 A (row-major [m][k]) by a 16x8 B
 // (row-major [k][n]) in f16 or bf16 storage into c, f32 [16][8] row-major, through

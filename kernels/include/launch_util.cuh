@@ -39,6 +39,10 @@ inline kstatus check_pointers(const char* op, bool any_null) {
   return any_null ? invalid(op, "a pointer is null") : KSTATUS_OK;
 }
 
+// The storage bytes of one element of dtype: what a launcher's minimum-bytes formula multiplies by when the
+// dtype is a run-time value (a multi-tensor table's entries).
+inline uint64_t dtype_bytes(kdtype dtype) { return dtype == kdtype::f32 ? 4 : 2; }
+
 // Calls fn(T{}) with the storage type T of dtype (float, half_t, bf16_t).
 template <class Fn>
 kstatus dispatch_dtype(const char* op, kdtype dtype, Fn&& fn) {

@@ -1114,13 +1114,19 @@ void count_flops(uint64_t flops) {
 
 namespace {
 thread_local uint64_t tl_declared_min_bytes = 0;
+thread_local std::function<uint64_t()> tl_declared_min_bytes_at_run;
 }  // namespace
 
 void declare_min_bytes(uint64_t bytes) { tl_declared_min_bytes = bytes; }
+void declare_min_bytes_at_run(std::function<uint64_t()> bytes) { tl_declared_min_bytes_at_run = std::move(bytes); }
+
+std::function<uint64_t()> take_min_bytes_at_run() { return std::exchange(tl_declared_min_bytes_at_run, nullptr); }
 
 uint64_t take_min_bytes() {
-  const uint64_t bytes = tl_declared_min_bytes;
-  tl_declared_min_bytes = 0;
+  const std::function<uint64_t()> at_run = take_min_bytes_at_run();
+  const uint64_t bytes = std::exchange(tl_declared_min_bytes, 0);
+  // The function reads device data: only worth it when the launch's counts are kept.
+  if (at_run) return launch_stats_wanted() ? at_run() : 0;
   return bytes;
 }
 

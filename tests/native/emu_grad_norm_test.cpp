@@ -1,10 +1,12 @@
 // kernels/grad_norm.cu under the emulator: the global norm over mixed-dtype
 // tensors against float64 and the CPU backend, inf/NaN propagating, the same
 // bits in every schedule; scale_check_finite against the CPU backend (values
-// bit-exact, flag set for an f16 product that overflows, cleared otherwise).
+// bit-exact, flag set for an f16 product that overflows, cleared otherwise),
+// over more than one staged chunk of its table, the same bits in every schedule.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <memory>
 #include <vector>
@@ -138,6 +140,48 @@ TEST(EmuScaleCheckFinite, MatchesTheCpuBackendAndFlagsOverflow) {
     for (size_t i = 0; i < got.size(); ++i)
       for (size_t k = 0; k < got[i].size(); ++k)
         ASSERT_EQ(got[i][k], cpu[i][k]) << "tensor " << i << " element " << k << " scale " << scale;
+  }
+}
+
+// 40 tensors, more than one chunk of the table staged in shared memory (32 entries), f16 only past the first
+// chunk: at 30000 only those overflow (3 * 30000 > 65504), so the flag is found past the chunk boundary; the
+// values match the CPU backend and the bits (values and flag) are the same in every schedule.
+TEST(EmuScaleCheckFinite, BitwiseIdenticalInEveryScheduleAcrossTableChunks) {
+  const DtypeCase* f16 = nullptr;
+  std::vector<const DtypeCase*> wide;
+  for (const DtypeCase& c : kDtypes) {
+    if (c.kd == kdtype::f16) f16 = &c;
+    else wide.push_back(&c);
+  }
+  ASSERT_NE(f16, nullptr);
+  Tensors t;
+  for (size_t i = 0; i < 40; ++i) {
+    const DtypeCase& c = i < 32 ? *wide[i % wide.size()] : *f16;
+    t.dtypes.push_back(c);
+    t.values.push_back(wpm_test::random_values(100 + 37 * i, uint32_t(i + 11), -3.0f, 3.0f, c.wpm));
+  }
+  for (float scale : {0.125f, 30000.0f}) {
+    std::vector<std::vector<float>> got, cpu;
+    const float flag = scale_emu(t, scale, &got);
+    EXPECT_EQ(flag, scale_cpu(t, scale, &cpu)) << scale;
+    EXPECT_EQ(flag, scale == 0.125f ? 0.0f : 1.0f) << scale;
+    for (size_t i = 0; i < got.size(); ++i)
+      for (size_t k = 0; k < got[i].size(); ++k)
+        ASSERT_EQ(got[i][k], cpu[i][k]) << "tensor " << i << " element " << k << " scale " << scale;
+    emu_test::expect_same_bits_in_every_schedule(
+        [&] {
+          std::vector<std::vector<float>> scaled;
+          const float found = scale_emu(t, scale, &scaled);
+          std::vector<uint8_t> bytes(sizeof found);
+          std::memcpy(bytes.data(), &found, sizeof found);
+          for (const std::vector<float>& v : scaled) {
+            const size_t at = bytes.size();
+            bytes.resize(at + v.size() * sizeof(float));
+            std::memcpy(bytes.data() + at, v.data(), v.size() * sizeof(float));
+          }
+          return bytes;
+        },
+        "scale_check_finite");
   }
 }
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -105,6 +106,35 @@ TEST(EmuQueue, DeviceCopiesAndGemmsKeepStreamOrder) {
   ASSERT_EQ(wpm_gemm(ctx, &gemm), WPM_OK) << wpm_last_error();
   const std::vector<float> got = out.download();
   for (size_t i = 0; i < values.size(); ++i) EXPECT_EQ(got[i], values[i] > 0 ? values[i] : 0.0f) << i;
+}
+
+// The embedding backward's segment sum states a minimum that counts the distinct ids, device data the launcher
+// cannot read when it is called (deferred: the ids' upload and the sort are still queued then); the emulator
+// works it out when the launch runs. Wrong in deferred mode if it were worked out at the call.
+TEST(EmuQueue, AMinimumThatDependsOnDeviceDataSeesTheDataItsLaunchRanWith) {
+  EmuContext ctx;
+  const int64_t n = 300, vocab = 64, c = 40;
+  std::vector<int32_t> ids(static_cast<size_t>(n));
+  for (int64_t t = 0; t < n; ++t) ids[size_t(t)] = int32_t((t * 7 + t / 5) % 41);
+  const double distinct = double(std::set<int32_t>(ids.begin(), ids.end()).size());
+  Buffer id_buffer(ctx, WPM_I32, size_t(n)), dout(ctx, WPM_F32, ramp(size_t(n * c), 1.0f)),
+      dtable(ctx, WPM_F32, std::vector<float>(size_t(vocab * c), 0.0f));
+  ASSERT_EQ(wpm_context_profile(ctx, 1), WPM_OK) << wpm_last_error();
+  id_buffer.upload_i32(ids);
+  ASSERT_EQ(wpm_embedding_bwd(ctx, id_buffer, dout, dtable, n, vocab, c), WPM_OK) << wpm_last_error();
+  std::vector<wpm_kernel_profile> rows(16);
+  for (wpm_kernel_profile& row : rows) row.struct_size = sizeof(wpm_kernel_profile);
+  size_t count = 0;
+  ASSERT_EQ(wpm_context_profile_kernels(ctx, rows.data(), rows.size(), &count), WPM_OK) << wpm_last_error();
+  ASSERT_EQ(wpm_context_profile(ctx, 0), WPM_OK) << wpm_last_error();
+  bool found = false;
+  for (size_t i = 0; i < count && i < rows.size(); ++i) {
+    if (std::string(rows[i].kernel).rfind("embedding_segment_sum_kernel", 0) != 0) continue;
+    found = true;
+    // dout and the 8-byte sorted keys read once; each distinct id's dtable row read and written once.
+    EXPECT_EQ(double(rows[i].min_bytes), 4.0 * double(n * c) + 8.0 * double(n) + 2.0 * 4.0 * distinct * double(c));
+  }
+  EXPECT_TRUE(found) << "no embedding_segment_sum_kernel row among " << count;
 }
 
 TEST(EmuQueue, AnUnknownModeMakesTheBackendUnavailableNamingTheVariable) {

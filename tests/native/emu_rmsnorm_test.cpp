@@ -99,8 +99,9 @@ std::vector<double> as_double(const std::vector<float>& v) { return std::vector<
 
 TEST(EmuRmsnorm, MatchesFloat64AndTheCpuBackend) {
   struct Shape { int64_t n, c; };
-  // 1025 rows: 3 rows per row block, the last block short (the partial-row partition).
-  for (Shape s : {Shape{1, 7}, Shape{37, 1000}, Shape{1025, 33}})
+  // 1025 rows: 4 rows per row block (the floor), the last block short (the partial-row partition); 2100 rows:
+  // 5 a block (ceil(2100 / 512), over the floor); the forward's last 8-row block short in both.
+  for (Shape s : {Shape{1, 7}, Shape{37, 1000}, Shape{1025, 33}, Shape{2100, 9}})
     for (const DtypeCase& c : kDtypes) {
       const Inputs in = make_inputs(c, s.n, s.c, uint32_t(s.n * 13 + s.c));
       const Outputs emu_out = run_emu(c, in, s.n, s.c), cpu = run_cpu(c, in, s.n, s.c), ref = reference(in, s.n, s.c);
@@ -121,7 +122,7 @@ TEST(EmuRmsnorm, MatchesFloat64AndTheCpuBackend) {
 
 TEST(EmuRmsnorm, BitwiseIdenticalInEverySchedule) {
   for (const DtypeCase& c : kDtypes) {
-    const Inputs in = make_inputs(c, 515, 97, 5);  // 2 rows per row block, one block of 1 row
+    const Inputs in = make_inputs(c, 515, 97, 5);  // 4 rows per row block, the last of 3; 8-row forward blocks, the last of 3
     emu_test::expect_same_bits_in_every_schedule([&] { return run_emu(c, in, 515, 97).bytes; },
                                                  std::string("rmsnorm ") + wpm_test::dtype_label(c.wpm));
   }
@@ -135,6 +136,11 @@ TEST(EmuRmsnorm, LauncherChecksItsArguments) {
   EXPECT_NE(std::string(klast_error()).find("a pointer is null"), std::string::npos) << klast_error();
   EXPECT_EQ(rmsnorm_bwd(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0, 4, kdtype::f32),
             KSTATUS_OK);
+  // A row too wide to stage in one block's shared memory (f32: 16 bytes a column in the backward, 8 forward).
+  EXPECT_EQ(rmsnorm_fwd(nullptr, &v, &v, &v, &v, 1, 1 << 15, kEps, kdtype::f32), KSTATUS_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(klast_error()).find("c = 32768"), std::string::npos) << klast_error();
+  EXPECT_EQ(rmsnorm_bwd(nullptr, &v, &v, &v, &v, &v, &v, &v, 1, 12000, kdtype::f32), KSTATUS_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(klast_error()).find("c = 12000"), std::string::npos) << klast_error();
 }
 
 }  // namespace

@@ -146,6 +146,103 @@ TEST_F(WorkCounters, AdamwInPlaceCountsParamsAndMomentsBothWays) {
   expect_near_rel(double(s.global_read_bytes), 16.0 * double(n) + 1056.0 * double(sizeof row), "adamw read");
 }
 
+// The bytes every thread moved over the op's minimum (each input read once, each output written once), with the
+// minimum worked out here; the launcher must state the same minimum, and the kernel must move at most 1.25x it
+// (issue 13's bound for elementwise, norm and optimizer kernels).
+void expect_within_minimum(const emu::LaunchStats& s, double minimum, const std::string& what) {
+  const double counted = double(s.global_read_bytes + s.global_write_bytes);
+  EXPECT_EQ(double(s.min_bytes), minimum) << what << ": the launcher's stated minimum";
+  EXPECT_GE(counted, minimum) << what << ": counted below the minimum, so the minimum is wrong";
+  EXPECT_LE(counted, 1.25 * minimum) << what << ": counted " << counted << " bytes, " << counted / minimum
+                                     << "x the minimum " << minimum;
+}
+
+// RMSNorm at W4's width (C = 512) on 128 rows (W4's quick batch): the forward reads x, the weight and writes out
+// and rstd; the backward kernel reads dout, x, the weight and rstd and writes dx and the workspace's partial rows,
+// which the dweight kernel reads back, adding into dweight in place.
+TEST_F(WorkCounters, RmsnormKernelsMoveAtMostAQuarterOverTheirMinimum) {
+  const int64_t n = 128, c = 512;
+  for (kdtype dt : {kdtype::f32, kdtype::bf16}) {
+    const double s = dt == kdtype::f32 ? 4.0 : 2.0, rows = double(n) * double(c) * s, weight = double(c) * s;
+    const std::string label = dt == kdtype::f32 ? "f32 " : "bf16 ";
+    std::vector<float> values(size_t(n * c));
+    for (size_t i = 0; i < values.size(); ++i) values[i] = float(std::sin(0.11 * double(i)));
+    DeviceArray x(dt, values), w(dt, std::vector<float>(size_t(c), 1.25f)), out(dt, size_t(n * c)),
+        rstd(kdtype::f32, size_t(n)), dout(dt, values), dx(dt, size_t(n * c)),
+        dweight(dt, std::vector<float>(size_t(c), 0.0f));
+    const int64_t workspace_bytes = kernels_emu::rmsnorm_bwd_workspace_bytes(n, c);
+    DeviceArray workspace(kdtype::f32, size_t(workspace_bytes / 4));
+    {
+      emu::LaunchStatsLog log;
+      ASSERT_EQ(kernels_emu::rmsnorm_fwd(nullptr, x.data(), w.data(), out.data(), rstd.as<float>(), n, c, 1e-6f, dt),
+                KSTATUS_OK);
+      expect_within_minimum(only_launch(log), 2.0 * rows + weight + 4.0 * double(n), label + "rmsnorm fwd");
+    }
+    {
+      emu::LaunchStatsLog log;
+      ASSERT_EQ(kernels_emu::rmsnorm_bwd(nullptr, dout.data(), x.data(), w.data(), rstd.as<float>(), dx.data(),
+                                         dweight.data(), workspace.data(), n, c, dt),
+                KSTATUS_OK);
+      const std::vector<emu::LaunchStats> launches = log.launches();
+      ASSERT_EQ(launches.size(), 2u);
+      expect_within_minimum(launches[0], 3.0 * rows + weight + 4.0 * double(n) + double(workspace_bytes),
+                            label + "rmsnorm bwd");
+      expect_within_minimum(launches[1], double(workspace_bytes) + 2.0 * weight, label + "rmsnorm bwd dweight");
+    }
+  }
+}
+
+// Two tensors, f32 and bf16, through the loss scaler's scale-and-check and the global norm, each given the host
+// copy of its table: every element read once (and written once by the scale), the table read once, and the
+// small results (found_inf; the norm's 512 fp64 partials written and read, out).
+TEST_F(WorkCounters, GradientUtilitiesStateAndKeepWithinTheirMinimum) {
+  const size_t n0 = 1 << 17, n1 = 3000;
+  DeviceArray a(kdtype::f32, std::vector<float>(n0, 0.5f)), b(kdtype::bf16, std::vector<float>(n1, -2.0f)),
+      found(kdtype::f32, 1), norm(kdtype::f32, 1),
+      workspace(kdtype::f32, size_t(kernels_emu::global_norm_workspace_bytes() / 4));
+  const std::vector<ktensor> host{{a.data(), int64_t(n0), kdtype::f32}, {b.data(), int64_t(n1), kdtype::bf16}};
+  auto* table = static_cast<ktensor*>(emu::device_alloc(host.size() * sizeof(ktensor), "tensor table"));
+  std::memcpy(table, host.data(), host.size() * sizeof(ktensor));
+  const double elements = 4.0 * double(n0) + 2.0 * double(n1), table_bytes = double(host.size() * sizeof(ktensor));
+  {
+    emu::LaunchStatsLog log;
+    ASSERT_EQ(kernels_emu::scale_check_finite(nullptr, table, 2, 0.5f, found.as<float>(), host.data()), KSTATUS_OK);
+    const std::vector<emu::LaunchStats> launches = log.launches();
+    ASSERT_EQ(launches.size(), 2u);
+    expect_within_minimum(launches[0], 4.0, "scale_check_finite clear");
+    expect_within_minimum(launches[1], table_bytes + 2.0 * elements, "scale_check_finite");
+  }
+  {
+    emu::LaunchStatsLog log;
+    ASSERT_EQ(kernels_emu::global_norm(nullptr, table, 2, workspace.data(), norm.as<float>(), host.data()),
+              KSTATUS_OK);
+    const std::vector<emu::LaunchStats> launches = log.launches();
+    ASSERT_EQ(launches.size(), 2u);
+    expect_within_minimum(launches[0], table_bytes + elements + 512.0 * 8.0, "global_norm partial");
+    expect_within_minimum(launches[1], 512.0 * 8.0 + 4.0, "global_norm final");
+  }
+  emu::device_free(table);
+}
+
+// AdamW given its table's host copy: per element p, m, v read and written (24 bytes), the f32 gradient read and
+// the bf16 working copy written; the table and grad_check's two floats read once.
+TEST_F(WorkCounters, AdamwStatesAndKeepsWithinItsMinimum) {
+  const size_t n = 1 << 15;
+  DeviceArray p(kdtype::f32, std::vector<float>(n, 1.0f)), g(kdtype::f32, std::vector<float>(n, 0.5f)),
+      m(kdtype::f32, std::vector<float>(n, 0.0f)), v(kdtype::f32, std::vector<float>(n, 0.0f)),
+      working(kdtype::bf16, n), check(kdtype::f32, std::vector<float>{0.0f, 1.0f});
+  const kadamw_tensor row{p.as<float>(), g.data(), m.as<float>(), v.as<float>(), working.data(), int64_t(n),
+                          kdtype::f32, kdtype::bf16, 1};
+  auto* table = static_cast<kadamw_tensor*>(emu::device_alloc(sizeof row, "adamw table"));
+  std::memcpy(table, &row, sizeof row);
+  kadamw_hyper hyper{1e-3f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f, 1};
+  hyper.grad_check = check.as<float>();
+  emu::LaunchStatsLog log;
+  ASSERT_EQ(kernels_emu::adamw_step(nullptr, table, 1, hyper, &row), KSTATUS_OK);
+  emu::device_free(table);
+  expect_within_minimum(only_launch(log), double(n) * (24.0 + 4.0 + 2.0) + double(sizeof row) + 8.0, "adamw");
+}
+
 // Causal attention over one sequence of t tokens, one head, d = 64, bf16: with 64-row tiles, query tile i meets
 // key tiles 0..i, so K and V (and, in the backward's key pass, Q and dO) are read once per pair of tiles.
 TEST_F(WorkCounters, AttentionForwardAndBackwardCountTheirTiles) {
@@ -208,6 +305,11 @@ TEST_F(WorkCounters, EmbeddingBackwardBytesGrowAsNLogN) {
     EXPECT_EQ(kernels_emu::embedding_bwd(nullptr, dids.as<int32_t>(), dout.data(), dtable.data(), workspace.data(), n,
                                          n / 2, c, kdtype::f32),
               KSTATUS_OK);
+    // The segment sum's stated minimum counts the distinct ids, which only the device data holds: dout and
+    // the sorted keys read once, each touched dtable row read and written once.
+    for (const emu::LaunchStats& l : log.launches())
+      if (std::string(l.kernel).rfind("embedding_segment_sum_kernel", 0) == 0)
+        EXPECT_EQ(double(l.min_bytes), 4.0 * n * c + 8.0 * n + 2.0 * 4.0 * distinct * c) << "n = " << n;
     const emu::LaunchStats s = log.total();
     return double(s.global_read_bytes + s.global_write_bytes);
   };

@@ -380,16 +380,17 @@ class DeviceBackend final : public Backend {
     const kadamw_hyper hyper{a.lr,   a.beta1,      a.beta2, a.eps, a.weight_decay, a.grad_scale,
                              a.step, a.grad_check, a.max_grad_norm};
     return launch("wpm_adamw_step", [&](CUstream_st* s) {
-      return k::adamw_step(s, device_table.as<kadamw_tensor>(), a.count, hyper);
+      return k::adamw_step(s, device_table.as<kadamw_tensor>(), a.count, hyper, table.data());
     });
   }
 
   wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override {
     Scratch device_table(*platform_), workspace(*platform_);
-    if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
+    const std::vector<ktensor> table = tensor_table(tensors, count);
+    if (wpm_status s = device_table.upload(table)) return s;
     if (wpm_status s = workspace.alloc(size_t(k::global_norm_workspace_bytes()))) return s;
     return launch("wpm_global_norm", [&](CUstream_st* s) {
-      return k::global_norm(s, device_table.as<ktensor>(), count, workspace.get(), out);
+      return k::global_norm(s, device_table.as<ktensor>(), count, workspace.get(), out, table.data());
     });
   }
   wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) override {
@@ -397,9 +398,10 @@ class DeviceBackend final : public Backend {
   }
   wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override {
     Scratch device_table(*platform_);
-    if (wpm_status s = device_table.upload(tensor_table(tensors, count))) return s;
+    const std::vector<ktensor> table = tensor_table(tensors, count);
+    if (wpm_status s = device_table.upload(table)) return s;
     return launch("wpm_scale_check_finite", [&](CUstream_st* s) {
-      return k::scale_check_finite(s, device_table.as<ktensor>(), count, scale, found_inf);
+      return k::scale_check_finite(s, device_table.as<ktensor>(), count, scale, found_inf, table.data());
     });
   }
 
