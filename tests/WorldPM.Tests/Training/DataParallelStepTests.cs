@@ -3,6 +3,7 @@ using WorldPM.Model;
 using WorldPM.Native;
 using WorldPM.Training;
 using static WorldPM.Tests.Model.ModelTestKit;
+using static WorldPM.Tests.Training.StepReadBackTests;
 
 namespace WorldPM.Tests.Training;
 
@@ -16,15 +17,8 @@ namespace WorldPM.Tests.Training;
 /// </summary>
 public class DataParallelStepTests
 {
-    private static readonly TrainingOptions Optimizer = new() { PairsPerMicroBatch = 3, LearningRate = 1e-2, Seed = 5 };
-
-    private static List<PairBatch> MicroBatches(ModelConfig config, int count, int step) =>
-        [.. TrainingRunTests.Pairs(3 * count * (step + 1)).Skip(3 * count * step).Chunk(3)
-            .Select(chunk => new PairBatch(config, chunk))];
-
     [TestCase(Precision.F32, 1)]
     [TestCase(Precision.F32, 3)]
-    [TestCase(Precision.BF16, 1)]
     [TestCase(Precision.BF16, 3)]
     public void AStepWaitsForTheDeviceOnceAndTrainsTheWeightsOfOneProcess(Precision precision, int microBatches)
     {
