@@ -1,3 +1,4 @@
+using System.Buffers;
 using WorldPM.Native.Interop;
 using static WorldPM.Native.Interop.Native;
 
@@ -17,6 +18,8 @@ namespace WorldPM.Native;
 public sealed unsafe class Communicator : IDisposable, INativeObject
 {
     private readonly CommHandle handle;
+    // The host copies of started all-reduces (StartAllReduce with a host copy), pinned until the wait writes them.
+    private readonly List<MemoryHandle> _pinnedCopies = [];
 
     private Communicator(CommHandle handle, WorldPMContext context, TimeSpan timeout)
     {
@@ -101,12 +104,53 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
         Check(NativeMethods.wpm_all_reduce_start(Ptr(this), Ptr(buffer), op));
     }
 
+    /// <summary>
+    /// Starts the same all-reduce; when <see cref="Wait"/> returns, <paramref name="hostCopy"/> also holds the result
+    /// as <paramref name="buffer"/> holds it (f16/bf16 widened after their rounding), so the caller reads it without
+    /// reading the buffer back. Free where the collectives reduce in host memory (<see cref="ReducesInHostMemory"/>);
+    /// on NCCL the wait reads the buffer back. <paramref name="hostCopy"/> stays pinned until then.
+    /// </summary>
+    public void StartAllReduce(DeviceBuffer buffer, ReduceOp op, Memory<float> hostCopy)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        if (hostCopy.Length != buffer.Count)
+            throw new ArgumentException($"the host copy has {hostCopy.Length} elements; the buffer has {buffer.Count}", nameof(hostCopy));
+        MemoryHandle pinned = hostCopy.Pin();
+        try
+        {
+            using var lease = new HandleLease([this, buffer]);
+            Check(NativeMethods.wpm_all_reduce_start_copy(Ptr(this), Ptr(buffer), op, (float*)pinned.Pointer, hostCopy.Length));
+        }
+        catch
+        {
+            pinned.Dispose();
+            throw;
+        }
+        _pinnedCopies.Add(pinned);
+    }
+
     /// <summary>Waits for every started all-reduce, in the order they were started.</summary>
     public void Wait()
     {
-        using var lease = new HandleLease([this]);
-        Check(NativeMethods.wpm_comm_wait(Ptr(this)));
+        try
+        {
+            using var lease = new HandleLease([this]);
+            Check(NativeMethods.wpm_comm_wait(Ptr(this)));
+        }
+        finally
+        {
+            ReleaseCopies();
+        }
     }
+
+    /// <summary>
+    /// Whether the collectives run on host copies of the buffers: MPI on the cpu and emu backends (true), or in
+    /// device memory on the context's stream: NCCL on cuda (false). Where they run on host copies, a host copy of an
+    /// all-reduce's result costs nothing, and on emu every all-reduce started before a <see cref="Wait"/> is read back
+    /// in that wait, all in one read (one host wait), and written back without another; on NCCL a started
+    /// all-reduce runs beside the caller's work (a bucket beside the backward of earlier layers).
+    /// </summary>
+    public bool ReducesInHostMemory => Context.Backend != Backend.Cuda;
 
     /// <summary>Copies rank <paramref name="root"/>'s buffer into every rank's.</summary>
     public void Broadcast(DeviceBuffer buffer, int root = 0)
@@ -136,6 +180,16 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
         Check(NativeMethods.wpm_barrier(Ptr(this)));
     }
 
-    /// <summary>Frees the communicator (not a collective).</summary>
-    public void Dispose() => handle.Dispose();
+    /// <summary>Frees the communicator (not a collective); started all-reduces finish first.</summary>
+    public void Dispose()
+    {
+        handle.Dispose();
+        ReleaseCopies();
+    }
+
+    private void ReleaseCopies()
+    {
+        foreach (MemoryHandle pinned in _pinnedCopies) pinned.Dispose();
+        _pinnedCopies.Clear();
+    }
 }

@@ -699,8 +699,20 @@ WPM_API wpm_status wpm_comm_rank(const wpm_comm* comm, int32_t* rank, int32_t* s
 WPM_API wpm_status wpm_all_reduce(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
 /* Starts the same all-reduce and returns; it runs beside the caller's work
  * (the buffer must not be touched until wpm_comm_wait). Started collectives
- * complete in the order they were started. */
+ * complete in the order they were started. On NCCL (cuda) it is queued on the
+ * context's stream; on MPI with the cpu backend it runs on the MPI thread at
+ * once; on MPI with the emu backend the buffers of every all-reduce started
+ * before a wpm_comm_wait are read back there together (one host wait), reduced
+ * and written back in stream order without a further wait. */
 WPM_API wpm_status wpm_all_reduce_start(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
+/* Added in 0.6. The same, and when wpm_comm_wait returns, host_copy (host memory of
+ * host_count = the buffer's element count of f32, untouched until then) also
+ * holds the result as the buffer holds it (f16/bf16 widened after rounding):
+ * a data-parallel step reads its reduced metric sums and gradients from there
+ * instead of reading the buffers back. Free on MPI (cpu, emu: the result is in
+ * host memory); on NCCL (cuda) wpm_comm_wait reads the buffer back. */
+WPM_API wpm_status wpm_all_reduce_start_copy(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op, float* host_copy,
+                                             int64_t host_count);
 /* Waits for every started collective of comm; the first failure is returned. */
 WPM_API wpm_status wpm_comm_wait(wpm_comm* comm);
 /* root's buffer is copied into every rank's buffer. */

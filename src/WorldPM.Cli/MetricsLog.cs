@@ -9,8 +9,8 @@ namespace WorldPM.Cli;
 
 /// <summary>
 /// The --metrics JSONL of <c>worldpm train</c>, one object per line, flushed as written:
-/// <c>{"type":"step","step","loss","accuracy","margin","grad_norm","grad_norm_spike","lr","tokens","tokens_per_s","seconds"}</c>
-/// per optimizer step and <c>{"type":"eval","step","overall","subsets","length_bias"}</c> per evaluation.
+/// <c>{"type":"step","step","loss","accuracy","margin","grad_norm","grad_norm_spike","lr","tokens","tokens_per_s","seconds","host_waits"}</c>
+/// per optimizer step (host_waits: the step's waits for the device, null on the cpu backend) and <c>{"type":"eval","step","overall","subsets","length_bias"}</c> per evaluation.
 /// Non-finite numbers are written as null. A resumed run keeps the lines up to the step it resumes from
 /// and drops the rest: a killed run logged steps past its last checkpoint, and the resumed run does those
 /// steps again, so keeping them would list them twice.
@@ -45,6 +45,7 @@ internal sealed class MetricsLog : IDisposable
         ["tokens"] = m.Tokens,
         ["tokens_per_s"] = ReportOutput.Finite(m.TokensPerSecond),
         ["seconds"] = ReportOutput.Finite(m.Seconds),
+        ["host_waits"] = m.HostWaits,
     });
 
     public void Eval(long step, EvaluationReport report) =>

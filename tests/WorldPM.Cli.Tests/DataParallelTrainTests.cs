@@ -77,6 +77,52 @@ public class DataParallelTrainTests
         Assert.That(Losses("parallel"), Is.EqualTo(Losses("single")).Within(1e-5), "every step's loss, over the whole global batch");
     }
 
+    // On emu (the cuda backend's host code, its waits counted) each rank's gradient buckets and metric sums are read
+    // back together, reduced over MPI and written back in stream order: one host wait per optimizer step, with
+    // gradient accumulation, in fp32 and bf16. The reference: in fp32 one emu process with the same global batch (the
+    // bound of the cpu test above); in bf16, where each rank rounds its half of the gradients before the mean, ZeRO-1
+    // on the same 2 ranks, whose blocking collectives and device read-back of the metrics reach the same mean
+    // gradients another way (the bound of the cpu bf16 test above).
+    // Unpacked batches: packed attention reads its offsets back, waits that are the forward's, not the exchange's.
+    // Two steps of a one-layer model: each emulated step takes seconds.
+    [TestCase("f32")]
+    [TestCase("bf16")]
+    public void OnEmuTwoRanksWaitForTheDeviceAtMostOncePerStep(string precision)
+    {
+        _files.WritePairs("pairs.jsonl", 32);
+        _files.WriteTinyConfig();
+        var emu = new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "emu" };
+        string[] options = [.. Optimizer, "--precision", precision, "--no-packing"];
+        if (precision == "f32")
+        {
+            CliResult single = WorldpmProcess.RunWithin(TimeSpan.FromSeconds(600), emu, TrainArgs("reference", 2, options));
+            Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+        }
+        else
+        {
+            using var zero1 = new MpiLaunch(emu, 2, TrainArgs("reference", 2, [.. options, "--zero1"]));
+            Assert.That(zero1.WaitForExit(TimeSpan.FromSeconds(600)), Is.EqualTo(0), zero1.Output);
+            TestContext.Out.WriteLine($"ZeRO-1 host waits per step: {string.Join(", ", StepValues("reference", "host_waits", e => e.GetInt64()))}");
+        }
+
+        using var launch = new MpiLaunch(emu, 2, TrainArgs("parallel", 2, options));
+        Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(600)), Is.EqualTo(0), launch.Output);
+
+        List<long?> waits = StepValues("parallel", "host_waits", e => e.GetInt64());
+        TestContext.Out.WriteLine($"host waits per step: {string.Join(", ", waits)}");
+        Assert.That(waits, Has.Count.EqualTo(2));
+        // The first step also builds the activation arena and the AdamW tables.
+        Assert.That(waits[1], Is.Not.Null.And.LessThanOrEqualTo(1L), string.Join(", ", waits));
+        AssertSameWeights(Weights(_files.PathOf("reference/step-2")), Weights(_files.PathOf("parallel/step-2")),
+            $"{precision} on emu: 2 ranks vs the reference");
+        Assert.That(Losses("parallel"), Is.EqualTo(Losses("reference")).Within(precision == "f32" ? 1e-5 : 1e-6));
+    }
+
+    private List<T?> StepValues<T>(string run, string key, Func<JsonElement, T> value) where T : struct =>
+        [.. File.ReadLines(_files.PathOf(run + ".jsonl")).Select(l => JsonDocument.Parse(l).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "step")
+            .Select(e => e.GetProperty(key) is { ValueKind: not JsonValueKind.Null } v ? value(v) : (T?)null)];
+
     [Test]
     public void TwoRanksWithZeroOneTrainTheWeightsOfOneProcess()
     {

@@ -45,6 +45,25 @@ public sealed class CommunicatorTests
     }
 
     [Test]
+    public void AStartedAllReduceLeavesItsResultInTheHostCopyAtTheWait()
+    {
+        using var context = WorldPMContext.Create(TestBackend.Kind);
+        using var comm = Communicator.Create(context);
+        float[] values = [1.5f, -2.25f, 3e-8f, 1e30f, 7f];
+        using DeviceBuffer<float> first = context.Allocate<float>(3), second = context.Allocate<float>(2);
+        first.CopyFrom(values.AsSpan(0, 3));
+        second.CopyFrom(values.AsSpan(3));
+        float[] copy = [.. Enumerable.Repeat(float.NaN, values.Length)];
+        comm.StartAllReduce(first, ReduceOp.Mean, copy.AsMemory(0, 3));
+        comm.StartAllReduce(second, ReduceOp.Sum, copy.AsMemory(3));
+        comm.Wait();
+        Assert.That(copy, Is.EqualTo(values), "a world of one: the result is each rank's own values");
+        Assert.That(first.ToArray().Concat(second.ToArray()), Is.EqualTo(values));
+        Assert.That(() => comm.StartAllReduce(first, ReduceOp.Sum, new float[2]),
+            Throws.ArgumentException.With.Property("ParamName").EqualTo("hostCopy"));
+    }
+
+    [Test]
     public void BadCallsBecomeTypedExceptionsNamingTheArgument()
     {
         using var context = WorldPMContext.Create(TestBackend.Kind);

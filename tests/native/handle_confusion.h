@@ -526,6 +526,15 @@ inline const std::map<std::string, Invoker>& invokers() {
          if (s == WPM_OK) s = wpm_comm_wait(f.comm());
          return s;
        }},
+      {"wpm_all_reduce_start_copy",
+       [](F& f, Call& c) {
+         wpm_buffer* buffer = c.buffer("buffer", f.f32(0));
+         std::vector<float> copy(F::kElements);
+         wpm_status s = c.settle(wpm_all_reduce_start_copy(c.comm("comm", f.comm()), buffer, WPM_REDUCE_MEAN,
+                                                           copy.data(), int64_t(F::kElements)));
+         if (s == WPM_OK) s = wpm_comm_wait(f.comm());
+         return s;
+       }},
       {"wpm_comm_wait", [](F& f, Call& c) { return wpm_comm_wait(c.comm("comm", f.comm())); }},
       {"wpm_broadcast",
        [](F& f, Call& c) { return wpm_broadcast(c.comm("comm", f.comm()), c.buffer("buffer", f.f32(0)), 0); }},

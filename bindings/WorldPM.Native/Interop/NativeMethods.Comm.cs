@@ -49,6 +49,10 @@ internal static unsafe partial class NativeMethods
     internal static partial WorldPMStatus wpm_all_reduce_start(nint comm, nint buffer, ReduceOp op);
 
     [LibraryImport(Library)]
+    internal static partial WorldPMStatus wpm_all_reduce_start_copy(nint comm, nint buffer, ReduceOp op, float* hostCopy,
+        long hostCount);
+
+    [LibraryImport(Library)]
     internal static partial WorldPMStatus wpm_comm_wait(nint comm);
 
     [LibraryImport(Library)]

@@ -203,7 +203,20 @@ wpm_status wpm_all_reduce_start(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_o
   return wpm::guarded("wpm_all_reduce_start", [&] {
     wpm::Checker check("wpm_all_reduce_start");
     comm_and_buffers(check, comm, {{"buffer", buffer}}, wpm::kFloatTypes).in_range("op", op, WPM_REDUCE_SUM, WPM_REDUCE_MEAN);
-    WPM_COLLECTIVE("wpm_all_reduce_start", check, all_reduce_start(buffer, op));
+    WPM_COLLECTIVE("wpm_all_reduce_start", check, all_reduce_start(buffer, op, nullptr));
+  });
+}
+
+wpm_status wpm_all_reduce_start_copy(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op, float* host_copy,
+                                     int64_t host_count) {
+  return wpm::guarded("wpm_all_reduce_start_copy", [&] {
+    wpm::Checker check("wpm_all_reduce_start_copy");
+    comm_and_buffers(check, comm, {{"buffer", buffer}}, wpm::kFloatTypes).in_range("op", op, WPM_REDUCE_SUM, WPM_REDUCE_MEAN);
+    check.not_null("host_copy", host_copy);
+    if (check.ok())
+      check.require(host_count >= 0 && static_cast<size_t>(host_count) == buffer->count, "host_count",
+                    "is %lld; it must be buffer's element count (%zu)", static_cast<long long>(host_count), buffer->count);
+    WPM_COLLECTIVE("wpm_all_reduce_start_copy", check, all_reduce_start(buffer, op, host_copy));
   });
 }
 

@@ -3,8 +3,9 @@
 // C ABI; here buffers are live, of the right sizes and dtypes.
 //
 // Two implementations: MpiCommunicator (cpu and emu backends: host memory
-// through MPI; f16/bf16 reduce in f32) and NcclCommunicator (cuda backend:
-// device memory through NCCL on the context's stream). Both answer liveness
+// through MPI; f16/bf16 reduce in f32; on emu the all-reduces started before a
+// wait share one read-back) and NcclCommunicator (cuda backend: device memory
+// through NCCL on the context's stream, overlapping the caller's work). Both answer liveness
 // probes and fail with WPM_ERR_COMM after the timeout, naming silent ranks.
 #pragma once
 
@@ -22,7 +23,9 @@ class Communicator {
   int size() const { return size_; }
 
   virtual Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) = 0;
-  virtual Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) = 0;
+  // When host_copy is not null, wait() also leaves the result there as f32 (f16/bf16 as rounded into the
+  // buffer): free on MPI, whose result is in host memory; a read-back on NCCL.
+  virtual Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op, float* host_copy) = 0;
   virtual Outcome wait() = 0;
   virtual Outcome broadcast(wpm_buffer* buffer, int root) = 0;
   virtual Outcome all_gather(const wpm_buffer* send, wpm_buffer* recv) = 0;

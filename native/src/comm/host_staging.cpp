@@ -1,5 +1,6 @@
 #include "host_staging.h"
 
+#include <cstring>
 #include <mutex>
 
 #include "../cpu/convert.h"
@@ -29,38 +30,73 @@ void keep_after_failure(std::shared_ptr<HostStaging> staging) {
   kept->push_back(std::move(staging));
 }
 
-Outcome HostStaging::load() {
-  if (in_place_) return {};
-  Backend& backend = *buffer_->storage->backend;
-  const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
-  std::vector<uint8_t> raw(bytes);
-  if (Outcome read = from_status(backend.read(raw.data(), buffer_->data(), bytes)); !read.ok()) return read;
+HostRead HostStaging::raw_read() {
+  if (in_place_) return {nullptr, nullptr, 0};
+  const size_t bytes = buffer_->count * wpm_dtype_size(buffer_->dtype);
+  raw_ = std::make_shared<std::vector<uint8_t>>(bytes);
+  return {raw_->data(), buffer_->data(), bytes};
+}
+
+void HostStaging::take_raw() {
+  if (in_place_) return;
   if (!as_f32_) {
-    host_ = std::move(raw);
-    return {};
+    host_ = std::move(raw_);
+    return;
   }
-  host_.resize(n * sizeof(float));
-  float* f32 = reinterpret_cast<float*>(host_.data());
-  if (buffer_->dtype == WPM_F16) widen(reinterpret_cast<const f16*>(raw.data()), f32, static_cast<int64_t>(n));
-  else widen(reinterpret_cast<const bf16*>(raw.data()), f32, static_cast<int64_t>(n));
+  const size_t n = buffer_->count;
+  host_->resize(n * sizeof(float));
+  float* f32 = reinterpret_cast<float*>(host_->data());
+  if (buffer_->dtype == WPM_F16) widen(reinterpret_cast<const f16*>(raw_->data()), f32, static_cast<int64_t>(n));
+  else widen(reinterpret_cast<const bf16*>(raw_->data()), f32, static_cast<int64_t>(n));
+}
+
+Outcome HostStaging::load() {
+  const HostRead read = raw_read();
+  if (read.bytes)
+    if (Outcome done = from_status(buffer_->storage->backend->read(read.host, read.src, read.bytes)); !done.ok())
+      return done;
+  take_raw();
+  return {};
+}
+
+Outcome HostStaging::load_all(Backend& backend, const std::vector<std::shared_ptr<HostStaging>>& stagings) {
+  std::vector<HostRead> reads;
+  for (const auto& staging : stagings)
+    if (HostRead read = staging->raw_read(); read.bytes) reads.push_back(read);
+  if (!reads.empty())
+    if (Outcome read = from_status(backend.read_batch(reads.data(), reads.size())); !read.ok()) return read;
+  for (const auto& staging : stagings) staging->take_raw();
   return {};
 }
 
 void HostStaging::reserve_output() {
   if (in_place_) return;
-  host_.resize(buffer_->count * (as_f32_ ? sizeof(float) : wpm_dtype_size(buffer_->dtype)));
+  host_->resize(buffer_->count * (as_f32_ ? sizeof(float) : wpm_dtype_size(buffer_->dtype)));
 }
 
 Outcome HostStaging::store() {
   if (in_place_) return {};
   Backend& backend = *buffer_->storage->backend;
   const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
-  if (!as_f32_) return from_status(backend.write(buffer_->data(), host_.data(), bytes));
-  std::vector<uint8_t> raw(bytes);
-  const float* f32 = reinterpret_cast<const float*>(host_.data());
-  if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw.data()), static_cast<int64_t>(n));
-  else narrow(f32, reinterpret_cast<bf16*>(raw.data()), static_cast<int64_t>(n));
-  return from_status(backend.write(buffer_->data(), raw.data(), bytes));
+  if (!as_f32_) return from_status(backend.write_ordered(buffer_->data(), host_, host_->data(), bytes));
+  raw_ = std::make_shared<std::vector<uint8_t>>(bytes);
+  const float* f32 = reinterpret_cast<const float*>(host_->data());
+  if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw_->data()), static_cast<int64_t>(n));
+  else narrow(f32, reinterpret_cast<bf16*>(raw_->data()), static_cast<int64_t>(n));
+  return from_status(backend.write_ordered(buffer_->data(), raw_, raw_->data(), bytes));
+}
+
+void HostStaging::copy_stored(float* out) const {
+  const size_t n = buffer_->count;
+  if (in_place_) {
+    std::memcpy(out, buffer_->data(), n * sizeof(float));
+  } else if (!as_f32_) {
+    std::memcpy(out, host_->data(), n * sizeof(float));
+  } else if (buffer_->dtype == WPM_F16) {
+    widen(reinterpret_cast<const f16*>(raw_->data()), out, static_cast<int64_t>(n));
+  } else {
+    widen(reinterpret_cast<const bf16*>(raw_->data()), out, static_cast<int64_t>(n));
+  }
 }
 
 }  // namespace wpm::comm

@@ -1,7 +1,12 @@
 // Host copies of buffers for the MPI collectives. On the cpu backend a buffer
 // the library allocated IS host memory and MPI works on it in place; memory the
-// caller wrapped, and emu's guarded memory, are copied out and back. Reductions
+// caller wrapped, and device memory (emu), are copied out and back. Reductions
 // run in f32: f16/bf16 buffers are widened into an f32 copy and narrowed back.
+//
+// The copy out of device memory is a read-back, the one kind of copy that waits
+// for the device; several stagings read together (load_all) share one wait. The
+// copy back is queued in stream order and never waits: the staging that holds
+// the bytes stays alive until the device has read them.
 //
 // A collective that times out leaves its MPI request posted (MPI cannot cancel
 // a collective), so MPI may write into that memory whenever the silent rank
@@ -24,20 +29,34 @@ class HostStaging {
  public:
   // as_f32: the elements widened to f32 (reductions); else the raw elements (copies).
   HostStaging(wpm_buffer* buffer, bool as_f32);
-  // Reads the buffer into the host copy (nothing to do when in place).
+  // Reads the buffer into the host copy (nothing to do when in place): one wait.
   Outcome load();
+  // Reads every staging's buffer in one read-back of their backend: one wait for all of them.
+  static Outcome load_all(Backend& backend, const std::vector<std::shared_ptr<HostStaging>>& stagings);
   // Sizes the host copy of a buffer the collective writes whole (no read).
   void reserve_output();
-  // Writes the host copy back into the buffer (nothing to do when in place).
+  // Queues the host copy's upload into the buffer (nothing to do when in place); never waits.
   Outcome store();
-  void* data() { return in_place_ ? buffer_->data() : static_cast<void*>(host_.data()); }
+  // The elements as the buffer now holds them, as f32 (f16/bf16 after their rounding); after store().
+  void copy_stored(float* out) const;
+  // Whether MPI works on the buffer's own memory: there is nothing to read back or write.
+  bool in_place() const { return in_place_; }
+  void* data() { return in_place_ ? buffer_->data() : static_cast<void*>(host_->data()); }
   size_t count() const { return buffer_->count; }
 
  private:
+  // The read of the buffer's raw elements into raw_ (its bytes are 0 when in place).
+  HostRead raw_read();
+  // After raw_read's copy has landed: the host copy from the raw elements.
+  void take_raw();
+
   wpm_buffer* buffer_;
   bool as_f32_, in_place_;
   std::shared_ptr<Storage> in_place_storage_;  // the memory MPI works in when in place
-  std::vector<uint8_t> host_;
+  // The host copy (f32 or raw elements) and, for f16/bf16, the raw elements read and stored; shared
+  // so that a queued upload keeps them alive.
+  std::shared_ptr<std::vector<uint8_t>> host_ = std::make_shared<std::vector<uint8_t>>();
+  std::shared_ptr<std::vector<uint8_t>> raw_;
 };
 
 // Keeps the memory of a collective that failed (its request may still be posted)

@@ -1,7 +1,9 @@
 // Collectives over MPI on host memory (cpu and emu backends). Each collective
 // is posted to the MPI thread as a non-blocking MPI call plus a bounded wait
 // (PeerWatch); host copies are loaded and stored on the caller's thread, which
-// owns the backend. all_reduce_start returns once its task is queued.
+// owns the backend. On cpu all_reduce_start returns once its task is queued; on
+// a device backend (emu) the started all-reduces are read back together at
+// wait(), so a step's gradient buckets cost one host wait, not one each.
 #include <algorithm>
 #include <climits>
 #include <deque>
@@ -49,41 +51,35 @@ class MpiCommunicator final : public Communicator {
   }
 
   Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {
-    if (Outcome started = all_reduce_start(buffer, op); !started.ok()) return started;
+    if (Outcome started = all_reduce_start(buffer, op, nullptr); !started.ok()) return started;
     return wait();
   }
 
-  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) override {
+  // On the cpu backend the all-reduce is posted at once and runs beside the caller's work. On a device
+  // backend (emu) its staging is read back only at wait(), with every other all-reduce started since, in
+  // one read: one host wait for all of them, where posting each at once would wait once per buffer.
+  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op, float* host_copy) override {
+    if (watch_->broken()) return Outcome::failure(WPM_ERR_COMM, watch_->broken_message());
     auto staging = std::make_shared<HostStaging>(buffer, /*as_f32=*/true);
-    if (Outcome ready = prepare(*staging); !ready.ok()) return ready;
     const float factor = op == WPM_REDUCE_MEAN ? 1.0f / static_cast<float>(size_) : 1.0f;
-    pending_.push_back({MpiThread::instance().post([this, staging, factor] {
-                          void* data = staging->data();
-                          const size_t n = staging->count();
-                          // MPI counts are int: reduce in slices of at most 2^30 elements.
-                          for (size_t at = 0; at < n; at += size_t(1) << 30) {
-                            const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
-                            MPI_Request request;
-                            int code = mpi().Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice,
-                                                        mpi().FLOAT, mpi().SUM, data_, &request);
-                            if (Outcome done = issued(code, &request, "all_reduce of " + elements(n)); !done.ok())
-                              return done;
-                          }
-                          if (factor != 1.0f) scale(data, n, factor);
-                          return Outcome{};
-                        }),
-                        staging});
+    if (backend_->kind() != WPM_BACKEND_CPU) {
+      deferred_.push_back({staging, factor, host_copy});
+      return {};
+    }
+    if (Outcome ready = prepare(*staging); !ready.ok()) return ready;
+    pending_.push_back({post_all_reduce(staging, factor), staging, host_copy});
     return {};
   }
 
   Outcome wait() override {
-    Outcome first;
+    Outcome first = post_deferred();
     while (!pending_.empty()) {
       Pending next = std::move(pending_.front());
       pending_.pop_front();
       Outcome outcome = next.done.get();
       if (!outcome.ok()) keep_after_failure(std::move(next.staging));
       else if (next.staging) outcome = next.staging->store();
+      if (outcome.ok() && next.host_copy) next.staging->copy_stored(next.host_copy);
       if (first.ok() && !outcome.ok()) first = outcome;
     }
     return first;
@@ -153,13 +149,52 @@ class MpiCommunicator final : public Communicator {
   struct Pending {
     std::future<Outcome> done;
     std::shared_ptr<HostStaging> staging;
+    float* host_copy;
   };
 
-  // Before a collective: the backend's queued work is done and the host copy holds the buffer.
+  struct Deferred {
+    std::shared_ptr<HostStaging> staging;
+    float factor;
+    float* host_copy;
+  };
+
+  // Before a collective: the backend's queued work is done and the host copy holds the buffer. A read-back
+  // waits for the queued work itself; only memory that MPI uses in place needs a wait of its own.
   Outcome prepare(HostStaging& staging) {
     if (watch_->broken()) return Outcome::failure(WPM_ERR_COMM, watch_->broken_message());
-    if (backend_->synchronize() != WPM_OK) return Outcome::failure(WPM_ERR_INTERNAL, last_error());
+    if (staging.in_place() && backend_->synchronize() != WPM_OK) return Outcome::failure(WPM_ERR_INTERNAL, last_error());
     return staging.load();
+  }
+
+  // The all-reduce of a loaded staging, on the MPI thread; the mean scales the sum there.
+  std::future<Outcome> post_all_reduce(std::shared_ptr<HostStaging> staging, float factor) {
+    return MpiThread::instance().post([this, staging, factor] {
+      void* data = staging->data();
+      const size_t n = staging->count();
+      // MPI counts are int: reduce in slices of at most 2^30 elements.
+      for (size_t at = 0; at < n; at += size_t(1) << 30) {
+        const int slice = static_cast<int>(std::min(n - at, size_t(1) << 30));
+        MPI_Request request;
+        int code = mpi().Iallreduce(MPI_IN_PLACE, static_cast<float*>(data) + at, slice, mpi().FLOAT, mpi().SUM,
+                                    data_, &request);
+        if (Outcome done = issued(code, &request, "all_reduce of " + elements(n)); !done.ok()) return done;
+      }
+      if (factor != 1.0f) scale(data, n, factor);
+      return Outcome{};
+    });
+  }
+
+  // The deferred all-reduces: one read-back loads them all, then they are posted in the order started.
+  Outcome post_deferred() {
+    if (deferred_.empty()) return {};
+    std::deque<Deferred> started;
+    started.swap(deferred_);
+    if (watch_->broken()) return Outcome::failure(WPM_ERR_COMM, watch_->broken_message());
+    std::vector<std::shared_ptr<HostStaging>> stagings;
+    for (const Deferred& d : started) stagings.push_back(d.staging);
+    if (Outcome loaded = HostStaging::load_all(*backend_, stagings); !loaded.ok()) return loaded;
+    for (Deferred& d : started) pending_.push_back({post_all_reduce(d.staging, d.factor), d.staging, d.host_copy});
+    return {};
   }
 
   // After a blocking collective: on success the output's host copy goes back into its buffer; on failure every
@@ -184,6 +219,7 @@ class MpiCommunicator final : public Communicator {
   MPI_Comm data_, control_;
   std::unique_ptr<PeerWatch> watch_;
   std::deque<Pending> pending_;
+  std::deque<Deferred> deferred_;  // started on a device backend, loaded and posted at wait()
 };
 
 }  // namespace

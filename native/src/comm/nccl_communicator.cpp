@@ -8,6 +8,11 @@
 // Not run on this project's machines (no GPU): it compiles and links in CI,
 // and without a device or libnccl.so.2 communicator creation fails with the
 // reason (tests check the message).
+#include <cstring>
+#include <vector>
+
+#include "../cpu/convert.h"
+#include "../error.h"
 #include "communicator.h"
 #include "mpi_library.h"
 #include "mpi_thread.h"
@@ -42,12 +47,14 @@ class NcclCommunicator final : public Communicator {
   }
 
   Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) override {
-    if (Outcome queued = all_reduce_start(buffer, op); !queued.ok()) return queued;
+    if (Outcome queued = all_reduce_start(buffer, op, nullptr); !queued.ok()) return queued;
     return wait();
   }
 
-  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op) override {
-    return queued(calls_.all_reduce(buffer->data(), buffer->count, buffer->dtype, op), "all_reduce");
+  Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op, float* host_copy) override {
+    Outcome started = queued(calls_.all_reduce(buffer->data(), buffer->count, buffer->dtype, op), "all_reduce");
+    if (started.ok() && host_copy) copies_.push_back({buffer, host_copy});
+    return started;
   }
 
   Outcome wait() override {
@@ -71,6 +78,11 @@ class NcclCommunicator final : public Communicator {
     });
     pending_ = false;
     if (!done.ok()) aborted_ = true;
+    std::vector<Copy> copies;
+    copies.swap(copies_);
+    if (!done.ok()) return done;
+    for (const Copy& copy : copies)
+      if (Outcome read = read_as_f32(*copy.buffer, copy.host); !read.ok()) return read;
     return done;
   }
 
@@ -112,6 +124,23 @@ class NcclCommunicator final : public Communicator {
     return {};
   }
 
+  struct Copy {
+    wpm_buffer* buffer;
+    float* host;
+  };
+
+  // A reduced buffer's elements into host f32 (a read-back of the stream, which is idle after the wait).
+  Outcome read_as_f32(const wpm_buffer& buffer, float* host) {
+    const size_t n = buffer.count;
+    std::vector<uint8_t> raw(n * wpm_dtype_size(buffer.dtype));
+    if (backend_->read(raw.data(), buffer.data(), raw.size()) != WPM_OK)
+      return Outcome::failure(WPM_ERR_INTERNAL, last_error());
+    if (buffer.dtype == WPM_F32) std::memcpy(host, raw.data(), raw.size());
+    else if (buffer.dtype == WPM_F16) widen(reinterpret_cast<const f16*>(raw.data()), host, static_cast<int64_t>(n));
+    else widen(reinterpret_cast<const bf16*>(raw.data()), host, static_cast<int64_t>(n));
+    return {};
+  }
+
   std::shared_ptr<Backend> backend_;
   const NcclLibrary& nccl_;
   NcclComm comm_;
@@ -121,6 +150,7 @@ class NcclCommunicator final : public Communicator {
   void* stream_ = nullptr;
   bool pending_ = false, aborted_ = false;
   std::string pending_what_;
+  std::vector<Copy> copies_;  // host copies asked of the started all-reduces, filled at wait()
 };
 
 }  // namespace

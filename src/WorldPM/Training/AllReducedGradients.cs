@@ -5,8 +5,8 @@ namespace WorldPM.Training;
 
 /// <summary>
 /// Plain data parallelism: the last micro-batch's backward starts the bucketed all-reduce of the gradients
-/// (<see cref="DataParallel"/>), so every rank steps with the same mean gradient, checks and clips it alike and
-/// keeps the whole AdamW state, exactly as one process does.
+/// (<see cref="DataParallel"/>), the step's metric sums follow them in the same wait, so every rank steps with the
+/// same mean gradient, checks and clips it alike and keeps the whole AdamW state, exactly as one process does.
 /// </summary>
 internal sealed class AllReducedGradients : LocalGradients
 {
@@ -23,7 +23,16 @@ internal sealed class AllReducedGradients : LocalGradients
         return _parallel.GradientsFinalFrom;
     }
 
-    public override void FinishExchange() => _parallel.FinishGradients();
+    public override void FinishExchange(StepMetricsBuffer metrics) => _parallel.FinishGradients(metrics.RankSums);
 
-    public override void SumOverRanks(DeviceBuffer<float> sums) => _parallel.SumOverRanks(sums);
+    /// <summary>Where the exchange left its results in host memory (MPI), the metrics come from there and the norm and
+    /// the inf/NaN flag are computed there in float64, over the same stored gradients the device checks: no read-back.
+    /// A failed device check of the step's later ops then surfaces at the next read-back (the next step's exchange).</summary>
+    public override StepSums ReadMetrics(StepMetricsBuffer metrics)
+    {
+        if (!_parallel.TryGetReduced(out ReadOnlySpan<float> gradients, out ReadOnlySpan<float> sums))
+            return metrics.Read();
+        (bool nonFinite, double norm) = GradientChecks.OnHost(gradients);
+        return StepMetricsBuffer.FromRankSums(sums, nonFinite, norm);
+    }
 }

@@ -9,9 +9,17 @@ namespace WorldPM.Training;
 /// rank takes the same step and the weights stay identical without further communication.
 /// <para>
 /// The gradient all-reduce runs in buckets of about <see cref="BucketElements"/> elements, each started as soon as
-/// the backward has finished its tensors (the last layers first) and running beside the backward of the earlier
-/// layers; <see cref="FinishGradients"/> waits for them. Only the last micro-batch of a step starts buckets: the
-/// earlier ones only add into the gradients.
+/// the backward has finished its tensors (the last layers first); <see cref="FinishGradients"/> starts the step's
+/// metric sums after them and waits for all of them. Only the last micro-batch of a step starts buckets: the earlier
+/// ones only add into the gradients.
+/// </para>
+/// <para>
+/// Where the buckets go depends on the communicator (<see cref="Communicator.ReducesInHostMemory"/>). NCCL (cuda)
+/// reduces in device memory on the stream, so each bucket runs beside the backward of the earlier layers and the step
+/// reads its metrics back once at its end. MPI (cpu, emu) reduces host copies: on emu every bucket and the sums are
+/// read back in the one wait of <see cref="FinishGradients"/>, reduced, and written back in stream order without
+/// another, and this class keeps host copies of the results (<see cref="TryGetReduced"/>), from which the step takes
+/// its metrics and logs the gradient norm without reading anything back: one host wait per optimizer step.
 /// </para>
 /// </summary>
 public sealed class DataParallel : IDisposable
@@ -19,6 +27,9 @@ public sealed class DataParallel : IDisposable
     private readonly RewardModel _model;
     private readonly List<DeviceBuffer> _inFlight = [];
     private long _bucketEnd;
+    // Host copies of the last exchange's results where the communicator reduces in host memory, else null.
+    private readonly float[]? _reducedGradients;
+    private float[]? _reducedSums;
 
     /// <summary>Default bucket size: 4 Mi elements (16 MB of fp32), big enough that per-message costs vanish.</summary>
     public const long DefaultBucketElements = 4L << 20;
@@ -29,6 +40,7 @@ public sealed class DataParallel : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
         BucketElements = bucketElements;
+        if (communicator.ReducesInHostMemory) _reducedGradients = new float[checked((int)model.ParameterGradients.Count)];
     }
 
     public Communicator Communicator { get; }
@@ -65,17 +77,30 @@ public sealed class DataParallel : IDisposable
     {
         if (_bucketEnd - offset < BucketElements && offset > 0) return;
         if (_bucketEnd == offset) return;
-        DeviceBuffer bucket = _model.GradientSlice(offset, _bucketEnd - offset);
+        long count = _bucketEnd - offset;
+        DeviceBuffer bucket = _model.GradientSlice(offset, count);
         _inFlight.Add(bucket);
-        Communicator.StartAllReduce(bucket, ReduceOp.Mean);
+        if (_reducedGradients is null) Communicator.StartAllReduce(bucket, ReduceOp.Mean);
+        else Communicator.StartAllReduce(bucket, ReduceOp.Mean, _reducedGradients.AsMemory(checked((int)offset), checked((int)count)));
         _bucketEnd = offset;
     }
 
-    /// <summary>Waits for every bucket: the gradients are the mean over ranks.</summary>
-    public void FinishGradients()
+    /// <summary>After the buckets: adds <paramref name="sums"/> elementwise over ranks, in place on the device (fp32:
+    /// exact for counts below 2^24), and waits for it and every bucket: the gradients are the mean over ranks.</summary>
+    public void FinishGradients(DeviceBuffer<float> sums)
     {
+        ArgumentNullException.ThrowIfNull(sums);
         try
         {
+            if (_reducedGradients is null)
+            {
+                Communicator.StartAllReduce(sums, ReduceOp.Sum);
+            }
+            else
+            {
+                if (_reducedSums?.Length != sums.Count) _reducedSums = new float[checked((int)sums.Count)];
+                Communicator.StartAllReduce(sums, ReduceOp.Sum, _reducedSums);
+            }
             Communicator.Wait();
         }
         finally
@@ -83,6 +108,15 @@ public sealed class DataParallel : IDisposable
             foreach (DeviceBuffer bucket in _inFlight) bucket.Dispose();
             _inFlight.Clear();
         }
+    }
+
+    /// <summary>Where the communicator reduces in host memory: the mean gradients (the whole flat buffer) and the
+    /// summed metrics of the last <see cref="FinishGradients"/>, as the device holds them; false on NCCL.</summary>
+    public bool TryGetReduced(out ReadOnlySpan<float> gradients, out ReadOnlySpan<float> sums)
+    {
+        gradients = _reducedGradients;
+        sums = _reducedSums;
+        return _reducedGradients is not null && _reducedSums is not null;
     }
 
     /// <summary>Adds <paramref name="sums"/> elementwise over ranks, in place on the device (fp32: exact for counts

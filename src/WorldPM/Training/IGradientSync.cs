@@ -27,12 +27,10 @@ internal interface IGradientSync : IDisposable
     /// which on the gradients are final, or null when the exchange does not run during this backward.</summary>
     Action<long>? BeginExchange(bool lastMicroBatch);
 
-    /// <summary>After the last backward: the gradients this rank steps with are final (the mean over ranks, where
-    /// there are several).</summary>
-    void FinishExchange();
-
-    /// <summary>Adds the step's metric sums over ranks, in place on the device (nothing to add in one process).</summary>
-    void SumOverRanks(DeviceBuffer<float> sums);
+    /// <summary>After the last backward, with this rank's sums in <paramref name="metrics"/>' <see
+    /// cref="StepMetricsBuffer.RankSums"/>: the gradients this rank steps with are final (the mean over ranks, where
+    /// there are several) and the sums are added over ranks, in place on the device (nothing to add in one process).</summary>
+    void FinishExchange(StepMetricsBuffer metrics);
 
     /// <summary>Writes into <see cref="StepMetricsBuffer.GradientCheck"/> whether any rank's gradients hold inf or NaN
     /// and the global norm of the gradients (at the loss scale), on the device: every rank gets the same values.</summary>
@@ -42,6 +40,11 @@ internal interface IGradientSync : IDisposable
     /// or clipped on the device by <paramref name="gradientCheck"/> (<see cref="Ops.AdamWStep"/>); the fp32 masters and
     /// the working weights of every rank hold the updated weights afterwards.</summary>
     void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck);
+
+    /// <summary>The step's metrics once its AdamW step is queued: the one read-back of <paramref name="metrics"/>, or
+    /// none where the exchange left the reduced sums and gradients in host memory (the norm and the inf/NaN flag then
+    /// computed there, the AdamW step still skipping and clipping by the device's own).</summary>
+    StepSums ReadMetrics(StepMetricsBuffer metrics);
 
     /// <summary>The first and second moments of every element of the flat parameter buffer, laid out like
     /// <see cref="RewardModel.ParameterValues"/> (elements between tensors are zero).</summary>

@@ -35,9 +35,9 @@ internal class LocalGradients : IGradientSync
 
     public virtual Action<long>? BeginExchange(bool lastMicroBatch) => null;
 
-    public virtual void FinishExchange() { }
+    public virtual void FinishExchange(StepMetricsBuffer metrics) { }
 
-    public virtual void SumOverRanks(DeviceBuffer<float> sums) { }
+    public virtual StepSums ReadMetrics(StepMetricsBuffer metrics) => metrics.Read();
 
     public void CheckGradients(StepMetricsBuffer metrics) =>
         GradientChecks.Run(_context, [_model.ParameterGradients], _gradientTensors, metrics.NonFinite, metrics.Norm);

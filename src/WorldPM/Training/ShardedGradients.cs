@@ -32,9 +32,13 @@ internal sealed class ShardedGradients : IGradientSync
     /// <summary>Nothing runs during the backward: the reduce-scatter needs the whole buffer.</summary>
     public Action<long>? BeginExchange(bool lastMicroBatch) => null;
 
-    public void FinishExchange() => _optimizer.ReduceGradients();
+    public void FinishExchange(StepMetricsBuffer metrics)
+    {
+        _optimizer.ReduceGradients();
+        _parallel.SumOverRanks(metrics.RankSums);
+    }
 
-    public void SumOverRanks(DeviceBuffer<float> sums) => _parallel.SumOverRanks(sums);
+    public StepSums ReadMetrics(StepMetricsBuffer metrics) => metrics.Read();
 
     public void CheckGradients(StepMetricsBuffer metrics)
     {

@@ -17,6 +17,10 @@ public sealed record StepMetrics(long Step, double Loss, double Accuracy, double
     /// <summary>The loss scale this step's gradients were computed with (1 unless the model is fp16).</summary>
     public double LossScale { get; init; } = 1;
 
+    /// <summary>Times the host waited for the device during the step (<see cref="Native.DeviceCounters.HostWaits"/>) on a
+    /// device backend (cuda, emu); null on cpu, which queues nothing.</summary>
+    public long? HostWaits { get; init; }
+
     /// <summary>True when a gradient was inf or NaN and the update was skipped: weights and optimizer state are
     /// untouched (an fp16 loss-scale overflow, which also lowers the scale).</summary>
     public bool Skipped { get; init; }

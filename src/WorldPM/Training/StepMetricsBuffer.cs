@@ -52,8 +52,17 @@ internal sealed class StepMetricsBuffer : IDisposable
     {
         Span<float> v = stackalloc float[Count];
         _all.CopyTo(v);
-        return new StepSums(v[LossSum], v[Correct], v[MarginSum], (long)v[PairCount], (long)v[TokenCount],
-            v[NonFiniteFlag] != 0, v[NormAt]);
+        return FromRankSums(v[..NonFiniteFlag], v[NonFiniteFlag] != 0, v[NormAt]);
+    }
+
+    /// <summary>The step's metrics from a host copy of <see cref="RankSums"/> (an all-reduce's, which needs no
+    /// read-back) and the gradient check computed beside it.</summary>
+    public static StepSums FromRankSums(ReadOnlySpan<float> rankSums, bool overflow, double norm)
+    {
+        if (rankSums.Length != NonFiniteFlag)
+            throw new ArgumentException($"{rankSums.Length} sums; a step has {NonFiniteFlag}", nameof(rankSums));
+        return new StepSums(rankSums[LossSum], rankSums[Correct], rankSums[MarginSum], (long)rankSums[PairCount],
+            (long)rankSums[TokenCount], overflow, norm);
     }
 
     public void Dispose()

@@ -96,12 +96,15 @@ public sealed class Trainer : IDisposable
     /// <remarks>From the first launch to the end the host does not wait on the device: each micro-batch's loss and
     /// rewards are added into <see cref="StepMetricsBuffer"/> on the device, the inf/NaN check and the gradient norm
     /// stay there for the AdamW step to skip or clip by, and the step ends with one read-back of all of them (with
-    /// the device error word, so a bad id fails the step here).</remarks>
+    /// the device error word, so a bad id fails the step here). With data parallelism over a communicator that
+    /// reduces in host memory (MPI on emu), the exchange's own read-back is the one wait instead, and the metrics
+    /// come from its host copies (<see cref="DataParallel"/>).</remarks>
     public StepMetrics TrainStep(IReadOnlyList<PairBatch> microBatches)
     {
         ArgumentNullException.ThrowIfNull(microBatches);
         if (microBatches.Count == 0) throw new ArgumentException("a step needs at least one micro-batch", nameof(microBatches));
         var clock = Stopwatch.StartNew();
+        DeviceCounters? before = _context.DeviceCounters;
 
         _model.ZeroGrad();
         _metrics.Clear();
@@ -119,11 +122,10 @@ public sealed class Trainer : IDisposable
             tokens += batch.TokenCount;
         }
 
-        // Every rank now holds the same mean gradient (ZeRO-1: of its block): the clip, the skip decision and the step
-        // agree everywhere.
-        _gradients.FinishExchange();
+        // After the exchange every rank holds the same mean gradient (ZeRO-1: of its block) and the step's sums over
+        // ranks: the clip, the skip decision and the step agree everywhere.
         _metrics.SetCounts(pairs, tokens);
-        _gradients.SumOverRanks(_metrics.RankSums);
+        _gradients.FinishExchange(_metrics);
         _gradients.CheckGradients(_metrics);
 
         // Bias correction as the next update; a step the check skips leaves every buffer as it was.
@@ -138,13 +140,18 @@ public sealed class Trainer : IDisposable
             MaxGradNorm = (float)_options.MaxGradNorm,
         };
         _gradients.UpdateWeights(settings, Updates + 1, _metrics.GradientCheck);
-        StepSums sums = _metrics.Read();
+        StepSums sums = _gradients.ReadMetrics(_metrics);
 
         Step++;
         if (!sums.Overflow) Updates++;
         Scaler.Update(sums.Overflow);
         return new StepMetrics(Step, sums.Loss / sums.Pairs, sums.Correct / sums.Pairs, sums.Margin / sums.Pairs,
-            sums.Norm / scale, lr, sums.Tokens, clock.Elapsed.TotalSeconds) { LossScale = scale, Skipped = sums.Overflow };
+            sums.Norm / scale, lr, sums.Tokens, clock.Elapsed.TotalSeconds)
+        {
+            LossScale = scale,
+            Skipped = sums.Overflow,
+            HostWaits = _context.DeviceCounters?.Since(before!).HostWaits,
+        };
     }
 
     /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32

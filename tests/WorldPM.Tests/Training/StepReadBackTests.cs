@@ -14,9 +14,10 @@ namespace WorldPM.Tests.Training;
 /// </summary>
 public class StepReadBackTests
 {
-    private static readonly TrainingOptions Optimizer = new() { PairsPerMicroBatch = 3, LearningRate = 1e-2, Seed = 5 };
+    internal static readonly TrainingOptions Optimizer = new() { PairsPerMicroBatch = 3, LearningRate = 1e-2, Seed = 5 };
 
-    private static List<PairBatch> MicroBatches(ModelConfig config, int count, int step) =>
+    /// <summary>Step <paramref name="step"/>'s <paramref name="count"/> micro-batches of 3 pairs each.</summary>
+    internal static List<PairBatch> MicroBatches(ModelConfig config, int count, int step) =>
         [.. TrainingRunTests.Pairs(3 * count * (step + 1)).Skip(3 * count * step).Chunk(3)
             .Select(chunk => new PairBatch(config, chunk))];
 
