@@ -23,11 +23,13 @@
 // backend's workspace between calls.
 //
 // Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
-// D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
-// cblas_sgemm of that size or smaller, which OpenBLAS runs on the calling
-// thread; larger ones called from both pool threads at once fought over
-// OpenBLAS's own threads and ran 2-3x slower. The per-element work (exp2,
-// running max, dS) is in attention_tiles.cpp.
+// D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one GEMM
+// of that size or smaller on the calling thread (larger ones called from both
+// pool threads at once fought over OpenBLAS's own threads and ran 2-3x
+// slower): the register block's unpacked GEMM where the CPU has AVX2 or
+// AVX-512 (register_block.h; the tiles are in L1/L2 already, and packing
+// them was most of what OpenBLAS spent on a 64^3 product), else OpenBLAS.
+// The per-element work (exp2, running max, dS) is in attention_tiles.cpp.
 //
 // Forward, per (b, h, query block), over the key blocks up to the diagonal
 // (later ones are fully masked and skipped): S = scale log2(e) Q K^T, so the
@@ -79,6 +81,7 @@
 #include "convert.h"
 #include "cpu_backend.h"
 #include "cpu_features.h"
+#include "register_block.h"
 #include "transpose_avx512.h"
 
 namespace wpm {
@@ -101,7 +104,9 @@ int64_t key_block(int64_t d) {
 // C (m x n, row stride ldc) = alpha op(A) B + beta C with op(A) = A or A^T (m x k), B k x n.
 void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  static const bool unpacked = register_block::vectorized();
+  if (unpacked) register_block::unpacked_sgemm(trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // ---------------------------------------------------------------- geometry
