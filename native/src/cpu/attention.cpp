@@ -61,8 +61,9 @@
 // Cost: 2 B H T^2 D FLOPs for the causal forward (QK^T and PV over the
 // unmasked half), 2.5x that for the backward. The fused step's two FMA loops
 // run at the large-sgemm rate; what the forward spends above them is the
-// softmax (row max, exp2), the per-item K^T/V copies and writing out.
-// Current: W2 forward 56% and backward 47-50% of the same run's sgemm rate;
+// softmax (row max, exp2), the per-item K^T/V copies and writing out. The
+// backward's five tile products are most of its time; what it spends beside
+// them is the probabilities, dS, the K^T/V^T copies and zeroing dQ.
 // bench/RESULTS.md has the runs, the profiles and what each step bought.
 
 #include <algorithm>
