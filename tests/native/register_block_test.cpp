@@ -4,12 +4,17 @@
 // set). Sizes cross the 6-row and 64-column block edges; A is read as is and
 // transposed, B and C with row strides wider than their columns, and every
 // element of C outside the product must keep its poison (nothing written
-// past the block, whatever was computed there).
+// past the block, whatever was computed there). A and B also sit right
+// before an inaccessible page, so a read past either one faults.
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -58,6 +63,50 @@ void check(const Case& t) {
   EXPECT_EQ(differ, 0) << "elements that are not the documented sequence; trans_a " << t.trans_a << " m " << t.m
                        << " n " << t.n << " k " << t.k << " beta " << t.beta;
   EXPECT_EQ(touched, 0) << "elements written past column n; m " << t.m << " n " << t.n;
+}
+
+// count floats that end where an inaccessible page begins.
+class Guarded {
+ public:
+  explicit Guarded(size_t count) {
+    const size_t page = size_t(sysconf(_SC_PAGESIZE)), used = (count * sizeof(float) + page - 1) / page * page;
+    bytes_ = used + page;
+    base_ = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (base_ == MAP_FAILED || mprotect(static_cast<char*>(base_) + used, page, PROT_NONE) != 0) std::abort();
+    data_ = reinterpret_cast<float*>(static_cast<char*>(base_) + used) - count;
+  }
+  ~Guarded() { munmap(base_, bytes_); }
+  Guarded(const Guarded&) = delete;
+  Guarded& operator=(const Guarded&) = delete;
+  float* data() const { return data_; }
+
+ private:
+  void* base_;
+  size_t bytes_;
+  float* data_;
+};
+
+TEST(RegisterBlock, ReadsNothingPastItsOperands) {
+  for (bool trans_a : {false, true})
+    for (auto [m, n, k] : {std::array<int64_t, 3>{7, 17, 5}, {13, 63, 9}, {5, 64, 3}, {64, 33, 64}}) {
+      Guarded a(size_t(m * k)), b(size_t(k * n));
+      std::mt19937 rng(uint32_t(m + n + k));
+      std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+      for (int64_t i = 0; i < m * k; ++i) a.data()[i] = uniform(rng);
+      for (int64_t i = 0; i < k * n; ++i) b.data()[i] = uniform(rng);
+      std::vector<float> c(size_t(m * n));
+      wpm::register_block::unpacked_sgemm(trans_a, m, n, k, 1.0f, a.data(), trans_a ? m : k, b.data(), n, 0.0f,
+                                          c.data(), n);
+      double worst = 0;
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          double want = 0;
+          for (int64_t l = 0; l < k; ++l)
+            want += double(trans_a ? a.data()[l * m + i] : a.data()[i * k + l]) * double(b.data()[l * n + j]);
+          worst = std::max(worst, std::abs(want - double(c[size_t(i * n + j)])));
+        }
+      EXPECT_LT(worst, 1e-4) << "trans_a " << trans_a << " m " << m << " n " << n << " k " << k;
+    }
 }
 
 TEST(RegisterBlock, UnpackedSgemmIsTheDocumentedSequenceOfFmas) {
