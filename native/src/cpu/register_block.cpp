@@ -1,6 +1,7 @@
 // The register block's variants (see the header for the formula they share).
 // AVX-512: a 6 x 64 block is 24 zmm accumulators, fed per k by one row of B
-// (four loads, masked past cols) and six broadcasts of A. AVX2: 6 x 16 at a
+// (four loads, masked where the block is narrower than 64) and six
+// broadcasts of A. AVX2: 6 x 16 at a
 // time, 12 ymm. None of them reorders an element's K products.
 #include "register_block.h"
 
@@ -101,7 +102,8 @@ __attribute__((target("avx512f,fma"))) inline void block_avx512_body(const Block
   for (int64_t kk = 0; kk < k; ++kk, b += ldb) {
     __m512 bv[kVectors];
 #pragma GCC unroll 4
-    for (int x = 0; x < kVectors; ++x) bv[x] = Full ? _mm512_loadu_ps(b + 16 * x) : _mm512_maskz_loadu_ps(mask[x], b + 16 * x);
+    for (int x = 0; x < kVectors; ++x)
+      bv[x] = Full ? _mm512_loadu_ps(b + 16 * x) : _mm512_maskz_loadu_ps(mask[x], b + 16 * x);
 #pragma GCC unroll 6
     for (int64_t r = 0; r < kRows; ++r) {
       const __m512 a = _mm512_set1_ps(*a_rows[r]);
