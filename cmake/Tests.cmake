@@ -11,7 +11,8 @@ find_package(GTest REQUIRED)
 file(GLOB WORLDPM_TEST_SOURCES CONFIGURE_DEPENDS tests/native/*.cpp)
 # The library exports only the C ABI; internal units tested directly are compiled into the test too.
 add_executable(worldpm_native_tests ${WORLDPM_TEST_SOURCES} native/src/cpu/convert.cpp
-  native/src/cpu/thread_pool.cpp native/src/glibc_compat.cpp)
+  native/src/cpu/thread_pool.cpp native/src/cpu/register_block.cpp native/src/cpu/cpu_features.cpp
+  native/src/glibc_compat.cpp)
 target_include_directories(worldpm_native_tests PRIVATE native/include native/src tests/native)
 # The handle confusion tests read the prototypes of the header they are built against.
 set(WORLDPM_HEADER_DEFINITION WORLDPM_HEADER_PATH="${CMAKE_SOURCE_DIR}/native/include/worldpm.h")
@@ -98,7 +99,10 @@ if(WORLDPM_MPI_HEADER_IS_OPENMPI)
 endif()
 
 # The CPU attention takes its fused AVX-512 forward wherever the CPU has AVX-512; this run takes the
-# portable path on the same machine.
+# portable path on the same machine (tiles through the AVX2 register block), and the baseline run the
+# scalar register block and OpenBLAS's tile products.
 add_test(NAME cpu_attention_without_avx512 COMMAND worldpm_native_tests
-  --gtest_filter=Attention.*:Backends/AttentionPacked.*/cpu)
+  --gtest_filter=Attention.*:Backends/AttentionPacked.*/cpu:RegisterBlock.*)
 set_tests_properties(cpu_attention_without_avx512 PROPERTIES ENVIRONMENT WORLDPM_CPU_MAX_ISA=avx2)
+add_test(NAME cpu_attention_baseline_isa COMMAND worldpm_native_tests --gtest_filter=Attention.*:RegisterBlock.*)
+set_tests_properties(cpu_attention_baseline_isa PROPERTIES ENVIRONMENT WORLDPM_CPU_MAX_ISA=baseline)

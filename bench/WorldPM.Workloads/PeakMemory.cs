@@ -7,13 +7,18 @@ namespace WorldPM.Workloads;
 public static class PeakMemory
 {
     /// <summary>Peak resident bytes, or null where /proc is not there.</summary>
-    public static long? PeakResidentBytes()
+    public static long? PeakResidentBytes() => StatusBytes("VmHWM:");
+
+    /// <summary>Resident bytes now, or null where /proc is not there.</summary>
+    public static long? ResidentBytes() => StatusBytes("VmRSS:");
+
+    private static long? StatusBytes(string field)
     {
         const string path = "/proc/self/status";
         if (!File.Exists(path)) return null;
         foreach (string line in File.ReadLines(path))
         {
-            if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
+            if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
             string[] parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);  // "VmHWM:", "123456", "kB"
             return long.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture) * 1024;
         }
@@ -22,7 +27,9 @@ public static class PeakMemory
 
     /// <summary>
     /// Sets the peak back to the current resident set (writing 5 to /proc/self/clear_refs, Linux 4.0+). Returns false
-    /// where that is not possible; the peak then covers the whole process.
+    /// where that is not possible; the peak then covers the whole process. The peak after a reset still counts what
+    /// was resident at the reset (<see cref="ResidentBytes"/> then): an earlier workload's memory that the runtime or
+    /// the C heap kept. Only a process that runs the one workload (<c>worldpm bench --only W5</c>) has none of it.
     /// </summary>
     public static bool TryReset()
     {

@@ -17,8 +17,10 @@ namespace WorldPM.Cli;
 /// <para>
 /// JSON lines, each with <c>id</c>, <c>metric</c>, <c>reps</c> and <c>quick</c>: a workload part
 /// (<c>"id":"W2","metric":"bwd_ms"</c>) has <c>median</c> and <c>min</c> in ms, <c>rate</c> (GB/s or GFLOP/s at the
-/// median), <c>fraction_of_ceiling</c>, <c>target_fraction</c>, <c>ceiling</c>, <c>work</c>, <c>formula</c>, <c>shape</c>
-/// and <c>peak_rss_mib</c> (that workload's own peak); a ceiling (<c>"id":"ceiling"</c>, <c>copy_gbps</c> or
+/// median), <c>fraction_of_ceiling</c>, <c>target_fraction</c>, <c>ceiling</c>, <c>work</c>, <c>formula</c>, <c>shape</c>,
+/// <c>peak_rss_mib</c> (that workload's own peak, from a high-water mark reset before it) and
+/// <c>rss_at_start_mib</c> (what was resident at that reset, which the peak includes: in a process that ran earlier
+/// workloads, memory they left behind; <c>--only</c> one workload for a fresh process's figure); a ceiling (<c>"id":"ceiling"</c>, <c>copy_gbps</c> or
 /// <c>gemm_gflops</c>) has <c>median</c> and <c>max</c> as rates, from the median and min times; <c>peak_rss</c> has
 /// <c>value</c> in MiB and its <c>scope</c> (W4, or the process when W4 did not run). With <c>--bf16</c>, W4 and W5
 /// add a bf16 part (<c>step_ms_bf16</c>, <c>score_ms_bf16</c>), timed alternating with fp32, whose line also has
@@ -76,14 +78,19 @@ internal static class BenchCommand
         var measured = new List<Measured>();
         foreach (IWorkload workload in workloads)
         {
-            // Each workload's peak is its own, not the copy ceiling's 512 MiB or an earlier workload's buffers.
+            // Each workload's peak is its own, not the copy ceiling's 512 MiB or an earlier workload's buffers: the
+            // earlier workloads' garbage is collected first, and what stays resident is reported beside the peak.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             bool reset = PeakMemory.TryReset();
+            double? atReset = reset ? MiB(PeakMemory.ResidentBytes()) : null;
             IReadOnlyList<WorkloadResult> results = workload.Run(context, settings, seeds);
             double? peak = reset ? MiB(PeakMemory.PeakResidentBytes()) : null;
             foreach (WorkloadResult result in results)
             {
                 measured.Add(new Measured(result, peak));
-                output.WriteLine(a.Json ? ResultJson(result, peak, ceilings, settings) : ResultRow(result, peak, ceilings));
+                output.WriteLine(a.Json ? ResultJson(result, peak, atReset, ceilings, settings) : ResultRow(result, peak, ceilings));
             }
             output.Flush();
         }
@@ -166,7 +173,7 @@ internal static class BenchCommand
     }
 
     /// <summary>median and min in ms; rate at the median; the fraction of the ceiling it is measured against.</summary>
-    private static string ResultJson(WorkloadResult r, double? peak, Ceilings c, BenchSettings settings)
+    private static string ResultJson(WorkloadResult r, double? peak, double? residentAtStart, Ceilings c, BenchSettings settings)
     {
         JsonObject line = Line(r.Id, r.Metric, settings);
         line["median"] = r.Timing.MedianMs;
@@ -180,6 +187,7 @@ internal static class BenchCommand
         line["formula"] = r.Formula;
         line["shape"] = r.Shape;
         line["peak_rss_mib"] = peak is null ? null : Math.Round(peak.Value, 1);
+        line["rss_at_start_mib"] = residentAtStart is null ? null : Math.Round(residentAtStart.Value, 1);
         if (r.Timing.PerRun is { } counted)
         {
             // What one step (one repetition) asked of the device; absent on the cpu backend.

@@ -23,11 +23,13 @@
 // backend's workspace between calls.
 //
 // Tiles: kBlockQ = 64 query rows by Bk key rows, Bk = 64 for D = 64, 32 for
-// D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one
-// cblas_sgemm of that size or smaller, which OpenBLAS runs on the calling
-// thread; larger ones called from both pool threads at once fought over
-// OpenBLAS's own threads and ran 2-3x slower. The per-element work (exp2,
-// running max, dS) is in attention_tiles.cpp.
+// D = 128 (kBlockQ * Bk * D <= 64^3). Every product of two tiles is one GEMM
+// of that size or smaller on the calling thread (larger ones called from both
+// pool threads at once fought over OpenBLAS's own threads and ran 2-3x
+// slower): the register block's unpacked GEMM where the CPU has AVX2 or
+// AVX-512 (register_block.h; the tiles are in L1/L2 already, and packing
+// them was most of what OpenBLAS spent on a 64^3 product), else OpenBLAS.
+// The per-element work (exp2, running max, dS) is in attention_tiles.cpp.
 //
 // Forward, per (b, h, query block), over the key blocks up to the diagonal
 // (later ones are fully masked and skipped): S = scale log2(e) Q K^T, so the
@@ -59,8 +61,9 @@
 // Cost: 2 B H T^2 D FLOPs for the causal forward (QK^T and PV over the
 // unmasked half), 2.5x that for the backward. The fused step's two FMA loops
 // run at the large-sgemm rate; what the forward spends above them is the
-// softmax (row max, exp2), the per-item K^T/V copies and writing out.
-// Current: W2 forward 56% and backward 47-50% of the same run's sgemm rate;
+// softmax (row max, exp2), the per-item K^T/V copies and writing out. The
+// backward's five tile products are most of its time; what it spends beside
+// them is the probabilities, dS, the K^T/V^T copies and zeroing dQ.
 // bench/RESULTS.md has the runs, the profiles and what each step bought.
 
 #include <algorithm>
@@ -79,6 +82,7 @@
 #include "convert.h"
 #include "cpu_backend.h"
 #include "cpu_features.h"
+#include "register_block.h"
 #include "transpose_avx512.h"
 
 namespace wpm {
@@ -101,7 +105,9 @@ int64_t key_block(int64_t d) {
 // C (m x n, row stride ldc) = alpha op(A) B + beta C with op(A) = A or A^T (m x k), B k x n.
 void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
                const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
-  sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  static const bool unpacked = register_block::vectorized();
+  if (unpacked) register_block::unpacked_sgemm(trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  else sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // ---------------------------------------------------------------- geometry
