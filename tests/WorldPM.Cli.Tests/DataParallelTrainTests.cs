@@ -135,6 +135,26 @@ public class DataParallelTrainTests
     }
 
     [Test]
+    public void AOneProcessCheckpointResumesIntoZeroOneOnTwoRanks()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        CliResult straight = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("straight", 4, Optimizer));
+        Assert.That(straight.ExitCode, Is.EqualTo(0), straight.ToString);
+        CliResult first = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
+            TrainArgs("joined", 2, Optimizer));
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString);
+
+        // Each rank takes its share of the whole moments out of the file (a parameter straddles the ranks' blocks):
+        // a share from the wrong offset would move the weights differently from the uninterrupted run.
+        using (var launch = new MpiLaunch(2, TrainArgs("joined", 4, [.. Optimizer, "--zero1", "--resume"])))
+            Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
+        AssertSameWeights(Weights(_files.PathOf("straight/step-4")), Weights(_files.PathOf("joined/step-4")),
+            "2 steps in one process, then 2 with ZeRO-1 on 2 ranks, vs 4 in one process");
+    }
+
+    [Test]
     public void AGlobalBatchThatDoesNotSplitEvenlyIsAOneLineError()
     {
         _files.WritePairs("pairs.jsonl", 16);
