@@ -31,6 +31,13 @@ public class DataParallelTrainTests
         "--warmup", "0", "--metrics", _files.PathOf(run + ".jsonl"), .. extra,
     ];
 
+    /// <summary>Runs <c>worldpm train</c> with <paramref name="arguments"/> in one process on the cpu, which must succeed.</summary>
+    private static void TrainInOneProcess(string[] arguments)
+    {
+        CliResult result = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" }, arguments);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString);
+    }
+
     private static float[] Weights(string checkpoint)
     {
         using var context = WorldPMContext.Create(Backend.Cpu);
@@ -62,9 +69,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("single", 3, Optimizer));
-        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+        TrainInOneProcess(TrainArgs("single", 3, Optimizer));
 
         using var launch = new MpiLaunch(2, TrainArgs("parallel", 3, Optimizer));
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -82,9 +87,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("single", 3, Optimizer));
-        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+        TrainInOneProcess(TrainArgs("single", 3, Optimizer));
 
         using var launch = new MpiLaunch(2, TrainArgs("zero1", 3, [.. Optimizer, "--zero1"]));
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -118,9 +121,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult straight = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("straight", 4, Optimizer));
-        Assert.That(straight.ExitCode, Is.EqualTo(0), straight.ToString);
+        TrainInOneProcess(TrainArgs("straight", 4, Optimizer));
 
         using (var launch = new MpiLaunch(2, TrainArgs("split", 2, [.. Optimizer, "--zero1"])))
             Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -139,15 +140,11 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult straight = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("straight", 4, Optimizer));
-        Assert.That(straight.ExitCode, Is.EqualTo(0), straight.ToString);
-        CliResult first = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("joined", 2, Optimizer));
-        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString);
+        TrainInOneProcess(TrainArgs("straight", 4, Optimizer));
+        TrainInOneProcess(TrainArgs("joined", 2, Optimizer));
 
-        // Each rank takes its share of the whole moments out of the file (a parameter straddles the ranks' blocks):
-        // a share from the wrong offset would move the weights differently from the uninterrupted run.
+        // Each rank takes its share of the whole moments out of the file: a share from the wrong place, or none,
+        // would move the weights differently from the uninterrupted run.
         using (var launch = new MpiLaunch(2, TrainArgs("joined", 4, [.. Optimizer, "--zero1", "--resume"])))
             Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
         AssertSameWeights(Weights(_files.PathOf("straight/step-4")), Weights(_files.PathOf("joined/step-4")),
