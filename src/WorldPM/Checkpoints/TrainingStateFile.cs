@@ -39,7 +39,11 @@ public static class TrainingStateFile
     /// reads them: what a rank that does not write runs beside the writing one when the tensors' pieces are collectives
     /// (ZeRO-1's moments, gathered from their owners piece by piece), so that every rank takes part in the same ones.
     /// </summary>
-    public static void Drain(TrainingState state) => SafeTensorsWriter.WriteTo(Stream.Null, state.Tensors.Values, Metadata(state));
+    public static void Drain(TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        SafeTensorsWriter.WriteTo(Stream.Null, state.Tensors.Values, Metadata(state));
+    }
 
     /// <summary>
     /// Opens the state at <paramref name="path"/>, verifying its checksum: the step and scalars read, the tensors left in
