@@ -31,6 +31,13 @@ public class DataParallelTrainTests
         "--warmup", "0", "--metrics", _files.PathOf(run + ".jsonl"), .. extra,
     ];
 
+    /// <summary>Runs <c>worldpm train</c> with <paramref name="arguments"/> in one process on the cpu, which must succeed.</summary>
+    private static void TrainInOneProcess(string[] arguments)
+    {
+        CliResult result = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" }, arguments);
+        Assert.That(result.ExitCode, Is.EqualTo(0), result.ToString);
+    }
+
     private static float[] Weights(string checkpoint)
     {
         using var context = WorldPMContext.Create(Backend.Cpu);
@@ -62,9 +69,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("single", 3, Optimizer));
-        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+        TrainInOneProcess(TrainArgs("single", 3, Optimizer));
 
         using var launch = new MpiLaunch(2, TrainArgs("parallel", 3, Optimizer));
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -130,9 +135,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult single = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("single", 3, Optimizer));
-        Assert.That(single.ExitCode, Is.EqualTo(0), single.ToString);
+        TrainInOneProcess(TrainArgs("single", 3, Optimizer));
 
         using var launch = new MpiLaunch(2, TrainArgs("zero1", 3, [.. Optimizer, "--zero1"]));
         Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -166,9 +169,7 @@ public class DataParallelTrainTests
     {
         _files.WritePairs("pairs.jsonl", 48);
         _files.WriteTinyConfig(layers: 2);
-        CliResult straight = WorldpmProcess.Run(new Dictionary<string, string> { ["WORLDPM_BACKEND"] = "cpu" },
-            TrainArgs("straight", 4, Optimizer));
-        Assert.That(straight.ExitCode, Is.EqualTo(0), straight.ToString);
+        TrainInOneProcess(TrainArgs("straight", 4, Optimizer));
 
         using (var launch = new MpiLaunch(2, TrainArgs("split", 2, [.. Optimizer, "--zero1"])))
             Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
@@ -180,6 +181,22 @@ public class DataParallelTrainTests
         Assert.That(resumed.Output + resumed.Error, Does.Contain("resumed at step 2, trained 2 more steps; the checkpoint was written by 2 ranks and this run has 1"));
         AssertSameWeights(Weights(_files.PathOf("straight/step-4")), Weights(_files.PathOf("split/step-4")),
             "ZeRO-1 on 2 ranks for 2 steps, then 2 in one process, vs 4 in one process");
+    }
+
+    [Test]
+    public void AOneProcessCheckpointResumesIntoZeroOneOnTwoRanks()
+    {
+        _files.WritePairs("pairs.jsonl", 48);
+        _files.WriteTinyConfig(layers: 2);
+        TrainInOneProcess(TrainArgs("straight", 4, Optimizer));
+        TrainInOneProcess(TrainArgs("joined", 2, Optimizer));
+
+        // Each rank takes its share of the whole moments out of the file: a share from the wrong place, or none,
+        // would move the weights differently from the uninterrupted run.
+        using (var launch = new MpiLaunch(2, TrainArgs("joined", 4, [.. Optimizer, "--zero1", "--resume"])))
+            Assert.That(launch.WaitForExit(TimeSpan.FromSeconds(120)), Is.EqualTo(0), launch.Output);
+        AssertSameWeights(Weights(_files.PathOf("straight/step-4")), Weights(_files.PathOf("joined/step-4")),
+            "2 steps in one process, then 2 with ZeRO-1 on 2 ranks, vs 4 in one process");
     }
 
     [Test]

@@ -134,23 +134,41 @@ public sealed class SafeTensorsFile : IDisposable
     {
         ArgumentNullException.ThrowIfNull(destination);
         var info = this[name];
-        if (!info.DType.IsConvertibleFloat())
-            throw new CheckpointFormatException(Path, $"tensor \"{name}\" has dtype {info.DType}; only F32, F16, BF16 and F64 tensors load into {destination.DType} buffers");
+        RequireConvertible(info, destination);
         if (destination.Count != info.ElementCount)
             throw new ArgumentException($"{Path}: tensor \"{name}\" has {info.ElementCount} elements but the destination holds {destination.Count}", nameof(destination));
-        switch (destination)
-        {
-            case DeviceBuffer<float> f: Visit(info, new TensorCopy<float>(f, info.DType, onNonFinite).Piece); break;
-            case DeviceBuffer<Half> h: Visit(info, new TensorCopy<Half>(h, info.DType, onNonFinite).Piece); break;
-            case DeviceBuffer<BFloat16> b: Visit(info, new TensorCopy<BFloat16>(b, info.DType, onNonFinite).Piece); break;
-            default: throw new ArgumentException($"{destination} is not a float, Half or BFloat16 buffer", nameof(destination));
-        }
+        CopyElements(info, 0, destination, onNonFinite);
     }
 
-    private void Visit(TensorInfo info, Action<long, ReadOnlySpan<byte>> piece)
+    /// <summary>
+    /// Copies elements [<paramref name="firstElement"/>, <paramref name="firstElement"/> + <paramref name="destination"/>.Count)
+    /// of tensor <paramref name="name"/> into <paramref name="destination"/>, converting as
+    /// <see cref="CopyTo(string, DeviceBuffer, NonFiniteValue?)"/> does and, like it, straight from the mapping: one
+    /// rank's share of a tensor of any size, without the rest of it.
+    /// </summary>
+    public void CopyTo(string name, long firstElement, DeviceBuffer destination)
     {
+        ArgumentNullException.ThrowIfNull(destination);
+        var info = this[name];
+        RequireConvertible(info, destination);
+        if (firstElement < 0 || firstElement > info.ElementCount || destination.Count > info.ElementCount - firstElement)
+            throw new ArgumentOutOfRangeException(nameof(firstElement),
+                $"{Path}: elements [{firstElement}, {firstElement + destination.Count}) are outside tensor \"{name}\" ({info.ElementCount} elements)");
+        CopyElements(info, firstElement, destination, onNonFinite: null);
+    }
+
+    private void RequireConvertible(TensorInfo info, DeviceBuffer destination)
+    {
+        if (!info.DType.IsConvertibleFloat())
+            throw new CheckpointFormatException(Path, $"tensor \"{info.Name}\" has dtype {info.DType}; only F32, F16, BF16 and F64 tensors load into {destination.DType} buffers");
+    }
+
+    private void CopyElements(TensorInfo info, long firstElement, DeviceBuffer destination, NonFiniteValue? onNonFinite)
+    {
+        Action<long, ReadOnlySpan<byte>> piece = TensorCopy.Into(destination, info.DType, onNonFinite);
         RequireOnDisk(info);
-        MappedWindows.Visit(map, dataStart + info.Begin, info.ByteLength, piece);
+        int size = info.DType.ByteSize();
+        MappedWindows.Visit(map, dataStart + info.Begin + firstElement * size, destination.Count * size, piece);
     }
 
     /// <summary>

@@ -16,6 +16,24 @@ public delegate void NonFiniteValue(long element, float value);
 /// other is converted through a small reused staging array, never a whole tensor. Narrowing rounds to nearest even
 /// (F64 is rounded to float first, then to F16/BF16).
 /// </summary>
+internal static class TensorCopy
+{
+    /// <summary>
+    /// The piece handler that copies a <paramref name="source"/> tensor's bytes into <paramref name="destination"/> (a
+    /// float, <see cref="Half"/> or <see cref="BFloat16"/> buffer): called with (byte offset into the copied range, whole
+    /// elements), it stores them at the matching element of the buffer.
+    /// </summary>
+    public static Action<long, ReadOnlySpan<byte>> Into(DeviceBuffer destination, TensorDType source, NonFiniteValue? onNonFinite) =>
+        destination switch
+        {
+            DeviceBuffer<float> f => new TensorCopy<float>(f, source, onNonFinite).Piece,
+            DeviceBuffer<Half> h => new TensorCopy<Half>(h, source, onNonFinite).Piece,
+            DeviceBuffer<BFloat16> b => new TensorCopy<BFloat16>(b, source, onNonFinite).Piece,
+            _ => throw new ArgumentException($"{destination} is not a float, Half or BFloat16 buffer", nameof(destination)),
+        };
+}
+
+/// <summary>The copy of <see cref="TensorCopy"/> into a buffer of <typeparamref name="T"/>.</summary>
 internal sealed class TensorCopy<T> where T : unmanaged
 {
     /// <summary>Elements converted per staging pass.</summary>

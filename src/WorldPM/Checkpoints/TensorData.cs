@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using WorldPM.Native;
@@ -13,12 +14,18 @@ namespace WorldPM.Checkpoints;
 /// The bytes are either held in <see cref="Data"/> (an array, so under 2 GiB) or produced on demand by
 /// a <see cref="TensorBytes"/> source (<see cref="Streamed"/>, <see cref="FromBuffer"/>): a writer then
 /// pulls them piece by piece, so a tensor of any size is written without ever being whole in managed
-/// memory. Neither is copied: do not change them while a writer may be reading them.
+/// memory. Neither is copied: do not change them while a writer may be reading them. A tensor of an open file
+/// (<see cref="InFile"/>) is streamed from it, and <see cref="CopyTo(DeviceBuffer, long)"/> copies it into a buffer
+/// straight from the file's memory map.
 /// </remarks>
 public sealed class TensorData
 {
+    /// <summary>Bytes staged per piece when a tensor not in a file goes into a buffer: a multiple of every element size.</summary>
+    private const int StagingBytes = 4 << 20;
+
     private readonly byte[]? data;
     private readonly TensorBytes? source;
+    private readonly SafeTensorsFile? file;
 
     /// <summary>Wraps <paramref name="data"/>; its length must be the element count times the dtype's size.</summary>
     public TensorData(string name, TensorDType dtype, long[] shape, byte[] data)
@@ -37,13 +44,23 @@ public sealed class TensorData
         this.data = data;
     }
 
-    private TensorData(string name, TensorDType dtype, long[] shape, long byteLength, TensorBytes source)
+    private TensorData(string name, TensorDType dtype, long[] shape, long byteLength, TensorBytes source, SafeTensorsFile? file = null)
     {
         Name = name;
         DType = dtype;
         Shape = shape;
         ByteLength = byteLength;
         this.source = source;
+        this.file = file;
+    }
+
+    /// <summary>Tensor <paramref name="name"/> of <paramref name="file"/>, read from it when asked (the file must stay
+    /// open until then): bytes by positional reads, a buffer's worth through the memory map.</summary>
+    internal static TensorData InFile(SafeTensorsFile file, string name)
+    {
+        TensorInfo info = file[name];
+        return new TensorData(name, info.DType, info.Shape, info.ByteLength,
+            (offset, destination) => file.ReadInto(name, offset, destination), file);
     }
 
     /// <summary>
@@ -101,6 +118,45 @@ public sealed class TensorData
         if (offset % size != 0 || destination.Length % size != 0)
             throw new ArgumentException($"tensor {Name}: a streamed tensor is read in whole {size}-byte elements, not bytes [{offset}, {offset + destination.Length})", nameof(offset));
         source!(offset, destination);
+    }
+
+    /// <summary>
+    /// Copies elements [<paramref name="firstElement"/>, <paramref name="firstElement"/> + <paramref name="destination"/>.Count)
+    /// into <paramref name="destination"/> (a float, <see cref="Half"/> or <see cref="BFloat16"/> buffer), converting an
+    /// F32, F16, BF16 or F64 tensor to the buffer's dtype (see <see cref="SafeTensorsFile.CopyTo(string, long, DeviceBuffer)"/>).
+    /// A tensor of a file goes straight from its memory map; any other through a small staging array, so a tensor of
+    /// any size, or one rank's share of it, reaches the buffer without a whole copy on the host.
+    /// </summary>
+    public void CopyTo(DeviceBuffer destination, long firstElement = 0)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        if (file is not null)
+        {
+            file.CopyTo(Name, firstElement, destination);
+            return;
+        }
+        if (!DType.IsConvertibleFloat())
+            throw new InvalidOperationException($"tensor {Name} has dtype {DType}; only F32, F16, BF16 and F64 tensors load into {destination.DType} buffers");
+        if (firstElement < 0 || firstElement > ElementCount || destination.Count > ElementCount - firstElement)
+            throw new ArgumentOutOfRangeException(nameof(firstElement),
+                $"elements [{firstElement}, {firstElement + destination.Count}) are outside tensor \"{Name}\" ({ElementCount} elements)");
+        Action<long, ReadOnlySpan<byte>> piece = TensorCopy.Into(destination, DType, onNonFinite: null);
+        long start = firstElement * DType.ByteSize(), length = destination.Count * DType.ByteSize();
+        byte[] staging = ArrayPool<byte>.Shared.Rent((int)Math.Min(StagingBytes, length));
+        try
+        {
+            for (long done = 0; done < length;)
+            {
+                Span<byte> chunk = staging.AsSpan(0, (int)Math.Min(StagingBytes, length - done));
+                CopyTo(start + done, chunk);
+                piece(done, chunk);
+                done += chunk.Length;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(staging);
+        }
     }
 
     /// <summary>

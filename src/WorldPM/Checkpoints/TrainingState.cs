@@ -7,8 +7,24 @@ namespace WorldPM.Checkpoints;
 /// and the scalars (<see cref="Scalars"/>: loss
 /// scale, RNG state, data position, ...). Saved with <see cref="TrainingStateFile"/>.
 /// </summary>
-public sealed class TrainingState
+/// <remarks>
+/// The tensors are usually not on the host: a trainer's state streams them from its device buffers when written,
+/// and a state opened with <see cref="TrainingStateFile.Open"/> reads them from the file's memory map when restored
+/// (<see cref="TensorData.CopyTo(WorldPM.Native.DeviceBuffer, long)"/>), so a state of any size is never whole in
+/// memory. Disposing an opened state closes its file; a state built in memory has nothing to close.
+/// </remarks>
+public sealed class TrainingState : IDisposable
 {
+    private readonly IDisposable? file;
+
+    /// <summary>An empty state.</summary>
+    public TrainingState()
+    {
+    }
+
+    /// <summary>A state whose tensors read from <paramref name="file"/>, which it closes when disposed.</summary>
+    internal TrainingState(IDisposable file) => this.file = file;
+
     /// <summary>Optimizer steps taken.</summary>
     public long Step { get; set; }
 
@@ -30,4 +46,7 @@ public sealed class TrainingState
     /// <summary>The name of the fp32 master weights of parameter <paramref name="parameter"/>, saved here when the
     /// checkpoint's weights are f16/bf16.</summary>
     public static string MasterName(string parameter) => parameter + ".master";
+
+    /// <inheritdoc/>
+    public void Dispose() => file?.Dispose();
 }

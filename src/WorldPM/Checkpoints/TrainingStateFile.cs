@@ -9,6 +9,12 @@ namespace WorldPM.Checkpoints;
 /// One file, so the state is saved atomically as a whole and verified like the weights; any safetensors
 /// tool can inspect it.
 /// </summary>
+/// <remarks>
+/// Writing goes through <see cref="SafeTensorsWriter"/>, tensor by tensor and each in bounded pieces, so streamed
+/// tensors (a trainer's moments and masters, read from the device as they are written) of any size are saved without
+/// the state being whole on the host. <see cref="Open"/> maps the file and hands out its tensors to be copied straight
+/// into device buffers; <see cref="Read"/> reads every tensor into memory (each under 2 GiB), for inspecting small states.
+/// </remarks>
 public static class TrainingStateFile
 {
     /// <summary>The file's name in a checkpoint directory.</summary>
@@ -18,19 +24,54 @@ public static class TrainingStateFile
     private const string ScalarPrefix = "worldpm.scalar.";
 
     /// <summary>Writes <paramref name="state"/> to <paramref name="path"/> atomically.</summary>
-    public static void Write(string path, TrainingState state)
+    public static void Write(string path, TrainingState state) => SafeTensorsWriter.Write(path, state.Tensors.Values, Metadata(state));
+
+    private static Dictionary<string, string> Metadata(TrainingState state)
     {
         var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (key, value) in state.Scalars.Raw) metadata[ScalarPrefix + key] = value;
         metadata[StepKey] = state.Step.ToString(CultureInfo.InvariantCulture);
-        SafeTensorsWriter.Write(path, state.Tensors.Values, metadata);
+        return metadata;
     }
 
-    /// <summary>Reads the state at <paramref name="path"/>, verifying its checksum.</summary>
+    /// <summary>
+    /// Writes nowhere, reading every tensor of <paramref name="state"/> piece by piece in the order <see cref="Write"/>
+    /// reads them: what a rank that does not write runs beside the writing one when the tensors' pieces are collectives
+    /// (ZeRO-1's moments, gathered from their owners piece by piece), so that every rank takes part in the same ones.
+    /// </summary>
+    public static void Drain(TrainingState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        SafeTensorsWriter.WriteTo(Stream.Null, state.Tensors.Values, Metadata(state));
+    }
+
+    /// <summary>
+    /// Opens the state at <paramref name="path"/>, verifying its checksum: the step and scalars read, the tensors left in
+    /// the memory-mapped file until copied (<see cref="TensorData.CopyTo(WorldPM.Native.DeviceBuffer, long)"/>). Dispose it
+    /// to close the file.
+    /// </summary>
+    public static TrainingState Open(string path)
+    {
+        var file = SafeTensorsFile.Open(path);
+        try
+        {
+            var state = new TrainingState(file);
+            FromHeader(file, path, state);
+            foreach (var tensor in file.Tensors) state.Add(TensorData.InFile(file, tensor.Name));
+            return state;
+        }
+        catch
+        {
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the state at <paramref name="path"/> into memory, verifying its checksum.</summary>
     public static TrainingState Read(string path)
     {
         using var file = SafeTensorsFile.Open(path);
-        TrainingState state = FromHeader(file, path);
+        TrainingState state = FromHeader(file, path, new TrainingState());
         foreach (var tensor in file.ReadAll()) state.Add(tensor);
         return state;
     }
@@ -41,16 +82,17 @@ public static class TrainingStateFile
     public static TrainingState ReadHeader(string path)
     {
         using var file = SafeTensorsFile.Open(path, verifyChecksum: false);
-        return FromHeader(file, path);
+        return FromHeader(file, path, new TrainingState());
     }
 
-    private static TrainingState FromHeader(SafeTensorsFile file, string path)
+    /// <summary>Sets <paramref name="state"/>'s step and scalars from the file's header.</summary>
+    private static TrainingState FromHeader(SafeTensorsFile file, string path, TrainingState state)
     {
         if (!file.Metadata.TryGetValue(StepKey, out var stepText))
             throw new CheckpointFormatException(path, $"no {StepKey} in the metadata: not a WorldPM training state");
         if (!long.TryParse(stepText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long step))
             throw new CheckpointFormatException(path, $"{StepKey} is \"{stepText}\", not an integer");
-        var state = new TrainingState { Step = step };
+        state.Step = step;
         foreach (var (key, value) in file.Metadata)
             if (key.StartsWith(ScalarPrefix, StringComparison.Ordinal))
                 state.Scalars.SetString(key[ScalarPrefix.Length..], value);

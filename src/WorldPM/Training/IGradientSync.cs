@@ -1,3 +1,4 @@
+using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -20,7 +21,8 @@ internal interface IGradientSync : IDisposable
         _ => new AllReducedGradients(context, model, parallel),
     };
 
-    /// <summary>Whether <see cref="GatherMoments"/> is a collective that every rank must call.</summary>
+    /// <summary>Whether reading the moments of <see cref="Moments"/> is a collective that every rank must take part in
+    /// (piece by piece, in the same order: see <see cref="WorldPM.Checkpoints.TrainingStateFile.Drain"/>).</summary>
     bool SavesCollectively { get; }
 
     /// <summary>Before a micro-batch's forward and backward: the callback the backward calls with each offset from
@@ -46,10 +48,13 @@ internal interface IGradientSync : IDisposable
     /// computed there, the AdamW step still skipping and clipping by the device's own).</summary>
     StepSums ReadMetrics(StepMetricsBuffer metrics);
 
-    /// <summary>The first and second moments of every element of the flat parameter buffer, laid out like
-    /// <see cref="RewardModel.ParameterValues"/> (elements between tensors are zero).</summary>
-    (float[] M, float[] V) GatherMoments();
+    /// <summary>Parameter <paramref name="index"/>'s first and second moments as F32 tensors of its shape named
+    /// <paramref name="firstName"/> and <paramref name="secondName"/>, read from the device piece by piece as a writer
+    /// asks for them (never whole on the host): the buffers must hold them until then, so write them before the next
+    /// step.</summary>
+    (TensorData M, TensorData V) Moments(int index, string firstName, string secondName);
 
-    /// <summary>Takes this rank's part of whole-buffer moments laid out as <see cref="GatherMoments"/> returns them.</summary>
-    void RestoreMoments(float[] m, float[] v);
+    /// <summary>Copies this rank's part of every parameter's moments from <paramref name="moments"/> (one pair per
+    /// parameter, in the model's order, each of the parameter's element count and a float dtype).</summary>
+    void RestoreMoments(IReadOnlyList<(TensorData M, TensorData V)> moments);
 }

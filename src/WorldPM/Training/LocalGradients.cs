@@ -1,3 +1,4 @@
+using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -45,32 +46,19 @@ internal class LocalGradients : IGradientSync
     public void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck) =>
         Ops.AdamWStep(_context, _tensors, settings, updates, gradientCheck);
 
-    public (float[] M, float[] V) GatherMoments()
+    public (TensorData M, TensorData V) Moments(int index, string firstName, string secondName)
     {
-        var m = new float[_model.ParameterValues.Count];
-        var v = new float[_model.ParameterValues.Count];
-        for (int i = 0; i < _tensors.Count; i++)
-        {
-            _tensors[i].M.CopyTo(Part(m, i));
-            _tensors[i].V.CopyTo(Part(v, i));
-        }
-        return (m, v);
+        long[] shape = [.. _model.Parameters[index].Shape];
+        return (TensorData.FromBuffer(firstName, shape, _tensors[index].M), TensorData.FromBuffer(secondName, shape, _tensors[index].V));
     }
 
-    public void RestoreMoments(float[] m, float[] v)
+    public void RestoreMoments(IReadOnlyList<(TensorData M, TensorData V)> moments)
     {
         for (int i = 0; i < _tensors.Count; i++)
         {
-            _tensors[i].M.CopyFrom(Part(m, i));
-            _tensors[i].V.CopyFrom(Part(v, i));
+            moments[i].M.CopyTo(_tensors[i].M);
+            moments[i].V.CopyTo(_tensors[i].V);
         }
-    }
-
-    /// <summary>Parameter <paramref name="i"/>'s elements of a whole-buffer array.</summary>
-    private Span<float> Part(float[] whole, int i)
-    {
-        Parameter p = _model.Parameters[i];
-        return whole.AsSpan(checked((int)p.Offset), checked((int)p.Count));
     }
 
     public void Dispose()

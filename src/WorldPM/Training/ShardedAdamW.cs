@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -14,8 +16,10 @@ namespace WorldPM.Training;
 /// the ranks' blocks (the tail counted once).
 /// </para>
 /// <para>
-/// Checkpoints hold the moments gathered whole, named and shaped as without ZeRO-1: a run can resume with any rank
-/// count, with or without ZeRO-1. Gathering is a collective: every rank calls <see cref="GatherMoments"/>.
+/// Checkpoints hold the moments whole, named and shaped as without ZeRO-1: a run can resume with any rank count, with
+/// or without ZeRO-1. Writing them gathers each piece from the rank that owns it through a small device staging
+/// buffer (<see cref="Moments"/>), a collective per piece, so no rank ever holds more than its share plus that piece;
+/// restoring copies each rank's share straight from the file (<see cref="RestoreMoments"/>).
 /// </para>
 /// </summary>
 public sealed class ShardedAdamW : IDisposable
@@ -26,6 +30,13 @@ public sealed class ShardedAdamW : IDisposable
     private readonly DeviceBuffer<float> _masterBlock;
     private readonly DeviceBuffer<float> _m, _v;
     private readonly List<AdamWTensor> _tensors = [];
+    private readonly IReadOnlyList<ShardPiece> _pieces;
+    /// <summary>Where a piece of the moments goes from its owner to every rank while a checkpoint is written; made by
+    /// the first save.</summary>
+    private DeviceBuffer<float>? _staging;
+
+    /// <summary>Elements per gathered piece: the writer's own pieces (4 MiB) need one.</summary>
+    private const int StagingElements = 1 << 20;
     private readonly List<DeviceBuffer> _views = [];
     // Views of the model's flat buffers that every step uses: the gradient blocks, the gradient tail (null without
     // one), this rank's block of the masters and the masters' blocks.
@@ -52,7 +63,8 @@ public sealed class ShardedAdamW : IDisposable
         _masterBlocks = Own(model.ParameterValues.View(0, Layout.TailStart));
         _ownMasters = Own(model.ParameterValues.View(Layout.Start, Layout.PerRank));
         IReadOnlyList<Parameter> parameters = model.Parameters;
-        foreach (ShardPiece piece in Layout.Pieces([.. parameters.Select(p => (p.Offset, p.Count))]))
+        _pieces = Layout.Pieces([.. parameters.Select(p => (p.Offset, p.Count))]);
+        foreach (ShardPiece piece in _pieces)
         {
             DeviceBuffer gradient = piece.InTail
                 ? model.GradientSlice(piece.FlatOffset, piece.Count)
@@ -92,36 +104,60 @@ public sealed class ShardedAdamW : IDisposable
         _model.SyncWorkingWeights();
     }
 
-    /// <summary>The first and second moments of every element of the flat parameter buffer (a collective: every rank
-    /// calls it and every rank gets them).</summary>
-    public (float[] M, float[] V) GatherMoments() => (Gather(_m), Gather(_v));
-
-    /// <summary>Takes this rank's part of whole-buffer moments (laid out like <see cref="RewardModel.ParameterValues"/>).</summary>
-    public void RestoreMoments(float[] m, float[] v)
+    /// <summary>Parameter <paramref name="index"/>'s first and second moments, whole, as F32 tensors that gather each
+    /// piece a writer asks for from the rank that owns it (a collective: every rank reads the same pieces in the same
+    /// order, and every rank gets them).</summary>
+    public (TensorData M, TensorData V) Moments(int index, string firstName, string secondName)
     {
-        Scatter(m, _m);
-        Scatter(v, _v);
+        Parameter p = _model.Parameters[index];
+        return (Gathered(firstName, p, _m), Gathered(secondName, p, _v));
     }
 
-    private float[] Gather(DeviceBuffer<float> owned)
+    /// <summary>Takes this rank's share of every parameter's moments (one pair per parameter, in the model's order).</summary>
+    public void RestoreMoments(IReadOnlyList<(TensorData M, TensorData V)> moments)
     {
-        var whole = new float[Layout.Total];
-        using (DeviceBuffer<float> gathered = _comm.Context.Allocate<float>(Layout.TailStart))
+        foreach (ShardPiece piece in _pieces)
         {
-            using (DeviceBuffer<float> block = owned.View(0, Layout.PerRank))
-                _comm.AllGather(block, gathered);
-            gathered.CopyTo(whole.AsSpan(0, checked((int)Layout.TailStart)));
+            using (DeviceBuffer<float> m = _m.View(piece.OwnedOffset, piece.Count))
+                moments[piece.Tensor].M.CopyTo(m, piece.TensorOffset);
+            using (DeviceBuffer<float> v = _v.View(piece.OwnedOffset, piece.Count))
+                moments[piece.Tensor].V.CopyTo(v, piece.TensorOffset);
         }
-        if (Layout.TailCount > 0) owned.CopyTo(whole.AsSpan(checked((int)Layout.TailStart)), offset: Layout.PerRank);
-        return whole;
     }
 
-    private void Scatter(float[] whole, DeviceBuffer<float> owned)
+    private TensorData Gathered(string name, Parameter p, DeviceBuffer<float> owned) =>
+        TensorData.Streamed(name, TensorDType.F32, [.. p.Shape], (offset, destination) =>
+            Gather(owned, p.Offset + offset / sizeof(float), MemoryMarshal.Cast<byte, float>(destination)));
+
+    /// <summary>Elements [<paramref name="flatStart"/>, <paramref name="flatStart"/> + <paramref name="destination"/>.Length)
+    /// of the whole moments whose owned part is <paramref name="owned"/>: each block's piece broadcast by its owner, the
+    /// tail (which every rank holds) copied.</summary>
+    private void Gather(DeviceBuffer<float> owned, long flatStart, Span<float> destination)
     {
-        if (whole.Length != Layout.Total)
-            throw new ArgumentException($"moments of {whole.Length} elements; the model has {Layout.Total}", nameof(whole));
-        owned.CopyFrom(whole.AsSpan(checked((int)Layout.Start), checked((int)Layout.PerRank)));
-        if (Layout.TailCount > 0) owned.CopyFrom(whole.AsSpan(checked((int)Layout.TailStart)), offset: Layout.PerRank);
+        _staging ??= _comm.Context.Allocate<float>(StagingElements);
+        for (int done = 0; done < destination.Length;)
+        {
+            long flat = flatStart + done;
+            Span<float> rest = destination[done..];
+            if (flat >= Layout.TailStart)
+            {
+                owned.CopyTo(rest, offset: Layout.PerRank + flat - Layout.TailStart);
+                return;
+            }
+            int owner = (int)(flat / Layout.PerRank);
+            int count = (int)Math.Min(Math.Min(rest.Length, (owner + 1) * Layout.PerRank - flat), StagingElements);
+            using (DeviceBuffer<float> piece = _staging.View(0, count))
+            {
+                if (owner == Layout.Rank)
+                {
+                    using DeviceBuffer<float> mine = owned.View(flat - Layout.Start, count);
+                    piece.CopyFrom(mine);
+                }
+                _comm.Broadcast(piece, root: owner);
+                piece.CopyTo(rest[..count]);
+            }
+            done += count;
+        }
     }
 
     private T Own<T>(T view) where T : DeviceBuffer
@@ -138,5 +174,6 @@ public sealed class ShardedAdamW : IDisposable
         _masterBlock.Dispose();
         _m.Dispose();
         _v.Dispose();
+        _staging?.Dispose();
     }
 }

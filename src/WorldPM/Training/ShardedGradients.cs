@@ -1,3 +1,4 @@
+using WorldPM.Checkpoints;
 using WorldPM.Model;
 using WorldPM.Native;
 
@@ -26,7 +27,7 @@ internal sealed class ShardedGradients : IGradientSync
         _blockNorms = context.Allocate<float>(parallel.Size);
     }
 
-    /// <summary>Gathering the moments for a checkpoint takes every rank.</summary>
+    /// <summary>Each piece of a moment comes from the rank that owns it: reading one takes every rank.</summary>
     public bool SavesCollectively => true;
 
     /// <summary>Nothing runs during the backward: the reduce-scatter needs the whole buffer.</summary>
@@ -55,9 +56,10 @@ internal sealed class ShardedGradients : IGradientSync
         _optimizer.GatherParameters();
     }
 
-    public (float[] M, float[] V) GatherMoments() => _optimizer.GatherMoments();
+    public (TensorData M, TensorData V) Moments(int index, string firstName, string secondName) =>
+        _optimizer.Moments(index, firstName, secondName);
 
-    public void RestoreMoments(float[] m, float[] v) => _optimizer.RestoreMoments(m, v);
+    public void RestoreMoments(IReadOnlyList<(TensorData M, TensorData V)> moments) => _optimizer.RestoreMoments(moments);
 
     public void Dispose()
     {

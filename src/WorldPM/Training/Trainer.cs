@@ -69,7 +69,9 @@ public sealed class Trainer : IDisposable
 
     public LearningRateSchedule Schedule => _schedule;
 
-    /// <summary>Whether <see cref="SaveState"/> is a collective every rank must call (ZeRO-1 gathers the moments).</summary>
+    /// <summary>Whether writing the state <see cref="SaveState"/> fills is a collective that every rank must take part
+    /// in (ZeRO-1 gathers each piece of the moments from its owner): the ranks that do not write it drain it
+    /// (<see cref="TrainingStateFile.Drain"/>).</summary>
     public bool SavesStateCollectively => _gradients.SavesCollectively;
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
@@ -154,45 +156,40 @@ public sealed class Trainer : IDisposable
         };
     }
 
-    /// <summary>Writes the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
-    /// bits), and for an f16/bf16 model the fp32 master weights, which its saved weights only round (they are
-    /// streamed from the model when the state is written: write it before the next step). With ZeRO-1 this gathers
-    /// the moments: a collective that every rank calls.</summary>
+    /// <summary>Puts the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
+    /// bits), and for an f16/bf16 model the fp32 master weights, which its saved weights only round. The tensors are
+    /// streamed from the device buffers when the state is written, piece by piece (never whole on the host): write it
+    /// before the next step. With ZeRO-1 writing it is a collective (<see cref="SavesStateCollectively"/>).</summary>
     public void SaveState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         state.Step = Step;
         state.Scalars.SetInt64(UpdatesKey, Updates);
         Scaler.Save(state.Scalars);
-        (float[] m, float[] v) = _gradients.GatherMoments();
-        foreach (Parameter p in _model.Parameters)
+        for (int i = 0; i < _model.Parameters.Count; i++)
         {
-            state.Add(TensorData.FromFloats(TrainingState.FirstMomentName(p.Name), [.. p.Shape], Part(m, p)));
-            state.Add(TensorData.FromFloats(TrainingState.SecondMomentName(p.Name), [.. p.Shape], Part(v, p)));
+            Parameter p = _model.Parameters[i];
+            (TensorData m, TensorData v) = _gradients.Moments(i, TrainingState.FirstMomentName(p.Name), TrainingState.SecondMomentName(p.Name));
+            state.Add(m);
+            state.Add(v);
             if (_model.Precision != Precision.F32)
                 state.Add(TensorData.FromBuffer(TrainingState.MasterName(p.Name), [.. p.Shape], p.Value));
         }
-
-        static float[] Part(float[] whole, Parameter p) => whole.AsSpan(checked((int)p.Offset), checked((int)p.Count)).ToArray();
     }
 
     /// <summary>Restores what <see cref="SaveState"/> wrote; every moment must be there with its parameter's size.
     /// The moments are stored whole, so a state saved with or without ZeRO-1, by any rank count, restores into
-    /// either.</summary>
+    /// either. Each tensor is copied straight into its device buffer (from the memory map, for a state opened with
+    /// <see cref="TrainingStateFile.Open"/>), each rank taking only its share.</summary>
     public void RestoreState(TrainingState state)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var m = new float[_model.ParameterValues.Count];
-        var v = new float[_model.ParameterValues.Count];
-        foreach (Parameter p in _model.Parameters)
-        {
-            Moment(state, TrainingState.FirstMomentName(p.Name), p.Count).CopyTo(m.AsSpan(checked((int)p.Offset)));
-            Moment(state, TrainingState.SecondMomentName(p.Name), p.Count).CopyTo(v.AsSpan(checked((int)p.Offset)));
-        }
+        var moments = _model.Parameters.Select(p => (Moment(state, TrainingState.FirstMomentName(p.Name), p.Count),
+            Moment(state, TrainingState.SecondMomentName(p.Name), p.Count))).ToList();
         var masters = Masters(state);
-        _gradients.RestoreMoments(m, v);
+        _gradients.RestoreMoments(moments);
         foreach (var (p, master) in masters)
-            p.Value.CopyFrom(master.Values<float>());
+            master.CopyTo(p.Value);
         if (masters.Count > 0) _model.SyncWorkingWeights();
         Step = state.Step;
         // A state from before skipped steps existed has no count: every step was an update.
@@ -217,14 +214,15 @@ public sealed class Trainer : IDisposable
         return masters;
     }
 
-    private static float[] Moment(TrainingState state, string name, long count)
+    private static TensorData Moment(TrainingState state, string name, long count)
     {
         if (!state.Tensors.TryGetValue(name, out TensorData? tensor))
             throw new InvalidDataException($"the training state has no optimizer moment '{name}'");
-        float[] values = tensor.ToFloats();
-        if (values.Length != count)
-            throw new InvalidDataException($"optimizer moment '{name}' has {values.Length} elements; the parameter has {count}");
-        return values;
+        if (tensor.ElementCount != count)
+            throw new InvalidDataException($"optimizer moment '{name}' has {tensor.ElementCount} elements; the parameter has {count}");
+        if (!tensor.DType.IsConvertibleFloat())
+            throw new InvalidDataException($"optimizer moment '{name}' is {tensor}; moments are F32, F16, BF16 or F64");
+        return tensor;
     }
 
     public void Dispose()

@@ -142,6 +142,7 @@ public static class TrainingRun
             {
                 TrainingState state = CaptureState(trainer, position, t.Seed, ranks, shape);
                 if (writes) lastCheckpoint = Save(store, model, state, trainer.Step, options.MaxShardBytes);
+                else TrainingStateFile.Drain(state);
             }
         }
         return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint) { ResumedFromRanks = resumedFromRanks };
@@ -184,8 +185,8 @@ public static class TrainingRun
         return new PairBatch(config, mine, layout) { GradientShare = total > 0 ? shards.Length * own / total : 1 };
     }
 
-    /// <summary>The optimizer state, step and data position to checkpoint (with ZeRO-1 a collective: every rank calls
-    /// it).</summary>
+    /// <summary>The optimizer state, step and data position to checkpoint, its tensors streamed from the device when
+    /// written (with ZeRO-1 every rank writes or drains it).</summary>
     private static TrainingState CaptureState(Trainer trainer, long position, int seed, int ranks, RunShape shape)
     {
         var state = new TrainingState();
@@ -275,7 +276,7 @@ public static class TrainingRun
     /// <param name="shape">What the checkpoint must have been written for; null resumes whatever it was.</param>
     private static (long Position, int? Ranks) Restore(string directory, RewardModel model, Trainer trainer, int seed, RunShape? shape)
     {
-        TrainingState state = TrainingStateFile.Read(Path.Combine(directory, TrainingStateFile.FileName));
+        using TrainingState state = TrainingStateFile.Open(Path.Combine(directory, TrainingStateFile.FileName));
         if (shape is not null && Differences(state, shape) is { } differences)
             throw new InvalidDataException($"{directory} was written for other training data or batches ({differences}): its data " +
                 "position would point into different pairs; resume with the same data and --batch/--accumulation, or pass " +

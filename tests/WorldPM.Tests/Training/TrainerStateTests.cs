@@ -19,13 +19,12 @@ public class TrainerStateTests
     public void AStateWithAMomentThatDoesNotFitIsRefusedAndChangesNothing(Damage damage, string message)
     {
         using WorldPMContext context = Context();
+        using var model = new RewardModel(context, Tiny, seed: 2);
+        using var trainer = new Trainer(context, model, Optimizer, totalSteps: 10);
+        trainer.TrainStep([new PairBatch(Tiny, TrainingRunTests.Pairs(4))]);
+        // The saved moments are read from this trainer's buffers when used: it stays alive until the end.
         var saved = new TrainingState();
-        using (var model = new RewardModel(context, Tiny, seed: 2))
-        using (var trainer = new Trainer(context, model, Optimizer, totalSteps: 10))
-        {
-            trainer.TrainStep([new PairBatch(Tiny, TrainingRunTests.Pairs(4))]);
-            trainer.SaveState(saved);
-        }
+        trainer.SaveState(saved);
         using var fresh = new RewardModel(context, Tiny, seed: 2);
         // The last tensor of more than one element, so that a short copy of it still has elements.
         Parameter last = fresh.Parameters.Last(p => p.Count > 1);
