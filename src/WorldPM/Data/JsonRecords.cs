@@ -109,10 +109,12 @@ internal static class JsonRecords
         {
             var reader = new Utf8JsonReader(buffer.AsSpan(start, filled - start), final, state);
             int elementStart = start;
+            JsonTokenType token = JsonTokenType.None;
             try
             {
                 bool gotToken = reader.Read();
-                elementStart = start + (int)reader.TokenStartIndex;  // skipping a container moves the reader to its end
+                // Skipping a container moves the reader to its end: where it starts and what it is are taken first.
+                (elementStart, token) = (start + (int)reader.TokenStartIndex, reader.TokenType);
                 if (!gotToken || (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && opened && !reader.TrySkip()))
                 {
                     if (final) return;  // only whitespace or comments after the last token
@@ -132,7 +134,7 @@ internal static class JsonRecords
                 opened = true;  // the array's '[' (IsArray told it is one)
                 continue;
             }
-            if (reader.TokenType == JsonTokenType.EndArray) return;
+            if (token == JsonTokenType.EndArray) return;
             var at = source.At(LineAt(elementStart), ++record);
             ReadOnlyMemory<byte> element = buffer.AsMemory(elementStart, elementEnd - elementStart);
             if (Utf8Text.Decode(element.Span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
