@@ -77,6 +77,29 @@ public class PrepareCommandTests
     }
 
     [Test]
+    public void RawDataIsPreparedOnTheFlyIntoAStoreThatIsGoneAfterwards()
+    {
+        string run = _files.PathOf("on-the-fly-run");
+        static string Folder(CliResult result)
+        {
+            string line = result.OutputLines.Single(l => l.StartsWith("preparing data ", StringComparison.Ordinal));
+            return line[(line.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..];
+        }
+        CliResult trained = Worldpm.Succeed("train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "1",
+            "--batch", "4");
+        CliResult evaluated = Worldpm.Succeed("eval", run, _data, "--max-length", "128");
+
+        Assert.That(Folder(trained), Does.StartWith(Path.GetFullPath(run) + Path.DirectorySeparatorChar), "under the run directory");
+        Assert.That(Folder(evaluated), Does.StartWith(Path.GetFullPath(Path.GetTempPath())), "in the system temp folder");
+        Assert.That(Folder(trained), Does.Not.Exist);
+        Assert.That(Folder(evaluated), Does.Not.Exist);
+        Assert.That(Directory.GetFileSystemEntries(run, ".worldpm-*"), Is.Empty, "no scratch file left in the run directory");
+        Assert.That(trained.Output, Does.Contain($"data {_data}: 40 pairs from 1 file(s); 0 bad records")
+            .And.Contain("training tokens: "));
+        Assert.That(evaluated.Output, Does.Contain($"data {_data}: 40 pairs from 1 file(s); 0 bad records").And.Contain("tokens: "));
+    }
+
+    [Test]
     public void AStoreForAnotherTokenizerOrMaxLengthIsAnErrorNamingBoth()
     {
         string bpe = TinyBpeTokenizer.Write(_files.PathOf(Guid.NewGuid().ToString("N")));
