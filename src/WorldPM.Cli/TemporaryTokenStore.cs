@@ -8,8 +8,9 @@ namespace WorldPM.Cli;
 /// Raw data given to <c>train</c> or <c>eval</c>, prepared on the fly into a token store (<see cref="TokenStorePreparation"/>,
 /// what <c>worldpm prepare</c> writes) and read from it like a prepared one, so raw data and stores take one path in
 /// bounded memory. The store lives in a scratch folder of its own (under the run directory, or the system temp folder)
-/// that is removed when this is disposed, when the process exits, and on Ctrl-C; where the system lets an open file be
-/// unlinked (not Windows) it is removed as soon as the store is mapped, so that even a killed process leaves nothing.
+/// that is removed when this is disposed, and asked to be removed on process exit and Ctrl-C; where the system lets an
+/// open file be unlinked (not Windows) it is removed as soon as the store is mapped. A folder left by a process killed
+/// while preparing is removed by the next preparation in the same place (the folder names its process).
 /// </summary>
 internal sealed class TemporaryTokenStore : IDisposable
 {
@@ -41,7 +42,9 @@ internal sealed class TemporaryTokenStore : IDisposable
     public static TemporaryTokenStore Prepare(IReadOnlyList<string> paths, string? parent, DataLoadOptions loading,
         ITokenizer tokenizer, string tokenizerName, ScoringToken scoring, int maxLength, string what, TextWriter? log)
     {
-        string folder = Path.Combine(Path.GetFullPath(parent ?? Path.GetTempPath()), $".worldpm-prepared-{Guid.NewGuid():N}");
+        string root = Path.GetFullPath(parent ?? Path.GetTempPath());
+        RemoveOrphans(root);
+        string folder = Path.Combine(root, $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(folder);
         var temporary = new TemporaryTokenStore(folder);
         try
@@ -85,6 +88,34 @@ internal sealed class TemporaryTokenStore : IDisposable
         return (without, location);
     }
 
+    /// <summary>Scratch folders are named this, then the preparing process's id and a random part.</summary>
+    private const string FolderPrefix = ".worldpm-prepared-";
+
+    /// <summary>Removes the scratch folders in <paramref name="root"/> whose process is gone (killed before it could
+    /// clean up): a process's folder carries its id, and no live process with that id means nobody reads it.</summary>
+    private static void RemoveOrphans(string root)
+    {
+        if (!Directory.Exists(root)) return;
+        foreach (string folder in Directory.EnumerateDirectories(root, FolderPrefix + "*"))
+        {
+            string[] parts = Path.GetFileName(folder)[FolderPrefix.Length..].Split('-');
+            if (parts.Length == 2 && int.TryParse(parts[0], out int pid) && !IsRunning(pid)) Remove(folder);
+        }
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
     private static string Megabytes(long bytes) => $"{bytes / 1e6:F1} MB";
 
     private void OnExit(object? sender, EventArgs e) => RemoveFolder();
@@ -93,11 +124,13 @@ internal sealed class TemporaryTokenStore : IDisposable
 
     /// <summary>Removes the scratch folder and all in it (the store, the writer's temp and spill files); a failure to
     /// remove is left alone, as the process is ending or the folder is already gone.</summary>
-    private void RemoveFolder()
+    private void RemoveFolder() => Remove(_folder);
+
+    private static void Remove(string folder)
     {
         try
         {
-            if (Directory.Exists(_folder)) Directory.Delete(_folder, recursive: true);
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -85,8 +85,15 @@ public class PrepareCommandTests
             string line = result.OutputLines.Single(l => l.StartsWith("preparing data ", StringComparison.Ordinal));
             return line[(line.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..];
         }
+        // Scratch folders as a killed preparation leaves them: one of a process that is gone, one of this live process.
+        string orphan = Path.Combine(run, $".worldpm-prepared-{int.MaxValue}-0"), live = Path.Combine(run, $".worldpm-prepared-{Environment.ProcessId}-0");
+        Directory.CreateDirectory(orphan);
+        Directory.CreateDirectory(live);
         CliResult trained = Worldpm.Succeed("train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "1",
             "--batch", "4");
+        Assert.That(orphan, Does.Not.Exist, "the folder of a process that is gone is removed");
+        Assert.That(live, Does.Exist, "the folder of a live process is left to it");
+        Directory.Delete(live);
         CliResult evaluated = Worldpm.Succeed("eval", run, _data, "--max-length", "128");
 
         Assert.That(Folder(trained), Does.StartWith(Path.GetFullPath(run) + Path.DirectorySeparatorChar), "under the run directory");
