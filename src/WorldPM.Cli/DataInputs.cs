@@ -30,7 +30,7 @@ internal static class DataInputs
         {
             LoadResult result = PreferenceDataset.Load(path, options);
             pairs.AddRange(result.Pairs);
-            bad += result.BadRecords.Count;
+            bad += result.BadRecordCount;
             Report(path, result, what, log);
         }
         return new LoadedData(pairs, bad);
@@ -44,8 +44,8 @@ internal static class DataInputs
         if (Directory.Exists(path)) LogFiles(result, path, log);
         foreach (RecordIssue issue in result.BadRecords.Take(ListedBadRecords))
             log?.WriteLine($"  bad record {issue}");
-        if (result.BadRecords.Count > ListedBadRecords)
-            log?.WriteLine($"  ... and {result.BadRecords.Count - ListedBadRecords} more bad records (--strict stops at the first)");
+        if (result.BadRecordCount > ListedBadRecords)
+            log?.WriteLine($"  ... and {result.BadRecordCount - ListedBadRecords} more bad records (--strict stops at the first)");
     }
 
     private static void LogFiles(LoadResult result, string folder, TextWriter? log)

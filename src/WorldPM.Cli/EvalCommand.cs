@@ -82,6 +82,9 @@ internal static class EvalCommand
             throw new UsageException($"--style reads the responses' text, which token store '{storePath}' does not hold; evaluate the raw data for it");
         using TokenStore? store = storePath is null ? null
             : TokenStoreInputs.Open(storePath, m.Tokenizer, m.TokenizerName, m.MaxLength, scoring, column.MarginFrom, "data", log);
+        // --style compares the responses' text, which a store does not hold: raw data for it stays in memory.
+        using TemporaryTokenStore? prepared = storePath is not null || a.Style ? null
+            : TemporaryTokenStore.Prepare(a.Data, null, column.Loading(a.Loading), m.Tokenizer, m.TokenizerName, scoring, m.MaxLength, "data", log);
         List<PreferencePair>? raw = null;
         IReadOnlyList<TokenizedPair> pairs;
         int badRecords;
@@ -90,6 +93,15 @@ internal static class EvalCommand
         {
             if (store.Count == 0) throw new InvalidDataException($"no preference pairs in {storePath}");
             (pairs, badRecords, truncatedPairs) = (store, TokenStoreInputs.BadRecords(store), store.Metadata.TruncatedPairs);
+        }
+        else if (prepared is not null)
+        {
+            if (prepared.Store.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
+            var (without, first) = prepared.PairsWithoutMargin(null);
+            column.RequireMargins(without, prepared.Store.Count, first);
+            TruncationStatistics statistics = prepared.Preparation.Statistics;
+            log?.WriteLine($"tokens: {statistics}");
+            (pairs, badRecords, truncatedPairs) = (prepared.Store, prepared.Preparation.BadRecords, statistics.TruncatedPairs);
         }
         else
         {

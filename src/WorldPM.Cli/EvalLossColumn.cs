@@ -54,6 +54,14 @@ internal sealed record EvalLossColumn(IPreferenceLoss Loss, string LossOrigin, s
             LossOptions.RequireMargins(MarginFrom, data, "evaluation", MarginOrigin == Recorded ? $" ({Recorded})" : "");
     }
 
+    /// <summary>The same for data prepared on the fly: <paramref name="without"/> of <paramref name="count"/> pairs have no
+    /// margin, the first read at <paramref name="first"/>.</summary>
+    public void RequireMargins(long without, long count, string? first)
+    {
+        if (MarginFrom is not null)
+            LossOptions.RequireMargins(MarginFrom, without, count, first, "evaluation", MarginOrigin == Recorded ? $" ({Recorded})" : "");
+    }
+
     /// <summary>The report of <paramref name="pairs"/> with this loss column: the float64 Bradley-Terry, or the loss on
     /// the CPU's ILGPU accelerator (over the pairs' margins when they carry them).</summary>
     public EvaluationReport Report(IReadOnlyList<TokenizedPair> pairs, IReadOnlyList<double> deltas)

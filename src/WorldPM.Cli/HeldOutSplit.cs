@@ -9,14 +9,23 @@ internal static class HeldOutSplit
     /// </summary>
     public static (List<T> Train, List<T> HeldOut) Split<T>(IReadOnlyList<T> items, double fraction, int seed)
     {
-        if (items.Count < 2)
-            throw new InvalidDataException($"--eval-fraction needs at least 2 pairs to split; the data has {items.Count}");
-        int heldOut = Math.Clamp((int)Math.Round(fraction * items.Count), 1, items.Count - 1);
-        int[] order = Enumerable.Range(0, items.Count).ToArray();
+        var (train, held) = Indices(items.Count, fraction, seed);
+        return (train.Select(i => items[i]).ToList(), held.Select(i => items[i]).ToList());
+    }
+
+    /// <summary>
+    /// The indices of <see cref="Split"/>'s two parts for <paramref name="count"/> items, each in increasing order: a
+    /// permutation of the indices alone, so that a token store splits without reading a pair.
+    /// </summary>
+    public static (int[] Train, int[] HeldOut) Indices(int count, double fraction, int seed)
+    {
+        if (count < 2)
+            throw new InvalidDataException($"--eval-fraction needs at least 2 pairs to split; the data has {count}");
+        int heldOut = Math.Clamp((int)Math.Round(fraction * count), 1, count - 1);
+        int[] order = Enumerable.Range(0, count).ToArray();
         new Random(seed).Shuffle(order);
-        var held = order.Take(heldOut).ToHashSet();
-        return (
-            Enumerable.Range(0, items.Count).Where(i => !held.Contains(i)).Select(i => items[i]).ToList(),
-            Enumerable.Range(0, items.Count).Where(held.Contains).Select(i => items[i]).ToList());
+        var held = new bool[count];
+        foreach (int i in order.AsSpan(0, heldOut)) held[i] = true;
+        return (Enumerable.Range(0, count).Where(i => !held[i]).ToArray(), Enumerable.Range(0, count).Where(i => held[i]).ToArray());
     }
 }

@@ -70,7 +70,15 @@ internal sealed class LossOptions
     public static void RequireMargins(string field, IReadOnlyList<PreferencePair> data, string pairs, string origin = "")
     {
         if (data.FirstOrDefault(pair => pair.Margin is null) is { } without)
-            throw new UsageException($"--margin-from {field}{origin}: {data.Count(pair => pair.Margin is null)} of {data.Count} {pairs} " +
-                $"pairs carry no '{field}' (the first from {without.Source}); name a graded field of this data");
+            RequireMargins(field, data.Count(pair => pair.Margin is null), data.Count, without.Source, pairs, origin);
+    }
+
+    /// <summary>The same refusal for pairs counted elsewhere (a token store prepared on the fly): <paramref name="without"/>
+    /// of <paramref name="count"/> carry no margin, the first read at <paramref name="first"/>.</summary>
+    public static void RequireMargins(string field, long without, long count, string? first, string pairs, string origin = "")
+    {
+        if (without > 0)
+            throw new UsageException($"--margin-from {field}{origin}: {without} of {count} {pairs} " +
+                $"pairs carry no '{field}' (the first from {first}); name a graded field of this data");
     }
 }

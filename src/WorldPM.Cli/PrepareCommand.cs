@@ -11,15 +11,12 @@ namespace WorldPM.Cli;
 /// <summary>
 /// <c>worldpm prepare DATA... --out STORE</c>: streams preference data (every format <c>train</c> reads, detected per file),
 /// tokenizes it with the chat template and writes a token store (<see cref="TokenStore"/>) that <c>train</c> and
-/// <c>eval</c> read by memory map in place of the data. Pairs are encoded a block at a time on every core and written as
-/// they come, so memory stays bounded by the block, not the data. Prints what each path gave and a summary, or with
+/// <c>eval</c> read by memory map in place of the data (<see cref="TokenStorePreparation"/>: bounded memory whatever
+/// the data size). Prints what each path gave and a summary, or with
 /// <c>--json</c> one object.
 /// </summary>
 internal static class PrepareCommand
 {
-    /// <summary>Pairs encoded together (in parallel) before they are written in order.</summary>
-    private const int Block = 1024;
-
     private sealed record Arguments(string[] Data, string Out, string? Tokenizer, int? MaxLength, ScoringToken ScoringToken,
         string? MarginFrom, bool Json, DataLoadOptions Loading);
 
@@ -62,54 +59,17 @@ internal static class PrepareCommand
         RequireWritable(a.Out, store);
         var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer);
         int maxLength = a.MaxLength ?? ModelInputs.DefaultMaxLength;
-        var encoder = new PairEncoder(new ChatTemplate(tokenizer, a.ScoringToken), maxLength);
         TextWriter? log = a.Json ? null : output;
         var clock = Stopwatch.StartNew();
-        var results = new List<(string Path, LoadResult Result)>();
-        long totalBytes = a.Data.Sum(InputBytes);
-        void Write(Action<long, long, long> progress) =>
-            TokenStoreWriter.Write(store, tokenizer, tokenizerName, a.ScoringToken, maxLength, a.MarginFrom, writer =>
-            {
-                var sources = new List<TokenStoreSource>();
-                long doneBytes = 0;
-                foreach (string path in a.Data)
-                {
-                    var block = new List<(PreferencePair Pair, int Source)>(Block);
-                    void Flush()
-                    {
-                        var encoded = new TokenizedPair[block.Count];
-                        Parallel.For(0, block.Count, i => encoded[i] = encoder.Encode(block[i].Pair));
-                        for (int i = 0; i < encoded.Length; i++) writer.Add(encoded[i], block[i].Source);
-                        block.Clear();
-                    }
-                    int first = sources.Count;
-                    LoadResult result = PreferenceDataset.Stream(path, a.Loading, (pair, at) =>
-                    {
-                        block.Add((pair, first + at.File));
-                        if (block.Count < Block) return;
-                        Flush();
-                        progress(doneBytes + at.BytesRead, writer.Pairs, writer.Tokens);
-                    });
-                    Flush();
-                    doneBytes += InputBytes(path);
-                    progress(doneBytes, writer.Pairs, writer.Tokens);
-                    results.Add((path, result));
-                    sources.AddRange(result.Files.Select(f => new TokenStoreSource(f.Path,
-                        f.Format == DataFormat.Auto ? "unknown" : DataFormatNames.Name(f.Format), f.Pairs, f.BadRecords, f.SkippedRecords, f.TiedComparisons)));
-                }
-                return sources;
-            });
-        if (terminal is not null && !a.Json)
-            LiveProgressBar.Show(terminal, $"preparing {a.Out}", Math.Max(1, totalBytes), 0, bar =>
-            {
-                Write((bytes, pairs, tokens) => bar.Report(bytes, $"{pairs} pairs, {tokens} tokens"));
-                return 0;
-            });
-        else
-            Write((_, _, _) => { });
+        TokenStorePreparation Prepare(Action<PreparationProgress>? progress) =>
+            TokenStorePreparation.Run(a.Data, store, a.Loading, tokenizer, tokenizerName, a.ScoringToken, maxLength, progress);
+        TokenStorePreparation prepared = terminal is not null && !a.Json
+            ? LiveProgressBar.Show(terminal, $"preparing {a.Out}", Math.Max(1, a.Data.Sum(TokenStorePreparation.InputBytes)), 0,
+                bar => Prepare(p => bar.Report(p.BytesRead, $"{p.Pairs} pairs, {p.Tokens} tokens")))
+            : Prepare(null);
         double seconds = clock.Elapsed.TotalSeconds;
-        foreach (var (path, result) in results) DataInputs.Report(path, result, "data", log);
-        Summarize(a, store, encoder.Statistics, results.Sum(r => r.Result.BadRecords.Count), seconds, output);
+        foreach (PreparedPath path in prepared.Paths) DataInputs.Report(path.Path, path.Result, "data", log);
+        Summarize(a, store, prepared.Statistics, prepared.BadRecords, seconds, output);
         return 0;
     }
 
@@ -157,10 +117,4 @@ internal static class PrepareCommand
             throw new UsageException($"--out '{given}' cannot be written: {e.Message}");
         }
     }
-
-    /// <summary>The bytes on disk of a data path (a folder's files all counted), the progress bar's scale.</summary>
-    private static long InputBytes(string path) =>
-        Directory.Exists(path)
-            ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(file => new FileInfo(file).Length)
-            : new FileInfo(path).Length;
 }

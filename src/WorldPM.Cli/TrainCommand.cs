@@ -41,19 +41,19 @@ internal static class TrainCommand
         // Rank 0 writes the checkpoints; it holds the directory before the (possibly long) data loading starts.
         using RunDirectoryLock? writer = root ? RunDirectoryLock.Acquire(a.Out) : null;
         TrainInputs inputs = TrainInputs.Resolve(a);
-        var stores = new List<TokenStore>();
+        var stores = new List<IDisposable>();
         try
         {
             return Train(a, inputs, stores, launch, log, output, terminal, backend);
         }
         finally
         {
-            foreach (TokenStore store in stores) store.Dispose();
+            foreach (IDisposable store in stores) store.Dispose();
         }
     }
 
     /// <summary>The run once its inputs are resolved: data, model, training, the last report.</summary>
-    private static int Train(TrainArguments a, TrainInputs inputs, List<TokenStore> stores, CommInfo launch, TextWriter log, TextWriter output,
+    private static int Train(TrainArguments a, TrainInputs inputs, List<IDisposable> stores, CommInfo launch, TextWriter log, TextWriter output,
         IAnsiConsole? terminal, Backend backend)
     {
         bool root = launch.Rank == 0;
@@ -207,59 +207,57 @@ internal static class TrainCommand
     }
 
     /// <summary>The training pairs and the evaluation pairs (null without --eval or --eval-fraction), tokenized, with their
-    /// summaries logged. Data and --eval may each be a token store (<see cref="TokenStoreInputs"/>), read in place by
-    /// memory map and added to <paramref name="stores"/> for the caller to close; raw data is loaded and tokenized in
-    /// memory.</summary>
+    /// summaries logged. Data and --eval are each a token store (<see cref="TokenStoreInputs"/>) or raw data prepared on the
+    /// fly into a temporary one under the run directory (<see cref="TemporaryTokenStore"/>); either is read in place by
+    /// memory map and added to <paramref name="stores"/> for the caller to close. --eval-fraction splits the pair indices,
+    /// never the pairs.</summary>
     private static (IReadOnlyList<TokenizedPair> Train, IReadOnlyList<TokenizedPair>? Evaluation) LoadPairs(TrainArguments a,
-        TrainInputs inputs, List<TokenStore> stores, TextWriter log)
+        TrainInputs inputs, List<IDisposable> stores, TextWriter log)
     {
         ScoringToken scoringToken = inputs.Config.ScoringToken;
-        TokenStore Open(string path, string what, string? marginFrom)
+        (TokenStore Store, TemporaryTokenStore? Prepared) Read(IReadOnlyList<string> paths, string what, string? marginFrom)
         {
-            TokenStore store = TokenStoreInputs.Open(path, inputs.Tokenizer, inputs.TokenizerName, inputs.MaxLength, scoringToken, marginFrom, what, log);
-            stores.Add(store);
-            return store;
-        }
-        string? trainStore = TokenStoreInputs.StorePath(a.Data, "data");
-        string? evalStore = a.Eval is null ? null : TokenStoreInputs.StorePath([a.Eval], "evaluation data");
-        IReadOnlyList<TokenizedPair>? storedEvaluation = evalStore is null ? null : Open(evalStore, "evaluation data", null);
-        var template = new ChatTemplate(inputs.Tokenizer, scoringToken);
-        if (trainStore is not null)
-        {
-            IReadOnlyList<TokenizedPair> stored = Open(trainStore, "data", a.MarginFrom);
-            if (stored.Count == 0) throw new InvalidDataException($"no training pairs in {trainStore}");
-            if (a.EvalFraction is { } part)
+            if (TokenStoreInputs.StorePath(paths, what) is { } path)
             {
-                var (kept, held) = HeldOutSplit.Split(stored, part, a.Seed);
-                log.WriteLine($"held out {held.Count} of {stored.Count} pairs for evaluation (--eval-fraction {part}, seed {a.Seed})");
-                return (kept, held);
+                TokenStore store = TokenStoreInputs.Open(path, inputs.Tokenizer, inputs.TokenizerName, inputs.MaxLength, scoringToken, marginFrom, what, log);
+                stores.Add(store);
+                return (store, null);
             }
-            if (a.Eval is null || storedEvaluation is not null) return (stored, storedEvaluation);
-            return (stored, Encode(DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs, template, inputs.MaxLength, "evaluation", log));
+            TemporaryTokenStore prepared = TemporaryTokenStore.Prepare(paths, a.Out, a.Loading, inputs.Tokenizer, inputs.TokenizerName,
+                scoringToken, inputs.MaxLength, what, log);
+            stores.Add(prepared);
+            return (prepared.Store, prepared);
         }
+        var (data, prepared) = Read(a.Data, "data", a.MarginFrom);
+        var (heldOut, preparedHeldOut) = a.Eval is null ? (null, null) : Read([a.Eval], "evaluation data", null);
+        if (prepared is null && data.Count == 0) throw new InvalidDataException($"no training pairs in {a.Data[0]}");
 
-        var data = DataInputs.Load(a.Data, a.Loading, "data", log).Pairs;
-        var heldOut = a.Eval is not null && storedEvaluation is null ? DataInputs.Load([a.Eval], a.Loading, "evaluation data", log).Pairs : null;
+        IReadOnlyList<TokenizedPair> train = data;
+        IReadOnlyList<TokenizedPair>? evaluation = heldOut;
+        int[]? trainIndices = null, heldOutIndices = null;
         if (a.EvalFraction is { } fraction)
         {
-            (data, heldOut) = HeldOutSplit.Split(data, fraction, a.Seed);
-            log.WriteLine($"held out {heldOut.Count} of {data.Count + heldOut.Count} pairs for evaluation (--eval-fraction {fraction}, seed {a.Seed})");
+            (trainIndices, heldOutIndices) = HeldOutSplit.Indices(data.Count, fraction, a.Seed);
+            (train, evaluation) = (new PairSubset(data, trainIndices), new PairSubset(data, heldOutIndices));
+            log.WriteLine($"held out {heldOutIndices.Length} of {data.Count} pairs for evaluation (--eval-fraction {fraction}, seed {a.Seed})");
         }
-        if (data.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
-        if (a.MarginFrom is { } field) LossOptions.RequireMargins(field, data, "training");
-
-        List<TokenizedPair> train = Encode(data, template, inputs.MaxLength, "training", log)!;
-        return (train, storedEvaluation ?? Encode(heldOut, template, inputs.MaxLength, "evaluation", log));
-    }
-
-    /// <summary>Raw pairs through the template, their truncation logged as "<paramref name="what"/> tokens"; null for none.</summary>
-    private static List<TokenizedPair>? Encode(List<PreferencePair>? pairs, ChatTemplate template, int maxLength, string what, TextWriter log)
-    {
-        if (pairs is null || (pairs.Count == 0 && what != "training")) return null;
-        var encoder = new PairEncoder(template, maxLength);
-        List<TokenizedPair> encoded = encoder.EncodeAll(pairs);
-        log.WriteLine($"{what} tokens: {encoder.Statistics}");
-        return encoded;
+        if (prepared is not null)
+        {
+            if (train.Count == 0) throw new InvalidDataException($"no training pairs in {string.Join(", ", a.Data)}");
+            if (a.MarginFrom is { } field)
+            {
+                var (without, first) = prepared.PairsWithoutMargin(trainIndices);
+                LossOptions.RequireMargins(field, without, train.Count, first, "training");
+            }
+            log.WriteLine($"training tokens: {(trainIndices is null ? prepared.Preparation.Statistics : data.Truncation(trainIndices))}");
+            if (heldOutIndices is not null) log.WriteLine($"evaluation tokens: {data.Truncation(heldOutIndices)}");
+        }
+        if (preparedHeldOut is not null)
+        {
+            if (heldOut!.Count == 0) return (train, null);
+            log.WriteLine($"evaluation tokens: {preparedHeldOut.Preparation.Statistics}");
+        }
+        return (train, evaluation);
     }
 
     private static string Describe(ModelConfig c) =>

@@ -78,6 +78,36 @@ public class PrepareCommandTests
     }
 
     [Test]
+    public void RawDataIsPreparedOnTheFlyIntoAStoreThatIsGoneAfterwards()
+    {
+        string run = _files.PathOf("on-the-fly-run");
+        static string Folder(CliResult result)
+        {
+            string line = result.OutputLines.Single(l => l.StartsWith("preparing data ", StringComparison.Ordinal));
+            return line[(line.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..];
+        }
+        // Scratch folders as a killed preparation leaves them: one of a process that is gone, one of this live process.
+        string orphan = Path.Combine(run, $".worldpm-prepared-{int.MaxValue}-0"), live = Path.Combine(run, $".worldpm-prepared-{Environment.ProcessId}-0");
+        Directory.CreateDirectory(orphan);
+        Directory.CreateDirectory(live);
+        CliResult trained = Worldpm.Succeed("train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "1",
+            "--batch", "4");
+        Assert.That(orphan, Does.Not.Exist, "the folder of a process that is gone is removed");
+        Assert.That(live, Does.Exist, "the folder of a live process is left to it");
+        Directory.Delete(live);
+        CliResult evaluated = Worldpm.Succeed("eval", run, _data, "--max-length", "128");
+
+        Assert.That(Folder(trained), Does.StartWith(Path.GetFullPath(run) + Path.DirectorySeparatorChar), "under the run directory");
+        Assert.That(Folder(evaluated), Does.StartWith(Path.GetFullPath(Path.GetTempPath())), "in the system temp folder");
+        Assert.That(Folder(trained), Does.Not.Exist);
+        Assert.That(Folder(evaluated), Does.Not.Exist);
+        Assert.That(Directory.GetFileSystemEntries(run, ".worldpm-*"), Is.Empty, "no scratch file left in the run directory");
+        Assert.That(trained.Output, Does.Contain($"data {_data}: 40 pairs from 1 file(s); 0 bad records")
+            .And.Contain("training tokens: "));
+        Assert.That(evaluated.Output, Does.Contain($"data {_data}: 40 pairs from 1 file(s); 0 bad records").And.Contain("tokens: "));
+    }
+
+    [Test]
     public void AStoreForAnotherTokenizerOrMaxLengthIsAnErrorNamingBoth()
     {
         string bpe = TinyBpeTokenizer.Write(_files.PathOf(Guid.NewGuid().ToString("N")));

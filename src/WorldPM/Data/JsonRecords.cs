@@ -65,44 +65,84 @@ internal static class JsonRecords
 
     private static bool IsBlank(ReadOnlySpan<byte> bytes) => bytes.IndexOfAnyExcept(" \t\r"u8) < 0;
 
+    /// <summary>An element of an array is parsed as the array was read: comments skipped.</summary>
+    private static readonly JsonDocumentOptions ArrayElement = new() { CommentHandling = JsonCommentHandling.Skip };
+
+    /// <summary>Bytes of the array reader's first buffer; it doubles while one element does not fit.</summary>
+    private const int ArrayBufferBytes = 1 << 16;
+
+    /// <summary>
+    /// The elements of a top-level JSON array one at a time, from a buffer that holds the element being read and what
+    /// the stream gave after it (refilled from the stream as elements are consumed, doubled only while one element
+    /// is larger), so that memory follows the largest element, not the file.
+    /// </summary>
     private static void ForEachInArray(DataSource source, PairCollector collector, Action<JsonElement, RecordLocation> read)
     {
-        byte[] bytes;
-        using (var stream = source.OpenRead())
-        using (var buffer = new MemoryStream())
+        using var stream = source.OpenRead();
+        var buffer = new byte[ArrayBufferBytes];
+        int start = 0, filled = 0, counted = 0, line = 1, record = 0;
+        bool final = false, opened = false;
+        var state = new JsonReaderState(new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
+        // Moves the unread bytes to the front (growing the buffer when they fill it) and reads more after them.
+        void Fill()
         {
-            stream.CopyTo(buffer);
-            bytes = buffer.ToArray();
-        }
-        var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip });
-        var lines = new LineCounter(bytes);
-        try
-        {
-            reader.Read();
-            var record = 0;
-            while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+            if (start == 0 && filled == buffer.Length) Array.Resize(ref buffer, checked(buffer.Length * 2));
+            else if (start > 0)
             {
-                long start = reader.TokenStartIndex;
-                var at = source.At(lines.LineAt(start), ++record);
-                var document = JsonDocument.ParseValue(ref reader);
-                var span = bytes.AsSpan((int)start, (int)(reader.BytesConsumed - start));
-                if (Utf8Text.Decode(span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
+                LineAt(start);  // count the lines of the bytes about to go
+                buffer.AsSpan(start, filled - start).CopyTo(buffer);
+                (filled, counted, start) = (filled - start, counted - start, 0);
+            }
+            int got = stream.ReadAtLeast(buffer.AsSpan(filled), buffer.Length - filled, throwOnEndOfStream: false);
+            filled += got;
+            final = filled < buffer.Length;
+        }
+        // The line of the byte at buffer index `at`, counting newlines forward from the last count.
+        int LineAt(int at)
+        {
+            line += buffer.AsSpan(counted, Math.Max(0, at - counted)).Count((byte)'\n');
+            counted = Math.Max(counted, at);
+            return line;
+        }
+        Fill();
+        while (true)
+        {
+            var reader = new Utf8JsonReader(buffer.AsSpan(start, filled - start), final, state);
+            int elementStart = start;
+            JsonTokenType token = JsonTokenType.None;
+            try
+            {
+                bool gotToken = reader.Read();
+                // Skipping a container moves the reader to its end: where it starts and what it is are taken first.
+                (elementStart, token) = (start + (int)reader.TokenStartIndex, reader.TokenType);
+                if (!gotToken || (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && opened && !reader.TrySkip()))
                 {
-                    document.Dispose();
-                    collector.Bad(at, invalid);
+                    if (final) return;  // only whitespace or comments after the last token
+                    Fill();
                     continue;
                 }
-                if (replaced is not null)
-                {
-                    document.Dispose();
-                    document = JsonDocument.Parse(replaced);
-                }
-                ReadOne(at, collector, read, () => document);
             }
-        }
-        catch (JsonException e)
-        {
-            collector.Bad(source.At(lines.LineAt(reader.TokenStartIndex)), $"invalid JSON, rest of file not read: {e.Message}");
+            catch (JsonException e)
+            {
+                collector.Bad(source.At(LineAt(start + (int)reader.TokenStartIndex)), $"invalid JSON, rest of file not read: {e.Message}");
+                return;
+            }
+            int elementEnd = start + (int)reader.BytesConsumed;
+            (state, start) = (reader.CurrentState, elementEnd);
+            if (!opened)
+            {
+                opened = true;  // the array's '[' (IsArray told it is one)
+                continue;
+            }
+            if (token == JsonTokenType.EndArray) return;
+            var at = source.At(LineAt(elementStart), ++record);
+            ReadOnlyMemory<byte> element = buffer.AsMemory(elementStart, elementEnd - elementStart);
+            if (Utf8Text.Decode(element.Span, collector.Options.LenientUtf8, out string? replaced) is { } invalid)
+            {
+                collector.Bad(at, invalid);
+                continue;
+            }
+            ReadOne(at, collector, read, () => replaced is null ? JsonDocument.Parse(element, ArrayElement) : JsonDocument.Parse(replaced, ArrayElement));
         }
     }
 
@@ -136,23 +176,4 @@ internal static class JsonRecords
     }
 
     private sealed class StopReading : Exception;
-
-    /// <summary>Maps byte offsets to 1-based line numbers, scanning forward only.</summary>
-    private sealed class LineCounter(byte[] bytes)
-    {
-        private long _offset;
-        private int _line = 1;
-
-        public int LineAt(long offset)
-        {
-            for (; _offset < offset && _offset < bytes.Length; _offset++)
-            {
-                if (bytes[_offset] == (byte)'\n')
-                {
-                    _line++;
-                }
-            }
-            return _line;
-        }
-    }
 }

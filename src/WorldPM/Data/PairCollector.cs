@@ -3,14 +3,18 @@ namespace WorldPM.Data;
 /// <summary>
 /// Receives what the readers find: checks each pair (non-empty prompt and responses, a sane weight and margin),
 /// keeps it, skips it (identical responses) or reports it as bad, and in strict mode throws on the
-/// first bad record. With a sink, kept pairs go to it as they are found instead of into <see cref="Pairs"/>, so a
-/// reader that streams its file holds no pairs.
+/// first bad record. With a sink, kept pairs go to it as they are found instead of into <see cref="Pairs"/>, and only
+/// the first <see cref="KeptIssues"/> bad and skipped records are kept as examples (the rest counted), so a reader that
+/// streams its file holds no pairs and a bounded list of issues whatever the data size.
 /// </summary>
 internal sealed class PairCollector(DataLoadOptions options, Action<PreferencePair>? sink = null)
 {
     private readonly List<PreferencePair> _pairs = [];
     private readonly List<RecordIssue> _bad = [];
     private readonly List<RecordIssue> _skipped = [];
+
+    /// <summary>Bad and skipped records kept as examples each when streaming to a sink; a load without a sink keeps all.</summary>
+    public const int KeptIssues = 100;
 
     public DataLoadOptions Options => options;
 
@@ -20,9 +24,17 @@ internal sealed class PairCollector(DataLoadOptions options, Action<PreferencePa
     /// <summary>How many pairs were kept, into <see cref="Pairs"/> or the sink.</summary>
     public int PairCount { get; private set; }
 
+    /// <summary>The bad records kept (all, or the first <see cref="KeptIssues"/> when streaming).</summary>
     public IReadOnlyList<RecordIssue> BadRecords => _bad;
 
+    /// <summary>The skipped records kept (all, or the first <see cref="KeptIssues"/> when streaming).</summary>
     public IReadOnlyList<RecordIssue> SkippedRecords => _skipped;
+
+    /// <summary>How many records were bad, kept as examples or not.</summary>
+    public int BadRecordCount { get; private set; }
+
+    /// <summary>How many records were skipped, kept as examples or not.</summary>
+    public int SkippedRecordCount { get; private set; }
 
     public int TiedComparisons { get; private set; }
 
@@ -44,7 +56,8 @@ internal sealed class PairCollector(DataLoadOptions options, Action<PreferencePa
         }
         else if (chosen == rejected && !options.KeepIdenticalPairs)
         {
-            _skipped.Add(new RecordIssue(at, "chosen == rejected (no preference)"));
+            Keep(_skipped, new RecordIssue(at, "chosen == rejected (no preference)"));
+            SkippedRecordCount++;
         }
         else
         {
@@ -61,7 +74,13 @@ internal sealed class PairCollector(DataLoadOptions options, Action<PreferencePa
         {
             throw new DataFormatException(at, reason);
         }
-        _bad.Add(new RecordIssue(at, reason));
+        Keep(_bad, new RecordIssue(at, reason));
+        BadRecordCount++;
+    }
+
+    private void Keep(List<RecordIssue> issues, RecordIssue issue)
+    {
+        if (sink is null || issues.Count < KeptIssues) issues.Add(issue);
     }
 
     public void Tie() => TiedComparisons++;

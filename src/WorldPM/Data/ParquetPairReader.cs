@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Globalization;
+using Parquet;
 using Parquet.Serialization;
 
 namespace WorldPM.Data;
@@ -7,52 +8,95 @@ namespace WorldPM.Data;
 /// <summary>
 /// A Parquet table of pairs, columns named by <see cref="DataLoadOptions.Columns"/>. Prompt, chosen
 /// and rejected are strings (the prompt may also be a list of {role, content} structs); subset is a
-/// string and weight a number. Rows are numbered from 1 in the locations.
+/// string and weight a number. Rows are numbered from 1 in the locations. Read one row group at a time, so memory
+/// follows the largest row group, not the file.
 /// </summary>
 internal sealed class ParquetPairReader : IPairReader
 {
     public void Read(DataSource source, PairCollector collector)
     {
         var columns = collector.Options.Columns;
-        var table = Load(source);
-        var names = table.Schema.GetDataFields().Select(field => field.Path.ToString()).Concat(table.Schema.Fields.Select(field => field.Name)).ToHashSet();
-        var missing = new[] { columns.Prompt, columns.Chosen, columns.Rejected }.Where(name => !names.Contains(name)).ToList();
-        if (missing.Count > 0)
+        using Stream file = Seekable(source);
+        if (Damage(file) is { } damage)
+            throw new DataFormatException(source.At(), $"not a readable Parquet file: {damage}");
+        int groups = Library(source, () => RowGroups(file));
+        int row = 0;
+        // Row group by row group: one group's rows are in memory at a time. A file without groups still has a schema.
+        for (int group = 0; group < Math.Max(1, groups); group++)
         {
-            collector.Bad(source.At(), $"no column {string.Join(", ", missing.Select(name => $"\"{name}\""))}; columns: {string.Join(", ", table.Schema.Fields.Select(field => field.Name))}");
-            return;
-        }
-        for (var row = 0; row < table.Data.Count; row++)
-        {
-            var at = source.At(record: row + 1);
-            try
+            var table = Library(source, () => ParquetSerializer.DeserializeUntypedAsync(file, null, groups == 0 ? null : group).GetAwaiter().GetResult());
+            if (group == 0 && MissingColumns(table, columns) is { } missing)
             {
-                var values = table.Data[row];
-                collector.Add(at, Prompt(Value(values, columns.Prompt)), Text(Value(values, columns.Chosen), columns.Chosen), Text(Value(values, columns.Rejected), columns.Rejected),
-                    Weight(Value(values, columns.Weight), columns.Weight), Value(values, columns.Subset) is { } subset ? Text(subset, columns.Subset!) : null);
+                collector.Bad(source.At(), missing);
+                return;
             }
-            catch (BadRecordException e)
+            foreach (var values in table.Data)
             {
-                collector.Bad(at, e.Message);
+                var at = source.At(record: ++row);
+                try
+                {
+                    collector.Add(at, Prompt(Value(values, columns.Prompt)), Text(Value(values, columns.Chosen), columns.Chosen), Text(Value(values, columns.Rejected), columns.Rejected),
+                        Weight(Value(values, columns.Weight), columns.Weight), Value(values, columns.Subset) is { } subset ? Text(subset, columns.Subset!) : null);
+                }
+                catch (BadRecordException e)
+                {
+                    collector.Bad(at, e.Message);
+                }
             }
         }
     }
 
-    private static DeserializationResult<Dictionary<string, object>> Load(DataSource source)
+    /// <summary>What a table lacks of the prompt, chosen and rejected columns, as a bad record's reason, or null.</summary>
+    private static string? MissingColumns(DeserializationResult<Dictionary<string, object>> table, ColumnMapping columns)
     {
-        using var stream = source.OpenRead();
-        using var seekable = new MemoryStream();
-        stream.CopyTo(seekable);
-        seekable.Position = 0;
-        if (Damage(seekable.GetBuffer().AsSpan(0, (int)seekable.Length)) is { } damage)
-            throw new DataFormatException(source.At(), $"not a readable Parquet file: {damage}");
+        var names = table.Schema.GetDataFields().Select(field => field.Path.ToString()).Concat(table.Schema.Fields.Select(field => field.Name)).ToHashSet();
+        var missing = new[] { columns.Prompt, columns.Chosen, columns.Rejected }.Where(name => !names.Contains(name)).ToList();
+        return missing.Count == 0 ? null
+            : $"no column {string.Join(", ", missing.Select(name => $"\"{name}\""))}; columns: {string.Join(", ", table.Schema.Fields.Select(field => field.Name))}";
+    }
+
+    private static int RowGroups(Stream file)
+    {
+        ParquetReader reader = ParquetReader.CreateAsync(file, null, leaveStreamOpen: true).GetAwaiter().GetResult();
         try
         {
-            return ParquetSerializer.DeserializeUntypedAsync(seekable).GetAwaiter().GetResult();
+            return reader.RowGroupCount;
         }
-        // Only the Parquet library runs in here, and on damaged metadata it fails with whatever its code meets first
-        // (a NullReferenceException for a column chunk without metadata, index and cast errors, its Thrift errors):
-        // any of them means the file cannot be read. Running out of memory is not about the file, so it escapes.
+        finally
+        {
+            reader.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            file.Position = 0;
+        }
+    }
+
+    /// <summary>The file itself when it can seek (Parquet is read from its footer back), else (gzip) its content
+    /// unpacked into a scratch file beside the system's temp files, deleted when closed.</summary>
+    private static Stream Seekable(DataSource source)
+    {
+        Stream content = source.OpenRead();
+        if (content.CanSeek) return content;
+        using (content)
+        {
+            var scratch = new FileStream(Path.Combine(Path.GetTempPath(), $".worldpm-parquet-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
+                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            content.CopyTo(scratch);
+            scratch.Position = 0;
+            return scratch;
+        }
+    }
+
+    /// <summary>
+    /// What the Parquet library returns for the file, its failures a <see cref="DataFormatException"/> naming the file.
+    /// Only the library runs in <paramref name="call"/>, and on damaged metadata it fails with whatever its code meets
+    /// first (a NullReferenceException for a column chunk without metadata, index and cast errors, its Thrift errors):
+    /// any of them means the file cannot be read. Running out of memory is not about the file, so it escapes.
+    /// </summary>
+    private static T Library<T>(DataSource source, Func<T> call)
+    {
+        try
+        {
+            return call();
+        }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new DataFormatException(source.At(), $"not a readable Parquet file: {e.Message}");
@@ -62,22 +106,34 @@ internal sealed class ParquetPairReader : IPairReader
     /// <summary>
     /// What is wrong with the frame every Parquet file has (PAR1, the data, the footer, its 4-byte length, PAR1) or
     /// with the footer's encoding, or null: checked before the reader runs, whose own failures on a damaged frame name
-    /// stream positions, not the file, and which does not stop on a footer cut inside a value.
+    /// stream positions, not the file, and which does not stop on a footer cut inside a value. Reads the two ends of
+    /// the file and the footer only.
     /// </summary>
-    private static string? Damage(ReadOnlySpan<byte> file)
+    private static string? Damage(Stream file)
     {
         ReadOnlySpan<byte> magic = "PAR1"u8;
         const int frame = 12;  // both magics and the footer length
-        if (file.Length < frame)
-            return $"{file.Length} bytes is shorter than the smallest Parquet file ({frame})";
-        if (!file[..4].SequenceEqual(magic) || !file[^4..].SequenceEqual(magic))
+        long length = file.Length;
+        if (length < frame)
+            return $"{length} bytes is shorter than the smallest Parquet file ({frame})";
+        byte[] head = ReadAt(file, 0, 4), tail = ReadAt(file, length - 8, 8);
+        if (!head.AsSpan().SequenceEqual(magic) || !tail.AsSpan(4).SequenceEqual(magic))
             return "a Parquet file begins and ends with the bytes PAR1, and this one does not (truncated, or another format)";
-        uint footer = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(file[^8..^4]);
-        if (footer > file.Length - frame)
-            return $"its footer length ({footer} bytes) exceeds the file ({file.Length} bytes): the file is damaged";
-        return ThriftCompactShape.Problem(file[(file.Length - 8 - (int)footer)..^8]) is { } problem
+        uint footer = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(tail);
+        if (footer > length - frame)
+            return $"its footer length ({footer} bytes) exceeds the file ({length} bytes): the file is damaged";
+        return ThriftCompactShape.Problem(ReadAt(file, length - 8 - footer, (int)footer)) is { } problem
             ? $"its footer is damaged: {problem}"
             : null;
+    }
+
+    private static byte[] ReadAt(Stream file, long at, int count)
+    {
+        var bytes = new byte[count];
+        file.Position = at;
+        file.ReadExactly(bytes);
+        file.Position = 0;
+        return bytes;
     }
 
     private static object? Value(Dictionary<string, object> row, string? column) =>

@@ -21,9 +21,8 @@ public static class PreferenceDataset
 
     /// <summary>
     /// Reads <paramref name="path"/> as <see cref="Load"/> does but hands each pair to <paramref name="onPair"/> as it is
-    /// read instead of keeping it: the result's <see cref="LoadResult.Pairs"/> is empty and its files count the pairs.
-    /// Formats whose readers stream (JSON Lines and the others read line by line) then hold no more than a record at a
-    /// time.
+    /// read instead of keeping it: the result's <see cref="LoadResult.Pairs"/> is empty and its files count the pairs;
+    /// only the first <see cref="PairCollector.KeptIssues"/> bad and skipped records are listed (all are counted).
     /// </summary>
     public static LoadResult Stream(string path, DataLoadOptions? options, Action<PreferencePair, StreamPosition> onPair)
     {
@@ -59,7 +58,11 @@ public static class PreferenceDataset
         {
             throw new FileNotFoundException($"Preference data not found: no file or directory '{path}'.", path);
         }
-        return new LoadResult(collector.Pairs, collector.BadRecords, collector.SkippedRecords, collector.TiedComparisons, files, ignored);
+        return new LoadResult(collector.Pairs, collector.BadRecords, collector.SkippedRecords, collector.TiedComparisons, files, ignored)
+        {
+            BadRecordCount = collector.BadRecordCount,
+            SkippedRecordCount = collector.SkippedRecordCount,
+        };
     }
 
     /// <summary>The format <see cref="Load"/> would read the file at <paramref name="path"/> as (a CSV header is matched
@@ -70,14 +73,14 @@ public static class PreferenceDataset
     private static LoadedFile LoadFile(DataSource source, int index, PairCollector collector)
     {
         collector.StartFile(source, index);
-        var (pairs, bad, skipped, tied) = (collector.PairCount, collector.BadRecords.Count, collector.SkippedRecords.Count, collector.TiedComparisons);
+        var (pairs, bad, skipped, tied) = (collector.PairCount, collector.BadRecordCount, collector.SkippedRecordCount, collector.TiedComparisons);
         var format = collector.Options.Format == DataFormat.Auto ? Detect(source, collector) : collector.Options.Format;
         if (format != DataFormat.Auto)
         {
             Reader(format).Read(source, collector);
         }
-        return new LoadedFile(source.Path, format, collector.PairCount - pairs, collector.BadRecords.Count - bad,
-            collector.SkippedRecords.Count - skipped, collector.TiedComparisons - tied);
+        return new LoadedFile(source.Path, format, collector.PairCount - pairs, collector.BadRecordCount - bad,
+            collector.SkippedRecordCount - skipped, collector.TiedComparisons - tied);
     }
 
     /// <summary>

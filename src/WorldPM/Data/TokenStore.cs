@@ -142,11 +142,35 @@ public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
     }
 
     /// <summary>The index into <see cref="TokenStoreMetadata.Sources"/> of the file pair <paramref name="index"/> came from.</summary>
-    public int SourceOf(int index)
+    public int SourceOf(int index) => CheckedRecord(index).Source;
+
+    /// <summary>Whether pair <paramref name="index"/> carries a margin, from its record alone (no token is read).</summary>
+    public bool HasMargin(int index) => (CheckedRecord(index).Flags & TokenStoreFormat.HasMarginFlag) != 0;
+
+    /// <summary>How many of the pairs at <paramref name="indices"/> the template cut, from their records' flags alone:
+    /// the counts a <see cref="PairEncoder"/> gave when it encoded them.</summary>
+    public TruncationStatistics Truncation(IEnumerable<int> indices)
     {
+        ArgumentNullException.ThrowIfNull(indices);
+        long pairs = 0, truncated = 0, prompt = 0, response = 0;
+        foreach (int index in indices)
+        {
+            int flags = CheckedRecord(index).Flags;
+            bool promptCut = (flags & TokenStoreFormat.PromptTruncatedFlag) != 0, responseCut = (flags & TokenStoreFormat.ResponseTruncatedFlag) != 0;
+            pairs++;
+            if (promptCut || responseCut) truncated++;
+            if (promptCut) prompt++;
+            if (responseCut) response++;
+        }
+        return new TruncationStatistics(pairs, truncated, prompt, response);
+    }
+
+    private TokenStoreFormat.PairRecord CheckedRecord(int index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
-        return Record(index).Source;
+        return Record(index);
     }
 
     private TokenStoreFormat.PairRecord Record(int index)
