@@ -92,14 +92,33 @@ internal sealed class TemporaryTokenStore : IDisposable
     private const string FolderPrefix = ".worldpm-prepared-";
 
     /// <summary>Removes the scratch folders in <paramref name="root"/> whose process is gone (killed before it could
-    /// clean up): a process's folder carries its id, and no live process with that id means nobody reads it.</summary>
+    /// clean up): a process's folder carries its id, and no live process with that id means nobody reads it. A folder
+    /// written to in the last <see cref="OrphanQuietTime"/> is left alone even so: in a shared temp folder its writer
+    /// may be a live process of another PID namespace (a container) whose id means nothing here.</summary>
     private static void RemoveOrphans(string root)
     {
         if (!Directory.Exists(root)) return;
         foreach (string folder in Directory.EnumerateDirectories(root, FolderPrefix + "*"))
         {
             string[] parts = Path.GetFileName(folder)[FolderPrefix.Length..].Split('-');
-            if (parts.Length == 2 && int.TryParse(parts[0], out int pid) && !IsRunning(pid)) Remove(folder);
+            if (parts.Length == 2 && int.TryParse(parts[0], out int pid) && !IsRunning(pid) && !RecentlyWritten(folder))
+                Remove(folder);
+        }
+    }
+
+    private static readonly TimeSpan OrphanQuietTime = TimeSpan.FromMinutes(10);
+
+    private static bool RecentlyWritten(string folder)
+    {
+        try
+        {
+            DateTime cutoff = DateTime.UtcNow - OrphanQuietTime;
+            return Directory.GetLastWriteTimeUtc(folder) > cutoff
+                || Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories).Any(f => File.GetLastWriteTimeUtc(f) > cutoff);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return true;
         }
     }
 

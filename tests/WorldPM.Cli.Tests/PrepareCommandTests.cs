@@ -86,15 +86,26 @@ public class PrepareCommandTests
             string line = result.OutputLines.Single(l => l.StartsWith("preparing data ", StringComparison.Ordinal));
             return line[(line.LastIndexOf(" in ", StringComparison.Ordinal) + 4)..];
         }
-        // Scratch folders as a killed preparation leaves them: one of a process that is gone, one of this live process.
+        // Scratch folders as a killed preparation leaves them: one of a process that is gone, untouched for an hour;
+        // one of an id unknown here but written a moment ago (a live process of another PID namespace sharing the
+        // folder); one of this live process.
         string orphan = Path.Combine(run, $".worldpm-prepared-{int.MaxValue}-0"), live = Path.Combine(run, $".worldpm-prepared-{Environment.ProcessId}-0");
+        string recent = Path.Combine(run, $".worldpm-prepared-{int.MaxValue - 1}-0");
         Directory.CreateDirectory(orphan);
+        File.WriteAllText(Path.Combine(orphan, "part"), "x");
+        File.SetLastWriteTimeUtc(Path.Combine(orphan, "part"), DateTime.UtcNow.AddHours(-1));
+        Directory.SetLastWriteTimeUtc(orphan, DateTime.UtcNow.AddHours(-1));
+        Directory.CreateDirectory(recent);
+        File.WriteAllText(Path.Combine(recent, "part"), "x");
+        Directory.SetLastWriteTimeUtc(recent, DateTime.UtcNow.AddHours(-1));
         Directory.CreateDirectory(live);
         CliResult trained = Worldpm.Succeed("train", _data, "--out", run, "--config", _config, "--max-length", "128", "--steps", "1",
             "--batch", "4");
         Assert.That(orphan, Does.Not.Exist, "the folder of a process that is gone is removed");
+        Assert.That(recent, Does.Exist, "a folder written to in the last minutes is left alone whatever its id");
         Assert.That(live, Does.Exist, "the folder of a live process is left to it");
         Directory.Delete(live);
+        Directory.Delete(recent, recursive: true);
         CliResult evaluated = Worldpm.Succeed("eval", run, _data, "--max-length", "128");
 
         Assert.That(Folder(trained), Does.StartWith(Path.GetFullPath(run) + Path.DirectorySeparatorChar), "under the run directory");

@@ -533,7 +533,19 @@ void Session::one_call() {
     case 30: {
       wpm_comm* c = comm();
       const wpm_reduce_op op = enumeration<wpm_reduce_op>(2);
-      CALL(in_.ConsumeBool() ? wpm_all_reduce(c, buffer(), op) : wpm_all_reduce_start(c, buffer(), op));
+      switch (in_.ConsumeIntegralInRange<int>(0, 2)) {
+        case 0: CALL(wpm_all_reduce(c, buffer(), op)); break;
+        case 1: CALL(wpm_all_reduce_start(c, buffer(), op)); break;
+        default: {
+          // The host copy must outlive the collective: static storage, and the wait right after.
+          // host_count is the caller's word for the array's size, so it is never more than the array holds.
+          static float host_copy[64];
+          const int64_t count = dim();
+          float* host = in_.ConsumeBool() && count <= 64 ? host_copy : nullptr;
+          CALL(wpm_all_reduce_start_copy(c, buffer(), op, host, count));
+          CALL(wpm_comm_wait(c));
+        }
+      }
       CALL(wpm_broadcast(c, buffer(), in_.ConsumeIntegral<int32_t>()));
       break;
     }
