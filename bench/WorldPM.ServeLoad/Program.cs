@@ -1,13 +1,13 @@
 // Load test of `worldpm serve` with the W5 reference model (ReferenceModel: 4 layers, d 512, vocab 8192, fp32).
 //
-//   dotnet run -c Release --project bench/WorldPM.ServeLoad -- [--seconds 15] [--concurrency 1,8,64] [--json F]
+//   dotnet run -c Release --project bench/WorldPM.ServeLoad -- [--seconds 15] [--warmup 10] [--concurrency 1,8,64] [--json F]
 //
 // 1. Saves a randomly initialised reference model as a checkpoint in a temporary folder (byte tokenizer).
 // 2. Offline, in this process: scores the same inputs the server will get, 256 tokens each, as batches of 64
 //    (W5's shape; sequences/s) and one at a time (the latency of a batch of one: the median of 200, and their p99,
 //    the tail the host's own scheduling gives a forward with no server around it).
 // 3. Starts `worldpm serve` on a free loopback port (--max-batch-tokens 16384 = 64 x 256) and, at each
-//    concurrency, keeps that many requests of one response in flight for --seconds after a short warm-up,
+//    concurrency, keeps that many requests of one response in flight for --seconds after --warmup seconds,
 //    recording each latency. Reports sequences/s, p50 and p99 against the offline figures and the targets:
 //    concurrency 64 at >= 80 % of offline throughput, p99 at concurrency 1 within 1.5x a batch of one.
 // 4. Where the time went at each level, from the server's /metrics before and after it: the mean queue wait, the
@@ -48,7 +48,7 @@ try
     var rows = new List<JsonObject>();
     foreach (int concurrency in options.Concurrency)
     {
-        Result r = await Load.Run(server.Address, inputs, concurrency, options.Seconds, offline.SingleMs);
+        Result r = await Load.Run(server.Address, inputs, concurrency, options.Seconds, options.WarmupSeconds, offline.SingleMs);
         var row = new JsonObject
         {
             ["concurrency"] = concurrency,
@@ -89,11 +89,11 @@ finally
 }
 
 /// <summary>The command line: --seconds per level, --concurrency levels, --json report path.</summary>
-internal sealed record LoadOptions(double Seconds, int[] Concurrency, string? JsonPath)
+internal sealed record LoadOptions(double Seconds, double WarmupSeconds, int[] Concurrency, string? JsonPath)
 {
     public static LoadOptions Parse(string[] args)
     {
-        var o = new LoadOptions(15, [1, 8, 64], null);
+        var o = new LoadOptions(15, 10, [1, 8, 64], null);
         for (int i = 0; i < args.Length; i++)
         {
             string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -101,12 +101,13 @@ internal sealed record LoadOptions(double Seconds, int[] Concurrency, string? Js
             {
                 "--seconds" => o with { Seconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--concurrency" => o with { Concurrency = [.. Value().Split(',').Select(v => int.Parse(v, CultureInfo.InvariantCulture))] },
+                "--warmup" => o with { WarmupSeconds = double.Parse(Value(), CultureInfo.InvariantCulture) },
                 "--json" => o with { JsonPath = Value() },
-                _ => throw new ArgumentException($"unknown option {args[i]} (expected --seconds, --concurrency, --json)"),
+                _ => throw new ArgumentException($"unknown option {args[i]} (expected --seconds, --warmup, --concurrency, --json)"),
             };
         }
-        if (o.Seconds <= 0 || o.Concurrency.Length == 0 || o.Concurrency.Any(c => c < 1))
-            throw new ArgumentException("--seconds must be positive and --concurrency a list of positive counts");
+        if (o.Seconds <= 0 || o.WarmupSeconds < 0 || o.Concurrency.Length == 0 || o.Concurrency.Any(c => c < 1))
+            throw new ArgumentException("--seconds must be positive, --warmup not negative and --concurrency a list of positive counts");
         return o;
     }
 }
@@ -129,9 +130,12 @@ internal sealed record Offline(double SequencesPerSecond, double SingleMs, doubl
     {
         using WorldPMContext context = WorldPMContext.Create(Backend.Cpu);
         using RewardModel model = RewardModelCheckpoint.Load(context, checkpoint);
+        model.BatchInvariant = true;  // the forward `score` and the server run (ModelInputs)
         var template = new ChatTemplate(ByteTokenizer.Instance, model.Config.ScoringToken);
         List<int[]> ids = [.. inputs.Select(i => template.Encode([new ChatTurn(ChatRole.User, i.Prompt)], i.Response, model.Config.MaxPositionEmbeddings).Ids)];
-        var batches = ids.Chunk(64).Select(c => SequenceBatch.FromSequences(model.Config, c)).ToList();
+        // Packed, as `score` and the server batch by default: a padded offline batch would pay for padding the
+        // server does not, and the server would look faster than offline.
+        var batches = ids.Chunk(64).Select(c => SequenceBatch.FromSequences(model.Config, c, SequenceLayout.Packed)).ToList();
         model.Score(batches[0]);  // warm-up: arena, thread pool, BLAS
         var times = new List<double>();
         for (int rep = 0; rep < 3; rep++)
@@ -143,7 +147,7 @@ internal sealed record Offline(double SequencesPerSecond, double SingleMs, doubl
             }
         times.Sort();
         double perBatch = times[times.Count / 2];
-        SequenceBatch one = SequenceBatch.FromSequences(model.Config, [ids[0]]);
+        SequenceBatch one = SequenceBatch.FromSequences(model.Config, [ids[0]], SequenceLayout.Packed);
         model.Score(one);
         var single = new List<double>();
         for (int rep = 0; rep < 200; rep++)
@@ -220,11 +224,14 @@ internal sealed record Result(List<double> Latencies, double SequencesPerSecond,
 internal static class Load
 {
     public static async Task<Result> Run(Uri address, List<(string Prompt, string Response)> inputs, int concurrency, double seconds,
-        double singleMs)
+        double warmupSeconds, double singleMs)
     {
         using var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = concurrency }) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };
         string[] bodies = [.. inputs.Select(i => JsonSerializer.Serialize(new { prompt = i.Prompt, response = i.Response }))];
-        await Phase(client, bodies, concurrency, Math.Min(2, seconds / 4), new List<double>());  // warm-up, not counted
+        // Warm-up, not counted: long enough for the runtime's tiered JIT to finish recompiling the hot methods (a fresh
+        // server's first seconds carry that background compiling, which a server in a training loop has long done;
+        // with 2 s, p99 at concurrency 1 was 1.55-1.89x a batch of one, with the JIT's tiering off 1.40-1.44x).
+        await Phase(client, bodies, concurrency, warmupSeconds, new List<double>());
         var latencies = new List<double>();
         var before = await Snapshot.Take(client);
         var clock = Stopwatch.StartNew();
