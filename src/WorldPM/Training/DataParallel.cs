@@ -16,10 +16,11 @@ namespace WorldPM.Training;
 /// <para>
 /// Where the buckets go depends on the communicator (<see cref="Communicator.ReducesInHostMemory"/>). NCCL (cuda)
 /// reduces in device memory on the stream, so each bucket runs beside the backward of the earlier layers and the step
-/// reads its metrics back once at its end. MPI (cpu, emu) reduces host copies: on emu every bucket and the sums are
-/// read back in the one wait of <see cref="FinishGradients"/>, reduced, and written back in stream order without
-/// another, and this class keeps host copies of the results (<see cref="TryGetReduced"/>), from which the step takes
-/// its metrics and logs the gradient norm without reading anything back: one host wait per optimizer step.
+/// reads its metrics back once at its end; so does MPI on cpu, whose buffers are host memory. MPI on emu reduces host
+/// copies of device memory: every bucket and the sums are read back in the one wait of <see cref="FinishGradients"/>,
+/// reduced, and written back in stream order without another, and this class keeps host copies of the results
+/// (<see cref="TryGetReduced"/>), from which the step takes its metrics and logs the gradient norm without reading
+/// anything back: one host wait per optimizer step.
 /// </para>
 /// </summary>
 public sealed class DataParallel : IDisposable
@@ -40,7 +41,10 @@ public sealed class DataParallel : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
         BucketElements = bucketElements;
-        if (communicator.ReducesInHostMemory) _reducedGradients = new float[checked((int)model.ParameterGradients.Count)];
+        // Only where reading device memory back is a host wait (emu): on cpu the buffers are host memory, the metrics'
+        // read-back costs nothing, and a host copy of the whole gradient with a second norm pass would be pure extra work.
+        if (communicator.ReducesInHostMemory && communicator.Context.Backend != Backend.Cpu)
+            _reducedGradients = new float[checked((int)model.ParameterGradients.Count)];
     }
 
     public Communicator Communicator { get; }
