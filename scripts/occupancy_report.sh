@@ -14,7 +14,10 @@
 #
 # Threads per block are the __launch_bounds__ maximum (every kernel here launches with exactly that). ptxas
 # sees only static shared memory; the dynamic shared memory and grids of the attention kernels are their
-# launchers' (kernels/attention.cu: smem_bytes, smem_bytes_bwd, launch, launch_bwd) and must follow them.
+# launchers' (kernels/attention.cu: smem_bytes, smem_bytes_bwd, launch, launch_bwd) and must follow them. The
+# RMSNorm kernels stage rows of C elements (kernels/rmsnorm.cu: fwd_staged_bytes, bwd_staged_bytes): their
+# occupancy is at the reference model's C (512) and whether they can launch at all at the most their launcher
+# allows (kMaxStagedBytes, 160 KiB; a larger C is refused naming c).
 # Reference shapes, at each kernel's own D: "ref" is the reference model (bench/WorldPM.Workloads/
 # ReferenceModel.cs: H 8, KVH 2, D 64) on W4's batch, B 16 x T 256; "W2" is the attention workload and
 # bench/gpu's shape, B 4, T 512, H 8, KVH 8 (no GQA: no reduce kernel, "none").
@@ -26,12 +29,20 @@ out=${2:-}
 report=$(awk '
   function ceil_div(a, b) { return int((a + b - 1) / b) }
   # Dynamic shared memory bytes and grid blocks of an attention kernel at shape (b, t, h, kvh), head dim d.
-  function dyn_smem(k, d) {
+  function dyn_smem(k, d, name) {
+    if (k == "rmsnorm_fwd_kernel") return 2 * 512 * elem_bytes(name)
+    if (k == "rmsnorm_bwd_kernel") return 512 * (4 + 3 * elem_bytes(name))
     if (k == "attention_fwd_kernel") return (64 + 4 * 64) * (d + 8) * 2
     if (k == "attention_bwd_dkdv_kernel") return 6 * 64 * (d + 8) * 2 + (d == 128 ? 64 * d * 4 : 0)
     if (k == "attention_bwd_dq_kernel") return 6 * 64 * (d + 8) * 2
     return 0
   }
+  # The most dynamic shared memory the launcher may ask for at any shape (what must fit for a launch).
+  function dyn_smem_max(k, d, name) {
+    if (k == "rmsnorm_fwd_kernel" || k == "rmsnorm_bwd_kernel") return 160 * 1024
+    return dyn_smem(k, d, name)
+  }
+  function elem_bytes(name) { return name ~ /<float>/ ? 4 : 2 }
   function grid(k, d, b, t, h, kvh) {
     if (k == "attention_fwd_kernel" || k == "attention_bwd_dq_kernel" || k == "attention_bwd_dkdv_kernel")
       return ceil_div(t, 64) * h * b
@@ -53,7 +64,7 @@ report=$(awk '
     base = name; sub(/^void /, "", base); sub(/<.*/, "", base)
     d = 0; if (match(name, /, (64|128)>/)) d = substr(name, RSTART + 2, RLENGTH - 3) + 0
     if (threads == "-") threads = 1024
-    dyn = dyn_smem(base, d)
+    dyn = dyn_smem(base, d, name)
     warps = ceil_div(threads, 32)
     by_regs = int(int(65536 / (ceil_div(regs * 32, 256) * 256)) / warps)
     need = smem + dyn
@@ -63,9 +74,10 @@ report=$(awk '
     if (by_threads < blocks) { blocks = by_threads; limit = "threads" }
     if (by_regs < blocks) { blocks = by_regs; limit = "regs" }
     if (by_smem < blocks) { blocks = by_smem; limit = "smem" }
-    if (need > smem_block[arch] || blocks == 0) {
+    need_max = smem + dyn_smem_max(base, d, name)
+    if (need_max > smem_block[arch] || blocks == 0) {
       printf "CANNOT LAUNCH: %s on %s: %d registers x %d threads, %d bytes shared memory per block\n",
-             name, gpu[arch], regs, threads, need > "/dev/stderr"
+             name, gpu[arch], regs, threads, need_max > "/dev/stderr"
       bad = 1; blocks = 0; limit = "none"
     }
     occ = 100 * blocks * warps / 64
