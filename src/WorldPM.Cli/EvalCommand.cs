@@ -17,7 +17,8 @@ namespace WorldPM.Cli;
 /// response is the shorter or the longer one; <c>--style</c> adds the style-bias report (<see cref="StyleReport"/>:
 /// length and markdown features, model against labels) and <c>--style-plot FILE</c> also draws its PNG;
 /// <c>--json</c> prints all of it as one JSON object. DATA may be a token store from <c>worldpm prepare</c> (read by memory
-/// map; no --style, which needs the text). On an
+/// map; its pairs keep the style counts the report reads); raw DATA is prepared into a temporary one first
+/// (<see cref="TemporaryTokenStore"/>), so both take the same streamed path. On an
 /// interactive terminal (and without --json) a live bar shows the scoring.
 /// </summary>
 internal static class EvalCommand
@@ -78,40 +79,29 @@ internal static class EvalCommand
         log?.WriteLine($"model {m.Checkpoint} (tokenizer {m.TokenizerName}, max length {m.MaxLength})");
         ScoringToken scoring = ModelInputs.CheckpointConfig(m.Checkpoint).ScoringToken;
         string? storePath = TokenStoreInputs.StorePath(a.Data, "data");
-        if (storePath is not null && a.Style)
-            throw new UsageException($"--style reads the responses' text, which token store '{storePath}' does not hold; evaluate the raw data for it");
         using TokenStore? store = storePath is null ? null
             : TokenStoreInputs.Open(storePath, m.Tokenizer, m.TokenizerName, m.MaxLength, scoring, column.MarginFrom, "data", log);
-        // --style compares the responses' text, which a store does not hold: raw data for it stays in memory.
-        using TemporaryTokenStore? prepared = storePath is not null || a.Style ? null
+        if (store is not null && a.Style && !store.HasStyle)
+            throw new UsageException($"--style: token store '{storePath}' was prepared before stores kept the responses' style " +
+                "counts; prepare it again (worldpm prepare) to get them");
+        using TemporaryTokenStore? prepared = storePath is not null ? null
             : TemporaryTokenStore.Prepare(a.Data, null, column.Loading(a.Loading), m.Tokenizer, m.TokenizerName, scoring, m.MaxLength, "data", log);
-        List<PreferencePair>? raw = null;
-        IReadOnlyList<TokenizedPair> pairs;
+        TokenStore pairs = store ?? prepared!.Store;
         int badRecords;
         long truncatedPairs;
         if (store is not null)
         {
             if (store.Count == 0) throw new InvalidDataException($"no preference pairs in {storePath}");
-            (pairs, badRecords, truncatedPairs) = (store, TokenStoreInputs.BadRecords(store), store.Metadata.TruncatedPairs);
+            (badRecords, truncatedPairs) = (TokenStoreInputs.BadRecords(store), store.Metadata.TruncatedPairs);
         }
-        else if (prepared is not null)
+        else
         {
-            if (prepared.Store.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
+            if (prepared!.Store.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
             var (without, first) = prepared.PairsWithoutMargin(null);
             column.RequireMargins(without, prepared.Store.Count, first);
             TruncationStatistics statistics = prepared.Preparation.Statistics;
             log?.WriteLine($"tokens: {statistics}");
-            (pairs, badRecords, truncatedPairs) = (prepared.Store, prepared.Preparation.BadRecords, statistics.TruncatedPairs);
-        }
-        else
-        {
-            LoadedData data = DataInputs.Load(a.Data, column.Loading(a.Loading), "data", log);
-            if (data.Pairs.Count == 0) throw new InvalidDataException($"no preference pairs in {string.Join(", ", a.Data)}");
-            column.RequireMargins(data.Pairs);
-            var encoder = new PairEncoder(new ChatTemplate(m.Tokenizer, scoring), m.MaxLength);
-            pairs = encoder.EncodeAll(data.Pairs);
-            log?.WriteLine($"tokens: {encoder.Statistics}");
-            (raw, badRecords, truncatedPairs) = (data.Pairs, data.BadRecords, encoder.Statistics.TruncatedPairs);
+            (badRecords, truncatedPairs) = (prepared.Preparation.BadRecords, statistics.TruncatedPairs);
         }
 
         using var context = WorldPMContext.Create(backend);
@@ -122,7 +112,7 @@ internal static class EvalCommand
                 Evaluator.RewardDifferences(rewardModel, pairs, batching, done => bar.Report(done, $"scored {done}/{pairs.Count} pairs")))
             : Evaluator.RewardDifferences(rewardModel, pairs, batching);
         EvaluationReport report = column.Report(pairs, deltas);
-        StyleReport? style = a.Style ? StyleReport.Build(raw!, pairs, deltas) : null;
+        StyleReport? style = a.Style ? StyleReport.Build(pairs.Styles, pairs, deltas) : null;
         if (style is not null && a.StylePlot is not null) StylePlot.Write(style, a.StylePlot);
 
         if (a.Json)

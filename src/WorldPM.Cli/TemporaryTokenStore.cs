@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using WorldPM.Data;
 using WorldPM.Tokenization;
 
@@ -8,9 +9,12 @@ namespace WorldPM.Cli;
 /// Raw data given to <c>train</c> or <c>eval</c>, prepared on the fly into a token store (<see cref="TokenStorePreparation"/>,
 /// what <c>worldpm prepare</c> writes) and read from it like a prepared one, so raw data and stores take one path in
 /// bounded memory. The store lives in a scratch folder of its own (under the run directory, or the system temp folder)
-/// that is removed when this is disposed, and asked to be removed on process exit and Ctrl-C; where the system lets an
-/// open file be unlinked (not Windows) it is removed as soon as the store is mapped. A folder left by a process killed
-/// while preparing is removed by the next preparation in the same place (the folder names its process).
+/// that is removed when this is disposed, and asked to be removed on process exit; where the system lets an
+/// open file be unlinked (not Windows) it is removed as soon as the store is mapped. SIGINT (Ctrl-C) or SIGTERM while
+/// preparing stops the preparation at its next pair, removes the folder and ends the command with
+/// <see cref="CommandInterruptedException"/>; after it, either signal removes the folder and lets the process end as it
+/// would. A folder left by a process killed while preparing (SIGKILL) is removed by the next preparation in the same
+/// place (the folder names its process).
 /// </summary>
 internal sealed class TemporaryTokenStore : IDisposable
 {
@@ -18,13 +22,18 @@ internal sealed class TemporaryTokenStore : IDisposable
     private const double ProgressSeconds = 10;
 
     private readonly string _folder;
+    private readonly CancellationTokenSource _interrupt = new();
+    private readonly PosixSignalRegistration[] _signals;
+    private readonly Lock _preparation = new();
+    private bool _preparing = true;
+    private PosixSignal? _signal;
     private TokenStore? _store;
 
     private TemporaryTokenStore(string folder)
     {
         _folder = folder;
         AppDomain.CurrentDomain.ProcessExit += OnExit;
-        Console.CancelKeyPress += OnCancel;
+        _signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal)];
     }
 
     /// <summary>The prepared store, open.</summary>
@@ -45,10 +54,11 @@ internal sealed class TemporaryTokenStore : IDisposable
         string root = Path.GetFullPath(parent ?? Path.GetTempPath());
         RemoveOrphans(root);
         string folder = Path.Combine(root, $"{FolderPrefix}{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(folder);
+        // The signal handlers are in place before the folder exists, so no signal finds a folder it would not remove.
         var temporary = new TemporaryTokenStore(folder);
         try
         {
+            Directory.CreateDirectory(folder);
             long total = paths.Sum(TokenStorePreparation.InputBytes);
             log?.WriteLine($"preparing {what} {string.Join(", ", paths)} ({Megabytes(total)}) into a temporary token store in {folder}");
             string store = Path.Combine(folder, "pairs.store");
@@ -60,17 +70,47 @@ internal sealed class TemporaryTokenStore : IDisposable
                 next = clock.Elapsed.TotalSeconds + ProgressSeconds;
                 log.WriteLine($"  {what}: {Megabytes(p.BytesRead)} of {Megabytes(p.TotalBytes)} read " +
                     $"({(double)p.BytesRead / Math.Max(1, p.TotalBytes):P0}), {p.Pairs} pairs, {p.Tokens} tokens");
-            });
+            }, temporary._interrupt.Token);
+            temporary.EndPreparation();
             foreach (PreparedPath path in temporary.Preparation.Paths) DataInputs.Report(path.Path, path.Result, what, log);
             temporary._store = TokenStore.Open(store);
             if (!OperatingSystem.IsWindows()) temporary.RemoveFolder();
             return temporary;
+        }
+        catch (OperationCanceledException) when (temporary._signal is { } signal)
+        {
+            temporary.Dispose();
+            throw new CommandInterruptedException(signal, $"preparing {what}");
         }
         catch
         {
             temporary.Dispose();
             throw;
         }
+    }
+
+    /// <summary>From here a signal no longer stops the preparation; one that came before it still ends the command.</summary>
+    private void EndPreparation()
+    {
+        lock (_preparation) _preparing = false;
+        _interrupt.Token.ThrowIfCancellationRequested();
+    }
+
+    /// <summary>While preparing: take the signal over (the process does not end at once) and stop the preparation, whose
+    /// thread removes the folder and ends the command. After: remove the folder and let the signal end the process.</summary>
+    private void OnSignal(PosixSignalContext context)
+    {
+        lock (_preparation)
+        {
+            if (_preparing)
+            {
+                context.Cancel = true;
+                _signal ??= context.Signal;
+                _interrupt.Cancel();
+                return;
+            }
+        }
+        RemoveFolder();
     }
 
     /// <summary>How many of the store's pairs at <paramref name="indices"/> (all when null) carry no margin, and where the
@@ -139,8 +179,6 @@ internal sealed class TemporaryTokenStore : IDisposable
 
     private void OnExit(object? sender, EventArgs e) => RemoveFolder();
 
-    private void OnCancel(object? sender, ConsoleCancelEventArgs e) => RemoveFolder();
-
     /// <summary>Removes the scratch folder and all in it (the store, the writer's temp and spill files); a failure to
     /// remove is left alone, as the process is ending or the folder is already gone.</summary>
     private void RemoveFolder() => Remove(_folder);
@@ -162,6 +200,7 @@ internal sealed class TemporaryTokenStore : IDisposable
         _store = null;
         RemoveFolder();
         AppDomain.CurrentDomain.ProcessExit -= OnExit;
-        Console.CancelKeyPress -= OnCancel;
+        foreach (PosixSignalRegistration signal in _signals) signal.Dispose();
+        _interrupt.Dispose();
     }
 }

@@ -19,6 +19,16 @@ public static class WorldpmProcess
     /// only turns a hang into a failure.</summary>
     public static CliResult RunWithin(TimeSpan limit, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        using Process process = Start(environment, args);
+        Task<string> output = process.StandardOutput.ReadToEndAsync();
+        Task<string> error = process.StandardError.ReadToEndAsync();
+        return Finish(process, output, error, limit, args);
+    }
+
+    /// <summary>Starts the CLI with <paramref name="args"/> and its output redirected, for a test that acts on the
+    /// running process (reads both streams as it runs, then <see cref="Finish"/>).</summary>
+    public static Process Start(IReadOnlyDictionary<string, string>? environment, params string[] args)
+    {
         string cli = Path.Combine(AppContext.BaseDirectory, "worldpm.dll");
         Assert.That(cli, Does.Exist, "the CLI is built next to the tests (project reference)");
         // The dotnet driver that started this test run sets DOTNET_HOST_PATH; from an IDE fall back to PATH.
@@ -31,10 +41,13 @@ public static class WorldpmProcess
         start.ArgumentList.Add(cli);
         foreach (string arg in args) start.ArgumentList.Add(arg);
         foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
+        return Process.Start(start)!;
+    }
 
-        using Process process = Process.Start(start)!;
-        Task<string> output = process.StandardOutput.ReadToEndAsync();
-        Task<string> error = process.StandardError.ReadToEndAsync();
+    /// <summary>Waits up to <paramref name="limit"/> for <paramref name="process"/> to end (killed and failed
+    /// after it), then its exit code and what it wrote.</summary>
+    public static CliResult Finish(Process process, Task<string> output, Task<string> error, TimeSpan limit, params string[] args)
+    {
         if (!process.WaitForExit(limit))
         {
             process.Kill(entireProcessTree: true);

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Collections;
 using System.IO.MemoryMappedFiles;
+using WorldPM.Evaluation;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Data;
@@ -44,6 +45,16 @@ public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
     public long DataFingerprint => _header.DataFingerprint;
 
     public int Count => (int)_header.Pairs;
+
+    /// <summary>Whether the store keeps its responses' style counts (<see cref="Styles"/>): every store but one written
+    /// before they were kept (format version 1).</summary>
+    public bool HasStyle => _header.HasStyle;
+
+    /// <summary>The style counts of every pair's responses, in the store's order, each read from the map when asked for
+    /// and checked (a negative count is a <see cref="DataFormatException"/> naming the pair).</summary>
+    /// <exception cref="InvalidOperationException">The store has none (<see cref="HasStyle"/>).</exception>
+    public IReadOnlyList<PairStyle> Styles => HasStyle ? new StyleList(this)
+        : throw new InvalidOperationException($"token store '{Path}' (format version {_header.Version}) holds no style counts");
 
     /// <summary>The error for a store that cannot be used: its file, then what is wrong.</summary>
     public static DataFormatException Fault(string path, string problem) => new(new RecordLocation(path), $"token store: {problem}");
@@ -93,8 +104,9 @@ public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
     /// <summary>The sections must follow one another in order, with the sizes the counts give, up to the file's end.</summary>
     private static void CheckHeader(string path, TokenStoreFormat.Header h, long length)
     {
-        if (h.Version != TokenStoreFormat.Version)
-            throw Fault(path, $"format version {h.Version}; this worldpm reads version {TokenStoreFormat.Version}");
+        if (h.Version < TokenStoreFormat.OldestReadableVersion || h.Version > TokenStoreFormat.Version)
+            throw Fault(path, $"format version {h.Version}; this worldpm reads versions {TokenStoreFormat.OldestReadableVersion} to {TokenStoreFormat.Version}");
+        if (!h.HasStyle && h.StyleAt != 0) throw Fault(path, $"format version {h.Version} with a style section offset ({h.StyleAt})");
         if (h.FileBytes != length)
             throw Fault(path, $"the header says {h.FileBytes} bytes but the file has {length} (cut short or appended to)");
         if (h.VocabSize < 1 || h.TokenWidth != TokenStoreFormat.TokenWidth(h.VocabSize))
@@ -102,13 +114,14 @@ public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
         if (h.MaxLength < 1) throw Fault(path, $"max length {h.MaxLength} is not positive");
         if (h.Pairs < 0 || h.Pairs > int.MaxValue || h.Sequences < 0 || h.Sequences > length || h.Tokens < 0 || h.Tokens > length)
             throw Fault(path, $"counts out of range ({h.Pairs} pairs, {h.Sequences} sequences, {h.Tokens} tokens)");
-        var sections = new (string Name, long At, long Bytes)[]
+        var sections = new List<(string Name, long At, long Bytes)>
         {
             ("token array", h.TokensAt, h.Tokens * h.TokenWidth),
             ("offsets", h.OffsetsAt, (h.Sequences + 1) * TokenStoreFormat.OffsetBytes),
             ("pair index", h.PairsAt, h.Pairs * TokenStoreFormat.PairRecordBytes),
-            ("metadata", h.MetadataAt, h.MetadataBytes),
         };
+        if (h.HasStyle) sections.Add(("style counts", h.StyleAt, h.Pairs * TokenStoreFormat.StyleRecordBytes));
+        sections.Add(("metadata", h.MetadataAt, h.MetadataBytes));
         long end = TokenStoreFormat.HeaderBytes;
         foreach (var (name, at, bytes) in sections)
         {
@@ -186,6 +199,40 @@ public sealed class TokenStore : IReadOnlyList<TokenizedPair>, IDisposable
             : (record.Flags & TokenStoreFormat.HasMarginFlag) != 0 && !float.IsFinite(record.Margin) ? $"margin {record.Margin} is not finite"
             : null;
         return fault is null ? record : throw Fault(Path, $"pair {index}: {fault}");
+    }
+
+    private PairStyle Style(int index)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ReadOnlySpan<byte> bytes = Bytes(_header.StyleAt + (long)index * TokenStoreFormat.StyleRecordBytes,
+            stackalloc byte[TokenStoreFormat.StyleRecordBytes]);
+        StyleCounts? chosen = TokenStoreFormat.StyleCountsRecord.ReadFrom(bytes);
+        StyleCounts? rejected = TokenStoreFormat.StyleCountsRecord.ReadFrom(bytes[TokenStoreFormat.StyleCountsRecord.Bytes..]);
+        return chosen is not null && rejected is not null ? new PairStyle(chosen, rejected)
+            : throw Fault(Path, $"pair {index}: a negative style count");
+    }
+
+    /// <summary>The pairs' style counts as a list read from the store when indexed.</summary>
+    private sealed class StyleList(TokenStore store) : IReadOnlyList<PairStyle>
+    {
+        public PairStyle this[int index]
+        {
+            get
+            {
+                ArgumentOutOfRangeException.ThrowIfNegative(index);
+                ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Count);
+                return store.Style(index);
+            }
+        }
+
+        public int Count => store.Count;
+
+        public IEnumerator<PairStyle> GetEnumerator()
+        {
+            for (int i = 0; i < Count; i++) yield return this[i];
+        }
+
+        IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
     private int[] Sequence(int pair, long sequence)

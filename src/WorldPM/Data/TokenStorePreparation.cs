@@ -1,3 +1,4 @@
+using WorldPM.Evaluation;
 using WorldPM.Tokenization;
 using WorldPM.Training;
 
@@ -5,7 +6,8 @@ namespace WorldPM.Data;
 
 /// <summary>
 /// Raw preference data streamed into a token store: every path read as <see cref="PreferenceDataset.Stream"/> reads it,
-/// pairs encoded with the chat template a block at a time on every core and written in order as they come
+/// pairs encoded with the chat template (and their responses' <see cref="StyleCounts"/> taken, for the style report) a
+/// block at a time on every core and written in order as they come
 /// (<see cref="TokenStoreWriter"/>), so memory stays bounded by the block and the readers, not the data. What
 /// <c>worldpm prepare</c> does, and what <c>train</c> and <c>eval</c> do with raw data before reading it as a store.
 /// </summary>
@@ -41,11 +43,14 @@ public sealed class TokenStorePreparation
     /// complete), encoded for <paramref name="tokenizer"/> up to <paramref name="maxLength"/> tokens ending in
     /// <paramref name="scoringToken"/>, margins from <paramref name="loading"/>'s field. <paramref name="progress"/> hears
     /// after every block and every path: input bytes read (compressed bytes for gzip) of the total, pairs and tokens written.
+    /// <paramref name="cancellation"/> is looked at with every pair read: once cancelled the run stops with an
+    /// <see cref="OperationCanceledException"/> and writes nothing under <paramref name="store"/>.
     /// </summary>
     /// <exception cref="DataFormatException">A file's format cannot be told, or strict loading met a bad record: nothing
     /// is written under <paramref name="store"/>.</exception>
     public static TokenStorePreparation Run(IReadOnlyList<string> paths, string store, DataLoadOptions loading, ITokenizer tokenizer,
-        string tokenizerName, ScoringToken scoringToken, int maxLength, Action<PreparationProgress>? progress = null)
+        string tokenizerName, ScoringToken scoringToken, int maxLength, Action<PreparationProgress>? progress = null,
+        CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(paths);
         ArgumentNullException.ThrowIfNull(loading);
@@ -61,8 +66,13 @@ public sealed class TokenStorePreparation
             void Flush()
             {
                 var encoded = new TokenizedPair[block.Count];
-                Parallel.For(0, block.Count, i => encoded[i] = encoder.Encode(block[i].Pair));
-                for (int i = 0; i < encoded.Length; i++) writer.Add(encoded[i], block[i].Source);
+                var styles = new PairStyle[block.Count];
+                Parallel.For(0, block.Count, i =>
+                {
+                    encoded[i] = encoder.Encode(block[i].Pair);
+                    styles[i] = PairStyle.Of(block[i].Pair);
+                });
+                for (int i = 0; i < encoded.Length; i++) writer.Add(encoded[i], block[i].Source, styles[i]);
                 block.Clear();
             }
             void Report(long bytes) => progress?.Invoke(new PreparationProgress(bytes, totalBytes, writer.Pairs, writer.Tokens));
@@ -71,6 +81,7 @@ public sealed class TokenStorePreparation
                 int first = sources.Count;
                 LoadResult result = PreferenceDataset.Stream(path, loading, (pair, at) =>
                 {
+                    cancellation.ThrowIfCancellationRequested();
                     if (pair.Margin is null && withoutMargin++ == 0) firstWithoutMargin = ((int)writer.Pairs + block.Count, pair.Source);
                     block.Add((pair, first + at.File));
                     if (block.Count < Block) return;

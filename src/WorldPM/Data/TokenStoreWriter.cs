@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using WorldPM.Checkpoints;
+using WorldPM.Evaluation;
 using WorldPM.Tokenization;
 using WorldPM.Training;
 
@@ -7,7 +8,7 @@ namespace WorldPM.Data;
 
 /// <summary>
 /// Writes a token store (<see cref="TokenStoreFormat"/>) pair by pair with bounded memory: tokens go straight to the
-/// store's temp file, sequence offsets and pair records to two spill files beside it that are appended at the end,
+/// store's temp file, sequence offsets, pair records and style counts to three spill files beside it that are appended at the end,
 /// so nothing grows with the data but the subset names. The store appears under its name only once complete
 /// (<see cref="AtomicFile"/>): an interrupted write leaves whatever was there before, and no half store.
 /// </summary>
@@ -18,20 +19,21 @@ public sealed class TokenStoreWriter
     private readonly Stream _tokens;
     private readonly FileStream _offsets;
     private readonly FileStream _pairs;
+    private readonly FileStream _styles;
     private readonly int _width;
     private readonly int _vocabSize;
     private readonly int _maxLength;
     private readonly Dictionary<string, int> _subsets = new(StringComparer.Ordinal);
     private readonly List<string> _subsetNames = [];
-    private readonly byte[] _record = new byte[Math.Max(TokenStoreFormat.PairRecordBytes, TokenStoreFormat.OffsetBytes)];
+    private readonly byte[] _record = new byte[new[] { TokenStoreFormat.PairRecordBytes, TokenStoreFormat.OffsetBytes, TokenStoreFormat.StyleRecordBytes }.Max()];
     private byte[] _tokenBytes = new byte[4096];
     private ulong _fingerprint = TrainingDataFingerprint.Start;
     private long _withMargin;
     private long _truncated;
 
-    private TokenStoreWriter(Stream tokens, FileStream offsets, FileStream pairs, int vocabSize, int maxLength)
+    private TokenStoreWriter(Stream tokens, FileStream offsets, FileStream pairs, FileStream styles, int vocabSize, int maxLength)
     {
-        (_tokens, _offsets, _pairs, _vocabSize, _maxLength) = (tokens, offsets, pairs, vocabSize, maxLength);
+        (_tokens, _offsets, _pairs, _styles, _vocabSize, _maxLength) = (tokens, offsets, pairs, styles, vocabSize, maxLength);
         _width = TokenStoreFormat.TokenWidth(vocabSize);
         WriteOffset(0);
     }
@@ -60,9 +62,9 @@ public sealed class TokenStoreWriter
         Directory.CreateDirectory(directory);
         AtomicFile.Write(path, stream =>
         {
-            using FileStream offsets = Spill(directory), pairs = Spill(directory);
+            using FileStream offsets = Spill(directory), pairs = Spill(directory), styles = Spill(directory);
             stream.Position = TokenStoreFormat.HeaderBytes;
-            var writer = new TokenStoreWriter(new BufferedStream(stream, BufferBytes), offsets, pairs, tokenizer.VocabSize, maxLength);
+            var writer = new TokenStoreWriter(new BufferedStream(stream, BufferBytes), offsets, pairs, styles, tokenizer.VocabSize, maxLength);
             IReadOnlyList<TokenStoreSource> sources = fill(writer);
             var metadata = new TokenStoreMetadata(tokenizerName, fingerprint, ScoringTokenName(scoringToken), sources,
                 writer._subsetNames, marginFrom, writer._withMargin, writer._truncated);
@@ -73,10 +75,12 @@ public sealed class TokenStoreWriter
     /// <summary>The name a store records for <paramref name="token"/>.</summary>
     public static string ScoringTokenName(ScoringToken token) => token == ScoringToken.ImEnd ? "im_end" : "endoftext";
 
-    /// <summary>Appends <paramref name="pair"/>, read from the source file at index <paramref name="source"/>.</summary>
-    public void Add(TokenizedPair pair, int source)
+    /// <summary>Appends <paramref name="pair"/>, read from the source file at index <paramref name="source"/>, whose
+    /// responses' text has the counts <paramref name="style"/>.</summary>
+    public void Add(TokenizedPair pair, int source, PairStyle style)
     {
         ArgumentNullException.ThrowIfNull(pair);
+        ArgumentNullException.ThrowIfNull(style);
         ArgumentOutOfRangeException.ThrowIfNegative(source);
         long chosen = WriteSequence(pair.Chosen), rejected = WriteSequence(pair.Rejected);
         int subset = -1;
@@ -93,6 +97,9 @@ public sealed class TokenStoreWriter
         new TokenStoreFormat.PairRecord(chosen, rejected, pair.Weight, pair.Margin ?? 0f, pair.ChosenResponseTokens ?? -1,
             pair.RejectedResponseTokens ?? -1, source, subset, flags).WriteTo(_record);
         _pairs.Write(_record, 0, TokenStoreFormat.PairRecordBytes);
+        TokenStoreFormat.StyleCountsRecord.WriteTo(style.Chosen, _record);
+        TokenStoreFormat.StyleCountsRecord.WriteTo(style.Rejected, _record.AsSpan(TokenStoreFormat.StyleCountsRecord.Bytes));
+        _styles.Write(_record, 0, TokenStoreFormat.StyleRecordBytes);
         _fingerprint = TrainingDataFingerprint.Add(_fingerprint, pair);
         Pairs++;
     }
@@ -124,7 +131,7 @@ public sealed class TokenStoreWriter
         _offsets.Write(_record, 0, TokenStoreFormat.OffsetBytes);
     }
 
-    /// <summary>Appends the offsets, the pair index and the metadata after the tokens, then fills in the header.</summary>
+    /// <summary>Appends the offsets, the pair index, the style counts and the metadata after the tokens, then fills in the header.</summary>
     private void Finish(Stream store, TokenStoreMetadata metadata)
     {
         _tokens.Flush();
@@ -135,12 +142,15 @@ public sealed class TokenStoreWriter
         long pairsAt = store.Position;
         _pairs.Position = 0;
         _pairs.CopyTo(store, BufferBytes);
+        long styleAt = store.Position;
+        _styles.Position = 0;
+        _styles.CopyTo(store, BufferBytes);
         long metadataAt = store.Position;
         byte[] json = metadata.ToUtf8();
         store.Write(json);
         long fileBytes = store.Position;
         var header = new TokenStoreFormat.Header(TokenStoreFormat.Version, _width, _maxLength, _vocabSize, Pairs, 2 * Pairs, Tokens,
-            tokensAt, offsetsAt, pairsAt, metadataAt, json.Length, unchecked((long)_fingerprint), fileBytes);
+            tokensAt, offsetsAt, pairsAt, metadataAt, json.Length, unchecked((long)_fingerprint), fileBytes, styleAt);
         var bytes = new byte[TokenStoreFormat.HeaderBytes];
         header.WriteTo(bytes);
         store.Position = 0;

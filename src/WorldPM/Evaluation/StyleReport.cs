@@ -1,4 +1,3 @@
-using WorldPM.Data;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Evaluation;
@@ -30,24 +29,38 @@ public sealed record StyleFeatureReport(string Feature, double ChosenMean, doubl
 public sealed record StyleReport(int Pairs, IReadOnlyList<StyleFeatureReport> Features)
 {
     /// <summary>
-    /// The report of <paramref name="pairs"/> (the text, measured whole) given their tokenized form (untruncated
-    /// response token counts) and the model's reward differences r(chosen) - r(rejected), all in the same order.
+    /// The report of pairs whose responses' text has the counts <paramref name="styles"/> (measured whole), given their
+    /// tokenized form (untruncated response token counts) and the model's reward differences r(chosen) - r(rejected),
+    /// all in the same order. Each list is read in passes, one item at a time (one pass per feature over
+    /// <paramref name="styles"/>), so lists read from a token store keep memory at a few numbers per pair.
     /// </summary>
-    public static StyleReport Build(IReadOnlyList<PreferencePair> pairs, IReadOnlyList<TokenizedPair> tokenized, IReadOnlyList<double> deltas)
+    public static StyleReport Build(IReadOnlyList<PairStyle> styles, IReadOnlyList<TokenizedPair> tokenized, IReadOnlyList<double> deltas)
     {
-        ArgumentNullException.ThrowIfNull(pairs);
+        ArgumentNullException.ThrowIfNull(styles);
         ArgumentNullException.ThrowIfNull(tokenized);
         ArgumentNullException.ThrowIfNull(deltas);
-        if (pairs.Count != tokenized.Count || pairs.Count != deltas.Count)
-            throw new ArgumentException($"{pairs.Count} pairs, {tokenized.Count} tokenized pairs and {deltas.Count} reward differences: one each per pair");
-        StyleCounts[] chosen = [.. pairs.Select(p => StyleCounts.Of(p.Chosen))];
-        StyleCounts[] rejected = [.. pairs.Select(p => StyleCounts.Of(p.Rejected))];
-        int[] chosenTokens = [.. tokenized.Select(p => p.ChosenResponseTokens ?? p.Chosen.Length)];
-        int[] rejectedTokens = [.. tokenized.Select(p => p.RejectedResponseTokens ?? p.Rejected.Length)];
-        var features = StyleFeature.All.Select(f => Of(f,
-            [.. chosen.Select((c, i) => f.Measure(c, chosenTokens[i]))],
-            [.. rejected.Select((r, i) => f.Measure(r, rejectedTokens[i]))], deltas)).ToList();
-        return new StyleReport(pairs.Count, features);
+        if (styles.Count != tokenized.Count || styles.Count != deltas.Count)
+            throw new ArgumentException($"{styles.Count} pairs' style counts, {tokenized.Count} tokenized pairs and {deltas.Count} " +
+                "reward differences: one each per pair");
+        int n = styles.Count;
+        int[] chosenTokens = new int[n], rejectedTokens = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            TokenizedPair p = tokenized[i];
+            (chosenTokens[i], rejectedTokens[i]) = (p.ChosenResponseTokens ?? p.Chosen.Length, p.RejectedResponseTokens ?? p.Rejected.Length);
+        }
+        var features = new List<StyleFeatureReport>(StyleFeature.All.Count);
+        foreach (StyleFeature f in StyleFeature.All)
+        {
+            int[] chosen = new int[n], rejected = new int[n];
+            for (int i = 0; i < n; i++)
+            {
+                PairStyle s = styles[i];
+                (chosen[i], rejected[i]) = (f.Measure(s.Chosen, chosenTokens[i]), f.Measure(s.Rejected, rejectedTokens[i]));
+            }
+            features.Add(Of(f, chosen, rejected, deltas));
+        }
+        return new StyleReport(n, features);
     }
 
     private static StyleFeatureReport Of(StyleFeature feature, int[] chosen, int[] rejected, IReadOnlyList<double> deltas)

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using WorldPM.Data;
+using WorldPM.Evaluation;
 using WorldPM.Tokenization;
 using WorldPM.Training;
 
@@ -34,12 +35,15 @@ public class TokenStoreTests
         LoadResult? result = null;
         TokenStoreWriter.Write(store, tokenizer, "test tokenizer", ScoringToken.EndOfText, maxLength, options.MarginFrom, writer =>
         {
-            result = PreferenceDataset.Stream(data, options, (pair, at) => writer.Add(encoder.Encode(pair), at.File));
+            result = PreferenceDataset.Stream(data, options, (pair, at) => writer.Add(encoder.Encode(pair), at.File, PairStyle.Of(pair)));
             return result.Files.Select(f => new TokenStoreSource(f.Path, DataFormatNames.Name(f.Format), f.Pairs, f.BadRecords,
                 f.SkippedRecords, f.TiedComparisons)).ToList();
         });
         return result!;
     }
+
+    /// <summary>The style counts of two empty responses, for pairs written without text.</summary>
+    private static readonly PairStyle NoStyle = PairStyle.Of(new PreferencePair([], "", ""));
 
     private static void AssertSame(TokenizedPair actual, TokenizedPair expected, int index)
     {
@@ -113,7 +117,7 @@ public class TokenStoreTests
         ];
         TokenStoreWriter.Write(store, new WideTokenizer(), "wide", ScoringToken.ImEnd, 8, null, writer =>
         {
-            foreach (TokenizedPair pair in pairs) writer.Add(pair, 0);
+            foreach (TokenizedPair pair in pairs) writer.Add(pair, 0, NoStyle);
             return [new TokenStoreSource("made.jsonl", "generic-json", 2, 0, 0, 0)];
         });
 
@@ -132,7 +136,7 @@ public class TokenStoreTests
     }
 
     /// <summary>The header's little-endian int64 field <paramref name="index"/> (0: pairs, 1: sequences, 2: tokens,
-    /// 3: tokens at, 4: offsets at, 5: pairs at).</summary>
+    /// 3: tokens at, 4: offsets at, 5: pairs at, 10: style counts at).</summary>
     private static long HeaderField(string store, int index) =>
         BinaryPrimitives.ReadInt64LittleEndian(File.ReadAllBytes(store).AsSpan(24 + 8 * index));
 
@@ -194,6 +198,20 @@ public class TokenStoreTests
     }
 
     [Test]
+    public void ANegativeStyleCountIsAnErrorNamingThePair()
+    {
+        using var folder = new TempFolder();
+        string store = PrepareSmall(folder);
+        // Pair 1's record starts one record in; its chosen response's header count is the second int32.
+        Patch(store, HeaderField(store, 10) + TokenStoreFormat.StyleRecordBytes + 4, bytes => BinaryPrimitives.WriteInt32LittleEndian(bytes, -1));
+
+        using TokenStore opened = TokenStore.Open(store);
+        Assert.That(opened.Styles[0].Chosen.Characters, Is.GreaterThan(0), "pairs before the damage still read");
+        var e = Assert.Throws<DataFormatException>(() => _ = opened.Styles[1])!;
+        Assert.That(e.Message, Does.Contain(store).And.Contain("pair 1: a negative style count"));
+    }
+
+    [Test]
     public void ASequenceIdOutOfRangeIsAnError()
     {
         using var folder = new TempFolder();
@@ -225,7 +243,7 @@ public class TokenStoreTests
         Assert.Throws<InvalidOperationException>(() =>
             TokenStoreWriter.Write(store, ByteTokenizer.Instance, "byte", ScoringToken.EndOfText, MaxLength, null, writer =>
             {
-                writer.Add(new TokenizedPair([1, 2, 3], [4, 5]), 0);
+                writer.Add(new TokenizedPair([1, 2, 3], [4, 5]), 0, NoStyle);
                 throw new InvalidOperationException("interrupted");
             }));
 

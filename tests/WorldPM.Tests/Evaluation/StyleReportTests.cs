@@ -1,5 +1,8 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
 using WorldPM.Data;
 using WorldPM.Evaluation;
+using WorldPM.Tests.Data;
 using WorldPM.Tokenization;
 
 namespace WorldPM.Tests.Evaluation;
@@ -59,7 +62,7 @@ public class StyleReportTests
             Pair("# a\n# b\n# c", "y", 40, 10),
         ];
         double[] deltas = [0.5, 0.2, -0.1, -0.3, 0.9];
-        StyleReport report = StyleReport.Build([.. pairs.Select(p => p.Item1)], [.. pairs.Select(p => p.Item2)], deltas);
+        StyleReport report = StyleReport.Build([.. pairs.Select(p => PairStyle.Of(p.Item1))], [.. pairs.Select(p => p.Item2)], deltas);
         StyleFeatureReport headers = report.Features.Single(f => f.Feature == "headers");
 
         Assert.That(headers.PairsDiffering, Is.EqualTo(4));
@@ -81,6 +84,37 @@ public class StyleReportTests
         // d^2 = 9 + 1 + 0 + 4 + 0 = 14, rho = 1 - 6 * 14 / (5 * 24) = 0.3.
         Assert.That(tokens.Spearman, Is.EqualTo(0.3).Within(1e-12));
     }
+
+    [Test]
+    public void TheReportFromAPreparedStoreIsTheReportOfTheTextInMemory()
+    {
+        // Responses with varied markdown, some long enough to be cut at the max length (the token feature reads the
+        // untruncated counts either way).
+        using var folder = new TempFolder();
+        var random = new Random(7);
+        string Response() => Compose(random.Next(0, 3), random.Next(0, 4), random.Next(0, 3), random.Next(0, 3), random.Next(0, 2),
+            random.Next(0, 3), random.Next(0, 2)) + new string('.', random.Next(0, 60));
+        string data = folder.Write("styled.jsonl", string.Join('\n', Enumerable.Range(0, 30).Select(i =>
+            JsonSerializer.Serialize(new { prompt = $"question {i}", chosen = Response(), rejected = Response() }))));
+        const int maxLength = 96;
+        double[] deltas = [.. Enumerable.Range(0, 30).Select(_ => random.NextDouble() - 0.4)];
+
+        // In memory: the pairs loaded whole, counted from their text and encoded here.
+        IReadOnlyList<PreferencePair> pairs = PreferenceDataset.Load(data, new DataLoadOptions()).Pairs;
+        var encoded = new PairEncoder(new ChatTemplate(ByteTokenizer.Instance), maxLength).EncodeAll(pairs);
+        StyleReport expected = StyleReport.Build([.. pairs.Select(PairStyle.Of)], encoded, deltas);
+
+        string storePath = System.IO.Path.Combine(folder.Path, "styled.store");
+        TokenStorePreparation.Run([data], storePath, new DataLoadOptions(), ByteTokenizer.Instance, "byte", ScoringToken.EndOfText, maxLength);
+        using TokenStore store = TokenStore.Open(storePath);
+        StyleReport stored = StyleReport.Build(store.Styles, store, deltas);
+
+        Assert.That(encoded.Count(p => p.ResponseTruncated), Is.GreaterThan(0), "the data exercises truncation");
+        Assert.That(Json(stored), Is.EqualTo(Json(expected)));
+    }
+
+    private static string Json(StyleReport report) =>
+        JsonSerializer.Serialize(report, new JsonSerializerOptions { NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals });
 
     [Test]
     public void SpearmanAveragesTiedRanks()

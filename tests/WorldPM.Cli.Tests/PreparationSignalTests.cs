@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace WorldPM.Cli.Tests;
+
+/// <summary>
+/// SIGTERM or SIGINT (Ctrl-C) while <c>train</c> prepares raw data on the fly: the process stops, removes its scratch
+/// folder at once (not the orphan sweep of a later run) and exits 128 + the signal's number with a line saying so.
+/// A real child process and a real signal, sent as soon as the scratch folder appears.
+/// </summary>
+[Platform(Exclude = "Win", Reason = "POSIX signals sent with kill(2)")]
+public class PreparationSignalTests
+{
+    private const int Sigint = 2, Sigterm = 15;
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    private TestFiles _files = null!;
+
+    [SetUp]
+    public void CreateFiles() => _files = new TestFiles();
+
+    [TearDown]
+    public void DeleteFiles() => _files.Dispose();
+
+    [TestCase(Sigterm, "SIGTERM")]
+    [TestCase(Sigint, "SIGINT")]
+    public void ASignalWhilePreparingRemovesTheScratchFolderAndExitsInterrupted(int signal, string name)
+    {
+        // About 25 MB of pairs: seconds of preparation, far longer than the wait for its folder.
+        string data = _files.WritePairs("many.jsonl", 200_000);
+        string run = _files.PathOf("run");
+        string[] args = ["train", data, "--out", run, "--config", _files.WriteTinyConfig(), "--max-length", "64", "--steps", "1"];
+        using Process process = WorldpmProcess.Start(null, args);
+        Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
+
+        var clock = Stopwatch.StartNew();
+        string[] scratch = [];
+        while (scratch.Length == 0 && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            scratch = Directory.Exists(run) ? Directory.GetDirectories(run, ".worldpm-prepared-*") : [];
+            Thread.Sleep(10);
+        }
+        Assert.That(scratch, Has.Length.EqualTo(1), "the scratch folder appears while preparing");
+        Assert.That(kill(process.Id, signal), Is.EqualTo(0), $"kill: errno {Marshal.GetLastPInvokeError()}");
+        CliResult result = WorldpmProcess.Finish(process, output, error, TimeSpan.FromSeconds(60), args);
+
+        Assert.That(result.ExitCode, Is.EqualTo(128 + signal), result.ToString);
+        Assert.That(result.Error, Does.Contain($"interrupted by {name} while preparing data"));
+        Assert.That(scratch[0], Does.Not.Exist);
+        Assert.That(Directory.GetFileSystemEntries(run, ".worldpm-*"), Is.Empty, "no scratch or spill file left");
+    }
+}
