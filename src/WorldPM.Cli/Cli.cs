@@ -10,7 +10,7 @@ namespace WorldPM.Cli;
 /// returns its exit code, writing to the writers it is given. Exit codes: 0 success; 2 a bad command line
 /// (parse errors, values out of range, paths that do not exist, unknown tokenizer, conflicting options);
 /// 1 a failure while working (unreadable data or config, a checkpoint that does not fit); 4 <c>demo</c>
-/// below its target; 130 (SIGINT) or 143 (SIGTERM) when a signal stopped the preparation of raw data
+/// below its target; 130 (SIGINT) or 143 (SIGTERM) when a signal stopped the preparation of data (prepare, or raw data in train and eval)
 /// (<see cref="CommandInterruptedException"/>). Every error is one line, <c>worldpm: ...</c>, on the error writer; never a stack trace.
 /// Given a <c>terminal</c> (stdout is an interactive terminal, see <see cref="Terminal"/>), train, demo and eval
 /// draw live progress bars on it; without one they print plain lines.

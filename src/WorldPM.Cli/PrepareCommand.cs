@@ -61,12 +61,25 @@ internal static class PrepareCommand
         int maxLength = a.MaxLength ?? ModelInputs.DefaultMaxLength;
         TextWriter? log = a.Json ? null : output;
         var clock = Stopwatch.StartNew();
+        // A signal stops the run at its next pair: the store's temporary file and spills are removed, nothing is
+        // written under --out.
+        using var signals = new PreparationSignals();
         TokenStorePreparation Prepare(Action<PreparationProgress>? progress) =>
-            TokenStorePreparation.Run(a.Data, store, a.Loading, tokenizer, tokenizerName, a.ScoringToken, maxLength, progress);
-        TokenStorePreparation prepared = terminal is not null && !a.Json
-            ? LiveProgressBar.Show(terminal, $"preparing {a.Out}", Math.Max(1, a.Data.Sum(TokenStorePreparation.InputBytes)), 0,
-                bar => Prepare(p => bar.Report(p.BytesRead, $"{p.Pairs} pairs, {p.Tokens} tokens")))
-            : Prepare(null);
+            TokenStorePreparation.Run(a.Data, store, a.Loading, tokenizer, tokenizerName, a.ScoringToken, maxLength, progress,
+                signals.Token);
+        TokenStorePreparation prepared;
+        try
+        {
+            prepared = terminal is not null && !a.Json
+                ? LiveProgressBar.Show(terminal, $"preparing {a.Out}", Math.Max(1, a.Data.Sum(TokenStorePreparation.InputBytes)), 0,
+                    bar => Prepare(p => bar.Report(p.BytesRead, $"{p.Pairs} pairs, {p.Tokens} tokens")))
+                : Prepare(null);
+            signals.EndPreparation();
+        }
+        catch (OperationCanceledException e) when (signals.Interrupted(e, $"preparing {a.Out}") is { } interrupted)
+        {
+            throw interrupted;
+        }
         double seconds = clock.Elapsed.TotalSeconds;
         foreach (PreparedPath path in prepared.Paths) DataInputs.Report(path.Path, path.Result, "data", log);
         Summarize(a, store, prepared.Statistics, prepared.BadRecords, seconds, output);

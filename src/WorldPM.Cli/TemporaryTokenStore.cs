@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using WorldPM.Data;
 using WorldPM.Tokenization;
 
@@ -22,18 +21,14 @@ internal sealed class TemporaryTokenStore : IDisposable
     private const double ProgressSeconds = 10;
 
     private readonly string _folder;
-    private readonly CancellationTokenSource _interrupt = new();
-    private readonly PosixSignalRegistration[] _signals;
-    private readonly Lock _preparation = new();
-    private bool _preparing = true;
-    private PosixSignal? _signal;
+    private readonly PreparationSignals _signals;
     private TokenStore? _store;
 
     private TemporaryTokenStore(string folder)
     {
         _folder = folder;
         AppDomain.CurrentDomain.ProcessExit += OnExit;
-        _signals = [PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal), PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal)];
+        _signals = new PreparationSignals(RemoveFolder);
     }
 
     /// <summary>The prepared store, open.</summary>
@@ -70,47 +65,23 @@ internal sealed class TemporaryTokenStore : IDisposable
                 next = clock.Elapsed.TotalSeconds + ProgressSeconds;
                 log.WriteLine($"  {what}: {Megabytes(p.BytesRead)} of {Megabytes(p.TotalBytes)} read " +
                     $"({(double)p.BytesRead / Math.Max(1, p.TotalBytes):P0}), {p.Pairs} pairs, {p.Tokens} tokens");
-            }, temporary._interrupt.Token);
-            temporary.EndPreparation();
+            }, temporary._signals.Token);
+            temporary._signals.EndPreparation();
             foreach (PreparedPath path in temporary.Preparation.Paths) DataInputs.Report(path.Path, path.Result, what, log);
             temporary._store = TokenStore.Open(store);
             if (!OperatingSystem.IsWindows()) temporary.RemoveFolder();
             return temporary;
         }
-        catch (OperationCanceledException) when (temporary._signal is { } signal)
+        catch (OperationCanceledException e) when (temporary._signals.Interrupted(e, $"preparing {what}") is { } interrupted)
         {
             temporary.Dispose();
-            throw new CommandInterruptedException(signal, $"preparing {what}");
+            throw interrupted;
         }
         catch
         {
             temporary.Dispose();
             throw;
         }
-    }
-
-    /// <summary>From here a signal no longer stops the preparation; one that came before it still ends the command.</summary>
-    private void EndPreparation()
-    {
-        lock (_preparation) _preparing = false;
-        _interrupt.Token.ThrowIfCancellationRequested();
-    }
-
-    /// <summary>While preparing: take the signal over (the process does not end at once) and stop the preparation, whose
-    /// thread removes the folder and ends the command. After: remove the folder and let the signal end the process.</summary>
-    private void OnSignal(PosixSignalContext context)
-    {
-        lock (_preparation)
-        {
-            if (_preparing)
-            {
-                context.Cancel = true;
-                _signal ??= context.Signal;
-                _interrupt.Cancel();
-                return;
-            }
-        }
-        RemoveFolder();
     }
 
     /// <summary>How many of the store's pairs at <paramref name="indices"/> (all when null) carry no margin, and where the
@@ -200,7 +171,6 @@ internal sealed class TemporaryTokenStore : IDisposable
         _store = null;
         RemoveFolder();
         AppDomain.CurrentDomain.ProcessExit -= OnExit;
-        foreach (PosixSignalRegistration signal in _signals) signal.Dispose();
-        _interrupt.Dispose();
+        _signals.Dispose();
     }
 }

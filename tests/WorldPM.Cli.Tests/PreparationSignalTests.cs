@@ -5,8 +5,9 @@ namespace WorldPM.Cli.Tests;
 
 /// <summary>
 /// SIGTERM or SIGINT (Ctrl-C) while <c>train</c> prepares raw data on the fly: the process stops, removes its scratch
-/// folder at once (not the orphan sweep of a later run) and exits 128 + the signal's number with a line saying so.
-/// A real child process and a real signal, sent as soon as the scratch folder appears.
+/// folder at once (not the orphan sweep of a later run) and exits 128 + the signal's number with a line saying so; and
+/// while <c>prepare</c> writes a store: nothing is left beside or under its --out. A real child process and a real
+/// signal, sent as soon as the scratch folder (or the store's temporary file) appears.
 /// </summary>
 [Platform(Exclude = "Win", Reason = "POSIX signals sent with kill(2)")]
 public class PreparationSignalTests
@@ -50,5 +51,30 @@ public class PreparationSignalTests
         Assert.That(result.Error, Does.Contain($"interrupted by {name} while preparing data"));
         Assert.That(scratch[0], Does.Not.Exist);
         Assert.That(Directory.GetFileSystemEntries(run, ".worldpm-*"), Is.Empty, "no scratch or spill file left");
+    }
+
+    [TestCase(Sigterm, "SIGTERM")]
+    [TestCase(Sigint, "SIGINT")]
+    public void ASignalWhilePrepareWritesLeavesNoStoreAndNoTemporaryFile(int signal, string name)
+    {
+        string data = _files.WritePairs("many.jsonl", 200_000);
+        string folder = _files.PathOf("stores");
+        Directory.CreateDirectory(folder);
+        string store = Path.Combine(folder, "pairs.store");
+        string[] args = ["prepare", data, "--out", store, "--max-length", "64"];
+        using Process process = WorldpmProcess.Start(null, args);
+        Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
+
+        // The store is written to a hidden temporary file beside --out (renamed into place when complete).
+        var clock = Stopwatch.StartNew();
+        while (Directory.GetFiles(folder, ".*").Length == 0 && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+            Thread.Sleep(10);
+        Assert.That(Directory.GetFiles(folder, ".*"), Is.Not.Empty, "the store's temporary file appears while preparing");
+        Assert.That(kill(process.Id, signal), Is.EqualTo(0), $"kill: errno {Marshal.GetLastPInvokeError()}");
+        CliResult result = WorldpmProcess.Finish(process, output, error, TimeSpan.FromSeconds(60), args);
+
+        Assert.That(result.ExitCode, Is.EqualTo(128 + signal), result.ToString);
+        Assert.That(result.Error, Does.Contain($"interrupted by {name} while preparing {store}"));
+        Assert.That(Directory.GetFileSystemEntries(folder), Is.Empty, "no store, temporary or spill file left");
     }
 }
