@@ -77,8 +77,7 @@ internal sealed class ParquetPairReader : IPairReader
         if (content.CanSeek) return content;
         using (content)
         {
-            var scratch = new FileStream(Path.Combine(Path.GetTempPath(), $".worldpm-parquet-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
-                FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+            var scratch = ScratchFile.Create(folder: null, "parquet");
             content.CopyTo(scratch);
             scratch.Position = 0;
             return scratch;

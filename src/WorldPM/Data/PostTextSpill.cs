@@ -5,13 +5,12 @@ namespace WorldPM.Data;
 
 /// <summary>
 /// Texts parked in a temporary file while a reader indexes the rest of its input, each read back by the offset it was
-/// written at: what lets the StackExchange reader group answers by question without holding their text. The file is
-/// deleted when closed (and by the system if the process dies).
+/// written at: what lets the StackExchange reader group answers by question without holding their text. The file is a
+/// <see cref="ScratchFile"/> in <paramref name="folder"/> (the system temp folder when null), deleted when closed.
 /// </summary>
-internal sealed class PostTextSpill : IDisposable
+internal sealed class PostTextSpill(string? folder = null) : IDisposable
 {
-    private readonly FileStream _file = new(Path.Combine(Path.GetTempPath(), $"worldpm-posts-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew,
-        FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose);
+    private readonly FileStream _file = ScratchFile.Create(folder, "posts");
 
     private long _end;
 

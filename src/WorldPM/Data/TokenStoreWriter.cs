@@ -159,7 +159,5 @@ public sealed class TokenStoreWriter
     }
 
     /// <summary>A hidden scratch file beside the store, deleted when closed (or by the system if the process dies).</summary>
-    private static FileStream Spill(string directory) =>
-        new(Path.Combine(directory, $".worldpm-store-spill-{Guid.NewGuid():N}.tmp"), FileMode.CreateNew, FileAccess.ReadWrite,
-            FileShare.None, BufferBytes, FileOptions.DeleteOnClose);
+    private static FileStream Spill(string directory) => ScratchFile.Create(directory, "store-spill", BufferBytes);
 }
