@@ -46,10 +46,11 @@ internal static class InspectCommand
         DiskTensors? disk = DiskTensors.Read(checkpoint);
 
         double weights = ModelMemory.WeightBytes(config, a.Precision);
-        // Scoring runs forward only and plans the recomputation layout: layer inputs plus one shared region.
-        double scoreActivations = ModelMemory.ActivationBytes(config, a.Precision, 2 * a.Batch, length, recompute: true);
+        double gradients = ModelMemory.GradientBytes(config, a.Precision);  // training only
+        double scoreActivations = ModelMemory.ScoringActivationBytes(config, a.Precision, 2 * a.Batch, length);
         double trainActivations = ModelMemory.ActivationBytes(config, a.Precision, 2 * a.Batch, length, a.Recompute);
         double optimizer = ModelMemory.OptimizerBytes(config);
+        double score = weights + scoreActivations, train = weights + gradients + optimizer + trainActivations;
         long? available = ModelMemory.Available(backend);
 
         if (a.Json)
@@ -72,11 +73,11 @@ internal static class InspectCommand
                     ["batch_pairs"] = a.Batch,
                     ["max_length"] = length,
                     ["recompute"] = a.Recompute,
-                    ["score"] = new JsonObject { ["weights"] = weights, ["activations"] = scoreActivations, ["total"] = weights + scoreActivations },
+                    ["score"] = new JsonObject { ["weights"] = weights, ["activations"] = scoreActivations, ["total"] = score },
                     ["train"] = new JsonObject
                     {
-                        ["weights"] = weights, ["optimizer"] = optimizer, ["activations"] = trainActivations,
-                        ["total"] = weights + optimizer + trainActivations,
+                        ["weights"] = weights, ["gradients"] = gradients, ["optimizer"] = optimizer,
+                        ["activations"] = trainActivations, ["total"] = train,
                     },
                     ["available"] = available,
                 },
@@ -99,12 +100,12 @@ internal static class InspectCommand
         output.WriteLine(disk is null ? "weights      none in this directory (config only)" : $"weights      {disk.Describe()}");
         output.WriteLine($"memory       {a.Precision.ToString().ToLowerInvariant()}, {a.Batch} pair{(a.Batch == 1 ? "" : "s")} x {length} tokens" +
             (a.Recompute ? ", recompute" : ""));
-        output.WriteLine($"  score      {Size(weights + scoreActivations)} (weights and gradients {Size(weights)}, activations {Size(scoreActivations)})");
-        output.WriteLine($"  train      {Size(weights + optimizer + trainActivations)} (weights and gradients {Size(weights)}, " +
+        output.WriteLine($"  score      {Size(score)} (weights {Size(weights)}, activations {Size(scoreActivations)})");
+        output.WriteLine($"  train      {Size(train)} (weights {Size(weights)}, gradients {Size(gradients)}, " +
             $"AdamW moments {Size(optimizer)}, activations {Size(trainActivations)})");
         output.WriteLine(available is long have
-            ? $"  {BackendNames.Name(backend)} backend has {Size(have)}: scoring {(weights + scoreActivations <= have ? "fits" : "does not fit")}, " +
-              $"training {(weights + optimizer + trainActivations <= have ? "fits" : "does not fit")}"
+            ? $"  {BackendNames.Name(backend)} backend has {Size(have)}: scoring {(score <= have ? "fits" : "does not fit")}, " +
+              $"training {(train <= have ? "fits" : "does not fit")}"
             : $"  the {BackendNames.Name(backend)} backend's memory is checked by its allocator");
         return 0;
     }

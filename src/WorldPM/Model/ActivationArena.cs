@@ -9,7 +9,7 @@ namespace WorldPM.Model;
 /// <see cref="Capacity"/> shape and the views carved for the batch now in them (<see cref="Load"/>): every region of
 /// the layout grows with N and B only, so a batch with no more sequences and token rows than the capacity fits in
 /// its buffers, and a packed batch, whose N changes with every batch, costs a new carving (views, no allocation)
-/// instead of new buffers. Built for a way of running the last layer and a choice of recomputation.
+/// instead of new buffers. Built for a way of running the last layer and an <see cref="ActivationPlan"/>.
 /// </summary>
 internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
 {
@@ -21,12 +21,12 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     private ArenaViews<T>? views;
     private DeviceBuffer<int>? offsets;
 
-    public ActivationArena(WorldPMContext context, BatchShape capacity, bool fullLastLayer, bool recompute)
+    public ActivationArena(WorldPMContext context, BatchShape capacity, bool fullLastLayer, ActivationPlan plan)
     {
         Capacity = capacity;
         FullLastLayer = fullLastLayer;
-        Recompute = recompute;
-        ArenaSizer sizer = Size(capacity, fullLastLayer, recompute);
+        Plan = plan;
+        ArenaSizer sizer = Size(capacity, fullLastLayer, plan);
         arena = context.Allocate<T>(sizer.Size);
         f32Arena = context.Allocate<float>(sizer.F32Size);
         integers = context.Allocate<int>(IntegerCount(capacity));
@@ -39,10 +39,10 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     internal static long IntegerCount(BatchShape shape) => shape.Packed ? 2 * shape.N + 3L * shape.B + 1 : shape.N + 3L * shape.B;
 
     /// <summary>The sizes of the layout of <paramref name="shape"/>.</summary>
-    internal static ArenaSizer Size(BatchShape shape, bool fullLastLayer, bool recompute)
+    internal static ArenaSizer Size(BatchShape shape, bool fullLastLayer, ActivationPlan plan)
     {
         var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute);
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, plan);
         return sizer;
     }
 
@@ -56,9 +56,11 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
     public bool FullLastLayer { get; }
 
-    /// <summary>Whether the layers share one region of intermediates, recomputed before each layer's backward (see
-    /// <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
-    public bool Recompute { get; }
+    /// <summary>What the layers keep (see <see cref="ActivationLayout{TTensor, TF32}"/>).</summary>
+    public ActivationPlan Plan { get; }
+
+    /// <summary>Whether the layers share one region of intermediates, recomputed before each layer's backward.</summary>
+    public bool Recompute => Plan == ActivationPlan.Recompute;
 
     /// <summary>Whether the batch now in the arena runs its forward GEMMs row-invariant (set per batch from
     /// <see cref="RewardModel.BatchInvariant"/>; not part of the layout).</summary>
@@ -94,7 +96,7 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// <summary>Whether a batch of <paramref name="shape"/> fits in these buffers.</summary>
     public bool Fits(BatchShape shape)
     {
-        ArenaSizer sizer = Size(shape, FullLastLayer, Recompute);
+        ArenaSizer sizer = Size(shape, FullLastLayer, Plan);
         return sizer.Size <= arena.Count && sizer.F32Size <= f32Arena.Count && IntegerCount(shape) <= integers.Count;
     }
 
@@ -140,7 +142,7 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         DisposeViews();
         Shape = shape;
         views = new ArenaViews<T>(arena, f32Arena);
-        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, FullLastLayer, Recompute);
+        Layout = new ActivationLayout<DeviceBuffer<T>, DeviceBuffer<float>>(views, shape, FullLastLayer, Plan);
         Layout.Ones.Fill(1);
         long at = 0;
         DeviceBuffer<int> Next(long count)

@@ -46,13 +46,14 @@ internal sealed class DecoderLayer<T> where T : unmanaged
 
     private float Theta => (float)config.RopeTheta;
 
-    /// <summary>Runs the layer on a.Input, saving into <paramref name="a"/>, and writes the layer's output.</summary>
+    /// <summary>Runs the layer on a.Input, saving into <paramref name="a"/>, and writes the layer's output (in the
+    /// forward-only plan that is a.Input itself, updated in place).</summary>
     public void Forward(ActivationArena<T> arena, LayerActivations<DeviceBuffer<T>, DeviceBuffer<float>> a,
         DeviceBuffer<T> output)
     {
         ForwardToDownProjInput(arena, a);
         BatchShape s = arena.Shape;
-        output.CopyFrom(a.Mid);
+        if (!a.ForwardOnly) output.CopyFrom(a.Mid);  // forward only, the output is the stream a.Mid already is
         downProj.Forward(context, a.SwiGlu, output, s.N, arena, accumulate: true);
     }
 
@@ -76,7 +77,7 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         RotateTokens(arena, a.Q, s.H, forward: true);
         RotateTokens(arena, a.K, s.Kvh, forward: true);
         AttentionForward(arena, a);
-        a.Mid.CopyFrom(a.Input);
+        if (!a.ForwardOnly) a.Mid.CopyFrom(a.Input);  // forward only, a.Mid is a.Input: o_proj adds in place
         oProj.Forward(context, a.Attention, a.Mid, s.N, arena, accumulate: true);
 
         Ops.RmsNormForward(context, a.Mid, postAttentionNorm.Value, a.MlpNorm, a.MidRstd, s.N, s.C, Eps);
@@ -166,7 +167,7 @@ internal sealed class DecoderLayer<T> where T : unmanaged
         BatchShape s = arena.Shape;
         DeviceBuffer<T> ones = arena.Layout.Ones;
         var r = arena.Layout.ScoringRows ?? throw new InvalidOperationException("the arena has no scoring rows");
-        var rg = r.Grads;
+        var rg = r.Grads ?? throw new InvalidOperationException("the arena was planned for a forward only");
         downProj.Backward(context, dOutput, r.SwiGlu, rg.SwiGlu, s.B, ones);
         Ops.SwiGluBackward(context, rg.SwiGlu, r.Gate, r.Up, rg.Gate, rg.Up, s.B * s.Mlp);
         gateProj.Backward(context, rg.Gate, r.MlpNorm, rg.NormInput, s.B, ones);

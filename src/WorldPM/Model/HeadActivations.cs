@@ -4,12 +4,11 @@ namespace WorldPM.Model;
 /// The forward tensors after the last layer: the scoring token's hidden state, the final norm, the preference
 /// head and the loss. All are per sequence, so tiny next to the layers', but for <see cref="Output"/>.
 /// </summary>
-internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s,
-    bool fullLastLayer = true)
+internal sealed class HeadActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s, TTensor output)
 {
-    /// <summary>The residual stream leaving the last layer [N, C]; only with a full last layer (default otherwise:
-    /// the last layer then writes <see cref="Pooled"/> directly).</summary>
-    public TTensor Output { get; } = fullLastLayer ? arena.Take(s.N * s.C) : default!;
+    /// <summary>The residual stream leaving the last layer [N, C], carved by the layout; only with a full last layer
+    /// (default otherwise: the last layer then writes <see cref="Pooled"/> directly).</summary>
+    public TTensor Output { get; } = output;
 
     /// <summary>The scoring token's row of the last layer's output per sequence [B, C].</summary>
     public TTensor Pooled { get; } = arena.Take(s.B * s.C);

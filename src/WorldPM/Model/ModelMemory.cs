@@ -28,19 +28,29 @@ public static class ModelMemory
     }
 
     /// <summary>
-    /// Bytes of the activations of one batch of <paramref name="sequences"/> sequences of <paramref name="tokens"/> tokens
-    /// (a training micro-batch of P pairs is 2 P sequences): sized by the same layout the model carves its activation
-    /// buffers with, so the figure is the allocation, not an estimate. Scoring (forward only) always plans the
-    /// <paramref name="recompute"/> layout; training plans it when it recomputes. <paramref name="packed"/>: the
-    /// sequences are packed and <paramref name="tokens"/> is their total (a token budget). The model keeps its buffers
-    /// for the largest batch it has run, so this is the figure of the largest batch.
+    /// Bytes of the training activations of one batch of <paramref name="sequences"/> sequences of
+    /// <paramref name="tokens"/> tokens (a training micro-batch of P pairs is 2 P sequences), with or without
+    /// <paramref name="recompute"/>: sized by the same layout the model carves its activation buffers with, so the
+    /// figure is the allocation, not an estimate. <paramref name="packed"/>: the sequences are packed and
+    /// <paramref name="tokens"/> is their total (a token budget). The model keeps its buffers for the largest batch it
+    /// has run, so this is the figure of the largest batch.
     /// </summary>
     public static double ActivationBytes(ModelConfig config, Precision precision, int sequences, int tokens,
-        bool recompute = false, bool packed = false)
+        bool recompute = false, bool packed = false) =>
+        ArenaBytes(config, precision, sequences, tokens, recompute ? ActivationPlan.Recompute : ActivationPlan.KeepAll, packed);
+
+    /// <summary><see cref="ActivationBytes"/> of a scoring forward (score, eval, serve): one residual stream and one
+    /// layer's working set, whatever the layer count.</summary>
+    public static double ScoringActivationBytes(ModelConfig config, Precision precision, int sequences, int tokens,
+        bool packed = false) =>
+        ArenaBytes(config, precision, sequences, tokens, ActivationPlan.ForwardOnly, packed);
+
+    private static double ArenaBytes(ModelConfig config, Precision precision, int sequences, int tokens,
+        ActivationPlan plan, bool packed)
     {
         ArgumentNullException.ThrowIfNull(config);
         var shape = new BatchShape(config, sequences, tokens, packed);
-        ArenaSizer sizer = ActivationArena<float>.Size(shape, fullLastLayer: false, recompute);
+        ArenaSizer sizer = ActivationArena<float>.Size(shape, fullLastLayer: false, plan);
         return (double)sizer.Size * StorageBytes(precision) + (double)sizer.F32Size * 4 + (double)ActivationArena<float>.IntegerCount(shape) * 4;
     }
 
@@ -49,16 +59,19 @@ public static class ModelMemory
 
     private static int StorageBytes(Precision precision) => precision == Precision.F32 ? 4 : 2;
 
-    /// <summary>Bytes of the model's own buffers: fp32 master weights, gradients in the storage type, and the storage-type
-    /// working copy when that is not fp32. Training adds AdamW's two fp32 moments (8 bytes a parameter) and activations.</summary>
-    public static double WeightBytes(ModelConfig config, Precision precision)
-    {
-        int storage = StorageBytes(precision);
-        return ParameterCount(config) * (4 + storage + (precision == Precision.F32 ? 0 : storage));
-    }
+    /// <summary>Bytes of the model's weights: the fp32 masters and, when the storage type is not fp32, the working
+    /// copy in it. What scoring holds besides activations; training adds <see cref="GradientBytes"/>, AdamW's two fp32
+    /// moments (8 bytes a parameter) and its activations.</summary>
+    public static double WeightBytes(ModelConfig config, Precision precision) =>
+        ParameterCount(config) * (4 + (precision == Precision.F32 ? 0 : StorageBytes(precision)));
+
+    /// <summary>Bytes of the gradients, one per parameter in the storage type: allocated by the first training use,
+    /// never by a model that only scores.</summary>
+    public static double GradientBytes(ModelConfig config, Precision precision) =>
+        ParameterCount(config) * StorageBytes(precision);
 
     /// <summary>
-    /// Throws an <see cref="InsufficientMemoryException"/> when the model's buffers alone exceed the memory of a
+    /// Throws an <see cref="InsufficientMemoryException"/> when the model's weights alone exceed the memory of a
     /// host-memory backend (cpu, emu): the machine's physical memory or the process's container limit. A CUDA
     /// device's memory is checked by its allocator when the buffers are made.
     /// </summary>
@@ -68,7 +81,7 @@ public static class ModelMemory
         double needed = WeightBytes(config, precision);
         if (needed > available)
             throw new InsufficientMemoryException(string.Create(CultureInfo.InvariantCulture,
-                $"the model needs {Size(needed)} for its weights and gradients ({ParameterCount(config):G3} parameters, " +
+                $"the model needs {Size(needed)} for its weights ({ParameterCount(config):G3} parameters, " +
                 $"{precision.ToString().ToLowerInvariant()}), and this {backend.ToString().ToLowerInvariant()} backend has " +
                 $"{Size(available)} of memory"));
     }

@@ -5,12 +5,16 @@ namespace WorldPM.Model;
 /// <summary>
 /// One trainable tensor of a <see cref="RewardModel"/>, under its Hugging Face name: its fp32 master value, the
 /// working copy the forward reads and its gradient, the last two in the model's <see cref="Precision"/>. All three
-/// are views into the model's flat parameter storage.
+/// are views into the model's flat parameter storage. The gradient view is made on first read (with the model's
+/// gradient buffer, if that is the first use: a model that only scores never allocates gradients).
 /// </summary>
 public sealed class Parameter
 {
+    private readonly Func<DeviceBuffer> makeGrad;
+    private DeviceBuffer? grad;
+
     internal Parameter(string name, long[] shape, bool decay, DeviceBuffer<float> value, DeviceBuffer working,
-        DeviceBuffer grad, long offset)
+        Func<DeviceBuffer> makeGrad, long offset)
     {
         Name = name;
         Offset = offset;
@@ -18,7 +22,7 @@ public sealed class Parameter
         Decay = decay;
         Value = value;
         Working = working;
-        Grad = grad;
+        this.makeGrad = makeGrad;
     }
 
     /// <summary>The Hugging Face tensor name, e.g. <c>model.layers.0.self_attn.q_proj.weight</c>.</summary>
@@ -47,7 +51,7 @@ public sealed class Parameter
 
     /// <summary>The gradient, in the model's precision; <see cref="RewardModel.ForwardBackward"/> adds into it.
     /// Read it with <see cref="DeviceBufferFloats.ToFloats"/>.</summary>
-    public DeviceBuffer Grad { get; }
+    public DeviceBuffer Grad => grad ??= makeGrad();
 
     /// <inheritdoc/>
     public override string ToString() => $"{Name} [{string.Join(", ", Shape)}]";

@@ -7,7 +7,8 @@ namespace WorldPM.Model;
 /// The parameters of a model, laid out back to back (each start aligned to <see cref="ParameterStore.Alignment"/>
 /// elements) in three flat buffers, so that zeroing, norms, all-reduce and checkpoints can work on the whole at
 /// once: the fp32 master values, the working weights in storage type T (the master buffer itself when T is
-/// float) and the gradients in T.
+/// float) and the gradients in T. The gradients are allocated (and zeroed) on first use, so a model that only
+/// scores never holds them.
 /// </summary>
 internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
 {
@@ -17,14 +18,17 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
     private readonly List<Parameter> parameters = [];
     private readonly Dictionary<string, Parameter> byName = [];
     private readonly Dictionary<string, long> offsetOf = [];
+    private readonly List<DeviceBuffer> gradientViews = [];
+    private readonly long size;
+    private DeviceBuffer<T>? grads;
 
-    /// <summary>Allocates the tensors of <paramref name="specs"/> in order, initializes them from
-    /// <paramref name="seed"/> and zeroes the gradients.</summary>
+    /// <summary>Allocates the tensors of <paramref name="specs"/> in order and initializes them from
+    /// <paramref name="seed"/> (the gradients wait for their first use).</summary>
     public ParameterStore(WorldPMContext context, IReadOnlyList<ParameterSpec> specs, int seed)
     {
         this.context = context;
         long[] offsets = new long[specs.Count];
-        long size = 0;
+        size = 0;
         for (int i = 0; i < specs.Count; i++)
         {
             offsets[i] = ParameterStore.AlignUp(size);
@@ -32,9 +36,7 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
         }
         Values = context.Allocate<float>(size);
         Working = SharesMaster ? (DeviceBuffer<T>)(DeviceBuffer)Values : context.Allocate<T>(size);
-        Grads = context.Allocate<T>(size);
         Values.Fill(0);
-        Grads.Fill(0);
         for (int i = 0; i < specs.Count; i++)
         {
             ParameterSpec spec = specs[i];
@@ -42,7 +44,7 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
             DeviceBuffer<float> value = Values.View(offset, count);
             DeviceBuffer working = SharesMaster ? value : Working.View(offset, count);
             var parameter = new Parameter(spec.Name, spec.Shape, spec.Kind == ParameterKind.Matrix, value, working,
-                Grads.View(offset, count), offset);
+                () => GradientView(offset, count), offset);
             Initialize(parameter, spec.Kind, seed);
             parameters.Add(parameter);
             byName.Add(spec.Name, parameter);
@@ -60,8 +62,29 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
     /// <summary>All working weights in T, laid out like <see cref="Values"/>.</summary>
     public DeviceBuffer<T> Working { get; }
 
-    /// <summary>All gradients in T, laid out like <see cref="Values"/>.</summary>
-    public DeviceBuffer<T> Grads { get; }
+    /// <summary>All gradients in T, laid out like <see cref="Values"/>: allocated and zeroed by the first read.</summary>
+    public DeviceBuffer<T> Grads
+    {
+        get
+        {
+            if (grads is null)
+            {
+                grads = context.Allocate<T>(size);
+                grads.Fill(0);
+            }
+            return grads;
+        }
+    }
+
+    /// <summary>Whether the gradients have been allocated.</summary>
+    public bool HasGradients => grads is not null;
+
+    private DeviceBuffer GradientView(long offset, long count)
+    {
+        DeviceBuffer view = Grads.View(offset, count);
+        gradientViews.Add(view);
+        return view;
+    }
 
     /// <summary>The parameters in declaration order.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
@@ -104,11 +127,11 @@ internal sealed class ParameterStore<T> : IDisposable where T : unmanaged
         {
             p.Value.Dispose();
             p.Working.Dispose();
-            p.Grad.Dispose();
         }
+        foreach (DeviceBuffer view in gradientViews) view.Dispose();
         Values.Dispose();
         Working.Dispose();
-        Grads.Dispose();
+        grads?.Dispose();
     }
 }
 

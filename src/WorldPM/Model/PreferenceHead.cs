@@ -20,22 +20,27 @@ internal sealed class PreferenceHead<T> where T : unmanaged
     private readonly Weight<T> norm;
     private readonly Linear<T> hidden, output;
     private readonly HeadActivation activation;
-    private readonly PreferenceHeadWeights<T> weights, grads;
+    private readonly Weight<T> w1, b1, w2, b2;
+    private readonly PreferenceHeadWeights<T> weights;
+    private PreferenceHeadWeights<T>? grads;
     private readonly float eps;
 
     public PreferenceHead(WorldPMContext context, ModelConfig config, ParameterStore<T> store)
     {
         this.context = context;
         norm = store["model.norm.weight"];
-        Weight<T> w1 = store["score.0.weight"], b1 = store["score.0.bias"];
-        Weight<T> w2 = store["score.2.weight"], b2 = store["score.2.bias"];
+        (w1, b1) = (store["score.0.weight"], store["score.0.bias"]);
+        (w2, b2) = (store["score.2.weight"], store["score.2.bias"]);
         hidden = new Linear<T>(w1, b1);
         output = new Linear<T>(w2, b2);
         weights = new(norm.Value, w1.Value, b1.Value, w2.Value, b2.Value);
-        grads = new(norm.Grad, w1.Grad, b1.Grad, w2.Grad, b2.Grad);
         activation = config.HeadActivation;
         eps = (float)config.RmsNormEps;
     }
+
+    /// <summary>The head's gradients for the fused backward, made by the first backward (a model that only scores
+    /// has none).</summary>
+    private PreferenceHeadWeights<T> Grads => grads ??= new(norm.Grad, w1.Grad, b1.Grad, w2.Grad, b2.Grad);
 
     /// <summary>One native op each way (the default, in every storage type), or the chain of ops.</summary>
     public bool Fused { get; set; } = true;
@@ -78,7 +83,7 @@ internal sealed class PreferenceHead<T> where T : unmanaged
         BatchShape s = arena.Shape;
         if (Fused)
         {
-            Ops.PreferenceHeadBackward(context, weights, grads, a.Pooled, a.Saved, a.Rewards, g.Rewards, g.Pooled, s.B,
+            Ops.PreferenceHeadBackward(context, weights, Grads, a.Pooled, a.Saved, a.Rewards, g.Rewards, g.Pooled, s.B,
                 s.C, s.HeadHidden, NativeActivation, loss?.Pairs ?? 0, loss?.Scale ?? 1f, pairWeights: loss?.Weights);
             return;
         }

@@ -53,8 +53,12 @@ public sealed class RewardModel : IDisposable
     public DeviceBuffer<float> ParameterValues => network.Values;
 
     /// <summary>All gradients in one buffer of the storage dtype, laid out like <see cref="ParameterValues"/>: for
-    /// all-reduce, norms, scaling.</summary>
+    /// all-reduce, norms, scaling. Allocated (zeroed) by the first use of the gradients, this or a training step's:
+    /// a model that only scores never holds them.</summary>
     public DeviceBuffer ParameterGradients => network.Grads;
+
+    /// <summary>Whether the gradients have been allocated (see <see cref="ParameterGradients"/>).</summary>
+    internal bool HasGradients => network.HasGradients;
 
     /// <summary>The tensors of a model with this config, in order: embedding, layers, final norm, head.</summary>
     internal static IReadOnlyList<ParameterSpec> Specs(ModelConfig c) =>

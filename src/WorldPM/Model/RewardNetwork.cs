@@ -11,6 +11,9 @@ internal interface IRewardNetwork : IDisposable
 
     DeviceBuffer Grads { get; }
 
+    /// <summary>See <see cref="RewardModel.HasGradients"/>.</summary>
+    bool HasGradients { get; }
+
     void SyncWorking();
 
     /// <summary>See <see cref="RewardModel.FullLastLayer"/>.</summary>
@@ -63,7 +66,8 @@ internal interface IRewardNetwork : IDisposable
 /// (<see cref="DecoderLayer{T}.ForwardScoringRows"/>) unless <see cref="FullLastLayer"/> is set. A batch is padded or
 /// packed (<see cref="SequenceLayout"/>); every op but attention and RoPE is per token row and runs either the same.
 /// Activations live in one arena (<see cref="ActivationArena{T}"/>), sized for the largest batch seen so far (per way
-/// of running the last layer and choice of <see cref="RecomputeActivations"/>) and carved anew for each batch shape.
+/// of running the last layer and <see cref="ActivationPlan"/>: training's, which <see cref="RecomputeActivations"/>
+/// picks, or the forward-only one of scoring) and carved anew for each batch shape.
 /// </summary>
 internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 {
@@ -92,6 +96,8 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public DeviceBuffer Grads => store.Grads;
 
+    public bool HasGradients => store.HasGradients;
+
     public void SyncWorking() => store.SyncWorking();
 
     public DeviceBuffer AllocateGradients(long count) => context.Allocate<T>(count);
@@ -116,7 +122,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null)
     {
         int pairs = sequences.Count / 2;
-        ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
+        ActivationArena<T> a = Prepare(sequences, TrainingPlan);
         HeadActivations<DeviceBuffer<T>, DeviceBuffer<float>> h = a.Layout.Head;
         if (hostLoss is not null)
         {
@@ -142,7 +148,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         float loss = (float)hostLoss(rewards.AsSpan(0, pairs), rewards.AsSpan(pairs), gradients.AsSpan(0, pairs),
             gradients.AsSpan(pairs));
         for (int i = 0; i < gradients.Length; i++) gradients[i] *= lossScale;
-        a.Layout.Backward.Rewards.CopyFrom(gradients);
+        Scratch(a).Rewards.CopyFrom(gradients);
         a.Layout.Head.Loss.CopyFrom([loss]);
         Backward(a, gradientsFinalFrom);
         return new PairOutputs(a.Layout.Head.Loss, a.Layout.Head.Rewards, pairs)
@@ -153,9 +159,10 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public float[] Score(SequenceBatch sequences)
     {
-        // Forward only: no backward will read a layer's intermediates, so the recomputation layout (layer inputs and
-        // one shared region) computes the same rewards in a fraction of the memory (W5: 1.8 GB with the training layout).
-        ActivationArena<T> a = Prepare(sequences, recompute: true);
+        // Forward only: no backward will read a layer's intermediates, so one residual stream and one layer's working
+        // set compute the same rewards in a fraction of the memory (W5: 1.8 GB with the training layout, 978 MB with
+        // the recomputation one, 252 MB forward only).
+        ActivationArena<T> a = Prepare(sequences, ActivationPlan.ForwardOnly);
         if (ScoreGraphs == CudaGraphs.Off) Forward(a);
         else RunScoringForward(a);
         float[] rewards = new float[sequences.Count];
@@ -221,7 +228,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public float[] HeadInputs(SequenceBatch sequences)
     {
-        ActivationArena<T> a = Prepare(sequences, recompute: true);
+        ActivationArena<T> a = Prepare(sequences, ActivationPlan.ForwardOnly);
         Forward(a);
         head.Normalize(a, a.Layout.Head);
         return a.Layout.Head.PooledNorm.ToFloats();
@@ -229,7 +236,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     public InputGradients RewardInputGradients(SequenceBatch sequences, ReadOnlySpan<float> inputs)
     {
-        ActivationArena<T> a = Prepare(sequences, RecomputeActivations);
+        ActivationArena<T> a = Prepare(sequences, TrainingPlan);
         DeviceBuffer<T> layerInput = a.Layout.Layers[0].Input;
         if (!inputs.IsEmpty)
         {
@@ -240,11 +247,11 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         Forward(a, embedTokens: inputs.IsEmpty);
         // Each row's reward depends on its own sequence only, so seeding d reward / d reward = 1 in every row gives
         // each sequence's own input gradient from one backward.
-        a.Layout.Backward.Rewards.Fill(1);
+        Scratch(a).Rewards.Fill(1);
         Backward(a, gradientsFinalFrom: null, intoEmbeddingTable: false);
         float[] rewards = new float[sequences.Count];
         a.Layout.Head.Rewards.CopyTo(rewards);
-        var result = new InputGradients(rewards, layerInput.ToFloats(), a.Layout.Backward.Residual.ToFloats());
+        var result = new InputGradients(rewards, layerInput.ToFloats(), Scratch(a).Residual.ToFloats());
         store.Grads.Fill(0);
         return result;
     }
@@ -284,7 +291,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     {
         BatchShape s = a.Shape;
         var acts = a.Layout;
-        var g = acts.Backward;
+        var g = Scratch(a);
         head.Backward(a, acts.Head, g, loss);
         if (FullLastLayer)
         {
@@ -309,23 +316,27 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         gradientsFinalFrom?.Invoke(0);
     }
 
+    private ActivationPlan TrainingPlan => RecomputeActivations ? ActivationPlan.Recompute : ActivationPlan.KeepAll;
+
+    private static BackwardScratch<DeviceBuffer<T>, DeviceBuffer<float>> Scratch(ActivationArena<T> a) =>
+        a.Layout.Backward ?? throw new InvalidOperationException("the arena was planned for a forward only");
+
     /// <summary>The flat offset of layer <paramref name="layer"/>'s first tensor.</summary>
     private long LayerStart(int layer) => store.OffsetOf(DecoderLayer.Specs(config, layer).First().Name);
 
     /// <summary>Uploads a batch as it is laid out into the arena, which is reused while the batch fits in it (any
     /// shape with no more sequences and token rows), grown to cover both the old capacity and the batch when it does
-    /// not, and rebuilt for the batch when the way of running the last layer or the choice of recomputation
-    /// changed.</summary>
-    private ActivationArena<T> Prepare(SequenceBatch sequences, bool recompute)
+    /// not, and rebuilt for the batch when the way of running the last layer or the plan changed.</summary>
+    private ActivationArena<T> Prepare(SequenceBatch sequences, ActivationPlan plan)
     {
         BatchShape shape = BatchShape.Of(config, sequences);
-        bool sameLayout = arena is not null && arena.FullLastLayer == FullLastLayer && arena.Recompute == recompute;
+        bool sameLayout = arena is not null && arena.FullLastLayer == FullLastLayer && arena.Plan == plan;
         if (!sameLayout || !arena!.Fits(shape))
         {
             BatchShape capacity = sameLayout ? Cover(arena!.Capacity, shape) : shape;
             arena?.Dispose();
             arena = null;
-            arena = new ActivationArena<T>(context, capacity, FullLastLayer, recompute);
+            arena = new ActivationArena<T>(context, capacity, FullLastLayer, plan);
         }
         arena.BatchInvariant = BatchInvariant;
         arena.Load(shape, sequences);

@@ -6,7 +6,8 @@ namespace WorldPM.Model;
 /// activation arena. The token-level tensors that layer still needs at every row (input norm, k, v, the scattered
 /// q, the attention output and lse) are its ordinary <see cref="LayerActivations{TTensor, TF32}"/>.
 /// </summary>
-internal sealed class ScoringRowActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s)
+internal sealed class ScoringRowActivations<TTensor, TF32>(IArenaCarver<TTensor, TF32> arena, BatchShape s,
+    bool withGradients)
 {
     /// <summary>input_layernorm at the scoring rows, the q_proj input [B, C].</summary>
     public TTensor AttentionNorm { get; } = arena.Take(s.B * s.C);
@@ -36,8 +37,8 @@ internal sealed class ScoringRowActivations<TTensor, TF32>(IArenaCarver<TTensor,
     public TTensor SwiGlu { get; } = arena.Take(s.B * s.Mlp);
 
     /// <summary>The gradients of the backward at the scoring rows (the residual one is the head's
-    /// <see cref="BackwardScratch{TTensor, TF32}.Pooled"/>).</summary>
-    public ScoringRowGrads Grads { get; } = new(arena, s);
+    /// <see cref="BackwardScratch{TTensor, TF32}.Pooled"/>); null for a forward with no backward.</summary>
+    public ScoringRowGrads? Grads { get; } = withGradients ? new(arena, s) : null;
 
     internal sealed class ScoringRowGrads(IArenaCarver<TTensor, TF32> arena, BatchShape s)
     {

@@ -8,7 +8,8 @@ internal sealed class Weight<T>(Parameter parameter) where T : unmanaged
 {
     public DeviceBuffer<T> Value { get; } = (DeviceBuffer<T>)parameter.Working;
 
-    public DeviceBuffer<T> Grad { get; } = (DeviceBuffer<T>)parameter.Grad;
+    /// <summary>Read only by a backward: the first read allocates the model's gradients.</summary>
+    public DeviceBuffer<T> Grad => (DeviceBuffer<T>)parameter.Grad;
 
     public IReadOnlyList<long> Shape => parameter.Shape;
 }

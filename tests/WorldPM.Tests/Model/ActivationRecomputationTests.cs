@@ -51,8 +51,9 @@ public class ActivationRecomputationTests
             Assert.That(Bits(grad), Is.EqualTo(Bits(expectedGrads[name])), name);
     }
 
-    // Scoring is forward only, so it always plans the recomputation layout (layer inputs and one shared region):
-    // the same rewards, bit for bit, as the forward of a training step with every layer's intermediates kept.
+    // Scoring is forward only, so it plans the forward-only layout (one residual stream updated in place, one
+    // layer's working set): the same rewards, bit for bit, as the forward of a training step with every layer's
+    // intermediates kept.
     [TestCase(Precision.F32)]
     [TestCase(Precision.BF16)]
     public void ScoringUsesTheSmallerArenaAndGivesTheTrainingForwardsRewardsBitwise(Precision precision)

@@ -66,7 +66,7 @@ public class LastLayerScoringRowsTests
     private static ArenaSizer Plan(BatchShape shape, bool fullLastLayer)
     {
         var sizer = new ArenaSizer();
-        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, recompute: false);
+        _ = new ActivationLayout<long, long>(sizer, shape, fullLastLayer, ActivationPlan.KeepAll);
         return sizer;
     }
 
