@@ -6,9 +6,9 @@ namespace WorldPM.Tests.Model;
 
 /// <summary>
 /// <see cref="RewardModel.CudaGraphs"/> on emu, which enforces the capture rules a GPU has: with On the scoring forward
-/// is recorded once per batch shape and replayed, so these tests prove it capturable; its rewards must be the bits
-/// of the eager forward (a twin model with Off, same weights, same batches), and a replayed batch must wait for the
-/// device once, for its rewards.
+/// is recorded once per batch shape and replayed, padded or packed, so these tests prove it capturable; its rewards
+/// must be the bits of the eager forward (a twin model with Off, same weights, same batches), and a replayed batch
+/// must wait for the device once, for its rewards.
 /// </summary>
 public class ScoringGraphTests
 {
@@ -55,6 +55,56 @@ public class ScoringGraphTests
             Assert.That(seen, Has.Count.EqualTo(batches.Length), "each batch scores differently");
             // A: recorded at its 2nd batch, replayed at its 2nd and 3rd; B: at its 2nd; A afresh: at its 2nd.
             Assert.That(graphModel.ScoringReplays, Is.EqualTo(4));
+            Assert.That(eagerModel.ScoringReplays, Is.EqualTo(0));
+        }
+    }
+
+    private static SequenceBatch PackedBatch(int seed, int[] lengths)
+    {
+        var random = new Random(seed);
+        return SequenceBatch.FromSequences(Tiny, [.. lengths.Select(n => Enumerable.Range(0, n)
+            .Select(_ => random.Next(Tiny.VocabSize)).ToArray())], SequenceLayout.Packed);
+    }
+
+    // A packed shape is its sequence and token counts; the recording's attention grid covers the longest sequence of
+    // the batch it recorded, so a shorter one replays it and a longer one records afresh.
+    [TestCase(Precision.F32)]
+    [TestCase(Precision.BF16)]
+    public void PackedScoresWithGraphsAreTheBitsOfTheEagerForward(Precision precision)
+    {
+        var (graphContext, graphModel) = Twin(CudaGraphs.On, precision);
+        var (eagerContext, eagerModel) = Twin(CudaGraphs.Off, precision);
+        using (graphContext)
+        using (graphModel)
+        using (eagerContext)
+        using (eagerModel)
+        {
+            int[][] batches =
+            [
+                [5, 3, 7],   // 3 sequences, 15 tokens: eager
+                [7, 7, 1],   // recorded (longest 7) and replayed
+                [6, 5, 4],   // replayed: 6 <= 7
+                [2, 13],     // 2 sequences: another shape, eager
+                [12, 1, 2],  // 3 again: the shape's first batch, eager
+                [4, 4, 7],   // recorded (longest 7) and replayed
+                [10, 1, 4],  // 10 > 7: eager, the shape starts over
+                [9, 3, 3],   // recorded (longest 9) and replayed
+                [3, 3, 9],   // replayed: 9 <= 9
+            ];
+            var seen = new HashSet<string>();
+            for (int i = 0; i < batches.Length; i++)
+            {
+                SequenceBatch batch = PackedBatch(i + 1, batches[i]);
+                DeviceCounters before = graphContext.DeviceCounters!;
+                float[] replayed = graphModel.Score(batch);
+                if (i == batches.Length - 1)
+                    Assert.That(graphContext.DeviceCounters!.Since(before).HostWaits, Is.EqualTo(1), "a replay waits for its rewards only");
+                float[] eager = eagerModel.Score(batch);
+                Assert.That(Bits(replayed), Is.EqualTo(Bits(eager)), $"packed batch of lengths {string.Join(",", batches[i])}");
+                seen.Add(string.Join(",", Bits(eager)));
+            }
+            Assert.That(seen, Has.Count.EqualTo(batches.Length), "each batch scores differently");
+            Assert.That(graphModel.ScoringReplays, Is.EqualTo(5));
             Assert.That(eagerModel.ScoringReplays, Is.EqualTo(0));
         }
     }
