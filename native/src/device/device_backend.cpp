@@ -11,10 +11,11 @@
 // only be handed to work queued after this op.
 //
 // Values that live in device memory and must be valid (token ids, row
-// indices, sequence lengths, packed offsets) are never read back to be checked: a kernel
-// (value_check.cu) checks them on the stream into the context's device error
-// word, and the next read-back (read, synchronize) copies the word with its
-// data behind the same wait and fails naming the op, the index and the value.
+// indices, sequence lengths, packed offsets) are never read back to be
+// checked: a kernel (value_check.cu) checks them on the stream into the
+// context's device error word, and the next read-back (read, synchronize)
+// copies the word with its data behind the same wait and fails naming the
+// op, the index and the value.
 // Until then the ops run on: a bad id or length makes NaN rows (embedding,
 // pooling) or is replaced by T in a checked copy (attention), bad offsets by
 // all zeros in one (every sequence empty), never an access out of bounds.
