@@ -2,8 +2,9 @@
 # (collectives, oneDNN, the cuda and emu backends) to the same target. Also the headers libworldpm shares with
 # kernels/ (common/include), so that neither tree reaches into the other's sources for them.
 
-# common/include: the fp16/bf16 conversions (half.h) and the emulator's interface (emu.h). kernels/include/kemu.h
-# includes both when a kernel compiles as C++; the CPU backend and the emulator's runtime use the same files.
+# common/include: the fp16/bf16 conversions (half.h), the emulator's interface (emu.h) and the rules of a packed
+# batch's offsets (packed_offsets.h). kernels/include/kemu.h includes the first two when a kernel compiles as C++;
+# the CPU backend and the emulator's runtime use the same files.
 add_library(worldpm_common_headers INTERFACE)
 target_include_directories(worldpm_common_headers INTERFACE ${CMAKE_SOURCE_DIR}/common/include)
 

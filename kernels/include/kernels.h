@@ -66,11 +66,14 @@ struct kadamw_hyper {
   float max_grad_norm;
 };
 // A context's device error word (value_check.cu): code 0 while no check failed, else the failed check's code
-// (the backend's, never 0) with the first bad value's index and the value.
+// (the backend's, never 0) with the first bad value's index and the value; a check of several rules also says
+// which one failed and the second number its message names (packed_offsets.h).
 struct kerror_word {
   int64_t code;
   int64_t index;
   int64_t value;
+  int64_t rule;   // 0 for a range check
+  int64_t other;  // the rule's second number, 0 for a range check
 };
 struct ktensor {
   void* data;
@@ -164,6 +167,12 @@ kstatus embedding_bwd(kstream_t stream, const int32_t* ids, const void* dout, vo
 // (word and safe in DEVICE memory; safe may be null, else it gets the values with bad ones replaced by high).
 kstatus check_values(kstream_t stream, const int32_t* values, int64_t n, int32_t low, int32_t high, int64_t code,
                      kerror_word* word, int32_t* safe);
+// The offsets of a packed attention batch, cu_seqlens i32 [b + 1]: 0 first, non-decreasing, t last, no sequence
+// longer than max_seqlen; else the first failing index and rule into *word when word->code is 0. safe i32 [b + 1]
+// (DEVICE, not null) gets the offsets, or when any rule fails an even split of the t rows over the b sequences,
+// so that the attention kernels reading it stay in bounds.
+kstatus check_offsets(kstream_t stream, const int32_t* cu_seqlens, int64_t b, int32_t t, int32_t max_seqlen,
+                      int64_t code, kerror_word* word, int32_t* safe);
 
 // ---- adamw.cu: one multi-tensor step; `tensors` is a table in DEVICE memory (host_tensors: as for grad_norm.cu).
 kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count, const kadamw_hyper& hyper,

@@ -202,12 +202,18 @@ class Backend {
   // bad value by t in the copy.
   virtual wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                                      int64_t t) = 0;
-  // Backend memory for that checked copy: a block of at least `bytes`. The default allocates one per call
+  // The packed counterpart: a packed batch's offsets cu_seqlens (b + 1 values in backend memory) under the rules
+  // of packed_offsets.h, copied into `safe` (b + 1 values). The CPU backend checks them first and fails here; a
+  // device backend queues the check and reports a broken rule at the next read-back, and until then the copy
+  // holds all zeros (every sequence empty: the kernels touch no row).
+  virtual wpm_status checked_offsets(const char* function, const int32_t* cu_seqlens, int32_t* safe, int64_t b,
+                                     int64_t t, int64_t max_seqlen) = 0;
+  // Backend memory for either checked copy: a block of at least `bytes`. The default allocates one per call
   // (*kept false: the caller releases it); a device backend keeps its block, hands it to every call (*kept
   // true: stream order keeps each call's copy until its kernel has read it) and, for a larger batch, a larger
   // one, keeping the old for the graphs that recorded it; so attention allocates nothing once the batch size
   // was seen, and a graph capture may hold it.
-  virtual wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) {
+  virtual wpm_status sequences_scratch(size_t bytes, void** ptr, bool* kept) {
     *kept = false;
     return alloc(bytes, ptr);
   }

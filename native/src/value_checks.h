@@ -1,5 +1,5 @@
 // Op inputs whose validity the boundary cannot see without reading buffer
-// contents (token ids, row indices, sequence lengths): the CPU backend checks
+// contents (token ids, row indices, sequence lengths, packed offsets): the CPU backend checks
 // them in place; the device backends check them in a kernel into the context's
 // device error word and report a bad one with these messages at the next
 // read-back (device_backend.cpp).
@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "error.h"
+#include "packed_offsets.h"
 
 namespace wpm {
 
@@ -41,6 +42,48 @@ inline wpm_status fail_attention_length(const char* function, int64_t i, int64_t
   return fail_argument(WPM_ERR_INVALID_ARGUMENT, "lengths",
                        "%s: argument 'lengths' has lengths[%lld] = %lld; each must be in 1..%lld (t)%s", function,
                        (long long)i, (long long)value, (long long)t, found);
+}
+
+// The message for a packed batch's offsets that break a rule of packed_offsets.h, naming the index, the value
+// and the rule (a sequence longer than max_seqlen names 'max_seqlen'); `found` ends it.
+inline wpm_status fail_offsets(const char* function, const koffsets_failure& f, const char* found = "") {
+  const long long i = (long long)f.index, value = (long long)f.value, other = (long long)f.other;
+  switch (f.rule) {
+    case koffsets_first_not_zero:
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                           "%s: argument 'cu_seqlens' has cu_seqlens[0] = %lld; it must be 0%s", function, value, found);
+    case koffsets_decreasing:
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                           "%s: argument 'cu_seqlens' has cu_seqlens[%lld] = %lld below cu_seqlens[%lld] = %lld; the "
+                           "offsets must be non-decreasing%s",
+                           function, i, value, i - 1, other, found);
+    case koffsets_past_t:
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                           "%s: argument 'cu_seqlens' has cu_seqlens[%lld] = %lld past t (%lld)%s", function, i, value,
+                           other, found);
+    case koffsets_too_long:
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "max_seqlen",
+                           "%s: argument 'max_seqlen' is %lld, but sequence %lld has %lld tokens (cu_seqlens[%lld] - "
+                           "cu_seqlens[%lld])%s",
+                           function, other, i - 1, value, i, i - 1, found);
+    case koffsets_last_not_t:
+      return fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
+                           "%s: argument 'cu_seqlens' has cu_seqlens[%lld] = %lld; the last offset must be t (%lld), "
+                           "the token count%s",
+                           function, i, value, other, found);
+    default:
+      return fail(WPM_ERR_INTERNAL, "%s: an offsets check reported an unknown rule %lld at index %lld", function,
+                  (long long)f.rule, i);
+  }
+}
+
+// The b + 1 offsets under packed_offsets.h's rules, else WPM_ERR_INVALID_ARGUMENT for the first that breaks one.
+inline wpm_status check_offsets(const char* function, const int32_t* cu, int64_t b, int64_t t, int64_t max_seqlen) {
+  for (int64_t i = 0; i <= b; ++i) {
+    const koffsets_rule rule = broken_offset_rule(cu, i, b, t, max_seqlen);
+    if (rule != koffsets_ok) return fail_offsets(function, offsets_failure(cu, i, rule, t, max_seqlen));
+  }
+  return WPM_OK;
 }
 
 // Every lengths[i] in 1..t, else WPM_ERR_INVALID_ARGUMENT naming the first bad index and value.

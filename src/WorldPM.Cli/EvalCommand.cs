@@ -68,7 +68,6 @@ internal static class EvalCommand
 
     private static int Run(Arguments a, TextWriter output, IAnsiConsole? terminal, Backend backend)
     {
-        ModelInputs.RequireGraphsLayout(a.CudaGraphs, a.NoPacking);
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
         DataInputs.RequireExisting(a.Data, "data file");
         EvalLossColumn column = EvalLossColumn.Choose(a.Loss, TrainingRun.RecordedObjective(m.Checkpoint));

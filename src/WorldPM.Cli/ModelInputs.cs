@@ -52,15 +52,6 @@ internal static class ModelInputs
             throw new UsageException("--cuda-graphs on: the cpu backend has no graphs (use --backend cuda or emu, or auto or off)");
     }
 
-    /// <summary>Packed attention reads its sequence offsets back to the host, which a recording cannot do: with
-    /// --cuda-graphs on the batches must be padded (auto records only what it can and runs packed batches eagerly).</summary>
-    public static void RequireGraphsLayout(CudaGraphs cudaGraphs, bool noPacking)
-    {
-        if (cudaGraphs == CudaGraphs.On && !noPacking)
-            throw new UsageException("--cuda-graphs on: packed batches cannot be recorded yet (packed attention reads its " +
-                "offsets back); pass --no-packing with it, or use --cuda-graphs auto");
-    }
-
     /// <summary>
     /// The checkpoint directory <paramref name="path"/> names: itself when it holds a config.json, else the
     /// latest checkpoint of the run directory it is.

@@ -63,7 +63,6 @@ internal static class ScoreCommand
     private static int Run(Arguments a, TextWriter output, Backend backend)
     {
         CheckInputs(a);
-        ModelInputs.RequireGraphsLayout(a.CudaGraphs, a.NoPacking);
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
 
         List<FileLine>? lines = a.File is null ? null : ReadLines(a.File);

@@ -52,7 +52,6 @@ internal static class ServeCommand
                 MaxItems = r.GetValue(maxItems),
                 MaxCharacters = r.GetValue(maxChars),
             };
-            ModelInputs.RequireGraphsLayout(r.GetValue(cudaGraphs), r.GetValue(noPacking));
             var settings = new ServeSettings(r.GetValue(host)!, r.GetValue(port), limits, BearerToken(r.GetValue(tokenFile)));
             CheckpointInputs m = CheckpointInputs.Resolve(r.GetValue(model)!, r.GetValue(tokenizer), r.GetValue(maxLength),
                 r.GetValue(allowNonFinite));

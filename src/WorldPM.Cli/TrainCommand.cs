@@ -190,7 +190,6 @@ internal static class TrainCommand
 
     private static void CheckInputs(TrainArguments a)
     {
-        ModelInputs.RequireGraphsLayout(a.CudaGraphs, a.NoPacking);
         DataInputs.RequireExisting(a.Data, "data file");
         if (a.Eval is not null) DataInputs.RequireExisting([a.Eval], "evaluation data");
         if (a.Eval is not null && a.EvalFraction is not null)

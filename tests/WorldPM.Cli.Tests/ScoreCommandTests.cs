@@ -59,21 +59,15 @@ public class ScoreCommandTests
         Assert.That(lines[1].GetProperty("preference").GetDouble(), Is.EqualTo(1 / (1 + Math.Exp(r0 - r1))).Within(1e-6));
     }
 
-    [Test]
-    public void CudaGraphsOnWithPackedBatchesIsAUsageErrorNamingNoPacking()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void CudaGraphsOnTheEmulatorGiveTheRewardsOfTheEagerForward(bool noPacking)
     {
-        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "emu", "--cuda-graphs", "on", "--response", "5");
-
-        Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
-        Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain("--no-packing"));
-    }
-
-    [Test]
-    public void CudaGraphsOnTheEmulatorGiveTheRewardsOfTheEagerForward()
-    {
-        // One response per batch, all of one length: the first batch runs eagerly, the second is recorded, the rest replay.
-        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--no-packing", "--prompt",
-            "Which is larger, 3 or 5?", "--response", "5", "--response", "3", "--response", "7", "--response", "9"];
+        // One response per batch, all of one length: the first batch runs eagerly, the second is recorded, the rest
+        // replay; packed (the default) or padded.
+        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--prompt",
+            "Which is larger, 3 or 5?", "--response", "5", "--response", "3", "--response", "7", "--response", "9",
+            .. noPacking ? new[] { "--no-packing" } : []];
 
         float[] on = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "on"]));
         float[] off = Rewards(Worldpm.Succeed([.. args, "--cuda-graphs", "off"]));
@@ -85,8 +79,7 @@ public class ScoreCommandTests
     [Test]
     public void CudaGraphsOnTheCpuBackendAreAUsageErrorNamingTheOption()
     {
-        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "cpu", "--cuda-graphs", "on", "--no-packing",
-            "--response", "5");
+        CliResult result = Worldpm.Run("score", _run.Checkpoint, "--backend", "cpu", "--cuda-graphs", "on", "--response", "5");
 
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString);
         Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain("cpu"));

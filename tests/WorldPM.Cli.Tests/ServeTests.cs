@@ -282,7 +282,6 @@ public class ServeTests
     [TestCase("--token-file", "no-such-file", "--token-file")]
     [TestCase("--max-batch-tokens", "0", "--max-batch-tokens")]
     [TestCase("--max-batch-tokens", "4", "--max-batch-tokens 4 is less than --max-length")]
-    [TestCase("--cuda-graphs", "on", "--no-packing")]
     public void BadOptionsExit2NamingTheOption(string option, string value, string named)
     {
         CliResult result = Worldpm.Run("serve", _run.Checkpoint, option, value);

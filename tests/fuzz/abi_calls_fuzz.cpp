@@ -401,6 +401,10 @@ void Session::one_call() {
       p.lengths = in_.ConsumeBool() ? buffer() : nullptr;
       p.q = buffer(), p.k = buffer(), p.v = buffer(), p.out = buffer(), p.lse = buffer();
       p.dout = buffer(), p.dq = buffer(), p.dk = buffer(), p.dv = buffer();
+      if (in_.ConsumeBool()) {  // packed: the offsets are whatever the buffer holds, checked by the backend
+        p.cu_seqlens = buffer();
+        p.max_seqlen = dim();
+      }
       PARAMS_CALL(wpm_attention, p);
       break;
     }

@@ -4,7 +4,7 @@
 // f32/f16/bf16, GQA, sequences of one token and empty ones, D 64 and 128 (the tensor-core kernels on emu
 // for f16/bf16) and odd D (the CUDA-core kernels). Also: RoPE with positions that restart per sequence on
 // a packed stream equals RoPE on the padded layout; a 0.4 caller's smaller struct still means padded;
-// bad offsets are refused by name.
+// bad offsets are refused by name, index, value and rule (on emu at the next read-back).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -282,6 +282,7 @@ TEST_P(AttentionPacked, BadOffsetsAreRejectedByName) {
   good.max_seqlen = 6;
   ASSERT_EQ(wpm_attention_fwd(ctx, &good), WPM_OK) << wpm_last_error();
   ASSERT_EQ(wpm_attention_bwd(ctx, &good), WPM_OK) << wpm_last_error();
+  const std::vector<float> good_out = out.download(), good_dq = dq.download();
 
   using Fn = wpm_status (*)(wpm_context*, const wpm_attention_params*);
   Fn fn = nullptr;  // each check runs with the forward, then with the backward
@@ -292,17 +293,44 @@ TEST_P(AttentionPacked, BadOffsetsAreRejectedByName) {
   };
   for (Fn entry : {wpm_attention_fwd, wpm_attention_bwd}) {
     fn = entry;
-    // The good offsets go back after the check (the upload would clear the error message).
-    auto expect_offsets_error = [&](const std::vector<int32_t>& offsets, std::initializer_list<const char*> words) {
+    // The cpu backend refuses the call; emu (the cuda backend's host code) checks the offsets on the stream, so
+    // the call returns OK without reading them back and the next read-back reports them. The good offsets go
+    // back after the check (the upload would clear the error message).
+    const bool on_device = GetParam().kind != WPM_BACKEND_CPU;
+    auto expect_offsets_error = [&](const std::vector<int32_t>& offsets, std::initializer_list<const char*> words,
+                                    const char* argument) {
       cu.upload_i32(offsets);
-      expect_error(fn(ctx, &good), WPM_ERR_INVALID_ARGUMENT, words);
+      if (on_device) {
+        ASSERT_EQ(fn(ctx, &good), WPM_OK) << wpm_last_error();
+        std::vector<float> host(4);
+        expect_error(wpm_buffer_read(q, 0, host.data(), host.size()), WPM_ERR_INVALID_ARGUMENT, words);
+        EXPECT_NE(std::string(wpm_last_error()).find("(checked on the device; reported at the next read-back)"),
+                  std::string::npos)
+            << wpm_last_error();
+      } else {
+        expect_error(fn(ctx, &good), WPM_ERR_INVALID_ARGUMENT, words);
+      }
+      EXPECT_STREQ(wpm_last_error_argument(), argument);
       cu.upload_i32(good_offsets);
     };
-    expect_offsets_error({1, 4, 4, 10}, {"'cu_seqlens'", "cu_seqlens[0] = 1"});
-    expect_offsets_error({0, 5, 4, 10}, {"'cu_seqlens'", "cu_seqlens[2] = 4", "non-decreasing"});
-    expect_offsets_error({0, 4, 11, 10}, {"'cu_seqlens'", "cu_seqlens[2] = 11", "past t"});
-    expect_offsets_error({0, 4, 4, 9}, {"'cu_seqlens'", "cu_seqlens[3] = 9", "last offset"});
-    expect_offsets_error({0, 1, 2, 10}, {"'max_seqlen'", "sequence 2", "8 tokens"});
+    const std::string function = fn == wpm_attention_fwd ? "wpm_attention_fwd:" : "wpm_attention_bwd:";
+    const char* op = function.c_str();
+    expect_offsets_error({1, 4, 4, 10}, {op, "'cu_seqlens' has cu_seqlens[0] = 1; it must be 0"}, "cu_seqlens");
+    expect_offsets_error({-3, 4, 4, 10}, {op, "cu_seqlens[0] = -3; it must be 0"}, "cu_seqlens");
+    expect_offsets_error({0, 5, 4, 10},
+                         {op, "'cu_seqlens' has cu_seqlens[2] = 4 below cu_seqlens[1] = 5", "non-decreasing"},
+                         "cu_seqlens");
+    expect_offsets_error({0, 4, 11, 10}, {op, "'cu_seqlens' has cu_seqlens[2] = 11 past t (10)"}, "cu_seqlens");
+    expect_offsets_error({0, 4, 4, 9}, {op, "'cu_seqlens' has cu_seqlens[3] = 9; the last offset must be t (10)"},
+                         "cu_seqlens");
+    expect_offsets_error({0, 1, 2, 10},
+                         {op, "'max_seqlen' is 6, but sequence 2 has 8 tokens (cu_seqlens[3] - cu_seqlens[2])"},
+                         "max_seqlen");
+    // Two broken rules: the first index wins (a later sequence too long, an earlier offset decreasing).
+    expect_offsets_error({0, 3, 2, 10}, {op, "cu_seqlens[2] = 2 below cu_seqlens[1] = 3"}, "cu_seqlens");
+    // The good offsets still give what they gave before the bad ones (nothing was left behind).
+    ASSERT_EQ(fn(ctx, &good), WPM_OK) << wpm_last_error();
+    EXPECT_EQ(fn == wpm_attention_fwd ? out.download() : dq.download(), fn == wpm_attention_fwd ? good_out : good_dq);
     expect_error(with([](auto& p) { p.max_seqlen = 0; }), WPM_ERR_INVALID_ARGUMENT, {"'max_seqlen'"});
     expect_error(with([](auto& p) { p.max_seqlen = 11; }), WPM_ERR_INVALID_ARGUMENT, {"'max_seqlen'", "11"});
     expect_error(with([&](auto& p) { p.lengths = lengths; }), WPM_ERR_INVALID_ARGUMENT, {"'lengths'", "NULL"});

@@ -1,13 +1,15 @@
-// The device error word on emu (which runs the cuda backend's host code): an id, index or length out of range
-// in device memory is checked on the stream, not read back; the call returns OK without a copy to the host or a
-// wait, and the next read-back (a buffer read, a synchronize) fails naming the op, the argument, its index and
-// its value. The first failed check wins until it is reported; a report clears the word.
+// The device error word on emu (which runs the cuda backend's host code): an id, index or length out of
+// range, or packed offsets that break a rule, are checked on the stream, not read back; the call returns OK
+// without a copy to the host or a wait, and the next read-back (a buffer read, a synchronize) fails naming the
+// op, the argument, its index and its value. The first failed check wins until it is reported; a report
+// clears the word.
 #include <gtest/gtest.h>
 
 #include <functional>
 #include <string>
 #include <vector>
 
+#include "emu_test_util.h"
 #include "test_util.h"
 
 namespace {
@@ -92,6 +94,38 @@ TEST_F(EmuErrorWord, ABadAttentionLengthIsReportedByTheNextRead) {
                                  {"wpm_attention_fwd", "'lengths'", value.c_str(), "1..4"}, "lengths");
     expect_reported_at_next_read([&] { return wpm_attention_bwd(ctx, &p); },
                                  {"wpm_attention_bwd", "'lengths'", value.c_str()}, "lengths");
+  }
+}
+
+// Packed attention's offsets (cu_seqlens), in every emulator schedule: the op neither waits nor reads them back,
+// and the next read-back names the index, the value and the rule as the cpu backend does at once.
+TEST_F(EmuErrorWord, BadPackedOffsetsAreReportedByTheNextReadInEverySchedule) {
+  const int64_t seqs = 3, t = 10, h = 2, d = 8;
+  const size_t n = size_t(t * h * d);
+  Buffer q(ctx, WPM_F32, wpm_test::random_values(n, 1)), k(ctx, WPM_F32, wpm_test::random_values(n, 2)),
+      v(ctx, WPM_F32, wpm_test::random_values(n, 3));
+  Buffer out(ctx, WPM_F32, n), lse(ctx, WPM_F32, size_t(h * t)), dq(ctx, WPM_F32, n), dk(ctx, WPM_F32, n),
+      dv(ctx, WPM_F32, n), cu(ctx, WPM_I32, size_t(seqs + 1));
+  wpm_attention_params p{};
+  p.struct_size = sizeof p;
+  p.b = seqs, p.t = t, p.h = h, p.kvh = h, p.d = d;
+  p.q = q, p.k = k, p.v = v, p.out = out, p.lse = lse, p.dout = out, p.dq = dq, p.dk = dk, p.dv = dv;
+  p.cu_seqlens = cu, p.max_seqlen = 6;
+  cu.upload_i32({0, 4, 4, 10});
+  WPM_ASSERT_OK(wpm_attention_fwd(ctx, &p));  // lse for the backward below
+  for (const emu_test::Schedule& schedule : emu_test::schedules()) {
+    SCOPED_TRACE(schedule.name);
+    emu_test::ConfigScope scope(schedule);
+    for (bool backward : {false, true}) {
+      const char* op = backward ? "wpm_attention_bwd" : "wpm_attention_fwd";
+      auto call = [&] { return backward ? wpm_attention_bwd(ctx, &p) : wpm_attention_fwd(ctx, &p); };
+      cu.upload_i32({0, 5, 4, 10});
+      expect_reported_at_next_read(call, {op, "'cu_seqlens'", "cu_seqlens[2] = 4 below cu_seqlens[1] = 5"},
+                                   "cu_seqlens");
+      cu.upload_i32({0, 1, 2, 10});
+      expect_reported_at_next_read(call, {op, "'max_seqlen' is 6, but sequence 2 has 8 tokens"}, "max_seqlen");
+    }
+    cu.upload_i32({0, 4, 4, 10});
   }
 }
 

@@ -1,10 +1,12 @@
 // Fused causal attention entry points (forward and backward).
-// Both check the shared shape arguments and the sequence layout: the lengths of a
-// padded batch go to the backend's checked_lengths (a length outside 1..T is reported
-// with its index, on a device backend at the next read-back, so nothing waits here);
-// the offsets of a packed one (cu_seqlens: 0 first, non-decreasing, T last, no sequence
-// past max_seqlen) are read to the host and checked here. Without lengths, a padded
-// batch's backend gets an internal all-T array (AttentionArgs.lengths is never null there).
+// Both check the shared shape arguments and the sequence layout without reading either back: the
+// lengths of a padded batch go to the backend's checked_lengths (a length outside 1..T), the offsets of
+// a packed one (cu_seqlens: 0 first, non-decreasing, T last, no sequence past max_seqlen) to its
+// checked_offsets. The CPU backend fails the call at once; a device backend checks on the stream and
+// reports the index, value and rule at the next read-back, so nothing waits here and a packed call may
+// be recorded in a graph; the kernels read the checked copy, which stays in bounds whatever the caller
+// stored. Without lengths, a padded batch's backend gets an internal all-T array (AttentionArgs.lengths
+// is never null there).
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -81,25 +83,26 @@ std::vector<wpm::Checker::Span> inputs(const wpm_attention_params& p, const Coun
           {"cu_seqlens", p.cu_seqlens, packed(p) ? size_t(p.b) + 1 : 0}};
 }
 
-// Where the sequences lie, as the backend reads it: for a padded batch the caller's lengths copied by the
-// backend's checked_lengths (the CPU backend fails here on a bad one; a device backend checks them on the stream
-// and reports a bad one at the next read-back), or all T, in backend memory from lengths_scratch (kept by a device
-// backend, so that a padded call allocates nothing and may be captured in a graph); for a
-// packed one the caller's offsets once checked.
+// Where the sequences lie, as the backend reads it: a copy in backend memory from sequences_scratch (kept by a
+// device backend, so that a call allocates nothing and may be captured in a graph) of the caller's lengths made by
+// the backend's checked_lengths, or of its offsets made by checked_offsets (the CPU backend fails here on a bad
+// value; a device backend checks them on the stream and reports a bad one at the next read-back), or of all T.
 class Sequences {
  public:
   Sequences(wpm::Checker& check, const char* function, const wpm_attention_params& p) : backend_(check.backend()) {
-    if (packed(p)) {
-      check_offsets(check, p);
-      return;
-    }
-    const size_t bytes = size_t(p.b) * sizeof(int32_t);
+    const size_t count = packed(p) ? size_t(p.b) + 1 : size_t(p.b), bytes = count * sizeof(int32_t);
     void* memory = nullptr;
     bool kept = false;
-    status_ = backend_.lengths_scratch(bytes, &memory, &kept);
+    status_ = backend_.sequences_scratch(bytes, &memory, &kept);
     if (status_ != WPM_OK) return;  // the backend's message (out of memory, or an allocation during a capture)
     if (!kept) owned_ = static_cast<int32_t*>(memory);
     int32_t* safe = static_cast<int32_t*>(memory);
+    if (packed(p)) {
+      status_ = backend_.checked_offsets(function, static_cast<const int32_t*>(p.cu_seqlens->data()), safe, p.b, p.t,
+                                         p.max_seqlen);
+      if (status_ == WPM_OK) cu_seqlens_ = safe;
+      return;  // else the backend's message names the index and the rule
+    }
     if (p.lengths != nullptr) {
       status_ = backend_.checked_lengths(function, static_cast<const int32_t*>(p.lengths->data()), safe, p.b, p.t);
       if (status_ != WPM_OK) return;  // the backend's message names the length
@@ -119,47 +122,10 @@ class Sequences {
   Sequences& operator=(const Sequences&) = delete;
   const int32_t* lengths() const { return lengths_; }
   const int32_t* cu_seqlens() const { return cu_seqlens_; }
-  // Not OK when the backend refused a length (check.ok() covers the other failures).
+  // Not OK when the backend refused a length or an offset (check.ok() covers the other failures).
   wpm_status status() const { return status_; }
 
  private:
-  // cu_seqlens[0] = 0, non-decreasing, cu_seqlens[b] = t, and no sequence longer than max_seqlen.
-  void check_offsets(wpm::Checker& check, const wpm_attention_params& p) {
-    std::vector<int32_t> cu(size_t(p.b) + 1);
-    if (backend_.read(cu.data(), p.cu_seqlens->data(), cu.size() * sizeof(int32_t)) != WPM_OK) {
-      check.fail(WPM_ERR_INTERNAL, "could not read cu_seqlens");
-      return;
-    }
-    if (cu[0] != 0) {
-      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens", "has cu_seqlens[0] = %d; it must be 0", cu[0]);
-      return;
-    }
-    for (size_t i = 1; i < cu.size(); ++i) {
-      if (cu[i] < cu[i - 1]) {
-        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
-                            "has cu_seqlens[%zu] = %d below cu_seqlens[%zu] = %d; the offsets must be non-decreasing",
-                            i, cu[i], i - 1, cu[i - 1]);
-        return;
-      }
-      if (cu[i] > p.t) {
-        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens", "has cu_seqlens[%zu] = %d past t (%lld)", i,
-                            cu[i], (long long)p.t);
-        return;
-      }
-      if (cu[i] - cu[i - 1] > p.max_seqlen) {
-        check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "max_seqlen",
-                            "is %lld, but sequence %zu has %d tokens (cu_seqlens[%zu] - cu_seqlens[%zu])",
-                            (long long)p.max_seqlen, i - 1, cu[i] - cu[i - 1], i, i - 1);
-        return;
-      }
-    }
-    if (cu.back() != p.t)
-      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "cu_seqlens",
-                          "has cu_seqlens[%lld] = %d; the last offset must be t (%lld), the token count",
-                          (long long)p.b, cu.back(), (long long)p.t);
-    cu_seqlens_ = static_cast<const int32_t*>(p.cu_seqlens->data());
-  }
-
   wpm::Backend& backend_;
   wpm_status status_ = WPM_OK;
   int32_t* owned_ = nullptr;

@@ -88,6 +88,13 @@ wpm_status CpuBackend::checked_lengths(const char* function, const int32_t* leng
   return WPM_OK;
 }
 
+wpm_status CpuBackend::checked_offsets(const char* function, const int32_t* cu_seqlens, int32_t* safe, int64_t b,
+                                       int64_t t, int64_t max_seqlen) {
+  if (wpm_status s = check_offsets(function, cu_seqlens, b, t, max_seqlen)) return s;
+  std::memcpy(safe, cu_seqlens, size_t(b + 1) * sizeof(int32_t));
+  return WPM_OK;
+}
+
 wpm_status CpuBackend::fill(void* dst, wpm_dtype dtype, size_t count, double value) {
   if (dtype == WPM_I32) {
     int32_t v = int32_t(value);

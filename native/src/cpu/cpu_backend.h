@@ -53,6 +53,8 @@ class CpuBackend final : public Backend {
   wpm_status relu_bwd(const void* dout, const void* x, void* dx, int64_t n, wpm_dtype dtype) override;
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                              int64_t t) override;
+  wpm_status checked_offsets(const char* function, const int32_t* cu_seqlens, int32_t* safe, int64_t b, int64_t t,
+                             int64_t max_seqlen) override;
   wpm_status last_token_pool_fwd(const void* hidden, const int32_t* lengths, void* out, int64_t b, int64_t t,
                                  int64_t c, wpm_padding padding, wpm_dtype dtype) override;
   wpm_status last_token_pool_bwd(const void* dout, const int32_t* lengths, void* dhidden, int64_t b, int64_t t,

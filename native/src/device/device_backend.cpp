@@ -10,14 +10,15 @@
 // the op is queued: the platform's release is stream-ordered, so a block can
 // only be handed to work queued after this op.
 //
-// Values that live in device memory and must be in range (token ids, row
-// indices, sequence lengths) are never read back to be checked: a kernel
-// (value_check.cu) checks them on the stream into the context's device error
-// word, and the next read-back (read, synchronize) copies the word with its
-// data behind the same wait and fails naming the op, the index and the value.
+// Values that live in device memory and must be valid (token ids, row
+// indices, sequence lengths, packed offsets) are never read back to be
+// checked: a kernel (value_check.cu) checks them on the stream into the
+// context's device error word, and the next read-back (read, synchronize)
+// copies the word with its data behind the same wait and fails naming the
+// op, the index and the value.
 // Until then the ops run on: a bad id or length makes NaN rows (embedding,
-// pooling) or is replaced by T in a checked copy (attention), never an access
-// out of bounds.
+// pooling) or is replaced by T in a checked copy (attention), bad offsets by
+// all zeros in one (every sequence empty), never an access out of bounds.
 #include "device_backend.h"
 
 #include <cstdint>
@@ -248,13 +249,23 @@ class DeviceBackend final : public Backend {
     });
   }
 
-  wpm_status lengths_scratch(size_t bytes, void** ptr, bool* kept) override {
+  wpm_status sequences_scratch(size_t bytes, void** ptr, bool* kept) override {
     *kept = true;
-    return lengths_scratch_.get(bytes, ptr);
+    return sequences_scratch_.get(bytes, ptr);
   }
   wpm_status checked_lengths(const char* function, const int32_t* lengths, int32_t* safe, int64_t b,
                              int64_t t) override {
     return queue_check({function, "lengths", nullptr, t, Wording::attention_length}, lengths, b, 1, t, safe);
+  }
+  // One site per op: the word carries t or max_seqlen with the rule, so a packed batch's token count (new with
+  // nearly every batch) adds no site.
+  wpm_status checked_offsets(const char* function, const int32_t* cu_seqlens, int32_t* safe, int64_t b, int64_t t,
+                             int64_t max_seqlen) override {
+    int64_t code = 0;
+    if (wpm_status s = check_code({function, "cu_seqlens", nullptr, 0, Wording::offsets}, &code)) return s;
+    return launch(function, [&](CUstream_st* s) {
+      return k::check_offsets(s, cu_seqlens, b, int32_t(t), int32_t(max_seqlen), code, error_word_, safe);
+    });
   }
 
   wpm_status rmsnorm_fwd(const void* x, const void* weight, void* out, float* rstd, int64_t n, int64_t c, float eps,
@@ -449,8 +460,8 @@ class DeviceBackend final : public Backend {
   }
 
   // What a queued value check was, for the message when it fails: the op, the argument, its bound and the
-  // wording (a row index: 0..bound-1 of `bound_name`; a length: 1..bound).
-  enum class Wording { row_index, length, attention_length };
+  // wording (a row index: 0..bound-1 of `bound_name`; a length: 1..bound; offsets: the rule the word names).
+  enum class Wording { row_index, length, attention_length, offsets };
   struct CheckSite {
     const char* function;
     const char* argument;
@@ -469,28 +480,36 @@ class DeviceBackend final : public Backend {
     return queue_check({a.function, a.index_name, a.rows_name, a.rows, Wording::row_index}, a.index, a.n, 0, a.rows - 1, nullptr);
   }
 
-  // Queues the check of values[0..n) against low..high into the error word (made and zeroed on first use),
-  // under the site's code (its place in sites_ + 1, so the word's code names the op). The values are i32, so
-  // a bound past the i32 range is the range's end.
+  // Queues the check of values[0..n) against low..high into the error word under the site's code. The values
+  // are i32, so a bound past the i32 range is the range's end.
   wpm_status queue_check(const CheckSite& site, const int32_t* values, int64_t n, int64_t low, int64_t high,
                          int32_t* safe) {
     if (n == 0) return WPM_OK;
     low = low < INT32_MIN ? INT32_MIN : low;
     high = high > INT32_MAX ? INT32_MAX : high;
+    int64_t code = 0;
+    if (wpm_status s = check_code(site, &code)) return s;
+    return launch(site.function, [&](CUstream_st* s) {
+      return k::check_values(s, values, n, int32_t(low), int32_t(high), code, error_word_, safe);
+    });
+  }
+
+  // The code a check about to be queued writes into the error word (made and zeroed on first use): the site's
+  // place in sites_ + 1, so the word's code names the op. Counts the check as queued.
+  wpm_status check_code(const CheckSite& site, int64_t* code) {
     if (error_word_ == nullptr) {
       void* memory = nullptr;
       if (wpm_status s = platform_->alloc(sizeof(kerror_word), &memory)) return s;
       error_word_ = static_cast<kerror_word*>(memory);
       if (wpm_status s = clear_error_word()) return s;
     }
-    size_t code = 0;
-    while (code < sites_.size() && !(sites_[code] == site)) ++code;
-    if (code == sites_.size()) sites_.push_back(site);
+    size_t index = 0;
+    while (index < sites_.size() && !(sites_[index] == site)) ++index;
+    if (index == sites_.size()) sites_.push_back(site);
     checks_queued_ = true;
     ++checks_made_;
-    return launch(site.function, [&](CUstream_st* s) {
-      return k::check_values(s, values, n, int32_t(low), int32_t(high), int64_t(code) + 1, error_word_, safe);
-    });
+    *code = int64_t(index) + 1;
+    return WPM_OK;
   }
 
   wpm_status clear_error_word() {
@@ -511,6 +530,8 @@ class DeviceBackend final : public Backend {
     if (site.wording == Wording::length) return fail_length(site.function, word.index, word.value, site.bound, kFound);
     if (site.wording == Wording::attention_length)
       return fail_attention_length(site.function, word.index, word.value, site.bound, kFound);
+    if (site.wording == Wording::offsets)
+      return fail_offsets(site.function, koffsets_failure{word.index, word.rule, word.value, word.other}, kFound);
     return fail_row_index(site.function, site.argument, site.bound_name, word.index, word.value, site.bound, kFound);
   }
 
@@ -524,7 +545,7 @@ class DeviceBackend final : public Backend {
 
   std::unique_ptr<DevicePlatform> platform_;
   kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
-  KeptScratch lengths_scratch_{*platform_};    // attention's checked lengths
+  KeptScratch sequences_scratch_{*platform_};  // attention's checked lengths or offsets
   KeptScratch scatter_workspace_{*platform_};  // the row scatter's sort (embedding backward)
   bool checks_queued_ = false;         // a check ran or is queued since the word was last read
   std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape

@@ -129,10 +129,11 @@ public sealed class RewardModel : IDisposable
     /// <summary>
     /// Whether <see cref="Score(SequenceBatch)"/> runs its forward as a device graph: the first batch of a shape runs
     /// eagerly, the second records the forward (uploading the batch before, reading the rewards after, outside the
-    /// recording) and from then on batches of that shape replay it; a batch of another shape (count, length, or
-    /// anything else the activation arena is keyed on) starts over. Rewards are the same bits either way. With On a
-    /// forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names the call); with
-    /// Auto (cuda) that shape runs eagerly instead. Auto by default.
+    /// recording) and from then on batches of that shape replay it; a batch of another shape (count, length or a packed
+    /// batch's token count, anything else the activation arena is keyed on, or a packed sequence longer than any the
+    /// recording was made for) starts over. Padded and packed batches both record. Rewards are the same bits either
+    /// way. With On a forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names
+    /// the call); with Auto (cuda) that shape runs eagerly instead. Auto by default.
     /// </summary>
     /// <exception cref="NotSupportedException">Set to <see cref="Model.CudaGraphs.On"/> for a model on the cpu backend,
     /// which has no graphs.</exception>

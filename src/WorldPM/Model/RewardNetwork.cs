@@ -176,10 +176,14 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
 
     /// <summary>
     /// The scoring forward of one arena and batch shape (the arena carves its views per shape, and the recording holds
-    /// their addresses and sizes) and one <see cref="BatchInvariant"/> choice, which picks the GEMMs: eager the first
-    /// time, recorded the second, replayed after. The recording reads the arena's fixed buffers, into which
-    /// <see cref="Prepare"/> uploaded the batch before; a new arena, shape or choice drops it. Capturable false: the
-    /// forward could not be recorded (Auto), so this shape runs eagerly.
+    /// their addresses and sizes; a packed shape is its sequence and token counts) and one <see cref="BatchInvariant"/>
+    /// choice, which picks the GEMMs: eager the first time, recorded the second, replayed after. The recording reads
+    /// the arena's fixed buffers, into which <see cref="Prepare"/> uploaded the batch before (a packed batch's offsets
+    /// among them, checked on the device at each replay); a new arena, shape or choice drops it. A packed recording
+    /// also holds the attention's max_seqlen, the longest sequence of the batch it recorded, which sizes the
+    /// attention's grid: it replays any batch of the shape whose sequences are no longer (the extra blocks find no
+    /// rows and return, so the rewards are the eager forward's bits), and a longer one drops it. Capturable false:
+    /// the forward could not be recorded (Auto), so this shape runs eagerly.
     /// </summary>
     private sealed class ScoringGraph(ActivationArena<T> arena, BatchShape shape, bool batchInvariant) : IDisposable
     {
@@ -189,20 +193,26 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         public DeviceGraph? Graph { get; set; }
         public bool Capturable { get; set; } = true;
 
+        /// <summary>Packed: the max_seqlen the recording's attention was given; 0 padded or not yet recorded.</summary>
+        public long RecordedMaxLength { get; set; }
+
+        /// <summary>Whether the recording can run <paramref name="a"/>'s batch: a packed one's sequences fit its grid.</summary>
+        public bool Covers(ActivationArena<T> a) => Graph is null || (a.Packing?.MaxLength ?? 0) <= RecordedMaxLength;
+
         public void Dispose() => Graph?.Dispose();
     }
 
     private void RunScoringForward(ActivationArena<T> a)
     {
         if (scoring is not null && (!ReferenceEquals(scoring.Arena, a) || scoring.Shape != a.Shape ||
-            scoring.BatchInvariant != BatchInvariant))
+            scoring.BatchInvariant != BatchInvariant || !scoring.Covers(a)))
         {
             scoring.Dispose();
             scoring = null;
         }
         if (scoring is null)
         {
-            Forward(a);  // the first batch of a shape makes what the forward allocates once (lengths block, error word)
+            Forward(a);  // the first batch of a shape makes what the forward allocates once (sequences block, error word)
             scoring = new ScoringGraph(a, a.Shape, BatchInvariant);
             return;
         }
@@ -211,6 +221,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             try
             {
                 scoring.Graph = DeviceGraph.Capture(context, () => Forward(a));
+                scoring.RecordedMaxLength = a.Packing?.MaxLength ?? 0;
             }
             catch (WorldPMArgumentException) when (ScoreGraphs == CudaGraphs.Auto)
             {

@@ -30,12 +30,19 @@ public sealed unsafe partial class BadArgumentTests
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape, padding: (Padding)5)),
         Invalid("attention_fwd: lse too small", "lse", a =>
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(3), Shape)),
+        // Packed offsets too: at once on cpu, at the next synchronising call on a device backend.
         Invalid("attention_fwd: packed offsets not ending at t", "cu_seqlens", a =>
+        {
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape,
-                new PackedSequences(a.Upload(0, 1), MaxLength: 2))),
+                new PackedSequences(a.Upload(0, 1), MaxLength: 2));
+            a.Context.Synchronize();
+        }),
         Invalid("attention_fwd: packed max_seqlen below a sequence", "max_seqlen", a =>
+        {
             Ops.AttentionForward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), Shape,
-                new PackedSequences(a.Upload(0, 2), MaxLength: 1))),
+                new PackedSequences(a.Upload(0, 2), MaxLength: 1));
+            a.Context.Synchronize();
+        }),
         Invalid("attention_bwd: dk too small", "dk", a =>
             Ops.AttentionBackward(a.Context, a.F32(16), a.F32(8), a.F32(8), a.F32(16), a.F32(4), a.F32(16), a.F32(16),
                 a.F32(7), a.F32(8), Shape)),
