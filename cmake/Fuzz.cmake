@@ -27,9 +27,12 @@ target_compile_definitions(worldpm_fuzz_core PRIVATE ${fuzz_definitions})
 target_compile_options(worldpm_fuzz_core PUBLIC ${WORLDPM_SANITIZER_FLAGS} PRIVATE -fsanitize=fuzzer-no-link -O1)
 target_link_libraries(worldpm_fuzz_core PUBLIC worldpm_common_headers Threads::Threads ${CMAKE_DL_LIBS})
 # clang 14 refuses the 64-byte vector returns of the attention tiles' baseline clone unless the compiled-for
-# ISA has AVX-512 (GCC only warns, and they are always inlined): compiled for this host, where the fuzz
-# build also runs. (The property is the source file's in this directory, which builds only fuzz targets.)
-set_source_files_properties(native/src/cpu/attention_tiles.cpp PROPERTIES COMPILE_OPTIONS -march=native)
+# ISA has AVX-512 (GCC only warns, and they are always inlined), and the 32-byte ones of 8 lanes without AVX:
+# 8 lanes for an AVX2 baseline, so the build is the same on AVX2 and AVX-512 hosts (-march=native failed on
+# an AVX2 one) and runs on any x86-64 with AVX2. (The property is the source file's in this directory, which
+# builds only fuzz targets.)
+set_source_files_properties(native/src/cpu/attention_tiles.cpp PROPERTIES
+  COMPILE_OPTIONS "-mavx2;-mfma" COMPILE_DEFINITIONS WPM_ATTENTION_TILE_LANES=8)
 
 add_executable(worldpm_fuzz_abi_calls tests/fuzz/abi_calls_fuzz.cpp)
 target_link_libraries(worldpm_fuzz_abi_calls PRIVATE worldpm_fuzz_core)

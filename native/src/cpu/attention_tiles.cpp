@@ -20,7 +20,9 @@
 // without AVX-512 is moot.
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-#if defined(__x86_64__) && defined(__linux__)
+// GCC only: clang 14 accepts target_clones but compiles just one version, for its first ISA (AVX-512 here),
+// which then dies with SIGILL on an AVX2 host; a clang build gets one version for its own flags.
+#if defined(__x86_64__) && defined(__linux__) && !defined(__clang__)
 #define WPM_TILE_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define WPM_TILE_KERNEL
@@ -32,11 +34,18 @@ namespace attention_tiles {
 
 namespace {
 
-constexpr int kLanes = 16;
+// 16 lanes; a build may set WPM_ATTENTION_TILE_LANES to 8 (clang refuses 64-byte vector returns where the
+// compiled-for ISA lacks AVX-512, even in always-inlined helpers: the fuzz build, cmake/Fuzz.cmake, is made with
+// clang on hosts of either kind). The lane count changes the folds' order, so such a build's sums differ in the
+// last bits from the library's.
+#ifndef WPM_ATTENTION_TILE_LANES
+#define WPM_ATTENTION_TILE_LANES 16
+#endif
+constexpr int kLanes = WPM_ATTENTION_TILE_LANES;
+static_assert(kLanes == 16 || kLanes == 8, "WPM_ATTENTION_TILE_LANES must be 16 or 8");
 typedef float Vec __attribute__((vector_size(kLanes * 4)));
 typedef int32_t IVec __attribute__((vector_size(kLanes * 4)));
 typedef float Half __attribute__((vector_size(kLanes * 2)));
-typedef float Quarter __attribute__((vector_size(kLanes)));
 
 WPM_INLINE Vec splat(float x) { return Vec{} + x; }
 WPM_INLINE Vec load_vec(const float* p) {
@@ -58,18 +67,25 @@ WPM_INLINE void store_partial(float* p, int64_t count, const Vec& v) {
 }
 WPM_INLINE Vec max_vec(const Vec& a, const Vec& b) { return a > b ? a : b; }
 
-// Folds the 16 lanes with op: halves, then quarters, then a pair of pairs. A
-// fixed order, so sums are deterministic.
+// Folds the lanes with op: halves (16 lanes: then quarters), then a pair of
+// pairs. A fixed order, so sums are deterministic.
 template <class Op>
 WPM_INLINE float fold(const Vec& v, Op op) {
   Half lo, hi;
   std::memcpy(&lo, &v, sizeof lo);
   std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof lo, sizeof hi);
   Half h = op(lo, hi);
-  Quarter a, b;
-  std::memcpy(&a, &h, sizeof a);
-  std::memcpy(&b, reinterpret_cast<const char*>(&h) + sizeof a, sizeof b);
-  Quarter q = op(a, b);
+  float q[4];
+  if constexpr (kLanes == 16) {
+    typedef float Quarter __attribute__((vector_size(16)));
+    Quarter a, b;
+    std::memcpy(&a, &h, sizeof a);
+    std::memcpy(&b, reinterpret_cast<const char*>(&h) + sizeof a, sizeof b);
+    const Quarter folded = op(a, b);
+    std::memcpy(q, &folded, sizeof q);
+  } else {
+    std::memcpy(q, &h, sizeof q);
+  }
   return op(op(q[0], q[1]), op(q[2], q[3]));
 }
 WPM_INLINE float fold_sum(const Vec& v) {
