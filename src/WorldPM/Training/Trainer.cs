@@ -41,6 +41,12 @@ namespace WorldPM.Training;
 /// (<see cref="DataParallel.ShardOptimizerState"/>: each rank updates its share and the weights are gathered after
 /// the step).
 /// </para>
+/// <para>
+/// With the model's <see cref="RewardModel.CudaGraphs"/> On (or Auto on cuda) the step's device work is recorded into a
+/// device graph once per step shape and replayed (<see cref="RecordedSteps"/>); what changes from step to step (the
+/// micro-batches, the counts, the learning rate and the AdamW step count) is written into device buffers before the
+/// launch, so a replay gives the bits of an eager step.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -77,6 +83,8 @@ public sealed class Trainer : IDisposable
     public bool SavesStateCollectively => _gradients.SavesCollectively;
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
+    /// <exception cref="NotSupportedException">The model's CudaGraphs is On and the step cannot be recorded
+    /// (<see cref="WhyUnrecordable"/>: fp16, a host-side loss, data parallelism).</exception>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
         DataParallel? parallel = null)
     {
@@ -85,6 +93,11 @@ public sealed class Trainer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
         ArgumentNullException.ThrowIfNull(context);
         _model = model ?? throw new ArgumentNullException(nameof(model));
+        // Refused before anything is allocated.
+        CudaGraphs graphs = model.ResolvedCudaGraphs;
+        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss, dataParallel: parallel is not null);
+        if (graphs == CudaGraphs.On && unrecordable is not null)
+            throw new NotSupportedException($"CudaGraphs On: the training step cannot be recorded: {unrecordable}");
         _options = options;
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
@@ -95,10 +108,6 @@ public sealed class Trainer : IDisposable
         _stepValues = new AdamWStepValues(context);
         Scaler = new LossScaler(model.Precision == Precision.F16, (float)options.InitialLossScale,
             options.LossScaleGrowthInterval);
-        CudaGraphs graphs = model.ResolvedCudaGraphs;
-        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss, dataParallel: parallel is not null);
-        if (graphs == CudaGraphs.On && unrecordable is not null)
-            throw new NotSupportedException($"CudaGraphs On: the training step cannot be recorded: {unrecordable}");
         if (graphs != CudaGraphs.Off && unrecordable is null)
             _recorded = new RecordedSteps(context, required: graphs == CudaGraphs.On);
     }
