@@ -15,7 +15,10 @@
 // it was, and otherwise grad_scale becomes grad_scale * min(1, max_grad_norm /
 // (norm * grad_scale + 1e-6)) (no clip when max_grad_norm is 0), formed in
 // float64 by thread 0 of each block and shared, so the two floats are read
-// once per block rather than once per thread.
+// once per block rather than once per thread. With step_values (f32 [3] in
+// device memory: lr, 1/bc1, 1/bc2) thread 0 reads those the same way, in place
+// of the by-value lr and the host's bias corrections, so a step recorded into a
+// graph takes each replay's learning rate and step count.
 //
 // The tensor table (kadamw_tensor[count], kernels.h) lives in DEVICE memory:
 // the backend uploads it once per step (or keeps it, since pointers rarely
@@ -31,8 +34,9 @@
 // sizeof(grad) + 12 (p, m, v written) + sizeof(working): 30-34 bytes, so a
 // 7B-parameter step moves ~220 GB (~70 ms at H100's 3.3 TB/s; estimate).
 // Minimum bytes (step_min_bytes, stated when the launcher is given the table's
-// host copy): those per element, the table once and grad_check's 8 bytes. Each
-// block reads the table once: (blocks - 1) copies of it over the minimum.
+// host copy): those per element, the table once, grad_check's 8 bytes and
+// step_values' 12. Each block reads the table once: (blocks - 1) copies of it
+// over the minimum.
 // ptxas (nvcc 11.8, sm_80 / sm_90): see the table in kernels/README.md.
 //
 // The table is staged in shared memory a chunk at a time (staged_table.cuh), with barriers between chunks;
@@ -50,6 +54,7 @@ struct StepConstants {
   float lr, beta1, beta2, one_minus_beta1, one_minus_beta2, inv_bc1, inv_bc2, eps, weight_decay, grad_scale;
   const float* grad_check;
   float max_grad_norm;
+  const float* step_values;
 };
 
 // The gradient factor of a checked step, or -1 when the flag says skip.
@@ -96,12 +101,22 @@ __device__ __forceinline__ void adamw_tensor_by_working(const kadamw_tensor& t, 
 __global__ void __launch_bounds__(kThreads)
     adamw_step_kernel(const kadamw_tensor* __restrict__ tensors, int64_t count, StepConstants k) {
   kernel_launch_bounds(kThreads);
-  EMU_SHARED(float, factor, [1]);
-  if (k.grad_check != nullptr) {
-    if (threadIdx.x == 0) factor[0] = checked_grad_factor(k);
+  // What thread 0 reads from device memory for the block: the gradient factor, then lr, 1/bc1, 1/bc2.
+  EMU_SHARED(float, shared_k, [4]);
+  if (k.grad_check != nullptr || k.step_values != nullptr) {
+    if (threadIdx.x == 0) {
+      shared_k[0] = k.grad_check != nullptr ? checked_grad_factor(k) : k.grad_scale;
+      if (k.step_values != nullptr)
+        for (int i = 0; i < 3; ++i) shared_k[1 + i] = k.step_values[i];
+    }
     __syncthreads();
-    if (factor[0] < 0.0f) return;
-    k.grad_scale = factor[0];
+    if (shared_k[0] < 0.0f) return;
+    k.grad_scale = shared_k[0];
+    if (k.step_values != nullptr) {
+      k.lr = shared_k[1];
+      k.inv_bc1 = shared_k[2];
+      k.inv_bc2 = shared_k[3];
+    }
   }
   EMU_SHARED(kadamw_tensor, staged, [kTableChunk]);
   for_each_staged_entry<kTableChunk>(tensors, count, staged, [&](const kadamw_tensor& t) {
@@ -115,8 +130,9 @@ __global__ void __launch_bounds__(kThreads)
 
 // Every element's p, m, v read and written, its gradient read and its working copy written; the table and
 // grad_check read once.
-uint64_t step_min_bytes(const kadamw_tensor* host_tensors, int64_t count, bool grad_check) {
-  uint64_t bytes = uint64_t(count) * sizeof(kadamw_tensor) + (grad_check ? 2 * sizeof(float) : 0);
+uint64_t step_min_bytes(const kadamw_tensor* host_tensors, int64_t count, bool grad_check, bool step_values) {
+  uint64_t bytes = uint64_t(count) * sizeof(kadamw_tensor) + (grad_check ? 2 * sizeof(float) : 0) +
+                   (step_values ? 3 * sizeof(float) : 0);
   for (int64_t i = 0; i < count; ++i) {
     const kadamw_tensor& t = host_tensors[i];
     const uint64_t per_element =
@@ -135,7 +151,7 @@ kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count
   if (kstatus s = check_size("adamw_step", "count", count)) return s;
   if (count == 0) return KSTATUS_OK;
   if (kstatus s = check_pointers("adamw_step", !tensors)) return s;
-  if (h.step < 1) return invalid("adamw_step", "step = " + std::to_string(h.step) + " must be >= 1");
+  if (h.step_values == nullptr && h.step < 1) return invalid("adamw_step", "step = " + std::to_string(h.step) + " must be >= 1");
   StepConstants k;
   k.lr = h.lr;
   k.beta1 = h.beta1;
@@ -150,7 +166,8 @@ kstatus adamw_step(kstream_t stream, const kadamw_tensor* tensors, int64_t count
   k.grad_scale = h.grad_scale;
   k.grad_check = h.grad_check;
   k.max_grad_norm = h.max_grad_norm;
-  if (host_tensors != nullptr) klaunch_min_bytes(step_min_bytes(host_tensors, count, h.grad_check != nullptr));
+  k.step_values = h.step_values;
+  if (host_tensors != nullptr) klaunch_min_bytes(step_min_bytes(host_tensors, count, h.grad_check != nullptr, h.step_values != nullptr));
   return klaunch(adamw_step_kernel, dim3(unsigned(kMaxBlocks)), dim3(kThreads), 0, stream, tensors, count, k);
 }
 

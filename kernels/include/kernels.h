@@ -64,6 +64,9 @@ struct kadamw_hyper {
   // else the gradients are clipped to max_grad_norm (when > 0) after grad_scale (adamw_grad_factor).
   const float* grad_check;
   float max_grad_norm;
+  // Null, or DEVICE f32 [3]: {lr, 1/(1-beta1^step), 1/(1-beta2^step)}, read by the step in place of lr and step (a
+  // recorded step reads each replay's values).
+  const float* step_values;
 };
 // A context's device error word (value_check.cu): code 0 while no check failed, else the failed check's code
 // (the backend's, never 0) with the first bad value's index and the value; a check of several rules also says

@@ -83,7 +83,7 @@ extern "C" {
 #endif
 
 #define WPM_VERSION_MAJOR 0
-#define WPM_VERSION_MINOR 6
+#define WPM_VERSION_MINOR 7
 #define WPM_VERSION_PATCH 0
 /* major << 16 | minor << 8 | patch */
 #define WPM_VERSION ((WPM_VERSION_MAJOR << 16) | (WPM_VERSION_MINOR << 8) | WPM_VERSION_PATCH)
@@ -596,7 +596,13 @@ WPM_API wpm_status wpm_preference_head_bwd(wpm_context* context, const wpm_prefe
  * skips the step (no buffer changes); otherwise, with n = norm * grad_scale, the
  * gradient factor is grad_scale * max_grad_norm / (n + 1e-6) where max_grad_norm > 0
  * and n > max_grad_norm, else grad_scale. max_grad_norm >= 0 (0: no clipping); it is
- * used only with grad_check; grad_check must not overlap the step's buffers. */
+ * used only with grad_check; grad_check must not overlap the step's buffers.
+ * Added in 0.7: step_values (or NULL), f32 [3] in backend memory holding {lr,
+ * 1/(1-beta1^step), 1/(1-beta2^step)}, read by the step itself in place of lr and
+ * step (neither is then read nor checked): a step recorded into a graph reads the
+ * values the host writes into it before each replay. The by-value path forms the
+ * factors in double, 1.0 / (1.0 - pow((double)beta, (double)step)), rounded to f32;
+ * the same values give the same bits. It must not overlap the step's buffers. */
 typedef struct wpm_adamw_params {
   size_t struct_size;
   int64_t tensors;
@@ -611,6 +617,7 @@ typedef struct wpm_adamw_params {
   int64_t step;     /* 1-based, for bias correction */
   const wpm_buffer* grad_check; /* added in 0.6: NULL, or f32 [2] {inf/NaN flag, gradient norm} */
   float max_grad_norm;          /* added in 0.6: clip threshold with grad_check (0 = none) */
+  const wpm_buffer* step_values; /* added in 0.7: NULL, or f32 [3] {lr, 1/(1-beta1^step), 1/(1-beta2^step)} */
 } wpm_adamw_params;
 
 WPM_API wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params);

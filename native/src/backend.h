@@ -89,6 +89,8 @@ struct AdamwArgs {
   int64_t step;
   const float* grad_check;  // null, or backend memory f32 [2]: {inf/NaN flag, gradient norm} (wpm_adamw_params)
   float max_grad_norm;
+  // Null, or backend memory f32 [3]: {lr, 1/bc1, 1/bc2}, read in place of lr and step (wpm_adamw_params.step_values).
+  const float* step_values;
 };
 
 // A gather or scatter-add of rows by an index in backend memory: the embedding (index = token ids,

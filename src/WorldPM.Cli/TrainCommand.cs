@@ -37,7 +37,7 @@ internal static class TrainCommand
         CommInfo launch = Communicator.Query();
         bool root = launch.Rank == 0;
         TextWriter log = a.Quiet || !root ? TextWriter.Null : output;
-        CheckInputs(a);
+        CheckInputs(a, dataParallel: launch.Launched && launch.WorldSize > 1);
         // Rank 0 writes the checkpoints; it holds the directory before the (possibly long) data loading starts.
         using RunDirectoryLock? writer = root ? RunDirectoryLock.Acquire(a.Out) : null;
         TrainInputs inputs = TrainInputs.Resolve(a);
@@ -180,6 +180,9 @@ internal static class TrainCommand
                     ? $"; the checkpoint was written by {written} rank{(written == 1 ? "" : "s")} and this run has {ranks}: " +
                       "the data order and the optimizer state (stored whole) do not depend on the count"
                     : ""));
+        if (result.ReplayedSteps > 0)
+            log.WriteLine($"cuda graphs: {result.ReplayedSteps} of {result.Steps - result.ResumedFromStep} training steps " +
+                "replayed from a recording");
         output.WriteLine($"checkpoint (step {result.Steps}): {checkpoint}");
     }
 
@@ -188,8 +191,13 @@ internal static class TrainCommand
         Environment.GetEnvironmentVariable("WORLDPM_NUM_THREADS") is { Length: > 0 } ? 0
             : Math.Max(1, Environment.ProcessorCount / Math.Max(1, launch.LocalSize));
 
-    private static void CheckInputs(TrainArguments a)
+    private static void CheckInputs(TrainArguments a, bool dataParallel)
     {
+        if (a.CudaGraphs == CudaGraphs.On &&
+            Trainer.WhyUnrecordable(a.Precision, LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom), dataParallel)
+                is string unrecordable)
+            throw new UsageException($"--cuda-graphs on: the training step cannot be recorded: {unrecordable} " +
+                "(use --cuda-graphs auto, which runs it eagerly, or off)");
         DataInputs.RequireExisting(a.Data, "data file");
         if (a.Eval is not null) DataInputs.RequireExisting([a.Eval], "evaluation data");
         if (a.Eval is not null && a.EvalFraction is not null)

@@ -65,8 +65,10 @@ internal sealed class TrainOptions
         .InRange(1e-30, 1, "between 1e-30 and 1");
     private readonly Option<bool> _zero1 = new("--zero1") { Description = "Under mpirun: ZeRO-1, each rank keeps the AdamW moments of 1/N of the parameters (gradients reduce-scattered, weights all-gathered); the same weights as without it. With one process it changes nothing." };
     private readonly LossOptions _losses = new("training", PreferenceLosses.BradleyTerryName);
-    private readonly Option<CudaGraphs> _cudaGraphs = CommonOptions.CudaGraphs(" In train: the evaluation's scoring only, until the " +
-        "training step itself is capture-free (its metrics and argument-table uploads still come between its launches).");
+    private readonly Option<CudaGraphs> _cudaGraphs = CommonOptions.CudaGraphs(" In train: each optimizer step too (every " +
+        "micro-batch's forward and backward, the gradient check, AdamW), recorded at the second step of a shape and " +
+        "replayed while the shapes repeat; not with fp16, a host-side loss or mpirun, where auto runs it eagerly and on " +
+        "is refused.");
     private readonly Option<bool> _recompute = new("--recompute") { Description = "Keep only each layer's input in the forward and recompute the layer before its backward: activations hold one layer's intermediates instead of every layer's, for about one more forward per step; results are bitwise the same." };
 
     public IEnumerable<Argument> Arguments => [_data];

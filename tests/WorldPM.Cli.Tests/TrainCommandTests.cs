@@ -70,6 +70,30 @@ public class TrainCommandTests
             Is.EqualTo(File.ReadAllBytes(Path.Combine(kept, "step-3", "model.safetensors"))));
     }
 
+    // Recorded steps on emu (which enforces the capture rules a GPU has) against eager ones: the same final weights.
+    [Test]
+    public void CudaGraphsOnTrainsOnEmuBitwiseLikeOff()
+    {
+        string recorded = _files.PathOf("run-graphs-on"), eager = _files.PathOf("run-graphs-off");
+        CliResult result = Train(recorded, 6, "--backend", "emu", "--cuda-graphs", "on", "--no-packing");
+        Train(eager, 6, "--backend", "emu", "--cuda-graphs", "off", "--no-packing");
+
+        Assert.That(result.Output, Does.Match(@"cuda graphs: [1-9]\d* of 6 training steps replayed"));
+        Assert.That(File.ReadAllBytes(Path.Combine(recorded, "step-6", "model.safetensors")),
+            Is.EqualTo(File.ReadAllBytes(Path.Combine(eager, "step-6", "model.safetensors"))));
+    }
+
+    [TestCase("--precision", "f16", "fp16")]
+    [TestCase("--loss", "hinge", "runs on the host")]
+    public void CudaGraphsOnForAStepThatCannotBeRecordedIsAUsageErrorNamingTheReason(string option, string value, string reason)
+    {
+        CliResult result = Worldpm.Run("train", _data, "--out", _files.PathOf("run-refused"), "--config", _config,
+            "--backend", "emu", "--cuda-graphs", "on", "--no-packing", option, value);
+
+        Assert.That(result.ExitCode, Is.EqualTo(2));
+        Assert.That(result.Error, Does.Contain("--cuda-graphs on").And.Contain(reason));
+    }
+
     [Test]
     public void ScoringTokenIsSavedWithTheCheckpointAndKeptOnResume()
     {

@@ -299,6 +299,7 @@ class Session {
     p.weight_decay = real();
     p.grad_scale = real();
     p.step = dim();
+    p.step_values = in_.ConsumeBool() ? buffer() : nullptr;
     CALL(wpm_adamw_step(context(), maybe_null(p)));
   }
 

@@ -1,11 +1,16 @@
 // AdamW multi-tensor step against a float64 reference over several steps:
 // bias correction, decay only where asked, grad_scale (0 meaning 1), mixed grad
-// dtypes, working copies equal to the cast of the params, and argument checks.
+// dtypes, working copies equal to the cast of the params, and argument checks;
+// lr and bias corrections read from a device buffer (step_values) give the bits
+// of the by-value fields, on cpu and emu.
 #include <cmath>
+#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "backend_param.h"
 #include "test_util.h"
 
 namespace {
@@ -135,6 +140,17 @@ class AdamwSetup {
   }
 
   std::vector<float> download_params(size_t i) const { return params_[i]->download(); }
+  // Every buffer the step writes, in one list: params, m, v and working copies of each tensor.
+  std::vector<std::vector<float>> state() const {
+    std::vector<std::vector<float>> all;
+    for (size_t i = 0; i < specs_.size(); ++i) {
+      all.push_back(params_[i]->download());
+      all.push_back(m_[i]->download());
+      all.push_back(v_[i]->download());
+      if (working_[i]) all.push_back(working_[i]->download());
+    }
+    return all;
+  }
   const std::vector<float>& initial(size_t i) const { return initial_[i]; }
   std::vector<int32_t>& decay() { return decay_; }
   std::vector<const wpm_buffer*>& grads() { return grads_ptr_; }
@@ -276,5 +292,82 @@ TEST_F(AdamwArgs, BadHyperParametersAreNamed) {
   }
   expect_params_untouched();
 }
+
+// wpm_adamw_params.step_values: {lr, 1/bc1, 1/bc2} as the header says the by-value path forms them.
+std::vector<float> step_values(float lr, const Hyper& h, int64_t step) {
+  return {lr, float(1.0 / (1.0 - std::pow(double(h.beta1), double(step)))),
+          float(1.0 / (1.0 - std::pow(double(h.beta2), double(step))))};
+}
+
+class AdamwStepValues : public wpm_test::HostBackendTest {};
+
+// Two identical setups, one stepped with lr and step by value, one reading them from step_values (whose lr and step
+// fields hold nonsense that is neither read nor checked), with a learning rate that changes every step and a
+// gradient check that clips some steps: the same bits in every written buffer.
+TEST_P(AdamwStepValues, DeviceScalarsGiveTheBitsOfTheByValueFields) {
+  Context ctx(2, GetParam().kind);
+  const std::vector<TensorSpec> specs = {{300, WPM_F32, true, WPM_BF16, true}, {77, WPM_BF16, true, WPM_F32, false},
+                                         {5000, WPM_F16, false, WPM_F32, true}};
+  AdamwSetup by_value(ctx, specs, 9000), on_device(ctx, specs, 9000);
+  Buffer scalars(ctx, WPM_F32, size_t(3)), check(ctx, WPM_F32, size_t(2));
+  Hyper h;
+  h.grad_scale = 0.25f;
+  for (int64_t step = 1; step <= 4; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    const float lr = 1e-2f / float(step) + 1e-3f * float(step);
+    h.lr = lr;
+    by_value.prepare_step(h, step, 9100 + uint32_t(step));
+    on_device.prepare_step(h, step, 9100 + uint32_t(step));
+    check.upload(std::vector<float>{0.0f, step % 2 == 0 ? 1e3f : 1e-3f});  // even steps clip
+    wpm_adamw_params a = by_value.params(h, step);
+    a.grad_check = check;
+    a.max_grad_norm = 1.0f;
+    WPM_ASSERT_OK(wpm_adamw_step(ctx, &a));
+    scalars.upload(step_values(lr, h, step));
+    wpm_adamw_params b = on_device.params(h, step);
+    b.grad_check = check;
+    b.max_grad_norm = 1.0f;
+    b.step_values = scalars;
+    b.lr = NAN;
+    b.step = 0;
+    WPM_ASSERT_OK(wpm_adamw_step(ctx, &b));
+    const auto expected = by_value.state(), got = on_device.state();
+    ASSERT_EQ(expected.size(), got.size());
+    for (size_t i = 0; i < expected.size(); ++i)
+      ASSERT_EQ(0, std::memcmp(expected[i].data(), got[i].data(), expected[i].size() * sizeof(float)))
+          << "buffer " << i << " (params, m, v, working of each tensor in turn)";
+  }
+}
+
+// A 0.6 caller's struct ends before step_values: accepted, and its by-value lr is used.
+TEST_P(AdamwStepValues, TheSmallerStructOfAnOlderCallerReadsNoStepValues) {
+  Context ctx(1, GetParam().kind);
+  AdamwSetup setup(ctx, {{40, WPM_F32, false, WPM_F32, true}}, 9500);
+  Hyper h;
+  setup.prepare_step(h, 1, 9600);
+  wpm_adamw_params p = setup.params(h, 1);
+  p.struct_size = offsetof(wpm_adamw_params, step_values);
+  Buffer wrong(ctx, WPM_F32, size_t(1));  // past the declared size: never read, so never checked
+  p.step_values = wrong;
+  WPM_ASSERT_OK(wpm_adamw_step(ctx, &p));
+  setup.expect_matches_reference();
+}
+
+TEST_P(AdamwStepValues, BadStepValuesAreNamedAndNothingIsWritten) {
+  Context ctx(1, GetParam().kind);
+  AdamwSetup setup(ctx, {{20, WPM_F32, true, WPM_BF16, true}}, 9700);
+  Hyper h;
+  Buffer short_values(ctx, WPM_F32, size_t(2)), f16_values(ctx, WPM_F16, size_t(3));
+  wpm_adamw_params p = setup.params(h, 1);
+  p.step_values = short_values;
+  expect_error(wpm_adamw_step(ctx, &p), WPM_ERR_INVALID_ARGUMENT, "'step_values'");
+  p.step_values = f16_values;
+  expect_error(wpm_adamw_step(ctx, &p), WPM_ERR_DTYPE, "'step_values'");
+  p.step_values = setup.m()[0];  // over m[0]: the step would read values it writes
+  expect_error(wpm_adamw_step(ctx, &p), WPM_ERR_INVALID_ARGUMENT, "'step_values'");
+  EXPECT_EQ(setup.download_params(0), setup.initial(0));
+}
+
+WPM_INSTANTIATE_HOST_BACKENDS(AdamwStepValues);
 
 }  // namespace

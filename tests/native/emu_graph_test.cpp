@@ -2,11 +2,13 @@
 // replayed over new contents of its input buffers, gives the bits an eager run of the same chain gives on
 // those inputs; a capture records without running; a replay moves the launch and GEMM counters by what the
 // eager chain did and waits for nothing; each call a replay could not repeat fails during capture naming the
-// call, aborts the capture and leaves the context usable; a graph over a freed buffer is refused.
+// call, aborts the capture and leaves the context usable; a workspace or argument table kept from an eager call
+// records (an AdamW step reading each replay's lr and step from step_values); a graph over a freed buffer is refused.
 // Run in both queue modes (emu.deferred_queue runs EmuGraph.* with WORLDPM_EMU_QUEUE=deferred).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <functional>
 #include <memory>
@@ -293,7 +295,9 @@ TEST(EmuGraph, EachCallAReplayCouldNotRepeatFailsNamingItAndLeavesTheContextUsab
   }
 }
 
-TEST(EmuGraph, AnOpThatAllocatesAWorkspaceFailsDuringCaptureNamingTheOp) {
+// A workspace is kept by the context once an eager call made it: first needed during a capture it is an allocation
+// there, refused naming the op; after an eager call of its size the op records and replays.
+TEST(EmuGraph, AWorkspaceFirstNeededDuringCaptureFailsNamingTheOpAndIsKeptAfterAnEagerCall) {
   OwnedContext ctx(new_context(WPM_BACKEND_EMU));
   wpm_test::Buffer x(ctx.get(), WPM_F32, std::vector<float>(size_t(kPicked * kWidth), 0.5f));
   wpm_test::Buffer weight(ctx.get(), WPM_F32, std::vector<float>(size_t(kWidth), 1.0f));
@@ -305,14 +309,90 @@ TEST(EmuGraph, AnOpThatAllocatesAWorkspaceFailsDuringCaptureNamingTheOp) {
   p.struct_size = sizeof p;
   p.n = kPicked, p.c = kWidth;
   p.x = x, p.weight = weight, p.rstd = rstd, p.dout = dout, p.dx = dx, p.dweight = dweight;
-  WPM_ASSERT_OK(wpm_rmsnorm_bwd(ctx.get(), &p));  // eagerly it runs
   WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
   expect_error(wpm_rmsnorm_bwd(ctx.get(), &p), WPM_ERR_INVALID_ARGUMENT,
                {"wpm_rmsnorm_bwd", "allocation of device memory", "during graph capture"});
   wpm_graph* made = nullptr;
   expect_error(wpm_graph_capture_end(ctx.get(), &made), WPM_ERR_INVALID_ARGUMENT, {"aborted by wpm_rmsnorm_bwd"});
+  WPM_ASSERT_OK(wpm_rmsnorm_bwd(ctx.get(), &p));  // eagerly it runs, and makes the workspace
+  const std::vector<float> once = dweight.download();
+  WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
   WPM_ASSERT_OK(wpm_rmsnorm_bwd(ctx.get(), &p));
-  WPM_ASSERT_OK(wpm_synchronize(ctx.get()));
+  WPM_ASSERT_OK(wpm_graph_capture_end(ctx.get(), &made));
+  OwnedGraph graph(made);
+  WPM_ASSERT_OK(wpm_graph_launch(ctx.get(), graph.get()));
+  const std::vector<float> twice = dweight.download();  // dweight accumulates: the replay added the same again
+  for (size_t i = 0; i < once.size(); ++i) ASSERT_EQ(twice[i], once[i] + once[i]) << "element " << i;
+}
+
+// One AdamW tensor and its state, on one context.
+struct AdamwState {
+  wpm_test::Buffer p, g, m, v;
+  wpm_buffer* params[1];
+  const wpm_buffer* grads[1];
+  wpm_buffer* ms[1];
+  wpm_buffer* vs[1];
+  AdamwState(wpm_context* ctx, size_t count)
+      : p(ctx, WPM_F32, wpm_test::random_values(count, 11, -1, 1)),
+        g(ctx, WPM_F32, wpm_test::random_values(count, 12, -1, 1)),
+        m(ctx, WPM_F32, std::vector<float>(count, 0.0f)),
+        v(ctx, WPM_F32, std::vector<float>(count, 0.0f)),
+        params{p},
+        grads{g},
+        ms{m},
+        vs{v} {}
+  wpm_adamw_params step(float lr, int64_t step, const wpm_buffer* step_values) {
+    wpm_adamw_params a{};
+    a.struct_size = sizeof a;
+    a.tensors = 1;
+    a.params = params, a.grads = grads, a.m = ms, a.v = vs;
+    a.lr = lr, a.beta1 = 0.9f, a.beta2 = 0.999f, a.eps = 1e-8f, a.weight_decay = 0.01f, a.grad_scale = 1.0f;
+    a.step = step;
+    a.step_values = step_values;
+    return a;
+  }
+};
+
+// An AdamW step recorded after an eager one (which keeps its argument table on the device) reads the lr and bias
+// corrections the host writes into step_values before each replay: the bits of eager by-value steps. A table first
+// met during a capture is refused naming the op.
+TEST(EmuGraph, AnAdamWStepRecordedAfterAnEagerOneReadsEachReplaysStepValues) {
+  OwnedContext ctx(new_context(WPM_BACKEND_EMU));
+  constexpr size_t kCount = 300;
+  constexpr int64_t kSteps = 4;
+  auto lr_at = [](int64_t step) { return 1e-2f / float(step); };
+  auto values_at = [&](int64_t step) {
+    return std::vector<float>{lr_at(step), float(1.0 / (1.0 - std::pow(double(0.9f), double(step)))),
+                              float(1.0 / (1.0 - std::pow(double(0.999f), double(step))))};
+  };
+  AdamwState eager(ctx.get(), kCount), replayed(ctx.get(), kCount);
+  wpm_test::Buffer scalars(ctx.get(), WPM_F32, size_t(3));
+  wpm_adamw_params recorded = replayed.step(0.0f, 0, scalars);
+  WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
+  expect_error(wpm_adamw_step(ctx.get(), &recorded), WPM_ERR_INVALID_ARGUMENT,
+               {"wpm_adamw_step", "during graph capture"});
+  wpm_graph* made = nullptr;
+  expect_error(wpm_graph_capture_end(ctx.get(), &made), WPM_ERR_INVALID_ARGUMENT, {"aborted by wpm_adamw_step"});
+  OwnedGraph graph;
+  for (int64_t step = 1; step <= kSteps; ++step) {
+    wpm_adamw_params by_value = eager.step(lr_at(step), step, nullptr);
+    WPM_ASSERT_OK(wpm_adamw_step(ctx.get(), &by_value));
+    scalars.upload(values_at(step));
+    if (step == 1) {
+      WPM_ASSERT_OK(wpm_adamw_step(ctx.get(), &recorded));  // the warm-up
+      continue;
+    }
+    if (!graph) {
+      WPM_ASSERT_OK(wpm_graph_capture_begin(ctx.get()));
+      WPM_ASSERT_OK(wpm_adamw_step(ctx.get(), &recorded));
+      WPM_ASSERT_OK(wpm_graph_capture_end(ctx.get(), &made));
+      graph.reset(made);
+    }
+    WPM_ASSERT_OK(wpm_graph_launch(ctx.get(), graph.get()));
+  }
+  EXPECT_TRUE(same_bits(replayed.p.download(), eager.p.download()));
+  EXPECT_TRUE(same_bits(replayed.m.download(), eager.m.download()));
+  EXPECT_TRUE(same_bits(replayed.v.download(), eager.v.download()));
 }
 
 TEST(EmuGraph, AGraphOverAFreedBufferIsRefusedNamingTheGraph) {

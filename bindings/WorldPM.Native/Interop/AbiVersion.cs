@@ -11,7 +11,7 @@ namespace WorldPM.Native.Interop;
 internal static class AbiVersion
 {
     internal const int Major = 0;
-    internal const int Minor = 6;
+    internal const int Minor = 7;
 
     internal static Version Managed => new(Major, Minor);
 

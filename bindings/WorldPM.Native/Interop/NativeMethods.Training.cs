@@ -78,6 +78,7 @@ internal static unsafe partial class NativeMethods
         public long step;
         public nint grad_check;
         public float max_grad_norm;
+        public nint step_values;
     }
 
     [LibraryImport(Library)]

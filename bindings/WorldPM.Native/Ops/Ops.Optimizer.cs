@@ -53,14 +53,17 @@ public static unsafe partial class Ops
     /// skips it (nothing changes); otherwise the gradients are clipped to <see cref="AdamWSettings.MaxGradNorm"/>
     /// after <see cref="AdamWSettings.GradScale"/>, with the factor MaxGradNorm / (norm * GradScale + 1e-6) where the
     /// unscaled norm exceeds it. The host never waits for the norm.</para>
+    /// <para>stepValues: null, or the learning rate and bias corrections in device memory, read by the step in place
+    /// of <see cref="AdamWSettings.LearningRate"/> and <paramref name="step"/> (neither is then used): a step recorded
+    /// into a <see cref="DeviceGraph"/> takes the values written before each replay.</para>
     /// </summary>
     public static void AdamWStep(WorldPMContext context, IReadOnlyList<AdamWTensor> tensors, AdamWSettings settings,
-        long step, DeviceBuffer<float>? gradCheck = null)
+        long step, DeviceBuffer<float>? gradCheck = null, AdamWStepValues? stepValues = null)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         ArgumentNullException.ThrowIfNull(settings);
         int n = tensors.Count;
-        var owners = new List<INativeObject?>(2 + 5 * n) { context, gradCheck };
+        var owners = new List<INativeObject?>(3 + 5 * n) { context, gradCheck, stepValues?.Buffer };
         foreach (AdamWTensor t in tensors) owners.AddRange([t.Parameter, t.Gradient, t.M, t.V, t.Working]);
         using var lease = new HandleLease(CollectionsMarshal.AsSpan(owners));
         nint[] parameters = [.. tensors.Select(t => Ptr(t.Parameter))];
@@ -91,6 +94,7 @@ public static unsafe partial class Ops
                 step = step,
                 grad_check = Ptr(gradCheck),
                 max_grad_norm = settings.MaxGradNorm,
+                step_values = Ptr(stepValues?.Buffer),
             };
             Check(NativeMethods.wpm_adamw_step(Ptr(context), &p));
         }

@@ -2,8 +2,9 @@
 // step (naming the index: 'grads[3]'), then hands the backend one flat list.
 // No two of the step's buffers (every tensor's params, grads, m, v, working) may
 // share memory: each is read and written in one pass, tensor by tensor.
-// grad_check, when given, is only read, by the step itself on the stream, so the
-// host never waits for the norm or the inf/NaN flag it holds.
+// grad_check and step_values, when given, are only read, by the step itself on the
+// stream, so the host never waits for the norm or the inf/NaN flag, and a recorded
+// step reads each replay's lr and bias corrections.
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -28,9 +29,11 @@ struct IndexedName {
 };
 
 void check_hyper(wpm::Checker& check, const wpm_adamw_params& p) {
-  check.finite("lr", p.lr)
-      .require(p.lr >= 0, "lr", "is %g; it must not be negative", double(p.lr))
-      .require(p.beta1 >= 0 && p.beta1 < 1, "beta1", "is %g; expected 0 <= beta1 < 1", double(p.beta1))
+  if (p.step_values == nullptr)  // else lr and step come from the device and these fields are not read
+    check.finite("lr", p.lr)
+        .require(p.lr >= 0, "lr", "is %g; it must not be negative", double(p.lr))
+        .positive("step", p.step);
+  check.require(p.beta1 >= 0 && p.beta1 < 1, "beta1", "is %g; expected 0 <= beta1 < 1", double(p.beta1))
       .require(p.beta2 >= 0 && p.beta2 < 1, "beta2", "is %g; expected 0 <= beta2 < 1", double(p.beta2))
       .finite("eps", p.eps)
       .require(p.eps > 0, "eps", "is %g; it must be positive", double(p.eps))
@@ -39,11 +42,11 @@ void check_hyper(wpm::Checker& check, const wpm_adamw_params& p) {
       .finite("grad_scale", p.grad_scale)
       .require(p.grad_scale >= 0, "grad_scale", "is %g; it must not be negative (0 means 1)",
                double(p.grad_scale))
-      .positive("step", p.step)
       .finite("max_grad_norm", p.max_grad_norm)
       .require(p.max_grad_norm >= 0, "max_grad_norm", "is %g; it must not be negative (0: no clipping)",
                double(p.max_grad_norm));
   if (p.grad_check != nullptr) check.buffer("grad_check", p.grad_check, 2, wpm::kF32);
+  if (p.step_values != nullptr) check.buffer("step_values", p.step_values, 3, wpm::kF32);
 }
 
 // Tensor i: params[i] defines the count; grads/m/v/working[i] hold at least that many.
@@ -89,6 +92,7 @@ void check_disjoint(wpm::Checker& check, const wpm_adamw_params& p) {
     }
   }
   if (p.grad_check != nullptr) spans.push_back({"grad_check", p.grad_check, 2});
+  if (p.step_values != nullptr) spans.push_back({"step_values", p.step_values, 3});
   check.all_disjoint(spans);
 }
 
@@ -103,7 +107,8 @@ wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) 
     if (!check.ok()) return check.status();
     check.struct_size("params", params->struct_size, kAdamwParamsV05);
     if (!check.ok()) return check.status();
-    // Callers built against 0.5 have no `grad_check` or `max_grad_norm`: read only the bytes they declare.
+    // Callers built against 0.5 have no `grad_check` or `max_grad_norm`, those against 0.6 no `step_values`: read
+    // only the bytes they declare (the rest stays zero: NULL).
     wpm_adamw_params p{};
     std::memcpy(&p, params, std::min(params->struct_size, sizeof(wpm_adamw_params)));
     check.in_range("tensors", p.tensors, 0, wpm::kMaxHandleArray);
@@ -124,9 +129,10 @@ wpm_status wpm_adamw_step(wpm_context* context, const wpm_adamw_params* params) 
     args.eps = p.eps;
     args.weight_decay = p.weight_decay;
     args.grad_scale = p.grad_scale == 0 ? 1.0f : p.grad_scale;
-    args.step = p.step;
+    args.step = p.step_values ? 1 : p.step;  // with step_values the backends read the device's
     args.grad_check = p.grad_check ? static_cast<const float*>(p.grad_check->data()) : nullptr;
     args.max_grad_norm = p.max_grad_norm;
+    args.step_values = p.step_values ? static_cast<const float*>(p.step_values->data()) : nullptr;
     return check.backend().adamw_step(args);
   });
 }

@@ -10,7 +10,8 @@
 // With grad_check {inf/NaN flag, norm of the stored gradients}: a set flag
 // leaves everything as it was; otherwise grad_scale is multiplied by the clip
 // min(1, max_grad_norm / (norm * grad_scale + 1e-6)), in double (the device
-// kernel forms the same factor).
+// kernel forms the same factor). With step_values, lr and the two 1/bc_k are
+// read from that buffer instead of formed from the by-value lr and step.
 //
 // Each tensor is split over the pool in chunks of at least kMinChunk elements,
 // so small tensors (biases, norms) run inline on the calling thread and the
@@ -51,17 +52,21 @@ void adamw_range(const AdamwTensor& t, const StepConstants& k, float decay, int6
 }
 
 StepConstants step_constants(const AdamwArgs& a) {
-  // Bias corrections in double: b^step for a large step underflows gracefully to 0.
-  const double bc1 = 1.0 - std::pow(double(a.beta1), double(a.step));
-  const double bc2 = 1.0 - std::pow(double(a.beta2), double(a.step));
   StepConstants k;
-  k.lr = a.lr;
+  if (a.step_values != nullptr) {  // the caller's {lr, 1/bc1, 1/bc2}, in backend (here host) memory
+    k.lr = a.step_values[0];
+    k.inv_bc1 = a.step_values[1];
+    k.inv_bc2 = a.step_values[2];
+  } else {
+    // Bias corrections in double: b^step for a large step underflows gracefully to 0.
+    k.lr = a.lr;
+    k.inv_bc1 = float(1.0 / (1.0 - std::pow(double(a.beta1), double(a.step))));
+    k.inv_bc2 = float(1.0 / (1.0 - std::pow(double(a.beta2), double(a.step))));
+  }
   k.beta1 = a.beta1;
   k.beta2 = a.beta2;
   k.one_minus_beta1 = 1.0f - a.beta1;
   k.one_minus_beta2 = 1.0f - a.beta2;
-  k.inv_bc1 = float(1.0 / bc1);
-  k.inv_bc2 = float(1.0 / bc2);
   k.eps = a.eps;
   k.grad_scale = a.grad_scale;
   return k;

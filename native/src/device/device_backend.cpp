@@ -6,9 +6,10 @@
 // Compiled once per kernel build (WPM_KERNELS_NS); nothing here may depend on
 // which one, so the emulator tests exactly the host code a GPU runs.
 //
-// Temporary device memory (argument tables, workspaces) is released as soon as
-// the op is queued: the platform's release is stream-ordered, so a block can
-// only be handed to work queued after this op.
+// Device memory an op needs besides its arguments (argument tables, workspaces)
+// is kept by the context (KeptScratch, KeptTables) rather than allocated per
+// call: an op recorded into a graph may neither allocate nor upload, and a
+// training step then records once its first eager run has made them.
 //
 // Values that live in device memory and must be valid (token ids, row
 // indices, sequence lengths, packed offsets) are never read back to be
@@ -21,6 +22,7 @@
 // all zeros in one (every sequence empty), never an access out of bounds.
 #include "device_backend.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -42,36 +44,11 @@ namespace k = ::WPM_KERNELS_NS;
 kpadding to_kpadding(wpm_padding padding) { return padding == WPM_PAD_LEFT ? kpadding::left : kpadding::right; }
 
 
-// Device memory for the duration of one op.
-class Scratch {
- public:
-  explicit Scratch(DevicePlatform& platform) : platform_(platform) {}
-  ~Scratch() {
-    if (ptr_ != nullptr) platform_.release(ptr_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-
-  wpm_status alloc(size_t bytes) { return platform_.alloc(bytes == 0 ? 1 : bytes, &ptr_); }
-  // Allocates and fills with a host table.
-  template <class T>
-  wpm_status upload(const std::vector<T>& table) {
-    if (wpm_status s = alloc(table.size() * sizeof(T))) return s;
-    return platform_.to_device(ptr_, table.data(), table.size() * sizeof(T));
-  }
-  void* get() const { return ptr_; }
-  template <class T>
-  T* as() const { return static_cast<T*>(ptr_); }
-
- private:
-  DevicePlatform& platform_;
-  void* ptr_ = nullptr;
-};
-
 // Device memory an op uses for its duration, kept for the context's life and grown when an op needs more. A graph
-// recorded before holds the address it was given and reads it at every replay, so an outgrown block stays
-// allocated too; and an op recorded into a graph may not allocate (the capture rules), which a kept block never does
-// once it is large enough.
+// recorded before holds the address it was given and reads it at every replay, so an outgrown block that a capture
+// handed out stays allocated too (one no capture saw is released: stream-ordered, so after the work that used it);
+// and an op recorded into a graph may not allocate (the capture rules), which a kept block never does once it is
+// large enough.
 class KeptScratch {
  public:
   explicit KeptScratch(DevicePlatform& platform) : platform_(platform) {}
@@ -85,9 +62,15 @@ class KeptScratch {
     if (blocks_.empty() || bytes > bytes_) {
       void* grown = nullptr;
       if (wpm_status s = platform_.alloc(bytes == 0 ? 1 : bytes, &grown)) return s;
+      if (!blocks_.empty() && !last_captured_) {
+        platform_.release(blocks_.back());
+        blocks_.pop_back();
+      }
       blocks_.push_back(grown);
       bytes_ = bytes;
+      last_captured_ = false;
     }
+    last_captured_ = last_captured_ || platform_.capturing();
     *ptr = blocks_.back();
     return WPM_OK;
   }
@@ -96,6 +79,55 @@ class KeptScratch {
   DevicePlatform& platform_;
   std::vector<void*> blocks_;  // smallest first; the last is handed out
   size_t bytes_ = 0;
+  bool last_captured_ = false;  // the last block was handed out during a capture: a graph reads it
+};
+
+// The argument tables ops upload (AdamW's tensors, the gradient utilities' tensor lists), kept on the device by
+// content: a training step passes the same tables every time, so after its first step none is uploaded or allocated
+// again, and a step recorded into a graph reads the kept copies (a table first met during a capture is an upload
+// there, which the capture rules refuse). At most kCapacity tables are kept, the least recently used released first;
+// a graph notes the ones it reads (capture_uses), so it is refused rather than replayed over a released one.
+class KeptTables {
+ public:
+  static constexpr size_t kCapacity = 64;
+
+  explicit KeptTables(DevicePlatform& platform) : platform_(platform) {}
+  KeptTables(const KeptTables&) = delete;
+  KeptTables& operator=(const KeptTables&) = delete;
+
+  // *table: a device copy of `host`; *owner: its allocation, for capture_uses.
+  template <class T>
+  wpm_status get(const std::vector<T>& host, void** table, std::shared_ptr<const void>* owner) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(host.data());
+    std::vector<unsigned char> key(bytes, bytes + host.size() * sizeof(T));
+    for (size_t i = 0; i < entries_.size(); ++i) {
+      if (entries_[i].key != key) continue;
+      std::rotate(entries_.begin() + std::ptrdiff_t(i), entries_.begin() + std::ptrdiff_t(i) + 1, entries_.end());
+      return found(table, owner);
+    }
+    void* memory = nullptr;
+    if (wpm_status s = platform_.alloc(key.empty() ? 1 : key.size(), &memory)) return s;
+    DevicePlatform* platform = &platform_;
+    std::shared_ptr<void> kept(memory, [platform](void* p) { platform->release(p); });
+    if (wpm_status s = platform_.to_device(memory, key.data(), key.size())) return s;
+    if (entries_.size() == kCapacity) entries_.erase(entries_.begin());
+    entries_.push_back({std::move(key), std::move(kept)});
+    return found(table, owner);
+  }
+
+ private:
+  struct Entry {
+    std::vector<unsigned char> key;
+    std::shared_ptr<void> memory;
+  };
+  wpm_status found(void** table, std::shared_ptr<const void>* owner) const {
+    *table = entries_.back().memory.get();
+    *owner = entries_.back().memory;
+    return WPM_OK;
+  }
+
+  DevicePlatform& platform_;
+  std::vector<Entry> entries_;  // least recently used first
 };
 
 // A capture's platform graph, and whether it holds value checks (a replay then leaves the error word
@@ -276,10 +308,10 @@ class DeviceBackend final : public Backend {
   }
   wpm_status rmsnorm_bwd(const void* dout, const void* x, const void* weight, const float* rstd, void* dx,
                          void* dweight, int64_t n, int64_t c, wpm_dtype dtype) override {
-    Scratch workspace(*platform_);
-    if (wpm_status s = workspace.alloc(size_t(k::rmsnorm_bwd_workspace_bytes(n, c)))) return s;
+    void* workspace = nullptr;
+    if (wpm_status s = workspace_.get(size_t(k::rmsnorm_bwd_workspace_bytes(n, c)), &workspace)) return s;
     return launch("wpm_rmsnorm_bwd", [&](CUstream_st* s) {
-      return k::rmsnorm_bwd(s, dout, x, weight, rstd, dx, dweight, workspace.get(), n, c, to_kdtype(dtype));
+      return k::rmsnorm_bwd(s, dout, x, weight, rstd, dx, dweight, workspace, n, c, to_kdtype(dtype));
     });
   }
 
@@ -306,10 +338,10 @@ class DeviceBackend final : public Backend {
     const int64_t planes = a.cu_seqlens ? 1 : a.b;  // a packed batch's tensors are one [t, ...] plane
     const int64_t workspace_bytes = tensor_cores ? k::attention_bwd_workspace_bytes(planes, a.t, a.h, a.kvh, a.d)
                                                  : k::attention_generic_bwd_workspace_bytes(planes, a.t, a.h);
-    Scratch workspace(*platform_);
-    if (wpm_status s = workspace.alloc(size_t(workspace_bytes))) return s;
+    void* workspace = nullptr;
+    if (wpm_status s = workspace_.get(size_t(workspace_bytes), &workspace)) return s;
     return launch("wpm_attention_bwd", [&](CUstream_st* s) {
-      return bwd(s, a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace.get(), a.lengths, a.b, a.t, a.h,
+      return bwd(s, a.q, a.k, a.v, a.out, a.lse, a.dout, a.dq, a.dk, a.dv, workspace, a.lengths, a.b, a.t, a.h,
                  a.kvh, a.d, a.scale, to_kpadding(a.padding), to_kdtype(a.dtype), a.cu_seqlens, a.max_seqlen);
     });
   }
@@ -397,33 +429,34 @@ class DeviceBackend final : public Backend {
       table[size_t(i)] = {t.param, t.grad, t.m, t.v, t.working, t.count, to_kdtype(t.grad_dtype),
                           to_kdtype(t.working_dtype), t.decay ? 1 : 0};
     }
-    Scratch device_table(*platform_);
-    if (wpm_status s = device_table.upload(table)) return s;
-    const kadamw_hyper hyper{a.lr,   a.beta1,      a.beta2, a.eps, a.weight_decay, a.grad_scale,
-                             a.step, a.grad_check, a.max_grad_norm};
+    void* device_table = nullptr;
+    if (wpm_status s = kept_table(table, &device_table)) return s;
+    const kadamw_hyper hyper{a.lr,   a.beta1,      a.beta2,       a.eps,        a.weight_decay,
+                             a.grad_scale, a.step, a.grad_check, a.max_grad_norm, a.step_values};
     return launch("wpm_adamw_step", [&](CUstream_st* s) {
-      return k::adamw_step(s, device_table.as<kadamw_tensor>(), a.count, hyper, table.data());
+      return k::adamw_step(s, static_cast<const kadamw_tensor*>(device_table), a.count, hyper, table.data());
     });
   }
 
   wpm_status global_norm(const TensorRef* tensors, int64_t count, float* out) override {
-    Scratch device_table(*platform_), workspace(*platform_);
     const std::vector<ktensor> table = tensor_table(tensors, count);
-    if (wpm_status s = device_table.upload(table)) return s;
-    if (wpm_status s = workspace.alloc(size_t(k::global_norm_workspace_bytes()))) return s;
+    void* device_table = nullptr;
+    void* workspace = nullptr;
+    if (wpm_status s = kept_table(table, &device_table)) return s;
+    if (wpm_status s = workspace_.get(size_t(k::global_norm_workspace_bytes()), &workspace)) return s;
     return launch("wpm_global_norm", [&](CUstream_st* s) {
-      return k::global_norm(s, device_table.as<ktensor>(), count, workspace.get(), out, table.data());
+      return k::global_norm(s, static_cast<const ktensor*>(device_table), count, workspace, out, table.data());
     });
   }
   wpm_status pair_metrics(const float* rewards, const float* loss, int64_t pairs, float* metrics) override {
     return launch("wpm_pair_metrics", [&](CUstream_st* s) { return k::pair_metrics(s, rewards, loss, pairs, metrics); });
   }
   wpm_status scale_check_finite(const TensorRef* tensors, int64_t count, float scale, float* found_inf) override {
-    Scratch device_table(*platform_);
     const std::vector<ktensor> table = tensor_table(tensors, count);
-    if (wpm_status s = device_table.upload(table)) return s;
+    void* device_table = nullptr;
+    if (wpm_status s = kept_table(table, &device_table)) return s;
     return launch("wpm_scale_check_finite", [&](CUstream_st* s) {
-      return k::scale_check_finite(s, device_table.as<ktensor>(), count, scale, found_inf, table.data());
+      return k::scale_check_finite(s, static_cast<const ktensor*>(device_table), count, scale, found_inf, table.data());
     });
   }
 
@@ -449,6 +482,15 @@ class DeviceBackend final : public Backend {
     if (status == KSTATUS_OK) return WPM_OK;
     return fail(status == KSTATUS_INVALID_ARGUMENT ? WPM_ERR_UNSUPPORTED : WPM_ERR_INTERNAL, "%s (%s backend): %s",
                 function, backend_name(), klast_error());
+  }
+
+  // A kept device copy of an argument table (KeptTables); a capture notes it as memory its replays read.
+  template <class T>
+  wpm_status kept_table(const std::vector<T>& table, void** device_table) {
+    std::shared_ptr<const void> owner;
+    if (wpm_status s = tables_.get(table, device_table, &owner)) return s;
+    if (platform_->capturing()) capture_uses(std::move(owner));
+    return WPM_OK;
   }
 
   static gelu_form to_form(wpm_gelu_kind kind) { return kind == WPM_GELU_EXACT ? gelu_form::exact : gelu_form::tanh; }
@@ -547,6 +589,8 @@ class DeviceBackend final : public Backend {
   kerror_word* error_word_ = nullptr;  // device memory, made by the first queued check
   KeptScratch sequences_scratch_{*platform_};  // attention's checked lengths or offsets
   KeptScratch scatter_workspace_{*platform_};  // the row scatter's sort (embedding backward)
+  KeptScratch workspace_{*platform_};  // the backward's workspaces (RMSNorm, attention) and the global norm's
+  KeptTables tables_{*platform_};      // AdamW's and the gradient utilities' argument tables
   bool checks_queued_ = false;         // a check ran or is queued since the word was last read
   std::vector<CheckSite> sites_;       // code - 1 -> what the check was; a few per model shape
   uint64_t checks_made_ = 0;           // value checks queued (or recorded) so far

@@ -38,6 +38,31 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// then scoring positions and scoring rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
     internal static long IntegerCount(BatchShape shape) => shape.Packed ? 2 * shape.N + 3L * shape.B + 1 : shape.N + 3L * shape.B;
 
+    /// <summary>Writes <paramref name="sequences"/>' integers into <paramref name="into"/> in the order
+    /// <see cref="IntegerCount"/> lists them; returns how many.</summary>
+    internal static int WriteIntegers(SequenceBatch sequences, int[] into)
+    {
+        int at = 0;
+        void Put(ReadOnlySpan<int> values)
+        {
+            values.CopyTo(into.AsSpan(at));
+            at += values.Length;
+        }
+        Put(sequences.Tokens);
+        if (sequences.Layout == SequenceLayout.Packed)
+        {
+            Put(sequences.Offsets);
+            Put(sequences.Positions);
+        }
+        else
+        {
+            Put(sequences.Lengths);
+        }
+        Put(sequences.ScoringPositions);
+        Put(sequences.ScoringRows);
+        return at;
+    }
+
     /// <summary>The sizes of the layout of <paramref name="shape"/>.</summary>
     internal static ArenaSizer Size(BatchShape shape, bool fullLastLayer, ActivationPlan plan)
     {
@@ -106,34 +131,33 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
     /// report one.</summary>
     public void Load(BatchShape shape, SequenceBatch sequences)
     {
+        CarveFor(shape, sequences.SeqLen);
+        int at = WriteIntegers(sequences, hostIntegers);
+        using DeviceBuffer<int> used = integers.View(0, at);
+        used.CopyFrom(hostIntegers.AsSpan(0, at));
+    }
+
+    /// <summary><see cref="Load"/> from a micro-batch staged in device buffers of its own: the integers come by a
+    /// device copy, which a recorded training step repeats at each replay (an upload would not be).</summary>
+    public void Load(StagedPairs staged)
+    {
+        CarveFor(staged.Shape, staged.SeqLen);
+        // A recording must not depend on which shape was carved last (another one may have overwritten the ones
+        // since): its replays fill them again.
+        Layout.Ones.Fill(1);
+        using DeviceBuffer<int> used = integers.View(0, staged.Integers.Count);
+        used.CopyFrom(staged.Integers);
+    }
+
+    private void CarveFor(BatchShape shape, int seqLen)
+    {
         if (shape != Shape)
         {
             if (!Fits(shape)) throw new InvalidOperationException($"a batch of {shape.B} sequences and {shape.N} token " +
                 $"rows does not fit an arena built for {Capacity.B} and {Capacity.N}");
             Carve(shape);
         }
-        Packing = offsets is null ? null : new PackedSequences(offsets, sequences.SeqLen);
-        Span<int> host = hostIntegers;
-        int at = 0;
-        void Put(ReadOnlySpan<int> values)
-        {
-            values.CopyTo(hostIntegers.AsSpan(at));
-            at += values.Length;
-        }
-        Put(sequences.Tokens);
-        if (shape.Packed)
-        {
-            Put(sequences.Offsets);
-            Put(sequences.Positions);
-        }
-        else
-        {
-            Put(sequences.Lengths);
-        }
-        Put(sequences.ScoringPositions);
-        Put(sequences.ScoringRows);
-        using DeviceBuffer<int> used = integers.View(0, at);
-        used.CopyFrom(host[..at]);
+        Packing = offsets is null ? null : new PackedSequences(offsets, seqLen);
     }
 
     /// <summary>The views of the layout and of the integers for <paramref name="shape"/>, over the same buffers.</summary>

@@ -134,6 +134,9 @@ public sealed class RewardModel : IDisposable
     /// recording was made for) starts over. Padded and packed batches both record. Rewards are the same bits either
     /// way. With On a forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names
     /// the call); with Auto (cuda) that shape runs eagerly instead. Auto by default.
+    /// <para>A <see cref="WorldPM.Training.Trainer"/> of this model records its optimizer steps by the same setting
+    /// (<see cref="WorldPM.Training.RecordedSteps"/>): Auto on cuda and On record them, except where a step cannot be
+    /// recorded (fp16, a host-side loss, data parallelism), which Auto runs eagerly and On refuses.</para>
     /// </summary>
     /// <exception cref="NotSupportedException">Set to <see cref="Model.CudaGraphs.On"/> for a model on the cpu backend,
     /// which has no graphs.</exception>
@@ -151,6 +154,10 @@ public sealed class RewardModel : IDisposable
     }
 
     private CudaGraphs cudaGraphs = CudaGraphs.Auto;
+
+    /// <summary><see cref="CudaGraphs"/> for this backend: Auto is On on cuda and Off elsewhere; a trainer records its
+    /// steps by it too.</summary>
+    internal CudaGraphs ResolvedCudaGraphs => network.ScoreGraphs;
 
     /// <summary>Scoring forwards run as a replay of a recorded graph so far (see <see cref="CudaGraphs"/>).</summary>
     internal long ScoringReplays => network.ScoringReplays;
@@ -215,6 +222,23 @@ public sealed class RewardModel : IDisposable
         return network.ForwardBackward(batch.Sequences, batch.Weights, lossScale, gradientsFinalFrom,
             (chosen, rejected, dChosen, dRejected) => loss.Compute(accelerator,
                 new PreferenceLossBatch(chosen, rejected, batch.Margins, batch.Weights), dChosen, dRejected));
+    }
+
+    /// <summary>Makes the activations hold a micro-batch of each of <paramref name="shapes"/> (growing them where
+    /// needed, which allocates), before a training step whose micro-batches are staged
+    /// (<see cref="ForwardBackwardOnDevice(StagedPairs, float, Action{long}?)"/>). Returns the activations' identity:
+    /// a recording of the step addresses them, and a different object means they were rebuilt.</summary>
+    internal object ReserveActivations(IEnumerable<BatchShape> shapes) => network.ReserveActivations(shapes);
+
+    /// <summary>The native Bradley-Terry forward and backward of a micro-batch staged in device buffers: the batch
+    /// comes into the activations by device copies, so the call can be recorded into a graph and replayed over new
+    /// staged contents. The batch was checked when it was staged (<see cref="StagedPairs.Write"/>).</summary>
+    internal PairOutputs ForwardBackwardOnDevice(StagedPairs staged, float lossScale, Action<long>? gradientsFinalFrom)
+    {
+        ArgumentNullException.ThrowIfNull(staged);
+        if (!float.IsFinite(lossScale))
+            throw new ArgumentOutOfRangeException(nameof(lossScale), lossScale, "the loss scale must be finite");
+        return network.ForwardBackward(staged, lossScale, gradientsFinalFrom);
     }
 
     private void CheckStep(PairBatch batch, float lossScale)

@@ -39,6 +39,14 @@ internal interface IRewardNetwork : IDisposable
     PairOutputs ForwardBackward(SequenceBatch sequences, ReadOnlySpan<float> weights, float lossScale,
         Action<long>? gradientsFinalFrom, HostPairLoss? hostLoss = null);
 
+    /// <summary>See <see cref="RewardModel.ReserveActivations"/>.</summary>
+    object ReserveActivations(IEnumerable<BatchShape> shapes);
+
+    /// <summary><see cref="ForwardBackward(SequenceBatch, ReadOnlySpan{float}, float, Action{long}?, HostPairLoss?)"/>
+    /// with the native loss on a micro-batch staged in device buffers (<see cref="StagedPairs"/>), which it copies into
+    /// the arena <see cref="ReserveActivations"/> made fit: nothing in it uploads or allocates, so it can be recorded.</summary>
+    PairOutputs ForwardBackward(StagedPairs staged, float lossScale, Action<long>? gradientsFinalFrom);
+
     /// <summary>A new buffer of <paramref name="count"/> elements of the gradients' dtype (contents undefined).</summary>
     DeviceBuffer AllocateGradients(long count);
 
@@ -131,10 +139,37 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         }
         using DeviceBuffer<float>? w = weights.IsEmpty ? null : h.Weights.View(0, pairs);
         w?.CopyFrom(weights);
-        var pairLoss = new PairLoss(pairs, w, lossScale);
+        return NativeLossForwardBackward(a, pairs, w, lossScale, gradientsFinalFrom);
+    }
+
+    public object ReserveActivations(IEnumerable<BatchShape> shapes)
+    {
+        foreach (BatchShape shape in shapes) Fit(shape, TrainingPlan);
+        return arena!;
+    }
+
+    public PairOutputs ForwardBackward(StagedPairs staged, float lossScale, Action<long>? gradientsFinalFrom)
+    {
+        if (arena is null || arena.Plan != TrainingPlan || arena.FullLastLayer != FullLastLayer ||
+            !arena.Fits(staged.Shape))
+            throw new InvalidOperationException("the activations were not reserved for this micro-batch " +
+                "(ReserveActivations, with the same layout, comes first)");
+        ActivationArena<T> a = arena;
+        a.BatchInvariant = BatchInvariant;
+        a.Load(staged);
+        using DeviceBuffer<float>? w = staged.Weights is null ? null : a.Layout.Head.Weights.View(0, staged.Pairs);
+        if (w is not null) w.CopyFrom(staged.Weights!);
+        return NativeLossForwardBackward(a, staged.Pairs, w, lossScale, gradientsFinalFrom);
+    }
+
+    /// <summary>Forward and backward through the native fused loss of the batch loaded in <paramref name="a"/>.</summary>
+    private PairOutputs NativeLossForwardBackward(ActivationArena<T> a, int pairs, DeviceBuffer<float>? weights,
+        float lossScale, Action<long>? gradientsFinalFrom)
+    {
+        var pairLoss = new PairLoss(pairs, weights, lossScale);
         Forward(a, loss: pairLoss);
         Backward(a, gradientsFinalFrom, loss: pairLoss);
-        return new PairOutputs(h.Loss, h.Rewards, pairs);
+        return new PairOutputs(a.Layout.Head.Loss, a.Layout.Head.Rewards, pairs);
     }
 
     /// <summary>The loss on the host: the rewards come over, <paramref name="hostLoss"/> gives the loss and d loss / d
@@ -341,6 +376,16 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     private ActivationArena<T> Prepare(SequenceBatch sequences, ActivationPlan plan)
     {
         BatchShape shape = BatchShape.Of(config, sequences);
+        ActivationArena<T> a = Fit(shape, plan);
+        a.BatchInvariant = BatchInvariant;
+        a.Load(shape, sequences);
+        return a;
+    }
+
+    /// <summary>The arena, rebuilt or grown where it does not hold <paramref name="shape"/> (see
+    /// <see cref="Prepare"/>).</summary>
+    private ActivationArena<T> Fit(BatchShape shape, ActivationPlan plan)
+    {
         bool sameLayout = arena is not null && arena.FullLastLayer == FullLastLayer && arena.Plan == plan;
         if (!sameLayout || !arena!.Fits(shape))
         {
@@ -349,8 +394,6 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
             arena = null;
             arena = new ActivationArena<T>(context, capacity, FullLastLayer, plan);
         }
-        arena.BatchInvariant = BatchInvariant;
-        arena.Load(shape, sequences);
         return arena;
     }
 

@@ -38,10 +38,11 @@ internal interface IGradientSync : IDisposable
     /// and the global norm of the gradients (at the loss scale), on the device: every rank gets the same values.</summary>
     void CheckGradients(StepMetricsBuffer metrics);
 
-    /// <summary>The AdamW step (<paramref name="settings"/>, bias correction of step <paramref name="updates"/>), skipped
-    /// or clipped on the device by <paramref name="gradientCheck"/> (<see cref="Ops.AdamWStep"/>); the fp32 masters and
-    /// the working weights of every rank hold the updated weights afterwards.</summary>
-    void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck);
+    /// <summary>The AdamW step (<paramref name="settings"/>; the learning rate and bias correction from
+    /// <paramref name="stepValues"/> on the device, so a recorded step reads each step's), skipped or clipped on the
+    /// device by <paramref name="gradientCheck"/> (<see cref="Ops.AdamWStep"/>); the fp32 masters and the working
+    /// weights of every rank hold the updated weights afterwards.</summary>
+    void UpdateWeights(AdamWSettings settings, AdamWStepValues stepValues, DeviceBuffer<float> gradientCheck);
 
     /// <summary>The step's metrics once its AdamW step is queued: the one read-back of <paramref name="metrics"/>, or
     /// none where the exchange left the reduced sums and gradients in host memory (the norm and the inf/NaN flag then

@@ -43,8 +43,8 @@ internal class LocalGradients : IGradientSync
     public void CheckGradients(StepMetricsBuffer metrics) =>
         GradientChecks.Run(_context, [_model.ParameterGradients], _gradientTensors, metrics.NonFinite, metrics.Norm);
 
-    public void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck) =>
-        Ops.AdamWStep(_context, _tensors, settings, updates, gradientCheck);
+    public void UpdateWeights(AdamWSettings settings, AdamWStepValues stepValues, DeviceBuffer<float> gradientCheck) =>
+        Ops.AdamWStep(_context, _tensors, settings, step: 1, gradientCheck, stepValues);
 
     public (TensorData M, TensorData V) Moments(int index, string firstName, string secondName)
     {

@@ -50,9 +50,9 @@ internal sealed class ShardedGradients : IGradientSync
         Ops.GlobalNorm(_context, [_blockNorms], metrics.Norm);
     }
 
-    public void UpdateWeights(AdamWSettings settings, long updates, DeviceBuffer<float> gradientCheck)
+    public void UpdateWeights(AdamWSettings settings, AdamWStepValues stepValues, DeviceBuffer<float> gradientCheck)
     {
-        Ops.AdamWStep(_context, _optimizer.Tensors, settings, updates, gradientCheck);
+        Ops.AdamWStep(_context, _optimizer.Tensors, settings, step: 1, gradientCheck, stepValues);
         _optimizer.GatherParameters();
     }
 

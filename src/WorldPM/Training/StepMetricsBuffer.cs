@@ -40,11 +40,16 @@ internal sealed class StepMetricsBuffer : IDisposable
     /// <summary>f32 [1]: the global L2 norm of the gradients as stored (at the loss scale).</summary>
     public DeviceBuffer<float> Norm { get; }
 
-    /// <summary>Zeroes the sums before a step's first micro-batch (queued: no wait).</summary>
-    public void Clear() => _all.Fill(0);
+    /// <summary>Zeroes the sums and the gradient check before a step's first micro-batch (queued: no wait); not the
+    /// counts, which <see cref="SetCounts"/> writes whole, before a recorded step is launched.</summary>
+    public void Clear()
+    {
+        PairSums.Fill(0);
+        GradientCheck.Fill(0);
+    }
 
     /// <summary>This rank's pairs and tokens, so that they are added over ranks with the rest (a small upload: no
-    /// wait).</summary>
+    /// wait). An upload, so never inside a recorded step: the host writes them before its launch.</summary>
     public void SetCounts(long pairs, long tokens) => _all.CopyFrom([pairs, tokens], offset: PairCount);
 
     /// <summary>The one read-back of the step; it also reports a failed device check of any op since the last one.</summary>

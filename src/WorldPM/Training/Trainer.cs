@@ -41,6 +41,12 @@ namespace WorldPM.Training;
 /// (<see cref="DataParallel.ShardOptimizerState"/>: each rank updates its share and the weights are gathered after
 /// the step).
 /// </para>
+/// <para>
+/// With the model's <see cref="RewardModel.CudaGraphs"/> On (or Auto on cuda) the step's device work is recorded into a
+/// device graph once per step shape and replayed (<see cref="RecordedSteps"/>); what changes from step to step (the
+/// micro-batches, the counts, the learning rate and the AdamW step count) is written into device buffers before the
+/// launch, so a replay gives the bits of an eager step.
+/// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
 {
@@ -50,6 +56,8 @@ public sealed class Trainer : IDisposable
     private readonly IGradientSync _gradients;
     private readonly WorldPMContext _context;
     private readonly StepMetricsBuffer _metrics;
+    private readonly AdamWStepValues _stepValues;
+    private readonly RecordedSteps? _recorded;
     private const string UpdatesKey = "optimizer.updates";
 
     /// <summary>Optimizer steps taken, skipped ones included: the position in the run and in the schedule.</summary>
@@ -75,6 +83,8 @@ public sealed class Trainer : IDisposable
     public bool SavesStateCollectively => _gradients.SavesCollectively;
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
+    /// <exception cref="NotSupportedException">The model's CudaGraphs is On and the step cannot be recorded
+    /// (<see cref="WhyUnrecordable"/>: fp16, a host-side loss, data parallelism).</exception>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
         DataParallel? parallel = null)
     {
@@ -83,6 +93,11 @@ public sealed class Trainer : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(totalSteps, 1);
         ArgumentNullException.ThrowIfNull(context);
         _model = model ?? throw new ArgumentNullException(nameof(model));
+        // Refused before anything is allocated.
+        CudaGraphs graphs = model.ResolvedCudaGraphs;
+        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss, dataParallel: parallel is not null);
+        if (graphs == CudaGraphs.On && unrecordable is not null)
+            throw new NotSupportedException($"CudaGraphs On: the training step cannot be recorded: {unrecordable}");
         _options = options;
         _model.RecomputeActivations = options.RecomputeActivations;
         long warmup = (long)Math.Round(options.WarmupFraction * totalSteps);
@@ -90,9 +105,24 @@ public sealed class Trainer : IDisposable
         _context = context;
         _gradients = IGradientSync.For(context, model, parallel);
         _metrics = new StepMetricsBuffer(context);
+        _stepValues = new AdamWStepValues(context);
         Scaler = new LossScaler(model.Precision == Precision.F16, (float)options.InitialLossScale,
             options.LossScaleGrowthInterval);
+        if (graphs != CudaGraphs.Off && unrecordable is null)
+            _recorded = new RecordedSteps(context, required: graphs == CudaGraphs.On);
     }
+
+    /// <summary>Why a step of this configuration cannot be recorded into a device graph (the reason, for a message),
+    /// or null when it can: the step must decide nothing on the host between its first launch and its read-back.</summary>
+    public static string? WhyUnrecordable(Precision precision, IPreferenceLoss loss, bool dataParallel) =>
+        precision == Precision.F16 ? "fp16's dynamic loss scale is decided on the host at every step"
+        : !PreferenceLosses.RunsNatively(loss) ? $"the loss '{loss.Name}' runs on the host (only the native Bradley-Terry is recorded)"
+        : dataParallel ? "data parallelism exchanges the gradients through the communicator, which is not recorded"
+        : null;
+
+    /// <summary>Optimizer steps run as a replay of a recorded device graph so far (see
+    /// <see cref="RewardModel.CudaGraphs"/>; none where the steps run eagerly).</summary>
+    public long ReplayedSteps => _recorded?.Replays ?? 0;
 
     /// <summary>One optimizer step over <paramref name="microBatches"/> (their gradients are averaged).</summary>
     /// <remarks>From the first launch to the end the host does not wait on the device: each micro-batch's loss and
@@ -108,28 +138,10 @@ public sealed class Trainer : IDisposable
         var clock = Stopwatch.StartNew();
         DeviceCounters? before = _context.DeviceCounters;
 
-        _model.ZeroGrad();
-        _metrics.Clear();
+        // What the host knows before the step is written into device buffers before any of its work is queued (never
+        // by the work itself, which a recording replays): the counts, the learning rate and the AdamW step count.
         float scale = Scaler.Scale;
-        long pairs = 0, tokens = 0;
-        for (int m = 0; m < microBatches.Count; m++)
-        {
-            PairBatch batch = microBatches[m];
-            Action<long>? gradientsFinalFrom = _gradients.BeginExchange(lastMicroBatch: m == microBatches.Count - 1);
-            PairOutputs result = _model.ForwardBackwardOnDevice(batch, _options.Loss, LossAccelerator,
-                lossScale: (float)(scale / microBatches.Count * batch.GradientShare),
-                gradientsFinalFrom: gradientsFinalFrom);
-            Ops.PairMetrics(_context, result.Rewards, result.Loss, result.Pairs, _metrics.PairSums);
-            pairs += batch.Pairs;
-            tokens += batch.TokenCount;
-        }
-
-        // After the exchange every rank holds the same mean gradient (ZeRO-1: of its block) and the step's sums over
-        // ranks: the clip, the skip decision and the step agree everywhere.
-        _metrics.SetCounts(pairs, tokens);
-        _gradients.FinishExchange(_metrics);
-        _gradients.CheckGradients(_metrics);
-
+        _metrics.SetCounts(microBatches.Sum(b => (long)b.Pairs), microBatches.Sum(b => b.TokenCount));
         // Bias correction as the next update; a step the check skips leaves every buffer as it was.
         double lr = _schedule.At(Step + 1);
         var settings = new AdamWSettings((float)lr)
@@ -141,7 +153,19 @@ public sealed class Trainer : IDisposable
             GradScale = (float)(1.0 / scale),
             MaxGradNorm = (float)_options.MaxGradNorm,
         };
-        _gradients.UpdateWeights(settings, Updates + 1, _metrics.GradientCheck);
+        _stepValues.Set(settings.LearningRate, Updates + 1, settings.Beta1, settings.Beta2);
+        float[] lossScales = [.. microBatches.Select(b => (float)(scale / microBatches.Count * b.GradientShare))];
+
+        if (_recorded is null)
+        {
+            RunStep(settings, lossScales, (m, lossScale, gradientsFinalFrom) => _model.ForwardBackwardOnDevice(
+                microBatches[m], _options.Loss, LossAccelerator, lossScale, gradientsFinalFrom));
+        }
+        else
+        {
+            _recorded.Run(_model, microBatches, lossScales, staged => RunStep(settings, lossScales,
+                (m, lossScale, gradientsFinalFrom) => _model.ForwardBackwardOnDevice(staged[m], lossScale, gradientsFinalFrom)));
+        }
         StepSums sums = _gradients.ReadMetrics(_metrics);
 
         Step++;
@@ -154,6 +178,28 @@ public sealed class Trainer : IDisposable
             Skipped = sums.Overflow,
             HostWaits = _context.DeviceCounters?.Since(before!).HostWaits,
         };
+    }
+
+    /// <summary>The device work of one step over its micro-batches (m: forward and backward of micro-batch m with its
+    /// loss scale): gradient accumulation, each micro-batch's metrics, the exchange, the gradient check and AdamW.
+    /// Nothing in it waits for the device, and with staged micro-batches nothing uploads or allocates after the first
+    /// step of a shape, so <see cref="RecordedSteps"/> can record it.</summary>
+    private void RunStep(AdamWSettings settings, float[] lossScales,
+        Func<int, float, Action<long>?, PairOutputs> forwardBackward)
+    {
+        _model.ZeroGrad();
+        _metrics.Clear();
+        for (int m = 0; m < lossScales.Length; m++)
+        {
+            Action<long>? gradientsFinalFrom = _gradients.BeginExchange(lastMicroBatch: m == lossScales.Length - 1);
+            PairOutputs result = forwardBackward(m, lossScales[m], gradientsFinalFrom);
+            Ops.PairMetrics(_context, result.Rewards, result.Loss, result.Pairs, _metrics.PairSums);
+        }
+        // After the exchange every rank holds the same mean gradient (ZeRO-1: of its block) and the step's sums over
+        // ranks: the clip, the skip decision and the step agree everywhere.
+        _gradients.FinishExchange(_metrics);
+        _gradients.CheckGradients(_metrics);
+        _gradients.UpdateWeights(settings, _stepValues, _metrics.GradientCheck);
     }
 
     /// <summary>Puts the optimizer moments, the steps and the loss scaler into <paramref name="state"/> (exact fp32
@@ -227,8 +273,10 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
+        _recorded?.Dispose();
         _gradients.Dispose();
         _metrics.Dispose();
+        _stepValues.Dispose();
         LossAccelerator.Dispose();
     }
 }

@@ -52,6 +52,10 @@ public sealed record TrainingRunResult(long Steps, long ResumedFromStep, Evaluat
     /// <summary>How many ranks wrote the checkpoint this run resumed from (1 for one process; null when it did not resume
     /// or the checkpoint predates the count). Any count resumes: the optimizer state is stored whole.</summary>
     public int? ResumedFromRanks { get; init; }
+
+    /// <summary>Optimizer steps of this run that ran as a replay of a recorded device graph
+    /// (<see cref="Trainer.ReplayedSteps"/>).</summary>
+    public long ReplayedSteps { get; init; }
 }
 
 /// <summary>
@@ -145,7 +149,11 @@ public static class TrainingRun
                 else TrainingStateFile.Drain(state);
             }
         }
-        return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint) { ResumedFromRanks = resumedFromRanks };
+        return new TrainingRunResult(trainer.Step, resumedFrom, report, lastCheckpoint)
+        {
+            ResumedFromRanks = resumedFromRanks,
+            ReplayedSteps = trainer.ReplayedSteps,
+        };
     }
 
     /// <summary>
