@@ -473,6 +473,7 @@ inline const std::map<std::string, Invoker>& invokers() {
          p.tensors = 1, p.params = params, p.grads = grads, p.m = m, p.v = v, p.working = working;
          p.lr = 1e-3f, p.beta1 = 0.9f, p.beta2 = 0.999f, p.eps = 1e-8f, p.step = 1;
          p.grad_check = c.buffer("grad_check", f.f32(5)), p.max_grad_norm = 1.0f;
+         p.step_values = c.buffer("step_values", f.f32(6));
          return wpm_adamw_step(c.context("context", f.context()), &p);
        }},
       {"wpm_pair_metrics",
@@ -555,7 +556,7 @@ inline const std::map<std::string, Invoker>& invokers() {
 // Slots where NULL is a valid value: optional arguments, and destroy/free (a no-op), as worldpm.h says.
 inline bool null_allowed(const HandleSlot& slot) {
   static const std::set<std::string> optional = {"weights", "lengths", "positions", "working[0]", "cu_seqlens",
-                                                 "grad_check"};
+                                                 "grad_check", "step_values"};
   static const std::set<std::string> no_op = {"wpm_context_destroy", "wpm_buffer_free", "wpm_comm_destroy",
                                               "wpm_graph_destroy"};
   return optional.count(slot.argument) != 0 || no_op.count(slot.function) != 0;
