@@ -139,27 +139,29 @@ internal sealed class ScoringQueue
     private void Score(RewardModel model, List<Job> jobs)
     {
         List<int[]> sequences = [.. jobs.SelectMany(j => j.Sequences)];
+        float[]? rewards = null;
+        Exception? failure = null;
         try
         {
             long started = Stopwatch.GetTimestamp();
             foreach (Job job in jobs) metrics.QueueWait(Stopwatch.GetElapsedTime(job.Enqueued, started).TotalSeconds);
-            float[] rewards = ScoreCommand.Score(model, sequences, batching, ItemName, batch => metrics.Batch(batch.Count, batch.Rows));
+            rewards = ScoreCommand.Score(model, sequences, batching, ItemName, batch => metrics.Batch(batch.Count, batch.Rows));
             FiniteRewards.Require(rewards, ItemName);
             metrics.Scored(sequences.Sum(s => (long)s.Length), Stopwatch.GetElapsedTime(started).TotalSeconds);
-            int offset = 0;
-            foreach (Job job in jobs)
-            {
-                job.Done.TrySetResult(rewards[offset..(offset + job.Sequences.Count)]);
-                offset += job.Sequences.Count;
-            }
         }
         catch (Exception e)
         {
-            foreach (Job job in jobs) job.Done.TrySetException(e);
+            failure = e;
         }
-        finally
+        // Out of the depth before any caller hears back: a client that reads /metrics after its answer must not see
+        // its own sequences still queued.
+        metrics.QueueDepth(Interlocked.Add(ref queued, -sequences.Count));
+        int offset = 0;
+        foreach (Job job in jobs)
         {
-            metrics.QueueDepth(Interlocked.Add(ref queued, -sequences.Count));
+            if (failure is not null) job.Done.TrySetException(failure);
+            else job.Done.TrySetResult(rewards![offset..(offset + job.Sequences.Count)]);
+            offset += job.Sequences.Count;
         }
     }
 
