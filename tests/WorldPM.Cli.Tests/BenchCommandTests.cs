@@ -37,7 +37,7 @@ public class BenchCommandTests
 
     // On emu the training step and the scoring forward report what one step asked of the device; a step runs kernels
     // and GEMMs and reads its metrics back at least once. The cpu lines have no device to count.
-    [Test]
+    [Test, BackendNeutral]  // --backend emu: the same run in either pass
     public void OnEmuW4AndW5CountTheirHostWaitsCopiesLaunchesAndGemmsPerStep()
     {
         JsonElement[] lines = JsonLines(Worldpm.Succeed("bench", "--backend", "emu", "--quick", "--json", "--only", "W4,W5"));

@@ -8,6 +8,7 @@ namespace WorldPM.Cli.Tests;
 /// themselves are checked against analytic bytes and FLOPs in the native emulator tests; W1 (one GELU over 64 Ki
 /// elements in its quick shape) keeps this to about a second.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class ProfileCommandTests
 {
     // Peak DRAM bandwidth from the vendors' datasheets (bytes/s), written here independently of the command's table.

@@ -71,7 +71,7 @@ public class TrainCommandTests
     }
 
     // Recorded steps on emu (which enforces the capture rules a GPU has) against eager ones: the same final weights.
-    [Test]
+    [Test, BackendNeutral]  // --backend emu: the same run in either pass
     public void CudaGraphsOnTrainsOnEmuBitwiseLikeOff()
     {
         string recorded = _files.PathOf("run-graphs-on"), eager = _files.PathOf("run-graphs-off");

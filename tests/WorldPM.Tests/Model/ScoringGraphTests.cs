@@ -10,6 +10,7 @@ namespace WorldPM.Tests.Model;
 /// must be the bits of the eager forward (a twin model with Off, same weights, same batches), and a replayed batch
 /// must wait for the device once, for its rewards.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class ScoringGraphTests
 {
     /// <summary>Two models with the same weights on emu contexts of their own: graphs On and Off.</summary>

@@ -15,6 +15,7 @@ namespace WorldPM.Tests.Training;
 /// the weights agree bit for bit and the metrics are the same sums; the gradient norm, computed on the host in
 /// float64 from the reduced copy, agrees with the device's float32 norm to its rounding.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class DataParallelStepTests
 {
     [TestCase(Precision.F32, 1)]

@@ -13,6 +13,7 @@ namespace WorldPM.Tests.Training;
 /// model, then the loss curve of a few training steps, agree within tolerance. fp32 covers the CUDA-core attention (head dim 4), bf16 and fp16 a config whose
 /// head dim 64 takes the tensor-core flash attention, with fp32 master weights and AdamW state on both backends.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class EmuTrainingTests
 {
     private const int Steps = 4, MaxLength = 48;

@@ -13,6 +13,7 @@ namespace WorldPM.Tests.Training;
 /// a learning rate that changes at every step (a recording that baked one in would drift); a call a replay could not
 /// repeat makes On fail naming it.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class RecordedStepTests
 {
     // Warm-up then cosine decay over 6 steps: every step has its own learning rate.

@@ -12,6 +12,7 @@ namespace WorldPM.Tests.Training;
 /// a batch waits once; the metrics it reads are what the pairs' own losses and rewards give, an overflow still skips
 /// the step, and the clip still clips by the norm of the gradients.
 /// </summary>
+[BackendNeutral]  // names its backends itself: WORLDPM_BACKEND changes nothing for it
 public class StepReadBackTests
 {
     internal static readonly TrainingOptions Optimizer = new() { PairsPerMicroBatch = 3, LearningRate = 1e-2, Seed = 5 };
