@@ -113,6 +113,39 @@ void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const
   else sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// The products of a tile that the causal mask cuts (diag < n: row r of the tile, query i0 + r, sees keys
+// j0 .. j0 + diag + r - 1 only). There dS and P are 0 past each row's keys, so the part of each sum over
+// them adds nothing, and the register block skips it: in dQ += dS K (kQueryRows: C's rows are queries,
+// the sum runs over keys) each block of rows stops at the last key its rows see; in dV += P^T dO and
+// dK += dS^T Q (kKeyRows: C's rows are keys, the sum runs over queries) each block of rows starts at the
+// first query that sees its first key. On a diagonal tile that halves those three products. Bits: the
+// skipped terms are fma(0, x, acc) with acc a sum of the terms before; skipped at the start they leave acc
+// at +0, at the end they could only turn a -0 into +0.
+enum class CausalSum { kQueryRows, kKeyRows };
+
+void causal_tile_gemm(CausalSum sum, int64_t diag, bool trans_a, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                      int64_t ldc) {
+  static const bool unpacked = register_block::vectorized();
+  if (!unpacked) return sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const register_block::Kernel run = register_block::kernel();
+  const int64_t a_row = trans_a ? 1 : lda, a_k = trans_a ? lda : 1, kRows = register_block::kRows;
+  for (int64_t j0 = 0; j0 < n; j0 += register_block::kCols)
+    for (int64_t i0 = 0; i0 < m; i0 += kRows) {
+      const int64_t rows = std::min(kRows, m - i0), cols = std::min(register_block::kCols, n - j0);
+      // kQueryRows: keys < diag + the block's last row; kKeyRows: queries >= the block's first key - diag + 1.
+      const int64_t k0 = sum == CausalSum::kKeyRows ? std::clamp<int64_t>(i0 + 1 - diag, 0, k) : 0;
+      const int64_t k1 = sum == CausalSum::kQueryRows ? std::min(k, diag + i0 + rows - 1) : k;
+      if (k1 <= k0) {  // an empty sum (not met by the attention's tiles, where every key has a query)
+        if (beta == 0.0f)
+          for (int64_t r = 0; r < rows; ++r) std::fill_n(c + (i0 + r) * ldc + j0, cols, 0.0f);
+        continue;
+      }
+      run({a + i0 * a_row + k0 * a_k, a_row, a_k, b + k0 * ldb + j0, ldb, k1 - k0, alpha, beta, c + i0 * ldc + j0,
+           ldc, rows, cols});
+    }
+}
+
 // ---------------------------------------------------------------- geometry
 int64_t ceil_div(int64_t x, int64_t y) { return (x + y - 1) / y; }
 
@@ -583,11 +616,21 @@ void backward_segment(const Layout& lay, int64_t b, int64_t g, int64_t seg, int6
         const float kv_beta = h == h0 && i0 == j0 ? 0.0f : 1.0f, q_beta = kb == kb0 ? 0.0f : 1.0f;
         tile_gemm(false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);  // S
         probabilities_tile(w.p, rows, n, i0 - j0 + 1, a.lse + li);
-        tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);  // dV += P^T dO
+        const int64_t diag = i0 - j0 + 1;
+        if (diag >= n) {
+          tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);  // dV += P^T dO
+        } else {
+          causal_tile_gemm(CausalSum::kKeyRows, diag, true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);
+        }
         tile_gemm(false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);  // dP = dO V^T
         softmax_grad_tile(w.p, w.dp, rows, n, delta);
-        tile_gemm(true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);  // dK += scale dS^T Q
-        tile_gemm(false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);  // dQ += scale dS K
+        if (diag >= n) {
+          tile_gemm(true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);  // dK += scale dS^T Q
+          tile_gemm(false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);  // dQ += scale dS K
+        } else {
+          causal_tile_gemm(CausalSum::kKeyRows, diag, true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);
+          causal_tile_gemm(CausalSum::kQueryRows, diag, false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);
+        }
       }
     }
     store_rows(w.dq, seq.len - first, d, dq_part + lay.q_row(b, seq.off + first, h), lay.q_stride());
