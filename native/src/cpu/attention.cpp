@@ -120,8 +120,11 @@ void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const
 // dK += dS^T Q (kKeyRows: C's rows are keys, the sum runs over queries) each block of rows starts at the
 // first query that sees its first key. On a diagonal tile that halves those three products. Bits: the
 // skipped terms are fma(0, x, acc) with acc a sum of the terms before; skipped at the start they leave acc
-// at +0, at the end they could only turn a -0 into +0.
-enum class CausalSum { kQueryRows, kKeyRows };
+// at +0, at the end they could only turn a -0 into +0. In S = Q K^T and dP = dO V^T (kScoreColumns: C's
+// rows are queries, its columns keys) each block of rows computes only the columns of keys its rows see,
+// rounded up to 16: the others are masked, never read (probabilities_tile, softmax_grad_tile), and left
+// unwritten.
+enum class CausalSum { kQueryRows, kKeyRows, kScoreColumns };
 
 void causal_tile_gemm(CausalSum sum, int64_t diag, bool trans_a, int64_t m, int64_t n, int64_t k, float alpha,
                       const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
@@ -132,7 +135,13 @@ void causal_tile_gemm(CausalSum sum, int64_t diag, bool trans_a, int64_t m, int6
   const int64_t a_row = trans_a ? 1 : lda, a_k = trans_a ? lda : 1, kRows = register_block::kRows;
   for (int64_t j0 = 0; j0 < n; j0 += register_block::kCols)
     for (int64_t i0 = 0; i0 < m; i0 += kRows) {
-      const int64_t rows = std::min(kRows, m - i0), cols = std::min(register_block::kCols, n - j0);
+      const int64_t rows = std::min(kRows, m - i0);
+      int64_t cols = std::min(register_block::kCols, n - j0);
+      if (sum == CausalSum::kScoreColumns) {
+        const int64_t seen = diag + i0 + rows - 1 - j0;  // rounded up to whole zmm: plain loads, no masks
+        if (seen <= 0) continue;
+        cols = std::min(cols, (seen + 15) / 16 * 16);
+      }
       // kQueryRows: keys < diag + the block's last row; kKeyRows: queries >= the block's first key - diag + 1.
       const int64_t k0 = sum == CausalSum::kKeyRows ? std::clamp<int64_t>(i0 + 1 - diag, 0, k) : 0;
       const int64_t k1 = sum == CausalSum::kQueryRows ? std::min(k, diag + i0 + rows - 1) : k;
@@ -614,16 +623,18 @@ void backward_segment(const Layout& lay, int64_t b, int64_t g, int64_t seg, int6
         const float* delta = w.delta + (i0 - first);
         float* dq = w.dq + (i0 - first) * d;
         const float kv_beta = h == h0 && i0 == j0 ? 0.0f : 1.0f, q_beta = kb == kb0 ? 0.0f : 1.0f;
-        tile_gemm(false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);  // S
-        probabilities_tile(w.p, rows, n, i0 - j0 + 1, a.lse + li);
-        const int64_t diag = i0 - j0 + 1;
+        const int64_t diag = i0 - j0 + 1;  // row r sees keys j0 .. j0 + diag + r - 1 (causal_tile_gemm)
+        if (diag >= n) tile_gemm(false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);  // S
+        else causal_tile_gemm(CausalSum::kScoreColumns, diag, false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);
+        probabilities_tile(w.p, rows, n, diag, a.lse + li);
         if (diag >= n) {
           tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);  // dV += P^T dO
         } else {
           causal_tile_gemm(CausalSum::kKeyRows, diag, true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);
         }
-        tile_gemm(false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);  // dP = dO V^T
-        softmax_grad_tile(w.p, w.dp, rows, n, delta);
+        if (diag >= n) tile_gemm(false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);  // dP = dO V^T
+        else causal_tile_gemm(CausalSum::kScoreColumns, diag, false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);
+        softmax_grad_tile(w.p, w.dp, rows, n, diag, delta);
         if (diag >= n) {
           tile_gemm(true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);  // dK += scale dS^T Q
           tile_gemm(false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);  // dQ += scale dS K
