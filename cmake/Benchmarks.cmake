@@ -1,7 +1,7 @@
 # The native benchmark programs (WORLDPM_BENCH): the GEMM rates through the C ABI and, when nvcc is there,
 # the GPU benchmark that times every kernel through its kernels_cuda launcher. The workloads W1-W5 are
 # `worldpm bench` (bench/WorldPM.Workloads). Their results go to bench/RESULTS.md.
-option(WORLDPM_BENCH "Build the native GEMM benchmark (worldpm_gemm_bench)" ON)
+option(WORLDPM_BENCH "Build the native benchmarks (worldpm_gemm_bench, worldpm_attention_bwd_bench)" ON)
 if(NOT WORLDPM_BENCH)
   return()
 endif()
@@ -9,6 +9,10 @@ endif()
 # wpm_gemm at the reference model's shapes, fp32 against bf16 (the oneDNN path when it is active).
 add_executable(worldpm_gemm_bench bench/native/gemm_rates.cpp)
 target_link_libraries(worldpm_gemm_bench PRIVATE worldpm)
+
+# The CPU attention backward at W2's shape against the 2048^3 sgemm ceiling, in thread CPU time, 1 thread.
+add_executable(worldpm_attention_bwd_bench bench/native/attention_bwd_rates.cpp)
+target_link_libraries(worldpm_attention_bwd_bench PRIVATE worldpm)
 
 # The GPU benchmark (bench/gpu, `worldpm_gpu_bench`): every kernel timed through its kernels_cuda
 # launcher with CUDA events, next to the device's cuBLASLt GEMM and copy ceilings measured in the same

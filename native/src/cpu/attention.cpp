@@ -14,11 +14,12 @@
 //
 // Inputs first become what the tile loops read without copying (F32Tensor):
 // f32 tensors are used in place, f16/bf16 ones as f32 copies (all math is
-// f32), and K (and V for the backward) also as a copy transposed per head,
-// [B, KVH, D, T], so that S = Q K^T and dP = dO V^T are NN sgemms (NT ran at
-// 100 GFLOP/s against 160 for NN with OpenBLAS's Cooperlake kernels). The
-// fused forward instead copies one kv head's K^T in 64-key blocks and V rows
-// into each worker's own memory per work item (ForwardInputs says why). Extra
+// f32), and K also as a copy transposed per head, [B, KVH, D, T], so that
+// S = Q K^T is an NN sgemm (NT ran at 100 GFLOP/s against 160 for NN with
+// OpenBLAS's Cooperlake kernels). The fused forward instead copies one kv
+// head's K^T in 64-key blocks and V rows into each worker's own memory per
+// work item (ForwardInputs says why), and the backward does the same with
+// K^T, V^T, K, and one query head's Q and dO at a time (BackwardCopy). Extra
 // memory is linear in T: those copies and a few tiles per thread, kept in the
 // backend's workspace between calls.
 //
@@ -47,15 +48,17 @@
 // longest first; when B * KVH < 2 threads, a head's query blocks are split
 // into parts of equal work (query_part), each copying the keys it needs.
 //
-// Backward: delta_i = rowsum(dO_i * O_i) first. Then per (b, kv head, segment
-// of key blocks): for each key block, for each query head of the group in
-// order, for each query block at or after the key block: P = exp2(S - lse
+// Backward, per (b, kv head, segment
+// of key blocks): for each query head of the group in order, for each key
+// block, for each query block at or after the key block (delta_i = rowsum(dO_i
+// * O_i) made per query head first): P = exp2(S - lse
 // log2 e), dV += P^T dO, dP = dO V^T, dS = P (dP - delta), dK += scale dS^T Q,
-// dQ += scale dS K. A key block's dK and dV belong to one work item, and dQ of
+// dQ += scale dS K (the first term of each sum written, not added to zeros).
+// A key block's dK and dV belong to one work item, and dQ of
 // a segment goes to that segment's own f32 copy, summed over segments in
 // order at the end: no atomics, the same bits on every run. Segments exist
 // only to give every thread work when B * KVH is small (count = ceil(2 threads
-// / (B KVH)), usually 1, and then f32 dQ accumulates in place); they split
+// / (B KVH)), usually 1, and then f32 dQ is written in place); they split
 // the key blocks by equal work, since block j is attended by L - j Bk queries.
 //
 // Cost: 2 B H T^2 D FLOPs for the causal forward (QK^T and PV over the
@@ -63,7 +66,7 @@
 // run at the large-sgemm rate; what the forward spends above them is the
 // softmax (row max, exp2), the per-item K^T/V copies and writing out. The
 // backward's five tile products are most of its time; what it spends beside
-// them is the probabilities, dS, the K^T/V^T copies and zeroing dQ.
+// them is the probabilities, dS and the per-item copies.
 // bench/RESULTS.md has the runs, the profiles and what each step bought.
 
 #include <algorithm>
@@ -108,6 +111,48 @@ void tile_gemm(bool trans_a, int64_t m, int64_t n, int64_t k, float alpha, const
   static const bool unpacked = register_block::vectorized();
   if (unpacked) register_block::unpacked_sgemm(trans_a, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   else sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+// The products of a tile that the causal mask cuts (diag < n: row r of the tile, query i0 + r, sees keys
+// j0 .. j0 + diag + r - 1 only). There dS and P are 0 past each row's keys, so the part of each sum over
+// them adds nothing, and the register block skips it: in dQ += dS K (kQueryRows: C's rows are queries,
+// the sum runs over keys) each block of rows stops at the last key its rows see; in dV += P^T dO and
+// dK += dS^T Q (kKeyRows: C's rows are keys, the sum runs over queries) each block of rows starts at the
+// first query that sees its first key. On a diagonal tile that halves those three products. Bits: the
+// skipped terms are fma(0, x, acc) with acc a sum of the terms before; skipped at the start they leave acc
+// at +0, at the end they could only turn a -0 into +0. In S = Q K^T and dP = dO V^T (kScoreColumns: C's
+// rows are queries, its columns keys) each block of rows computes only the columns of keys its rows see,
+// rounded up to 16: the others are masked, never read (probabilities_tile, softmax_grad_tile), and left
+// unwritten.
+enum class CausalSum { kQueryRows, kKeyRows, kScoreColumns };
+
+void causal_tile_gemm(CausalSum sum, int64_t diag, bool trans_a, int64_t m, int64_t n, int64_t k, float alpha,
+                      const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                      int64_t ldc) {
+  static const bool unpacked = register_block::vectorized();
+  if (!unpacked) return sgemm(trans_a, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+  const register_block::Kernel run = register_block::kernel();
+  const int64_t a_row = trans_a ? 1 : lda, a_k = trans_a ? lda : 1, kRows = register_block::kRows;
+  for (int64_t j0 = 0; j0 < n; j0 += register_block::kCols)
+    for (int64_t i0 = 0; i0 < m; i0 += kRows) {
+      const int64_t rows = std::min(kRows, m - i0);
+      int64_t cols = std::min(register_block::kCols, n - j0);
+      if (sum == CausalSum::kScoreColumns) {
+        const int64_t seen = diag + i0 + rows - 1 - j0;  // rounded up to whole zmm: plain loads, no masks
+        if (seen <= 0) continue;
+        cols = std::min(cols, (seen + 15) / 16 * 16);
+      }
+      // kQueryRows: keys < diag + the block's last row; kKeyRows: queries >= the block's first key - diag + 1.
+      const int64_t k0 = sum == CausalSum::kKeyRows ? std::clamp<int64_t>(i0 + 1 - diag, 0, k) : 0;
+      const int64_t k1 = sum == CausalSum::kQueryRows ? std::min(k, diag + i0 + rows - 1) : k;
+      if (k1 <= k0) {  // an empty sum (not met by the attention's tiles, where every key has a query)
+        if (beta == 0.0f)
+          for (int64_t r = 0; r < rows; ++r) std::fill_n(c + (i0 + r) * ldc + j0, cols, 0.0f);
+        continue;
+      }
+      run({a + i0 * a_row + k0 * a_k, a_row, a_k, b + k0 * ldb + j0, ldb, k1 - k0, alpha, beta, c + i0 * ldc + j0,
+           ldc, rows, cols});
+    }
 }
 
 // ---------------------------------------------------------------- geometry
@@ -183,45 +228,62 @@ void prefetch_rows(const void* p, int64_t rows, int64_t bytes, int64_t stride, b
     }
 }
 
-// Keys 0 .. keys - 1 of kv head g of sequence b (x [B, T, KVH, D]) -> K^T in blocks of block keys, the
-// layout of one head of Layout::transposed_at, at head. strip: 16 x D floats of scratch.
+// The copies below read rows a few hundred bytes long, 2 KiB or more apart, which the hardware prefetchers
+// did not keep ahead of: each row asks for the one kRowsAhead rows on. (Asking for the next 16 rows every
+// 16 rows, as the copies first did, left the backward's copies of Q and dO waiting for memory at about
+// 4 GB/s: 16 rows take a few hundred cycles to copy from cache, less than memory takes to answer.)
+constexpr int64_t kRowsAhead = 32;
+
+// Keys first .. keys - 1 of kv head g of sequence b (x [B, T, KVH, D]) -> K^T in blocks of block keys, the
+// layout of one head of Layout::transposed_at, at head (key first at column 0 of the first block).
+// strip: 16 x D floats of scratch; rows, if given, also receives the keys as rows (keys - first) x D,
+// contiguous (the backward needs both; the widened rows then serve as the strip).
 template <class T>
-void transpose_head(const Layout& lay, const void* x, int64_t b, int64_t g, int64_t keys, int64_t block,
-                    float* head, float* strip) {
+void transpose_head(const Layout& lay, const void* x, int64_t b, int64_t g, int64_t first, int64_t keys,
+                    int64_t block, float* head, float* strip, float* rows_out = nullptr) {
   const int64_t d = lay.a.d;
   const bool avx512 = cpu_features().avx512f;
   Sequence seq = lay.sequence(b);
   // 16 rows at a time through a local strip: the reads are whole contiguous rows (widened at once),
   // and each column's 16 values fill one cache line of the copy. Element by element straight from
   // x to the copy took 11% of the forward: both sides are 2 KiB-strided (T and KVH * D floats) and
-  // fought over the same few L1 sets. block is a multiple of 16 or T, so a strip never straddles
-  // two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the CPU allows.
-  for (int64_t j0 = 0; j0 < keys; j0 += 16) {
-    const int64_t rows = std::min<int64_t>(16, keys - j0);
-    if (j0 + 16 < keys)
-      prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + 16, g),
-                    std::min<int64_t>(16, keys - j0 - 16), d * sizeof(T), lay.kv_stride() * sizeof(T));
-    for (int64_t i = 0; i < rows; ++i)
-      widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), strip + i * d, d);
-    float* dst = head + j0 / block * d * block + j0 % block;
+  // fought over the same few L1 sets. block is a multiple of 16 or T, and first a multiple of block, so a
+  // strip never straddles two blocks. Whole 16 x 16 blocks of a strip go through zmm registers where the
+  // CPU allows.
+  for (int64_t j0 = first; j0 < keys; j0 += 16) {
+    const int64_t rows = std::min<int64_t>(16, keys - j0), rel = j0 - first;
+    if (j0 == first)
+      prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0, g), std::min(kRowsAhead, keys - j0),
+                    d * sizeof(T), lay.kv_stride() * sizeof(T));
+    float* src = rows_out ? rows_out + rel * d : strip;
+    for (int64_t i = 0; i < rows; ++i) {
+      if (j0 + i + kRowsAhead < keys)
+        prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i + kRowsAhead, g), 1, d * sizeof(T), 0);
+      widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j0 + i, g), src + i * d, d);
+    }
+    float* dst = head + rel / block * d * block + rel % block;
     int64_t c = 0;
     if (avx512 && rows == 16)
-      for (; c + 16 <= d; c += 16) transpose16_avx512(strip + c, d, dst + c * block, block);
+      for (; c + 16 <= d; c += 16) transpose16_avx512(src + c, d, dst + c * block, block);
     for (; c < d; ++c)
-      for (int64_t i = 0; i < rows; ++i) dst[c * block + i] = strip[i * d + c];
+      for (int64_t i = 0; i < rows; ++i) dst[c * block + i] = src[i * d + c];
+  }
+}
+
+// count rows of d elements, stride elements apart from first -> f32 rows count x d, contiguous, at dst.
+template <class T>
+void pack_rows(const T* first, int64_t stride, int64_t count, int64_t d, float* dst) {
+  prefetch_rows(first, std::min(kRowsAhead, count), d * sizeof(T), stride * sizeof(T));
+  for (int64_t j = 0; j < count; ++j) {
+    if (j + kRowsAhead < count) prefetch_rows(first + (j + kRowsAhead) * stride, 1, d * sizeof(T), 0);
+    widen(first + j * stride, dst + j * d, d);
   }
 }
 
 // Keys 0 .. keys - 1 of kv head g of sequence b (x [B, T, KVH, D]) -> rows keys x D, contiguous, at dst.
 template <class T>
 void pack_head(const Layout& lay, const void* x, int64_t b, int64_t g, int64_t keys, float* dst) {
-  Sequence seq = lay.sequence(b);
-  for (int64_t j = 0; j < keys; ++j) {
-    if (j % 16 == 0 && j + 16 < keys)
-      prefetch_rows(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j + 16, g),
-                    std::min<int64_t>(16, keys - j - 16), lay.a.d * sizeof(T), lay.kv_stride() * sizeof(T));
-    widen(static_cast<const T*>(x) + lay.kv_row(b, seq.off + j, g), dst + j * lay.a.d, lay.a.d);
-  }
+  pack_rows(static_cast<const T*>(x) + lay.kv_row(b, lay.sequence(b).off, g), lay.kv_stride(), keys, lay.a.d, dst);
 }
 
 // ---------------------------------------------------------------- f32 inputs
@@ -265,7 +327,7 @@ class F32Tensor {
     float* strips = memory.floats(size_t(pool.size() * 16 * a.d));
     pool.parallel_items(a.b * a.kvh, [&](int64_t bg, int worker) {
       int64_t b = bg / a.kvh, g = bg % a.kvh;
-      transpose_head<T>(lay, x, b, g, lay.sequence(b).len, lay.span(b), dst + lay.transposed_at(b, g, 0),
+      transpose_head<T>(lay, x, b, g, 0, lay.sequence(b).len, lay.span(b), dst + lay.transposed_at(b, g, 0),
                         strips + worker * 16 * a.d);
     });
     out.data_ = dst;
@@ -293,10 +355,15 @@ void zero_row(T* dst, int64_t d) {
   for (int64_t c = 0; c < d; ++c) store(dst, c, 0.0f);
 }
 
-// rows x d tight f32 into rows stride elements apart.
+// rows x d tight f32 into rows stride elements apart. Each row asks for the one kRowsAhead on: a row of an
+// output not in cache is read from memory before it is written, and with rows 2 KiB apart the backward's
+// dK and dV stores otherwise waited for those reads one after another.
 template <class T>
 void store_rows(const float* src, int64_t rows, int64_t d, T* dst, int64_t stride) {
-  for (int64_t r = 0; r < rows; ++r) narrow(src + r * d, dst + r * stride, d);
+  for (int64_t r = 0; r < rows; ++r) {
+    if (r + kRowsAhead < rows) prefetch_rows(dst + (r + kRowsAhead) * stride, 1, d * sizeof(T), 0, true);
+    narrow(src + r * d, dst + r * stride, d);
+  }
 }
 
 // ---------------------------------------------------------------- forward
@@ -346,7 +413,7 @@ struct HeadCopy {
 
   template <class T>
   void fill(const Layout& lay, int64_t b, int64_t g, int64_t keys) const {
-    transpose_head<T>(lay, lay.a.k, b, g, keys, attention_fwd_avx512::kFusedKeys, kt, strip);
+    transpose_head<T>(lay, lay.a.k, b, g, 0, keys, attention_fwd_avx512::kFusedKeys, kt, strip);
     pack_head<T>(lay, lay.a.v, b, g, keys, v);
   }
   KeyBlock key_block(int64_t d, int64_t j0) const {
@@ -454,14 +521,26 @@ void attention_forward(ThreadPool& pool, Workspace& workspace, const AttentionAr
 }
 
 // ---------------------------------------------------------------- backward
-struct BackwardInputs {
-  F32Tensor q, k, kt, vt, dout;
-};
-
-struct BackwardTiles {
-  float *dk, *dv, *p, *dp;
-  static int64_t floats(int64_t d, int64_t bk) { return 2 * bk * d + 2 * kBlockQ * bk; }
-  BackwardTiles(float* mem, int64_t d, int64_t bk) : dk(mem), dv(dk + bk * d), p(dv + bk * d), dp(p + kBlockQ * bk) {}
+// A work item's copies and tiles, in its worker's memory. Every operand a tile product reads as B (rows of
+// 64 floats, one after the other, for each 6 rows of the result) is contiguous here: K^T and V^T in blocks
+// of bk keys, K, Q and dO as rows of D. Read in place, K, Q and dO rows are KVH * D or H * D floats (2 KiB
+// at W2's shape) apart, so a 64-row tile sat in 8 of L1's 64 sets and was fetched from L2 again for every 6
+// rows of the product (the forward's HeadCopy met the same). The copies are made per item, not per call:
+// written into memory that stays in L2, not 4 MiB tensors written out and read back. dk, dv: the item's
+// key blocks' f32 gradients, summed over the group's query heads; dq, delta: one query head's dQ rows and
+// deltas (rowsum(dO * O), made while dO is copied, so that dO is read from memory once).
+struct BackwardCopy {
+  float *kt, *vt, *k, *dk, *dv, *q, *dout, *dq, *delta, *p, *dp, *strip;
+  static int64_t keys(const Layout& lay) { return lay.key_blocks(lay.bk) * lay.bk; }
+  static int64_t floats(const Layout& lay) {
+    return (5 * keys(lay) + 3 * lay.max_span() + 16) * lay.a.d + lay.max_span() + 2 * kBlockQ * lay.bk;
+  }
+  BackwardCopy(float* mem, const Layout& lay) {
+    const int64_t kd = keys(lay) * lay.a.d, qd = lay.max_span() * lay.a.d;
+    kt = mem, vt = kt + kd, k = vt + kd, dk = k + kd, dv = dk + kd;
+    q = dv + kd, dout = q + qd, dq = dout + qd, p = dq + qd, dp = p + kBlockQ * lay.bk;
+    strip = dp + kBlockQ * lay.bk, delta = strip + 16 * lay.a.d;
+  }
 };
 
 // How many segments to split each (b, kv head)'s key blocks into: enough work items for every thread.
@@ -488,61 +567,87 @@ void segment_range(int64_t len, int64_t bk, int64_t count, int64_t s, int64_t* b
   *end = boundary(s + 1);
 }
 
-// delta (laid out as lse) = rowsum(dO * O) over the valid rows.
+// Rows first .. len - 1 of query head h of sequence b: dO into w.dout (rows of D) and delta = rowsum(dO * O)
+// into w.delta, both from row first on.
 template <class T>
-void softmax_deltas(ThreadPool& pool, const Layout& lay, const float* dout, const Arena& arena, float* delta) {
+void pack_dout(const Layout& lay, int64_t b, int64_t h, int64_t first, const BackwardCopy& w) {
   const AttentionArgs& a = lay.a;
-  pool.parallel_for(lay.rows(), 16, [&](int64_t begin, int64_t end, int worker) {
-    float* o = arena.worker(worker);
-    for (int64_t row = begin; row < end; ++row) {
-      if (lay.padding_row(row)) continue;
-      for (int64_t h = 0; h < a.h; ++h) {
-        for (int64_t c = 0; c < a.d; ++c) o[c] = load(static_cast<const T*>(a.out), lay.q_of_row(row, h) + c);
-        delta[lay.lse_of_row(row, h)] = dot(o, dout + lay.q_of_row(row, h), a.d);
-      }
+  const int64_t d = a.d, count = lay.sequence(b).len - first, stride = lay.q_stride();
+  const T* dout = static_cast<const T*>(a.dout) + lay.q_row(b, lay.sequence(b).off + first, h);
+  const T* out = static_cast<const T*>(a.out) + lay.q_row(b, lay.sequence(b).off + first, h);
+  prefetch_rows(dout, std::min(kRowsAhead, count), d * sizeof(T), stride * sizeof(T));
+  prefetch_rows(out, std::min(kRowsAhead, count), d * sizeof(T), stride * sizeof(T));
+  for (int64_t i = 0; i < count; ++i) {
+    if (i + kRowsAhead < count) {
+      prefetch_rows(dout + (i + kRowsAhead) * stride, 1, d * sizeof(T), 0);
+      prefetch_rows(out + (i + kRowsAhead) * stride, 1, d * sizeof(T), 0);
     }
-  });
+    widen(dout + i * stride, w.dout + i * d, d);
+    widen(out + i * stride, w.strip, d);
+    w.delta[i] = dot(w.strip, w.dout + i * d, d);
+  }
 }
 
 // dK and dV of kv head g of sequence b for the key blocks of segment seg, and that segment's share of dQ
-// for the group's query heads (added into dq_part, f32 with dq's layout).
+// for the group's query heads (written into dq_part, f32 with dq's layout). Loops: query head, key block,
+// query block; each sum still runs in the order it always did (dK, dV of a key block: heads, then query
+// blocks, ascending; dQ of a query block: key blocks ascending), and its first term is written (beta 0),
+// not added to zeros, so nothing is zeroed beforehand but the dQ rows the segment's keys never reach.
 template <class T>
-void backward_segment(const Layout& lay, const BackwardInputs& in, int64_t b, int64_t g, int64_t seg,
-                      int64_t segments, const float* delta, float* dq_part, const BackwardTiles& w) {
+void backward_segment(const Layout& lay, int64_t b, int64_t g, int64_t seg, int64_t segments, float* dq_part,
+                      const BackwardCopy& w) {
   const AttentionArgs& a = lay.a;
-  const int64_t d = a.d;
+  const int64_t d = a.d, bk = lay.bk, h0 = g * lay.group;
   Sequence seq = lay.sequence(b);
-  for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h)
-    for (int64_t i = 0; i < seq.len; ++i) std::fill_n(dq_part + lay.q_row(b, seq.off + i, h), d, 0.0f);
   int64_t kb0, kb1;
-  segment_range(seq.len, lay.bk, segments, seg, &kb0, &kb1);
-  for (int64_t kb = kb0; kb < kb1; ++kb) {
-    int64_t j0 = kb * lay.bk, n = std::min(lay.bk, seq.len - j0);
-    const float* k = in.k.data() + lay.kv_row(b, seq.off + j0, g);
-    const float* kt = in.kt.data() + lay.transposed_at(b, g, j0);
-    const float* vt = in.vt.data() + lay.transposed_at(b, g, j0);
-    const int64_t ldt = lay.span(b);
-    std::fill(w.dk, w.dk + n * d, 0.0f);
-    std::fill(w.dv, w.dv + n * d, 0.0f);
-    for (int64_t h = g * lay.group; h < (g + 1) * lay.group; ++h) {
+  segment_range(seq.len, bk, segments, seg, &kb0, &kb1);
+  // The segment's first key, and the first query row that sees any of its keys.
+  const int64_t first = std::min(kb0 * bk, seq.len), last = std::min(kb1 * bk, seq.len);
+  const int64_t untouched = kb0 == kb1 ? seq.len : first;
+  for (int64_t h = h0; h < h0 + lay.group; ++h)
+    for (int64_t i = 0; i < untouched; ++i) std::fill_n(dq_part + lay.q_row(b, seq.off + i, h), d, 0.0f);
+  if (kb0 == kb1) return;
+  transpose_head<T>(lay, a.k, b, g, first, last, bk, w.kt, w.strip, w.k);
+  transpose_head<T>(lay, a.v, b, g, first, last, bk, w.vt, w.strip);
+  for (int64_t h = h0; h < h0 + lay.group; ++h) {
+    pack_rows(static_cast<const T*>(a.q) + lay.q_row(b, seq.off + first, h), lay.q_stride(), seq.len - first, d,
+              w.q);
+    pack_dout<T>(lay, b, h, first, w);
+    for (int64_t kb = kb0; kb < kb1; ++kb) {
+      const int64_t j0 = kb * bk, n = std::min(bk, seq.len - j0), at = (j0 - first) * d;
+      const float *kt = w.kt + at, *vt = w.vt + at, *k = w.k + at;  // K^T, V^T: d x n, rows bk apart
+      float *dk = w.dk + at, *dv = w.dv + at;
       for (int64_t i0 = j0; i0 < seq.len; i0 += kBlockQ) {  // earlier queries see none of these keys
-        int64_t rows = std::min(kBlockQ, seq.len - i0);
-        int64_t qi = lay.q_row(b, seq.off + i0, h), li = lay.lse_at(b, h, seq.off + i0);
-        const float* q = in.q.data() + qi;
-        const float* dout = in.dout.data() + qi;
-        tile_gemm(false, rows, n, d, a.scale * kLog2e, q, lay.q_stride(), kt, ldt, 0.0f, w.p, n);  // S
-        probabilities_tile(w.p, rows, n, i0 - j0 + 1, a.lse + li);
-        tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, lay.q_stride(), 1.0f, w.dv, d);   // dV += P^T dO
-        tile_gemm(false, rows, n, d, 1.0f, dout, lay.q_stride(), vt, ldt, 0.0f, w.dp, n);  // dP = dO V^T
-        softmax_grad_tile(w.p, w.dp, rows, n, delta + li);
-        tile_gemm(true, n, d, rows, a.scale, w.p, n, q, lay.q_stride(), 1.0f, w.dk, d);  // dK += scale dS^T Q
-        tile_gemm(false, rows, d, n, a.scale, w.p, n, k, lay.kv_stride(), 1.0f, dq_part + qi,
-                  lay.q_stride());  // dQ += scale dS K
+        const int64_t rows = std::min(kBlockQ, seq.len - i0), li = lay.lse_at(b, h, seq.off + i0);
+        const float *q = w.q + (i0 - first) * d, *dout = w.dout + (i0 - first) * d;
+        const float* delta = w.delta + (i0 - first);
+        float* dq = w.dq + (i0 - first) * d;
+        const float kv_beta = h == h0 && i0 == j0 ? 0.0f : 1.0f, q_beta = kb == kb0 ? 0.0f : 1.0f;
+        const int64_t diag = i0 - j0 + 1;  // row r sees keys j0 .. j0 + diag + r - 1 (causal_tile_gemm)
+        if (diag >= n) tile_gemm(false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);  // S
+        else causal_tile_gemm(CausalSum::kScoreColumns, diag, false, rows, n, d, a.scale * kLog2e, q, d, kt, bk, 0.0f, w.p, n);
+        probabilities_tile(w.p, rows, n, diag, a.lse + li);
+        if (diag >= n) {
+          tile_gemm(true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);  // dV += P^T dO
+        } else {
+          causal_tile_gemm(CausalSum::kKeyRows, diag, true, n, d, rows, 1.0f, w.p, n, dout, d, kv_beta, dv, d);
+        }
+        if (diag >= n) tile_gemm(false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);  // dP = dO V^T
+        else causal_tile_gemm(CausalSum::kScoreColumns, diag, false, rows, n, d, 1.0f, dout, d, vt, bk, 0.0f, w.dp, n);
+        softmax_grad_tile(w.p, w.dp, rows, n, diag, delta);
+        if (diag >= n) {
+          tile_gemm(true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);  // dK += scale dS^T Q
+          tile_gemm(false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);  // dQ += scale dS K
+        } else {
+          causal_tile_gemm(CausalSum::kKeyRows, diag, true, n, d, rows, a.scale, w.p, n, q, d, kv_beta, dk, d);
+          causal_tile_gemm(CausalSum::kQueryRows, diag, false, rows, d, n, a.scale, w.p, n, k, d, q_beta, dq, d);
+        }
       }
     }
-    store_rows(w.dk, n, d, static_cast<T*>(a.dk) + lay.kv_row(b, seq.off + j0, g), lay.kv_stride());
-    store_rows(w.dv, n, d, static_cast<T*>(a.dv) + lay.kv_row(b, seq.off + j0, g), lay.kv_stride());
+    store_rows(w.dq, seq.len - first, d, dq_part + lay.q_row(b, seq.off + first, h), lay.q_stride());
   }
+  store_rows(w.dk, last - first, d, static_cast<T*>(a.dk) + lay.kv_row(b, seq.off + first, g), lay.kv_stride());
+  store_rows(w.dv, last - first, d, static_cast<T*>(a.dv) + lay.kv_row(b, seq.off + first, g), lay.kv_stride());
 }
 
 // dq = the sum of the segments' parts in order (unless it accumulated in place); zeros on padding rows.
@@ -576,14 +681,7 @@ void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionA
   Layout lay(a);
   Workspace::Lease memory = workspace.lease();
   const int64_t q_count = lay.rows() * a.h * a.d;
-  BackwardInputs in{F32Tensor::convert<T>(pool, memory, lay, a.q, a.h),
-                    F32Tensor::convert<T>(pool, memory, lay, a.k, a.kvh),
-                    F32Tensor::transpose<T>(pool, memory, lay, a.k),
-                    F32Tensor::transpose<T>(pool, memory, lay, a.v),
-                    F32Tensor::convert<T>(pool, memory, lay, a.dout, a.h)};
-  Arena arena(memory, pool.size(), std::max(BackwardTiles::floats(a.d, lay.bk), a.d));
-  float* delta = memory.floats(size_t(lay.rows() * a.h));
-  softmax_deltas<T>(pool, lay, in.dout.data(), arena, delta);
+  Arena arena(memory, pool.size(), BackwardCopy::floats(lay));
 
   const int64_t segments = segment_count(pool.size(), a, lay.bk);
   const bool in_place = segments == 1 && std::is_same_v<T, float>;
@@ -592,8 +690,8 @@ void attention_backward(ThreadPool& pool, Workspace& workspace, const AttentionA
   const std::vector<int64_t> order = longest_first(lay);
   pool.parallel_items(a.b * a.kvh * segments, [&](int64_t item, int worker) {
     int64_t seg = item % segments, bg = item / segments;
-    backward_segment<T>(lay, in, order[size_t(bg / a.kvh)], bg % a.kvh, seg, segments, delta, parts + seg * q_count,
-                        BackwardTiles(arena.worker(worker), a.d, lay.bk));
+    backward_segment<T>(lay, order[size_t(bg / a.kvh)], bg % a.kvh, seg, segments, parts + seg * q_count,
+                        BackwardCopy(arena.worker(worker), lay));
   });
   finish_backward<T>(pool, lay, parts, segments, in_place);
 }

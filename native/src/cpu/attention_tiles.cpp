@@ -172,9 +172,12 @@ WPM_TILE_KERNEL void probabilities_tile(float* s, int64_t rows, int64_t n, int64
   for (int64_t r = 0; r < rows; ++r) exp2_row(s + r * n, std::min(diag + r, n), n, lse[r] * kLog2e);
 }
 
-WPM_TILE_KERNEL void softmax_grad_tile(float* p, const float* dp, int64_t rows, int64_t n, const float* delta) {
-  for (int64_t r = 0; r < rows; ++r)
-    for (int64_t c = 0; c < n; ++c) p[r * n + c] *= dp[r * n + c] - delta[r];
+WPM_TILE_KERNEL void softmax_grad_tile(float* p, const float* dp, int64_t rows, int64_t n, int64_t diag,
+                                       const float* delta) {
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t valid = std::min(diag + r, n);
+    for (int64_t c = 0; c < valid; ++c) p[r * n + c] *= dp[r * n + c] - delta[r];
+  }
 }
 
 WPM_TILE_KERNEL float dot(const float* x, const float* y, int64_t n) {

@@ -18,8 +18,9 @@ void softmax_tile(float* s, int64_t rows, int64_t n, int64_t diag, float* m, flo
 // lse is natural-log, one per row. diag >= 1.
 void probabilities_tile(float* s, int64_t rows, int64_t n, int64_t diag, const float* lse);
 
-// p becomes dS = P (dP - delta), delta one per row.
-void softmax_grad_tile(float* p, const float* dp, int64_t rows, int64_t n, const float* delta);
+// p becomes dS = P (dP - delta), delta one per row, over row r's first min(diag + r, n) keys; past them P
+// is 0 (probabilities_tile) and stays so, and dp is not read (it need not be computed there).
+void softmax_grad_tile(float* p, const float* dp, int64_t rows, int64_t n, int64_t diag, const float* delta);
 
 // sum_i x_i y_i, summed in a fixed order.
 float dot(const float* x, const float* y, int64_t n);

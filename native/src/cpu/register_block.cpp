@@ -92,13 +92,14 @@ __attribute__((target("avx2,fma"))) void block_avx2(const Block& s) {
   }
 }
 
-// Full: all kCols columns are inside B, read with plain loads; otherwise masked ones (a masked load in the
+// kVectors: zmm columns of the block, 16 floats each, ceil(cols / 16) (narrow blocks do no FMAs on columns
+// past their own: the causal attention's diagonal tiles need only part of each row). Full: all
+// 16 * kVectors columns are inside B, read with plain loads; otherwise masked ones (a masked load in the
 // loop cost a fifth of the packed GEMM's rate). Every loop over acc is unrolled, so that its indices are
 // constants and the array lives in registers (GCC 12 otherwise keeps it on the stack, the zeroing loop is
 // enough for that); A's rows advance by pointer, not by a multiply per k.
-template <bool Full>
+template <bool Full, int kVectors>
 __attribute__((target("avx512f,fma"))) inline void block_avx512_body(const Block& s) {
-  constexpr int kVectors = int(kCols / 16);
   __mmask16 mask[kVectors];
   for (int x = 0; x < kVectors; ++x) {
     const int64_t left = s.cols - 16 * x;
@@ -141,8 +142,13 @@ __attribute__((target("avx512f,fma"))) inline void block_avx512_body(const Block
 }
 
 __attribute__((target("avx512f,fma"))) void block_avx512(const Block& s) {
-  if (s.cols == kCols) block_avx512_body<true>(s);
-  else block_avx512_body<false>(s);
+  static_assert(kCols == 64, "block_avx512 picks among 1 to 4 zmm columns");
+  switch ((s.cols + 15) / 16) {
+    case 1: return s.cols == 16 ? block_avx512_body<true, 1>(s) : block_avx512_body<false, 1>(s);
+    case 2: return s.cols == 32 ? block_avx512_body<true, 2>(s) : block_avx512_body<false, 2>(s);
+    case 3: return s.cols == 48 ? block_avx512_body<true, 3>(s) : block_avx512_body<false, 3>(s);
+    default: return s.cols == 64 ? block_avx512_body<true, 4>(s) : block_avx512_body<false, 4>(s);
+  }
 }
 
 #endif  // __x86_64__
