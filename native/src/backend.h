@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -148,6 +149,15 @@ class Backend {
   virtual wpm_status graph_capture_begin() { return WPM_ERR_UNSUPPORTED; }
   virtual wpm_status graph_capture_end(std::unique_ptr<BackendGraph>* graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
   virtual wpm_status graph_launch(const BackendGraph& graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
+
+  // Host code as stream-ordered device work (the emulator's collectives, comm/queued_exchange.h): `op` runs after
+  // the work queued before it and before the work queued after it, on the thread that runs the queue, and may
+  // address this backend's memory directly (it is host memory where this is offered). Its failure (status, message
+  // set) is the status of the call that runs it (a read-back, synchronize), and the rest of the queue is dropped as
+  // after a failed kernel; while capturing it is recorded and runs at every replay. Only emu offers it: cuda's
+  // device memory is not the host's, and the cpu backend queues nothing.
+  virtual bool queues_host_work() const { return false; }
+  virtual wpm_status queue_host_work(std::function<wpm_status()> op) { (void)op; return WPM_ERR_UNSUPPORTED; }
 
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;

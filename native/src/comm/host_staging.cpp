@@ -22,10 +22,10 @@ HostStaging::HostStaging(wpm_buffer* buffer, bool as_f32)
   if (in_place_) in_place_storage_ = buffer->storage;
 }
 
-void keep_after_failure(std::shared_ptr<HostStaging> staging) {
+void keep_after_failure(std::shared_ptr<const void> staging) {
   static std::mutex guard;
   // Never destroyed, not even at exit: MPI's progress thread may still write into these.
-  static auto* kept = new std::vector<std::shared_ptr<HostStaging>>();
+  static auto* kept = new std::vector<std::shared_ptr<const void>>();
   std::lock_guard<std::mutex> lock(guard);
   kept->push_back(std::move(staging));
 }
@@ -56,16 +56,6 @@ Outcome HostStaging::load() {
     if (Outcome done = from_status(buffer_->storage->backend->read(read.host, read.src, read.bytes)); !done.ok())
       return done;
   take_raw();
-  return {};
-}
-
-Outcome HostStaging::load_all(Backend& backend, const std::vector<std::shared_ptr<HostStaging>>& stagings) {
-  std::vector<HostRead> reads;
-  for (const auto& staging : stagings)
-    if (HostRead read = staging->raw_read(); read.bytes) reads.push_back(read);
-  if (!reads.empty())
-    if (Outcome read = from_status(backend.read_batch(reads.data(), reads.size())); !read.ok()) return read;
-  for (const auto& staging : stagings) staging->take_raw();
   return {};
 }
 

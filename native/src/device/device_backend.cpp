@@ -190,6 +190,9 @@ class DeviceBackend final : public Backend {
     return WPM_OK;
   }
 
+  bool queues_host_work() const override { return platform_->queues_host_work(); }
+  wpm_status queue_host_work(std::function<wpm_status()> op) override { return platform_->queue_host_work(std::move(op)); }
+
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
   void release(void* ptr) override { platform_->release(ptr); }

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -110,6 +111,10 @@ class DevicePlatform {
   wpm_status capture_end(std::unique_ptr<PlatformGraph>* graph);
   wpm_status replay(const PlatformGraph& graph);
   bool capturing() const { return capturing_; }
+
+  // Backend::queues_host_work / queue_host_work: host code in stream order (emu only), recorded while capturing.
+  virtual bool queues_host_work() const { return false; }
+  virtual wpm_status queue_host_work(std::function<wpm_status()> op) { (void)op; return WPM_ERR_UNSUPPORTED; }
 
   // Backend::has_kernel_profile and its two calls: the emulator's work counters (emu only).
   virtual bool has_kernel_profile() const { return false; }
