@@ -151,10 +151,6 @@ class MpiCommunicator final : public Communicator {
     if (Outcome broken = channel_->broken(); !broken.ok()) return broken;
     const float factor = op == WPM_REDUCE_MEAN ? 1.0f / static_cast<float>(size_) : 1.0f;
     if (queued_) {
-      if (host_copy && backend_->capturing())
-        return Outcome::failure(WPM_ERR_INVALID_ARGUMENT,
-                                "argument 'host_copy' cannot be filled by a collective recorded into a graph (a replay "
-                                "could not wait for it); start the all-reduce without a host copy");
       const DeviceElements target = DeviceElements::of(buffer);
       Outcome queued = enqueue("all_reduce of " + elements(target.count), [target, factor, host_copy](Channel& c) {
         auto exchange = std::make_shared<QueuedExchange>(target, /*as_f32=*/true);

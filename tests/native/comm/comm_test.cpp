@@ -314,6 +314,7 @@ TEST(EmuQueuedCollectivesErrors, AHostCopyIsRefusedWhileCapturing) {
   WPM_ASSERT_OK(wpm_graph_capture_begin(context));
   expect_error(wpm_all_reduce_start_copy(comm, grads, WPM_REDUCE_SUM, copy.data(), 8), WPM_ERR_INVALID_ARGUMENT,
                {"wpm_all_reduce_start_copy", "'host_copy'", "recorded"});
+  EXPECT_STREQ(wpm_last_error_argument(), "host_copy");
   wpm_graph* graph = nullptr;
   WPM_ASSERT_OK(wpm_graph_capture_end(context, &graph));
   WPM_ASSERT_OK(wpm_graph_destroy(graph));
