@@ -68,12 +68,12 @@ Outcome HostStaging::store() {
   if (in_place_) return {};
   Backend& backend = *buffer_->storage->backend;
   const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
-  if (!as_f32_) return from_status(backend.write_ordered(buffer_->data(), host_, host_->data(), bytes));
+  if (!as_f32_) return from_status(backend.write(buffer_->data(), host_->data(), bytes));
   raw_ = std::make_shared<std::vector<uint8_t>>(bytes);
   const float* f32 = reinterpret_cast<const float*>(host_->data());
   if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw_->data()), static_cast<int64_t>(n));
   else narrow(f32, reinterpret_cast<bf16*>(raw_->data()), static_cast<int64_t>(n));
-  return from_status(backend.write_ordered(buffer_->data(), raw_, raw_->data(), bytes));
+  return from_status(backend.write(buffer_->data(), raw_->data(), bytes));
 }
 
 void HostStaging::copy_stored(float* out) const {

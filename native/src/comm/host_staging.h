@@ -26,11 +26,11 @@ class HostStaging {
  public:
   // as_f32: the elements widened to f32 (reductions); else the raw elements (copies).
   HostStaging(wpm_buffer* buffer, bool as_f32);
-  // Reads the buffer into the host copy (nothing to do when in place): one wait.
+  // Reads the buffer into the host copy (nothing to do when in place).
   Outcome load();
   // Sizes the host copy of a buffer the collective writes whole (no read).
   void reserve_output();
-  // Queues the host copy's upload into the buffer (nothing to do when in place); never waits.
+  // Writes the host copy back into the buffer (nothing to do when in place).
   Outcome store();
   // The elements as the buffer now holds them, as f32 (f16/bf16 after their rounding); after store().
   void copy_stored(float* out) const;
@@ -48,8 +48,7 @@ class HostStaging {
   wpm_buffer* buffer_;
   bool as_f32_, in_place_;
   std::shared_ptr<Storage> in_place_storage_;  // the memory MPI works in when in place
-  // The host copy (f32 or raw elements) and, for f16/bf16, the raw elements read and stored; shared
-  // so that a queued upload keeps them alive.
+  // The host copy (f32 or raw elements) and, for f16/bf16, the raw elements read and stored.
   std::shared_ptr<std::vector<uint8_t>> host_ = std::make_shared<std::vector<uint8_t>>();
   std::shared_ptr<std::vector<uint8_t>> raw_;
 };

@@ -105,18 +105,6 @@ class EmuPlatform final : public DevicePlatform {
     std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
-  wpm_status copy_to_device_ordered(void* dst, std::shared_ptr<const void> owner, const void* host,
-                                    size_t bytes) override {
-    if (!stream_) {
-      std::memcpy(dst, host, bytes);
-      return WPM_OK;
-    }
-    stream_->push_op([dst, owner = std::move(owner), host, bytes] {
-      std::memcpy(dst, host, bytes);
-      return WPM_OK;
-    });
-    return WPM_OK;
-  }
   wpm_status copy_to_host(const HostRead* reads, size_t count) override {
     bool any = false;
     for (size_t i = 0; i < count; ++i) any = any || reads[i].bytes != 0;
