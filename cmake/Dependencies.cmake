@@ -30,7 +30,7 @@ if(MPI_C_FOUND)
 endif()
 if(WORLDPM_MPI_HEADER_IS_OPENMPI)
   target_sources(worldpm PRIVATE native/src/comm/mpi_library.cpp
-    native/src/comm/mpi_thread.cpp native/src/comm/arrival_board.cpp native/src/comm/peer_watch.cpp native/src/comm/host_staging.cpp
+    native/src/comm/mpi_thread.cpp native/src/comm/arrival_board.cpp native/src/comm/peer_watch.cpp native/src/comm/host_staging.cpp native/src/comm/queued_exchange.cpp
     native/src/comm/mpi_communicator.cpp native/src/comm/nccl_communicator.cpp)
   target_include_directories(worldpm PRIVATE ${MPI_C_INCLUDE_DIRS})
   # OMPI_SKIP_MPICXX: the C API only (mpi.h would pull in the deprecated C++ bindings).

@@ -94,8 +94,17 @@ if(WORLDPM_MPI_HEADER_IS_OPENMPI)
            $<TARGET_FILE:worldpm_comm_tests> --gtest_filter=StoppedBeforeStart.* --gtest_color=no)
   set_tests_properties(comm.stopped_before_start PROPERTIES TIMEOUT 60
     PASS_REGULAR_EXPRESSION "\\[  PASSED  \\] 1 test" FAIL_REGULAR_EXPRESSION "\\[  FAILED  \\]")
-  set_tests_properties(comm.single comm.mpirun_np2 comm.stopped_rank PROPERTIES TIMEOUT 120)
-  set_tests_properties(comm.mpirun_np2 comm.stopped_rank comm.stopped_before_start PROPERTIES RUN_SERIAL ON)
+  # The emu backend's collectives in its deferred queue mode, where they run at the stream's drains.
+  add_test(NAME comm.single_deferred COMMAND worldpm_comm_tests --gtest_filter=*emu*:*Emu*-StoppedRank.*)
+  set_tests_properties(comm.single_deferred PROPERTIES ENVIRONMENT WORLDPM_EMU_QUEUE=deferred)
+  add_test(NAME comm.mpirun_np2_deferred COMMAND ${WORLDPM_MPIRUN} -np 2 -x WORLDPM_EMU_QUEUE=deferred
+           $<TARGET_FILE:worldpm_comm_tests> --gtest_filter=*emu*:*Emu*-StoppedRank.*)
+  add_test(NAME comm.stopped_rank_deferred COMMAND ${WORLDPM_MPIRUN} -np 2 -x WORLDPM_EMU_QUEUE=deferred
+           $<TARGET_FILE:worldpm_comm_tests> --gtest_filter=StoppedRank.OnEmu*)
+  set_tests_properties(comm.single comm.mpirun_np2 comm.stopped_rank comm.single_deferred comm.mpirun_np2_deferred
+                       comm.stopped_rank_deferred PROPERTIES TIMEOUT 120)
+  set_tests_properties(comm.mpirun_np2 comm.stopped_rank comm.stopped_before_start comm.mpirun_np2_deferred
+                       comm.stopped_rank_deferred PROPERTIES RUN_SERIAL ON)
 endif()
 
 # The CPU attention takes its fused AVX-512 forward wherever the CPU has AVX-512; this run takes the

@@ -96,7 +96,10 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
 
     /// <summary>
     /// Starts the same all-reduce and returns at once: it runs beside the caller's work (a gradient bucket while
-    /// the backward of earlier layers goes on). Leave the buffer alone until <see cref="Wait"/>.
+    /// the backward of earlier layers goes on). Leave the buffer alone until <see cref="Wait"/>. On cuda (NCCL) and
+    /// emu every collective is queued on the context's stream, ordered after the ops that produced its input, and a
+    /// graph capture records it; on emu a failure (a dead or silent rank) is thrown by the call that runs the stream
+    /// (the next read-back).
     /// </summary>
     public void StartAllReduce(DeviceBuffer buffer, ReduceOp op = ReduceOp.Sum)
     {
@@ -106,9 +109,9 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
 
     /// <summary>
     /// Starts the same all-reduce; when <see cref="Wait"/> returns, <paramref name="hostCopy"/> also holds the result
-    /// as <paramref name="buffer"/> holds it (f16/bf16 widened after their rounding), so the caller reads it without
-    /// reading the buffer back. Free where the collectives reduce in host memory (<see cref="ReducesInHostMemory"/>);
-    /// on NCCL the wait reads the buffer back. <paramref name="hostCopy"/> stays pinned until then.
+    /// as <paramref name="buffer"/> holds it (f16/bf16 widened after their rounding). Free on the cpu backend; on emu
+    /// the wait then waits for the stream, on NCCL it reads the buffer back. Refused while the context records a graph.
+    /// <paramref name="hostCopy"/> stays pinned until then.
     /// </summary>
     public void StartAllReduce(DeviceBuffer buffer, ReduceOp op, Memory<float> hostCopy)
     {
@@ -129,7 +132,8 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
         _pinnedCopies.Add(pinned);
     }
 
-    /// <summary>Waits for every started all-reduce, in the order they were started.</summary>
+    /// <summary>Waits for every started all-reduce, in the order they were started; on emu, where they are stream work,
+    /// only for those with a host copy.</summary>
     public void Wait()
     {
         try
@@ -144,11 +148,9 @@ public sealed unsafe class Communicator : IDisposable, INativeObject
     }
 
     /// <summary>
-    /// Whether the collectives run on host copies of the buffers: MPI on the cpu and emu backends (true), or in
-    /// device memory on the context's stream: NCCL on cuda (false). Where they run on host copies, a host copy of an
-    /// all-reduce's result costs nothing, and on emu every all-reduce started before a <see cref="Wait"/> is read back
-    /// in that wait, all in one read (one host wait), and written back without another; on NCCL a started
-    /// all-reduce runs beside the caller's work (a bucket beside the backward of earlier layers).
+    /// Whether the collectives exchange host memory over MPI: on the cpu backend (the buffers themselves) and on emu
+    /// (the emulator's device memory, copied inside the queued collective when the stream runs it) true; NCCL on cuda,
+    /// which reduces in device memory, false.
     /// </summary>
     public bool ReducesInHostMemory => Context.Backend != Backend.Cuda;
 

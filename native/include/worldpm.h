@@ -704,23 +704,23 @@ WPM_API wpm_status wpm_comm_rank(const wpm_comm* comm, int32_t* rank, int32_t* s
 /* In place over the whole buffer (f32/f16/bf16; sums accumulate in the
  * buffer's dtype on MPI for f32, in f32 for f16/bf16). */
 WPM_API wpm_status wpm_all_reduce(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
-/* Starts the same all-reduce and returns; it runs beside the caller's work
- * (the buffer must not be touched until wpm_comm_wait). Started collectives
- * complete in the order they were started. On NCCL (cuda) it is queued on the
- * context's stream; on MPI with the cpu backend it runs on the MPI thread at
- * once; on MPI with the emu backend the buffers of every all-reduce started
- * before a wpm_comm_wait are read back there together (one host wait), reduced
- * and written back in stream order without a further wait. */
+/* Starts the same all-reduce and returns; it runs beside the caller's work (the buffer must not be touched until
+ * wpm_comm_wait). Started collectives complete in the order they were started. On NCCL (cuda) it is queued on the
+ * context's stream; on MPI with the cpu backend it runs on the MPI thread at once. On MPI with emu every collective
+ * but wpm_barrier is stream-ordered device work like NCCL's (docs/c-abi.md): queued on the stream, it exchanges when the
+ * stream runs it and never waits for the device; a failure is the status of the call that ran the stream (a read-back,
+ * wpm_synchronize) and names the collective; a graph capture records it
+ * and each replay exchanges again. */
 WPM_API wpm_status wpm_all_reduce_start(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op);
 /* Added in 0.6. The same, and when wpm_comm_wait returns, host_copy (host memory of
  * host_count = the buffer's element count of f32, untouched until then) also
- * holds the result as the buffer holds it (f16/bf16 widened after rounding):
- * a data-parallel step reads its reduced metric sums and gradients from there
- * instead of reading the buffers back. Free on MPI (cpu, emu: the result is in
- * host memory); on NCCL (cuda) wpm_comm_wait reads the buffer back. */
+ * holds the result as the buffer holds it (f16/bf16 widened after rounding). Free on MPI with the cpu backend; on
+ * emu wpm_comm_wait then waits for the stream once (for every copy asked since the last wait), on NCCL (cuda) it
+ * reads the buffer back.
+ * Refused while the context captures a graph: a replay could not fill it. */
 WPM_API wpm_status wpm_all_reduce_start_copy(wpm_comm* comm, wpm_buffer* buffer, wpm_reduce_op op, float* host_copy,
                                              int64_t host_count);
-/* Waits for every started collective of comm; the first failure is returned. */
+/* Waits for every started collective of comm; the first failure is returned (on emu: waits for nothing). */
 WPM_API wpm_status wpm_comm_wait(wpm_comm* comm);
 /* root's buffer is copied into every rank's buffer. */
 WPM_API wpm_status wpm_broadcast(wpm_comm* comm, wpm_buffer* buffer, int32_t root);
@@ -728,7 +728,7 @@ WPM_API wpm_status wpm_broadcast(wpm_comm* comm, wpm_buffer* buffer, int32_t roo
 WPM_API wpm_status wpm_all_gather(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* recv);
 /* recv (n elements) = the reduction over ranks of block `rank` of send (size * n elements). */
 WPM_API wpm_status wpm_reduce_scatter(wpm_comm* comm, const wpm_buffer* send, wpm_buffer* recv, wpm_reduce_op op);
-/* Waits until every rank has arrived (with the same timeout). */
+/* Waits until every rank has arrived (with the same timeout); on emu the queued work runs first (a host wait). */
 WPM_API wpm_status wpm_barrier(wpm_comm* comm);
 
 #ifdef __cplusplus

@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -17,7 +18,7 @@
 
 namespace wpm {
 
-// One device-to-host copy of a batch that shares one wait (Backend::read_batch, DevicePlatform::to_host).
+// One device-to-host copy of a batch that shares one wait (DevicePlatform::to_host).
 struct HostRead {
   void* host;
   const void* src;
@@ -149,24 +150,20 @@ class Backend {
   virtual wpm_status graph_capture_end(std::unique_ptr<BackendGraph>* graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
   virtual wpm_status graph_launch(const BackendGraph& graph) { (void)graph; return WPM_ERR_UNSUPPORTED; }
 
+  // Host code as stream-ordered device work (the emulator's collectives, comm/queued_exchange.h): `op` runs after
+  // the work queued before it and before the work queued after it, on the thread that runs the queue, and may
+  // address this backend's memory directly (it is host memory where this is offered). Its failure (status, message
+  // set) is the status of the call that runs it (a read-back, synchronize), and the rest of the queue is dropped as
+  // after a failed kernel; while capturing it is recorded and runs at every replay. Only emu offers it: cuda's
+  // device memory is not the host's, and the cpu backend queues nothing.
+  virtual bool queues_host_work() const { return false; }
+  virtual wpm_status queue_host_work(std::function<wpm_status()> op) { (void)op; return WPM_ERR_UNSUPPORTED; }
+
   // memory
   virtual wpm_status alloc(size_t bytes, void** ptr) = 0;
   virtual void release(void* ptr) = 0;
   virtual wpm_status write(void* dst, const void* host, size_t bytes) = 0;
   virtual wpm_status read(void* host, const void* src, size_t bytes) = 0;
-  // Several reads with one wait for the queued work (a device backend also reads its error word with them).
-  virtual wpm_status read_batch(const HostRead* reads, size_t count) {
-    for (size_t i = 0; i < count; ++i)
-      if (wpm_status s = read(reads[i].host, reads[i].src, reads[i].bytes)) return s;
-    return WPM_OK;
-  }
-  // An upload in stream order that never waits, whatever its size: the copy runs when the queued work
-  // before it is done, reading `host` then, so `owner` (which keeps `host` alive) is held until it has.
-  // The caller must not rewrite `host` before its next wait for this backend. On cpu nothing is queued.
-  virtual wpm_status write_ordered(void* dst, std::shared_ptr<const void> owner, const void* host, size_t bytes) {
-    (void)owner;
-    return write(dst, host, bytes);
-  }
   virtual wpm_status copy(void* dst, const void* src, size_t bytes) = 0;
   virtual wpm_status fill(void* dst, wpm_dtype dtype, size_t count, double value) = 0;
   virtual wpm_status fill_random(void* dst, wpm_dtype dtype, size_t count, uint64_t seed, bool normal,

@@ -37,7 +37,7 @@ internal static class TrainCommand
         CommInfo launch = Communicator.Query();
         bool root = launch.Rank == 0;
         TextWriter log = a.Quiet || !root ? TextWriter.Null : output;
-        CheckInputs(a, dataParallel: launch.Launched && launch.WorldSize > 1);
+        CheckInputs(a);
         // Rank 0 writes the checkpoints; it holds the directory before the (possibly long) data loading starts.
         using RunDirectoryLock? writer = root ? RunDirectoryLock.Acquire(a.Out) : null;
         TrainInputs inputs = TrainInputs.Resolve(a);
@@ -191,10 +191,10 @@ internal static class TrainCommand
         Environment.GetEnvironmentVariable("WORLDPM_NUM_THREADS") is { Length: > 0 } ? 0
             : Math.Max(1, Environment.ProcessorCount / Math.Max(1, launch.LocalSize));
 
-    private static void CheckInputs(TrainArguments a, bool dataParallel)
+    private static void CheckInputs(TrainArguments a)
     {
         if (a.CudaGraphs == CudaGraphs.On &&
-            Trainer.WhyUnrecordable(a.Precision, LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom), dataParallel)
+            Trainer.WhyUnrecordable(a.Precision, LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom))
                 is string unrecordable)
             throw new UsageException($"--cuda-graphs on: the training step cannot be recorded: {unrecordable} " +
                 "(use --cuda-graphs auto, which runs it eagerly, or off)");

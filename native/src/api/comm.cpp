@@ -216,6 +216,11 @@ wpm_status wpm_all_reduce_start_copy(wpm_comm* comm, wpm_buffer* buffer, wpm_red
     if (check.ok())
       check.require(host_count >= 0 && static_cast<size_t>(host_count) == buffer->count, "host_count",
                     "is %lld; it must be buffer's element count (%zu)", static_cast<long long>(host_count), buffer->count);
+    // A recorded collective's replays have no wait to fill the copy at (emu), and NCCL's wait would read back.
+    if (check.ok() && buffer->storage->backend->capturing())
+      check.fail_argument(WPM_ERR_INVALID_ARGUMENT, "host_copy",
+                          "cannot be filled by a collective recorded into a graph (the context is capturing one); "
+                          "start the all-reduce without a host copy");
     WPM_COLLECTIVE("wpm_all_reduce_start_copy", check, all_reduce_start(buffer, op, host_copy));
   });
 }

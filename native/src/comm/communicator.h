@@ -3,10 +3,13 @@
 // C ABI; here buffers are live, of the right sizes and dtypes.
 //
 // Two implementations: MpiCommunicator (cpu and emu backends: host memory
-// through MPI; f16/bf16 reduce in f32; on emu the all-reduces started before a
-// wait share one read-back) and NcclCommunicator (cuda backend: device memory
-// through NCCL on the context's stream, overlapping the caller's work). Both answer liveness
-// probes and fail with WPM_ERR_COMM after the timeout, naming silent ranks.
+// through MPI; f16/bf16 reduce in f32; on emu every collective is queued on the
+// backend's stream and exchanges when the stream runs it, so none waits for the
+// device and a graph capture records them) and NcclCommunicator (cuda backend:
+// device memory through NCCL on the context's stream, overlapping the caller's
+// work). Both answer liveness probes and fail with WPM_ERR_COMM after the
+// timeout, naming silent ranks (on emu as the status of the drain that ran the
+// collective).
 #pragma once
 
 #include <memory>
@@ -24,7 +27,7 @@ class Communicator {
 
   virtual Outcome all_reduce(wpm_buffer* buffer, wpm_reduce_op op) = 0;
   // When host_copy is not null, wait() also leaves the result there as f32 (f16/bf16 as rounded into the
-  // buffer): free on MPI, whose result is in host memory; a read-back on NCCL.
+  // buffer): free on MPI over the cpu backend; a wait for the stream on emu, a read-back on NCCL.
   virtual Outcome all_reduce_start(wpm_buffer* buffer, wpm_reduce_op op, float* host_copy) = 0;
   virtual Outcome wait() = 0;
   virtual Outcome broadcast(wpm_buffer* buffer, int root) = 0;

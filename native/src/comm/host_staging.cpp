@@ -22,10 +22,10 @@ HostStaging::HostStaging(wpm_buffer* buffer, bool as_f32)
   if (in_place_) in_place_storage_ = buffer->storage;
 }
 
-void keep_after_failure(std::shared_ptr<HostStaging> staging) {
+void keep_after_failure(std::shared_ptr<const void> staging) {
   static std::mutex guard;
   // Never destroyed, not even at exit: MPI's progress thread may still write into these.
-  static auto* kept = new std::vector<std::shared_ptr<HostStaging>>();
+  static auto* kept = new std::vector<std::shared_ptr<const void>>();
   std::lock_guard<std::mutex> lock(guard);
   kept->push_back(std::move(staging));
 }
@@ -59,16 +59,6 @@ Outcome HostStaging::load() {
   return {};
 }
 
-Outcome HostStaging::load_all(Backend& backend, const std::vector<std::shared_ptr<HostStaging>>& stagings) {
-  std::vector<HostRead> reads;
-  for (const auto& staging : stagings)
-    if (HostRead read = staging->raw_read(); read.bytes) reads.push_back(read);
-  if (!reads.empty())
-    if (Outcome read = from_status(backend.read_batch(reads.data(), reads.size())); !read.ok()) return read;
-  for (const auto& staging : stagings) staging->take_raw();
-  return {};
-}
-
 void HostStaging::reserve_output() {
   if (in_place_) return;
   host_->resize(buffer_->count * (as_f32_ ? sizeof(float) : wpm_dtype_size(buffer_->dtype)));
@@ -78,12 +68,12 @@ Outcome HostStaging::store() {
   if (in_place_) return {};
   Backend& backend = *buffer_->storage->backend;
   const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
-  if (!as_f32_) return from_status(backend.write_ordered(buffer_->data(), host_, host_->data(), bytes));
+  if (!as_f32_) return from_status(backend.write(buffer_->data(), host_->data(), bytes));
   raw_ = std::make_shared<std::vector<uint8_t>>(bytes);
   const float* f32 = reinterpret_cast<const float*>(host_->data());
   if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw_->data()), static_cast<int64_t>(n));
   else narrow(f32, reinterpret_cast<bf16*>(raw_->data()), static_cast<int64_t>(n));
-  return from_status(backend.write_ordered(buffer_->data(), raw_, raw_->data(), bytes));
+  return from_status(backend.write(buffer_->data(), raw_->data(), bytes));
 }
 
 void HostStaging::copy_stored(float* out) const {

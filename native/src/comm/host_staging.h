@@ -1,12 +1,9 @@
-// Host copies of buffers for the MPI collectives. On the cpu backend a buffer
+// Host copies of buffers for the MPI collectives on the cpu backend. A buffer
 // the library allocated IS host memory and MPI works on it in place; memory the
-// caller wrapped, and device memory (emu), are copied out and back. Reductions
-// run in f32: f16/bf16 buffers are widened into an f32 copy and narrowed back.
-//
-// The copy out of device memory is a read-back, the one kind of copy that waits
-// for the device; several stagings read together (load_all) share one wait. The
-// copy back is queued in stream order and never waits: the staging that holds
-// the bytes stays alive until the device has read them.
+// caller wrapped is copied out and back. Reductions run in f32: f16/bf16
+// buffers are widened into an f32 copy and narrowed back. (The emu backend's
+// collectives run as stream-ordered work on copies of their own:
+// queued_exchange.h.)
 //
 // A collective that times out leaves its MPI request posted (MPI cannot cancel
 // a collective), so MPI may write into that memory whenever the silent rank
@@ -29,13 +26,11 @@ class HostStaging {
  public:
   // as_f32: the elements widened to f32 (reductions); else the raw elements (copies).
   HostStaging(wpm_buffer* buffer, bool as_f32);
-  // Reads the buffer into the host copy (nothing to do when in place): one wait.
+  // Reads the buffer into the host copy (nothing to do when in place).
   Outcome load();
-  // Reads every staging's buffer in one read-back of their backend: one wait for all of them.
-  static Outcome load_all(Backend& backend, const std::vector<std::shared_ptr<HostStaging>>& stagings);
   // Sizes the host copy of a buffer the collective writes whole (no read).
   void reserve_output();
-  // Queues the host copy's upload into the buffer (nothing to do when in place); never waits.
+  // Writes the host copy back into the buffer (nothing to do when in place).
   Outcome store();
   // The elements as the buffer now holds them, as f32 (f16/bf16 after their rounding); after store().
   void copy_stored(float* out) const;
@@ -53,15 +48,15 @@ class HostStaging {
   wpm_buffer* buffer_;
   bool as_f32_, in_place_;
   std::shared_ptr<Storage> in_place_storage_;  // the memory MPI works in when in place
-  // The host copy (f32 or raw elements) and, for f16/bf16, the raw elements read and stored; shared
-  // so that a queued upload keeps them alive.
+  // The host copy (f32 or raw elements) and, for f16/bf16, the raw elements read and stored.
   std::shared_ptr<std::vector<uint8_t>> host_ = std::make_shared<std::vector<uint8_t>>();
   std::shared_ptr<std::vector<uint8_t>> raw_;
 };
 
-// Keeps the memory of a collective that failed (its request may still be posted)
+// Keeps the memory of a collective that failed (its request may still be posted; a HostStaging or a
+// QueuedExchange)
 // alive until the process ends: a leak bounded by the failed collectives, which
 // break their communicator for good, instead of MPI writing into freed memory.
-void keep_after_failure(std::shared_ptr<HostStaging> staging);
+void keep_after_failure(std::shared_ptr<const void> staging);
 
 }  // namespace wpm::comm

@@ -57,8 +57,10 @@ class NcclCommunicator final : public Communicator {
     return started;
   }
 
+  // While the stream is being captured into a graph the collectives are recorded, not run, and the stream may not
+  // be polled: the wait is left to the first wait after the capture (a replayed step's own read-back is its wait).
   Outcome wait() override {
-    if (!pending_) return {};
+    if (!pending_ || backend_->capturing()) return {};
     Outcome done = MpiThread::instance().run([&] {
       return watch_->await(
           [&] {

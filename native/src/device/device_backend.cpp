@@ -190,6 +190,9 @@ class DeviceBackend final : public Backend {
     return WPM_OK;
   }
 
+  bool queues_host_work() const override { return platform_->queues_host_work(); }
+  wpm_status queue_host_work(std::function<wpm_status()> op) override { return platform_->queue_host_work(std::move(op)); }
+
   // ------------------------------------------------------------------ memory
   wpm_status alloc(size_t bytes, void** ptr) override { return platform_->alloc(bytes, ptr); }
   void release(void* ptr) override { platform_->release(ptr); }
@@ -203,17 +206,6 @@ class DeviceBackend final : public Backend {
     const HostRead reads[] = {{host, src, bytes}, {&word, error_word_, sizeof word}};
     if (wpm_status s = platform_->to_host(reads, 2)) return s;
     return report(word);
-  }
-  wpm_status read_batch(const HostRead* reads, size_t count) override {
-    if (!checks_queued_) return platform_->to_host(reads, count);
-    kerror_word word{};
-    std::vector<HostRead> with_word(reads, reads + count);
-    with_word.push_back({&word, error_word_, sizeof word});
-    if (wpm_status s = platform_->to_host(with_word.data(), with_word.size())) return s;
-    return report(word);
-  }
-  wpm_status write_ordered(void* dst, std::shared_ptr<const void> owner, const void* host, size_t bytes) override {
-    return platform_->to_device_ordered(dst, std::move(owner), host, bytes);
   }
   wpm_status copy(void* dst, const void* src, size_t bytes) override { return platform_->on_device(dst, src, bytes); }
   wpm_status synchronize() override {

@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -63,14 +64,6 @@ class DevicePlatform {
     count(h2d_copies_);
     return copy_to_device(dst, host, bytes);
   }
-  // An upload that returns at once, whatever its size: the copy reads `host` when the stream reaches it,
-  // and `owner` keeps `host` alive until then (Backend::write_ordered).
-  wpm_status to_device_ordered(void* dst, std::shared_ptr<const void> owner, const void* host, size_t bytes) {
-    if (!bytes) return WPM_OK;
-    if (capturing_) return refuse_in_capture("an upload from host memory");
-    count(h2d_copies_);
-    return copy_to_device_ordered(dst, std::move(owner), host, bytes);
-  }
   wpm_status to_host(void* host, const void* src, size_t bytes) {
     const HostRead read{host, src, bytes};
     return to_host(&read, 1);
@@ -111,6 +104,10 @@ class DevicePlatform {
   wpm_status replay(const PlatformGraph& graph);
   bool capturing() const { return capturing_; }
 
+  // Backend::queues_host_work / queue_host_work: host code in stream order (emu only), recorded while capturing.
+  virtual bool queues_host_work() const { return false; }
+  virtual wpm_status queue_host_work(std::function<wpm_status()> op) { (void)op; return WPM_ERR_UNSUPPORTED; }
+
   // Backend::has_kernel_profile and its two calls: the emulator's work counters (emu only).
   virtual bool has_kernel_profile() const { return false; }
   virtual wpm_status kernel_profile_enable(bool on) { (void)on; return WPM_ERR_UNSUPPORTED; }
@@ -141,13 +138,6 @@ class DevicePlatform {
   virtual wpm_status allocate(size_t bytes, void** ptr) = 0;
   virtual void free_memory(void* ptr) = 0;
   virtual wpm_status copy_to_device(void* dst, const void* host, size_t bytes) = 0;
-  // The platform's side of to_device_ordered; by default a plain upload (which waits above
-  // kStagedUploadBytes): cuda's collectives run on NCCL in device memory and never call it.
-  virtual wpm_status copy_to_device_ordered(void* dst, std::shared_ptr<const void> owner, const void* host,
-                                            size_t bytes) {
-    (void)owner;
-    return copy_to_device(dst, host, bytes);
-  }
   // Waits once, unless every read is empty.
   virtual wpm_status copy_to_host(const HostRead* reads, size_t count) = 0;
   virtual wpm_status wait() = 0;

@@ -10,8 +10,8 @@
 // EmuStream until the next synchronising call, as a CUDA stream would, so host
 // ordering bugs show (emu_stream.h).
 //
-// A graph capture (in either mode) queues the kernels, device copies and GEMMs on
-// a second EmuStream that is never drained: its queue, taken out, is the graph,
+// A graph capture (in either mode) queues the kernels, device copies, GEMMs and the
+// collectives' host work (queue_host_work) on a second EmuStream that is never drained: its queue, taken out, is the graph,
 // and a replay runs those operations again in order (queued behind the stream's
 // work in deferred mode, at once in immediate mode).
 #include <cstdlib>
@@ -105,18 +105,6 @@ class EmuPlatform final : public DevicePlatform {
     std::memcpy(dst, host, bytes);
     return WPM_OK;
   }
-  wpm_status copy_to_device_ordered(void* dst, std::shared_ptr<const void> owner, const void* host,
-                                    size_t bytes) override {
-    if (!stream_) {
-      std::memcpy(dst, host, bytes);
-      return WPM_OK;
-    }
-    stream_->push_op([dst, owner = std::move(owner), host, bytes] {
-      std::memcpy(dst, host, bytes);
-      return WPM_OK;
-    });
-    return WPM_OK;
-  }
   wpm_status copy_to_host(const HostRead* reads, size_t count) override {
     bool any = false;
     for (size_t i = 0; i < count; ++i) any = any || reads[i].bytes != 0;
@@ -137,6 +125,14 @@ class EmuPlatform final : public DevicePlatform {
       std::memmove(dst, src, bytes);
       return WPM_OK;
     });
+    return WPM_OK;
+  }
+  // Like a kernel: recorded while capturing, queued in deferred mode, run at once in immediate mode.
+  bool queues_host_work() const override { return true; }
+  wpm_status queue_host_work(std::function<wpm_status()> op) override {
+    EmuStream* queue = recording_ ? recording_.get() : stream_.get();
+    if (!queue) return op();
+    queue->push_op(std::move(op));
     return WPM_OK;
   }
   wpm_status wait() override {

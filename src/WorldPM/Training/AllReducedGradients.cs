@@ -24,15 +24,4 @@ internal sealed class AllReducedGradients : LocalGradients
     }
 
     public override void FinishExchange(StepMetricsBuffer metrics) => _parallel.FinishGradients(metrics.RankSums);
-
-    /// <summary>Where the exchange left its results in host memory (MPI), the metrics come from there and the norm and
-    /// the inf/NaN flag are computed there in float64, over the same stored gradients the device checks: no read-back.
-    /// A failed device check of the step's later ops then surfaces at the next read-back (the next step's exchange).</summary>
-    public override StepSums ReadMetrics(StepMetricsBuffer metrics)
-    {
-        if (!_parallel.TryGetReduced(out ReadOnlySpan<float> gradients, out ReadOnlySpan<float> sums))
-            return metrics.Read();
-        (bool nonFinite, double norm) = GradientChecks.OnHost(gradients);
-        return StepMetricsBuffer.FromRankSums(sums, nonFinite, norm);
-    }
 }

@@ -14,13 +14,11 @@ namespace WorldPM.Training;
 /// ones only add into the gradients.
 /// </para>
 /// <para>
-/// Where the buckets go depends on the communicator (<see cref="Communicator.ReducesInHostMemory"/>). NCCL (cuda)
-/// reduces in device memory on the stream, so each bucket runs beside the backward of the earlier layers and the step
-/// reads its metrics back once at its end; so does MPI on cpu, whose buffers are host memory. MPI on emu reduces host
-/// copies of device memory: every bucket and the sums are read back in the one wait of <see cref="FinishGradients"/>,
-/// reduced, and written back in stream order without another, and this class keeps host copies of the results
-/// (<see cref="TryGetReduced"/>), from which the step takes its metrics and logs the gradient norm without reading
-/// anything back: one host wait per optimizer step.
+/// The collectives are device work on the context's stream, ordered after the backward that produced each bucket:
+/// NCCL's on cuda, and on emu MPI's, queued on the emulator's stream and run when it runs (the step's one metrics
+/// read-back, or a replay of a recorded step). Neither waits for the device, so the step reads its metrics back once
+/// at its end, as one process does, and can be recorded into a device graph. On cpu the buffers are host memory and
+/// MPI reduces each bucket on the MPI thread beside the backward of the earlier layers.
 /// </para>
 /// </summary>
 public sealed class DataParallel : IDisposable
@@ -28,9 +26,6 @@ public sealed class DataParallel : IDisposable
     private readonly RewardModel _model;
     private readonly List<DeviceBuffer> _inFlight = [];
     private long _bucketEnd;
-    // Host copies of the last exchange's results where the communicator reduces in host memory, else null.
-    private readonly float[]? _reducedGradients;
-    private float[]? _reducedSums;
 
     /// <summary>Default bucket size: 4 Mi elements (16 MB of fp32), big enough that per-message costs vanish.</summary>
     public const long DefaultBucketElements = 4L << 20;
@@ -41,10 +36,6 @@ public sealed class DataParallel : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         ArgumentOutOfRangeException.ThrowIfLessThan(bucketElements, 1);
         BucketElements = bucketElements;
-        // Only where reading device memory back is a host wait (emu): on cpu the buffers are host memory, the metrics'
-        // read-back costs nothing, and a host copy of the whole gradient with a second norm pass would be pure extra work.
-        if (communicator.ReducesInHostMemory && communicator.Context.Backend != Backend.Cpu)
-            _reducedGradients = new float[checked((int)model.ParameterGradients.Count)];
     }
 
     public Communicator Communicator { get; }
@@ -84,27 +75,20 @@ public sealed class DataParallel : IDisposable
         long count = _bucketEnd - offset;
         DeviceBuffer bucket = _model.GradientSlice(offset, count);
         _inFlight.Add(bucket);
-        if (_reducedGradients is null) Communicator.StartAllReduce(bucket, ReduceOp.Mean);
-        else Communicator.StartAllReduce(bucket, ReduceOp.Mean, _reducedGradients.AsMemory(checked((int)offset), checked((int)count)));
+        Communicator.StartAllReduce(bucket, ReduceOp.Mean);
         _bucketEnd = offset;
     }
 
     /// <summary>After the buckets: adds <paramref name="sums"/> elementwise over ranks, in place on the device (fp32:
-    /// exact for counts below 2^24), and waits for it and every bucket: the gradients are the mean over ranks.</summary>
+    /// exact for counts below 2^24), and waits for it and every bucket: the gradients are the mean over ranks. The wait
+    /// is for the communicator, not the device: on emu the collectives are queued on the stream and nothing waits, on
+    /// NCCL it polls the stream (except while the step is being recorded).</summary>
     public void FinishGradients(DeviceBuffer<float> sums)
     {
         ArgumentNullException.ThrowIfNull(sums);
         try
         {
-            if (_reducedGradients is null)
-            {
-                Communicator.StartAllReduce(sums, ReduceOp.Sum);
-            }
-            else
-            {
-                if (_reducedSums?.Length != sums.Count) _reducedSums = new float[checked((int)sums.Count)];
-                Communicator.StartAllReduce(sums, ReduceOp.Sum, _reducedSums);
-            }
+            Communicator.StartAllReduce(sums, ReduceOp.Sum);
             Communicator.Wait();
         }
         finally
@@ -112,15 +96,6 @@ public sealed class DataParallel : IDisposable
             foreach (DeviceBuffer bucket in _inFlight) bucket.Dispose();
             _inFlight.Clear();
         }
-    }
-
-    /// <summary>Where the communicator reduces in host memory: the mean gradients (the whole flat buffer) and the
-    /// summed metrics of the last <see cref="FinishGradients"/>, as the device holds them; false on NCCL.</summary>
-    public bool TryGetReduced(out ReadOnlySpan<float> gradients, out ReadOnlySpan<float> sums)
-    {
-        gradients = _reducedGradients;
-        sums = _reducedSums;
-        return _reducedGradients is not null && _reducedSums is not null;
     }
 
     /// <summary>Adds <paramref name="sums"/> elementwise over ranks, in place on the device (fp32: exact for counts

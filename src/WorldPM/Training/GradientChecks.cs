@@ -4,9 +4,7 @@ namespace WorldPM.Training;
 
 /// <summary>The two reductions a step runs over gradient buffers before it may use them, the inf/NaN check and the L2
 /// norm, each into a one-element device buffer that stays there: the AdamW step reads them on the device and the
-/// host with the step's other metrics (<see cref="StepMetricsBuffer"/>). Where the gradients were all-reduced in
-/// host memory, the host computes the two for its metrics from that copy instead (<see cref="OnHost"/>), so the step
-/// does not read them back.</summary>
+/// host with the step's other metrics (<see cref="StepMetricsBuffer"/>).</summary>
 internal static class GradientChecks
 {
     /// <summary><paramref name="nonFinite"/>[0] = 1 when any element of <paramref name="checkedTensors"/> is inf or NaN,
@@ -17,19 +15,5 @@ internal static class GradientChecks
     {
         Ops.ScaleCheckFinite(context, checkedTensors, 1f, nonFinite);
         Ops.GlobalNorm(context, normTensors, norm);
-    }
-
-    /// <summary>The same two reductions over a host copy of gradients (one that an all-reduce left in host memory),
-    /// in float64: whether any element is inf or NaN, and the L2 norm of all of them.</summary>
-    public static (bool NonFinite, double Norm) OnHost(ReadOnlySpan<float> gradients)
-    {
-        double squares = 0;
-        bool nonFinite = false;
-        foreach (float g in gradients)
-        {
-            nonFinite |= !float.IsFinite(g);
-            squares += (double)g * g;
-        }
-        return (nonFinite, Math.Sqrt(squares));
     }
 }

@@ -44,9 +44,8 @@ internal interface IGradientSync : IDisposable
     /// weights of every rank hold the updated weights afterwards.</summary>
     void UpdateWeights(AdamWSettings settings, AdamWStepValues stepValues, DeviceBuffer<float> gradientCheck);
 
-    /// <summary>The step's metrics once its AdamW step is queued: the one read-back of <paramref name="metrics"/>, or
-    /// none where the exchange left the reduced sums and gradients in host memory (the norm and the inf/NaN flag then
-    /// computed there, the AdamW step still skipping and clipping by the device's own).</summary>
+    /// <summary>The step's metrics once its AdamW step is queued: the one read-back of <paramref name="metrics"/>
+    /// (which also runs the exchange's collectives on emu, where they are queued on the stream).</summary>
     StepSums ReadMetrics(StepMetricsBuffer metrics);
 
     /// <summary>Parameter <paramref name="index"/>'s first and second moments as F32 tensors of its shape named

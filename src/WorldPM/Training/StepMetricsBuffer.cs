@@ -60,9 +60,8 @@ internal sealed class StepMetricsBuffer : IDisposable
         return FromRankSums(v[..NonFiniteFlag], v[NonFiniteFlag] != 0, v[NormAt]);
     }
 
-    /// <summary>The step's metrics from a host copy of <see cref="RankSums"/> (an all-reduce's, which needs no
-    /// read-back) and the gradient check computed beside it.</summary>
-    public static StepSums FromRankSums(ReadOnlySpan<float> rankSums, bool overflow, double norm)
+    /// <summary>The step's metrics from a host copy of <see cref="RankSums"/> and the gradient check.</summary>
+    private static StepSums FromRankSums(ReadOnlySpan<float> rankSums, bool overflow, double norm)
     {
         if (rankSums.Length != NonFiniteFlag)
             throw new ArgumentException($"{rankSums.Length} sums; a step has {NonFiniteFlag}", nameof(rankSums));

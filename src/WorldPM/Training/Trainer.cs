@@ -84,7 +84,7 @@ public sealed class Trainer : IDisposable
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
     /// <exception cref="NotSupportedException">The model's CudaGraphs is On and the step cannot be recorded
-    /// (<see cref="WhyUnrecordable"/>: fp16, a host-side loss, data parallelism).</exception>
+    /// (<see cref="WhyUnrecordable"/>: fp16, a host-side loss).</exception>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
         DataParallel? parallel = null)
     {
@@ -95,7 +95,7 @@ public sealed class Trainer : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         // Refused before anything is allocated.
         CudaGraphs graphs = model.ResolvedCudaGraphs;
-        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss, dataParallel: parallel is not null);
+        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss);
         if (graphs == CudaGraphs.On && unrecordable is not null)
             throw new NotSupportedException($"CudaGraphs On: the training step cannot be recorded: {unrecordable}");
         _options = options;
@@ -113,11 +113,12 @@ public sealed class Trainer : IDisposable
     }
 
     /// <summary>Why a step of this configuration cannot be recorded into a device graph (the reason, for a message),
-    /// or null when it can: the step must decide nothing on the host between its first launch and its read-back.</summary>
-    public static string? WhyUnrecordable(Precision precision, IPreferenceLoss loss, bool dataParallel) =>
+    /// or null when it can: the step must decide nothing on the host between its first launch and its read-back.
+    /// Data parallelism records too: its collectives are device work on the stream (NCCL's on cuda, the emulator's
+    /// queued MPI exchanges on emu), recorded with the step and run again by each replay.</summary>
+    public static string? WhyUnrecordable(Precision precision, IPreferenceLoss loss) =>
         precision == Precision.F16 ? "fp16's dynamic loss scale is decided on the host at every step"
         : !PreferenceLosses.RunsNatively(loss) ? $"the loss '{loss.Name}' runs on the host (only the native Bradley-Terry is recorded)"
-        : dataParallel ? "data parallelism exchanges the gradients through the communicator, which is not recorded"
         : null;
 
     /// <summary>Optimizer steps run as a replay of a recorded device graph so far (see
@@ -128,9 +129,9 @@ public sealed class Trainer : IDisposable
     /// <remarks>From the first launch to the end the host does not wait on the device: each micro-batch's loss and
     /// rewards are added into <see cref="StepMetricsBuffer"/> on the device, the inf/NaN check and the gradient norm
     /// stay there for the AdamW step to skip or clip by, and the step ends with one read-back of all of them (with
-    /// the device error word, so a bad id fails the step here). With data parallelism over a communicator that
-    /// reduces in host memory (MPI on emu), the exchange's own read-back is the one wait instead, and the metrics
-    /// come from its host copies (<see cref="DataParallel"/>).</remarks>
+    /// the device error word, so a bad id fails the step here). With data parallelism the exchange is device work
+    /// queued on the stream too (<see cref="DataParallel"/>), and a collective that failed (a dead or silent rank)
+    /// fails that read-back.</remarks>
     public StepMetrics TrainStep(IReadOnlyList<PairBatch> microBatches)
     {
         ArgumentNullException.ThrowIfNull(microBatches);

@@ -17,7 +17,7 @@ namespace WorldPM.Tests.Training;
 public class RecordedStepTests
 {
     // Warm-up then cosine decay over 6 steps: every step has its own learning rate.
-    private static readonly TrainingOptions Optimizer = new()
+    internal static readonly TrainingOptions Optimizer = new()
     {
         PairsPerMicroBatch = 2, LearningRate = 1e-2, WarmupFraction = 0.34, Decay = DecayKind.Cosine, MaxGradNorm = 0.5,
         Seed = 5,
@@ -37,7 +37,7 @@ public class RecordedStepTests
         return new PairBatch(sequences, weights);
     }
 
-    private static List<PairBatch> StepBatches(int step, int microBatches, int seqLen, bool weighted = false) =>
+    internal static List<PairBatch> StepBatches(int step, int microBatches, int seqLen, bool weighted = false) =>
         [.. Enumerable.Range(0, microBatches).Select(m => MicroBatch(step, m, seqLen, weighted))];
 
     private sealed class Run : IDisposable
@@ -60,9 +60,9 @@ public class RecordedStepTests
         }
     }
 
-    private static int[] Bits(IEnumerable<float> values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
+    internal static int[] Bits(IEnumerable<float> values) => [.. values.Select(BitConverter.SingleToInt32Bits)];
 
-    private static object[] Metrics(StepMetrics m) =>
+    internal static object[] Metrics(StepMetrics m) =>
         [m.Loss, m.Accuracy, m.Margin, m.GradNorm, m.LearningRate, m.Tokens, m.Skipped];
 
     [TestCase(Precision.F32, 1, false)]

@@ -112,9 +112,11 @@ TEST_P(CollectiveTest, StartedAllReducesCompleteInOrderAtWait) {
   WPM_ASSERT_OK(wpm_comm_wait(comm));  // nothing pending: a no-op
 }
 
-// On emu every all-reduce started before a wait is read back in one host wait and written back in stream
-// order without another, a bucket above the size of an upload that never waits included; the host copies
-// hold what the buffers then hold. On cpu the same calls give the same values (nothing is counted there).
+// On emu the all-reduces are stream-ordered work that exchanges on the device memory when the stream runs it;
+// a wait with host copies asked for waits for the stream once, for every all-reduce started before it, and
+// reads nothing back (the work itself writes the copies), a bucket above the size of an upload that never
+// waits included; the host copies hold what the buffers then hold. On cpu the same calls give the same values
+// (nothing is counted there).
 TEST_P(CollectiveTest, StartedAllReducesWithHostCopiesShareOneHostWait) {
   Context context(kind());
   Comm comm(context);
@@ -134,9 +136,9 @@ TEST_P(CollectiveTest, StartedAllReducesWithHostCopiesShareOneHostWait) {
   WPM_ASSERT_OK(wpm_comm_wait(comm));
   if (counted) {
     WPM_ASSERT_OK(wpm_context_device_counters(context, &after));
-    EXPECT_EQ(after.host_waits - before.host_waits, 1u) << "one read-back for every started all-reduce";
-    EXPECT_EQ(after.d2h_copies - before.d2h_copies, 3u);
-    EXPECT_EQ(after.h2d_copies - before.h2d_copies, 3u);
+    EXPECT_EQ(after.host_waits - before.host_waits, 1u) << "one wait for every started all-reduce";
+    EXPECT_EQ(after.d2h_copies - before.d2h_copies, 0u) << "the queued exchange reads the device memory itself";
+    EXPECT_EQ(after.h2d_copies - before.h2d_copies, 0u);
   }
   for (size_t b = 0; b < 3; ++b) {
     std::vector<double> want(sizes[b], 0.0);
@@ -202,6 +204,124 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) {
       return std::string(std::get<0>(info.param).name) + "_" + wpm_test::dtype_label(std::get<1>(info.param));
     });
+
+// The emu backend's collectives are stream-ordered device work (queued_exchange.h), in both queue modes
+// (ctest runs this binary again with WORLDPM_EMU_QUEUE=deferred): queuing them waits for nothing, each runs
+// after the work queued before it (a collective's output is the next one's input here) and before the work
+// queued after it (a device copy), and the next read-back sees them all.
+class EmuQueuedCollectives : public testing::TestWithParam<wpm_dtype> {
+ protected:
+  wpm_dtype dtype() const { return GetParam(); }
+};
+
+wpm_device_counters counters(wpm_context* context) {
+  wpm_device_counters c{sizeof(wpm_device_counters)};
+  if (wpm_context_device_counters(context, &c) != WPM_OK) ADD_FAILURE() << wpm_last_error();
+  return c;
+}
+
+TEST_P(EmuQueuedCollectives, QueueWithoutAHostWaitAndRunInStreamOrder) {
+  Context context(WPM_BACKEND_EMU);
+  Comm comm(context);
+  ASSERT_GT(comm.size(), 0);
+  const size_t n = 96, ranks = static_cast<size_t>(comm.size());
+  const int root = comm.size() - 1;
+  Buffer reduced(context, dtype(), inputs(comm.rank(), n, dtype()));
+  Buffer scatter_in(context, dtype(), inputs(comm.rank() + 7, n * ranks, dtype()));
+  Buffer block(context, dtype(), n), gathered(context, dtype(), n * ranks), copied(context, dtype(), n);
+  Buffer shared(context, dtype(), inputs(comm.rank() + 3, n, dtype()));
+  block.poison();
+  gathered.poison();
+  copied.poison();
+  const wpm_device_counters before = counters(context);
+  WPM_ASSERT_OK(wpm_all_reduce(comm, reduced, WPM_REDUCE_MEAN));
+  WPM_ASSERT_OK(wpm_reduce_scatter(comm, scatter_in, block, WPM_REDUCE_SUM));
+  WPM_ASSERT_OK(wpm_all_gather(comm, block, gathered));  // reads the reduce-scatter's output
+  WPM_ASSERT_OK(wpm_broadcast(comm, shared, root));
+  WPM_ASSERT_OK(wpm_buffer_copy(copied, reduced));  // a device copy queued after the all-reduce
+  WPM_ASSERT_OK(wpm_comm_wait(comm));
+  const wpm_device_counters after = counters(context);
+  EXPECT_EQ(after.host_waits, before.host_waits) << "a queued collective waits for nothing";
+  EXPECT_EQ(after.d2h_copies, before.d2h_copies);
+  EXPECT_EQ(after.h2d_copies, before.h2d_copies);
+
+  const double tolerance = dtype() == WPM_F32 ? 1e-6 : 4e-3;
+  std::vector<double> mean(n, 0.0), sums(n * ranks, 0.0);
+  for (int r = 0; r < comm.size(); ++r) {
+    for (size_t i = 0; i < n; ++i) mean[i] += input(r, i, dtype()) / comm.size();
+    for (size_t i = 0; i < n * ranks; ++i) sums[i] += input(r + 7, i, dtype());
+  }
+  std::vector<float> got_reduced = reduced.download();
+  EXPECT_LT(wpm_test::rel_error(got_reduced, mean), tolerance);
+  EXPECT_LT(wpm_test::rel_error(block.download(), std::vector<double>(sums.begin() + comm.rank() * n,
+                                                                      sums.begin() + (comm.rank() + 1) * n)),
+            tolerance);
+  EXPECT_LT(wpm_test::rel_error(gathered.download(), sums), tolerance);
+  std::vector<float> got_shared = shared.download(), got_copied = copied.download();
+  for (size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(got_shared[i], input(root + 3, i, dtype())) << "element " << i;
+    ASSERT_EQ(got_copied[i], got_reduced[i]) << "the copy queued after the all-reduce, element " << i;
+  }
+}
+
+// A collective recorded into a graph runs at every replay on the bytes the buffers then hold, with results equal
+// bit for bit to the same collectives run eagerly; recording one runs nothing.
+TEST_P(EmuQueuedCollectives, RecordedCollectivesReplayLikeEagerOnes) {
+  Context context(WPM_BACKEND_EMU);
+  Comm comm(context);
+  ASSERT_GT(comm.size(), 0);
+  const size_t n = 40, ranks = static_cast<size_t>(comm.size());
+  Buffer grads(context, dtype(), n * ranks), block(context, dtype(), n), gathered(context, dtype(), n * ranks);
+  auto step = [&] {
+    WPM_ASSERT_OK(wpm_all_reduce_start(comm, grads, WPM_REDUCE_MEAN));
+    WPM_ASSERT_OK(wpm_comm_wait(comm));
+    WPM_ASSERT_OK(wpm_reduce_scatter(comm, grads, block, WPM_REDUCE_SUM));
+    WPM_ASSERT_OK(wpm_all_gather(comm, block, gathered));
+  };
+  std::vector<std::vector<float>> eager;
+  for (int s = 0; s < 2; ++s) {
+    grads.upload(inputs(comm.rank() + 11 * s, n * ranks, dtype()));
+    step();
+    eager.push_back(gathered.download());
+  }
+
+  const std::vector<float> first = inputs(comm.rank(), n * ranks, dtype());
+  grads.upload(first);
+  gathered.poison();
+  WPM_ASSERT_OK(wpm_graph_capture_begin(context));
+  step();
+  wpm_graph* graph = nullptr;
+  WPM_ASSERT_OK(wpm_graph_capture_end(context, &graph));
+  std::vector<float> untouched = grads.download();
+  for (size_t i = 0; i < untouched.size(); ++i) ASSERT_EQ(untouched[i], first[i]) << "recording ran the all-reduce";
+  for (int s = 0; s < 2; ++s) {
+    grads.upload(inputs(comm.rank() + 11 * s, n * ranks, dtype()));
+    gathered.poison();
+    WPM_ASSERT_OK(wpm_graph_launch(context, graph));
+    std::vector<float> replayed = gathered.download();
+    for (size_t i = 0; i < replayed.size(); ++i)
+      ASSERT_EQ(replayed[i], eager[s][i]) << "replay " << s << " element " << i;
+  }
+  WPM_ASSERT_OK(wpm_graph_destroy(graph));
+}
+
+// A recorded all-reduce cannot fill a host copy (a replay has nobody to wait for it): refused, naming the argument.
+TEST(EmuQueuedCollectivesErrors, AHostCopyIsRefusedWhileCapturing) {
+  Context context(WPM_BACKEND_EMU);
+  Comm comm(context);
+  Buffer grads(context, WPM_F32, 8);
+  std::vector<float> copy(8);
+  WPM_ASSERT_OK(wpm_graph_capture_begin(context));
+  expect_error(wpm_all_reduce_start_copy(comm, grads, WPM_REDUCE_SUM, copy.data(), 8), WPM_ERR_INVALID_ARGUMENT,
+               {"wpm_all_reduce_start_copy", "'host_copy'", "recorded"});
+  EXPECT_STREQ(wpm_last_error_argument(), "host_copy");
+  wpm_graph* graph = nullptr;
+  WPM_ASSERT_OK(wpm_graph_capture_end(context, &graph));
+  WPM_ASSERT_OK(wpm_graph_destroy(graph));
+}
+
+INSTANTIATE_TEST_SUITE_P(Dtypes, EmuQueuedCollectives, testing::Values(WPM_F32, WPM_F16, WPM_BF16),
+                         [](const auto& info) { return std::string(wpm_test::dtype_label(info.param)); });
 
 TEST(CommErrors, BadArgumentsAreNamed) {
   Context context(WPM_BACKEND_CPU), other(WPM_BACKEND_CPU);
