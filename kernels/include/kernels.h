@@ -56,6 +56,7 @@ struct kadamw_tensor {
   int64_t count;
   kdtype grad_dtype, working_dtype;
   int32_t decay;  // nonzero: apply weight_decay to this tensor
+  int32_t unused = 0;  // no padding: a table's bytes are its values (the device backend keys kept tables by them)
 };
 struct kadamw_hyper {
   float lr, beta1, beta2, eps, weight_decay, grad_scale;  // grad_scale multiplies the gradients first
@@ -82,6 +83,7 @@ struct ktensor {
   void* data;
   int64_t count;
   kdtype dtype;
+  int32_t unused = 0;  // no padding: a table's bytes are its values (the device backend keys kept tables by them)
 };
 
 // The launchers live in a namespace named by the build, so the nvcc objects (kernels_cuda) and

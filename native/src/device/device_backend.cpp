@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <vector>
 
 #include "../error.h"
@@ -98,6 +99,9 @@ class KeptTables {
   // *table: a device copy of `host`; *owner: its allocation, for capture_uses.
   template <class T>
   wpm_status get(const std::vector<T>& host, void** table, std::shared_ptr<const void>* owner) {
+    // Padding bytes hold whatever the table's construction left there, so a key over them could miss a table
+    // that is kept (a new allocation in the middle of a capture, refused; seen as a rare flaky failure).
+    static_assert(std::has_unique_object_representations_v<T>, "a kept table's type must have no padding");
     const auto* bytes = reinterpret_cast<const unsigned char*>(host.data());
     std::vector<unsigned char> key(bytes, bytes + host.size() * sizeof(T));
     for (size_t i = 0; i < entries_.size(); ++i) {
