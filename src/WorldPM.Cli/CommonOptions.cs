@@ -35,7 +35,8 @@ internal static class CommonOptions
     public static Option<CudaGraphs> CudaGraphs(string scope = "") => new("--cuda-graphs")
     {
         Description = "Record the scoring forward into a device graph once per batch shape and replay it: auto (on cuda only), " +
-            "on (cuda or emu; an error on cpu) or off." + scope,
+            "on (cuda or emu; an error on cpu) or off. A recorded packed batch is rounded up to its length bucket (less than " +
+            "1/8 more token rows, filled with unscored tokens) so that batches of nearby lengths share a recording." + scope,
         DefaultValueFactory = _ => Model.CudaGraphs.Auto,
         HelpName = "auto|on|off",
     };

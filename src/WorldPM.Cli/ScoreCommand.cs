@@ -56,11 +56,11 @@ internal static class ScoreCommand
         command.SetAction(r => Run(new Arguments(r.GetValue(model)!, r.GetValue(prompt), r.GetValue(responses) ?? [], r.GetValue(file),
             r.GetValue(outputFile), r.GetValue(tokenizer), r.GetValue(maxLength), r.GetValue(batch), r.GetValue(json),
             r.GetValue(allowNonFinite), r.GetValue(cudaGraphs), r.GetValue(maxTokens), r.GetValue(noPacking)),
-            r.InvocationConfiguration.Output, BackendSelection.Of(r)));
+            r.InvocationConfiguration.Output, r.InvocationConfiguration.Error, BackendSelection.Of(r)));
         return command;
     }
 
-    private static int Run(Arguments a, TextWriter output, Backend backend)
+    private static int Run(Arguments a, TextWriter output, TextWriter error, Backend backend)
     {
         CheckInputs(a);
         CheckpointInputs m = CheckpointInputs.Resolve(a.ModelDirectory, a.Tokenizer, a.MaxLength, a.AllowNonFinite);
@@ -73,8 +73,11 @@ internal static class ScoreCommand
         using RewardModel rewardModel = m.Load(context, cudaGraphs: a.CudaGraphs);
         var template = new ChatTemplate(m.Tokenizer, rewardModel.Config.ScoringToken);
         string Name(int i) => lines is null ? $"--response {i + 1}" : $"{a.File}:{lines[i].Number}";
+        int batches = 0;
         float[] rewards = Score(rewardModel, requests.Select(r => template.Encode(r.Prompt, r.Response, m.MaxLength).Ids).ToList(),
-            new BatchSizing(a.Batch, a.MaxTokensPerBatch, CommonOptions.Layout(a.NoPacking)), Name);
+            new BatchSizing(a.Batch, a.MaxTokensPerBatch, CommonOptions.Layout(a.NoPacking)), Name, _ => batches++);
+        if (rewardModel.ScoringReplays > 0)
+            error.WriteLine($"cuda graphs: {rewardModel.ScoringReplays} of {batches} batches replayed from a recording");
         FiniteRewards.Require(rewards, Name);
 
         if (lines is null)

@@ -194,7 +194,7 @@ internal static class TrainCommand
     private static void CheckInputs(TrainArguments a)
     {
         if (a.CudaGraphs == CudaGraphs.On &&
-            Trainer.WhyUnrecordable(a.Precision, LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom))
+            Trainer.WhyUnrecordable(LossOptions.Create(a.Loss, a.LabelSmoothing, a.MarginFrom))
                 is string unrecordable)
             throw new UsageException($"--cuda-graphs on: the training step cannot be recorded: {unrecordable} " +
                 "(use --cuda-graphs auto, which runs it eagerly, or off)");

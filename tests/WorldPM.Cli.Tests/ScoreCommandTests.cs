@@ -76,6 +76,26 @@ public class ScoreCommandTests
         Assert.That(on.Distinct().Count(), Is.GreaterThan(1), "the responses score differently");
     }
 
+    // One response a batch, 1 to 8 tokens long: eight token counts in a row, no two the same, so without length buckets
+    // no batch could replay another's recording; a recording runs each rounded up to its bucket (a run of at least 4
+    // counts from 32 tokens on), so some share one and replay it (reported on stderr), with the eager forward's rewards,
+    // which runs the same batches without filler.
+    [Test, BackendNeutral]  // --backend emu: the same run in either pass
+    public void CudaGraphsOnReplaysPackedBatchesOfVaryingLengthsWithTheEagerRewards()
+    {
+        string[] args = ["score", _run.Checkpoint, "--backend", "emu", "--batch", "1", "--prompt", "Pick a number.",
+            .. Enumerable.Range(1, 8).SelectMany(n => new[] { "--response", new string((char)('0' + n), n) })];
+
+        CliResult recorded = Worldpm.Succeed([.. args, "--cuda-graphs", "on"]);
+        CliResult eager = Worldpm.Succeed([.. args, "--cuda-graphs", "off"]);
+
+        Assert.That(Rewards(recorded).Select(BitConverter.SingleToInt32Bits),
+            Is.EqualTo(Rewards(eager).Select(BitConverter.SingleToInt32Bits)));
+        Assert.That(Rewards(eager).Distinct().Count(), Is.EqualTo(8), "the responses score differently");
+        Assert.That(recorded.Error, Does.Match(@"cuda graphs: [1-7] of 8 batches replayed"));
+        Assert.That(eager.Error, Does.Not.Contain("cuda graphs"));
+    }
+
     [Test]
     public void CudaGraphsOnTheCpuBackendAreAUsageErrorNamingTheOption()
     {

@@ -34,9 +34,10 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         Bytes = BytesOf(arena) + BytesOf(f32Arena) + BytesOf(integers);
     }
 
-    /// <summary>The batch's integers: token ids [N]; padded, lengths [B]; packed, offsets [B + 1] and positions [N];
-    /// then scoring positions and scoring rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
-    internal static long IntegerCount(BatchShape shape) => shape.Packed ? 2 * shape.N + 3L * shape.B + 1 : shape.N + 3L * shape.B;
+    /// <summary>The batch's integers: token ids [N]; padded, lengths [B]; packed, offsets [B + filler + 1] and
+    /// positions [N]; then scoring positions and scoring rows [B] each (what <see cref="ModelMemory"/> counts too).</summary>
+    internal static long IntegerCount(BatchShape shape) =>
+        shape.Packed ? 2 * shape.N + 3L * shape.B + shape.Filler + 1 : shape.N + 3L * shape.B;
 
     /// <summary>Writes <paramref name="sequences"/>' integers into <paramref name="into"/> in the order
     /// <see cref="IntegerCount"/> lists them; returns how many.</summary>
@@ -180,7 +181,7 @@ internal sealed class ActivationArena<T> : IDisposable where T : unmanaged
         if (shape.Packed)
         {
             Lengths = null;
-            offsets = Next(shape.B + 1);
+            offsets = Next(shape.AttendedSequences + 1);
             Positions = Next(shape.N);
         }
         else

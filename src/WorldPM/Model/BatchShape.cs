@@ -2,14 +2,18 @@ namespace WorldPM.Model;
 
 /// <summary>The sizes one batch of <paramref name="Batch"/> sequences needs, in the shape letters of worldpm.h: padded,
 /// <paramref name="Tokens"/> positions per sequence; <paramref name="Packed"/>, <paramref name="Tokens"/> real tokens in
-/// one stream.</summary>
-internal readonly record struct BatchShape(ModelConfig Config, int Batch, int Tokens, bool Packed = false)
+/// one stream, <paramref name="Filler"/> of whose sequences after the <paramref name="Batch"/> scored ones only fill it
+/// (<see cref="SequenceBatch.WithFiller"/>: attention sees them, nothing else does).</summary>
+internal readonly record struct BatchShape(ModelConfig Config, int Batch, int Tokens, bool Packed = false, int Filler = 0)
 {
     /// <summary>The shape a model runs <paramref name="sequences"/> in.</summary>
     public static BatchShape Of(ModelConfig config, SequenceBatch sequences) =>
         sequences.Layout == SequenceLayout.Packed
-            ? new(config, sequences.Count, sequences.Rows, Packed: true)
+            ? new(config, sequences.Count, sequences.Rows, Packed: true, sequences.FillerSequences)
             : new(config, sequences.Count, sequences.SeqLen);
+
+    /// <summary>The sequences attention runs over: the scored ones and the filler.</summary>
+    public long AttendedSequences => (long)Batch + Filler;
 
     /// <summary>B.</summary>
     public long B => Batch;

@@ -226,7 +226,8 @@ internal sealed class DecoderLayer<T> where T : unmanaged
                 arena.Lengths);
     }
 
-    private static AttentionShape AttentionShape(BatchShape s) => new(s.B, s.T, s.H, s.Kvh, s.D);
+    /// <summary>Packed, the filler sequences of a recorded batch are sequences of the attention too.</summary>
+    private static AttentionShape AttentionShape(BatchShape s) => new(s.AttendedSequences, s.T, s.H, s.Kvh, s.D);
 }
 
 /// <summary>The parameters of a decoder layer, whatever its storage type.</summary>

@@ -131,12 +131,14 @@ public sealed class RewardModel : IDisposable
     /// eagerly, the second records the forward (uploading the batch before, reading the rewards after, outside the
     /// recording) and from then on batches of that shape replay it; a batch of another shape (count, length or a packed
     /// batch's token count, anything else the activation arena is keyed on, or a packed sequence longer than any the
-    /// recording was made for) starts over. Padded and packed batches both record. Rewards are the same bits either
-    /// way. With On a forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names
+    /// recording was made for) starts over. Padded and packed batches both record; a packed batch runs rounded up to its
+    /// length bucket (<see cref="LengthBuckets"/>: token count and longest sequence, filled with sequences that are not
+    /// scored), so batches whose lengths differ a little share a recording. Rewards are the same bits either way. With
+    /// On a forward that cannot be recorded throws (the capture rules of <see cref="DeviceGraph"/>: it names
     /// the call); with Auto (cuda) that shape runs eagerly instead. Auto by default.
     /// <para>A <see cref="WorldPM.Training.Trainer"/> of this model records its optimizer steps by the same setting
     /// (<see cref="WorldPM.Training.RecordedSteps"/>): Auto on cuda and On record them, except where a step cannot be
-    /// recorded (fp16, a host-side loss, data parallelism), which Auto runs eagerly and On refuses.</para>
+    /// recorded (a host-side loss, data parallelism), which Auto runs eagerly and On refuses.</para>
     /// </summary>
     /// <exception cref="NotSupportedException">Set to <see cref="Model.CudaGraphs.On"/> for a model on the cpu backend,
     /// which has no graphs.</exception>
@@ -159,8 +161,9 @@ public sealed class RewardModel : IDisposable
     /// steps by it too.</summary>
     internal CudaGraphs ResolvedCudaGraphs => network.ScoreGraphs;
 
-    /// <summary>Scoring forwards run as a replay of a recorded graph so far (see <see cref="CudaGraphs"/>).</summary>
-    internal long ScoringReplays => network.ScoringReplays;
+    /// <summary>Scoring forwards run as a replay of a recorded graph so far (see <see cref="CudaGraphs"/>; 0 where
+    /// they run eagerly).</summary>
+    public long ScoringReplays => network.ScoringReplays;
 
     /// <summary>The bytes of the activation arena the last batch ran in (0 before the first): what
     /// <see cref="RecomputeActivations"/> shrinks.</summary>

@@ -197,7 +197,10 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
         // Forward only: no backward will read a layer's intermediates, so one residual stream and one layer's working
         // set compute the same rewards in a fraction of the memory (W5: 1.8 GB with the training layout, 978 MB with
         // the recomputation one, 252 MB forward only).
-        ActivationArena<T> a = Prepare(sequences, ActivationPlan.ForwardOnly);
+        // A recorded forward runs a packed batch rounded up to its length bucket, so that batches of nearby lengths
+        // share the recording (the filler changes no reward); an eager one runs its real tokens only.
+        ActivationArena<T> a = Prepare(ScoreGraphs == CudaGraphs.Off ? sequences : LengthBuckets.Pad(config, sequences),
+            ActivationPlan.ForwardOnly);
         if (ScoreGraphs == CudaGraphs.Off) Forward(a);
         else RunScoringForward(a);
         float[] rewards = new float[sequences.Count];
@@ -400,7 +403,7 @@ internal sealed class RewardNetwork<T> : IRewardNetwork where T : unmanaged
     /// <summary>The smallest capacity that holds both shapes: as many sequences and token rows as the larger of each
     /// (packed, whose integers cover a padded batch's too).</summary>
     private BatchShape Cover(BatchShape a, BatchShape b) =>
-        new(config, Math.Max(a.Batch, b.Batch), checked((int)Math.Max(a.N, b.N)), Packed: true);
+        new(config, Math.Max(a.Batch, b.Batch), checked((int)Math.Max(a.N, b.N)), Packed: true, Math.Max(a.Filler, b.Filler));
 
     /// <summary>Frees the activations and the parameters (not the context).</summary>
     public void Dispose()

@@ -60,7 +60,7 @@ public sealed class SequenceBatch
     public ReadOnlySpan<int> Lengths => lengths;
 
     /// <summary>cu_seqlens [Count + 1]: where each sequence starts in a packed stream (0 first, the token count
-    /// last), whatever the layout.</summary>
+    /// last), whatever the layout; a batch with filler appends its <see cref="FillerSequences"/> ends.</summary>
     public ReadOnlySpan<int> Offsets => offsets;
 
     /// <summary>Packed: each token's position in its own sequence (restarting at 0), the RoPE positions; empty when
@@ -75,13 +75,68 @@ public sealed class SequenceBatch
     public ReadOnlySpan<int> ScoringRows => scoringRows;
 
     /// <summary>Number of real (non-padding) tokens.</summary>
-    public long TokenCount => offsets[^1];
+    public long TokenCount => offsets[Count];
+
+    /// <summary>Packed batches a recording runs (<see cref="WithFiller"/>): the sequences after the <see cref="Count"/>
+    /// real ones that only fill the stream; 0 for every other batch.</summary>
+    internal int FillerSequences => offsets.Length - 1 - Count;
+
+    /// <summary>
+    /// This packed batch in a stream of <paramref name="rows"/> token rows (at least <see cref="Rows"/>): the real
+    /// sequences where they were, then <paramref name="fillerSequences"/> sequences of id 0 filling the rest, none
+    /// longer than <paramref name="seqLen"/> (the new <see cref="SeqLen"/>, the attention's bound, at least the
+    /// longest real one), the last ones empty where the filler needs fewer. The filler sequences have offsets and
+    /// positions like any other but no scoring row: attention keeps every sequence to itself, every other op is per
+    /// row, so no real sequence's reward changes, and no gradient reaches a filler row (d out is 0 there). Nothing
+    /// here is checked against a config again: id 0 and the real sequences were.
+    /// </summary>
+    internal SequenceBatch WithFiller(int rows, int seqLen, int fillerSequences)
+    {
+        if (Layout != SequenceLayout.Packed || FillerSequences != 0)
+            throw new InvalidOperationException("only a packed batch without filler takes filler");
+        long filler = (long)rows - Rows;
+        if (filler < 0 || seqLen < SeqLen || seqLen > rows || fillerSequences < 0 || (long)fillerSequences * seqLen < filler)
+            throw new ArgumentOutOfRangeException(nameof(rows), $"{fillerSequences} filler sequences of at most {seqLen} " +
+                $"tokens cannot fill {Rows} token rows up to {rows} (longest real sequence {SeqLen})");
+        int count = Count;
+        var paddedTokens = new int[rows];
+        tokens.CopyTo(paddedTokens, 0);
+        var paddedOffsets = new int[count + 1 + fillerSequences];
+        offsets.CopyTo(paddedOffsets, 0);
+        var paddedPositions = new int[rows];
+        positions.CopyTo(paddedPositions, 0);
+        for (int f = 0, at = Rows; f < fillerSequences; f++)
+        {
+            int length = Math.Min(seqLen, rows - at);
+            for (int t = 0; t < length; t++) paddedPositions[at + t] = t;
+            at += length;
+            paddedOffsets[count + 1 + f] = at;
+        }
+        return new SequenceBatch(paddedTokens, lengths, paddedOffsets, paddedPositions, scoringPositions, scoringRows,
+            seqLen, VocabSize);
+    }
+
+    /// <summary>A packed batch from arrays already computed (<see cref="WithFiller"/>).</summary>
+    private SequenceBatch(int[] tokens, int[] lengths, int[] offsets, int[] positions, int[] scoringPositions,
+        int[] scoringRows, int seqLen, int vocabSize)
+    {
+        this.tokens = tokens;
+        this.lengths = lengths;
+        this.offsets = offsets;
+        this.positions = positions;
+        this.scoringPositions = scoringPositions;
+        this.scoringRows = scoringRows;
+        SeqLen = seqLen;
+        VocabSize = vocabSize;
+        Layout = SequenceLayout.Packed;
+    }
 
     /// <summary>The same sequences in <paramref name="layout"/> (this batch when it is laid out so already); the ids
     /// were checked when this batch was made.</summary>
     public SequenceBatch WithLayout(SequenceLayout layout)
     {
         if (layout == Layout) return this;
+        if (FillerSequences != 0) throw new InvalidOperationException("a batch with filler is only run as it is");
         if (!Enum.IsDefined(layout)) throw new ArgumentOutOfRangeException(nameof(layout), layout, "not a sequence layout");
         int[] laidOut = new int[layout == SequenceLayout.Packed ? offsets[^1] : checked(Count * SeqLen)];
         for (int b = 0; b < Count; b++)

@@ -45,7 +45,8 @@ namespace WorldPM.Training;
 /// With the model's <see cref="RewardModel.CudaGraphs"/> On (or Auto on cuda) the step's device work is recorded into a
 /// device graph once per step shape and replayed (<see cref="RecordedSteps"/>); what changes from step to step (the
 /// micro-batches, the counts, the learning rate and the AdamW step count) is written into device buffers before the
-/// launch, so a replay gives the bits of an eager step.
+/// launch, so a replay gives the bits of an eager step. The loss scale is not: it changes only between steps (an fp16
+/// overflow or growth) and is part of the recording's key, so each scale an fp16 run uses is recorded once.
 /// </para>
 /// </summary>
 public sealed class Trainer : IDisposable
@@ -84,7 +85,7 @@ public sealed class Trainer : IDisposable
 
     /// <param name="parallel">Data parallel across ranks (each step's micro-batches are this rank's shards), or null.</param>
     /// <exception cref="NotSupportedException">The model's CudaGraphs is On and the step cannot be recorded
-    /// (<see cref="WhyUnrecordable"/>: fp16, a host-side loss).</exception>
+    /// (<see cref="WhyUnrecordable"/>: a host-side loss).</exception>
     public Trainer(WorldPMContext context, RewardModel model, TrainingOptions options, long totalSteps,
         DataParallel? parallel = null)
     {
@@ -95,7 +96,7 @@ public sealed class Trainer : IDisposable
         _model = model ?? throw new ArgumentNullException(nameof(model));
         // Refused before anything is allocated.
         CudaGraphs graphs = model.ResolvedCudaGraphs;
-        string? unrecordable = WhyUnrecordable(model.Precision, options.Loss);
+        string? unrecordable = WhyUnrecordable(options.Loss);
         if (graphs == CudaGraphs.On && unrecordable is not null)
             throw new NotSupportedException($"CudaGraphs On: the training step cannot be recorded: {unrecordable}");
         _options = options;
@@ -114,11 +115,13 @@ public sealed class Trainer : IDisposable
 
     /// <summary>Why a step of this configuration cannot be recorded into a device graph (the reason, for a message),
     /// or null when it can: the step must decide nothing on the host between its first launch and its read-back.
-    /// Data parallelism records too: its collectives are device work on the stream (NCCL's on cuda, the emulator's
-    /// queued MPI exchanges on emu), recorded with the step and run again by each replay.</summary>
-    public static string? WhyUnrecordable(Precision precision, IPreferenceLoss loss) =>
-        precision == Precision.F16 ? "fp16's dynamic loss scale is decided on the host at every step"
-        : !PreferenceLosses.RunsNatively(loss) ? $"the loss '{loss.Name}' runs on the host (only the native Bradley-Terry is recorded)"
+    /// Every precision records: fp16's loss scale is decided on the host, but between steps (after the read-back,
+    /// <see cref="LossScaler.Update"/>), and a step bakes it in only as its micro-batches' loss scales and AdamW's
+    /// 1 / scale, both part of the recording's key (<see cref="RecordedSteps"/>), so a new scale is a new recording
+    /// rather than a wrong replay. Data parallelism records too: its collectives are device work on the stream (NCCL's
+    /// on cuda, the emulator's queued MPI exchanges on emu), recorded with the step and run again by each replay.</summary>
+    public static string? WhyUnrecordable(IPreferenceLoss loss) =>
+        !PreferenceLosses.RunsNatively(loss) ? $"the loss '{loss.Name}' runs on the host (only the native Bradley-Terry is recorded)"
         : null;
 
     /// <summary>Optimizer steps run as a replay of a recorded device graph so far (see
@@ -164,7 +167,7 @@ public sealed class Trainer : IDisposable
         }
         else
         {
-            _recorded.Run(_model, microBatches, lossScales, staged => RunStep(settings, lossScales,
+            _recorded.Run(_model, microBatches, scale, lossScales, staged => RunStep(settings, lossScales,
                 (m, lossScale, gradientsFinalFrom) => _model.ForwardBackwardOnDevice(staged[m], lossScale, gradientsFinalFrom)));
         }
         StepSums sums = _gradients.ReadMetrics(_metrics);

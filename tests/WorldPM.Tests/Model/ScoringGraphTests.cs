@@ -122,6 +122,32 @@ public class ScoringGraphTests
         Assert.That(twins.EagerModel.ScoringReplays, Is.EqualTo(0));
     }
 
+    // Packed batches whose token counts all differ (33 to 36 tokens, longest 16): a recording runs each rounded up to
+    // its length bucket (36 rows: the real tokens, then a filler sequence), so all share one recording; the eager twin
+    // runs the real tokens only. The last batch (37 tokens, bucket 40) starts a new shape. Batch-invariant or not.
+    [TestCase(Precision.F32, false)]
+    [TestCase(Precision.F32, true)]
+    [TestCase(Precision.BF16, false)]
+    public void PackedBatchesOfVaryingLengthsReplayTheirLengthBucket(Precision precision, bool batchInvariant)
+    {
+        using var twins = new Twins(precision);
+        twins.GraphModel.BatchInvariant = twins.EagerModel.BatchInvariant = batchInvariant;
+        int[][] batches = [[16, 9, 5, 3], [12, 16, 2, 4], [7, 7, 16, 5], [16, 6, 8, 6], [3, 15, 14, 2], [16, 9, 9, 3]];
+        var seen = new HashSet<string>();
+        for (int i = 0; i < batches.Length; i++)
+        {
+            SequenceBatch batch = PackedBatch(20 + i, batches[i]);
+            float[] replayed = twins.GraphModel.Score(batch);
+            float[] eager = twins.EagerModel.Score(batch);
+            Assert.That(Bits(replayed), Is.EqualTo(Bits(eager)), $"packed lengths {string.Join(",", batches[i])}");
+            seen.Add(string.Join(",", Bits(eager)));
+        }
+        Assert.That(seen, Has.Count.EqualTo(batches.Length), "each batch scores differently");
+        Assert.That(batches.Select(b => b.Sum()).Distinct().Count(), Is.EqualTo(batches.Length - 1), "token counts");
+        // Recorded at the 2nd batch and replayed through the 5th; the 6th is a new bucket.
+        Assert.That(twins.GraphModel.ScoringReplays, Is.EqualTo(4));
+    }
+
     [Test]
     public void AReplayedForwardWaitsOnceForItsRewardsAndLaunchesWhatTheEagerOneDoes()
     {

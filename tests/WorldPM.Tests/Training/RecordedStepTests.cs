@@ -47,9 +47,14 @@ public class RecordedStepTests
         public readonly Trainer Trainer;
 
         public Run(CudaGraphs graphs, Precision precision, int microBatches)
+            : this(graphs, precision, Optimizer with { AccumulationSteps = microBatches }, Steps)
+        {
+        }
+
+        public Run(CudaGraphs graphs, Precision precision, TrainingOptions options, int steps)
         {
             Model = new RewardModel(Context, Tiny, seed: 3, precision) { CudaGraphs = graphs };
-            Trainer = new Trainer(Context, Model, Optimizer with { AccumulationSteps = microBatches }, totalSteps: Steps);
+            Trainer = new Trainer(Context, Model, options, totalSteps: steps);
         }
 
         public void Dispose()
@@ -117,6 +122,42 @@ public class RecordedStepTests
         Assert.That(recorded.Trainer.ReplayedSteps, Is.EqualTo(Steps - 1));
     }
 
+    // Packed micro-batches whose lengths change at every step, as real data's do: a recorded step runs each rounded up
+    // to its length bucket (LengthBuckets), so steps 1-6 (33 to 36 tokens, longest 16: bucket 36) share one recording
+    // and steps 7-8 (37 and 40 tokens: bucket 40) another. The eager twin runs the real tokens only; the filler must
+    // change no bit of the metrics or the weights.
+    [TestCase(Precision.F32, 1)]
+    [TestCase(Precision.BF16, 3)]
+    public void RecordedPackedStepsOfVaryingLengthsReplayTheirLengthBucket(Precision precision, int microBatches)
+    {
+        int[][] lengths = [[16, 9, 5, 3], [12, 16, 2, 4], [7, 7, 16, 5], [16, 6, 8, 6], [10, 16, 4, 4], [3, 16, 14, 2],
+            [16, 9, 9, 3], [16, 16, 4, 4]];
+        TrainingOptions options = Optimizer with { AccumulationSteps = microBatches };
+        using var recorded = new Run(CudaGraphs.On, precision, options, lengths.Length);
+        using var eager = new Run(CudaGraphs.Off, precision, options, lengths.Length);
+        var tokenCounts = new HashSet<long>();
+        for (int step = 0; step < lengths.Length; step++)
+        {
+            List<PairBatch> batches = [.. Enumerable.Range(0, microBatches).Select(m =>
+            {
+                var random = new Random(500 + 10 * step + m);
+                int[][] sequences = [.. lengths[step].OrderBy(_ => random.Next()).Select(n => Tokens(random, Tiny, [n], n))];
+                return new PairBatch(SequenceBatch.FromSequences(Tiny, sequences, SequenceLayout.Packed));
+            })];
+            tokenCounts.Add(batches[0].TokenCount);
+            StepMetrics r = recorded.Trainer.TrainStep(batches);
+            StepMetrics e = eager.Trainer.TrainStep(batches);
+            Assert.That(Metrics(r), Is.EqualTo(Metrics(e)), $"step {step + 1}");
+            Assert.That(recorded.Trainer.ReplayedSteps, Is.EqualTo(step < 6 ? step : step - 1),
+                $"replays after step {step + 1}: a bucket's first step runs eagerly, the rest replay");
+        }
+        Assert.That(tokenCounts, Has.Count.EqualTo(6), "token counts 33 to 36, 37 and 40");
+        Assert.That(Bits(recorded.Model.ParameterValues.ToArray()), Is.EqualTo(Bits(eager.Model.ParameterValues.ToArray())),
+            "fp32 master weights");
+        Assert.That(Bits(recorded.Model.Parameters.SelectMany(p => p.Working.ToFloats())),
+            Is.EqualTo(Bits(eager.Model.Parameters.SelectMany(p => p.Working.ToFloats()))), "working weights");
+    }
+
     // Shape A (eager, recorded), B (eager, recorded), A again (still recorded: replayed at once), then a new padded
     // length C; each against the eager twin. A is the longest, so the activations sized for it hold them all (a
     // larger shape would rebuild them, and every recording would start over).
@@ -144,16 +185,58 @@ public class RecordedStepTests
         Assert.That(auto.Trainer.ReplayedSteps, Is.EqualTo(0));
     }
 
-    [TestCase(Precision.F16, "fp16")]
-    [TestCase(Precision.F32, "runs on the host")]
-    public void OnIsRefusedForAStepThatCannotBeRecordedNamingTheReason(Precision precision, string reason)
+    [Test]
+    public void OnIsRefusedForAStepThatCannotBeRecordedNamingTheReason()
     {
         using WorldPMContext emu = WorldPMContext.Create(Backend.Emu, threads: 2);
-        using var model = new RewardModel(emu, Tiny, seed: 3, precision) { CudaGraphs = CudaGraphs.On };
-        var options = precision == Precision.F16 ? Optimizer : Optimizer with { Loss = PreferenceLosses.Create(PreferenceLosses.HingeName, null) };
+        using var model = new RewardModel(emu, Tiny, seed: 3, Precision.F32) { CudaGraphs = CudaGraphs.On };
+        var options = Optimizer with { Loss = PreferenceLosses.Create(PreferenceLosses.HingeName, null) };
         var e = Assert.Throws<NotSupportedException>(() => new Trainer(emu, model, options, totalSteps: Steps).Dispose());
-        Assert.That(e!.Message, Does.Contain("CudaGraphs On").And.Contain(reason));
+        Assert.That(e!.Message, Does.Contain("CudaGraphs On").And.Contain("runs on the host"));
     }
+
+    // fp16 with a loss scale that starts far too high (every step overflows until it has halved enough) and grows
+    // after 2 clean steps, so the scale keeps coming back to one that overflows: the recorded run replays steps that
+    // are skipped (scale halves) and steps after which it doubles, and each must give the eager twin's bits. The scale
+    // is part of a recording's key, so the first step at each scale runs eagerly.
+    [TestCase(1)]
+    [TestCase(3)]
+    public void RecordedFp16StepsGiveTheBitsOfEagerStepsThroughOverflowsAndGrowth(int microBatches)
+    {
+        const int steps = 16;
+        TrainingOptions options = Optimizer with
+        {
+            AccumulationSteps = microBatches, InitialLossScale = Fp16InitialScale, LossScaleGrowthInterval = 2,
+        };
+        using var recorded = new Run(CudaGraphs.On, Precision.F16, options, steps);
+        using var eager = new Run(CudaGraphs.Off, Precision.F16, options, steps);
+        int replayedSkips = 0, replayedGrowths = 0, updates = 0;
+        for (int step = 0; step < steps; step++)
+        {
+            List<PairBatch> batches = StepBatches(step, microBatches, seqLen: 6);
+            long replaysBefore = recorded.Trainer.ReplayedSteps;
+            float scaleBefore = recorded.Trainer.Scaler.Scale;
+            StepMetrics r = recorded.Trainer.TrainStep(batches);
+            StepMetrics e = eager.Trainer.TrainStep(batches);
+            Assert.That((object[])[.. Metrics(r), r.LossScale], Is.EqualTo((object[])[.. Metrics(e), e.LossScale]),
+                $"step {step + 1}'s metrics");
+            if (!e.Skipped) updates++;
+            if (recorded.Trainer.ReplayedSteps == replaysBefore) continue;
+            if (r.Skipped) replayedSkips++;
+            if (recorded.Trainer.Scaler.Scale > scaleBefore) replayedGrowths++;
+        }
+        Assert.That(Bits(recorded.Model.ParameterValues.ToArray()), Is.EqualTo(Bits(eager.Model.ParameterValues.ToArray())),
+            "fp32 master weights");
+        Assert.That(Bits(recorded.Model.Parameters.SelectMany(p => p.Working.ToFloats())),
+            Is.EqualTo(Bits(eager.Model.Parameters.SelectMany(p => p.Working.ToFloats()))), "f16 working weights");
+        Assert.That(recorded.Trainer.ReplayedSteps, Is.GreaterThanOrEqualTo(6));
+        Assert.That(replayedSkips, Is.GreaterThanOrEqualTo(1), "replayed steps that overflowed (skipped, scale halved)");
+        Assert.That(replayedGrowths, Is.GreaterThanOrEqualTo(1), "replayed steps after which the scale doubled");
+        Assert.That(updates, Is.GreaterThanOrEqualTo(4), "steps that updated the weights");
+    }
+
+    /// <summary>A loss scale the tiny model's fp16 gradients overflow at (its first steps are all skipped).</summary>
+    private const double Fp16InitialScale = 1 << 20;
 
     // The recorder itself, over a step that reads a buffer back: On fails naming the call at the capture (the
     // second run); Auto runs that shape eagerly from then on.
@@ -173,15 +256,15 @@ public class RecordedStepTests
             ran++;
         }
 
-        steps.Run(model, batches, [1f], Step);
+        steps.Run(model, batches, 1f, [1f], Step);
         if (required)
         {
-            var e = Assert.Throws<WorldPMArgumentException>(() => steps.Run(model, batches, [1f], Step));
+            var e = Assert.Throws<WorldPMArgumentException>(() => steps.Run(model, batches, 1f, [1f], Step));
             Assert.That(e!.Message, Does.Contain("wpm_buffer_read").And.Contain("during graph capture"));
             return;
         }
-        steps.Run(model, batches, [1f], Step);
-        steps.Run(model, batches, [1f], Step);
+        steps.Run(model, batches, 1f, [1f], Step);
+        steps.Run(model, batches, 1f, [1f], Step);
         Assert.That((ran, steps.Replays, steps.Unrecordable), Is.EqualTo((3, 0L, 1)));
     }
 }
