@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 #include "worldpm.h"
@@ -21,25 +22,50 @@ namespace {
 
 using wpm_test::Buffer;
 
-TEST(StoppedRank, TheWaitingRankFailsInBoundedTimeNamingTheSilentRank) {
-  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_CPU, 1, 0};
+// Two communicators on one context of `backend`: `watched` with a 2 s timeout (the one a rank stops answering on)
+// and `calm` without (for the pid exchange before and the barrier after), and both ranks' pids.
+struct TwoRanks {
+  static constexpr double kTimeout = 2.0;
   wpm_context* context = nullptr;
-  WPM_ASSERT_OK(wpm_context_create(&options, &context));
-  const double timeout = 2.0;
-  wpm_comm_options quick{sizeof(wpm_comm_options), timeout};
-  wpm_comm *watched = nullptr, *calm = nullptr;
-  WPM_ASSERT_OK(wpm_comm_create(context, &quick, &watched));
-  WPM_ASSERT_OK(wpm_comm_create(context, nullptr, &calm));
-  int32_t rank = 0, size = 0;
-  WPM_ASSERT_OK(wpm_comm_rank(watched, &rank, &size));
-  ASSERT_EQ(size, 2) << "run this test under mpirun -np 2";
+  wpm_comm* watched = nullptr;
+  wpm_comm* calm = nullptr;
+  int32_t rank = 0;
+  std::vector<int32_t> pids = std::vector<int32_t>(2);
 
-  {
-    Buffer pids(context, WPM_I32, 2), mine(context, WPM_I32, 1);
+  // Fatal failures return early; the caller checks HasFatalFailure.
+  void create(wpm_backend backend) {
+    wpm_context_options options{sizeof(wpm_context_options), backend, 1, 0};
+    WPM_ASSERT_OK(wpm_context_create(&options, &context));
+    wpm_comm_options quick{sizeof(wpm_comm_options), kTimeout};
+    WPM_ASSERT_OK(wpm_comm_create(context, &quick, &watched));
+    WPM_ASSERT_OK(wpm_comm_create(context, nullptr, &calm));
+    int32_t size = 0;
+    WPM_ASSERT_OK(wpm_comm_rank(watched, &rank, &size));
+    ASSERT_EQ(size, 2) << "run this test under mpirun -np 2";
+    Buffer all(context, WPM_I32, 2), mine(context, WPM_I32, 1);
     mine.upload_i32({static_cast<int32_t>(getpid())});
-    WPM_ASSERT_OK(wpm_all_gather(calm, mine, pids));
-    std::vector<int32_t> both(2);
-    WPM_ASSERT_OK(wpm_buffer_read(pids, 0, both.data(), 2));
+    WPM_ASSERT_OK(wpm_all_gather(calm, mine, all));
+    WPM_ASSERT_OK(wpm_buffer_read(all, 0, pids.data(), 2));
+  }
+  // Both ranks meet on the calm communicator, so the job ends cleanly.
+  void finish() {
+    WPM_ASSERT_OK(wpm_barrier(calm));
+    wpm_comm_destroy(watched);
+    wpm_comm_destroy(calm);
+    wpm_context_destroy(context);
+  }
+};
+
+TEST(StoppedRank, TheWaitingRankFailsInBoundedTimeNamingTheSilentRank) {
+  TwoRanks ranks;
+  ranks.create(WPM_BACKEND_CPU);
+  if (HasFatalFailure()) return;
+  wpm_context* context = ranks.context;
+  wpm_comm* watched = ranks.watched;
+  const int32_t rank = ranks.rank;
+  const double timeout = TwoRanks::kTimeout;
+  {
+    const std::vector<int32_t>& both = ranks.pids;
     Buffer values(context, WPM_F32, std::vector<float>(16, 1.0f));
     if (rank == 1) {
       raise(SIGSTOP);  // until rank 0 has seen the timeout
@@ -59,36 +85,24 @@ TEST(StoppedRank, TheWaitingRankFailsInBoundedTimeNamingTheSilentRank) {
       EXPECT_EQ(wpm_all_reduce(watched, values, WPM_REDUCE_SUM), WPM_ERR_COMM);
     }
   }
-  WPM_ASSERT_OK(wpm_barrier(calm));
-  wpm_comm_destroy(watched);
-  wpm_comm_destroy(calm);
-  wpm_context_destroy(context);
+  ranks.finish();
 }
 
 // The same on emu, where the all-reduce is stream-ordered work: in the deferred queue mode (ctest
 // comm.stopped_rank_deferred) queuing it succeeds and the failure is the status of the read-back that ran it,
 // naming the collective and the call that queued it; in the immediate mode the call itself runs it and fails.
 TEST(StoppedRank, OnEmuTheQueuedCollectiveFailsAtTheDrainNamingTheSilentRank) {
-  wpm_context_options options{sizeof(wpm_context_options), WPM_BACKEND_EMU, 1, 0};
-  wpm_context* context = nullptr;
-  WPM_ASSERT_OK(wpm_context_create(&options, &context));
   const char* queue = std::getenv("WORLDPM_EMU_QUEUE");
   const bool deferred = queue != nullptr && std::string(queue) == "deferred";
-  const double timeout = 2.0;
-  wpm_comm_options quick{sizeof(wpm_comm_options), timeout};
-  wpm_comm *watched = nullptr, *calm = nullptr;
-  WPM_ASSERT_OK(wpm_comm_create(context, &quick, &watched));
-  WPM_ASSERT_OK(wpm_comm_create(context, nullptr, &calm));
-  int32_t rank = 0, size = 0;
-  WPM_ASSERT_OK(wpm_comm_rank(watched, &rank, &size));
-  ASSERT_EQ(size, 2) << "run this test under mpirun -np 2";
-
+  TwoRanks ranks;
+  ranks.create(WPM_BACKEND_EMU);
+  if (HasFatalFailure()) return;
+  wpm_context* context = ranks.context;
+  wpm_comm* watched = ranks.watched;
+  const int32_t rank = ranks.rank;
+  const double timeout = TwoRanks::kTimeout;
   {
-    Buffer pids(context, WPM_I32, 2), mine(context, WPM_I32, 1);
-    mine.upload_i32({static_cast<int32_t>(getpid())});
-    WPM_ASSERT_OK(wpm_all_gather(calm, mine, pids));
-    std::vector<int32_t> both(2);
-    WPM_ASSERT_OK(wpm_buffer_read(pids, 0, both.data(), 2));
+    const std::vector<int32_t>& both = ranks.pids;
     Buffer values(context, WPM_F32, std::vector<float>(16, 1.0f));
     if (rank == 1) {
       raise(SIGSTOP);  // until rank 0 has seen the timeout
@@ -116,10 +130,7 @@ TEST(StoppedRank, OnEmuTheQueuedCollectiveFailsAtTheDrainNamingTheSilentRank) {
       EXPECT_EQ(wpm_all_reduce(watched, values, WPM_REDUCE_SUM), WPM_ERR_COMM);
     }
   }
-  WPM_ASSERT_OK(wpm_barrier(calm));
-  wpm_comm_destroy(watched);
-  wpm_comm_destroy(calm);
-  wpm_context_destroy(context);
+  ranks.finish();
 }
 
 }  // namespace
