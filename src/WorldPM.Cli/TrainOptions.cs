@@ -67,8 +67,8 @@ internal sealed class TrainOptions
     private readonly LossOptions _losses = new("training", PreferenceLosses.BradleyTerryName);
     private readonly Option<CudaGraphs> _cudaGraphs = CommonOptions.CudaGraphs(" In train: each optimizer step too (every " +
         "micro-batch's forward and backward, the gradient check, AdamW), recorded at the second step of a shape and " +
-        "replayed while the shapes repeat (fp16: per loss scale); not with a host-side loss or mpirun, where auto runs it " +
-        "eagerly and on is refused.");
+        "replayed while the shapes repeat (fp16: per loss scale; under mpirun with its collectives); not with a host-side " +
+        "loss, where auto runs it eagerly and on is refused.");
     private readonly Option<bool> _recompute = new("--recompute") { Description = "Keep only each layer's input in the forward and recompute the layer before its backward: activations hold one layer's intermediates instead of every layer's, for about one more forward per step; results are bitwise the same." };
 
     public IEnumerable<Argument> Arguments => [_data];
