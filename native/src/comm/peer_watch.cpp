@@ -55,7 +55,10 @@ void PeerWatch::serve_probes() {
 }
 
 Outcome PeerWatch::fail(const std::string& message) {
-  broken_message_ = message;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    broken_message_ = message;
+  }
   return Outcome::failure(WPM_ERR_COMM, message);
 }
 
@@ -73,7 +76,7 @@ Outcome PeerWatch::await(MPI_Request* request, const std::string& what) {
 }
 
 Outcome PeerWatch::await(const std::function<Poll()>& poll, const std::string& what) {
-  if (broken()) return Outcome::failure(WPM_ERR_COMM, broken_message_);
+  if (std::string message = broken_message(); !message.empty()) return Outcome::failure(WPM_ERR_COMM, message);
   const Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_seconds_));
   for (int polls = 0;; ++polls) {

@@ -19,6 +19,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "outcome.h"
@@ -42,9 +43,16 @@ class PeerWatch {
   // timeout passes; what names the collective in messages.
   Outcome await(const std::function<Poll()>& poll, const std::string& what);
   Outcome await(MPI_Request* request, const std::string& what);
-  // Whether a failure was seen: the communicator stays broken.
-  bool broken() const { return !broken_message_.empty(); }
-  const std::string& broken_message() const { return broken_message_; }
+  // Whether a failure was seen: the communicator stays broken. Read on the caller's thread while the MPI thread may
+  // be recording a failure (a cpu all-reduce runs beside the caller), hence the lock and the copy.
+  bool broken() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !broken_message_.empty();
+  }
+  std::string broken_message() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return broken_message_;
+  }
   double timeout_seconds() const { return timeout_seconds_; }
 
  private:
@@ -58,7 +66,8 @@ class PeerWatch {
   double timeout_seconds_;
   int ping_payload_ = 0;
   MPI_Request ping_request_ = mpi().REQUEST_NULL;
-  std::string broken_message_;
+  mutable std::mutex mutex_;
+  std::string broken_message_;  // guarded by mutex_
 };
 
 std::string mpi_error_text(int code);
