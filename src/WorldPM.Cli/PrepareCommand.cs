@@ -56,14 +56,15 @@ internal static class PrepareCommand
         DataInputs.RequireExisting(a.Data, "data file");
         string store = Path.GetFullPath(a.Out);
         if (Directory.Exists(store)) throw new UsageException($"--out '{a.Out}' is a directory; it must name the store file to write");
+        // A signal stops the run at its next pair: the store's temporary file and spills are removed, nothing is
+        // written under --out. Listened for before the first file is made (the writability probe), so that no signal
+        // finds a file of this run that its default action would leave behind.
+        using var signals = new PreparationSignals();
         RequireWritable(a.Out, store);
         var (tokenizer, tokenizerName) = ModelInputs.Tokenizer(a.Tokenizer);
         int maxLength = a.MaxLength ?? ModelInputs.DefaultMaxLength;
         TextWriter? log = a.Json ? null : output;
         var clock = Stopwatch.StartNew();
-        // A signal stops the run at its next pair: the store's temporary file and spills are removed, nothing is
-        // written under --out.
-        using var signals = new PreparationSignals();
         TokenStorePreparation Prepare(Action<PreparationProgress>? progress) =>
             TokenStorePreparation.Run(a.Data, store, a.Loading, tokenizer, tokenizerName, a.ScoringToken, maxLength, progress,
                 signals.Token);

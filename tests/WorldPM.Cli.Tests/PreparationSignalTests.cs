@@ -65,11 +65,13 @@ public class PreparationSignalTests
         using Process process = WorldpmProcess.Start(null, args);
         Task<string> output = process.StandardOutput.ReadToEndAsync(), error = process.StandardError.ReadToEndAsync();
 
-        // The store is written to a hidden temporary file beside --out (renamed into place when complete).
+        // The store is written to a hidden temporary file beside --out (renamed into place when complete); the command
+        // makes other hidden files there first (a writability probe), so only the store's own one says it is preparing.
+        const string temporary = ".pairs.store.worldpm-*.tmp";
         var clock = Stopwatch.StartNew();
-        while (Directory.GetFiles(folder, ".*").Length == 0 && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+        while (Directory.GetFiles(folder, temporary).Length == 0 && !process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
             Thread.Sleep(10);
-        Assert.That(Directory.GetFiles(folder, ".*"), Is.Not.Empty, "the store's temporary file appears while preparing");
+        Assert.That(Directory.GetFiles(folder, temporary), Is.Not.Empty, "the store's temporary file appears while preparing");
         Assert.That(kill(process.Id, signal), Is.EqualTo(0), $"kill: errno {Marshal.GetLastPInvokeError()}");
         CliResult result = WorldpmProcess.Finish(process, output, error, TimeSpan.FromSeconds(60), args);
 

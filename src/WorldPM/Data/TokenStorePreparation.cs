@@ -95,6 +95,8 @@ public sealed class TokenStorePreparation
                 sources.AddRange(result.Files.Select(f => new TokenStoreSource(f.Path,
                     f.Format == DataFormat.Auto ? "unknown" : DataFormatNames.Name(f.Format), f.Pairs, f.BadRecords, f.SkippedRecords, f.TiedComparisons)));
             }
+            // A cancellation after the last pair still leaves nothing under the store: the store is committed after this.
+            cancellation.ThrowIfCancellationRequested();
             return sources;
         });
         return new TokenStorePreparation(prepared, encoder.Statistics, withoutMargin, firstWithoutMargin);
