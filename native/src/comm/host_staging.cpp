@@ -22,6 +22,24 @@ HostStaging::HostStaging(wpm_buffer* buffer, bool as_f32)
   if (in_place_) in_place_storage_ = buffer->storage;
 }
 
+void widen_elements(const void* src, wpm_dtype dtype, float* dst, size_t n) {
+  const int64_t count = static_cast<int64_t>(n);
+  switch (dtype) {
+    case WPM_F16: widen(static_cast<const f16*>(src), dst, count); break;
+    case WPM_BF16: widen(static_cast<const bf16*>(src), dst, count); break;
+    default: std::memcpy(dst, src, n * sizeof(float)); break;
+  }
+}
+
+void narrow_elements(const float* src, wpm_dtype dtype, void* dst, size_t n) {
+  const int64_t count = static_cast<int64_t>(n);
+  switch (dtype) {
+    case WPM_F16: narrow(src, static_cast<f16*>(dst), count); break;
+    case WPM_BF16: narrow(src, static_cast<bf16*>(dst), count); break;
+    default: std::memcpy(dst, src, n * sizeof(float)); break;
+  }
+}
+
 void keep_after_failure(std::shared_ptr<const void> staging) {
   static std::mutex guard;
   // Never destroyed, not even at exit: MPI's progress thread may still write into these.
@@ -43,11 +61,8 @@ void HostStaging::take_raw() {
     host_ = std::move(raw_);
     return;
   }
-  const size_t n = buffer_->count;
-  host_->resize(n * sizeof(float));
-  float* f32 = reinterpret_cast<float*>(host_->data());
-  if (buffer_->dtype == WPM_F16) widen(reinterpret_cast<const f16*>(raw_->data()), f32, static_cast<int64_t>(n));
-  else widen(reinterpret_cast<const bf16*>(raw_->data()), f32, static_cast<int64_t>(n));
+  host_->resize(buffer_->count * sizeof(float));
+  widen_elements(raw_->data(), buffer_->dtype, reinterpret_cast<float*>(host_->data()), buffer_->count);
 }
 
 Outcome HostStaging::load() {
@@ -70,9 +85,7 @@ Outcome HostStaging::store() {
   const size_t n = buffer_->count, bytes = n * wpm_dtype_size(buffer_->dtype);
   if (!as_f32_) return from_status(backend.write(buffer_->data(), host_->data(), bytes));
   raw_ = std::make_shared<std::vector<uint8_t>>(bytes);
-  const float* f32 = reinterpret_cast<const float*>(host_->data());
-  if (buffer_->dtype == WPM_F16) narrow(f32, reinterpret_cast<f16*>(raw_->data()), static_cast<int64_t>(n));
-  else narrow(f32, reinterpret_cast<bf16*>(raw_->data()), static_cast<int64_t>(n));
+  narrow_elements(reinterpret_cast<const float*>(host_->data()), buffer_->dtype, raw_->data(), n);
   return from_status(backend.write(buffer_->data(), raw_->data(), bytes));
 }
 
@@ -80,12 +93,8 @@ void HostStaging::copy_stored(float* out) const {
   const size_t n = buffer_->count;
   if (in_place_) {
     std::memcpy(out, buffer_->data(), n * sizeof(float));
-  } else if (!as_f32_) {
-    std::memcpy(out, host_->data(), n * sizeof(float));
-  } else if (buffer_->dtype == WPM_F16) {
-    widen(reinterpret_cast<const f16*>(raw_->data()), out, static_cast<int64_t>(n));
   } else {
-    widen(reinterpret_cast<const bf16*>(raw_->data()), out, static_cast<int64_t>(n));
+    widen_elements(as_f32_ ? raw_->data() : host_->data(), buffer_->dtype, out, n);
   }
 }
 

@@ -53,6 +53,11 @@ class HostStaging {
   std::shared_ptr<std::vector<uint8_t>> raw_;
 };
 
+// n elements of dtype (f32, f16 or bf16) as f32, and back (f16/bf16 rounded to nearest even): the conversions of
+// every host copy a collective reduces in (HostStaging, QueuedExchange).
+void widen_elements(const void* src, wpm_dtype dtype, float* dst, size_t n);
+void narrow_elements(const float* src, wpm_dtype dtype, void* dst, size_t n);
+
 // Keeps the memory of a collective that failed (its request may still be posted; a HostStaging or a
 // QueuedExchange)
 // alive until the process ends: a leak bounded by the failed collectives, which

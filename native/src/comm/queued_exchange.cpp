@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "../cpu/convert.h"
+#include "host_staging.h"
 
 namespace wpm::comm {
 
@@ -15,34 +15,15 @@ void QueuedExchange::reserve() {
 
 void QueuedExchange::load() {
   reserve();
-  const int64_t n = static_cast<int64_t>(elements_.count);
-  if (!as_f32_) {
-    std::memcpy(host_.data(), elements_.data, host_.size());
-    return;
-  }
-  float* f32 = reinterpret_cast<float*>(host_.data());
-  if (elements_.dtype == WPM_F16) widen(static_cast<const f16*>(elements_.data), f32, n);
-  else widen(static_cast<const bf16*>(elements_.data), f32, n);
+  if (as_f32_) widen_elements(elements_.data, elements_.dtype, reinterpret_cast<float*>(host_.data()), elements_.count);
+  else std::memcpy(host_.data(), elements_.data, host_.size());
 }
 
 void QueuedExchange::store() {
-  const int64_t n = static_cast<int64_t>(elements_.count);
-  if (!as_f32_) {
-    std::memcpy(elements_.data, host_.data(), host_.size());
-    return;
-  }
-  const float* f32 = reinterpret_cast<const float*>(host_.data());
-  if (elements_.dtype == WPM_F16) narrow(f32, static_cast<f16*>(elements_.data), n);
-  else narrow(f32, static_cast<bf16*>(elements_.data), n);
+  if (as_f32_) narrow_elements(reinterpret_cast<const float*>(host_.data()), elements_.dtype, elements_.data, elements_.count);
+  else std::memcpy(elements_.data, host_.data(), host_.size());
 }
 
-void QueuedExchange::copy_stored(float* out) const {
-  const int64_t n = static_cast<int64_t>(elements_.count);
-  switch (elements_.dtype) {
-    case WPM_F16: widen(static_cast<const f16*>(elements_.data), out, n); break;
-    case WPM_BF16: widen(static_cast<const bf16*>(elements_.data), out, n); break;
-    default: std::memcpy(out, elements_.data, size_t(n) * sizeof(float)); break;
-  }
-}
+void QueuedExchange::copy_stored(float* out) const { widen_elements(elements_.data, elements_.dtype, out, elements_.count); }
 
 }  // namespace wpm::comm
